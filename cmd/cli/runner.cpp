@@ -1,0 +1,89 @@
+#include "cli/runner.hpp"
+
+#include "cli/version.hpp"
+
+#include <avio/error.hpp>
+#include <vmconfig/command_log.hpp>
+#include <vmconfig/store.hpp>
+
+#include <SQLiteCpp/Exception.h>
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace cli {
+
+namespace {
+
+std::string tag(const std::string& command, const char* level, const std::string& guest) {
+  return guest.empty() ? fmt::format("{}: {}: ", command, level)
+                       : fmt::format("{}: {} ({}): ", command, level, guest);
+}
+
+int report_failure(const std::string& command) {
+  try {
+    throw;
+  } catch (const hpvm::Refused& e) {
+    for (const auto& p : e.problems()) {
+      fmt::print(stderr, "{}{}\n", tag(command, "ERROR", e.guest()), p);
+    }
+    fmt::print(stderr, "{}: {}\n", command, e.summary());
+    return k_exit_failure;
+  } catch (const hpvm::UsageError& e) {
+    fmt::print(stderr, "{}{}\n", tag(command, "ERROR", e.guest()), e.what());
+    fmt::print(stderr, "Run '{} --help' for usage.\n", command);
+    return k_exit_usage;
+  } catch (const hpvm::Error& e) {
+    fmt::print(stderr, "{}{}\n", tag(command, "ERROR", e.guest()), e.what());
+    return k_exit_failure;
+  } catch (const SQLite::Exception& e) {
+    fmt::print(stderr, "{}Configuration database error: {}\n", tag(command, "ERROR", ""), e.what());
+    return k_exit_failure;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}{}\n", tag(command, "ERROR", ""), e.what());
+    return k_exit_failure;
+  }
+}
+
+} // namespace
+
+void configure_app(CLI::App& app) {
+  app.set_help_flag("--help", "Print this help and exit");
+  app.set_version_flag("--version", std::string(k_version));
+  app.allow_windows_style_options(false);
+}
+
+int run(const std::string& command, int argc, char** argv, CLI::App& app, Logging logging,
+        const std::function<void()>& body) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "{}: ERROR: {}\nRun '{} --help' for usage.\n", command, e.what(), command);
+    return k_exit_usage;
+  }
+  int status = 0;
+  try {
+    body();
+  } catch (...) {
+    status = report_failure(command);
+  }
+  std::fflush(stdout);
+  if (logging == Logging::command_log) {
+    std::vector<std::string> args(argv, argv + argc);
+    args[0] = command;
+    vmconfig::append_command_log(vmconfig::Store::root_from_environment(), args,
+                                 status == 0 ? "SUCCESS" : fmt::format("FAILURE({})", status));
+  }
+  return status;
+}
+
+void print_warnings(const std::string& command, const std::string& guest,
+                    const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) {
+    fmt::print(stderr, "{}{}\n", tag(command, "WARNING", guest), w);
+  }
+}
+
+} // namespace cli

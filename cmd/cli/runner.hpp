@@ -1,0 +1,34 @@
+// What every command's main() shares: CLI11 set-up, and the one place where
+// the exception hierarchy (avio/error.hpp) becomes messages and exit codes:
+//   0  success
+//   1  the operation failed or was refused (nothing was changed)
+//   2  the command line is wrong
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace cli {
+
+enum class Logging : unsigned char { none, command_log };
+
+inline constexpr int k_exit_failure = 1;
+inline constexpr int k_exit_usage = 2;
+
+// HPVM conventions for a command's CLI11 app: --help (single letters stay
+// free for HPVM's own options) and --version.
+void configure_app(CLI::App& app);
+
+// Parses, runs `body`, prints "cmd: ERROR (guest): ..." for failures, and
+// for mutating commands appends the outcome to the command log.
+int run(const std::string& command, int argc, char** argv, CLI::App& app, Logging logging,
+        const std::function<void()>& body);
+
+// "cmd: WARNING (guest): text" for each warning.
+void print_warnings(const std::string& command, const std::string& guest,
+                    const std::vector<std::string>& warnings);
+
+} // namespace cli

@@ -1,0 +1,36 @@
+// hpvminfo: tell whether this system is an HPVM host or guest.
+#include "cli/runner.hpp"
+
+#include <avio/error.hpp>
+#include <avio/runstate.hpp>
+#include <vmconfig/store.hpp>
+
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+int main(int argc, char** argv) {
+  bool verbose = false;
+  CLI::App app("Tell whether this system is an HPVM host or guest.", "hpvminfo");
+  cli::configure_app(app);
+  app.add_flag("-V", verbose, "Verbose: also print the host name and the HPVM root");
+  return cli::run("hpvminfo", argc, argv, app, cli::Logging::none, [&] {
+    const auto root = vmconfig::Store::root_from_environment();
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    if (avio::running_inside_guest()) {
+      fmt::print("hpvminfo: Running inside an HPVM guest.\n");
+      return;
+    }
+    if (!vmconfig::Store::exists(root)) {
+      throw hpvm::Error(fmt::format(
+          "Not running on an HPVM host or inside an HPVM guest (no configuration database "
+          "under '{}').",
+          root.string()));
+    }
+    fmt::print("hpvminfo: Running on an HPVM host.\n");
+    if (verbose) {
+      fmt::print("Host name: {}\nHPVM root: {}\n", host, root.string());
+    }
+  });
+}

@@ -1,0 +1,52 @@
+// Host backing stores: what a path on this Linux host really is, and whether
+// it may back a given virtual device.
+#pragma once
+
+#include "avio/types.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace avio {
+
+enum class HostKind : std::uint8_t {
+  missing,
+  regular_file,
+  directory,
+  whole_disk,     // a block device that is not a partition (sd*, vd*, nvme*n*, loop*, md*)
+  partition,      // a block device with a parent disk
+  logical_volume, // a device-mapper device that LVM owns
+  device_mapper,  // any other device-mapper device (multipath, crypt, ...)
+  optical_drive,  // a CD/DVD drive (sr*)
+  scsi_generic,   // a SCSI generic character device (sg*, bsg)
+  other_block,
+  other_char,
+  other,
+};
+
+const char* describe(HostKind kind);
+
+// What probe() found at a path.
+struct HostEntity {
+  std::string path;     // as given
+  HostKind kind = HostKind::missing;
+  std::uint64_t size = 0; // bytes; 0 for directories and character devices
+  // One key per host storage entity: every path that reaches the same
+  // file or device (symlinks, /dev/disk/by-* names) yields the same key.
+  std::string identity;
+};
+
+HostEntity probe(const std::string& path);
+
+struct BackingProblems {
+  std::vector<std::string> errors;
+  std::vector<std::string> warnings;
+};
+
+// Checks that `entity` may back a `device` of storage type `storage`. With
+// `force`, a missing backing store is only a warning (as HPVM's -F allows).
+BackingProblems check_backing(DeviceType device, StorageType storage, const HostEntity& entity,
+                              bool force);
+
+} // namespace avio

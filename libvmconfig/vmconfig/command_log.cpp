@@ -1,0 +1,66 @@
+#include "vmconfig/command_log.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <chrono>
+
+namespace vmconfig {
+
+std::filesystem::path command_log_path(const std::filesystem::path& root) {
+  return root / "common" / "command.log";
+}
+
+std::string quote_command_line(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& arg : argv) {
+    if (!out.empty()) {
+      out += ' ';
+    }
+    bool plain = !arg.empty();
+    for (char c : arg) {
+      const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        std::string_view("_./:=,@%+-").find(c) != std::string_view::npos;
+      plain = plain && safe;
+    }
+    if (plain) {
+      out += arg;
+      continue;
+    }
+    out += '\'';
+    for (char c : arg) {
+      if (c == '\'') {
+        out += "'\\''";
+      } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        out += '?'; // one record stays one line
+      } else {
+        out += c;
+      }
+    }
+    out += '\'';
+  }
+  return out;
+}
+
+void append_command_log(const std::filesystem::path& root, const std::vector<std::string>& argv,
+                        std::string_view outcome) {
+  const passwd* pw = ::getpwuid(::geteuid());
+  const std::string user = pw != nullptr ? pw->pw_name : std::to_string(::geteuid());
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  const std::string line =
+      fmt::format("{:%Y-%m-%dT%H:%M:%SZ} {} {} {}\n", now, user, outcome, quote_command_line(argv));
+  std::error_code ec;
+  std::filesystem::create_directories(command_log_path(root).parent_path(), ec);
+  const int fd = ::open(command_log_path(root).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return;
+  }
+  [[maybe_unused]] const auto written = ::write(fd, line.data(), line.size());
+  ::close(fd);
+}
+
+} // namespace vmconfig

@@ -1,0 +1,23 @@
+// The host-wide command log, $HPVM_ROOT/common/command.log: one line per
+// mutating command, "<UTC time> <user> <outcome> <command line>".
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vmconfig {
+
+std::filesystem::path command_log_path(const std::filesystem::path& root);
+
+// The command line as a shell would need it typed again.
+std::string quote_command_line(const std::vector<std::string>& argv);
+
+// Appends one record with a single write(2) on an O_APPEND file, so records of
+// concurrent commands never interleave. Failures to log are ignored: the log
+// must never make a command fail.
+void append_command_log(const std::filesystem::path& root, const std::vector<std::string>& argv,
+                        std::string_view outcome);
+
+} // namespace vmconfig

@@ -1,0 +1,47 @@
+// The HPVM resource-statement grammar (hpvmresources(5)): parsing with errors
+// that name the wrong field, and the one canonical printed form, which
+// parse() accepts back unchanged.
+#pragma once
+
+#include "vmconfig/resource.hpp"
+
+#include <avio/error.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace vmconfig {
+
+// A statement that does not follow the grammar. what() is the whole message:
+// "Invalid resource statement '<text>': <field> <reason>".
+class StatementError : public hpvm::Error {
+public:
+  StatementError(std::string_view statement, std::string field, const std::string& reason);
+  const std::string& field() const { return m_field; }
+
+private:
+  std::string m_field;
+};
+
+ResourceStatement parse_resource(std::string_view text);
+
+// Canonical forms, as hpvmstatus -d prints them.
+std::string format(const StorageDevice& device);
+std::string format(const NetworkDevice& device);
+std::string format(const HbaStatement& hba);
+
+// Keyword spellings (canonical output names; parsing also takes the aliases).
+std::string_view to_string(DeviceType t);
+std::string_view to_string(StorageAdapter a);
+std::string_view to_string(StorageType t);
+std::string_view to_string(NetAdapter a);
+std::optional<DeviceType> device_type_from(std::string_view s);
+std::optional<StorageAdapter> storage_adapter_from(std::string_view s);
+std::optional<StorageType> storage_type_from(std::string_view s);
+std::optional<NetAdapter> net_adapter_from(std::string_view s);
+
+// Whether a device type may be backed by a storage type (hpvmresources(5)).
+bool storage_allowed(DeviceType device, StorageType storage);
+
+} // namespace vmconfig

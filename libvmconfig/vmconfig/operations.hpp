@@ -1,0 +1,54 @@
+// The operations the commands perform. Each runs in one write transaction:
+// it either commits everything or leaves the database as it was.
+#pragma once
+
+#include "vmconfig/characteristics.hpp"
+#include "vmconfig/store.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vmconfig {
+
+// Warnings an operation that succeeded wants shown.
+struct Report {
+  std::vector<std::string> warnings;
+};
+
+struct CreateRequest {
+  std::string name;
+  CharacteristicsRequest characteristics;
+  std::vector<std::string> resources; // -a statements
+  bool check_only = false;            // -s
+  bool force = false;                 // -F
+};
+
+// Creates a guest, or with check_only checks everything and changes nothing.
+// Throws hpvm::Refused listing every problem.
+Report create_guest(Store& store, const CreateRequest& request);
+
+// Removes a stopped guest, its run directory and its device-database
+// dependencies. Throws hpvm::Error for an unknown or running guest.
+Report remove_guest(Store& store, const std::string& name);
+
+// Finds a guest by name or number; throws hpvm::Error naming what was not found.
+Guest find_guest(Store& store, const std::string& name);
+Guest find_guest(Store& store, int vm_number);
+
+} // namespace vmconfig
+
+namespace vmconfig {
+
+enum class StatusFormat : unsigned char { summary, details, verbose, devices, machine, xml, json };
+
+struct StatusRequest {
+  std::optional<std::string> name; // -P
+  std::optional<int> number;       // -p
+  StatusFormat format = StatusFormat::summary;
+};
+
+// The text hpvmstatus prints for `request`.
+std::string status_report(Store& store, const StatusRequest& request);
+
+} // namespace vmconfig

@@ -1,0 +1,39 @@
+// Presentation of guests: every hpvmstatus output format. Pure functions of
+// the model; nothing here reads the database or the host.
+#pragma once
+
+#include "vmconfig/guest.hpp"
+#include "vmconfig/runtime.hpp"
+#include "vmconfig/store.hpp"
+
+#include <string>
+#include <vector>
+
+namespace vmconfig {
+
+struct GuestStatus {
+  Guest guest;
+  RunState state;
+};
+
+struct SummaryStatus {
+  GuestSummary summary;
+  RunState state;
+};
+
+// hpvmstatus: the [Virtual Machines] table.
+std::string render_summary(const std::vector<SummaryStatus>& guests);
+// hpvmstatus -P: the per-guest sections.
+std::string render_details(const GuestStatus& g);
+// hpvmstatus -P -V: the same facts as "key : value" lines.
+std::string render_verbose(const GuestStatus& g);
+// hpvmstatus -P -d: every device as a canonical resource statement.
+std::string render_devices(const Guest& g);
+// hpvmstatus -M: one colon-separated line (fields in hpvmstatus(1M)).
+std::string render_machine(const GuestStatus& g);
+// hpvmstatus -X: <hpvm><pman><virtual_machine name="...">... (schema hpvmstatus.xsd).
+std::string render_xml(const std::vector<GuestStatus>& guests);
+// hpvmstatus -J: {"guests": [...]}.
+std::string render_json(const std::vector<GuestStatus>& guests);
+
+} // namespace vmconfig

@@ -1,0 +1,535 @@
+#include "vmconfig/store.hpp"
+
+#include "vmconfig/grammar.hpp"
+
+#include <avio/error.hpp>
+
+#include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <unordered_map>
+
+namespace fs = std::filesystem;
+
+namespace vmconfig {
+
+namespace {
+
+constexpr int k_busy_timeout_ms = 10000;
+
+// Forward migrations: entry i takes the schema from version i to i+1.
+const char* const k_migrations[] = {
+    R"sql(
+CREATE TABLE guests (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  vm_number INTEGER NOT NULL UNIQUE,
+  uuid TEXT NOT NULL UNIQUE,
+  os_type TEXT NOT NULL,
+  os_version TEXT NOT NULL DEFAULT '',
+  vcpus INTEGER NOT NULL,
+  entitlement_cycles INTEGER NOT NULL DEFAULT 0,
+  entitlement_min REAL NOT NULL,
+  entitlement_max REAL NOT NULL,
+  memory_mb INTEGER NOT NULL,
+  label TEXT NOT NULL DEFAULT '',
+  start_auto INTEGER NOT NULL,
+  runnable INTEGER NOT NULL DEFAULT 1,
+  modifiable INTEGER NOT NULL DEFAULT 1,
+  visible INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE guest_extended (
+  guest_id INTEGER NOT NULL REFERENCES guests(id) ON DELETE CASCADE,
+  keyword TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (guest_id, keyword)
+);
+CREATE TABLE guest_access (
+  guest_id INTEGER NOT NULL REFERENCES guests(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  is_group INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  admin INTEGER NOT NULL,
+  PRIMARY KEY (guest_id, is_group, name)
+);
+CREATE TABLE storage_devices (
+  id INTEGER PRIMARY KEY,
+  guest_id INTEGER NOT NULL REFERENCES guests(id) ON DELETE CASCADE,
+  device_type TEXT NOT NULL,
+  adapter_type TEXT NOT NULL,
+  bus INTEGER NOT NULL,
+  slot INTEGER NOT NULL,
+  target INTEGER NOT NULL,
+  storage_type TEXT NOT NULL,
+  location TEXT NOT NULL,
+  identity TEXT NOT NULL DEFAULT '',
+  UNIQUE (guest_id, bus, slot, target)
+);
+CREATE INDEX storage_devices_identity ON storage_devices(identity);
+CREATE TABLE network_devices (
+  id INTEGER PRIMARY KEY,
+  guest_id INTEGER NOT NULL REFERENCES guests(id) ON DELETE CASCADE,
+  adapter_type TEXT NOT NULL,
+  bus INTEGER NOT NULL,
+  slot INTEGER NOT NULL,
+  mac INTEGER NOT NULL UNIQUE,
+  vswitch TEXT NOT NULL,
+  port INTEGER,
+  UNIQUE (guest_id, bus, slot)
+);
+CREATE TABLE devdb_entries (
+  id INTEGER PRIMARY KEY,
+  type TEXT NOT NULL CHECK (type IN ('gdev', 'rdev', 'server', 'env')),
+  name TEXT NOT NULL,
+  identity TEXT NOT NULL DEFAULT '',
+  UNIQUE (type, name)
+);
+CREATE TABLE devdb_attributes (
+  entry_id INTEGER NOT NULL REFERENCES devdb_entries(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (entry_id, name)
+);
+CREATE TABLE devdb_dependents (
+  entry_id INTEGER NOT NULL REFERENCES devdb_entries(id) ON DELETE CASCADE,
+  guest TEXT NOT NULL,
+  PRIMARY KEY (entry_id, guest)
+);
+CREATE INDEX devdb_dependents_guest ON devdb_dependents(guest);
+)sql",
+};
+
+bool is_busy(const SQLite::Exception& e) {
+  return e.getErrorCode() == SQLITE_BUSY || e.getErrorCode() == SQLITE_LOCKED;
+}
+
+const char* k_busy_message =
+    "The configuration database is locked by another command; nothing was changed. Try again.";
+
+} // namespace
+
+fs::path Store::root_from_environment() {
+  const char* env = std::getenv("HPVM_ROOT");
+  return env != nullptr && *env != '\0' ? fs::path(env) : fs::path("/var/opt/hpvm");
+}
+
+fs::path Store::database_path(const fs::path& root) { return root / "hpvm.db"; }
+
+bool Store::exists(const fs::path& root) {
+  std::error_code ec;
+  return fs::exists(database_path(root), ec);
+}
+
+Store::Store(fs::path root) : m_root(std::move(root)) {
+  std::error_code ec;
+  fs::create_directories(m_root / "common", ec);
+  if (ec) {
+    throw hpvm::Error(fmt::format("Cannot create the HPVM directory '{}': {}.", m_root.string(),
+                                  ec.message()));
+  }
+  ::chmod(m_root.c_str(), 0700);
+  const fs::path db_path = database_path(m_root);
+  const mode_t old_mask = ::umask(0077); // the database and its WAL files are 0600
+  try {
+    m_db = std::make_unique<SQLite::Database>(db_path.string(),
+                                              SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+                                              k_busy_timeout_ms);
+  } catch (const SQLite::Exception& e) {
+    ::umask(old_mask);
+    throw hpvm::Error(fmt::format("Cannot open the configuration database '{}': {}.",
+                                  db_path.string(), e.what()));
+  }
+  ::umask(old_mask);
+  try {
+    m_db->exec("PRAGMA journal_mode=WAL");
+    m_db->exec("PRAGMA synchronous=NORMAL");
+    m_db->exec("PRAGMA foreign_keys=ON");
+    migrate();
+  } catch (const SQLite::Exception& e) {
+    if (is_busy(e)) {
+      throw hpvm::Busy(k_busy_message);
+    }
+    throw hpvm::Error(fmt::format("The configuration database '{}' is not usable: {}.",
+                                  db_path.string(), e.what()));
+  }
+}
+
+Store::~Store() = default;
+
+int Store::schema_version() {
+  return m_db->execAndGet("PRAGMA user_version").getInt();
+}
+
+void Store::migrate() {
+  constexpr int latest = static_cast<int>(std::size(k_migrations));
+  if (schema_version() == latest) {
+    return;
+  }
+  SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+  const int current = schema_version(); // again, now that we hold the write lock
+  if (current > latest) {
+    throw hpvm::Error(fmt::format(
+        "The configuration database has schema version {}, newer than this program's {}.", current,
+        latest));
+  }
+  for (int v = current; v < latest; ++v) {
+    m_db->exec(k_migrations[v]);
+  }
+  m_db->exec(fmt::format("PRAGMA user_version={}", latest));
+  tx.commit();
+}
+
+Store::WriteTransaction::WriteTransaction(Store& store) try
+    : m_tx(*store.m_db, SQLite::TransactionBehavior::IMMEDIATE) {
+} catch (const SQLite::Exception& e) {
+  if (is_busy(e)) {
+    throw hpvm::Busy(k_busy_message);
+  }
+  throw;
+}
+
+void Store::WriteTransaction::commit() {
+  try {
+    m_tx.commit();
+  } catch (const SQLite::Exception& e) {
+    if (is_busy(e)) {
+      throw hpvm::Busy(k_busy_message);
+    }
+    throw;
+  }
+}
+
+namespace {
+
+constexpr const char* k_guest_columns =
+    "id, name, vm_number, uuid, os_type, os_version, vcpus, entitlement_cycles, entitlement_min, "
+    "entitlement_max, memory_mb, label, start_auto, runnable, modifiable, visible";
+
+} // namespace
+
+Guest Store::read_guest_row(SQLite::Statement& q) {
+  Guest g;
+  g.id = q.getColumn(0).getInt64();
+  g.name = q.getColumn(1).getString();
+  g.vm_number = q.getColumn(2).getInt();
+  g.uuid = q.getColumn(3).getString();
+  g.os_type = q.getColumn(4).getString();
+  g.os_version = q.getColumn(5).getString();
+  g.vcpus = q.getColumn(6).getInt();
+  g.entitlement.cycles = q.getColumn(7).getInt() != 0;
+  g.entitlement.minimum = q.getColumn(8).getDouble();
+  g.entitlement.maximum = q.getColumn(9).getDouble();
+  g.memory_mb = static_cast<std::uint64_t>(q.getColumn(10).getInt64());
+  g.label = q.getColumn(11).getString();
+  g.start = q.getColumn(12).getInt() != 0 ? StartAttr::automatic : StartAttr::manual;
+  g.runnable = q.getColumn(13).getInt() != 0;
+  g.modifiable = q.getColumn(14).getInt() != 0;
+  g.visible = q.getColumn(15).getInt() != 0;
+  return g;
+}
+
+namespace {
+
+StorageDevice read_storage(SQLite::Statement& q, int first) {
+  StorageDevice d;
+  d.device = *device_type_from(q.getColumn(first).getString());
+  d.adapter = *storage_adapter_from(q.getColumn(first + 1).getString());
+  d.address = {q.getColumn(first + 2).getInt(), q.getColumn(first + 3).getInt(),
+               q.getColumn(first + 4).getInt()};
+  d.storage = *storage_type_from(q.getColumn(first + 5).getString());
+  d.location = q.getColumn(first + 6).getString();
+  return d;
+}
+
+NetworkDevice read_network(SQLite::Statement& q, int first) {
+  NetworkDevice n;
+  n.adapter = *net_adapter_from(q.getColumn(first).getString());
+  n.address = {q.getColumn(first + 1).getInt(), q.getColumn(first + 2).getInt()};
+  n.mac = avio::MacAddress(static_cast<std::uint64_t>(q.getColumn(first + 3).getInt64()));
+  n.vswitch = q.getColumn(first + 4).getString();
+  if (!q.getColumn(first + 5).isNull()) {
+    n.port = q.getColumn(first + 5).getInt();
+  }
+  return n;
+}
+
+constexpr const char* k_storage_columns =
+    "device_type, adapter_type, bus, slot, target, storage_type, location";
+constexpr const char* k_network_columns = "adapter_type, bus, slot, mac, vswitch, port";
+
+} // namespace
+
+void Store::load_devices(Guest& g) {
+  SQLite::Statement s(*m_db, fmt::format("SELECT {} FROM storage_devices WHERE guest_id = ? "
+                                         "ORDER BY bus, slot, target",
+                                         k_storage_columns));
+  s.bind(1, g.id);
+  while (s.executeStep()) {
+    g.storage.push_back(read_storage(s, 0));
+  }
+  SQLite::Statement n(*m_db, fmt::format("SELECT {} FROM network_devices WHERE guest_id = ? "
+                                         "ORDER BY bus, slot",
+                                         k_network_columns));
+  n.bind(1, g.id);
+  while (n.executeStep()) {
+    g.networks.push_back(read_network(n, 0));
+  }
+  SQLite::Statement x(*m_db, "SELECT keyword, value FROM guest_extended WHERE guest_id = ? "
+                             "ORDER BY keyword");
+  x.bind(1, g.id);
+  while (x.executeStep()) {
+    g.extended[x.getColumn(0).getString()] = x.getColumn(1).getString();
+  }
+  SQLite::Statement a(*m_db, "SELECT is_group, name, admin FROM guest_access WHERE guest_id = ? "
+                             "ORDER BY seq");
+  a.bind(1, g.id);
+  while (a.executeStep()) {
+    g.access.push_back({a.getColumn(0).getInt() != 0 ? ConsoleAccess::Kind::group
+                                                     : ConsoleAccess::Kind::user,
+                        a.getColumn(1).getString(), a.getColumn(2).getInt() != 0});
+  }
+}
+
+std::optional<Guest> Store::load_guest(const std::string& name) {
+  SQLite::Statement q(*m_db, fmt::format("SELECT {} FROM guests WHERE name = ?", k_guest_columns));
+  q.bind(1, name);
+  if (!q.executeStep()) {
+    return std::nullopt;
+  }
+  Guest g = read_guest_row(q);
+  load_devices(g);
+  return g;
+}
+
+std::optional<Guest> Store::load_guest(int vm_number) {
+  SQLite::Statement q(*m_db,
+                      fmt::format("SELECT {} FROM guests WHERE vm_number = ?", k_guest_columns));
+  q.bind(1, vm_number);
+  if (!q.executeStep()) {
+    return std::nullopt;
+  }
+  Guest g = read_guest_row(q);
+  load_devices(g);
+  return g;
+}
+
+std::vector<Guest> Store::load_guests() {
+  // A handful of whole-table reads, joined in memory, so listing every guest
+  // costs the same few queries at 10 or 10,000 guests.
+  std::vector<Guest> guests;
+  std::unordered_map<std::int64_t, std::size_t> index;
+  SQLite::Statement q(*m_db,
+                      fmt::format("SELECT {} FROM guests ORDER BY vm_number", k_guest_columns));
+  while (q.executeStep()) {
+    index[q.getColumn(0).getInt64()] = guests.size();
+    guests.push_back(read_guest_row(q));
+  }
+  SQLite::Statement s(*m_db, fmt::format("SELECT guest_id, {} FROM storage_devices "
+                                         "ORDER BY guest_id, bus, slot, target",
+                                         k_storage_columns));
+  while (s.executeStep()) {
+    guests[index.at(s.getColumn(0).getInt64())].storage.push_back(read_storage(s, 1));
+  }
+  SQLite::Statement n(*m_db, fmt::format("SELECT guest_id, {} FROM network_devices "
+                                         "ORDER BY guest_id, bus, slot",
+                                         k_network_columns));
+  while (n.executeStep()) {
+    guests[index.at(n.getColumn(0).getInt64())].networks.push_back(read_network(n, 1));
+  }
+  SQLite::Statement x(*m_db, "SELECT guest_id, keyword, value FROM guest_extended "
+                             "ORDER BY guest_id, keyword");
+  while (x.executeStep()) {
+    guests[index.at(x.getColumn(0).getInt64())].extended[x.getColumn(1).getString()] =
+        x.getColumn(2).getString();
+  }
+  SQLite::Statement a(*m_db, "SELECT guest_id, is_group, name, admin FROM guest_access "
+                             "ORDER BY guest_id, seq");
+  while (a.executeStep()) {
+    guests[index.at(a.getColumn(0).getInt64())].access.push_back(
+        {a.getColumn(1).getInt() != 0 ? ConsoleAccess::Kind::group : ConsoleAccess::Kind::user,
+         a.getColumn(2).getString(), a.getColumn(3).getInt() != 0});
+  }
+  return guests;
+}
+
+std::vector<GuestSummary> Store::summaries() {
+  std::vector<GuestSummary> out;
+  SQLite::Statement q(*m_db,
+                      "SELECT g.name, g.uuid, g.vm_number, g.os_type, g.vcpus, g.memory_mb, "
+                      "(SELECT count(*) FROM storage_devices s WHERE s.guest_id = g.id), "
+                      "(SELECT count(*) FROM network_devices n WHERE n.guest_id = g.id) "
+                      "FROM guests g ORDER BY g.vm_number");
+  while (q.executeStep()) {
+    GuestSummary s;
+    s.name = q.getColumn(0).getString();
+    s.uuid = q.getColumn(1).getString();
+    s.vm_number = q.getColumn(2).getInt();
+    s.os_type = q.getColumn(3).getString();
+    s.vcpus = q.getColumn(4).getInt();
+    s.memory_mb = static_cast<std::uint64_t>(q.getColumn(5).getInt64());
+    s.storage_devices = q.getColumn(6).getInt();
+    s.network_devices = q.getColumn(7).getInt();
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<std::string> Store::guest_names() {
+  std::vector<std::string> out;
+  SQLite::Statement q(*m_db, "SELECT name FROM guests ORDER BY vm_number");
+  while (q.executeStep()) {
+    out.push_back(q.getColumn(0).getString());
+  }
+  return out;
+}
+
+int Store::next_vm_number() {
+  return m_db->execAndGet("SELECT coalesce(max(vm_number), 0) + 1 FROM guests").getInt();
+}
+
+std::optional<std::string> Store::mac_owner(avio::MacAddress mac) {
+  SQLite::Statement q(*m_db, "SELECT g.name FROM network_devices n JOIN guests g "
+                             "ON g.id = n.guest_id WHERE n.mac = ?");
+  q.bind(1, static_cast<std::int64_t>(mac.value()));
+  if (!q.executeStep()) {
+    return std::nullopt;
+  }
+  return q.getColumn(0).getString();
+}
+
+void Store::insert_guest(Guest& g, const std::vector<std::string>& storage_identities) {
+  SQLite::Statement q(*m_db,
+                      "INSERT INTO guests (name, vm_number, uuid, os_type, os_version, vcpus, "
+                      "entitlement_cycles, entitlement_min, entitlement_max, memory_mb, label, "
+                      "start_auto, runnable, modifiable, visible) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  q.bind(1, g.name);
+  q.bind(2, g.vm_number);
+  q.bind(3, g.uuid);
+  q.bind(4, g.os_type);
+  q.bind(5, g.os_version);
+  q.bind(6, g.vcpus);
+  q.bind(7, g.entitlement.cycles ? 1 : 0);
+  q.bind(8, g.entitlement.minimum);
+  q.bind(9, g.entitlement.maximum);
+  q.bind(10, static_cast<std::int64_t>(g.memory_mb));
+  q.bind(11, g.label);
+  q.bind(12, g.start == StartAttr::automatic ? 1 : 0);
+  q.bind(13, g.runnable ? 1 : 0);
+  q.bind(14, g.modifiable ? 1 : 0);
+  q.bind(15, g.visible ? 1 : 0);
+  q.exec();
+  g.id = m_db->getLastInsertRowid();
+
+  SQLite::Statement s(*m_db, "INSERT INTO storage_devices (guest_id, device_type, adapter_type, "
+                             "bus, slot, target, storage_type, location, identity) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  for (std::size_t i = 0; i < g.storage.size(); ++i) {
+    const auto& d = g.storage[i];
+    s.reset();
+    s.bind(1, g.id);
+    s.bind(2, std::string(to_string(d.device)));
+    s.bind(3, std::string(to_string(d.adapter)));
+    s.bind(4, d.address.bus);
+    s.bind(5, d.address.slot);
+    s.bind(6, d.address.target);
+    s.bind(7, std::string(to_string(d.storage)));
+    s.bind(8, d.location);
+    s.bind(9, i < storage_identities.size() ? storage_identities[i] : std::string());
+    s.exec();
+  }
+  SQLite::Statement n(*m_db, "INSERT INTO network_devices (guest_id, adapter_type, bus, slot, "
+                             "mac, vswitch, port) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  for (const auto& d : g.networks) {
+    n.reset();
+    n.bind(1, g.id);
+    n.bind(2, std::string(to_string(d.adapter)));
+    n.bind(3, d.address.bus);
+    n.bind(4, d.address.slot);
+    n.bind(5, static_cast<std::int64_t>(d.mac.value()));
+    n.bind(6, d.vswitch);
+    if (d.port) {
+      n.bind(7, *d.port);
+    } else {
+      n.bind(7);
+    }
+    n.exec();
+  }
+  SQLite::Statement x(*m_db, "INSERT INTO guest_extended (guest_id, keyword, value) VALUES (?, ?, ?)");
+  for (const auto& [key, value] : g.extended) {
+    x.reset();
+    x.bind(1, g.id);
+    x.bind(2, key);
+    x.bind(3, value);
+    x.exec();
+  }
+  SQLite::Statement a(*m_db, "INSERT INTO guest_access (guest_id, seq, is_group, name, admin) "
+                             "VALUES (?, ?, ?, ?, ?)");
+  int seq = 0;
+  for (const auto& acc : g.access) {
+    a.reset();
+    a.bind(1, g.id);
+    a.bind(2, seq++);
+    a.bind(3, acc.kind == ConsoleAccess::Kind::group ? 1 : 0);
+    a.bind(4, acc.name);
+    a.bind(5, acc.admin ? 1 : 0);
+    a.exec();
+  }
+}
+
+void Store::delete_guest(const Guest& g) {
+  SQLite::Statement q(*m_db, "DELETE FROM guests WHERE id = ?");
+  q.bind(1, g.id);
+  q.exec();
+}
+
+void Store::add_gdev_dependent(const std::string& name, const std::string& devtype,
+                               const std::string& identity, const std::string& guest) {
+  SQLite::Statement find(*m_db, "SELECT id FROM devdb_entries WHERE type = 'gdev' AND name = ?");
+  find.bind(1, name);
+  std::int64_t id = 0;
+  if (find.executeStep()) {
+    id = find.getColumn(0).getInt64();
+  } else {
+    SQLite::Statement ins(*m_db,
+                          "INSERT INTO devdb_entries (type, name, identity) VALUES ('gdev', ?, ?)");
+    ins.bind(1, name);
+    ins.bind(2, identity);
+    ins.exec();
+    id = m_db->getLastInsertRowid();
+    SQLite::Statement attr(*m_db,
+                           "INSERT INTO devdb_attributes (entry_id, seq, name, value) VALUES (?, ?, ?, ?)");
+    const std::pair<const char*, std::string> defaults[] = {{"DEVTYPE", devtype}, {"SHARE", "NO"}};
+    int seq = 0;
+    for (const auto& [attr_name, value] : defaults) {
+      attr.reset();
+      attr.bind(1, id);
+      attr.bind(2, seq++);
+      attr.bind(3, attr_name);
+      attr.bind(4, value);
+      attr.exec();
+    }
+  }
+  SQLite::Statement dep(*m_db,
+                        "INSERT OR IGNORE INTO devdb_dependents (entry_id, guest) VALUES (?, ?)");
+  dep.bind(1, id);
+  dep.bind(2, guest);
+  dep.exec();
+}
+
+void Store::drop_gdev_dependents(const std::string& guest) {
+  SQLite::Statement del(*m_db, "DELETE FROM devdb_dependents WHERE guest = ?");
+  del.bind(1, guest);
+  del.exec();
+  m_db->exec("DELETE FROM devdb_entries WHERE type = 'gdev' "
+             "AND id NOT IN (SELECT entry_id FROM devdb_dependents) "
+             "AND id NOT IN (SELECT entry_id FROM devdb_attributes "
+             "WHERE name = 'PRESERVE' AND value = 'YES')");
+}
+
+} // namespace vmconfig

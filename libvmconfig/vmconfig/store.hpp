@@ -1,0 +1,91 @@
+// The configuration database: $HPVM_ROOT/hpvm.db (SQLite, WAL, foreign keys,
+// busy timeout, schema version with forward migrations). All SQL lives here
+// and every statement binds its parameters.
+#pragma once
+
+#include "vmconfig/guest.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vmconfig {
+
+// One row of the hpvmstatus summary table.
+struct GuestSummary {
+  std::string name;
+  std::string uuid;
+  int vm_number = 0;
+  std::string os_type;
+  int vcpus = 0;
+  int storage_devices = 0;
+  int network_devices = 0;
+  std::uint64_t memory_mb = 0;
+};
+
+class Store {
+public:
+  static constexpr int k_schema_version = 1;
+
+  // $HPVM_ROOT, or /var/opt/hpvm when it is not set.
+  static std::filesystem::path root_from_environment();
+  static std::filesystem::path database_path(const std::filesystem::path& root);
+  static bool exists(const std::filesystem::path& root);
+
+  // Opens the database under `root`, creating the directory (0700) and the
+  // database (0600) if needed, and migrates the schema forward.
+  explicit Store(std::filesystem::path root);
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  ~Store();
+
+  const std::filesystem::path& root() const { return m_root; }
+  int schema_version();
+
+  // A write transaction (BEGIN IMMEDIATE): it takes the database's write lock
+  // at once, so checks made inside it stay true until commit. Destroying it
+  // uncommitted rolls everything back.
+  class WriteTransaction {
+  public:
+    explicit WriteTransaction(Store& store);
+    void commit();
+
+  private:
+    SQLite::Transaction m_tx;
+  };
+
+  std::optional<Guest> load_guest(const std::string& name);
+  std::optional<Guest> load_guest(int vm_number);
+  std::vector<Guest> load_guests();
+  std::vector<GuestSummary> summaries();
+  std::vector<std::string> guest_names();
+
+  int next_vm_number();
+  // The guest that has a vNIC with this MAC, if any.
+  std::optional<std::string> mac_owner(avio::MacAddress mac);
+  // Inserts the guest and all its devices; sets guest.id.
+  void insert_guest(Guest& guest, const std::vector<std::string>& storage_identities);
+  void delete_guest(const Guest& guest);
+
+  // Device database (gdev entries): `guest` depends on the entry `name`.
+  void add_gdev_dependent(const std::string& name, const std::string& devtype,
+                          const std::string& identity, const std::string& guest);
+  // Drops every dependency of `guest`; entries left without dependents are
+  // deleted unless PRESERVE=YES.
+  void drop_gdev_dependents(const std::string& guest);
+
+private:
+  void migrate();
+  Guest read_guest_row(SQLite::Statement& q);
+  void load_devices(Guest& guest);
+
+  std::filesystem::path m_root;
+  std::unique_ptr<SQLite::Database> m_db;
+};
+
+} // namespace vmconfig
