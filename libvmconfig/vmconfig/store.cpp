@@ -10,7 +10,9 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <unordered_map>
 
 namespace fs = std::filesystem;
@@ -108,6 +110,27 @@ bool is_busy(const SQLite::Exception& e) {
   return e.getErrorCode() == SQLITE_BUSY || e.getErrorCode() == SQLITE_LOCKED;
 }
 
+// Switching a new database to WAL needs an exclusive lock, and SQLite does not
+// call the busy handler for it: two commands creating the database at once
+// would fail. The mode is persistent, so only the first opener switches, and
+// it retries for as long as the busy timeout.
+void enable_wal(SQLite::Database& db) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(k_busy_timeout_ms);
+  while (true) {
+    try {
+      if (db.execAndGet("PRAGMA journal_mode").getString() != "wal") {
+        db.execAndGet("PRAGMA journal_mode=WAL");
+      }
+      return;
+    } catch (const SQLite::Exception& e) {
+      if (!is_busy(e) || std::chrono::steady_clock::now() > deadline) {
+        throw;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+}
+
 const char* k_busy_message =
     "The configuration database is locked by another command; nothing was changed. Try again.";
 
@@ -146,7 +169,7 @@ Store::Store(fs::path root) : m_root(std::move(root)) {
   }
   ::umask(old_mask);
   try {
-    m_db->exec("PRAGMA journal_mode=WAL");
+    enable_wal(*m_db);
     m_db->exec("PRAGMA synchronous=NORMAL");
     m_db->exec("PRAGMA foreign_keys=ON");
     migrate();
