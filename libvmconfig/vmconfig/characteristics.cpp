@@ -226,7 +226,17 @@ void apply_characteristics(const CharacteristicsRequest& r, bool force, Guest& g
       guest.os_type = type;
       std::transform(guest.os_type.begin(), guest.os_type.end(), guest.os_type.begin(),
                      [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-      guest.os_version = colon == std::string::npos ? "" : r.os_type->substr(colon + 1);
+      const std::string version = colon == std::string::npos ? "" : r.os_type->substr(colon + 1);
+      // The version is printed inside -M's colon-separated line: keep it to a safe set.
+      const bool safe = std::all_of(version.begin(), version.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
+      });
+      if (!safe) {
+        errors.push_back(fmt::format(
+            "Invalid OS version '{}': use only letters, digits, '.', '_' and '-'.", version));
+      } else {
+        guest.os_version = version;
+      }
     }
   }
   if (r.vcpus) {
