@@ -1,5 +1,7 @@
 #include "avio/backing.hpp"
 
+#include "avio/sysfs.hpp"
+
 #include <fmt/format.h>
 
 #include <fcntl.h>
@@ -10,20 +12,12 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 
 namespace fs = std::filesystem;
 
 namespace avio {
 
 namespace {
-
-std::string read_first_line(const fs::path& p) {
-  std::ifstream in(p);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
 
 std::uint64_t block_device_size(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);

@@ -1,25 +1,15 @@
 #include "avio/runstate.hpp"
 
-#include <fstream>
+#include "avio/sysfs.hpp"
+
 #include <signal.h>
 
 namespace fs = std::filesystem;
 
 namespace avio {
 
-namespace {
-
-std::string first_line(const fs::path& p) {
-  std::ifstream in(p);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-} // namespace
-
 std::optional<pid_t> running_qemu(const RunDir& run) {
-  const std::string text = first_line(run.pid_file());
+  const std::string text = read_first_line(run.pid_file());
   if (text.empty()) {
     return std::nullopt;
   }
@@ -42,8 +32,8 @@ std::optional<pid_t> running_qemu(const RunDir& run) {
 }
 
 bool running_inside_guest(const fs::path& dmi_dir) {
-  return first_line(dmi_dir / "sys_vendor") == k_guest_smbios_manufacturer &&
-         first_line(dmi_dir / "product_name") == k_guest_smbios_product;
+  return read_first_line(dmi_dir / "sys_vendor") == k_guest_smbios_manufacturer &&
+         read_first_line(dmi_dir / "product_name") == k_guest_smbios_product;
 }
 
 } // namespace avio

@@ -26,8 +26,9 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::optional<double> parse_double(std::string_view s) {
-  double v = 0;
+// The whole of `s` as a number, or nullopt.
+template <typename Number> std::optional<Number> parse_number(std::string_view s) {
+  Number v{};
   const auto* end = s.data() + s.size();
   auto [ptr, ec] = std::from_chars(s.data(), end, v);
   if (s.empty() || ec != std::errc() || ptr != end) {
@@ -36,15 +37,8 @@ std::optional<double> parse_double(std::string_view s) {
   return v;
 }
 
-std::optional<std::uint64_t> parse_unsigned(std::string_view s) {
-  std::uint64_t v = 0;
-  const auto* end = s.data() + s.size();
-  auto [ptr, ec] = std::from_chars(s.data(), end, v);
-  if (s.empty() || ec != std::errc() || ptr != end) {
-    return std::nullopt;
-  }
-  return v;
-}
+constexpr auto parse_double = parse_number<double>;
+constexpr auto parse_unsigned = parse_number<std::uint64_t>;
 
 // "4G", "512M", "2048" (MB), "1T".
 std::optional<std::uint64_t> parse_memory_mb(std::string text) {

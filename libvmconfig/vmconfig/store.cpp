@@ -318,9 +318,10 @@ void Store::load_devices(Guest& g) {
   }
 }
 
-std::optional<Guest> Store::load_guest(const std::string& name) {
-  SQLite::Statement q(*m_db, fmt::format("SELECT {} FROM guests WHERE name = ?", k_guest_columns));
-  q.bind(1, name);
+template <typename Key>
+std::optional<Guest> Store::load_guest_where(const char* column, const Key& key) {
+  SQLite::Statement q(*m_db, fmt::format("SELECT {} FROM guests WHERE {} = ?", k_guest_columns, column));
+  q.bind(1, key);
   if (!q.executeStep()) {
     return std::nullopt;
   }
@@ -329,16 +330,10 @@ std::optional<Guest> Store::load_guest(const std::string& name) {
   return g;
 }
 
+std::optional<Guest> Store::load_guest(const std::string& name) { return load_guest_where("name", name); }
+
 std::optional<Guest> Store::load_guest(int vm_number) {
-  SQLite::Statement q(*m_db,
-                      fmt::format("SELECT {} FROM guests WHERE vm_number = ?", k_guest_columns));
-  q.bind(1, vm_number);
-  if (!q.executeStep()) {
-    return std::nullopt;
-  }
-  Guest g = read_guest_row(q);
-  load_devices(g);
-  return g;
+  return load_guest_where("vm_number", vm_number);
 }
 
 std::vector<Guest> Store::load_guests() {

@@ -83,6 +83,8 @@ private:
   void migrate();
   Guest read_guest_row(SQLite::Statement& q);
   void load_devices(Guest& guest);
+  // `column` is one of our own column names, never user text.
+  template <typename Key> std::optional<Guest> load_guest_where(const char* column, const Key& key);
 
   std::filesystem::path m_root;
   std::unique_ptr<SQLite::Database> m_db;
