@@ -1,0 +1,357 @@
+#!/usr/bin/env bash
+# CLI suite: bash completion (share/completion/hpvm.bash).
+#
+# Sources bash-completion and the completion file, makes a private HPVM_ROOT
+# with guests created by the real hpvmcreate, then for each case sets
+# COMP_WORDS/COMP_CWORD/COMP_LINE/COMP_POINT the way readline does, calls the
+# registered completion function and compares COMPREPLY exactly (in order).
+#
+# Environment: HPVM_BIN (directory of the built commands), HPVM_SOURCE
+# (source root). Exit 0 pass, 1 fail, 77 skip (bash-completion not installed).
+
+set -u
+
+if [[ -z ${HPVM_BIN:-} ]]; then
+  echo "HPVM_BIN is not set: it must name the directory holding hpvmcreate, hpvmstatus, ..." >&2
+  exit 1
+fi
+HPVM_SOURCE=${HPVM_SOURCE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+COMPLETION_FILE=$HPVM_SOURCE/share/completion/hpvm.bash
+for tool in hpvmcreate hpvmstatus hpvmremove hpvminfo; do
+  if [[ ! -x $HPVM_BIN/$tool ]]; then
+    echo "$HPVM_BIN/$tool is missing or not executable" >&2
+    exit 1
+  fi
+done
+if [[ ! -r $COMPLETION_FILE ]]; then
+  echo "$COMPLETION_FILE is missing" >&2
+  exit 1
+fi
+
+BASH_COMPLETION_SCRIPT=
+for f in /usr/share/bash-completion/bash_completion /usr/local/share/bash-completion/bash_completion; do
+  if [[ -r $f ]]; then
+    BASH_COMPLETION_SCRIPT=$f
+    break
+  fi
+done
+if [[ -z $BASH_COMPLETION_SCRIPT ]]; then
+  echo "SKIP: bash-completion is not installed (no /usr/share/bash-completion/bash_completion)."
+  exit 77
+fi
+
+export LC_ALL=C
+export PATH="$HPVM_BIN:$PATH"
+REAL_PATH=$PATH
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/hpvm-test_completion.XXXXXX") || exit 1
+trap 'rm -rf -- "$TMP"' EXIT
+trap 'exit 130' INT TERM
+
+# ------------------------------------------------------------------ set-up
+
+export HPVM_ROOT=$TMP/root
+mkdir -p "$HPVM_ROOT"
+for g in alpha beta; do
+  if ! out=$(hpvmcreate -P "$g" 2>&1); then
+    echo "hpvmcreate -P $g failed: $out" >&2
+    exit 1
+  fi
+done
+OTHER_ROOT=$TMP/other
+mkdir -p "$OTHER_ROOT"
+HPVM_ROOT=$OTHER_ROOT hpvmcreate -P gamma || exit 1
+EMPTY_ROOT=$TMP/empty
+mkdir -p "$EMPTY_ROOT"
+
+# Backing-store candidates for the location field.
+ST=$TMP/store
+mkdir -p "$ST/sub" "$ST/a:b"
+: >"$ST/disk1.img"
+: >"$ST/disk2.img"
+: >"$ST/a:b/img"
+
+# A stand-in hpvmstatus, to see which one the completion runs.
+FAKE=$TMP/fake
+mkdir -p "$FAKE"
+cat >"$FAKE/hpvmstatus" <<'EOF'
+#!/bin/sh
+[ "$1" = -M ] && echo 'fake:00000000-0000-0000-0000-000000000000:7::Integrity VM:UNKNOWN:::'
+EOF
+chmod +x "$FAKE/hpvmstatus"
+ln -s "$HPVM_BIN/hpvmremove" "$FAKE/hpvmremove"
+
+# shellcheck source=/dev/null
+source "$BASH_COMPLETION_SCRIPT" || { echo "sourcing $BASH_COMPLETION_SCRIPT failed" >&2; exit 1; }
+# shellcheck source=/dev/null
+source "$COMPLETION_FILE" || { echo "sourcing $COMPLETION_FILE failed" >&2; exit 1; }
+
+# compopt only works inside a real completion: record what was asked for.
+COMPOPTS=""
+compopt() {
+  local IFS=" "
+  COMPOPTS+=" $*"
+}
+
+# ---------------------------------------------------------------- harness
+
+checks=0
+failures=0
+section() { printf -- '--- %s\n' "$1"; }
+pass() { checks=$((checks + 1)); }
+fail() {
+  checks=$((checks + 1))
+  failures=$((failures + 1))
+  printf 'FAIL %s\n' "$1"
+  [[ $# -gt 1 ]] && printf '%s\n' "$2" | sed 's/^/    /'
+}
+
+# Splits a command line into COMP_WORDS as readline does with the default
+# COMP_WORDBREAKS: on blanks, and a run of ':' or '=' is a word of its own
+# (the test lines hold no other break characters and no quotes). A line
+# ending in a blank gets an empty last word.
+split_line() {
+  local line=$1 part rest
+  local -a parts
+  COMP_WORDS=()
+  read -ra parts <<<"$line"
+  for part in "${parts[@]}"; do
+    rest=$part
+    while [[ $rest =~ ^([^:=]+|[:=]+)(.*)$ ]]; do
+      COMP_WORDS+=("${BASH_REMATCH[1]}")
+      rest=${BASH_REMATCH[2]}
+    done
+  done
+  [[ $line == *[[:blank:]] || -z $line ]] && COMP_WORDS+=("")
+  COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+}
+
+# complete_line LINE: runs the function registered for LINE's command with
+# the cursor at the end; leaves COMPREPLY and COMPOPTS.
+complete_line() {
+  local line=$1 spec fn
+  split_line "$line"
+  COMP_LINE=$line
+  COMP_POINT=${#line}
+  COMPREPLY=()
+  COMPOPTS=""
+  spec=$(complete -p "${COMP_WORDS[0]}" 2>/dev/null || complete -p "${COMP_WORDS[0]##*/}" 2>/dev/null)
+  if [[ ! $spec =~ -F\ ([^ ]+) ]]; then
+    fail "no completion function registered for ${COMP_WORDS[0]}"
+    return 1
+  fi
+  fn=${BASH_REMATCH[1]}
+  local prev=""
+  ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+  "$fn" "${COMP_WORDS[0]}" "${COMP_WORDS[COMP_CWORD]}" "$prev"
+}
+
+# expect LINE WORD...: completing LINE gives exactly WORD... in this order
+# (in any order when SORT=1: file names come in directory order).
+SORT=0
+expect() {
+  local line=$1
+  shift
+  complete_line "$line" || return
+  local want got
+  want=$(printf '%s\n' "$@")
+  got=$(printf '%s\n' ${COMPREPLY[@]+"${COMPREPLY[@]}"})
+  if [[ $SORT == 1 ]]; then
+    want=$(sort <<<"$want")
+    got=$(sort <<<"$got")
+  fi
+  if [[ $want == "$got" ]]; then
+    pass
+  else
+    fail "completing '$line'" "$(diff <(printf '%s\n' "$want") <(printf '%s\n' "$got") | sed -n 's/^</expected:/p; s/^>/actual:  /p')"
+  fi
+}
+
+# expect_nospace LINE WORD...: as expect, and no space is to follow.
+expect_nospace() {
+  expect "$@"
+  if [[ $COMPOPTS == *"-o nospace"* ]]; then pass; else fail "completing '$1': compopt -o nospace not set"; fi
+}
+
+# expect_space LINE WORD...: as expect, and a space may follow.
+expect_space() {
+  expect "$@"
+  if [[ $COMPOPTS != *"-o nospace"* ]]; then pass; else fail "completing '$1': compopt -o nospace set"; fi
+}
+
+# expect_files LINE WORD...: as expect in any order, and the matches are
+# file names.
+expect_files() {
+  SORT=1 expect "$@"
+  if [[ $COMPOPTS == *"-o filenames"* ]]; then pass; else fail "completing '$1': compopt -o filenames not set"; fi
+}
+
+# ------------------------------------------------------------------ cases
+
+section "registration"
+for cmd in hpvmcreate hpvmstatus hpvmremove hpvminfo; do
+  spec=$(complete -p "$cmd" 2>/dev/null)
+  if [[ $spec == "complete -F _hpvm $cmd" ]]; then pass; else fail "complete -p $cmd: '$spec'"; fi
+done
+
+section "options"
+CREATE_OPTS=(-P -O -c -e -E -r -l -B -u -g -x -a -s -F --help --version)
+expect "hpvmcreate " "${CREATE_OPTS[@]}"
+expect "hpvmcreate -" "${CREATE_OPTS[@]}"
+expect "hpvmcreate --" --help --version
+expect "hpvmcreate -P vm1 -e 50 -" -O -c -r -l -B -u -g -x -a -s -F --help --version
+expect "hpvmcreate -P vm1 -E 2000 -s " -O -c -r -l -B -u -g -x -a -F --help --version
+expect "hpvmcreate -a disk:scsi::file:/x -x vm_type=shared -u root -g root -" \
+  -P -O -c -e -E -r -l -B -u -g -x -a -s -F --help --version
+expect "$HPVM_BIN/hpvmcreate -" "${CREATE_OPTS[@]}"
+expect "hpvmstatus " -P -p -V -d -D -M -X -J --json --help --version
+expect "hpvmstatus --" --json --help --version
+expect "hpvmstatus -M " -P -p --help --version
+expect "hpvmstatus -P alpha -" -V -d -D -M -X -J --json --help --version
+expect "hpvmstatus -p 1 -d -" --help --version
+expect "hpvmremove " -P -Q --help --version
+expect "hpvmremove -Q -" -P --help --version
+expect "hpvminfo " -V --help --version
+expect "hpvminfo -V " --help --version
+
+section "free-text values"
+expect "hpvmcreate -P "
+expect "hpvmcreate -P a"
+expect "hpvmcreate -c "
+expect "hpvmcreate -r "
+expect "hpvmcreate -l "
+
+section "guest names and numbers (hpvmstatus -M)"
+expect "hpvmremove -P " alpha beta
+expect "hpvmremove -P b" beta
+expect "hpvmremove -P x"
+expect "hpvmstatus -P " alpha beta
+expect "hpvmstatus -V -P a" alpha
+expect "hpvmstatus -p " 1 2
+expect "hpvmstatus -p 2" 2
+HPVM_ROOT=$OTHER_ROOT
+expect "hpvmremove -P " gamma
+export -n HPVM_ROOT # set in the shell but not exported: still used
+expect "hpvmremove -P " gamma
+export HPVM_ROOT=$EMPTY_ROOT
+expect "hpvmremove -P "
+expect "hpvmstatus -p "
+export HPVM_ROOT=$TMP/root
+# The hpvmstatus beside a command typed with a path; else the one on PATH.
+expect "$FAKE/hpvmremove -P " fake
+expect "$FAKE/hpvmremove -P f" fake
+expect "$HPVM_BIN/hpvmremove -P " alpha beta
+PATH=$FAKE:$REAL_PATH
+expect "hpvmremove -P " fake
+expect "hpvmstatus -p " 7
+PATH=/usr/bin:/bin
+expect "hpvmremove -P "
+expect "$HPVM_BIN/hpvmstatus -P " alpha beta
+PATH=$REAL_PATH
+
+section "resource statement: storage"
+expect_nospace "hpvmcreate -a " disk: dvd: tape: changer: burner: network:
+expect_nospace "hpvmcreate -a d" disk: dvd:
+expect_nospace "hpvmcreate -a disk" disk:
+expect "hpvmcreate -a floppy"
+expect_nospace "hpvmcreate -a disk:" scsi: avio_stor: aviostor:
+expect_nospace "hpvmcreate -a disk:a" avio_stor: aviostor:
+expect_nospace "hpvmcreate -a dvd:avio_stor" avio_stor:
+expect "hpvmcreate -a floppy:"
+expect "hpvmcreate -a disk:ide:"
+expect_nospace "hpvmcreate -a disk:scsi:" :
+expect_nospace "hpvmcreate -a disk:scsi:0" 0:
+expect_nospace "hpvmcreate -a disk:scsi:0,1,2" 0,1,2:
+expect "hpvmcreate -a disk:scsi:x"
+expect "hpvmcreate -a disk:scsi:0,1,2,3"
+expect_nospace "hpvmcreate -a disk:scsi::" disk: lv: file:
+expect_nospace "hpvmcreate -a disk:scsi:0,1:l" lv:
+expect_nospace "hpvmcreate -a dvd:avio_stor::" disk: file: null:
+expect_nospace "hpvmcreate -a dvd:scsi::n" null:
+expect_nospace "hpvmcreate -a tape:scsi::" attach: attach_path:
+expect_nospace "hpvmcreate -a changer:aviostor:1,2:attach" attach: attach_path:
+expect_nospace "hpvmcreate -a burner:scsi::at" attach: attach_path:
+expect "hpvmcreate -a disk:scsi::null"
+expect "hpvmcreate -a disk:scsi::null:"
+expect "hpvmcreate -a tape:scsi::file:$ST/"
+expect_files "hpvmcreate -a disk:scsi::file:$ST/d" "$ST/disk1.img" "$ST/disk2.img"
+expect_files "hpvmcreate -a disk:scsi::file:$ST/" "$ST/a:b" "$ST/disk1.img" "$ST/disk2.img" "$ST/sub"
+expect_files "hpvmcreate -a disk:avio_stor:0,1,2:lv:$ST/s" "$ST/sub"
+expect_files "hpvmcreate -a dvd:scsi::file:$ST/a" "$ST/a:b"
+# A location holding ':': only the text after its last ':' is replaced.
+expect_files "hpvmcreate -a disk:scsi::file:$ST/a:b/" "b/img"
+expect_files "hpvmcreate -a disk:scsi::file:$ST/a:b/i" "b/img"
+mapfile -t root_files < <(compgen -f -- /)
+expect_files "hpvmcreate -a dvd:scsi::null:" "${root_files[@]}"
+expect "hpvmcreate -a disk:scsi::file:$ST/nothing-here"
+
+section "resource statement: network"
+expect_nospace "hpvmcreate -a n" network:
+expect_nospace "hpvmcreate -a network:" lan: avio_lan: aviolan:
+expect_nospace "hpvmcreate -a network:avio" avio_lan: aviolan:
+expect "hpvmcreate -a network:bogus:"
+expect_nospace "hpvmcreate -a network:lan:" : vswitch:
+expect_nospace "hpvmcreate -a network:lan:v" vswitch:
+expect_nospace "hpvmcreate -a network:avio_lan:0,1" 0,1:
+expect_nospace "hpvmcreate -a network:lan:,,aa-bb-cc-00-11-22" ,,aa-bb-cc-00-11-22:
+expect "hpvmcreate -a network:lan:zz"
+expect_nospace "hpvmcreate -a network:lan::" vswitch:
+expect_nospace "hpvmcreate -a network:lan:0,1,0x02AABBCCDDEE:vs" vswitch:
+expect "hpvmcreate -a network:lan::nope:"
+expect_space "hpvmcreate -a network:lan::vswitch:" localnet
+expect_space "hpvmcreate -a network:aviolan:vswitch:l" localnet
+expect "hpvmcreate -a network:lan:vswitch:x"
+expect_nospace "hpvmcreate -a network:lan:vswitch:localnet:" portid:
+expect_nospace "hpvmcreate -a network:lan:0,0:vswitch:localnet:p" portid:
+expect "hpvmcreate -a network:lan::vswitch:localnet:portid:"
+expect "hpvmcreate -a network:lan::vswitch::"
+expect_nospace "hpvmcreate -P vm1 -a disk:scsi::file:/x -a network:lan::vswitch:localnet -a net" network:
+
+section "-O -B"
+expect "hpvmcreate -O " hpux linux windows openvms unknown
+expect "hpvmcreate -O w" windows
+expect "hpvmcreate -O linux:"
+expect "hpvmcreate -B " auto manual
+expect "hpvmcreate -B m" manual
+expect "hpvmcreate -B x"
+
+section "-x"
+expect_nospace "hpvmcreate -x " runnable_status= modify_status= visible_status= register_status= \
+  graceful_stop_timeout= ram_dyn_min= ram_dyn_max= ram_dyn_target_start= ram_dyn_entitlement= \
+  amr_chunk_size= dynamic_memory_control= amr_enable= ram_dyn_type= sched_preference= \
+  online_migration= resources_reserved= vm_type=
+expect_nospace "hpvmcreate -x ram_dyn_t" ram_dyn_target_start= ram_dyn_type=
+expect_space "hpvmcreate -x ram_dyn_type=" none any driver
+expect_space "hpvmcreate -x ram_dyn_type=a" any
+expect "hpvmcreate -x runnable_status=" enabled disabled
+expect "hpvmcreate -x modify_status=d" disabled
+expect "hpvmcreate -x amr_enable=" 0 1
+expect "hpvmcreate -x sched_preference=" cell ilm
+expect "hpvmcreate -x online_migration=" enabled disabled
+expect "hpvmcreate -x resources_reserved=t" true
+expect "hpvmcreate -x vm_type=" shared
+expect "hpvmcreate -x graceful_stop_timeout="
+expect "hpvmcreate -x ram_dyn_max=1"
+expect "hpvmcreate -x nosuch="
+
+section "-u -g"
+mapfile -t users < <(compgen -u -- root)
+expect "hpvmcreate -u root" "${users[@]}" root:admin root:oper
+expect_space "hpvmcreate -u root:" admin oper
+expect "hpvmcreate -u root:o" oper
+expect "hpvmcreate -u root:x"
+mapfile -t groups < <(compgen -g -- root)
+expect "hpvmcreate -g root" "${groups[@]}" root:admin root:oper
+expect "hpvmcreate -g root:a" admin
+mapfile -t users < <(compgen -u -- r)
+expect "hpvmcreate -u r" "${users[@]}"
+
+section "zsh completion (share/completion/_hpvm)"
+if command -v zsh >/dev/null; then
+  if out=$(zsh -n "$HPVM_SOURCE/share/completion/_hpvm" 2>&1); then pass; else fail "zsh -n _hpvm" "$out"; fi
+else
+  echo "SKIP zsh is not installed: _hpvm not checked"
+fi
+
+printf 'test_completion: %d checks, %d failed\n' "$checks" "$failures"
+[[ $failures -eq 0 ]]
