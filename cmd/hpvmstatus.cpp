@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     }
   }
   return cli::run("hpvmstatus", argc, argv, app, cli::Logging::none, [&] {
-    if (!name.empty()) {
+    if (by_name->count() > 0) {
       request.name = name;
     }
     if (by_number->count() > 0) {

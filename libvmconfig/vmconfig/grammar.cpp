@@ -209,7 +209,12 @@ private:
       fail("vswitch name", "is missing");
     }
     if (auto problem = vswitch_name_problem(f[i + 1])) {
-      fail("vswitch name", *problem);
+      // The problem reads "vswitch name 'x' ...": do not name the field twice.
+      std::string_view reason = *problem;
+      if (constexpr std::string_view named = "vswitch name "; reason.starts_with(named)) {
+        reason.remove_prefix(named.size());
+      }
+      fail("vswitch name", std::string(reason));
     }
     nw.vswitch = std::string(f[i + 1]);
     i += 2;

@@ -1,0 +1,334 @@
+// Tests for libavio/avio/backing.cpp: probe() on real files, directories,
+// symlinks and special files in a temporary directory, and check_backing().
+#include <avio/backing.hpp>
+
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace fs = std::filesystem;
+using namespace avio;
+
+namespace {
+
+// A fresh directory under the system temp dir, removed with everything in it.
+class TempDir {
+public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "hpvm-unit-backing-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    m_path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(m_path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const fs::path& path() const { return m_path; }
+  std::string operator/(const std::string& name) const { return (m_path / name).string(); }
+
+  // A regular file of `bytes` bytes.
+  std::string file(const std::string& name, std::size_t bytes) const {
+    const std::string p = *this / name;
+    std::ofstream out(p, std::ios::binary);
+    out << std::string(bytes, 'x');
+    out.close();
+    REQUIRE(fs::file_size(p) == bytes);
+    return p;
+  }
+  std::string dir(const std::string& name) const {
+    const std::string p = *this / name;
+    REQUIRE(fs::create_directory(p));
+    return p;
+  }
+
+private:
+  fs::path m_path;
+};
+
+std::string ino_identity(const std::string& p) {
+  struct stat st {};
+  REQUIRE(::stat(p.c_str(), &st) == 0);
+  return "ino:" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+}
+
+} // namespace
+
+// ------------------------------------------------------------ probe
+
+TEST_CASE("backing: probe a regular file") {
+  TempDir tmp;
+  const std::string p = tmp.file("disk.img", 4096);
+  const HostEntity e = probe(p);
+  CHECK(e.path == p);
+  CHECK(e.kind == HostKind::regular_file);
+  CHECK(e.size == 4096);
+  CHECK(e.identity == ino_identity(p));
+  const HostEntity empty = probe(tmp.file("empty.img", 0));
+  CHECK(empty.kind == HostKind::regular_file);
+  CHECK(empty.size == 0);
+}
+
+TEST_CASE("backing: probe a directory") {
+  TempDir tmp;
+  const std::string d = tmp.dir("iso");
+  const HostEntity e = probe(d);
+  CHECK(e.path == d);
+  CHECK(e.kind == HostKind::directory);
+  CHECK(e.size == 0);
+  CHECK(e.identity == ino_identity(d));
+  // A trailing slash names the same directory.
+  CHECK(probe(d + "/").identity == e.identity);
+  CHECK(probe(d + "/").path == d + "/");
+}
+
+TEST_CASE("backing: probe a missing path") {
+  TempDir tmp;
+  const std::string p = tmp / "missing.img";
+  const HostEntity e = probe(p);
+  CHECK(e.path == p);
+  CHECK(e.kind == HostKind::missing);
+  CHECK(e.size == 0);
+  const std::string canonical = fs::weakly_canonical(p).string();
+  CHECK(e.identity == "path:" + canonical);
+  // Two spellings of one missing path are one entity.
+  CHECK(probe(tmp / "sub/../missing.img").identity == e.identity);
+  CHECK(probe(tmp / "./missing.img").identity == e.identity);
+  CHECK(probe(tmp / "other.img").identity != e.identity);
+  // Missing below a missing directory.
+  CHECK(probe(tmp / "no/such/dir/x.img").kind == HostKind::missing);
+}
+
+TEST_CASE("backing: every path to one file or directory has one identity") {
+  TempDir tmp;
+  const std::string file = tmp.file("disk.img", 1024);
+  const std::string dir = tmp.dir("iso");
+  fs::create_symlink(file, tmp / "link.img");
+  fs::create_symlink("disk.img", tmp / "relative-link.img");
+  fs::create_symlink(tmp / "link.img", tmp / "link-to-link.img");
+  fs::create_hard_link(file, tmp / "hard.img");
+  fs::create_directory_symlink(dir, tmp / "iso-link");
+  const HostEntity f = probe(file);
+  for (const char* alias : {"link.img", "relative-link.img", "link-to-link.img", "hard.img",
+                            "iso/../disk.img", "./disk.img"}) {
+    CAPTURE(alias);
+    const HostEntity a = probe(tmp / alias);
+    CHECK(a.path == tmp / alias); // the path stays as given
+    CHECK(a.kind == HostKind::regular_file);
+    CHECK(a.size == 1024);
+    CHECK(a.identity == f.identity);
+  }
+  CHECK(probe(tmp / "iso-link").kind == HostKind::directory);
+  CHECK(probe(tmp / "iso-link").identity == probe(dir).identity);
+  // A copy is another entity.
+  const std::string copy = tmp.file("copy.img", 1024);
+  CHECK(probe(copy).identity != f.identity);
+  CHECK(probe(dir).identity != f.identity);
+}
+
+TEST_CASE("backing: a dangling symlink is missing") {
+  TempDir tmp;
+  fs::create_symlink(tmp / "gone.img", tmp / "dangling.img");
+  const HostEntity e = probe(tmp / "dangling.img");
+  CHECK(e.kind == HostKind::missing);
+  CHECK(e.identity.rfind("path:", 0) == 0);
+}
+
+TEST_CASE("backing: special files") {
+  TempDir tmp;
+  const std::string fifo = tmp / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const HostEntity f = probe(fifo);
+  CHECK(f.kind == HostKind::other);
+  CHECK(f.size == 0);
+  CHECK(f.identity == ino_identity(fifo));
+
+  std::error_code ec;
+  if (fs::is_character_file("/dev/null", ec)) {
+    const HostEntity n = probe("/dev/null");
+    CHECK(n.kind == HostKind::other_char);
+    CHECK(n.size == 0);
+    CHECK(n.identity == "chr:1:3");
+    const BackingProblems p = check_backing(DeviceType::tape, StorageType::attach, n, false);
+    REQUIRE(p.errors.size() == 1);
+    CHECK(p.errors[0] == "Backing store '/dev/null' is a character device; storage type 'attach' "
+                         "needs a SCSI generic device (/dev/sg*).");
+  }
+}
+
+TEST_CASE("backing: every kind has a description") {
+  const std::array<std::pair<HostKind, const char*>, 12> kinds{{
+      {HostKind::missing, "missing"},
+      {HostKind::regular_file, "a regular file"},
+      {HostKind::directory, "a directory"},
+      {HostKind::whole_disk, "a whole-disk block device"},
+      {HostKind::partition, "a disk partition"},
+      {HostKind::logical_volume, "an LVM logical volume"},
+      {HostKind::device_mapper, "a device-mapper device"},
+      {HostKind::optical_drive, "an optical drive"},
+      {HostKind::scsi_generic, "a SCSI generic device"},
+      {HostKind::other_block, "a block device"},
+      {HostKind::other_char, "a character device"},
+      {HostKind::other, "a special file"},
+  }};
+  for (const auto& [kind, text] : kinds) {
+    CHECK(std::string(describe(kind)) == text);
+  }
+}
+
+// ------------------------------------------------------------ check_backing
+
+TEST_CASE("backing: file-backed disks and DVDs") {
+  TempDir tmp;
+  const std::string disk = tmp.file("disk.img", 512);
+  const std::string iso = tmp.file("dvd.iso", 2048);
+  for (auto [device, path] : {std::pair{DeviceType::disk, disk}, std::pair{DeviceType::dvd, iso}}) {
+    const BackingProblems p = check_backing(device, StorageType::file, probe(path), false);
+    CHECK(p.errors.empty());
+    CHECK(p.warnings.empty());
+  }
+}
+
+TEST_CASE("backing: a file that is too small") {
+  TempDir tmp;
+  struct Case {
+    DeviceType device;
+    std::size_t bytes;
+    const char* what;
+    int minimum;
+  };
+  for (const auto& c : std::array<Case, 5>{{
+           {DeviceType::disk, 0, "disk", 512},
+           {DeviceType::disk, 100, "disk", 512},
+           {DeviceType::disk, 511, "disk", 512},
+           {DeviceType::dvd, 512, "DVD", 2048},
+           {DeviceType::dvd, 2047, "DVD", 2048},
+       }}) {
+    const std::string p = tmp.file("small-" + std::to_string(c.bytes) + ".img", c.bytes);
+    CAPTURE(p);
+    const BackingProblems r = check_backing(c.device, StorageType::file, probe(p), false);
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0] == "Backing store '" + p + "' is " + std::to_string(c.bytes) +
+                             " bytes; a virtual " + c.what + " needs at least " +
+                             std::to_string(c.minimum) + " bytes.");
+    CHECK(r.warnings.empty());
+    // -F does not excuse a small file.
+    CHECK(check_backing(c.device, StorageType::file, probe(p), true).errors == r.errors);
+  }
+}
+
+TEST_CASE("backing: a missing backing store is an error, or a warning with -F") {
+  TempDir tmp;
+  const std::string p = tmp / "missing.img";
+  const std::string message = "Backing store '" + p + "' does not exist.";
+  for (auto [device, storage] :
+       {std::pair{DeviceType::disk, StorageType::file}, std::pair{DeviceType::disk, StorageType::disk},
+        std::pair{DeviceType::disk, StorageType::lv}, std::pair{DeviceType::dvd, StorageType::null},
+        std::pair{DeviceType::tape, StorageType::attach}}) {
+    const BackingProblems strict = check_backing(device, storage, probe(p), false);
+    REQUIRE(strict.errors.size() == 1);
+    CHECK(strict.errors[0] == message);
+    CHECK(strict.warnings.empty());
+    const BackingProblems forced = check_backing(device, storage, probe(p), true);
+    CHECK(forced.errors.empty());
+    REQUIRE(forced.warnings.size() == 1);
+    CHECK(forced.warnings[0] == message);
+  }
+}
+
+TEST_CASE("backing: null storage: an empty drive or a directory") {
+  TempDir tmp;
+  // No location at all: an empty DVD drive.
+  const BackingProblems none = check_backing(DeviceType::dvd, StorageType::null, probe(""), false);
+  CHECK(none.errors.empty());
+  CHECK(none.warnings.empty());
+  const BackingProblems dir =
+      check_backing(DeviceType::dvd, StorageType::null, probe(tmp.dir("iso")), false);
+  CHECK(dir.errors.empty());
+  CHECK(dir.warnings.empty());
+  const std::string file = tmp.file("a.iso", 4096);
+  const BackingProblems wrong = check_backing(DeviceType::dvd, StorageType::null, probe(file), false);
+  REQUIRE(wrong.errors.size() == 1);
+  CHECK(wrong.errors[0] == "Backing store '" + file +
+                               "' is a regular file; storage type 'null' needs a directory or an "
+                               "optical drive.");
+}
+
+TEST_CASE("backing: the storage type must match what the path is") {
+  TempDir tmp;
+  const std::string file = tmp.file("disk.img", 1 << 20);
+  const std::string dir = tmp.dir("dir");
+  struct Case {
+    DeviceType device;
+    StorageType storage;
+    std::string path;
+    std::string is;
+    const char* storage_name;
+    const char* needs;
+  };
+  const std::array<Case, 10> cases{{
+      {DeviceType::disk, StorageType::file, dir, "a directory", "file", "a regular file"},
+      {DeviceType::dvd, StorageType::file, dir, "a directory", "file", "a regular file"},
+      {DeviceType::disk, StorageType::disk, file, "a regular file", "disk", "a whole-disk block device"},
+      {DeviceType::disk, StorageType::disk, dir, "a directory", "disk", "a whole-disk block device"},
+      {DeviceType::dvd, StorageType::disk, file, "a regular file", "disk", "an optical drive"},
+      {DeviceType::disk, StorageType::lv, file, "a regular file", "lv", "an LVM logical volume"},
+      {DeviceType::tape, StorageType::attach, file, "a regular file", "attach",
+       "a SCSI generic device (/dev/sg*)"},
+      {DeviceType::changer, StorageType::attach_path, dir, "a directory", "attach_path",
+       "a SCSI generic device (/dev/sg*)"},
+      {DeviceType::burner, StorageType::attach, dir, "a directory", "attach",
+       "a SCSI generic device (/dev/sg*)"},
+      {DeviceType::dvd, StorageType::null, tmp.file("not-a-dir.iso", 10), "a regular file", "null",
+       "a directory or an optical drive"},
+  }};
+  for (const auto& c : cases) {
+    CAPTURE(c.path);
+    CAPTURE(c.storage_name);
+    const BackingProblems p = check_backing(c.device, c.storage, probe(c.path), false);
+    REQUIRE(p.errors.size() == 1);
+    CHECK(p.errors[0] == "Backing store '" + c.path + "' is " + c.is + "; storage type '" +
+                             c.storage_name + "' needs " + c.needs + ".");
+    CHECK(p.warnings.empty());
+    // -F only excuses a missing store, not a wrong one.
+    CHECK(check_backing(c.device, c.storage, probe(c.path), true).errors == p.errors);
+  }
+}
+
+TEST_CASE("backing: a symlink to a file is checked as the file") {
+  TempDir tmp;
+  const std::string file = tmp.file("disk.img", 512);
+  fs::create_symlink(file, tmp / "link.img");
+  const std::string link = tmp / "link.img";
+  CHECK(check_backing(DeviceType::disk, StorageType::file, probe(link), false).errors.empty());
+  const std::string small = tmp.file("small.img", 10);
+  fs::create_symlink(small, tmp / "small-link.img");
+  const std::string small_link = tmp / "small-link.img";
+  const BackingProblems p = check_backing(DeviceType::disk, StorageType::file, probe(small_link), false);
+  REQUIRE(p.errors.size() == 1);
+  // The message names the path as the user gave it.
+  CHECK(p.errors[0] ==
+        "Backing store '" + small_link + "' is 10 bytes; a virtual disk needs at least 512 bytes.");
+}
+
+TEST_CASE("backing: the temporary directory is cleaned up") {
+  fs::path where;
+  {
+    TempDir tmp;
+    where = tmp.path();
+    tmp.file("a.img", 1);
+    tmp.dir("d");
+    fs::create_symlink(tmp / "a.img", tmp / "l");
+    CHECK(fs::exists(where));
+  }
+  CHECK_FALSE(fs::exists(where));
+}
