@@ -24,6 +24,7 @@ namespace {
 constexpr int k_busy_timeout_ms = 10000;
 
 // Forward migrations: entry i takes the schema from version i to i+1.
+// Append only; never edit an entry that has been released.
 const char* const k_migrations[] = {
     R"sql(
 CREATE TABLE guests (

@@ -45,6 +45,10 @@ public:
   ~Store();
 
   const std::filesystem::path& root() const { return m_root; }
+  // For the repositories in store_*.cpp (device database, vswitches, runtime
+  // state) that keep their SQL next to this file. Nothing outside
+  // libvmconfig's store_*.cpp files runs SQL.
+  SQLite::Database& database() { return *m_db; }
   int schema_version();
 
   // A write transaction (BEGIN IMMEDIATE): it takes the database's write lock
