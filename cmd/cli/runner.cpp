@@ -17,7 +17,12 @@ namespace {
 
 std::string tag(const std::string& command, const char* level, const std::string& guest) {
   return guest.empty() ? fmt::format("{}: {}: ", command, level)
-                       : fmt::format("{}: {} ({}): ", command, level, guest);
+                       : fmt::format("{}: {} ({}): ", command, level, vmconfig::printable(guest));
+}
+
+// One message line; user text inside it may hold anything.
+void print_line(const std::string& prefix, std::string_view message) {
+  fmt::print(stderr, "{}{}\n", prefix, vmconfig::printable(message));
 }
 
 int report_failure(const std::string& command) {
@@ -25,22 +30,22 @@ int report_failure(const std::string& command) {
     throw;
   } catch (const hpvm::Refused& e) {
     for (const auto& p : e.problems()) {
-      fmt::print(stderr, "{}{}\n", tag(command, "ERROR", e.guest()), p);
+      print_line(tag(command, "ERROR", e.guest()), p);
     }
     fmt::print(stderr, "{}: {}\n", command, e.summary());
     return k_exit_failure;
   } catch (const hpvm::UsageError& e) {
-    fmt::print(stderr, "{}{}\n", tag(command, "ERROR", e.guest()), e.what());
+    print_line(tag(command, "ERROR", e.guest()), e.what());
     fmt::print(stderr, "Run '{} --help' for usage.\n", command);
     return k_exit_usage;
   } catch (const hpvm::Error& e) {
-    fmt::print(stderr, "{}{}\n", tag(command, "ERROR", e.guest()), e.what());
+    print_line(tag(command, "ERROR", e.guest()), e.what());
     return k_exit_failure;
   } catch (const SQLite::Exception& e) {
-    fmt::print(stderr, "{}Configuration database error: {}\n", tag(command, "ERROR", ""), e.what());
+    print_line(tag(command, "ERROR", ""), fmt::format("Configuration database error: {}", e.what()));
     return k_exit_failure;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "{}{}\n", tag(command, "ERROR", ""), e.what());
+    print_line(tag(command, "ERROR", ""), e.what());
     return k_exit_failure;
   }
 }
@@ -55,19 +60,22 @@ void configure_app(CLI::App& app) {
 
 int run(const std::string& command, int argc, char** argv, CLI::App& app, Logging logging,
         const std::function<void()>& body) {
+  int status = 0;
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "{}: ERROR: {}\nRun '{} --help' for usage.\n", command, e.what(), command);
-    return k_exit_usage;
+    print_line(tag(command, "ERROR", ""), e.what());
+    fmt::print(stderr, "Run '{} --help' for usage.\n", command);
+    status = k_exit_usage;
   }
-  int status = 0;
-  try {
-    body();
-  } catch (...) {
-    status = report_failure(command);
+  if (status == 0) {
+    try {
+      body();
+    } catch (...) {
+      status = report_failure(command);
+    }
   }
   std::fflush(stdout);
   if (logging == Logging::command_log) {
@@ -82,7 +90,7 @@ int run(const std::string& command, int argc, char** argv, CLI::App& app, Loggin
 void print_warnings(const std::string& command, const std::string& guest,
                     const std::vector<std::string>& warnings) {
   for (const auto& w : warnings) {
-    fmt::print(stderr, "{}{}\n", tag(command, "WARNING", guest), w);
+    print_line(tag(command, "WARNING", guest), w);
   }
 }
 

@@ -8,6 +8,12 @@ namespace {
 
 const char* adapter_name(StorageAdapter a) { return a == StorageAdapter::scsi ? "scsi" : "avio_stor"; }
 
+// "an avio_stor", "a scsi", "a network": adapter names are all lower case.
+std::string with_article(std::string_view word) {
+  const bool vowel = !word.empty() && std::string_view("aeiou").find(word[0]) != std::string_view::npos;
+  return fmt::format("{} {}", vowel ? "an" : "a", word);
+}
+
 } // namespace
 
 int Topology::adapter_count() const {
@@ -81,8 +87,8 @@ Placement<StorageAddress> Topology::place_storage(StorageAdapter adapter,
                                         *request.slot)};
     }
     if (s.use == SlotUse::storage && s.adapter != adapter) {
-      return {std::nullopt, fmt::format("bus {} slot {} holds a {} adapter, not {}", *request.bus,
-                                        *request.slot, adapter_name(s.adapter),
+      return {std::nullopt, fmt::format("bus {} slot {} holds {} adapter, not {}", *request.bus,
+                                        *request.slot, with_article(adapter_name(s.adapter)),
                                         adapter_name(adapter))};
     }
     if (s.use == SlotUse::free && adapter_count() >= k_max_adapters) {
@@ -148,9 +154,10 @@ Placement<NicAddress> Topology::place_nic(NetAdapter adapter, const AddressReque
   if (request.bus && request.slot) {
     const Slot& s = at(*request.bus, *request.slot);
     if (s.use != SlotUse::free) {
-      return {std::nullopt, fmt::format("bus {} slot {} is already in use by a {} adapter",
+      return {std::nullopt, fmt::format("bus {} slot {} is already in use by {} adapter",
                                         *request.bus, *request.slot,
-                                        s.use == SlotUse::nic ? "network" : adapter_name(s.adapter))};
+                                        with_article(s.use == SlotUse::nic ? "network"
+                                                                           : adapter_name(s.adapter)))};
     }
     chosen = NicAddress{*request.bus, *request.slot};
   } else {

@@ -37,7 +37,14 @@ template <typename Number> std::optional<Number> parse_number(std::string_view s
   return v;
 }
 
-constexpr auto parse_double = parse_number<double>;
+// Plain decimals only: from_chars would also take "nan", "inf" and exponents.
+std::optional<double> parse_double(std::string_view s) {
+  if (s.find_first_not_of("0123456789.", s.starts_with('-') ? 1 : 0) != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return parse_number<double>(s);
+}
+
 constexpr auto parse_unsigned = parse_number<std::uint64_t>;
 
 // "4G", "512M", "2048" (MB), "1T".
@@ -49,7 +56,9 @@ std::optional<std::uint64_t> parse_memory_mb(std::string text) {
   std::string upper = text;
   std::transform(upper.begin(), upper.end(), upper.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  if (upper.size() > 1 && upper.back() == 'B') {
+  // "4GB" is "4G"; a bare "B" (bytes) is not a unit memory is given in.
+  if (upper.size() > 2 && upper.back() == 'B' &&
+      std::string_view("MGT").find(upper[upper.size() - 2]) != std::string_view::npos) {
     upper.pop_back();
   }
   switch (upper.back()) {

@@ -15,6 +15,16 @@ std::filesystem::path command_log_path(const std::filesystem::path& root) {
   return root / "common" / "command.log";
 }
 
+std::string printable(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      c = '?';
+    }
+  }
+  return out;
+}
+
 std::string quote_command_line(const std::vector<std::string>& argv) {
   std::string out;
   for (const auto& arg : argv) {
@@ -32,14 +42,8 @@ std::string quote_command_line(const std::vector<std::string>& argv) {
       continue;
     }
     out += '\'';
-    for (char c : arg) {
-      if (c == '\'') {
-        out += "'\\''";
-      } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-        out += '?'; // one record stays one line
-      } else {
-        out += c;
-      }
+    for (char c : printable(arg)) { // one record stays one line
+      out += c == '\'' ? std::string("'\\''") : std::string(1, c);
     }
     out += '\'';
   }
@@ -54,6 +58,9 @@ void append_command_log(const std::filesystem::path& root, const std::vector<std
   const std::string line =
       fmt::format("{:%Y-%m-%dT%H:%M:%SZ} {} {} {}\n", now, user, outcome, quote_command_line(argv));
   std::error_code ec;
+  if (!std::filesystem::exists(root, ec)) {
+    return; // a command that failed on a host never set up leaves no trace
+  }
   std::filesystem::create_directories(command_log_path(root).parent_path(), ec);
   const int fd = ::open(command_log_path(root).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {

@@ -11,6 +11,10 @@ namespace vmconfig {
 
 std::filesystem::path command_log_path(const std::filesystem::path& root);
 
+// `text` with control characters shown as '?': user text echoed in a message
+// or a log record must not move the cursor or start a new line.
+std::string printable(std::string_view text);
+
 // The command line as a shell would need it typed again.
 std::string quote_command_line(const std::vector<std::string>& argv);
 

@@ -74,6 +74,14 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   }
 }
 
+// HP-UX agile lunpaths look like 0/7/1/1.0x500104f00048b29e.0x0: hardware
+// path, then target WWN and LUN in hex.
+bool is_hpux_lunpath(std::string_view location) {
+  const auto dot = location.find(".0x");
+  return !location.empty() && location.front() != '/' && dot != std::string_view::npos &&
+         location.substr(0, dot).find_first_not_of("0123456789/") == std::string_view::npos;
+}
+
 // Parses one statement; every failure names the field.
 class Parser {
 public:
@@ -87,13 +95,17 @@ public:
     if (s.empty()) {
       return std::nullopt;
     }
-    int value = 0;
-    const auto* end = s.data() + s.size();
-    const auto [ptr, ec] = std::from_chars(s.data(), end, value);
-    if (ec != std::errc() || ptr != end) {
+    // Digits with at most a leading minus; any negative (even "-0") is out of range.
+    const std::string_view digits = s.starts_with('-') ? s.substr(1) : s;
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) {
       fail(std::string(field), fmt::format("'{}' is not a number", s));
     }
-    if (value < 0 || value > max) {
+    int value = 0;
+    const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (s.starts_with('-') || ec == std::errc::result_out_of_range) {
+      fail(std::string(field), fmt::format("{} is out of range (0-{})", s, max));
+    }
+    if (value > max) {
       fail(std::string(field), fmt::format("{} is out of range (0-{})", value, max));
     }
     return value;
@@ -179,6 +191,11 @@ private:
     if (st.location.empty() && st.storage != StorageType::null) {
       fail("location", "is missing");
     }
+    if (st.storage == StorageType::attach_path && is_hpux_lunpath(st.location)) {
+      fail("location", fmt::format("'{}' is an HP-UX lunpath; give the Linux /dev/sg* device of the "
+                                   "same tape, changer or burner",
+                                   st.location));
+    }
     if (!st.location.empty() && st.location.front() != '/') {
       fail("location", fmt::format("'{}' is not an absolute path", st.location));
     }
@@ -197,6 +214,12 @@ private:
     nw.adapter = *a;
     // The short form network:lan:vswitch:name leaves out the hardware field.
     std::size_t i = 2;
+    // A hardware address has a comma or is all digits: anything else in that
+    // position is a misspelt vswitch keyword of the short form.
+    if (f.size() > 2 && f[2] != "vswitch" && f[2].find(',') == std::string_view::npos &&
+        f[2].find_first_not_of("0123456789") != std::string_view::npos) {
+      fail("vswitch keyword", fmt::format("'{}' is not 'vswitch'", f[2]));
+    }
     if (f.size() > 2 && f[2] != "vswitch") {
       hardware(f[2], nw);
       i = 3;

@@ -76,8 +76,7 @@ Report create_guest(Store& store, const CreateRequest& request) {
 
   Store::WriteTransaction tx(store);
   if (store.load_guest(name)) {
-    throw hpvm::Refused({fmt::format("A guest named '{}' already exists.", name)},
-                        "Unable to create the guest.", name);
+    errors.push_back(fmt::format("A guest named '{}' already exists.", name));
   }
   DevicePlanner planner(store, guest, request.force);
   for (const auto& statement : request.resources) {
@@ -113,14 +112,19 @@ Report create_guest(Store& store, const CreateRequest& request) {
   return report;
 }
 
-Report remove_guest(Store& store, const std::string& name) {
-  Report report;
-  Store::WriteTransaction tx(store);
-  const Guest guest = find_guest(store, name);
+Guest check_removable(Store& store, const std::string& name) {
+  Guest guest = find_guest(store, name);
   if (run_state(store.root(), guest.uuid).on) {
     throw hpvm::Refused({fmt::format("The guest '{}' is running; stop it first with hpvmstop.", name)},
                         "Unable to remove the guest.", name);
   }
+  return guest;
+}
+
+Report remove_guest(Store& store, const std::string& name) {
+  Report report;
+  Store::WriteTransaction tx(store);
+  const Guest guest = check_removable(store, name);
   store.drop_gdev_dependents(guest.name);
   store.delete_guest(guest);
   tx.commit();

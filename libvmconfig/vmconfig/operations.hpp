@@ -31,6 +31,8 @@ Report create_guest(Store& store, const CreateRequest& request);
 // Removes a stopped guest, its run directory and its device-database
 // dependencies. Throws hpvm::Error for an unknown or running guest.
 Report remove_guest(Store& store, const std::string& name);
+// The checks remove_guest makes first, for asking only about a guest that can go.
+Guest check_removable(Store& store, const std::string& name);
 
 // Finds a guest by name or number; throws hpvm::Error naming what was not found.
 Guest find_guest(Store& store, const std::string& name);

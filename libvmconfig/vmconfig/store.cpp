@@ -21,7 +21,16 @@ namespace vmconfig {
 
 namespace {
 
-constexpr int k_busy_timeout_ms = 10000;
+// How long a command waits for another's write lock; HPVM_BUSY_TIMEOUT_MS
+// overrides it (tests of the locked case use a short one).
+int busy_timeout_ms() {
+  static const int timeout = [] {
+    const char* env = std::getenv("HPVM_BUSY_TIMEOUT_MS");
+    const int value = env != nullptr ? std::atoi(env) : 0;
+    return value > 0 ? value : 10000;
+  }();
+  return timeout;
+}
 
 // Forward migrations: entry i takes the schema from version i to i+1.
 // Append only; never edit an entry that has been released.
@@ -116,7 +125,7 @@ bool is_busy(const SQLite::Exception& e) {
 // would fail. The mode is persistent, so only the first opener switches, and
 // it retries for as long as the busy timeout.
 void enable_wal(SQLite::Database& db) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(k_busy_timeout_ms);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms());
   while (true) {
     try {
       if (db.execAndGet("PRAGMA journal_mode").getString() != "wal") {
@@ -149,7 +158,12 @@ bool Store::exists(const fs::path& root) {
   return fs::exists(database_path(root), ec);
 }
 
-Store::Store(fs::path root) : m_root(std::move(root)) {
+Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
+  if (access == Access::if_exists && !exists(m_root)) {
+    m_db = std::make_unique<SQLite::Database>(":memory:", SQLite::OPEN_READWRITE);
+    migrate();
+    return;
+  }
   std::error_code ec;
   fs::create_directories(m_root / "common", ec);
   if (ec) {
@@ -162,7 +176,7 @@ Store::Store(fs::path root) : m_root(std::move(root)) {
   try {
     m_db = std::make_unique<SQLite::Database>(db_path.string(),
                                               SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
-                                              k_busy_timeout_ms);
+                                              busy_timeout_ms());
   } catch (const SQLite::Exception& e) {
     ::umask(old_mask);
     throw hpvm::Error(fmt::format("Cannot open the configuration database '{}': {}.",

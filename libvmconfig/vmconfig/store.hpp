@@ -37,9 +37,17 @@ public:
   static std::filesystem::path database_path(const std::filesystem::path& root);
   static bool exists(const std::filesystem::path& root);
 
-  // Opens the database under `root`, creating the directory (0700) and the
-  // database (0600) if needed, and migrates the schema forward.
-  explicit Store(std::filesystem::path root);
+  enum class Access : unsigned char {
+    // Creates the directory (0700) and the database (0600) if needed.
+    create,
+    // Opens an existing database; when there is none, an empty in-memory one.
+    // Commands that read (hpvmstatus, -s checks, removing a guest) must not
+    // set a host up as a side effect.
+    if_exists,
+  };
+
+  // Opens the database under `root` and migrates the schema forward.
+  explicit Store(std::filesystem::path root, Access access = Access::create);
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
   ~Store();

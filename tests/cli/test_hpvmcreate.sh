@@ -230,14 +230,21 @@ for bad in ../x .. . .hidden _x; do
 done
 refuse 1 "hpvmcreate: ERROR (-x): Invalid guest name '-x' must start with a letter or digit.
 hpvmcreate: Unable to create the guest." hpvmcreate -P-x
-for bad in a/b x/../y 'a b' 'a;b' 'a:b' 'g$x' "g'" 'gä' 'a*' $'a\tb'; do
+for bad in a/b x/../y 'a b' 'a;b' 'a:b' 'g$x' "g'" 'gä' 'a*'; do
   create_refused "$bad" "Invalid guest name '$bad' may contain only letters, digits, '_', '.' and '-'." --
 done
+# Control characters are echoed as '?': a message stays on its line.
+refuse 1 "hpvmcreate: ERROR (a?b): Invalid guest name 'a?b' may contain only letters, digits, '_', '.' and '-'.
+hpvmcreate: Unable to create the guest." hpvmcreate -P $'a\tb'
 check "no directory escaped HPVM_ROOT" test ! -e "$HPVM_ROOT/x" -a ! -e "$(dirname "$HPVM_ROOT")/x"
 
 section "refused: duplicate guest"
 create_refused g1 "A guest named 'g1' already exists." --
 create_refused g1 "A guest named 'g1' already exists." -- -c 2 -a disk:scsi::file:"$S/d3.img"
+# Every problem is listed, not just the first.
+refuse 1 "hpvmcreate: ERROR (g1): Invalid OS type 'bogus': expected hpux, linux, windows, openvms or unknown.
+hpvmcreate: ERROR (g1): A guest named 'g1' already exists.
+hpvmcreate: Unable to create the guest." hpvmcreate -P g1 -O bogus
 
 section "refused: characteristic values"
 create_refused b1 "Invalid OS type 'hp-ux': expected hpux, linux, windows, openvms or unknown." -- -O hp-ux
@@ -338,7 +345,8 @@ bad_statement "disk:scsi:0,0,t:file:/x" "target 't' is not a number"
 bad_statement "disk:scsi:,1:file:/x" "bus is missing while a device (slot) is given"
 bad_statement "disk:scsi:0,,1:file:/x" "device is missing while a target is given"
 bad_statement "disk:scsi:1,2,3,4:file:/x" "hardware address '1,2,3,4' has more than three parts (bus,device,target)"
-bad_statement $'disk:scsi::file:/x\ny' "statement contains a control character"
+refuse 1 "hpvmcreate: ERROR (b2): Invalid resource statement 'disk:scsi::file:/x?y': statement contains a control character.
+hpvmcreate: Unable to create the guest." hpvmcreate -P b2 -a $'disk:scsi::file:/x\ny'
 bad_statement "network" "adapter type is missing (lan or avio_lan)"
 bad_statement "network:" "adapter type is missing (lan or avio_lan)"
 bad_statement "network:foo::vswitch:a" "adapter type 'foo' is not lan, avio_lan or aviolan"

@@ -35,6 +35,20 @@ validate_xml() { # what
   fi
 }
 validate_xml "empty configuration"
+check "reading an empty configuration created no database" test ! -e "$DB"
+
+section "a host that was never set up stays untouched"
+saved_root=$HPVM_ROOT
+use_root "$(new_tmpdir)/never"
+expect_stdout "" hpvmstatus -M
+run hpvmremove -Q -P g
+assert_exit 1
+assert_stderr "hpvmremove: ERROR (g): The guest 'g' does not exist."
+expect_ok hpvmcreate -s -P g
+check "hpvmstatus, hpvmremove and hpvmcreate -s created nothing" test ! -e "$HPVM_ROOT"
+run hpvminfo
+assert_exit 1
+use_root "$saved_root"
 
 # ------------------------------------------------------------------------
 section "set-up"

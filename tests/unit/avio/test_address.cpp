@@ -659,13 +659,11 @@ TEST_CASE("address: random operations keep the counters consistent") {
   }
 }
 
-// KNOWN BUGS -----------------------------------------------------------------
-// Messages that name an avio_stor adapter use "a" where English needs "an".
-// Re-enable these once address.cpp says "an avio_stor adapter":
-//   In "address: a slot holds one adapter type":
-//     CHECK(refusal(t.place_storage(scsi, exact(0, 4, 1), false)) ==
-//           "bus 0 slot 4 holds an avio_stor adapter, not scsi");
-//   In "address: vNIC slot conflicts":
-//     CHECK(refusal(t.place_nic(NetAdapter::lan, at_slot(0, 2))) ==
-//           "bus 0 slot 2 is already in use by an avio_stor adapter");
-// (Today: "holds a avio_stor adapter" and "in use by a avio_stor adapter".)
+TEST_CASE("address: refusals name avio_stor adapters with 'an'") {
+  Topology t;
+  REQUIRE(t.place_storage(StorageAdapter::avio_stor, exact(0, 4, 1), false).address);
+  CHECK(refusal(t.place_storage(StorageAdapter::scsi, exact(0, 4, 1), false)) ==
+        "bus 0 slot 4 holds an avio_stor adapter, not scsi");
+  CHECK(refusal(t.place_nic(NetAdapter::lan, at_slot(0, 4))) ==
+        "bus 0 slot 4 is already in use by an avio_stor adapter");
+}

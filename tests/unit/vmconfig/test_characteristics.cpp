@@ -220,7 +220,7 @@ TEST_CASE("characteristics: -e percent[:max_percent]") {
                        "' for -e: expected percent[:max_percent].");
     CHECK(apply(r).guest.entitlement == Entitlement{});
   }
-  for (const char* bad : {"0", "101", "0.5", "100.5", "50:101", "50:0", "-5", "inf", "1000"}) {
+  for (const char* bad : {"0", "101", "0.5", "100.5", "50:101", "50:0", "-5", "1000"}) {
     CAPTURE(bad);
     CharacteristicsRequest r;
     r.entitlement = bad;
@@ -727,17 +727,30 @@ TEST_CASE("characteristics: entitlement formatting") {
   CHECK(entitlement_text(gc.entitlement, true) == "-");
 }
 
-// KNOWN BUGS -----------------------------------------------------------------
-// Re-enable once characteristics.cpp is fixed (std::from_chars on double
-// accepts "nan" and "inf", and a lone "B" suffix is taken as megabytes):
-//
-//   In "-e percent[:max_percent]" (out-of-range or format list), today accepted:
-//     -e nan      -> "Invalid entitlement 'nan' for -e: expected percent[:max_percent]."
-//     -e 50:nan   -> "Invalid entitlement '50:nan' for -e: expected percent[:max_percent]."
-//   In "-E cycles[:max_cycles]", today accepted (NaN or infinite entitlement):
-//     -E nan      -> "Invalid entitlement 'nan' for -E: expected cycles[:max_cycles]."
-//     -E inf      -> "Invalid entitlement 'inf' for -E: expected cycles[:max_cycles]."
-//     -E 1000:inf -> "Invalid entitlement '1000:inf' for -E: expected cycles[:max_cycles]."
-//   In "-r memory", today accepted as megabytes:
-//     -r 2048B    -> "Invalid memory size '2048B': expected a size of at least 32 MB such as
-//                     512M or 4G." (it sets 2048 MB); likewise "64b" and -x ram_dyn_min=64B.
+TEST_CASE("characteristics: entitlements are plain decimals, memory units are M, G, T") {
+  for (const char* bad : {"nan", "50:nan", "1e2", "50:inf"}) {
+    CAPTURE(bad);
+    CharacteristicsRequest r;
+    r.entitlement = bad;
+    check_error(r, std::string("Invalid entitlement '") + bad + "' for -e: expected percent[:max_percent].");
+  }
+  for (const char* bad : {"nan", "inf", "1000:inf"}) {
+    CAPTURE(bad);
+    CharacteristicsRequest r;
+    r.cycles = bad;
+    check_error(r, std::string("Invalid entitlement '") + bad + "' for -E: expected cycles[:max_cycles].");
+  }
+  for (const char* bad : {"2048B", "64b", "B"}) {
+    CAPTURE(bad);
+    CharacteristicsRequest r;
+    r.memory = bad;
+    check_error(r, std::string("Invalid memory size '") + bad +
+                       "': expected a size of at least 32 MB such as 512M or 4G.");
+  }
+  CharacteristicsRequest gb;
+  gb.memory = "4GB";
+  CHECK(apply(gb).guest.memory_mb == 4096);
+  CharacteristicsRequest plain;
+  plain.memory = "2048";
+  CHECK(apply(plain).guest.memory_mb == 2048);
+}

@@ -1047,48 +1047,35 @@ TEST_CASE("grammar: the first wrong field is the one reported") {
   check_rejected("network:lan:0,0:vswitch:v:portid:x", "port number", "'x' is not a number");
 }
 
-// KNOWN BUGS -----------------------------------------------------------------
-// Cases left out of the passing tables above because grammar.cpp gets them
-// wrong today. Each row is written as the grammar should behave; move it into
-// the table named in brackets once grammar.cpp is fixed.
-//
-// 1. [k_storage_examples] The reference's AVIO attached-device statements
-//    (avio-whitepaper.md 4.1 [ICA 4.3 p.86] and 4.2/5.2 [ICA 4.3 p.90]) give an
-//    HP-UX lunpath hardware path, not a '/'-path, as the attach_path location.
-//    The reference does not flag them as typos, yet each is refused with
-//    "location '0/7/1/1.0x500104f00048b29e.0x0' is not an absolute path.":
-//      {"tape:avio_stor::attach_path:0/7/1/1.0x500104f00048b29e.0x0", DeviceType::tape,
-//       StorageAdapter::avio_stor, none, none, none, StorageType::attach_path,
-//       "0/7/1/1.0x500104f00048b29e.0x0"},
-//      {"tape:avio_stor:0,5,0:attach_path:0/1/1/0.0x50060b0000332254.0x0", DeviceType::tape,
-//       StorageAdapter::avio_stor, 0, 5, 0, StorageType::attach_path,
-//       "0/1/1/0.0x50060b0000332254.0x0"},
-//      {"changer:avio_stor:0,5,1:attach_path:0/1/1/0.0x50060b0000332253.0x0", DeviceType::changer,
-//       StorageAdapter::avio_stor, 0, 5, 1, StorageType::attach_path,
-//       "0/1/1/0.0x50060b0000332253.0x0"},
-//      {"burner:avio_stor:0,5,2:attach_path:0/1/1/0.0x50060b0000332252.0x0", DeviceType::burner,
-//       StorageAdapter::avio_stor, 0, 5, 2, StorageType::attach_path,
-//       "0/1/1/0.0x50060b0000332252.0x0"},
-//      {"tape:avio_stor:0,4,0:attach_path:0/7/1/1.0x500104f00048b29e.0x0", DeviceType::tape,
-//       StorageAdapter::avio_stor, 0, 4, 0, StorageType::attach_path,
-//       "0/7/1/1.0x500104f00048b29e.0x0"},
-//      {"tape:avio_stor:0,4:attach_path:0/7/1/1.0x500104f00048b29e.0x0", DeviceType::tape,
-//       StorageAdapter::avio_stor, 0, 4, none, StorageType::attach_path,
-//       "0/7/1/1.0x500104f00048b29e.0x0"},
-//    (If the Linux port deliberately takes only /dev/sg* paths, the reference
-//    rows belong in a rejection test with a message that says so, e.g.
-//    "location '0/7/...' is an HP-UX lunpath; give the /dev/sg* device".)
-//
-// 2. [k_malformed] "-0" is accepted as the number 0 (std::from_chars takes a
-//    minus sign), so these malformed statements parse:
-//      {"disk:scsi:-0,0,0:disk:/dev/sda", "bus", "'-0' is not a number"},
-//      {"network:lan::vswitch:vsw1:portid:-0", "port number", "'-0' is not a number"},
-//
-// 3. [k_malformed] A number too big for int is reported as "is not a number":
-//      {"disk:scsi:99999999999,0,0:disk:/dev/sda", "bus", "99999999999 is out of range (0-7)"},
-//      {"network:lan::vswitch:vsw1:portid:99999999999", "port number",
-//       "99999999999 is out of range (0-511)"},
-//
-// 4. [k_malformed] A misspelt vswitch keyword in the short form is read as a
-//    hardware address: "network:lan:vsw:vsw1" gives "bus 'vsw' is not a number."
-//      {"network:lan:vsw:vsw1", "vswitch keyword", "'vsw' is not 'vswitch'"},
+TEST_CASE("grammar: numbers are digits only and huge ones are out of range") {
+  check_rejected("disk:scsi:-0,0,0:disk:/dev/sda", "bus", "-0 is out of range (0-7)");
+  check_rejected("network:lan::vswitch:vsw1:portid:-0", "port number", "-0 is out of range (0-511)");
+  check_rejected("disk:scsi:+1,0,0:disk:/dev/sda", "bus", "'+1' is not a number");
+  check_rejected("disk:scsi:99999999999,0,0:disk:/dev/sda", "bus", "99999999999 is out of range (0-7)");
+  check_rejected("network:lan::vswitch:vsw1:portid:99999999999", "port number",
+                 "99999999999 is out of range (0-511)");
+}
+
+TEST_CASE("grammar: a misspelt vswitch keyword in the short form is named as such") {
+  check_rejected("network:lan:vsw:vsw1", "vswitch keyword", "'vsw' is not 'vswitch'");
+  check_rejected("network:avio_lan:switch:vsw1", "vswitch keyword", "'switch' is not 'vswitch'");
+  // An all-digit field is still a (bus-only) hardware address.
+  check_rejected("network:lan:0:vswitch:vsw1", "device", "must be given together with the other");
+}
+
+TEST_CASE("grammar: HP-UX lunpaths are refused with the Linux equivalent named") {
+  // The reference's attach_path examples use HP-UX agile lunpaths; a Linux host
+  // takes the /dev/sg* node of the same device instead (hpvmresources(5)).
+  for (const char* text : {"tape:avio_stor::attach_path:0/7/1/1.0x500104f00048b29e.0x0",
+                           "changer:avio_stor:0,5,1:attach_path:0/1/1/0.0x50060b0000332253.0x0",
+                           "burner:avio_stor:0,5,2:attach_path:0/1/1/0.0x50060b0000332252.0x0"}) {
+    CAPTURE(text);
+    const std::string location = std::string(text).substr(std::string(text).rfind("attach_path:") + 12);
+    check_rejected(text, "location",
+                   "'" + location +
+                       "' is an HP-UX lunpath; give the Linux /dev/sg* device of the same tape, "
+                       "changer or burner");
+  }
+  const auto st = std::get<StorageStatement>(parse_resource("tape:avio_stor:0,4,0:attach_path:/dev/sg3"));
+  CHECK(st.location == "/dev/sg3");
+}
