@@ -12,14 +12,8 @@
 # Expected text is given without its final newline (one is added unless it
 # is empty), or as "-" to read it from stdin (a here-document).
 
-set -u
-set -o pipefail
-
-if [[ -z "${HPVM_BIN:-}" ]]; then
-  echo "HPVM_BIN is not set: it must name the directory holding hpvmcreate, hpvmstatus, ..." >&2
-  exit 1
-fi
-HPVM_SOURCE=${HPVM_SOURCE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# shellcheck source=tests/cli/env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 for _tool in hpvmcreate hpvmstatus hpvmremove hpvminfo; do
   if [[ ! -x "$HPVM_BIN/$_tool" ]]; then
     echo "$HPVM_BIN/$_tool is missing or not executable" >&2

@@ -7,14 +7,8 @@
 #
 # Needs mandoc and groff (scripts/bootstrap installs mandoc and groff-base).
 # HPVM_BIN: the directory of the built commands; HPVM_SOURCE: the source tree.
-set -u
-set -o pipefail
-
-if [[ -z "${HPVM_BIN:-}" ]]; then
-  echo "HPVM_BIN is not set: it must name the directory holding hpvmcreate, hpvmstatus, ..." >&2
-  exit 1
-fi
-HPVM_SOURCE=${HPVM_SOURCE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# shellcheck source=tests/cli/env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 MAN="$HPVM_SOURCE/man"
 export LC_ALL=C
 
