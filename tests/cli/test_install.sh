@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# cmake --install with the prefix existing HPVM scripts call (/opt/hpvm),
+# staged under DESTDIR: commands in bin, man pages, the XML schema, and
+# completion where bash-completion and zsh find it.
+source "$(dirname "$0")/lib.sh"
+
+build_dir=$(cd "$HPVM_BIN/.." && pwd)
+if [[ ! -f $build_dir/cmake_install.cmake ]]; then
+  echo "SKIP: $build_dir is not a CMake build directory; nothing to install."
+  exit 77
+fi
+stage=$(new_tmpdir)
+run env DESTDIR="$stage" cmake --install "$build_dir" --prefix /opt/hpvm
+assert_exit 0
+P=$stage/opt/hpvm
+
+section "commands, man pages, schema"
+for cmd in hpvmcreate hpvmstatus hpvmremove hpvminfo; do
+  check "bin/$cmd is installed and runs" "$P/bin/$cmd" --version
+  check "man1m/$cmd.1m is installed" test -f "$P/share/man/man1m/$cmd.1m"
+done
+check "man5/hpvmresources.5 is installed" test -f "$P/share/man/man5/hpvmresources.5"
+check "the hpvmstatus XML schema is installed" test -f "$P/share/hpvm/hpvmstatus.xsd"
+
+section "completion lands where bash-completion and zsh look, whatever the prefix"
+check "zsh completion is installed" test -f "$stage/usr/share/zsh/vendor-completions/_hpvm"
+BC=/usr/share/bash-completion/bash_completion
+if [[ ! -f $BC ]]; then
+  skip "bash-completion is not installed: cannot check that it finds our completion"
+else
+  completions=$stage$(pkg-config --variable=completionsdir bash-completion 2>/dev/null ||
+    echo /usr/share/bash-completion/completions)
+  for cmd in hpvmcreate hpvmstatus hpvmremove hpvminfo; do
+    check "$cmd's completion is in bash-completion's directory" test -e "$completions/$cmd"
+    # XDG_DATA_DIRS stands the staged tree in for /usr/share.
+    run env XDG_DATA_DIRS="${completions%/bash-completion/completions}" \
+      bash -c 'source "$1"; __load_completion "$2" && complete -p "$2"' _ "$BC" "$cmd"
+    assert_exit 0
+    assert_stdout_has "^complete .* $cmd\$"
+  done
+fi
+
+finish
