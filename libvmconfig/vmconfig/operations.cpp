@@ -45,6 +45,7 @@ void remove_run_dir(const fs::path& root, const Guest& g) {
   std::error_code ec;
   fs::remove(guest_link(root, g.name), ec);
   fs::remove_all(run_dir(root, g.uuid).dir, ec);
+  unmark_running(root, g.uuid);
 }
 
 } // namespace
@@ -142,9 +143,10 @@ std::string status_report(Store& store, const StatusRequest& request) {
   const fs::path& root = store.root();
   const bool one = request.name || request.number;
   if (!one && request.format == StatusFormat::summary) {
+    const auto running = running_uuids(root);
     std::vector<SummaryStatus> rows;
     for (auto& s : store.summaries()) {
-      const RunState state = run_state(root, s.uuid);
+      const RunState state{running.contains(s.uuid)};
       rows.push_back({std::move(s), state});
     }
     return render_summary(rows);
@@ -155,8 +157,9 @@ std::string status_report(Store& store, const StatusRequest& request) {
     const RunState state = run_state(root, g.uuid);
     guests.push_back({std::move(g), state});
   } else {
+    const auto running = running_uuids(root);
     for (auto& g : store.load_guests()) {
-      const RunState state = run_state(root, g.uuid);
+      const RunState state{running.contains(g.uuid)};
       guests.push_back({std::move(g), state});
     }
   }

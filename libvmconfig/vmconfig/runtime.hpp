@@ -6,6 +6,7 @@
 #include <avio/runstate.hpp>
 
 #include <filesystem>
+#include <set>
 #include <string>
 
 namespace vmconfig {
@@ -20,5 +21,15 @@ struct RunState {
   const char* token() const { return on ? "On" : "Off"; }
 };
 RunState run_state(const std::filesystem::path& root, const std::string& uuid);
+
+// $HPVM_ROOT/running/<uuid>: one empty file per guest whose QEMU may be
+// running. The runtime makes it before QEMU starts and removes it once QEMU
+// is gone, so listing every guest's state reads one small directory instead
+// of 10,000 run directories. An entry is only a hint: the pid is checked.
+std::filesystem::path running_index(const std::filesystem::path& root);
+void mark_running(const std::filesystem::path& root, const std::string& uuid);
+void unmark_running(const std::filesystem::path& root, const std::string& uuid);
+// The uuids of the guests whose QEMU runs now.
+std::set<std::string> running_uuids(const std::filesystem::path& root);
 
 } // namespace vmconfig

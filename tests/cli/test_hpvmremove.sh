@@ -197,6 +197,7 @@ else
     fail "QEMU did not start: $(cat "$S/qemu.log")"
   else
     echo "$qpid" >"$HPVM_ROOT/uuids/$UR/qemu.pid"
+    mkdir -p "$HPVM_ROOT/running" && touch "$HPVM_ROOT/running/$UR" # as the runtime does
     run hpvmstatus
     check "summary shows run1 On" grep -qE '^run1 +[0-9]+ UNKNOWN +On ' "$OUT"
     run hpvmstatus -P run1

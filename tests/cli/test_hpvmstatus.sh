@@ -609,13 +609,16 @@ sleep 300 &
 sleeper=$!
 track_pid "$sleeper"
 echo "$sleeper" >"$HPVM_ROOT/uuids/$U3/qemu.pid"
+mkdir -p "$HPVM_ROOT/running" && touch "$HPVM_ROOT/running/$U3"
 run hpvmstatus -M -P g3
 check "-M field 10 is Off for a non-QEMU pid" test "$(cut -d: -f11 "$OUT")" = Off
+run hpvmstatus -M
+check "-M (all guests) field 10 is Off for a non-QEMU pid" test "$(grep '^g3:' "$OUT" | cut -d: -f11)" = Off
 echo "not-a-pid" >"$HPVM_ROOT/uuids/$U3/qemu.pid"
 run hpvmstatus -M -P g3
 check "-M field 10 is Off for a garbage pid file" test "$(cut -d: -f11 "$OUT")" = Off
 kill "$sleeper"
 wait "$sleeper" 2>/dev/null
-rm -f "$HPVM_ROOT/uuids/$U3/qemu.pid"
+rm -f "$HPVM_ROOT/uuids/$U3/qemu.pid" "$HPVM_ROOT/running/$U3"
 
 finish
