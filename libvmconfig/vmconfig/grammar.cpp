@@ -327,6 +327,46 @@ std::string format(const HbaStatement& h) {
   return fmt::format("hba:{}:{},{}", to_string(h.adapter), h.bus, h.slot);
 }
 
+namespace {
+
+// "0,4,1", "0,4", "" for the address parts a statement gives.
+std::string address_text(const avio::AddressRequest& a, bool with_target) {
+  std::string out;
+  if (a.bus) {
+    out += std::to_string(*a.bus);
+  }
+  if (a.slot) {
+    out += fmt::format(",{}", *a.slot);
+  }
+  if (with_target && a.target) {
+    out += fmt::format(",{}", *a.target);
+  }
+  return out;
+}
+
+} // namespace
+
+std::string format(const StorageStatement& st) {
+  return fmt::format("{}:{}:{}:{}:{}", to_string(st.device), to_string(st.adapter),
+                     address_text(st.address, true), to_string(st.storage), st.location);
+}
+
+std::string format(const NetworkStatement& nw) {
+  std::string hardware = address_text(nw.address, false);
+  if (nw.mac) {
+    hardware += fmt::format("{}{}", nw.address.slot ? "," : ",,", nw.mac->canonical());
+  }
+  std::string s = fmt::format("network:{}:{}:vswitch:{}", to_string(nw.adapter), hardware, nw.vswitch);
+  if (nw.port) {
+    s += fmt::format(":portid:{}", *nw.port);
+  }
+  return s;
+}
+
+std::string format(const ResourceStatement& statement) {
+  return std::visit([](const auto& s) { return format(s); }, statement);
+}
+
 std::string_view to_string(DeviceType t) { return name_of(k_device_types, t); }
 std::string_view to_string(StorageAdapter a) { return name_of(k_storage_adapters, a); }
 std::string_view to_string(StorageType t) { return name_of(k_storage_types, t); }

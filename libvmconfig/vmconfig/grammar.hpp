@@ -30,6 +30,11 @@ ResourceStatement parse_resource(std::string_view text);
 std::string format(const StorageDevice& device);
 std::string format(const NetworkDevice& device);
 std::string format(const HbaStatement& hba);
+// A statement as typed, with the parts it left out left empty
+// ("disk:avio_stor::file:/x"); parse_resource() gives it back.
+std::string format(const StorageStatement& statement);
+std::string format(const NetworkStatement& statement);
+std::string format(const ResourceStatement& statement);
 
 // Keyword spellings (canonical output names; parsing also takes the aliases).
 std::string_view to_string(DeviceType t);

@@ -2,7 +2,7 @@
 #
 # Needs bash-completion (>= 2.x): _init_completion, __ltrim_colon_completions
 # and _filedir come from it. One file serves every command; it is installed as
-# completions/hpvmcreate with the other command names as symlinks to it, so
+# completions/hpvm with every command name as a symlink to it, so
 # bash-completion's on-demand loader finds it under any of them.
 #
 # Adding a command (hpvmmodify, hpvmstart, ...):
@@ -31,11 +31,13 @@ declare -gA _hpvm_spec=(
     [hpvmstatus]='-P=guest -p=vmnumber -V -d -D -M -X -J --json'
     [hpvmremove]='-P=guest -Q'
     [hpvminfo]='-V'
+    [hpvmimport]='-P=- -D=file -S=file -M=file -f=file -A -s -F -V -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+'
 )
 
 # Space-separated groups of options that exclude each other ('|' within a group).
 declare -gA _hpvm_exclusive=(
     [hpvmcreate]='-e|-E'
+    [hpvmimport]='-e|-E'
     [hpvmstatus]='-P|-p -V|-d|-D|-M|-X|-J|--json'
 )
 
@@ -118,6 +120,8 @@ _hpvm_machine_status()
 # ------------------------------------------------------- option values
 # Each _hpvm_arg_<kind> fills COMPREPLY with whole words matching $cur; the
 # caller trims what readline will not replace (text up to a ':' or '=').
+
+_hpvm_arg_file() { _filedir; }
 
 _hpvm_arg_guest()
 {

@@ -1,0 +1,68 @@
+// Tests for libvmconfig/vmconfig/avio_conversion.cpp: scsi/lan statements
+// onto AVIO with every address kept; attached devices block.
+#include <vmconfig/avio_conversion.hpp>
+#include <vmconfig/grammar.hpp>
+
+#include <doctest/doctest.h>
+
+using namespace vmconfig;
+
+namespace {
+
+std::string converted(const char* text) {
+  const auto c = convert_to_avio(parse_resource(text));
+  REQUIRE_FALSE(c.blocker);
+  return format(c.converted);
+}
+
+} // namespace
+
+TEST_CASE("avio conversion: storage keeps bus, slot, target and backing") {
+  CHECK(converted("disk:scsi:0,4,1:lv:/dev/vg01/lvol1") ==
+        "disk:avio_stor:0,4,1:lv:/dev/vg01/lvol1");
+  CHECK(converted("dvd:scsi:0,4,5:file:/iso/a.iso") == "dvd:avio_stor:0,4,5:file:/iso/a.iso");
+  CHECK(converted("dvd:scsi:1,0,14:null:") == "dvd:avio_stor:1,0,14:null:");
+  CHECK(converted("disk:scsi::file:/x.img") == "disk:avio_stor::file:/x.img");
+  CHECK(converted("disk:scsi:2,3:disk:/dev/sdb") == "disk:avio_stor:2,3:disk:/dev/sdb");
+  // Already AVIO: unchanged.
+  CHECK(converted("disk:avio_stor:0,4,100:file:/x.img") == "disk:avio_stor:0,4,100:file:/x.img");
+  CHECK(converted("tape:avio_stor:0,4,0:attach_path:/dev/sg2") ==
+        "tape:avio_stor:0,4,0:attach_path:/dev/sg2");
+}
+
+TEST_CASE("avio conversion: vNICs keep bus, slot, MAC, vswitch and port") {
+  CHECK(converted("network:lan:0,2,0x56E9E3096A22:vswitch:vlan02:portid:4") ==
+        "network:avio_lan:0,2,0x56E9E3096A22:vswitch:vlan02:portid:4");
+  CHECK(converted("network:lan:,,0x56E9E3096A22:vswitch:sw1") ==
+        "network:avio_lan:,,0x56E9E3096A22:vswitch:sw1");
+  CHECK(converted("network:lan:vswitch:sw1") == "network:avio_lan::vswitch:sw1");
+  CHECK(converted("network:avio_lan:1,1:vswitch:sw1") == "network:avio_lan:1,1:vswitch:sw1");
+}
+
+TEST_CASE("avio conversion: attached devices block, naming the way through") {
+  for (const char* kind : {"tape", "changer", "burner"}) {
+    CAPTURE(kind);
+    const std::string text = std::string(kind) + ":scsi:0,4,0:attach:/dev/sg3";
+    const auto c = convert_to_avio(parse_resource(text));
+    REQUIRE(c.blocker);
+    CHECK(*c.blocker ==
+          "The attached " + std::string(kind) + " '" + text +
+              "' cannot move to avio_stor as it is: remove it, and give it again as " + kind +
+              ":avio_stor:...:attach_path:/dev/sg3 after the conversion.");
+    CHECK(format(c.converted) == text);
+  }
+}
+
+TEST_CASE("grammar: statements with parts left out print as typed and parse back") {
+  for (const char* text :
+       {"disk:scsi::file:/x.img", "disk:avio_stor:1:file:/x.img", "disk:avio_stor:1,2:file:/x.img",
+        "disk:scsi:1,2,3:file:/x.img", "dvd:scsi::null:", "network:lan::vswitch:sw1",
+        "network:lan:,,0x020000000001:vswitch:sw1", "network:avio_lan:0,3:vswitch:sw1:portid:7",
+        "network:avio_lan:0,3,0x020000000001:vswitch:sw1"}) {
+    CAPTURE(text);
+    const std::string printed = format(parse_resource(text));
+    CHECK(format(parse_resource(printed)) == printed);
+  }
+  CHECK(format(parse_resource("network:lan:vswitch:sw1")) == "network:lan::vswitch:sw1");
+  CHECK(format(parse_resource("disk:aviostor::file:/x")) == "disk:avio_stor::file:/x");
+}
