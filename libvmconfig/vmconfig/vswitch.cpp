@@ -92,15 +92,18 @@ avio::BridgeRequest bridge_request(VswitchStore& vs, const Vswitch& v) {
   return r;
 }
 
-// Re-attaches the taps of running guests on a booted vswitch.
+// Makes a booted vswitch's ports match the running guests: their taps are
+// (re-)created and attached; taps left behind by guests no longer running
+// are removed.
 void reattach(Store& store, VswitchStore& vs, const Vswitch& v,
               std::vector<std::string>& warnings) {
   const auto vlans = vs.port_vlans(v.id);
   for (const auto& [port, h] : vs.holders(v.name)) {
-    if (!run_state(store.root(), h.uuid).on) {
-      continue;
-    }
     try {
+      if (!run_state(store.root(), h.uuid).on) {
+        avio::remove_port_tap(avio::tap_name(h.vm_number, h.nic.address.bus, h.nic.address.slot));
+        continue;
+      }
       avio::create_port_tap(request_for(v, h, vlans));
     } catch (const hpvm::Error& e) {
       warnings.push_back(fmt::format("Port {} of guest '{}': {}", port, h.guest, e.what()));
