@@ -60,6 +60,9 @@ int main(int argc, char** argv) {
     if ((create || halt || remove || u->count() > 0) && !vswitch) {
       throw hpvm::UsageError("This action needs a vswitch: give -S name.");
     }
+    if (u->count() > 0) {
+      vmconfig::parse_port_vlan(port_spec); // a malformed value is a usage error, not logged
+    }
     const bool mutating = create || boot || halt || remove || reattach || u->count() > 0;
     if (mutating) {
       logging = cli::Logging::command_log;

@@ -20,6 +20,23 @@ namespace {
   throw hpvm::Error(message, vswitch);
 }
 
+// Runs `body`; a host error (from libavio, which knows no vswitch names) is
+// re-thrown naming the vswitch.
+template <typename Body> Report tagged(const std::string& vswitch, Body body) {
+  try {
+    return body();
+  } catch (const hpvm::Refused&) {
+    throw;
+  } catch (const hpvm::UsageError&) {
+    throw;
+  } catch (const hpvm::Error& e) {
+    if (!e.guest().empty()) {
+      throw;
+    }
+    throw hpvm::Error(e.what(), vswitch);
+  }
+}
+
 Vswitch find_vswitch(VswitchStore& vs, const std::string& name) {
   if (auto problem = vswitch_name_problem(name)) {
     fail(name, fmt::format("Invalid {}.", *problem));
@@ -277,34 +294,37 @@ PortVlanSpec parse_port_vlan(const std::string& spec) {
 
 Report create_vswitch(Store& store, const std::string& name,
                       const std::optional<std::string>& uplink) {
-  if (auto problem = vswitch_name_problem(name)) {
-    fail(name, fmt::format("Invalid {}.", *problem));
-  }
-  Report report;
-  Store::WriteTransaction tx(store);
-  VswitchStore vs(store);
-  if (vs.find(name)) {
-    fail(name, fmt::format("The vswitch '{}' already exists.", name));
-  }
-  Vswitch v;
-  v.name = name;
-  v.number = vs.next_number();
-  if (uplink) {
-    for (const auto& other : vs.list()) {
-      if (other.uplink == *uplink) {
-        fail(name, fmt::format("The host interface '{}' is already the uplink of the vswitch '{}'.",
-                               *uplink, other.name));
+  return tagged(name, [&]() -> Report {
+    if (auto problem = vswitch_name_problem(name)) {
+      fail(name, fmt::format("Invalid {}.", *problem));
+    }
+    Report report;
+    Store::WriteTransaction tx(store);
+    VswitchStore vs(store);
+    if (vs.find(name)) {
+      fail(name, fmt::format("The vswitch '{}' already exists.", name));
+    }
+    Vswitch v;
+    v.name = name;
+    v.number = vs.next_number();
+    if (uplink) {
+      for (const auto& other : vs.list()) {
+        if (other.uplink == *uplink) {
+          fail(name,
+               fmt::format("The host interface '{}' is already the uplink of the vswitch '{}'.",
+                           *uplink, other.name));
+        }
       }
+      if (auto problem = avio::uplink_problem(*uplink, avio::bridge_name(v.number))) {
+        fail(name, fmt::format("Cannot use '{}' as the uplink: {}.", *uplink, *problem));
+      }
+      v.uplink = *uplink;
     }
-    if (auto problem = avio::uplink_problem(*uplink, avio::bridge_name(v.number))) {
-      fail(name, fmt::format("Cannot use '{}' as the uplink: {}.", *uplink, *problem));
-    }
-    v.uplink = *uplink;
-  }
-  vs.insert(v);
-  place_unplaced(vs, v, report.warnings);
-  tx.commit();
-  return report;
+    vs.insert(v);
+    place_unplaced(vs, v, report.warnings);
+    tx.commit();
+    return report;
+  });
 }
 
 Report boot_vswitch(Store& store, const std::optional<std::string>& name) {
@@ -312,9 +332,11 @@ Report boot_vswitch(Store& store, const std::optional<std::string>& name) {
   Store::WriteTransaction tx(store);
   VswitchStore vs(store);
   if (name) {
-    boot_one(store, vs, find_vswitch(vs, *name), report);
-    tx.commit();
-    return report;
+    return tagged(*name, [&] {
+      boot_one(store, vs, find_vswitch(vs, *name), report);
+      tx.commit();
+      return report;
+    });
   }
   std::vector<std::string> problems;
   for (const auto& v : vs.list()) {
@@ -335,69 +357,75 @@ Report boot_vswitch(Store& store, const std::optional<std::string>& name) {
 }
 
 Report halt_vswitch(Store& store, const std::string& name) {
-  Store::WriteTransaction tx(store);
-  VswitchStore vs(store);
-  const Vswitch v = find_vswitch(vs, name);
-  avio::halt_bridge(bridge_of(v));
-  vs.set_up(v.id, false);
-  tx.commit();
-  return {};
+  return tagged(name, [&]() -> Report {
+    Store::WriteTransaction tx(store);
+    VswitchStore vs(store);
+    const Vswitch v = find_vswitch(vs, name);
+    avio::halt_bridge(bridge_of(v));
+    vs.set_up(v.id, false);
+    tx.commit();
+    return {};
+  });
 }
 
 Report delete_vswitch(Store& store, const std::string& name, bool force) {
-  Store::WriteTransaction tx(store);
-  VswitchStore vs(store);
-  const Vswitch v = find_vswitch(vs, name);
-  if (v.name == k_localnet) {
-    fail(name, "The vswitch 'localnet' always exists; it cannot be deleted.");
-  }
-  Report report;
-  if (const int guests = vs.guest_count(name); guests > 0) {
-    if (!force) {
-      fail(name, fmt::format("The vswitch '{}' is configured on {} guest(s); remove their vNICs "
-                             "first, or use -F.",
-                             name, guests));
+  return tagged(name, [&]() -> Report {
+    Store::WriteTransaction tx(store);
+    VswitchStore vs(store);
+    const Vswitch v = find_vswitch(vs, name);
+    if (v.name == k_localnet) {
+      fail(name, "The vswitch 'localnet' always exists; it cannot be deleted.");
     }
-    report.warnings.push_back(
-        fmt::format("{} guest(s) keep vNICs on the deleted vswitch '{}'.", guests, name));
-  }
-  avio::halt_bridge(bridge_of(v));
-  vs.release_unpinned(name);
-  vs.remove(v);
-  tx.commit();
-  return report;
+    Report report;
+    if (const int guests = vs.guest_count(name); guests > 0) {
+      if (!force) {
+        fail(name, fmt::format("The vswitch '{}' is configured on {} guest(s); remove their vNICs "
+                               "first, or use -F.",
+                               name, guests));
+      }
+      report.warnings.push_back(
+          fmt::format("{} guest(s) keep vNICs on the deleted vswitch '{}'.", guests, name));
+    }
+    avio::halt_bridge(bridge_of(v));
+    vs.release_unpinned(name);
+    vs.remove(v);
+    tx.commit();
+    return report;
+  });
 }
 
 Report set_port_vlan(Store& store, const std::string& name, const std::string& spec) {
-  const PortVlanSpec want = parse_port_vlan(spec);
-  Report report;
-  Store::WriteTransaction tx(store);
-  VswitchStore vs(store);
-  const Vswitch v = find_vswitch(vs, name);
-  const auto vlans = vs.port_vlans(v.id);
-  std::optional<int> previous;
-  if (auto it = vlans.find(want.port); it != vlans.end()) {
-    previous = it->second;
-  }
-  vs.set_port_vlan(v.id, want.port, want.vlan);
-  // A booted vswitch takes the change at once: the uplink carries the VLAN,
-  // and the port's tap, if attached, moves to it.
-  if (booted(v)) {
-    avio::boot_bridge(bridge_request(vs, v));
-    if (want.vlan && !avio::bridge_vlan_filtering(bridge_of(v))) {
-      report.warnings.push_back(k_no_vlan_filtering);
+  return tagged(name, [&]() -> Report {
+    const PortVlanSpec want = parse_port_vlan(spec);
+    Report report;
+    Store::WriteTransaction tx(store);
+    VswitchStore vs(store);
+    const Vswitch v = find_vswitch(vs, name);
+    const auto vlans = vs.port_vlans(v.id);
+    std::optional<int> previous;
+    if (auto it = vlans.find(want.port); it != vlans.end()) {
+      previous = it->second;
     }
-    const auto holders = vs.holders(v.name);
-    if (auto h = holders.find(want.port); h != holders.end()) {
-      const auto tap = avio::tap_name(h->second.vm_number, h->second.nic.address.bus,
-                                      h->second.nic.address.slot);
-      if (avio::link_state(tap).master == bridge_of(v)) {
-        avio::set_port_vlan(tap, want.vlan, previous);
+    vs.set_port_vlan(v.id, want.port, want.vlan);
+    // A booted vswitch takes the change at once: the uplink carries the VLAN,
+    // and the port's tap, if attached, moves to it.
+    if (booted(v)) {
+      avio::boot_bridge(bridge_request(vs, v));
+      if (want.vlan && !avio::bridge_vlan_filtering(bridge_of(v))) {
+        report.warnings.push_back(k_no_vlan_filtering);
+      }
+      const auto holders = vs.holders(v.name);
+      if (auto h = holders.find(want.port); h != holders.end()) {
+        const auto tap = avio::tap_name(h->second.vm_number, h->second.nic.address.bus,
+                                        h->second.nic.address.slot);
+        if (avio::link_state(tap).master == bridge_of(v)) {
+          avio::set_port_vlan(tap, want.vlan, previous);
+        }
       }
     }
-  }
-  tx.commit();
-  return report;
+    tx.commit();
+    return report;
+  });
 }
 
 Report reattach_ports(Store& store, const std::optional<std::string>& name) {
