@@ -58,7 +58,7 @@ void configure_app(CLI::App& app) {
   app.allow_windows_style_options(false);
 }
 
-int run(const std::string& command, int argc, char** argv, CLI::App& app, Logging logging,
+int run(const std::string& command, int argc, char** argv, CLI::App& app, const Logging& logging,
         const std::function<void()>& body) {
   int status = 0;
   try {

@@ -23,8 +23,10 @@ inline constexpr int k_exit_usage = 2;
 void configure_app(CLI::App& app);
 
 // Parses, runs `body`, prints "cmd: ERROR (guest): ..." for failures, and
-// for mutating commands appends the outcome to the command log.
-int run(const std::string& command, int argc, char** argv, CLI::App& app, Logging logging,
+// for mutating commands appends the outcome to the command log. `logging` is
+// read after `body` ran, so a command whose options decide whether it
+// mutates (hpvmnet) may set it in `body`.
+int run(const std::string& command, int argc, char** argv, CLI::App& app, const Logging& logging,
         const std::function<void()>& body);
 
 // "cmd: WARNING (guest): text" for each warning.

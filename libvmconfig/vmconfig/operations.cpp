@@ -3,6 +3,7 @@
 #include "vmconfig/names.hpp"
 #include "vmconfig/planner.hpp"
 #include "vmconfig/runtime.hpp"
+#include "vmconfig/store_vswitch.hpp"
 
 #include <avio/error.hpp>
 
@@ -96,6 +97,10 @@ Report create_guest(Store& store, const CreateRequest& request) {
   guest.vm_number = store.next_vm_number();
   guest.uuid = new_uuid();
   store.insert_guest(guest, planner.storage_identities());
+  VswitchStore vswitches(store);
+  for (std::size_t i = 0; i < guest.networks.size(); ++i) {
+    vswitches.set_nic_port(guest.name, guest.networks[i].address, planner.vswitch_ports()[i]);
+  }
   for (std::size_t i = 0; i < guest.storage.size(); ++i) {
     const auto& d = guest.storage[i];
     if (!d.location.empty()) {

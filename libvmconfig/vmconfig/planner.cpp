@@ -2,10 +2,13 @@
 
 #include "vmconfig/grammar.hpp"
 #include "vmconfig/store.hpp"
+#include "vmconfig/vswitch.hpp"
 
 #include <avio/backing.hpp>
 
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace vmconfig {
 
@@ -104,8 +107,22 @@ void DevicePlanner::add_network(const std::string& text, const NetworkStatement&
     m_errors.push_back(fmt::format("Unable to place '{}': {}.", text, placed.problem));
     return;
   }
+  auto& vswitch_ports = m_new_ports[nw.vswitch];
+  const PortPlan port = plan_vswitch_port(m_store, nw.vswitch, nw.port, vswitch_ports);
+  if (port.error) {
+    m_errors.push_back(fmt::format("Unable to add '{}': {}.", text, *port.error));
+    return;
+  }
+  if (port.warning &&
+      std::find(m_warnings.begin(), m_warnings.end(), *port.warning) == m_warnings.end()) {
+    m_warnings.push_back(*port.warning);
+  }
+  if (port.port) {
+    vswitch_ports.insert(*port.port);
+  }
   m_guest_macs.insert(mac.value());
   m_networks.push_back({nw.adapter, *placed.address, mac, nw.vswitch, nw.port});
+  m_vswitch_ports.push_back(port.port);
 }
 
 std::string devtype_of(StorageType storage) {

@@ -8,6 +8,7 @@
 
 #include <avio/address.hpp>
 
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -29,6 +30,9 @@ public:
   // Host identities of storage(), in the same order.
   const std::vector<std::string>& storage_identities() const { return m_identities; }
   const std::vector<NetworkDevice>& networks() const { return m_networks; }
+  // The vswitch port each of networks() holds (nullopt: its vswitch does not
+  // exist yet), in the same order; stored with VswitchStore::set_nic_port.
+  const std::vector<std::optional<int>>& vswitch_ports() const { return m_vswitch_ports; }
   const std::vector<std::string>& errors() const { return m_errors; }
   const std::vector<std::string>& warnings() const { return m_warnings; }
 
@@ -40,13 +44,15 @@ private:
   Store& m_store;
   bool m_force;
   avio::Topology m_topology;
-  std::set<std::string> m_entities;      // host identities this guest uses
-  std::set<std::uint64_t> m_guest_macs;  // MACs this guest's vNICs use
+  std::set<std::string> m_entities;     // host identities this guest uses
+  std::set<std::uint64_t> m_guest_macs; // MACs this guest's vNICs use
   std::vector<std::pair<std::string, avio::MacAddress>> m_host_macs;
   std::mt19937_64 m_rng;
   std::vector<StorageDevice> m_storage;
   std::vector<std::string> m_identities;
   std::vector<NetworkDevice> m_networks;
+  std::vector<std::optional<int>> m_vswitch_ports;
+  std::map<std::string, std::set<int>> m_new_ports; // vswitch ports given out by this plan
   std::vector<std::string> m_errors;
   std::vector<std::string> m_warnings;
 };

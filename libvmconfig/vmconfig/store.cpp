@@ -114,6 +114,30 @@ CREATE TABLE devdb_dependents (
 );
 CREATE INDEX devdb_dependents_guest ON devdb_dependents(guest);
 )sql",
+    // 1 -> 2: vswitches (localnet exists from the start as number 1), their
+    // port configuration, and the vswitch port each vNIC holds (unique per
+    // vswitch name; pinned ports keep their portid).
+    R"sql(
+CREATE TABLE vswitches (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  number INTEGER NOT NULL UNIQUE,
+  uplink TEXT NOT NULL DEFAULT '',
+  up INTEGER NOT NULL DEFAULT 0,
+  mode TEXT NOT NULL DEFAULT 'Shared'
+);
+INSERT INTO vswitches (name, number, uplink, up) VALUES ('localnet', 1, '', 1);
+CREATE TABLE vswitch_ports (
+  vswitch_id INTEGER NOT NULL REFERENCES vswitches(id) ON DELETE CASCADE,
+  port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 511),
+  untagged_vlan INTEGER NOT NULL CHECK (untagged_vlan BETWEEN 0 AND 4094),
+  PRIMARY KEY (vswitch_id, port)
+);
+ALTER TABLE network_devices ADD COLUMN vswitch_port INTEGER;
+UPDATE network_devices SET vswitch_port = port WHERE id IN
+  (SELECT min(id) FROM network_devices WHERE port IS NOT NULL GROUP BY vswitch, port);
+CREATE UNIQUE INDEX network_devices_vswitch_port ON network_devices(vswitch, vswitch_port);
+)sql",
 };
 
 bool is_busy(const SQLite::Exception& e) {

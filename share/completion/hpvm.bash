@@ -32,6 +32,7 @@ declare -gA _hpvm_spec=(
     [hpvmremove]='-P=guest -Q'
     [hpvminfo]='-V'
     [hpvmimport]='-P=- -D=file -S=file -M=file -f=file -A -s -F -V -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+'
+    [hpvmnet]='-S=vswitch -c -n=netif -b -h -d -r -u=portvlan -A -Q -F'
 )
 
 # Space-separated groups of options that exclude each other ('|' within a group).
@@ -39,6 +40,7 @@ declare -gA _hpvm_exclusive=(
     [hpvmcreate]='-e|-E'
     [hpvmimport]='-e|-E'
     [hpvmstatus]='-P|-p -V|-d|-D|-M|-X|-J|--json'
+    [hpvmnet]='-c|-b|-h|-d|-r|-u|-A -n|-b|-h|-d|-r|-u|-A'
 )
 
 declare -g _hpvm_os_types='hpux linux windows openvms unknown'
@@ -78,16 +80,9 @@ declare -gA _hpvm_storage_types=( # which storage types may back which device ty
     [burner]='attach attach_path'
 )
 
-# Vswitch names. Nothing records vswitches yet (no hpvmnet): offer the
-# built-in localnet. Replace with a query of hpvmnet once it exists.
-_hpvm_vswitch_names()
-{
-    printf '%s\n' localnet
-}
-
-# The hpvmstatus to ask: the one beside the command being completed when it
-# was typed with a path (./build/cmd/hpvmremove), else the one on PATH.
-_hpvm_status_command()
+# The suite command $1 to ask: the one beside the command being completed
+# when it was typed with a path (./build/cmd/hpvmremove), else the one on PATH.
+_hpvm_sibling_command()
 {
     local cmd=${words[0]} dir
     if [[ $cmd == */* ]]; then
@@ -96,12 +91,32 @@ _hpvm_status_command()
         if declare -F __expand_tilde_by_ref >/dev/null; then
             __expand_tilde_by_ref dir
         fi
-        if [[ -x $dir/hpvmstatus ]]; then
-            printf '%s\n' "$dir/hpvmstatus"
+        if [[ -x $dir/$1 ]]; then
+            printf '%s\n' "$dir/$1"
             return
         fi
     fi
-    printf '%s\n' hpvmstatus
+    printf '%s\n' "$1"
+}
+
+_hpvm_status_command() { _hpvm_sibling_command hpvmstatus; }
+
+# Vswitch names: the first column of the `hpvmnet` table (localnet when
+# hpvmnet cannot tell). HPVM_ROOT is passed on even when not exported.
+_hpvm_vswitch_names()
+{
+    local net out
+    net=$(_hpvm_sibling_command hpvmnet)
+    if [[ ${HPVM_ROOT+set} ]]; then
+        out=$(HPVM_ROOT=$HPVM_ROOT command "$net" 2>/dev/null)
+    else
+        out=$(command "$net" 2>/dev/null)
+    fi
+    if [[ -z $out ]]; then
+        printf '%s\n' localnet
+        return
+    fi
+    awk 'seen && NF {print $1} /^=/ {seen = 1}' <<<"$out"
 }
 
 # Lines of `hpvmstatus -M` (name:uuid:number:...). HPVM_ROOT is passed on
@@ -139,6 +154,33 @@ _hpvm_arg_vmnumber()
         [[ $number ]] && numbers+=("$number")
     done < <(_hpvm_machine_status)
     COMPREPLY=($(compgen -W '${numbers[@]}' -- "$cur"))
+}
+
+_hpvm_arg_vswitch()
+{
+    COMPREPLY=($(compgen -W '$(_hpvm_vswitch_names)' -- "$cur"))
+}
+
+# Host interfaces a vswitch may uplink to.
+_hpvm_arg_netif()
+{
+    local names=() path
+    for path in /sys/class/net/*; do
+        [[ -e $path && ${path##*/} != lo && ! -d $path/bridge ]] && names+=("${path##*/}")
+    done
+    COMPREPLY=($(compgen -W '${names[@]}' -- "$cur"))
+}
+
+# hpvmnet -u portid:N:vlanid:V|none
+_hpvm_arg_portvlan()
+{
+    if [[ $cur =~ ^portid:[0-9]+:vlanid: ]]; then
+        COMPREPLY=($(compgen -W "${BASH_REMATCH[0]}none" -- "$cur"))
+    elif [[ $cur =~ ^portid:[0-9]+ ]]; then
+        COMPREPLY=($(compgen -W "${BASH_REMATCH[0]}:vlanid:" -- "$cur"))
+    else
+        COMPREPLY=($(compgen -W 'portid:' -- "$cur"))
+    fi
 }
 
 _hpvm_arg_ostype()

@@ -58,6 +58,7 @@ for g in alpha beta; do
     exit 1
   fi
 done
+hpvmnet -c -S vsw9 || exit 1
 OTHER_ROOT=$TMP/other
 mkdir -p "$OTHER_ROOT"
 HPVM_ROOT=$OTHER_ROOT hpvmcreate -P gamma || exit 1
@@ -299,7 +300,7 @@ expect "hpvmcreate -a network:lan:zz"
 expect_nospace "hpvmcreate -a network:lan::" vswitch:
 expect_nospace "hpvmcreate -a network:lan:0,1,0x02AABBCCDDEE:vs" vswitch:
 expect "hpvmcreate -a network:lan::nope:"
-expect_space "hpvmcreate -a network:lan::vswitch:" localnet
+expect_space "hpvmcreate -a network:lan::vswitch:" localnet vsw9
 expect_space "hpvmcreate -a network:aviolan:vswitch:l" localnet
 expect "hpvmcreate -a network:lan:vswitch:x"
 expect_nospace "hpvmcreate -a network:lan:vswitch:localnet:" portid:
@@ -346,6 +347,18 @@ expect "hpvmcreate -g root" "${groups[@]}" root:admin root:oper
 expect "hpvmcreate -g root:a" admin
 mapfile -t users < <(compgen -u -- r)
 expect "hpvmcreate -u r" "${users[@]}"
+
+section "hpvmnet"
+expect "hpvmnet -S " localnet vsw9
+expect "hpvmnet -S v" vsw9
+expect "hpvmcreate -a network:lan::vswitch:v" vsw9
+expect_nospace "hpvmnet -S vsw9 -u " portid:
+expect_nospace "hpvmnet -S vsw9 -u portid:12" 12:vlanid:
+expect_space "hpvmnet -S vsw9 -u portid:12:vlanid:" none
+expect "hpvmnet -S vsw9 -u portid:12:vlanid:1"
+expect "hpvmnet -S vsw9 -c -n lo"
+expect "hpvmnet -c -S x -" -n -Q -F --help --version
+expect "hpvmnet -b -" -S -Q -F --help --version
 
 section "zsh completion (share/completion/_hpvm)"
 if command -v zsh >/dev/null; then

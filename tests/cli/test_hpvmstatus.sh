@@ -52,6 +52,8 @@ use_root "$saved_root"
 
 # ------------------------------------------------------------------------
 section "set-up"
+# The vswitches the vNICs name exist (a vNIC on an unknown one is a warning).
+for vsw in sw1 sw2; do expect_ok hpvmnet -c -S $vsw; done
 expect_ok hpvmcreate -P g1 -O linux:5.10 -c 2 -e 20:80 -r 4G -l "web server" -B manual \
   -u root:admin -u daemon -g root -x ram_dyn_type=driver -x visible_status=disabled \
   -a disk:avio_stor::file:"$S/d1.img" -a dvd:scsi::file:"$S/cd.iso" -a dvd:scsi::null:"$S/dir" \
@@ -532,17 +534,19 @@ expect_not_logged "$log_before"
 # ------------------------------------------------------------------------
 section "-d statements are accepted back by hpvmcreate"
 run hpvmstatus -d -P g1
-# Only the storage and network sections hold -a statements; new MACs.
+# Only the storage and network sections hold -a statements; new MACs, and
+# new pinned ports (a vswitch port belongs to one vNIC).
 awk '/^\[Storage Interface Details\]/ || /^\[Network Interface Details\]/ {keep = 1; next}
-     /^\[/ {keep = 0} keep && NF' "$OUT" | sed -E 's/,0x020000000/,0x020000001/' >"$S/statements"
+     /^\[/ {keep = 0} keep && NF' "$OUT" |
+  sed -E -e 's/,0x020000000/,0x020000001/' -e 's/:portid:4$/:portid:5/' >"$S/statements"
 check "6 statements taken from -d" test "$(wc -l <"$S/statements")" = 6
 args=()
 while IFS= read -r st; do args+=(-a "$st"); done <"$S/statements"
 expect_ok hpvmcreate -P copy "${args[@]}"
-sed -E 's/,0x020000000/,0x020000001/' <<<"$G1_DEVICES" >"$S/copy-devices"
+sed -E -e 's/,0x020000000/,0x020000001/' -e 's/:portid:4$/:portid:5/' <<<"$G1_DEVICES" >"$S/copy-devices"
 expect_stdout "$(cat "$S/copy-devices")" hpvmstatus -d -P copy
 # The copy's -d output, once more through hpvmcreate, is a fixed point.
-sed -E 's/,0x020000001/,0x020000002/' "$S/statements" >"$S/statements2"
+sed -E -e 's/,0x020000001/,0x020000002/' -e 's/:portid:5$/:portid:6/' "$S/statements" >"$S/statements2"
 args=()
 while IFS= read -r st; do args+=(-a "$st"); done <"$S/statements2"
 expect_ok hpvmcreate -P copy2 "${args[@]}"

@@ -1,0 +1,103 @@
+// Virtual switches on the host: a vswitch is a Linux bridge, its uplink a
+// host interface enslaved to it, a guest's vNIC port a persistent tap on it,
+// and a port's untagged VLAN a bridge VLAN filtering entry. Everything goes
+// through netlink (libnl) and the tun ioctls; no shell command is run.
+#pragma once
+
+#include "avio/mac.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace avio {
+
+// Linux interface names are at most 15 characters (IFNAMSIZ - 1).
+inline constexpr std::size_t k_max_ifname = 15;
+// HPVM's VLAN ID range; VLAN 1 carries a Linux bridge's untagged traffic, so
+// ports may be given 2-4094 (see hpvmnet(1M), DIFFERENCES FROM HPVM).
+inline constexpr int k_min_port_vlan = 2;
+inline constexpr int k_max_port_vlan = 4094;
+
+// The bridge of the vswitch numbered `vswitch_number`: "hpvsw<number>".
+// Vswitch numbers are unique, so bridge names are too.
+std::string bridge_name(int vswitch_number);
+
+// Linux name of a guest's tap for the vNIC at bus,slot (<= 15 chars,
+// collision-free): "hpv<vm>n<bus><slot>", e.g. hpv12n02.
+std::string tap_name(int vm_number, int bus, int slot);
+
+// The MAC of a guest port's tap: the guest's MAC with the first octet 0xFE
+// (as libvirt does), so the bridge never treats the guest's own address as
+// one of its local ports.
+MacAddress tap_mac(MacAddress guest_mac);
+
+// What the host says about one interface.
+struct LinkState {
+  bool exists = false;
+  bool up = false; // administratively up (IFF_UP)
+  std::optional<MacAddress> mac;
+  std::string master; // the bridge it is enslaved to, or ""
+  std::string kind;   // "bridge", "vlan", "tun", "veth", ... or "" for a plain device
+  bool loopback = false;
+};
+LinkState link_state(const std::string& name);
+
+// The IPv4 addresses of an interface, in the kernel's order ("10.1.1.99").
+std::vector<std::string> ipv4_addresses(const std::string& name);
+
+// Why `name` may not be a vswitch uplink, or nullopt: it must exist, be an
+// Ethernet device, not loopback, not a bridge, not a VLAN interface (HPVM's
+// "nested VLAN" restriction) and not already enslaved to a bridge other than
+// `bridge`.
+std::optional<std::string> uplink_problem(const std::string& name, const std::string& bridge);
+
+struct BridgeRequest {
+  std::string bridge;
+  std::optional<std::string> uplink;
+  // VLANs the uplink carries tagged (every port VLAN of the vswitch).
+  std::set<int> uplink_vlans;
+};
+
+// Creates the bridge if needed (VLAN filtering on where the kernel has it),
+// sets it up, enslaves the uplink and sets it up. Idempotent.
+void boot_bridge(const BridgeRequest& request);
+// Deletes the bridge: the uplink and every tap are released (persistent taps
+// stay, detached, for the next boot to re-attach). A missing bridge is fine.
+void halt_bridge(const std::string& bridge);
+// Whether this kernel's bridges do VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING):
+// probed on an existing bridge.
+bool bridge_vlan_filtering(const std::string& bridge);
+
+struct PortRequest {
+  std::string bridge;
+  std::string tap;
+  MacAddress guest_mac;
+  std::optional<int> untagged_vlan;
+};
+
+// Persistent tap, up, enslaved to the bridge, VLAN applied. Idempotent: an
+// existing tap (for example one QEMU holds open) is re-attached and updated.
+// Throws hpvm::Error when the bridge is missing or the VLAN cannot be applied.
+void create_port_tap(const PortRequest& request);
+// Deletes the tap; a missing tap is fine.
+void remove_port_tap(const std::string& tap);
+// Applies a port's untagged VLAN to an enslaved interface (nullopt: the
+// untagged network, VLAN 1), dropping `previous_vlan` if it had one.
+void set_port_vlan(const std::string& port_interface, std::optional<int> untagged_vlan,
+                   std::optional<int> previous_vlan = std::nullopt);
+
+// Counters of one interface (/sys/class/net/<if>/statistics).
+struct PortCounters {
+  std::uint64_t rx_packets = 0;
+  std::uint64_t rx_bytes = 0;
+  std::uint64_t tx_packets = 0;
+  std::uint64_t tx_bytes = 0;
+  std::uint64_t rx_dropped = 0;
+  std::uint64_t tx_dropped = 0;
+};
+std::optional<PortCounters> port_counters(const std::string& name);
+
+} // namespace avio
