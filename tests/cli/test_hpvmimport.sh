@@ -74,6 +74,11 @@ sed "s|$S/d1.img|$S/e1.img|; s|$S/d2.img|$S/e2.img|; s|$S/cd.iso|$S/cd2.iso|; s|
   "$IN/map.txt" >"$IN/map2.txt"
 
 section "check only (-s): the statements, nothing written"
+run hpvmimport -s -D "$IN/devices.txt" -S "$IN/details.txt" -f "$IN/map.txt"
+assert_exit 0
+assert_stderr "hpvmimport: WARNING (ivm1): The vswitch 'vlan02' does not exist; create it with hpvmnet -c before the guest starts."
+check "-s created no database" test ! -e "$DB"
+expect_ok hpvmnet -c -S vlan02
 expect_stdout "disk:scsi:0,2,0:file:$S/d1.img
 disk:scsi:0,2,1:file:$S/d2.img
 dvd:scsi:0,2,2:file:$S/cd.iso
@@ -83,7 +88,6 @@ dvd:avio_stor:0,5,1:null:
 network:lan:0,0,0x56E9E3096A22:vswitch:vlan02
 network:avio_lan:0,1,0xAED6F7FA4E3E:vswitch:localnet:portid:3" \
   hpvmimport -s -D "$IN/devices.txt" -S "$IN/details.txt" -f "$IN/map.txt"
-check "-s created no database" test ! -e "$DB"
 
 section "import as it was: same addresses, MACs, characteristics"
 run hpvmimport -D "$IN/devices.txt" -S "$IN/details.txt" -M "$IN/machine.txt" -f "$IN/map.txt"
@@ -113,7 +117,7 @@ serial:com1::tty:console"
 check "the import was logged" grep -q "SUCCESS hpvmimport -D" "$LOG"
 
 section "-A: onto AVIO in the same step, addresses and MACs kept; -P names it; options win"
-sed 's/0x56E9E3096A22/0x56E9E3096A23/; s/0xAED6F7FA4E3E/0xAED6F7FA4E3F/' "$IN/devices.txt" >"$IN/devices2.txt"
+sed 's/0x56E9E3096A22/0x56E9E3096A23/; s/0xAED6F7FA4E3E/0xAED6F7FA4E3F/; s/portid:3/portid:4/' "$IN/devices.txt" >"$IN/devices2.txt"
 expect_stdout "disk:avio_stor:0,2,0:file:$S/e1.img
 disk:avio_stor:0,2,1:file:$S/e2.img
 dvd:avio_stor:0,2,2:file:$S/cd2.iso
@@ -121,7 +125,7 @@ dvd:avio_stor:0,2,3:null:$S/isos2
 dvd:avio_stor:0,5,0:file:$S/install2.iso
 dvd:avio_stor:0,5,1:null:
 network:avio_lan:0,0,0x56E9E3096A23:vswitch:vlan02
-network:avio_lan:0,1,0xAED6F7FA4E3F:vswitch:localnet:portid:3" \
+network:avio_lan:0,1,0xAED6F7FA4E3F:vswitch:localnet:portid:4" \
   hpvmimport -s -A -P ivm1b -D "$IN/devices2.txt" -f "$IN/map2.txt"
 # The MACs are ivm1's: a second import of the same guest is refused for them.
 refuse 1 "hpvmimport: ERROR (ivm1b): Unable to add 'network:avio_lan:0,0,0x56E9E3096A22:vswitch:vlan02': MAC address 0x56E9E3096A22 is already used by guest 'ivm1'.
