@@ -55,6 +55,11 @@ void configure_app(CLI::App& app) {
 
 int run(const std::string& command, int argc, char** argv, CLI::App& app, Logging logging,
         const std::function<void()>& body) {
+  return run(command, argc, argv, app, [logging] { return logging; }, body);
+}
+
+int run(const std::string& command, int argc, char** argv, CLI::App& app,
+        const std::function<Logging()>& logging, const std::function<void()>& body) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -70,7 +75,7 @@ int run(const std::string& command, int argc, char** argv, CLI::App& app, Loggin
     status = report_failure(command);
   }
   std::fflush(stdout);
-  if (logging == Logging::command_log) {
+  if (logging() == Logging::command_log) {
     std::vector<std::string> args(argv, argv + argc);
     args[0] = command;
     vmconfig::append_command_log(vmconfig::Store::root_from_environment(), args,

@@ -26,6 +26,10 @@ void configure_app(CLI::App& app);
 // for mutating commands appends the outcome to the command log.
 int run(const std::string& command, int argc, char** argv, CLI::App& app, Logging logging,
         const std::function<void()>& body);
+// The same, for commands that only log some modes: `logging` is asked after
+// the command line is parsed.
+int run(const std::string& command, int argc, char** argv, CLI::App& app,
+        const std::function<Logging()>& logging, const std::function<void()>& body);
 
 // "cmd: WARNING (guest): text" for each warning.
 void print_warnings(const std::string& command, const std::string& guest,

@@ -1,5 +1,6 @@
 #include "vmconfig/operations.hpp"
 
+#include "vmconfig/devdb.hpp"
 #include "vmconfig/names.hpp"
 #include "vmconfig/planner.hpp"
 #include "vmconfig/runtime.hpp"
@@ -96,13 +97,7 @@ Report create_guest(Store& store, const CreateRequest& request) {
   guest.vm_number = store.next_vm_number();
   guest.uuid = new_uuid();
   store.insert_guest(guest, planner.storage_identities());
-  for (std::size_t i = 0; i < guest.storage.size(); ++i) {
-    const auto& d = guest.storage[i];
-    if (!d.location.empty()) {
-      store.add_gdev_dependent(d.location, devtype_of(d.storage), planner.storage_identities()[i],
-                               guest.name);
-    }
-  }
+  sync_guest_dependents(store, guest);
   try {
     make_run_dir(store.root(), guest);
     tx.commit();
@@ -121,7 +116,7 @@ Report remove_guest(Store& store, const std::string& name) {
     throw hpvm::Refused({fmt::format("The guest '{}' is running; stop it first with hpvmstop.", name)},
                         "Unable to remove the guest.", name);
   }
-  store.drop_gdev_dependents(guest.name);
+  drop_guest_dependents(store, guest.name);
   store.delete_guest(guest);
   tx.commit();
   remove_run_dir(store.root(), guest);
