@@ -36,13 +36,15 @@ int main(int argc, char** argv) {
   bool sparse = false, repair = false, version = false, verbose = false, rebuild = false;
   CLI::App app("Manage the guest device database.", "hpvmdevmgmt");
   cli::configure_app(app);
-  app.add_option("-l", list, "List entries: {all|gdev|rdev|server|env}[:entry|:depend:guest|:ATTR=value]");
+  app.add_option("-l", list,
+                 "List entries: {all|gdev|rdev|server|env}[:entry|:depend:guest|:ATTR=value]");
   app.add_option("-a", add, "Add an entry: type:name[,alias...][:attr:NAME=VALUE]");
   app.add_option("-d", del,
                  "Delete an entry, an attribute (type:name:attr:NAME), a dependency "
                  "(gdev:{name|all}:depend:guest) or an alias (gdev_alias:alias)");
   app.add_option("-m", modify, "Set an attribute: type:name:attr:NAME=VALUE");
-  app.add_option("-n", replace, "Replace a backing store for every dependent guest: gdev:old:new[,alias...]");
+  app.add_option("-n", replace,
+                 "Replace a backing store for every dependent guest: gdev:old:new[,alias...]");
   app.add_option("-S", size, "Create or extend the file to this size (K, M, G, T)");
   app.add_option("file", file, "The file -S creates or extends");
   app.add_flag("-A", sparse, "With -S: only set the length; allocate nothing (a sparse file)");
@@ -52,7 +54,8 @@ int main(int argc, char** argv) {
   app.add_flag("-V", verbose, "Verbose: say what was changed");
 
   auto mutating = [&] {
-    return add.empty() && del.empty() && modify.empty() && replace.empty() && size.empty() && !rebuild
+    return add.empty() && del.empty() && modify.empty() && replace.empty() && size.empty() &&
+                   !rebuild
                ? cli::Logging::none
                : cli::Logging::command_log;
   };
@@ -60,8 +63,9 @@ int main(int argc, char** argv) {
     const int modes = !list.empty() + !add.empty() + !del.empty() + !modify.empty() +
                       !replace.empty() + !size.empty() + repair + version + rebuild;
     if (modes != 1) {
-      throw hpvm::UsageError(modes == 0 ? "Give one of -l, -a, -d, -m, -n, -S, -r, -I or -v."
-                                        : "Give only one of -l, -a, -d, -m, -n, -S, -r, -I and -v.");
+      throw hpvm::UsageError(modes == 0
+                                 ? "Give one of -l, -a, -d, -m, -n, -S, -r, -I or -v."
+                                 : "Give only one of -l, -a, -d, -m, -n, -S, -r, -I and -v.");
     }
     if (size.empty() && (sparse || !file.empty())) {
       throw hpvm::UsageError(sparse ? "-A goes with -S." : "A file name goes with -S only.");

@@ -48,9 +48,9 @@ void extend_file(const std::string& path, std::uint64_t bytes, bool sparse,
   }
   const auto old_size = existed ? static_cast<std::uint64_t>(st.st_size) : 0;
   if (old_size > bytes) {
-    throw hpvm::Error(fmt::format(
-        "'{}' is already {} bytes, more than {}; a backing file is never shrunk.", path, old_size,
-        bytes));
+    throw hpvm::Error(
+        fmt::format("'{}' is already {} bytes, more than {}; a backing file is never shrunk.", path,
+                    old_size, bytes));
   }
   Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
   if (fd.get() < 0) {

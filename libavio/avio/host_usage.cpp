@@ -43,7 +43,8 @@ std::vector<std::string> words(std::string_view line) {
 std::string unescape_octal(const std::string& s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])) != 0) {
+    if (s[i] == '\\' && i + 3 < s.size() &&
+        std::isdigit(static_cast<unsigned char>(s[i + 1])) != 0) {
       out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
       i += 3;
     } else {
@@ -98,7 +99,8 @@ std::vector<std::string> parse_swaps(std::string_view text) {
 
 HostStorageUse block_device_paths(const std::string& kernel_name) {
   HostStorageUse use;
-  const std::string dm_name = read_first_line(fs::path("/sys/class/block") / kernel_name / "dm/name");
+  const std::string dm_name =
+      read_first_line(fs::path("/sys/class/block") / kernel_name / "dm/name");
   if (!dm_name.empty()) {
     use.path = "/dev/mapper/" + dm_name;
     use.aliases.push_back("/dev/" + kernel_name);
@@ -129,7 +131,9 @@ std::vector<HostStorageUse> host_storage_in_use() {
   for (const auto& m : parse_mountinfo(read_file("/proc/self/mountinfo"))) {
     std::error_code ec;
     const std::string kernel_name =
-        fs::canonical(fmt::format("/sys/dev/block/{}:{}", m.major, m.minor), ec).filename().string();
+        fs::canonical(fmt::format("/sys/dev/block/{}:{}", m.major, m.minor), ec)
+            .filename()
+            .string();
     if (!ec && !kernel_name.empty()) {
       add_block(kernel_name, fmt::format("mounted on {}", m.mount_point));
     }

@@ -69,8 +69,8 @@ LvmTopology parse_lvm_reports(std::string_view pvs_report, std::string_view lvs_
 LvmTopology read_lvm_topology() {
   // LVM complains on stderr about descriptors it inherits; it is not an error.
   const std::vector<std::string> env{"LVM_SUPPRESS_FD_WARNINGS=1"};
-  const auto pvs = capture_output(
-      {"pvs", "--noheadings", "--separator", "|", "-o", "pv_name,vg_name"}, env);
+  const auto pvs =
+      capture_output({"pvs", "--noheadings", "--separator", "|", "-o", "pv_name,vg_name"}, env);
   if (!pvs) {
     return {};
   }
@@ -93,7 +93,8 @@ const LvmLogicalVolume* LvmTopology::logical_volume(const std::string& path) con
   return nullptr;
 }
 
-std::vector<const LvmPhysicalVolume*> LvmTopology::physical_volumes_of(const std::string& vg) const {
+std::vector<const LvmPhysicalVolume*>
+LvmTopology::physical_volumes_of(const std::string& vg) const {
   std::vector<const LvmPhysicalVolume*> out;
   for (const auto& pv : pvs) {
     if (!vg.empty() && pv.vg == vg) {

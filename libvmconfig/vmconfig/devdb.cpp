@@ -51,7 +51,9 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-[[noreturn]] void usage(std::string message) { throw hpvm::UsageError(std::move(message)); }
+[[noreturn]] void usage(std::string message) {
+  throw hpvm::UsageError(std::move(message));
+}
 
 // "type:rest" -> the type and the rest; `what` names the option for messages.
 std::pair<EntryType, std::string> split_type(std::string_view text, const char* what) {
@@ -81,7 +83,8 @@ void check_entry_name(std::string_view name, std::string_view text, const char* 
 Attribute split_attribute(std::string_view text, std::string_view whole, const char* what) {
   const auto eq = text.find('=');
   if (eq == std::string_view::npos || eq == 0) {
-    usage(fmt::format("Invalid {} argument '{}': expected an attribute as NAME=VALUE.", what, whole));
+    usage(
+        fmt::format("Invalid {} argument '{}': expected an attribute as NAME=VALUE.", what, whole));
   }
   return {upper(text.substr(0, eq)), std::string(text.substr(eq + 1))};
 }
@@ -103,10 +106,14 @@ constexpr std::string_view k_depend_marker = ":depend:";
 
 std::string_view to_string(EntryType t) {
   switch (t) {
-  case EntryType::gdev: return "gdev";
-  case EntryType::rdev: return "rdev";
-  case EntryType::server: return "server";
-  case EntryType::env: return "env";
+  case EntryType::gdev:
+    return "gdev";
+  case EntryType::rdev:
+    return "rdev";
+  case EntryType::server:
+    return "server";
+  case EntryType::env:
+    return "env";
   }
   return "gdev";
 }
@@ -154,8 +161,8 @@ std::string format_entry(const DevEntry& e, bool exists) {
 DevEntry parse_entry_line(std::string_view line) {
   auto fields = split(line, ':');
   if (fields.size() < 4) {
-    throw hpvm::Error(fmt::format("'{}' is not a device-database line (name:attributes:dependents:id).",
-                                  line));
+    throw hpvm::Error(
+        fmt::format("'{}' is not a device-database line (name:attributes:dependents:id).", line));
   }
   // Only the names may hold ':' (the other fields never do).
   const std::size_t n = fields.size();
@@ -196,8 +203,8 @@ ListSpec parse_list_spec(std::string_view text) {
   if (type != "all") {
     spec.type = entry_type_from(type);
     if (!spec.type) {
-      usage(fmt::format("Invalid -l argument '{}': it must start with all, gdev, rdev, server or env.",
-                        text));
+      usage(fmt::format(
+          "Invalid -l argument '{}': it must start with all, gdev, rdev, server or env.", text));
     }
   }
   if (colon == std::string_view::npos) {
@@ -224,7 +231,8 @@ EntrySpec parse_add_spec(std::string_view text) {
   EntrySpec spec;
   spec.type = type;
   if (const auto at = rest.rfind(k_attr_marker); at != std::string::npos) {
-    spec.attribute = split_attribute(std::string_view(rest).substr(at + k_attr_marker.size()), text, "-a");
+    spec.attribute =
+        split_attribute(std::string_view(rest).substr(at + k_attr_marker.size()), text, "-a");
     rest.resize(at);
   }
   auto names = split(rest, ',');
@@ -259,10 +267,11 @@ EntrySpec parse_delete_spec(std::string_view text) {
     spec.attribute = Attribute{upper(std::string_view(rest).substr(a + k_attr_marker.size())), {}};
     rest.resize(a);
     if (spec.attribute->name.empty() || spec.attribute->name.find('=') != std::string::npos) {
-      usage(fmt::format("Invalid -d argument '{}': expected an attribute name after 'attr:'.", text));
+      usage(
+          fmt::format("Invalid -d argument '{}': expected an attribute name after 'attr:'.", text));
     }
-  } else if (const auto w = rest.rfind(":IGNOREWWID"); w != std::string::npos &&
-                                                       w + 11 == rest.size()) {
+  } else if (const auto w = rest.rfind(":IGNOREWWID");
+             w != std::string::npos && w + 11 == rest.size()) {
     spec.attribute = Attribute{"IGNOREWWID", {}}; // HPVM's form without attr:
     rest.resize(w);
   }
@@ -276,7 +285,8 @@ EntrySpec parse_modify_spec(std::string_view text) {
   EntrySpec spec;
   spec.type = type;
   if (const auto at = rest.rfind(k_attr_marker); at != std::string::npos) {
-    spec.attribute = split_attribute(std::string_view(rest).substr(at + k_attr_marker.size()), text, "-m");
+    spec.attribute =
+        split_attribute(std::string_view(rest).substr(at + k_attr_marker.size()), text, "-m");
     rest.resize(at);
   } else if (const auto w = rest.rfind(":IGNOREWWID="); w != std::string::npos) {
     spec.attribute = split_attribute(std::string_view(rest).substr(w + 1), text, "-m");
@@ -292,7 +302,8 @@ EntrySpec parse_modify_spec(std::string_view text) {
 ReplaceSpec parse_replace_spec(std::string_view text) {
   auto [type, rest] = split_type(text, "-n");
   if (type != EntryType::gdev && type != EntryType::rdev) {
-    usage(fmt::format("Invalid -n argument '{}': only gdev and rdev entries can be replaced.", text));
+    usage(
+        fmt::format("Invalid -n argument '{}': only gdev and rdev entries can be replaced.", text));
   }
   const auto colon = rest.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == rest.size()) {

@@ -25,11 +25,15 @@ namespace vmconfig {
 
 namespace {
 
-std::string type_name(EntryType t) { return std::string(to_string(t)); }
+std::string type_name(EntryType t) {
+  return std::string(to_string(t));
+}
 
 // Entry names that are host paths are probed; others (vswitch names,
 // server/env entries) are not host storage.
-bool is_path(const std::string& name) { return !name.empty() && name.front() == '/'; }
+bool is_path(const std::string& name) {
+  return !name.empty() && name.front() == '/';
+}
 
 bool exists_on_host(const DevEntry& e) {
   return !is_path(e.name) || avio::probe(e.name).kind != avio::HostKind::missing;
@@ -38,18 +42,25 @@ bool exists_on_host(const DevEntry& e) {
 // The DEVTYPE the host says a path is ("" when it does not exist).
 std::string devtype_of(avio::HostKind kind) {
   switch (kind) {
-  case avio::HostKind::missing: return {};
-  case avio::HostKind::regular_file: return "FILE";
-  case avio::HostKind::directory: return "DIR";
-  case avio::HostKind::logical_volume: return "LV";
-  case avio::HostKind::scsi_generic: return "ATTACH";
+  case avio::HostKind::missing:
+    return {};
+  case avio::HostKind::regular_file:
+    return "FILE";
+  case avio::HostKind::directory:
+    return "DIR";
+  case avio::HostKind::logical_volume:
+    return "LV";
+  case avio::HostKind::scsi_generic:
+    return "ATTACH";
   case avio::HostKind::whole_disk:
   case avio::HostKind::partition:
   case avio::HostKind::device_mapper:
   case avio::HostKind::optical_drive:
-  case avio::HostKind::other_block: return "DISK";
+  case avio::HostKind::other_block:
+    return "DISK";
   case avio::HostKind::other_char:
-  case avio::HostKind::other: return "FILE";
+  case avio::HostKind::other:
+    return "FILE";
   }
   return {};
 }
@@ -74,12 +85,13 @@ Attribute checked_for_entry(const DevEntry& entry, const Attribute& requested) {
   Attribute a = checked_user_attribute(entry.type, requested);
   const auto kind = is_path(entry.name) ? avio::probe(entry.name).kind : avio::HostKind::other;
   if (a.name == "RECURSIVE" && kind != avio::HostKind::directory) {
-    throw hpvm::Error(fmt::format("RECURSIVE applies to directories; '{}' is not one.", entry.name));
+    throw hpvm::Error(
+        fmt::format("RECURSIVE applies to directories; '{}' is not one.", entry.name));
   }
   if (a.name == "USAGE" && (kind == avio::HostKind::directory || !devtype_of(kind).empty()) &&
       devtype_of(kind) != "FILE") {
-    throw hpvm::Error(fmt::format("USAGE applies to files only; '{}' is {}.", entry.name,
-                                  avio::describe(kind)));
+    throw hpvm::Error(
+        fmt::format("USAGE applies to files only; '{}' is {}.", entry.name, avio::describe(kind)));
   }
   if (a.name == "SHARE" && a.value == "NO" && entry.dependents.size() > 1) {
     throw hpvm::Error(fmt::format("'{}' is shared by the guests {}; remove it from all but one "
@@ -98,8 +110,8 @@ std::string list_entries(Store& store, const ListSpec& spec) {
     if (spec.entry && !e.named(*spec.entry)) {
       continue;
     }
-    if (spec.dependent &&
-        std::find(e.dependents.begin(), e.dependents.end(), *spec.dependent) == e.dependents.end()) {
+    if (spec.dependent && std::find(e.dependents.begin(), e.dependents.end(), *spec.dependent) ==
+                              e.dependents.end()) {
       continue;
     }
     const bool exists = exists_on_host(e);
@@ -115,12 +127,10 @@ std::string list_entries(Store& store, const ListSpec& spec) {
         continue;
       }
       std::string wanted = spec.attribute->value;
-      std::transform(wanted.begin(), wanted.end(), wanted.begin(), [](unsigned char c) {
-        return static_cast<char>(std::toupper(c));
-      });
-      std::transform(value.begin(), value.end(), value.begin(), [](unsigned char c) {
-        return static_cast<char>(std::toupper(c));
-      });
+      std::transform(wanted.begin(), wanted.end(), wanted.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      std::transform(value.begin(), value.end(), value.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
       if (value != wanted) {
         continue;
       }
@@ -143,10 +153,11 @@ Report add_entry(Store& store, const EntrySpec& spec) {
   names.insert(names.end(), spec.aliases.begin(), spec.aliases.end());
   for (const auto& n : names) {
     if (auto existing = devdb_store::find_entry(store, spec.type, n)) {
-      throw hpvm::Error(existing->name == n
-                            ? fmt::format("The {} entry '{}' already exists.", to_string(spec.type), n)
-                            : fmt::format("'{}' is already an alias of the {} entry '{}'.", n,
-                                          to_string(spec.type), existing->name));
+      throw hpvm::Error(
+          existing->name == n
+              ? fmt::format("The {} entry '{}' already exists.", to_string(spec.type), n)
+              : fmt::format("'{}' is already an alias of the {} entry '{}'.", n,
+                            to_string(spec.type), existing->name));
     }
   }
   DevEntry entry;
@@ -238,8 +249,8 @@ Report delete_entry(Store& store, const EntrySpec& spec) {
       throw hpvm::Error(fmt::format("The attribute {} cannot be deleted.", name));
     }
     if (entry.attribute(name) == nullptr) {
-      throw hpvm::Error(
-          fmt::format("The {} entry '{}' has no attribute {}.", to_string(spec.type), entry.name, name));
+      throw hpvm::Error(fmt::format("The {} entry '{}' has no attribute {}.", to_string(spec.type),
+                                    entry.name, name));
     }
     devdb_store::delete_attribute(store, entry.id, name);
   } else {
@@ -272,8 +283,8 @@ Report replace_entry(Store& store, const ReplaceSpec& spec) {
   const std::string& new_name = spec.new_names.front();
   for (const auto& n : spec.new_names) {
     if (auto other = devdb_store::find_entry(store, spec.type, n); other && other->id != entry.id) {
-      throw hpvm::Error(fmt::format("'{}' is already the {} entry '{}'.", n, to_string(spec.type),
-                                    other->name));
+      throw hpvm::Error(
+          fmt::format("'{}' is already the {} entry '{}'.", n, to_string(spec.type), other->name));
     }
   }
   const avio::HostEntity fresh = avio::probe(new_name);
@@ -304,7 +315,8 @@ Report replace_entry(Store& store, const ReplaceSpec& spec) {
     }
   }
   if (!problems.empty()) {
-    throw hpvm::Refused(std::move(problems), fmt::format("Unable to replace '{}'.", entry.name), "");
+    throw hpvm::Refused(std::move(problems), fmt::format("Unable to replace '{}'.", entry.name),
+                        "");
   }
   for (const auto& use : moved) {
     devdb_store::set_storage_location(store, use.row_id, new_name, fresh.identity);
@@ -368,7 +380,8 @@ std::string repair_script(Store& store) {
   const auto entries = devdb_store::load_entries(store);
   auto guest_uses = [&](const std::string& guest, const DevEntry& e) {
     return std::any_of(uses.begin(), uses.end(), [&](const devdb_store::StorageUse& u) {
-      return u.guest == guest && (e.named(u.location) || (!e.identity.empty() && u.identity == e.identity));
+      return u.guest == guest &&
+             (e.named(u.location) || (!e.identity.empty() && u.identity == e.identity));
     });
   };
   for (const auto& e : entries) {
@@ -414,9 +427,8 @@ std::string repair_script(Store& store) {
     const auto entry = std::find_if(entries.begin(), entries.end(), [&](const DevEntry& e) {
       return e.type == EntryType::gdev && (e.named(u.location) || e.identity == u.identity);
     });
-    if (entry == entries.end() ||
-        std::find(entry->dependents.begin(), entry->dependents.end(), u.guest) ==
-            entry->dependents.end()) {
+    if (entry == entries.end() || std::find(entry->dependents.begin(), entry->dependents.end(),
+                                            u.guest) == entry->dependents.end()) {
       rebuild = true;
     }
     if (avio::probe(u.location).kind == avio::HostKind::missing) {
@@ -446,8 +458,12 @@ std::string repair_script(Store& store) {
 
 namespace {
 
-fs::path backup_path(const fs::path& root) { return root / "common" / "hpvmhostrdev.backup"; }
-fs::path autorun_path(const fs::path& root) { return root / "common" / "hpvmhostrdev.auto"; }
+fs::path backup_path(const fs::path& root) {
+  return root / "common" / "hpvmhostrdev.backup";
+}
+fs::path autorun_path(const fs::path& root) {
+  return root / "common" / "hpvmhostrdev.auto";
+}
 
 void write_file_atomically(const fs::path& path, const std::string& text) {
   const fs::path tmp = path.string() + ".tmp";

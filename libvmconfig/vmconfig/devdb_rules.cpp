@@ -50,7 +50,8 @@ bool below(const fs::path& path, const fs::path& dir, bool any_depth) {
 namespace {
 
 // Why `other` overlaps the storage being given, as the end of a sentence.
-std::string explain(const std::string& other, DeviceRules::Relation relation, const std::string& vg) {
+std::string explain(const std::string& other, DeviceRules::Relation relation,
+                    const std::string& vg) {
   switch (relation) {
   case DeviceRules::Relation::stacked:
     return fmt::format("it shares blocks with '{}' (a partition, device-mapper or md device "
@@ -163,14 +164,13 @@ DeviceRules::restricted_problem(const std::string& location, const avio::HostEnt
       }
     }
     if (auto it = overlaps.find(r.entity.identity); it != overlaps.end()) {
-      return fmt::format("Backing store '{}' is restricted: {}; '{}' is an rdev entry the host uses.",
-                         location, explain(name, it->second.relation, it->second.vg),
-                         name);
+      return fmt::format(
+          "Backing store '{}' is restricted: {}; '{}' is an rdev entry the host uses.", location,
+          explain(name, it->second.relation, it->second.vg), name);
     }
   }
   return std::nullopt;
 }
-
 
 std::vector<std::string> DeviceRules::check(avio::DeviceType device, const std::string& location,
                                             const avio::HostEntity& entity) {
@@ -207,8 +207,7 @@ std::vector<std::string> DeviceRules::check(avio::DeviceType device, const std::
   for (const auto& [identity, overlap] : overlaps) {
     if (auto own = m_own.find(identity); own != m_own.end()) {
       problems.push_back(fmt::format("Backing store '{}' overlaps storage this guest uses: {}.",
-                                     location,
-                                     explain(own->second, overlap.relation, overlap.vg)));
+                                     location, explain(own->second, overlap.relation, overlap.vg)));
       return problems;
     }
     for (const auto& use : devdb_store::storage_with_identity(m_store, identity, m_guest)) {

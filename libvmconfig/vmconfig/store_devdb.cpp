@@ -84,13 +84,14 @@ std::vector<DevEntry> load_entries(Store& store, std::optional<EntryType> type) 
 }
 
 std::optional<DevEntry> find_entry(Store& store, EntryType type, const std::string& name) {
-  return first(query_entries(
-      store,
-      "WHERE type = ?1 AND (name = ?2 OR id IN (SELECT entry_id FROM devdb_aliases WHERE alias = ?2))",
-      {std::string(to_string(type)), name}));
+  return first(query_entries(store,
+                             "WHERE type = ?1 AND (name = ?2 OR id IN (SELECT entry_id FROM "
+                             "devdb_aliases WHERE alias = ?2))",
+                             {std::string(to_string(type)), name}));
 }
 
-std::optional<DevEntry> find_by_identity(Store& store, EntryType type, const std::string& identity) {
+std::optional<DevEntry> find_by_identity(Store& store, EntryType type,
+                                         const std::string& identity) {
   if (identity.empty()) {
     return std::nullopt;
   }
@@ -162,7 +163,8 @@ void set_host_identity(Store& store, std::int64_t id, const std::string& identit
 
 void set_attribute(Store& store, std::int64_t id, const Attribute& attribute) {
   auto& db = store.database();
-  SQLite::Statement upd(db, "UPDATE devdb_attributes SET value = ? WHERE entry_id = ? AND name = ?");
+  SQLite::Statement upd(db,
+                        "UPDATE devdb_attributes SET value = ? WHERE entry_id = ? AND name = ?");
   upd.bind(1, attribute.value);
   upd.bind(2, id);
   upd.bind(3, attribute.name);
