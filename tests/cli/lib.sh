@@ -103,15 +103,17 @@ track_loop() { _cleanup_loops+=("$1"); }
 track_mount() { _cleanup_mounts+=("$1"); }
 track_vg() { _cleanup_vgs+=("$1"); }
 
-# new_loop FILE SIZE [losetup options]: a loop device on a new file of SIZE,
-# detached at exit; prints its path. Fails when loop devices cannot be made.
+# new_loop VAR FILE SIZE [losetup options]: attaches a loop device to a new
+# file of SIZE, sets VAR to its path and detaches it at exit (not in a
+# subshell: the clean-up list must see it). Fails when no loop device can be
+# attached.
 new_loop() {
-  local file=$1 size=$2 dev
-  shift 2
+  local var=$1 file=$2 size=$3 dev
+  shift 3
   truncate -s "$size" "$file" || return 1
   dev=$(losetup -f --show "$@" "$file" 2>/dev/null) || return 1
   track_loop "$dev"
-  printf '%s\n' "$dev"
+  printf -v "$var" '%s' "$dev"
 }
 
 # --------------------------------------------------------------- reporting
