@@ -74,9 +74,6 @@ void check_entry_name(std::string_view name, std::string_view text, const char* 
   if (name.empty()) {
     usage(fmt::format("Invalid {} argument '{}': an entry name is empty.", what, text));
   }
-  if (name.find(':') != std::string_view::npos) {
-    usage(fmt::format("Invalid {} argument '{}': an entry name cannot contain ':'.", what, text));
-  }
 }
 
 // "NAME=VALUE" -> the attribute.

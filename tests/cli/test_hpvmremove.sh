@@ -23,6 +23,7 @@ rows_of() {
 section "set-up"
 expect_ok hpvmcreate -P g1 -u root -x ram_dyn_type=any -a disk:scsi::file:"$S/d1.img" -a dvd:scsi::file:"$S/cd.iso" \
   -a dvd:scsi::null:"$S/dir" -a network:lan:,,0x020000000001:vswitch:sw1
+expect_ok hpvmdevmgmt -m gdev:"$S/d1.img":attr:SHARE=YES # g2 shares it
 expect_ok hpvmcreate -P g2 -a disk:scsi::file:"$S/d1.img" -a disk:scsi::file:"$S/d2.img" \
   -a network:avio_lan:,,0x020000000002:vswitch:sw1
 expect_ok hpvmcreate -P g3 -a disk:avio_stor::file:"$S/d3.img" -a disk:avio_stor::file:"$S/d4.img"
@@ -266,8 +267,8 @@ else
 fi
 
 section "command log"
-check "every line is a well-formed hpvmcreate/hpvmremove record" \
-  test "$(grep -cvE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z $(id -un) (SUCCESS|FAILURE\(1\)) hpvm(create|remove) " "$LOG")" = 0
+check "every line is a well-formed hpvmcreate/hpvmremove/hpvmdevmgmt record" \
+  test "$(grep -cvE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z $(id -un) (SUCCESS|FAILURE\(1\)) hpvm(create|remove|devmgmt) " "$LOG")" = 0
 check "hpvmstatus never logged" test "$(grep -c ' hpvmstatus' "$LOG")" = 0
 
 finish
