@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <set>
@@ -88,8 +89,8 @@ Attribute checked_for_entry(const DevEntry& entry, const Attribute& requested) {
     throw hpvm::Error(
         fmt::format("RECURSIVE applies to directories; '{}' is not one.", entry.name));
   }
-  if (a.name == "USAGE" && (kind == avio::HostKind::directory || !devtype_of(kind).empty()) &&
-      devtype_of(kind) != "FILE") {
+  if (const std::string devtype = devtype_of(kind);
+      a.name == "USAGE" && !devtype.empty() && devtype != "FILE") {
     throw hpvm::Error(
         fmt::format("USAGE applies to files only; '{}' is {}.", entry.name, avio::describe(kind)));
   }
@@ -99,6 +100,13 @@ Attribute checked_for_entry(const DevEntry& entry, const Attribute& requested) {
                                   entry.name, join(entry.dependents, ", ")));
   }
   return a;
+}
+
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::toupper(static_cast<unsigned char>(x)) ==
+           std::toupper(static_cast<unsigned char>(y));
+  });
 }
 
 } // namespace
@@ -126,12 +134,7 @@ std::string list_entries(Store& store, const ListSpec& spec) {
       } else {
         continue;
       }
-      std::string wanted = spec.attribute->value;
-      std::transform(wanted.begin(), wanted.end(), wanted.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-      std::transform(value.begin(), value.end(), value.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-      if (value != wanted) {
+      if (!equal_ignoring_case(value, spec.attribute->value)) {
         continue;
       }
     }
@@ -395,10 +398,6 @@ std::string repair_script(Store& store) {
         fix(fmt::format("Guest '{}' depends on '{}' but does not use it.", d, e.name),
             quote({"hpvmdevmgmt", "-d", fmt::format("gdev:{}:depend:{}", e.name, d)}));
       }
-    }
-    if (e.type == EntryType::gdev && e.dependents.empty() && !e.attribute_is("PRESERVE", "YES") &&
-        std::any_of(uses.begin(), uses.end(), [&](const auto& u) { return e.named(u.location); })) {
-      rebuild = true;
     }
     if (!is_path(e.name) || (e.type != EntryType::gdev && e.type != EntryType::rdev)) {
       continue;

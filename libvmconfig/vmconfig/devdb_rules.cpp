@@ -45,10 +45,6 @@ bool below(const fs::path& path, const fs::path& dir, bool any_depth) {
   return any_depth || std::distance(rel.begin(), rel.end()) == 1;
 }
 
-} // namespace
-
-namespace {
-
 // Why `other` overlaps the storage being given, as the end of a sentence.
 std::string explain(const std::string& other, DeviceRules::Relation relation,
                     const std::string& vg) {
@@ -103,9 +99,10 @@ std::map<std::string, DeviceRules::Overlap> DeviceRules::overlaps_of(const std::
   if (const auto* lv = lvm().logical_volume(location)) {
     for (const auto* pv : lvm().physical_volumes_of(lv->vg)) {
       const avio::HostEntity pe = avio::probe(pv->path);
-      out.emplace(pe.identity, Overlap{Relation::lv_on_pv, lv->vg});
+      // LVM's explanation replaces the device-mapper one for the same device.
+      out.insert_or_assign(pe.identity, Overlap{Relation::lv_on_pv, lv->vg});
       for (const auto& name : avio::stacked_block_devices(pe.block_name)) {
-        out.emplace(avio::block_identity(name), Overlap{Relation::lv_on_pv, lv->vg});
+        out.insert_or_assign(avio::block_identity(name), Overlap{Relation::lv_on_pv, lv->vg});
       }
     }
   }
@@ -122,7 +119,7 @@ std::map<std::string, DeviceRules::Overlap> DeviceRules::overlaps_of(const std::
       continue;
     }
     for (const auto* lv : lvm().logical_volumes_of(pv.vg)) {
-      out.emplace(avio::probe(lv->path).identity, Overlap{Relation::pv_under_lv, pv.vg});
+      out.insert_or_assign(avio::probe(lv->path).identity, Overlap{Relation::pv_under_lv, pv.vg});
     }
   }
   out.erase(e.identity);
