@@ -265,6 +265,19 @@ expect_ok hpvmdevmgmt -A -S 1G "$S/sparse.img"
 check "sparse.img is 1 GiB" test "$(stat -c %s "$S/sparse.img")" = 1073741824
 check "sparse.img allocates nothing" test "$(stat -c %b "$S/sparse.img")" -lt 64
 expect_stdout "hpvmdevmgmt: '$S/v.img' is 1048576 bytes." hpvmdevmgmt -V -S 1 "$S/v.img"
+# A progress bar only on a terminal, and only for large writes (script(1)
+# gives the command a terminal).
+expect_ok hpvmdevmgmt -S 70M "$S/big.img" # no progress bar: stderr is a file
+rm -f "$S/big.img"
+if command -v script >/dev/null; then
+  script -qec "$(printf '%q ' hpvmdevmgmt -S 70M "$S/big.img")" /dev/null >"$S/tty.out" 2>&1
+  check "a progress bar on a terminal ends at 100%" \
+    grep -qE "hpvmdevmgmt: $S/big.img \[#{40}\] 100%" <(tr '\r' '\n' <"$S/tty.out")
+  check "big.img is 70 MiB" test "$(stat -c %s "$S/big.img")" = 73400320
+  rm -f "$S/big.img"
+else
+  skip "script(1) is not installed: the progress bar is not checked"
+fi
 expect_stderr 1 "hpvmdevmgmt: ERROR: '$S/new.img' is already 4194304 bytes, more than 1048576; a backing file is never shrunk." \
   hpvmdevmgmt -S 1M "$S/new.img"
 expect_stderr 1 "hpvmdevmgmt: ERROR: '$S/vault' exists and is not a regular file." hpvmdevmgmt -S 1M "$S/vault"
