@@ -565,12 +565,19 @@ HostRdevChanges restore_host_rdevs(Store& store) {
       saved.push_back(parse_entry_line(line));
     }
   }
+  // Only hpvmhostrdev's own entries change; hand-made ones are left alone.
   Store::WriteTransaction tx(store);
   for (const auto& e : devdb_store::load_entries(store, EntryType::rdev)) {
-    devdb_store::delete_entry(store, e.id);
-    changes.removed.push_back(e.name);
+    if (e.attribute_is("AUTORDEV", "YES")) {
+      devdb_store::delete_entry(store, e.id);
+      changes.removed.push_back(e.name);
+    }
   }
   for (auto& e : saved) {
+    if (e.type != EntryType::rdev || !e.attribute_is("AUTORDEV", "YES") ||
+        devdb_store::find_entry(store, EntryType::rdev, e.name)) {
+      continue;
+    }
     e.identity = avio::probe(e.name).identity;
     e.dependents.clear();
     devdb_store::insert_entry(store, e);

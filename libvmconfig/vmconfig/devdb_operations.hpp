@@ -46,7 +46,8 @@ struct HostRdevChanges {
 HostRdevChanges update_host_rdevs(Store& store, bool rescan);
 // Removes every AUTORDEV=YES entry (hand-made ones stay). Backs up first.
 HostRdevChanges delete_host_rdevs(Store& store);
-// Puts the rdev entries back as they were before the last update or delete.
+// Puts hpvmhostrdev's own rdev entries back as they were before the last
+// update or delete (hand-made entries are not touched).
 HostRdevChanges restore_host_rdevs(Store& store);
 
 // Whether hpvmhostrdev -u runs when the suite starts on the host (-E / -D).

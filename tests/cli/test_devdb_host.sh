@@ -119,9 +119,14 @@ else
   expect_ok hpvmdevmgmt -a "rdev:$S/hand.img"
   expect_ok hpvmhostrdev -d
   expect_stdout "$S/hand.img:CONFIG=rdev,EXIST=YES,DEVTYPE=FILE,SHARE=NO::" hpvmdevmgmt -l rdev
-  # -r puts back what was there before the last run.
+  # -r puts back its own entries as they were before the last run, and
+  # leaves hand-made ones (even newer ones) alone.
+  sized_file "$S/hand2" 1M
+  expect_ok hpvmdevmgmt -a "rdev:$S/hand2"
   expect_ok hpvmhostrdev -r
   expect_stdout "$M:CONFIG=rdev,EXIST=YES,DEVTYPE=DISK,SHARE=NO,AUTORDEV=YES::" hpvmdevmgmt -l "rdev:$M"
+  expect_stdout "$S/hand2:CONFIG=rdev,EXIST=YES,DEVTYPE=FILE,SHARE=NO::" hpvmdevmgmt -l "rdev:$S/hand2"
+  expect_ok hpvmdevmgmt -d "rdev:$S/hand2"
   # Once unmounted, its entry is stale and the next run removes it.
   umount "$S/mnt"
   expect_ok hpvmhostrdev -u
