@@ -361,8 +361,8 @@ refuse() {
       expect_logged "$before" "FAILURE(1)" "$1 "
     fi
     ;;
-  hpvmdevmgmt | hpvmhostrdev) # every mode that changes something is logged
-    if [[ " $* " == *" -l "* ]]; then
+  hpvmdevmgmt | hpvmhostrdev) # every mode that may change something is logged
+    if [[ $1 == hpvmdevmgmt && " $* " =~ \ -[lrv]\  ]] || [[ $1 == hpvmhostrdev && " $* " == *" -h "* ]]; then
       expect_not_logged "$before"
     else
       expect_logged "$before" "FAILURE($n)" "$1 "
