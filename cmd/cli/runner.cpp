@@ -60,6 +60,12 @@ void configure_app(CLI::App& app) {
 
 int run(const std::string& command, int argc, char** argv, CLI::App& app, const Logging& logging,
         const std::function<void()>& body) {
+  // By reference: a command may decide after parsing whether it is logged.
+  return run(command, argc, argv, app, [&logging] { return logging; }, body);
+}
+
+int run(const std::string& command, int argc, char** argv, CLI::App& app,
+        const std::function<Logging()>& logging, const std::function<void()>& body) {
   int status = 0;
   try {
     app.parse(argc, argv);
@@ -78,7 +84,7 @@ int run(const std::string& command, int argc, char** argv, CLI::App& app, const 
     }
   }
   std::fflush(stdout);
-  if (logging == Logging::command_log) {
+  if (logging() == Logging::command_log) {
     std::vector<std::string> args(argv, argv + argc);
     args[0] = command;
     vmconfig::append_command_log(vmconfig::Store::root_from_environment(), args,

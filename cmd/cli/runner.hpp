@@ -28,6 +28,10 @@ void configure_app(CLI::App& app);
 // mutates (hpvmnet) may set it in `body`.
 int run(const std::string& command, int argc, char** argv, CLI::App& app, const Logging& logging,
         const std::function<void()>& body);
+// The same, for commands that only log some modes: `logging` is asked after
+// the command line is parsed.
+int run(const std::string& command, int argc, char** argv, CLI::App& app,
+        const std::function<Logging()>& logging, const std::function<void()>& body);
 
 // "cmd: WARNING (guest): text" for each warning.
 void print_warnings(const std::string& command, const std::string& guest,

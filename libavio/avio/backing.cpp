@@ -11,7 +11,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
 
 namespace fs = std::filesystem;
 
@@ -62,7 +64,136 @@ HostKind classify_char(unsigned maj, unsigned min) {
   return HostKind::other_char;
 }
 
+const fs::path k_sys_block = "/sys/class/block";
+
+// A disk's WWID as the kernel reports it (SCSI device/wwid, NVMe wwid).
+std::string sysfs_wwid(const std::string& kernel_name) {
+  for (const char* file : {"device/wwid", "wwid"}) {
+    std::string w = read_first_line(k_sys_block / kernel_name / file);
+    while (!w.empty() && (w.back() == ' ' || w.back() == '\t')) {
+      w.pop_back();
+    }
+    if (!w.empty()) {
+      return w;
+    }
+  }
+  return {};
+}
+
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    out.push_back(e.path().filename().string());
+  }
+  return out;
+}
+
+// The disk a partition belongs to ("" for anything else): its sysfs
+// directory sits inside the disk's.
+std::string parent_disk(const std::string& kernel_name) {
+  std::error_code ec;
+  if (!fs::exists(k_sys_block / kernel_name / "partition", ec)) {
+    return {};
+  }
+  return fs::canonical(k_sys_block / kernel_name, ec).parent_path().filename().string();
+}
+
+std::vector<std::string> partitions_of(const std::string& kernel_name) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& child : names_in(k_sys_block / kernel_name)) {
+    if (fs::exists(k_sys_block / kernel_name / child / "partition", ec)) {
+      out.push_back(child);
+    }
+  }
+  return out;
+}
+
+// Everything reachable from `start` through `next`, without `start` itself.
+template <typename Next> void closure(const std::string& start, Next next, std::set<std::string>& out) {
+  std::vector<std::string> todo{start};
+  while (!todo.empty()) {
+    const std::string name = todo.back();
+    todo.pop_back();
+    for (const auto& n : next(name)) {
+      if (n != start && out.insert(n).second) {
+        todo.push_back(n);
+      }
+    }
+  }
+}
+
 } // namespace
+
+std::string block_identity(const std::string& kernel_name) {
+  // Several paths to one disk (multipath) share its WWID.
+  if (const std::string wwid = sysfs_wwid(kernel_name); !wwid.empty()) {
+    return "wwid:" + wwid;
+  }
+  return "blk:" + read_first_line(k_sys_block / kernel_name / "dev");
+}
+
+namespace {
+
+std::vector<std::string> directly_below(const std::string& n) {
+  auto below = names_in(k_sys_block / n / "slaves");
+  if (auto disk = parent_disk(n); !disk.empty()) {
+    below.push_back(disk);
+  }
+  return below;
+}
+
+} // namespace
+
+std::vector<std::string> block_devices_below(const std::string& kernel_name) {
+  if (kernel_name.empty()) {
+    return {};
+  }
+  std::set<std::string> below;
+  closure(kernel_name, directly_below, below);
+  return {below.begin(), below.end()};
+}
+
+std::vector<std::string> stacked_block_devices(const std::string& kernel_name) {
+  if (kernel_name.empty()) {
+    return {};
+  }
+  std::set<std::string> related;
+  closure(kernel_name, directly_below, related);
+  closure(kernel_name, [](const std::string& n) {
+    auto above = names_in(k_sys_block / n / "holders");
+    for (auto& p : partitions_of(n)) {
+      above.push_back(std::move(p));
+    }
+    return above;
+  }, related);
+  return {related.begin(), related.end()};
+}
+
+std::string unique_id(const HostEntity& entity) {
+  if (entity.block_name.empty()) {
+    return {};
+  }
+  if (std::string wwid = sysfs_wwid(entity.block_name); !wwid.empty()) {
+    return wwid;
+  }
+  // The udev by-id names that lead to this device; WWN-based ones first.
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& link : fs::directory_iterator("/dev/disk/by-id", ec)) {
+    const fs::path target = fs::canonical(link.path(), ec);
+    if (!ec && target.filename() == entity.block_name) {
+      names.push_back(link.path().filename().string());
+    }
+  }
+  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+    const bool wa = a.rfind("wwn-", 0) == 0;
+    const bool wb = b.rfind("wwn-", 0) == 0;
+    return wa != wb ? wa : a < b;
+  });
+  return names.empty() ? std::string() : names.front();
+}
 
 const char* describe(HostKind kind) {
   switch (kind) {
@@ -99,7 +230,14 @@ HostEntity probe(const std::string& path) {
   } else if (S_ISBLK(st.st_mode)) {
     e.kind = classify_block(major(st.st_rdev), minor(st.st_rdev));
     e.size = block_device_size(path);
-    e.identity = fmt::format("blk:{}:{}", major(st.st_rdev), minor(st.st_rdev));
+    std::error_code ec;
+    e.block_name =
+        fs::canonical(fmt::format("/sys/dev/block/{}:{}", major(st.st_rdev), minor(st.st_rdev)), ec)
+            .filename()
+            .string();
+    e.identity = e.block_name.empty()
+                     ? fmt::format("blk:{}:{}", major(st.st_rdev), minor(st.st_rdev))
+                     : block_identity(e.block_name);
     return e;
   } else if (S_ISCHR(st.st_mode)) {
     e.kind = classify_char(major(st.st_rdev), minor(st.st_rdev));

@@ -33,11 +33,29 @@ struct HostEntity {
   HostKind kind = HostKind::missing;
   std::uint64_t size = 0; // bytes; 0 for directories and character devices
   // One key per host storage entity: every path that reaches the same
-  // file or device (symlinks, /dev/disk/by-* names) yields the same key.
+  // file or device (symlinks, /dev/disk/by-* names) yields the same key, and
+  // so do several paths to one disk (the same WWID).
   std::string identity;
+  std::string block_name; // kernel name (sda, dm-0, loop3) of a block device, else ""
 };
 
 HostEntity probe(const std::string& path);
+
+// The identity probe() gives the block device `kernel_name` (as in /sys/class/block).
+std::string block_identity(const std::string& kernel_name);
+
+// The block devices stacked with a block device: those it is built on
+// (device-mapper/md slaves, the disk of a partition, recursively) and those
+// built on it (holders, partitions, recursively), by kernel name. Empty for
+// anything but a block device. Two entities overlap when one is in the
+// other's stack.
+std::vector<std::string> stacked_block_devices(const std::string& kernel_name);
+// Only those it is built on.
+std::vector<std::string> block_devices_below(const std::string& kernel_name);
+
+// The unique id HPVM shows for a device: the disk's WWID (from /sys, else
+// its /dev/disk/by-id name), or "" when it has none (files, loop devices).
+std::string unique_id(const HostEntity& entity);
 
 struct BackingProblems {
   std::vector<std::string> errors;

@@ -1,5 +1,6 @@
 #include "vmconfig/operations.hpp"
 
+#include "vmconfig/devdb.hpp"
 #include "vmconfig/names.hpp"
 #include "vmconfig/planner.hpp"
 #include "vmconfig/runtime.hpp"
@@ -101,13 +102,7 @@ Report create_guest(Store& store, const CreateRequest& request) {
   for (std::size_t i = 0; i < guest.networks.size(); ++i) {
     vswitches.set_nic_port(guest.name, guest.networks[i].address, planner.vswitch_ports()[i]);
   }
-  for (std::size_t i = 0; i < guest.storage.size(); ++i) {
-    const auto& d = guest.storage[i];
-    if (!d.location.empty()) {
-      store.add_gdev_dependent(d.location, devtype_of(d.storage), planner.storage_identities()[i],
-                               guest.name);
-    }
-  }
+  sync_guest_dependents(store, guest);
   try {
     make_run_dir(store.root(), guest);
     tx.commit();
@@ -131,7 +126,7 @@ Report remove_guest(Store& store, const std::string& name) {
   Report report;
   Store::WriteTransaction tx(store);
   const Guest guest = check_removable(store, name);
-  store.drop_gdev_dependents(guest.name);
+  drop_guest_dependents(store, guest.name);
   store.delete_guest(guest);
   tx.commit();
   remove_run_dir(store.root(), guest);

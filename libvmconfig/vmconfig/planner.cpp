@@ -13,13 +13,16 @@
 namespace vmconfig {
 
 DevicePlanner::DevicePlanner(Store& store, const Guest& guest, bool force)
-    : m_store(store), m_force(force), m_host_macs(avio::host_interface_macs()),
+    : m_store(store), m_force(force), m_rules(store, guest.name),
+      m_host_macs(avio::host_interface_macs()),
       m_rng(std::random_device{}()) {
   for (const auto& d : guest.storage) {
     m_topology.place_storage(d.adapter, {d.address.bus, d.address.slot, d.address.target},
                              d.storage == StorageType::file);
     if (!d.location.empty()) {
-      m_entities.insert(avio::probe(d.location).identity);
+      const auto entity = avio::probe(d.location);
+      m_entities.insert(entity.identity);
+      m_rules.note(d.location, entity);
     }
   }
   for (const auto& n : guest.networks) {
@@ -62,10 +65,20 @@ void DevicePlanner::add_storage(const std::string& text, const StorageStatement&
         st.location));
     return;
   }
+  if (!st.location.empty()) {
+    auto problems = m_rules.check(st.device, st.location, entity);
+    if (!problems.empty()) {
+      m_errors.insert(m_errors.end(), problems.begin(), problems.end());
+      return;
+    }
+  }
   auto placed = m_topology.place_storage(st.adapter, st.address, st.storage == StorageType::file);
   if (!placed) {
     m_errors.push_back(fmt::format("Unable to place '{}': {}.", text, placed.problem));
     return;
+  }
+  if (!st.location.empty()) {
+    m_rules.note(st.location, entity);
   }
   m_storage.push_back({st.device, st.adapter, *placed.address, st.storage, st.location});
   m_identities.push_back(st.location.empty() ? std::string() : entity.identity);

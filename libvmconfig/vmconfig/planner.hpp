@@ -4,6 +4,7 @@
 // on an existing one. It collects every problem instead of stopping at one.
 #pragma once
 
+#include "vmconfig/devdb_rules.hpp"
 #include "vmconfig/guest.hpp"
 
 #include <avio/address.hpp>
@@ -43,6 +44,7 @@ private:
 
   Store& m_store;
   bool m_force;
+  DeviceRules m_rules; // the device database's rules (devdb_rules.hpp)
   avio::Topology m_topology;
   std::set<std::string> m_entities;     // host identities this guest uses
   std::set<std::uint64_t> m_guest_macs; // MACs this guest's vNICs use

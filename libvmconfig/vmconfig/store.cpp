@@ -138,6 +138,19 @@ UPDATE network_devices SET vswitch_port = port WHERE id IN
   (SELECT min(id) FROM network_devices WHERE port IS NOT NULL GROUP BY vswitch, port);
 CREATE UNIQUE INDEX network_devices_vswitch_port ON network_devices(vswitch, vswitch_port);
 )sql",
+    // 2 -> 3: device-database aliases (several names of one entry) and the
+    // unique id (WWID) hpvmdevmgmt -l shows.
+    R"sql(
+CREATE TABLE devdb_aliases (
+  entry_id INTEGER NOT NULL REFERENCES devdb_entries(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  alias TEXT NOT NULL,
+  PRIMARY KEY (entry_id, alias)
+);
+CREATE INDEX devdb_aliases_alias ON devdb_aliases(alias);
+ALTER TABLE devdb_entries ADD COLUMN unique_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX devdb_entries_identity ON devdb_entries(identity);
+)sql",
 };
 
 bool is_busy(const SQLite::Exception& e) {
@@ -547,50 +560,6 @@ void Store::delete_guest(const Guest& g) {
   SQLite::Statement q(*m_db, "DELETE FROM guests WHERE id = ?");
   q.bind(1, g.id);
   q.exec();
-}
-
-void Store::add_gdev_dependent(const std::string& name, const std::string& devtype,
-                               const std::string& identity, const std::string& guest) {
-  SQLite::Statement find(*m_db, "SELECT id FROM devdb_entries WHERE type = 'gdev' AND name = ?");
-  find.bind(1, name);
-  std::int64_t id = 0;
-  if (find.executeStep()) {
-    id = find.getColumn(0).getInt64();
-  } else {
-    SQLite::Statement ins(*m_db,
-                          "INSERT INTO devdb_entries (type, name, identity) VALUES ('gdev', ?, ?)");
-    ins.bind(1, name);
-    ins.bind(2, identity);
-    ins.exec();
-    id = m_db->getLastInsertRowid();
-    SQLite::Statement attr(*m_db,
-                           "INSERT INTO devdb_attributes (entry_id, seq, name, value) VALUES (?, ?, ?, ?)");
-    const std::pair<const char*, std::string> defaults[] = {{"DEVTYPE", devtype}, {"SHARE", "NO"}};
-    int seq = 0;
-    for (const auto& [attr_name, value] : defaults) {
-      attr.reset();
-      attr.bind(1, id);
-      attr.bind(2, seq++);
-      attr.bind(3, attr_name);
-      attr.bind(4, value);
-      attr.exec();
-    }
-  }
-  SQLite::Statement dep(*m_db,
-                        "INSERT OR IGNORE INTO devdb_dependents (entry_id, guest) VALUES (?, ?)");
-  dep.bind(1, id);
-  dep.bind(2, guest);
-  dep.exec();
-}
-
-void Store::drop_gdev_dependents(const std::string& guest) {
-  SQLite::Statement del(*m_db, "DELETE FROM devdb_dependents WHERE guest = ?");
-  del.bind(1, guest);
-  del.exec();
-  m_db->exec("DELETE FROM devdb_entries WHERE type = 'gdev' "
-             "AND id NOT IN (SELECT entry_id FROM devdb_dependents) "
-             "AND id NOT IN (SELECT entry_id FROM devdb_attributes "
-             "WHERE name = 'PRESERVE' AND value = 'YES')");
 }
 
 } // namespace vmconfig

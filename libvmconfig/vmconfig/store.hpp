@@ -30,7 +30,7 @@ struct GuestSummary {
 
 class Store {
 public:
-  static constexpr int k_schema_version = 2;
+  static constexpr int k_schema_version = 3;
 
   // $HPVM_ROOT, or /var/opt/hpvm when it is not set.
   static std::filesystem::path root_from_environment();
@@ -84,12 +84,7 @@ public:
   void insert_guest(Guest& guest, const std::vector<std::string>& storage_identities);
   void delete_guest(const Guest& guest);
 
-  // Device database (gdev entries): `guest` depends on the entry `name`.
-  void add_gdev_dependent(const std::string& name, const std::string& devtype,
-                          const std::string& identity, const std::string& guest);
-  // Drops every dependency of `guest`; entries left without dependents are
-  // deleted unless PRESERVE=YES.
-  void drop_gdev_dependents(const std::string& guest);
+  // The device database's SQL is in store_devdb.cpp.
 
 private:
   void migrate();

@@ -33,6 +33,8 @@ declare -gA _hpvm_spec=(
     [hpvminfo]='-V'
     [hpvmimport]='-P=- -D=file -S=file -M=file -f=file -A -s -F -V -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+'
     [hpvmnet]='-S=vswitch -c -n=netif -b -h -d -r -u=portvlan -A -Q -F'
+    [hpvmdevmgmt]='-l=devlist -a=devadd -d=devdelete -m=devmodify -n=devreplace -S=- -A -r -I -v -V'
+    [hpvmhostrdev]='-u -d -r -E -D -h'
 )
 
 # Space-separated groups of options that exclude each other ('|' within a group).
@@ -41,6 +43,8 @@ declare -gA _hpvm_exclusive=(
     [hpvmimport]='-e|-E'
     [hpvmstatus]='-P|-p -V|-d|-D|-M|-X|-J|--json'
     [hpvmnet]='-c|-b|-h|-d|-r|-u|-A -n|-b|-h|-d|-r|-u|-A'
+    [hpvmdevmgmt]='-l|-a|-d|-m|-n|-S|-r|-I|-v'
+    [hpvmhostrdev]='-u|-d|-r|-E|-D|-h'
 )
 
 declare -g _hpvm_os_types='hpux linux windows openvms unknown'
@@ -318,6 +322,149 @@ _hpvm_arg_resource()
     # shellcheck disable=SC2086 # one argument per device type
     _hpvm_resource $_hpvm_device_types network
 }
+
+# ------------------------------------------------------- device database
+# hpvmdevmgmt arguments: type:entry[:attr:NAME=VALUE | :depend:guest].
+# Entry names come from `hpvmdevmgmt -l type` (field 0: name,alias,...).
+
+declare -g _hpvm_devdb_types='gdev rdev server env'
+declare -gA _hpvm_devdb_values=(
+    [SHARE]='YES NO'
+    [PRESERVE]='YES NO'
+    [USAGE]='DISK DVD'
+    [RECURSIVE]='FS DIR'
+    [DEVTYPE]='DISK FILE LV DIR ATTACH'
+    [IGNOREWWID]='YES NO'
+    [SHARE_LUNPATHS]='YES NO'
+)
+
+# hpvmdevmgmt beside the command being completed, else the one on PATH.
+_hpvm_devmgmt()
+{
+    local st dir
+    st=$(_hpvm_status_command)
+    dir=${st%/*}
+    [[ $st == */* && -x $dir/hpvmdevmgmt ]] && st=$dir/hpvmdevmgmt || st=hpvmdevmgmt
+    if [[ ${HPVM_ROOT+set} ]]; then
+        HPVM_ROOT=$HPVM_ROOT command "$st" "$@" 2>/dev/null
+    else
+        command "$st" "$@" 2>/dev/null
+    fi
+}
+
+# The names and aliases of the entries of type $1, one a line.
+_hpvm_devdb_names()
+{
+    local line names
+    while IFS= read -r line; do
+        names=${line%%:*} # field 0: name,alias,...
+        printf '%s\n' "${names//,/$'\n'}"
+    done < <(_hpvm_devmgmt -l "$1")
+}
+
+# Field $3 (2: attributes, 3: dependents) of entry $2 of type $1, one item a line.
+_hpvm_devdb_field()
+{
+    local line fields
+    line=$(_hpvm_devmgmt -l "$1:$2") || return
+    IFS=: read -ra fields <<<"$line"
+    local IFS=,
+    printf '%s\n' ${fields[$3]-}
+}
+
+# COMPREPLY: "$1" followed by each of the lines of the command $2...
+_hpvm_prefixed()
+{
+    local prefix=$1 item
+    shift
+    local -a items=()
+    mapfile -t items < <("$@")
+    COMPREPLY=()
+    for item in "${items[@]}"; do
+        [[ $prefix$item == "$cur"* ]] && COMPREPLY+=("$prefix$item")
+    done
+}
+
+_hpvm_devdb_entry_arg()
+{
+    local mode=$1 type=${cur%%:*} rest=${cur#*:}
+    if [[ $cur != *:* ]]; then
+        local types=$_hpvm_devdb_types
+        [[ $mode == list ]] && types="all $types"
+        [[ $mode == replace ]] && types='gdev rdev'
+        [[ $mode == delete ]] && types+=' gdev_alias'
+        COMPREPLY=($(compgen -S : -W "$types" -- "$cur"))
+        [[ $mode == list ]] && COMPREPLY+=($(compgen -W "$types" -- "$cur"))
+        return
+    fi
+    if [[ $type == gdev_alias ]]; then
+        _hpvm_prefixed gdev_alias: _hpvm_devdb_names gdev
+        return
+    fi
+    [[ " all $_hpvm_devdb_types " == *" $type "* ]] || return
+    if [[ $mode == add ]]; then
+        [[ $type == gdev || $type == rdev ]] && _hpvm_location "$type:"
+        return
+    fi
+    if [[ $rest != *:* ]]; then # the entry
+        _hpvm_prefixed "$type:" _hpvm_devdb_names "$type"
+        if [[ $mode == list ]]; then
+            COMPREPLY+=($(compgen -P "$type:" -W 'depend:' -- "$rest"))
+        fi
+        local i
+        for i in "${!COMPREPLY[@]}"; do
+            [[ $mode == list || ${COMPREPLY[i]} == *: ]] || COMPREPLY[i]+=:
+        done
+        return
+    fi
+    local entry=${rest%%:*} after=${rest#*:}
+    if [[ $mode == list ]]; then
+        [[ $entry == depend ]] && _hpvm_prefixed "$type:depend:" _hpvm_arg_guest_names
+        return
+    fi
+    if [[ $mode == replace ]]; then
+        _hpvm_location "$type:$entry:"
+        return
+    fi
+    local head=$type:$entry:
+    if [[ $after != *:* ]]; then
+        local subs=attr:
+        [[ $mode == delete && $type == gdev ]] && subs='attr: depend:'
+        COMPREPLY=($(compgen -P "$head" -W "$subs" -- "$after"))
+        return
+    fi
+    local sub=${after%%:*} value=${after#*:}
+    head+=$sub:
+    if [[ $sub == depend && $mode == delete ]]; then
+        _hpvm_prefixed "$head" _hpvm_devdb_field "$type" "$entry" 2
+    elif [[ $sub == attr && $mode == delete ]]; then
+        local -a attrs
+        mapfile -t attrs < <(_hpvm_devdb_field "$type" "$entry" 1)
+        attrs=("${attrs[@]%%=*}")
+        COMPREPLY=($(compgen -P "$head" -W '${attrs[@]}' -- "$value"))
+    elif [[ $sub == attr && $mode == modify ]]; then
+        if [[ $value != *=* ]]; then
+            COMPREPLY=($(compgen -P "$head" -S = -W '${!_hpvm_devdb_values[@]}' -- "$value"))
+        else
+            local name=${value%%=*}
+            COMPREPLY=($(compgen -P "$head$name=" -W "${_hpvm_devdb_values[$name]-}" -- "${value#*=}"))
+        fi
+    fi
+}
+
+_hpvm_arg_guest_names()
+{
+    local name _rest
+    while IFS=: read -r name _rest; do
+        [[ $name ]] && printf '%s\n' "$name"
+    done < <(_hpvm_machine_status)
+}
+
+_hpvm_arg_devlist() { _hpvm_devdb_entry_arg list; }
+_hpvm_arg_devadd() { _hpvm_devdb_entry_arg add; }
+_hpvm_arg_devdelete() { _hpvm_devdb_entry_arg delete; }
+_hpvm_arg_devmodify() { _hpvm_devdb_entry_arg modify; }
+_hpvm_arg_devreplace() { _hpvm_devdb_entry_arg replace; }
 
 # ------------------------------------------------------------- options
 

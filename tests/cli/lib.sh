@@ -2,7 +2,8 @@
 # Harness for the CLI suites (tests/cli/test_*.sh). Source it; it
 #  * puts $HPVM_BIN first on PATH and makes a private HPVM_ROOT and scratch
 #    dir ($S), removed on exit together with every loop device attached
-#    (track_loop) and every background process started (track_pid);
+#    (track_loop), file system mounted (track_mount), LVM volume group made
+#    (track_vg) and background process started (track_pid);
 #  * runs commands with `run` (stdin is /dev/null unless `feed` gave text),
 #    keeping stdout, stderr and the exit status of the last run;
 #  * checks them: assert_* look at the last run, expect_* run and check;
@@ -34,6 +35,8 @@ _skips=0
 _section=""
 _cleanup_pids=()
 _cleanup_loops=()
+_cleanup_mounts=()
+_cleanup_vgs=()
 _cleanup_dirs=()
 
 _cleanup() {
@@ -44,7 +47,19 @@ _cleanup() {
       wait "$pid" 2>/dev/null
     fi
   done
+  for dir in "${_cleanup_mounts[@]}"; do
+    if mountpoint -q "$dir"; then
+      umount "$dir" || echo "warning: could not unmount $dir" >&2
+    fi
+  done
+  for dev in "${_cleanup_vgs[@]}"; do
+    if LVM_SUPPRESS_FD_WARNINGS=1 vgs "$dev" >/dev/null 2>&1; then
+      LVM_SUPPRESS_FD_WARNINGS=1 vgremove -q -f "$dev" >/dev/null 2>&1 ||
+        echo "warning: could not remove the volume group $dev" >&2
+    fi
+  done
   for dev in "${_cleanup_loops[@]}"; do
+    LVM_SUPPRESS_FD_WARNINGS=1 pvremove -q -y "$dev" >/dev/null 2>&1
     losetup -d "$dev" 2>/dev/null || echo "warning: could not detach $dev" >&2
   done
   for dir in "${_cleanup_dirs[@]}"; do
@@ -79,6 +94,21 @@ new_root
 
 track_pid() { _cleanup_pids+=("$1"); }
 track_loop() { _cleanup_loops+=("$1"); }
+track_mount() { _cleanup_mounts+=("$1"); }
+track_vg() { _cleanup_vgs+=("$1"); }
+
+# new_loop VAR FILE SIZE [losetup options]: attaches a loop device to a new
+# file of SIZE, sets VAR to its path and detaches it at exit (not in a
+# subshell: the clean-up list must see it). Fails when no loop device can be
+# attached.
+new_loop() {
+  local var=$1 file=$2 size=$3 dev
+  shift 3
+  truncate -s "$size" "$file" || return 1
+  dev=$(losetup -f --show "$@" "$file" 2>/dev/null) || return 1
+  track_loop "$dev"
+  printf -v "$var" '%s' "$dev"
+}
 
 # --------------------------------------------------------------- reporting
 
@@ -305,7 +335,8 @@ expect_not_logged() {
 
 # refuse N TEXT cmd...: cmd exits N, prints nothing on stdout and exactly
 # TEXT on stderr, leaves the database and run directories byte-identical,
-# and (hpvmcreate/hpvmremove failing with status 1) logs one FAILURE(1) line.
+# and (hpvmcreate/hpvmremove failing with status 1, or a changing mode of
+# hpvmdevmgmt/hpvmhostrdev) logs one FAILURE(n) line.
 refuse() {
   local n=$1 text=$2 before
   shift 2
@@ -322,6 +353,13 @@ refuse() {
   hpvmcreate | hpvmremove | hpvmimport)
     if [[ $n -eq 1 ]]; then
       expect_logged "$before" "FAILURE(1)" "$1 "
+    fi
+    ;;
+  hpvmdevmgmt | hpvmhostrdev) # every mode that may change something is logged
+    if [[ $1 == hpvmdevmgmt && " $* " =~ \ -[lrv]\  ]] || [[ $1 == hpvmhostrdev && " $* " == *" -h "* ]]; then
+      expect_not_logged "$before"
+    else
+      expect_logged "$before" "FAILURE($n)" "$1 "
     fi
     ;;
   *) expect_not_logged "$before" ;;

@@ -360,6 +360,37 @@ expect "hpvmnet -S vsw9 -c -n lo"
 expect "hpvmnet -c -S x -" -n -Q -F --help --version
 expect "hpvmnet -b -" -S -Q -F --help --version
 
+section "hpvmdevmgmt and hpvmhostrdev"
+for cmd in hpvmdevmgmt hpvmhostrdev; do
+  spec=$(complete -p "$cmd" 2>/dev/null)
+  if [[ $spec == "complete -F _hpvm $cmd" ]]; then pass; else fail "complete -p $cmd: '$spec'"; fi
+done
+hpvmdevmgmt -a "gdev:$ST/disk1.img,$ST/disk2.img:attr:USAGE=DISK" 2>/dev/null || fail "hpvmdevmgmt -a gdev"
+hpvmdevmgmt -a "rdev:$ST/sub" || fail "hpvmdevmgmt -a rdev"
+DEVMGMT_OPTS=(-l -a -d -m -n -S -A -r -I -v -V --help --version)
+expect "hpvmdevmgmt " "${DEVMGMT_OPTS[@]}"
+expect "hpvmdevmgmt -l all -" -A -V --help --version
+expect "hpvmhostrdev " -u -d -r -E -D -h --help --version
+expect "hpvmhostrdev -u -" --help --version
+expect_nospace "hpvmdevmgmt -l " all: gdev: rdev: server: env: all gdev rdev server env
+expect "hpvmdevmgmt -l r" rdev: rdev
+expect "hpvmdevmgmt -l rdev:" "$ST/sub" depend:
+expect "hpvmdevmgmt -l gdev:$ST/disk2" "$ST/disk2.img"
+expect "hpvmdevmgmt -l gdev:depend:" alpha beta
+expect_nospace "hpvmdevmgmt -d " gdev: rdev: server: env: gdev_alias:
+expect "hpvmdevmgmt -d gdev_alias:" "$ST/disk1.img" "$ST/disk2.img"
+expect_nospace "hpvmdevmgmt -d gdev:" "$ST/disk1.img:" "$ST/disk2.img:"
+expect_nospace "hpvmdevmgmt -d gdev:$ST/disk1.img:" attr: depend:
+expect_nospace "hpvmdevmgmt -d rdev:$ST/sub:" attr:
+expect "hpvmdevmgmt -d gdev:$ST/disk1.img:attr:" CONFIG EXIST DEVTYPE SHARE USAGE
+expect_nospace "hpvmdevmgmt -m gdev:$ST/disk1.img:attr:S" SHARE= SHARE_LUNPATHS=
+expect "hpvmdevmgmt -m gdev:$ST/disk1.img:attr:PRESERVE=" YES NO
+expect "hpvmdevmgmt -m gdev:$ST/disk1.img:attr:RECURSIVE=D" DIR
+expect_nospace "hpvmdevmgmt -n " gdev: rdev:
+expect_files "hpvmdevmgmt -a rdev:$ST/d" "$ST/disk1.img" "$ST/disk2.img"
+expect_files "hpvmdevmgmt -n gdev:$ST/disk1.img:$ST/s" "$ST/sub"
+expect "hpvmdevmgmt -a server:"
+
 section "zsh completion (share/completion/_hpvm)"
 if command -v zsh >/dev/null; then
   if out=$(zsh -n "$HPVM_SOURCE/share/completion/_hpvm" 2>&1); then pass; else fail "zsh -n _hpvm" "$out"; fi

@@ -178,8 +178,12 @@ $S/dir|r1
 $S/disk512.img|r1
 $S/dvd2048.iso|r1"
 
-# A second guest may use the same backing store (sharing is checked at boot):
-# the gdev entry gets a second dependent.
+# A second guest may use the same backing store once sharing it is made
+# deliberate (SHARE=YES; test_hpvmdevmgmt.sh has the refusal): the gdev entry
+# gets a second dependent.
+for shared in d1.img d2.img dir; do
+  expect_ok hpvmdevmgmt -m gdev:"$S/$shared":attr:SHARE=YES
+done
 expect_ok hpvmcreate -P r2 -a disk:scsi::file:"$S/d1.img"
 expect_sql "SELECT d.guest FROM devdb_dependents d JOIN devdb_entries e ON e.id = d.entry_id
             WHERE e.name = '$S/d1.img' ORDER BY d.guest" "r1
@@ -627,7 +631,7 @@ fi
 section "command log"
 # Every hpvmcreate (and hpvmnet -c) run above that got past option parsing left one line.
 check "every command log line is well formed" \
-  test "$(grep -cvE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z $(id -un) (SUCCESS|FAILURE\([0-9]+\)) hpvm(create|net)( |\$)" "$LOG")" = 0
+  test "$(grep -cvE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z $(id -un) (SUCCESS|FAILURE\([0-9]+\)) hpvm(create|net|devmgmt)( |\$)" "$LOG")" = 0
 # Arguments with blanks or quotes are quoted, control characters replaced: one run, one line.
 before=$(log_lines)
 run hpvmcreate -P "q'1" -l $'a\nb'

@@ -24,6 +24,7 @@ section "set-up"
 expect_ok hpvmnet -c -S sw1 # vNICs on an unknown vswitch would warn
 expect_ok hpvmcreate -P g1 -u root -x ram_dyn_type=any -a disk:scsi::file:"$S/d1.img" -a dvd:scsi::file:"$S/cd.iso" \
   -a dvd:scsi::null:"$S/dir" -a network:lan:,,0x020000000001:vswitch:sw1
+expect_ok hpvmdevmgmt -m gdev:"$S/d1.img":attr:SHARE=YES # g2 shares it
 expect_ok hpvmcreate -P g2 -a disk:scsi::file:"$S/d1.img" -a disk:scsi::file:"$S/d2.img" \
   -a network:avio_lan:,,0x020000000002:vswitch:sw1
 expect_ok hpvmcreate -P g3 -a disk:avio_stor::file:"$S/d3.img" -a disk:avio_stor::file:"$S/d4.img"
@@ -270,8 +271,8 @@ else
 fi
 
 section "command log"
-check "every line is a well-formed hpvmcreate/hpvmremove/hpvmnet record" \
-  test "$(grep -cvE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z $(id -un) (SUCCESS|FAILURE\([12]\)) hpvm(create|remove|net)( |$)" "$LOG")" = 0
+check "every line is a well-formed hpvmcreate/hpvmremove/hpvmnet/hpvmdevmgmt record" \
+  test "$(grep -cvE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z $(id -un) (SUCCESS|FAILURE\([12]\)) hpvm(create|remove|net|devmgmt)( |$)" "$LOG")" = 0
 check "hpvmstatus never logged" test "$(grep -c ' hpvmstatus' "$LOG")" = 0
 
 finish

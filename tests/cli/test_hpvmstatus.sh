@@ -542,6 +542,10 @@ awk '/^\[Storage Interface Details\]/ || /^\[Network Interface Details\]/ {keep 
 check "6 statements taken from -d" test "$(wc -l <"$S/statements")" = 6
 args=()
 while IFS= read -r st; do args+=(-a "$st"); done <"$S/statements"
+# The copies share g1's backing stores, deliberately.
+for shared in "$S/d1.img" "$S/cd.iso" "$S/dir"; do
+  expect_ok hpvmdevmgmt -m "gdev:$shared:attr:SHARE=YES"
+done
 expect_ok hpvmcreate -P copy "${args[@]}"
 sed -E -e 's/,0x020000000/,0x020000001/' -e 's/:portid:4$/:portid:5/' <<<"$G1_DEVICES" >"$S/copy-devices"
 expect_stdout "$(cat "$S/copy-devices")" hpvmstatus -d -P copy
@@ -573,7 +577,9 @@ run hpvmstatus -J -P odd
 if command -v python3 >/dev/null; then
   jq_check "the location round-trips" "j['guests'][0]['storage'][0]['location'] == sys.argv[3]" "$ODD"
 fi
-# The statement, with its ':' inside the path, goes back into hpvmcreate.
+# The statement, with its ':' inside the path, goes back into hpvmcreate
+# (sharing the image with odd, deliberately).
+expect_ok hpvmdevmgmt -m "gdev:$ODD:attr:SHARE=YES"
 expect_ok hpvmcreate -P odd2 -a "disk:scsi:0,0,0:file:$ODD"
 run hpvmstatus -d -P odd2
 check "a path containing ':' survives the round trip" test "$(grep '^disk:' "$OUT")" = "disk:scsi:0,0,0:file:$ODD"

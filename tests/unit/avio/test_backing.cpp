@@ -1,6 +1,7 @@
 // Tests for libavio/avio/backing.cpp: probe() on real files, directories,
 // symlinks and special files in a temporary directory, and check_backing().
 #include <avio/backing.hpp>
+#include <avio/sysfs.hpp>
 
 #include <doctest/doctest.h>
 
@@ -331,4 +332,29 @@ TEST_CASE("backing: the temporary directory is cleaned up") {
     CHECK(fs::exists(where));
   }
   CHECK_FALSE(fs::exists(where));
+}
+
+TEST_CASE("backing: block devices: kernel name, identity, stack, unique id") {
+  TempDir tmp;
+  const std::string file = tmp.file("disk.img", 512);
+  // Files and character devices are no block device: no kernel name, no stack, no WWID.
+  CHECK(probe(file).block_name.empty());
+  CHECK(unique_id(probe(file)).empty());
+  CHECK(probe("/dev/null").block_name.empty());
+  CHECK(stacked_block_devices("").empty());
+  CHECK(block_devices_below("").empty());
+  // A loop device node always exists in /sys; without a WWID its identity is
+  // its device number, as probe() gives it.
+  const std::string dev = read_first_line("/sys/class/block/loop0/dev");
+  if (dev.empty()) {
+    MESSAGE("no /sys/class/block/loop0: the block-device checks are skipped");
+    return;
+  }
+  CHECK(block_identity("loop0") == "blk:" + dev);
+  if (fs::exists("/dev/loop0")) {
+    const HostEntity e = probe("/dev/loop0");
+    CHECK(e.block_name == "loop0");
+    CHECK(e.identity == "blk:" + dev);
+    CHECK(unique_id(e).empty()); // loop devices have no WWID
+  }
 }

@@ -1,0 +1,21 @@
+// Creating and pre-extending backing files (hpvmdevmgmt -S).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace avio {
+
+// Progress of a long write: bytes written so far, bytes to write in all.
+using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
+// Makes the regular file `path` `bytes` long, creating it (0600) if needed.
+// The new part is written with zeros (so the blocks are really allocated)
+// unless `sparse`, then only the length changes. Never shrinks a file;
+// throws hpvm::Error for a file already larger, a path that is not a
+// regular file, or a failed write (a file it created is removed again).
+void extend_file(const std::string& path, std::uint64_t bytes, bool sparse,
+                 const Progress& progress = {});
+
+} // namespace avio

@@ -1,0 +1,168 @@
+#include "avio/host_usage.hpp"
+
+#include "avio/backing.hpp"
+#include "avio/lvm.hpp"
+#include "avio/sysfs.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace avio {
+
+namespace {
+
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    const auto eol = text.find('\n');
+    lines.push_back(text.substr(0, eol));
+    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+  }
+  return lines;
+}
+
+std::vector<std::string> words(std::string_view line) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(line)};
+  std::string w;
+  while (in >> w) {
+    out.push_back(w);
+  }
+  return out;
+}
+
+// mountinfo and /proc/swaps write ' ', '\t', '\n' and '\\' as \ooo.
+std::string unescape_octal(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() &&
+        std::isdigit(static_cast<unsigned char>(s[i + 1])) != 0) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string read_file(const char* path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+} // namespace
+
+std::vector<BlockMount> parse_mountinfo(std::string_view text) {
+  std::vector<BlockMount> out;
+  for (auto line : split_lines(text)) {
+    // id parent major:minor root mount-point options ... - fstype source options
+    const auto w = words(line);
+    if (w.size() < 5) {
+      continue;
+    }
+    unsigned maj = 0;
+    unsigned min = 0;
+    if (std::sscanf(w[2].c_str(), "%u:%u", &maj, &min) != 2 || maj == 0) {
+      continue;
+    }
+    out.push_back({maj, min, unescape_octal(w[4])});
+  }
+  return out;
+}
+
+std::vector<std::string> parse_swaps(std::string_view text) {
+  std::vector<std::string> out;
+  bool header = true;
+  for (auto line : split_lines(text)) {
+    if (header) { // Filename Type Size Used Priority
+      header = false;
+      continue;
+    }
+    const auto w = words(line);
+    if (!w.empty()) {
+      out.push_back(unescape_octal(w[0]));
+    }
+  }
+  return out;
+}
+
+HostStorageUse block_device_paths(const std::string& kernel_name) {
+  HostStorageUse use;
+  const std::string dm_name =
+      read_first_line(fs::path("/sys/class/block") / kernel_name / "dm/name");
+  if (!dm_name.empty()) {
+    use.path = "/dev/mapper/" + dm_name;
+    use.aliases.push_back("/dev/" + kernel_name);
+  } else {
+    use.path = "/dev/" + kernel_name;
+  }
+  return use;
+}
+
+std::vector<HostStorageUse> host_storage_in_use() {
+  std::vector<HostStorageUse> out;
+  std::set<std::string> seen;
+  auto add = [&](HostStorageUse use, std::string reason) {
+    if (seen.insert(use.path).second) {
+      use.reason = std::move(reason);
+      out.push_back(std::move(use));
+    }
+  };
+  // A block device the host uses, and everything it is built on.
+  auto add_block = [&](const std::string& kernel_name, const std::string& reason) {
+    HostStorageUse use = block_device_paths(kernel_name);
+    const std::string top = use.path;
+    add(std::move(use), reason);
+    for (const auto& below : block_devices_below(kernel_name)) {
+      add(block_device_paths(below), fmt::format("holds {}", top));
+    }
+  };
+  for (const auto& m : parse_mountinfo(read_file("/proc/self/mountinfo"))) {
+    std::error_code ec;
+    const std::string kernel_name =
+        fs::canonical(fmt::format("/sys/dev/block/{}:{}", m.major, m.minor), ec)
+            .filename()
+            .string();
+    if (!ec && !kernel_name.empty()) {
+      add_block(kernel_name, fmt::format("mounted on {}", m.mount_point));
+    }
+  }
+  for (const auto& swap : parse_swaps(read_file("/proc/swaps"))) {
+    const HostEntity e = probe(swap);
+    if (!e.block_name.empty()) {
+      add_block(e.block_name, "swap");
+    } else if (e.kind == HostKind::regular_file) {
+      add({swap, {}, {}}, "swap file");
+    }
+  }
+  for (const auto& pv : read_lvm_topology().pvs) {
+    if (!pv.vg.empty()) {
+      const HostEntity e = probe(pv.path);
+      if (!e.block_name.empty()) {
+        add_block(e.block_name, fmt::format("physical volume of volume group {}", pv.vg));
+      }
+    }
+  }
+  return out;
+}
+
+void rescan_scsi_hosts() {
+  std::error_code ec;
+  for (const auto& host : fs::directory_iterator("/sys/class/scsi_host", ec)) {
+    std::ofstream scan(host.path() / "scan");
+    scan << "- - -\n";
+  }
+}
+
+} // namespace avio

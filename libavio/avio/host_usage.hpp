@@ -1,0 +1,41 @@
+// The storage the Linux host itself uses (what hpvmhostrdev restricts):
+// mounted file systems, swap, and every block device under them (partition
+// disks, device-mapper and md slaves, LVM physical volumes).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace avio {
+
+struct HostStorageUse {
+  std::string path;                 // /dev/vda, /dev/mapper/vg-root, /swapfile
+  std::vector<std::string> aliases; // other names of it (/dev/dm-0)
+  std::string reason;               // "mounted on /", "swap", "holds /dev/vda1", ...
+};
+
+// A mounted file system backed by a block device.
+struct BlockMount {
+  unsigned major = 0;
+  unsigned minor = 0;
+  std::string mount_point;
+};
+
+// The block-backed mounts of /proc/self/mountinfo text (major 0 is not a device).
+std::vector<BlockMount> parse_mountinfo(std::string_view text);
+// The swap areas of /proc/swaps text.
+std::vector<std::string> parse_swaps(std::string_view text);
+
+// The /dev path (and aliases) of a block device by kernel name: dm devices
+// by their /dev/mapper name.
+HostStorageUse block_device_paths(const std::string& kernel_name);
+
+// Everything the host uses now, each device once (the first reason found).
+std::vector<HostStorageUse> host_storage_in_use();
+
+// Asks every SCSI host adapter to rescan its bus (what a full hpvmhostrdev
+// run does first, so newly attached LUNs are seen).
+void rescan_scsi_hosts();
+
+} // namespace avio

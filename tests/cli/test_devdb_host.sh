@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# The device rules on real block devices: loop devices (whole disks and
+# partitions), a real LVM volume group on loop devices, and a mounted loop
+# file system that hpvmhostrdev restricts. Every refusal leaves the database
+# byte-identical. Everything made here (mounts, VGs, loop devices) is
+# removed at exit by lib.sh.
+source "$(dirname "$0")/lib.sh"
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "SKIP: loop devices, mounts and LVM need root."
+  exit 77
+fi
+if ! new_loop A "$S/a.raw" 16M; then
+  echo "SKIP: no loop device can be attached here (losetup -f failed)."
+  exit 77
+fi
+export LVM_SUPPRESS_FD_WARNINGS=1
+
+# ------------------------------------------------------------------------
+section "a loop disk given to one guest"
+expect_ok hpvmcreate -P g1 -a "disk:avio_stor::disk:$A"
+expect_stdout "$A:CONFIG=gdev,EXIST=YES,DEVTYPE=DISK,SHARE=NO:g1:" hpvmdevmgmt -l "gdev:$A"
+create_refused g2 "Backing store '$A' is used by guest 'g1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$A:attr:SHARE=YES)." \
+  -- -a "disk:avio_stor::disk:$A"
+# A symlink (as /dev/disk/by-* names are) to the same disk is the same entity.
+ln -s "$A" "$S/by-id-link"
+create_refused g2 "Backing store '$S/by-id-link' is used by guest 'g1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$A:attr:SHARE=YES)." \
+  -- -a "disk:avio_stor::disk:$S/by-id-link"
+expect_ok hpvmremove -Q -P g1
+create_refused g1x "Backing store '$S/by-id-link' is already given to this guest (directly or by another path)." \
+  -- -a "disk:avio_stor::disk:$A" -a "disk:avio_stor::disk:$S/by-id-link"
+expect_stdout "" hpvmdevmgmt -l gdev
+
+section "a disk and its partitions overlap"
+P=""
+if command -v sfdisk >/dev/null && new_loop P "$S/p.raw" 16M -P; then
+  printf 'label: dos\n,6M\n,\n' | sfdisk -q "$P" >/dev/null 2>&1
+  partx -u "$P" >/dev/null 2>&1
+fi
+if [[ -n $P && -b ${P}p1 && -b ${P}p2 ]]; then
+  # A partition is not a whole disk, so it is never a guest's disk; a
+  # restricted (mounted) partition restricts its disk, and the reverse.
+  expect_ok hpvmdevmgmt -a "rdev:${P}p1"
+  create_refused g3 "Backing store '$P' is restricted: it shares blocks with '${P}p1' (a partition, device-mapper or md device stacked with it); '${P}p1' is an rdev entry the host uses." \
+    -- -a "disk:avio_stor::disk:$P"
+  expect_ok hpvmdevmgmt -d "rdev:${P}p1"
+  expect_ok hpvmcreate -P g3 -a "disk:avio_stor::disk:$P"
+  run hpvmdevmgmt -a "rdev:${P}p2"
+  assert_exit 0
+  assert_stderr ""
+  expect_ok hpvmremove -Q -P g3
+  create_refused g3 "Backing store '$P' is restricted: it shares blocks with '${P}p2' (a partition, device-mapper or md device stacked with it); '${P}p2' is an rdev entry the host uses." \
+    -- -a "disk:avio_stor::disk:$P"
+  expect_ok hpvmdevmgmt -d "rdev:${P}p2"
+else
+  skip "this kernel shows no partitions of a partitioned loop device (losetup -P, sfdisk), or sfdisk is missing"
+fi
+
+# ------------------------------------------------------------------------
+section "LVM: an LV and the physical volumes of its volume group overlap"
+VG="hpvmtest_$$"
+new_loop PV "$S/pv.raw" 32M
+if ! command -v vgcreate >/dev/null; then
+  skip "LVM (lvm2) is not installed: scripts/bootstrap installs it"
+elif ! pvcreate -q "$PV" >/dev/null 2>&1 || ! vgcreate -q "$VG" "$PV" >/dev/null 2>&1; then
+  skip "LVM cannot create a volume group on a loop device here"
+else
+  track_vg "$VG"
+  LV=/dev/$VG/lv1
+  if [[ -c /dev/mapper/control ]] && lvcreate -q -y -L 8M -n lv1 "$VG" >/dev/null 2>&1; then
+    F=() # the LV is active: a real block device
+  elif lvcreate --config 'global{activation=0}' -an -Zn -q -y -L 8M -n lv1 "$VG" >/dev/null 2>&1; then
+    # No device-mapper in this kernel: the LV exists in LVM's metadata only,
+    # so it is given with -F (its device node does not exist).
+    echo "note: no device-mapper here; $LV is inactive and given with -F"
+    F=(-F)
+  else
+    F=none
+  fi
+  if [[ ${F[*]-} == none ]]; then
+    skip "lvcreate failed"
+  else
+    expect_ok hpvmcreate -P g1 -a "disk:avio_stor::disk:$PV"
+    create_refused g2 "Backing store '$LV' overlaps storage guest 'g1' uses: it is a logical volume of volume group '$VG', which is on '$PV'." \
+      -- ${F[@]+"${F[@]}"} -a "disk:avio_stor::lv:$LV"
+    expect_ok hpvmremove -Q -P g1
+    run hpvmcreate -P g2 ${F[@]+"${F[@]}"} -a "disk:avio_stor::lv:$LV"
+    assert_exit 0
+    create_refused g3 "Backing store '$PV' overlaps storage guest 'g2' uses: it holds volume group '$VG', whose logical volume is '$LV'." \
+      -- -a "disk:avio_stor::disk:$PV"
+    expect_ok hpvmremove -Q -P g2
+    create_refused g3 "Backing store '$PV' overlaps storage this guest uses: it holds volume group '$VG', whose logical volume is '$LV'." \
+      -- ${F[@]+"${F[@]}"} -a "disk:avio_stor::lv:$LV" -a "disk:avio_stor::disk:$PV"
+  fi
+fi
+
+# ------------------------------------------------------------------------
+section "hpvmhostrdev restricts a mounted loop file system"
+new_root
+new_loop M "$S/m.raw" 16M
+mkdir -p "$S/mnt"
+if ! mkfs.ext4 -q -F "$M" >/dev/null 2>&1 || ! mount "$M" "$S/mnt" 2>/dev/null; then
+  skip "a loop file system cannot be made or mounted here"
+else
+  track_mount "$S/mnt"
+  expect_ok hpvmhostrdev -u
+  expect_stdout "$M:CONFIG=rdev,EXIST=YES,DEVTYPE=DISK,SHARE=NO,AUTORDEV=YES::" hpvmdevmgmt -l "rdev:$M"
+  # The device holding / (when / is on a block device) is restricted too.
+  root_majmin=$(awk '$5 == "/" {print $3; exit}' /proc/self/mountinfo)
+  if [[ $root_majmin != 0:* && -e /sys/dev/block/$root_majmin ]]; then
+    root_dev=/dev/$(basename "$(readlink -f "/sys/dev/block/$root_majmin")")
+    run hpvmdevmgmt -l rdev:AUTORDEV=YES
+    assert_stdout_has "(^|,)$root_dev[:,]"
+  fi
+  create_refused g1 "Backing store '$M' is restricted: it is an rdev entry; the host uses it." \
+    -- -a "disk:avio_stor::disk:$M"
+  # hand-made entries stay; -d removes only hpvmhostrdev's own.
+  sized_file "$S/hand.img" 1M
+  expect_ok hpvmdevmgmt -a "rdev:$S/hand.img"
+  expect_ok hpvmhostrdev -d
+  expect_stdout "$S/hand.img:CONFIG=rdev,EXIST=YES,DEVTYPE=FILE,SHARE=NO::" hpvmdevmgmt -l rdev
+  # -r puts back its own entries as they were before the last run, and
+  # leaves hand-made ones (even newer ones) alone.
+  sized_file "$S/hand2" 1M
+  expect_ok hpvmdevmgmt -a "rdev:$S/hand2"
+  expect_ok hpvmhostrdev -r
+  expect_stdout "$M:CONFIG=rdev,EXIST=YES,DEVTYPE=DISK,SHARE=NO,AUTORDEV=YES::" hpvmdevmgmt -l "rdev:$M"
+  expect_stdout "$S/hand2:CONFIG=rdev,EXIST=YES,DEVTYPE=FILE,SHARE=NO::" hpvmdevmgmt -l "rdev:$S/hand2"
+  expect_ok hpvmdevmgmt -d "rdev:$S/hand2"
+  # Once unmounted, its entry is stale and the next run removes it.
+  umount "$S/mnt"
+  expect_ok hpvmhostrdev -u
+  expect_stderr 1 "hpvmdevmgmt: ERROR: There is no rdev entry '$M'." hpvmdevmgmt -l "rdev:$M"
+  expect_stdout "$S/hand.img:CONFIG=rdev,EXIST=YES,DEVTYPE=FILE,SHARE=NO::" hpvmdevmgmt -l "rdev:$S/hand.img"
+  expect_ok hpvmcreate -P g1 -a "disk:avio_stor::disk:$M"
+  # A guest using what the host then mounts is reported.
+  mount "$M" "$S/mnt"
+  run hpvmhostrdev -u
+  assert_exit 0
+  assert_stderr "hpvmhostrdev: WARNING: Guest 'g1' uses '$M', which the host uses (mounted on $S/mnt)."
+  umount "$S/mnt"
+fi
+
+section "hpvmhostrdev options"
+before=$(log_lines)
+expect_ok hpvmhostrdev -D
+expect_logged "$before" SUCCESS "hpvmhostrdev -D\$"
+check "-D writes disabled" test "$(cat "$HPVM_ROOT/common/hpvmhostrdev.auto")" = disabled
+expect_ok hpvmhostrdev -E
+check "-E writes enabled" test "$(cat "$HPVM_ROOT/common/hpvmhostrdev.auto")" = enabled
+run hpvmhostrdev -h
+assert_exit 0
+assert_stdout_has '^  -u '
+refuse 2 "hpvmhostrdev: ERROR: Give at most one of -u, -d, -r, -E, -D and -h.
+Run 'hpvmhostrdev --help' for usage." hpvmhostrdev -u -d
+new_root
+expect_ok hpvmdevmgmt -a server:host1
+refuse 1 "hpvmhostrdev: ERROR: There is no backup to restore: hpvmhostrdev has not changed the database." hpvmhostrdev -r
+
+finish
