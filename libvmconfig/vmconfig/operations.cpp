@@ -8,46 +8,11 @@
 
 #include <fmt/format.h>
 
-#include <sys/stat.h>
-
 #include <filesystem>
-#include <fstream>
 
 namespace fs = std::filesystem;
 
 namespace vmconfig {
-
-namespace {
-
-std::string new_uuid() {
-  std::ifstream in("/proc/sys/kernel/random/uuid");
-  std::string uuid;
-  std::getline(in, uuid);
-  if (uuid.size() != 36) {
-    throw hpvm::Error("Cannot generate a UUID: /proc/sys/kernel/random/uuid is not readable.");
-  }
-  return uuid;
-}
-
-// The guest's run directory and its guests/<name> link, as on HPVM.
-void make_run_dir(const fs::path& root, const Guest& g) {
-  const fs::path dir = run_dir(root, g.uuid).dir;
-  fs::create_directories(dir);
-  ::chmod(dir.c_str(), 0700);
-  const fs::path link = guest_link(root, g.name);
-  fs::create_directories(link.parent_path());
-  std::error_code ec;
-  fs::remove(link, ec);
-  fs::create_directory_symlink(fs::path("..") / "uuids" / g.uuid, link);
-}
-
-void remove_run_dir(const fs::path& root, const Guest& g) {
-  std::error_code ec;
-  fs::remove(guest_link(root, g.name), ec);
-  fs::remove_all(run_dir(root, g.uuid).dir, ec);
-}
-
-} // namespace
 
 Guest find_guest(Store& store, const std::string& name) {
   if (auto g = store.load_guest(name)) {

@@ -21,7 +21,19 @@ namespace vmconfig {
 
 namespace {
 
-constexpr int k_busy_timeout_ms = 10000;
+// How long a command waits for another's write lock before it gives up;
+// HPVM_BUSY_TIMEOUT_MS overrides the 10 s (tests use short waits).
+int busy_timeout_ms() {
+  const char* env = std::getenv("HPVM_BUSY_TIMEOUT_MS");
+  if (env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    const long ms = std::strtol(env, &end, 10);
+    if (*end == '\0' && ms >= 0 && ms <= 3600000) {
+      return static_cast<int>(ms);
+    }
+  }
+  return 10000;
+}
 
 // Forward migrations: entry i takes the schema from version i to i+1.
 // Append only; never edit an entry that has been released.
@@ -116,7 +128,7 @@ bool is_busy(const SQLite::Exception& e) {
 // would fail. The mode is persistent, so only the first opener switches, and
 // it retries for as long as the busy timeout.
 void enable_wal(SQLite::Database& db) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(k_busy_timeout_ms);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms());
   while (true) {
     try {
       if (db.execAndGet("PRAGMA journal_mode").getString() != "wal") {
@@ -162,7 +174,7 @@ Store::Store(fs::path root) : m_root(std::move(root)) {
   try {
     m_db = std::make_unique<SQLite::Database>(db_path.string(),
                                               SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
-                                              k_busy_timeout_ms);
+                                              busy_timeout_ms());
   } catch (const SQLite::Exception& e) {
     ::umask(old_mask);
     throw hpvm::Error(fmt::format("Cannot open the configuration database '{}': {}.",
@@ -444,7 +456,10 @@ void Store::insert_guest(Guest& g, const std::vector<std::string>& storage_ident
   q.bind(15, g.visible ? 1 : 0);
   q.exec();
   g.id = m_db->getLastInsertRowid();
+  insert_guest_details(g, storage_identities);
+}
 
+void Store::insert_guest_details(const Guest& g, const std::vector<std::string>& storage_identities) {
   SQLite::Statement s(*m_db, "INSERT INTO storage_devices (guest_id, device_type, adapter_type, "
                              "bus, slot, target, storage_type, location, identity) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");

@@ -1,0 +1,125 @@
+#include "vmconfig/modify.hpp"
+
+#include "vmconfig/names.hpp"
+#include "vmconfig/planner.hpp"
+#include "vmconfig/runtime.hpp"
+#include "vmconfig/store_modify.hpp"
+
+#include <avio/error.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace vmconfig {
+
+namespace {
+
+constexpr const char* k_refused = "Unable to modify the guest.";
+
+bool changes_characteristics(const CharacteristicsRequest& r) {
+  return r.os_type || r.vcpus || r.entitlement || r.cycles || r.memory || r.label || r.start ||
+         !r.users.empty() || !r.groups.empty() || !r.extended.empty();
+}
+
+// With modify_status=disabled only the request that enables it again passes
+// (register_status=enabled enables it too).
+bool only_enables_modify(const ModifyRequest& r) {
+  const auto& c = r.characteristics;
+  const bool only_x = !r.new_name && r.changes.empty() && !c.os_type && !c.vcpus && !c.entitlement &&
+                      !c.cycles && !c.memory && !c.label && !c.start && c.users.empty() &&
+                      c.groups.empty() && !c.extended.empty();
+  return only_x && std::all_of(c.extended.begin(), c.extended.end(), [](const std::string& x) {
+           return x == "modify_status=enabled" || x == "register_status=enabled";
+         });
+}
+
+} // namespace
+
+ModifyPlan plan_modification(Store& store, const Guest& guest, const ModifyRequest& request) {
+  ModifyPlan plan;
+  plan.before = guest;
+  plan.after = guest;
+  if (!guest.modifiable && !only_enables_modify(request)) {
+    plan.errors.emplace_back("The guest's modify_status is disabled: the only change allowed is "
+                             "-x modify_status=enabled.");
+    return plan;
+  }
+  apply_characteristics(request.characteristics, request.force, plan.after, plan.errors,
+                        plan.warnings);
+  if (request.new_name && *request.new_name != guest.name) {
+    if (auto problem = guest_name_problem(*request.new_name)) {
+      plan.errors.push_back(fmt::format("Invalid new name: {}.", *problem));
+    } else if (store.load_guest(*request.new_name)) {
+      plan.errors.push_back(fmt::format("A guest named '{}' already exists.", *request.new_name));
+    } else {
+      plan.after.name = *request.new_name;
+    }
+  }
+  DevicePlanner planner(store, guest, request.force);
+  for (const auto& change : request.changes) {
+    switch (change.kind) {
+    case DeviceChange::Kind::add: planner.add(change.statement); break;
+    case DeviceChange::Kind::remove: planner.remove(change.statement); break;
+    case DeviceChange::Kind::modify: planner.modify(change.statement); break;
+    }
+  }
+  plan.errors.insert(plan.errors.end(), planner.errors().begin(), planner.errors().end());
+  plan.warnings.insert(plan.warnings.end(), planner.warnings().begin(), planner.warnings().end());
+  plan.after.storage = planner.storage();
+  plan.after.networks = planner.networks();
+  plan.storage_identities = planner.storage_identities();
+  return plan;
+}
+
+void update_device_dependents(Store& store, const std::string& old_name, const Guest& guest,
+                              const std::vector<std::string>& storage_identities) {
+  sync_gdev_dependents(store, old_name, guest, storage_identities);
+}
+
+void apply_modification(Store& store, const ModifyPlan& plan) {
+  update_guest(store, plan.after, plan.storage_identities);
+  update_device_dependents(store, plan.before.name, plan.after, plan.storage_identities);
+  if (plan.after.name != plan.before.name) {
+    link_guest(store.root(), plan.after.name, plan.after.uuid);
+  }
+}
+
+Report modify_guest(Store& store, const ModifyRequest& request) {
+  if (!request.new_name && request.changes.empty() &&
+      !changes_characteristics(request.characteristics)) {
+    throw hpvm::UsageError("Nothing to modify: give -a, -d, -m, -N or a characteristic option.",
+                           request.name);
+  }
+  Store::WriteTransaction tx(store);
+  const Guest guest = find_guest(store, request.name);
+  ModifyPlan plan = plan_modification(store, guest, request);
+  if (plan.errors.empty() && run_state(store.root(), guest.uuid).on) {
+    // Live changes belong to the runtime (hot-add, pending changes).
+    plan.errors.push_back(fmt::format(
+        "The guest '{}' is running; stop it with hpvmstop before modifying it.", guest.name));
+  }
+  if (!plan.errors.empty()) {
+    throw hpvm::Refused(std::move(plan.errors), k_refused, request.name);
+  }
+  Report report{std::move(plan.warnings)};
+  if (request.check_only) {
+    return report; // -s: everything checked, nothing written
+  }
+  const bool renamed = plan.after.name != guest.name;
+  try {
+    apply_modification(store, plan);
+    tx.commit();
+  } catch (...) {
+    if (renamed) {
+      unlink_guest(store.root(), plan.after.name);
+    }
+    throw;
+  }
+  if (renamed) {
+    unlink_guest(store.root(), guest.name);
+  }
+  return report;
+}
+
+} // namespace vmconfig
