@@ -79,8 +79,8 @@ std::uint64_t storage_size(const std::string& path) {
 
 void copy_storage(const std::string& from, const std::string& to, const CopyProgress& progress) {
   auto failed = [&](const char* what) {
-    return hpvm::Error(fmt::format("Cannot copy '{}' to '{}': {}: {}.", from, to, what,
-                                   std::strerror(errno)));
+    return hpvm::Error(
+        fmt::format("Cannot copy '{}' to '{}': {}: {}.", from, to, what, std::strerror(errno)));
   };
   Fd in(from, O_RDONLY);
   if (!in) {
@@ -94,19 +94,22 @@ void copy_storage(const std::string& from, const std::string& to, const CopyProg
   const Opened dst = examine(out.get());
   for (const auto& [opened, path] : {std::pair{src, from}, std::pair{dst, to}}) {
     if (!opened.usable) {
-      throw hpvm::Error(fmt::format("Cannot copy '{}' to '{}': '{}' is neither a regular file nor a "
-                                    "block device.",
-                                    from, to, path));
+      throw hpvm::Error(
+          fmt::format("Cannot copy '{}' to '{}': '{}' is neither a regular file nor a "
+                      "block device.",
+                      from, to, path));
     }
   }
   if (dst.regular) {
     // Holes stay holes: the target starts all zero at the source's size.
-    if (::ftruncate(out.get(), 0) != 0 || ::ftruncate(out.get(), static_cast<off_t>(src.size)) != 0) {
+    if (::ftruncate(out.get(), 0) != 0 ||
+        ::ftruncate(out.get(), static_cast<off_t>(src.size)) != 0) {
       throw failed("sizing the target");
     }
   } else if (dst.size < src.size) {
-    throw hpvm::Error(fmt::format("Cannot copy '{}' ({} bytes) to '{}': the target has only {} bytes.",
-                                  from, src.size, to, dst.size));
+    throw hpvm::Error(
+        fmt::format("Cannot copy '{}' ({} bytes) to '{}': the target has only {} bytes.", from,
+                    src.size, to, dst.size));
   }
   std::vector<char> buffer(k_chunk);
   bool kernel_copy = src.regular && dst.regular;
@@ -123,7 +126,8 @@ void copy_storage(const std::string& from, const std::string& to, const CopyProg
         loff_t in_off = static_cast<loff_t>(pos);
         loff_t out_off = static_cast<loff_t>(pos);
         const ssize_t n = ::copy_file_range(in.get(), &in_off, out.get(), &out_off, want, 0);
-        if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+        if (n < 0 &&
+            (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
           kernel_copy = false; // this file system pair cannot: fall back to read/write
           continue;
         }
@@ -140,8 +144,8 @@ void copy_storage(const std::string& from, const std::string& to, const CopyProg
         // A zero chunk into a fresh regular file is already there as a hole.
         if (!(dst.regular && all_zero(buffer.data(), moved))) {
           for (std::uint64_t w = 0; w < moved;) {
-            const ssize_t k = ::pwrite(out.get(), buffer.data() + w, moved - w,
-                                       static_cast<off_t>(pos + w));
+            const ssize_t k =
+                ::pwrite(out.get(), buffer.data() + w, moved - w, static_cast<off_t>(pos + w));
             if (k <= 0) {
               throw failed("writing");
             }
@@ -191,7 +195,8 @@ void copy_storage(const std::string& from, const std::string& to, const CopyProg
         break;
       }
       off_t hole = ::lseek(in.get(), data, SEEK_HOLE);
-      const auto data_end = hole < 0 ? src.size : std::min(static_cast<std::uint64_t>(hole), src.size);
+      const auto data_end =
+          hole < 0 ? src.size : std::min(static_cast<std::uint64_t>(hole), src.size);
       copy_range(data_start, data_end);
       pos = data_end;
     }

@@ -42,7 +42,8 @@ struct ClonePlan {
 
 // Read-only media may be shared without asking.
 bool read_only_media(const StorageDevice& d) {
-  return d.device == DeviceType::dvd && (d.storage == StorageType::file || d.storage == StorageType::null);
+  return d.device == DeviceType::dvd &&
+         (d.storage == StorageType::file || d.storage == StorageType::null);
 }
 
 bool copyable(StorageType t) {
@@ -101,7 +102,8 @@ void plan_copy(Store& store, const Guest& source, const std::string& text, Devic
     return;
   }
   if (!copyable(st->storage)) {
-    plan.errors.push_back(fmt::format("'{}': -b copies into a file, disk or lv backing store.", text));
+    plan.errors.push_back(
+        fmt::format("'{}': -b copies into a file, disk or lv backing store.", text));
     return;
   }
   std::uint64_t bytes = 0;
@@ -162,7 +164,8 @@ ClonePlan plan_clone(Store& store, const CloneRequest& r, std::set<std::string>*
   clone = source;
   clone.id = 0;
   clone.name = r.name;
-  clone.runnable = clone.modifiable = clone.visible = true; // a new guest, whatever the source's state
+  clone.runnable = clone.modifiable = clone.visible =
+      true; // a new guest, whatever the source's state
   apply_characteristics(r.characteristics, r.force, clone, plan.errors, plan.warnings);
 
   DevicePlanner planner(store, clone, r.force);
@@ -172,9 +175,15 @@ ClonePlan plan_clone(Store& store, const CloneRequest& r, std::set<std::string>*
   }
   for (const auto& change : r.changes) {
     switch (change.kind) {
-    case DeviceChange::Kind::add: planner.add(change.statement); break;
-    case DeviceChange::Kind::remove: planner.remove(change.statement); break;
-    case DeviceChange::Kind::modify: planner.modify(change.statement); break;
+    case DeviceChange::Kind::add:
+      planner.add(change.statement);
+      break;
+    case DeviceChange::Kind::remove:
+      planner.remove(change.statement);
+      break;
+    case DeviceChange::Kind::modify:
+      planner.modify(change.statement);
+      break;
     }
   }
   plan.errors.insert(plan.errors.end(), planner.errors().begin(), planner.errors().end());

@@ -23,13 +23,13 @@ public:
 };
 
 struct CloneRequest {
-  std::string source;                    // -P
-  std::string name;                      // -N
+  std::string source; // -P
+  std::string name;   // -N
   CharacteristicsRequest characteristics;
-  std::vector<std::string> copies;       // -b: the source device's address, the new backing store
-  std::vector<DeviceChange> changes;     // -a -d -m on the clone, in command-line order
-  bool check_only = false;               // -s
-  bool force = false;                    // -F
+  std::vector<std::string> copies;   // -b: the source device's address, the new backing store
+  std::vector<DeviceChange> changes; // -a -d -m on the clone, in command-line order
+  bool check_only = false;           // -s
+  bool force = false;                // -F
   CopyObserver* observer = nullptr;
 };
 

@@ -26,9 +26,9 @@ bool changes_characteristics(const CharacteristicsRequest& r) {
 // (register_status=enabled enables it too).
 bool only_enables_modify(const ModifyRequest& r) {
   const auto& c = r.characteristics;
-  const bool only_x = !r.new_name && r.changes.empty() && !c.os_type && !c.vcpus && !c.entitlement &&
-                      !c.cycles && !c.memory && !c.label && !c.start && c.users.empty() &&
-                      c.groups.empty() && !c.extended.empty();
+  const bool only_x = !r.new_name && r.changes.empty() && !c.os_type && !c.vcpus &&
+                      !c.entitlement && !c.cycles && !c.memory && !c.label && !c.start &&
+                      c.users.empty() && c.groups.empty() && !c.extended.empty();
   return only_x && std::all_of(c.extended.begin(), c.extended.end(), [](const std::string& x) {
            return x == "modify_status=enabled" || x == "register_status=enabled";
          });
@@ -59,9 +59,15 @@ ModifyPlan plan_modification(Store& store, const Guest& guest, const ModifyReque
   DevicePlanner planner(store, guest, request.force);
   for (const auto& change : request.changes) {
     switch (change.kind) {
-    case DeviceChange::Kind::add: planner.add(change.statement); break;
-    case DeviceChange::Kind::remove: planner.remove(change.statement); break;
-    case DeviceChange::Kind::modify: planner.modify(change.statement); break;
+    case DeviceChange::Kind::add:
+      planner.add(change.statement);
+      break;
+    case DeviceChange::Kind::remove:
+      planner.remove(change.statement);
+      break;
+    case DeviceChange::Kind::modify:
+      planner.modify(change.statement);
+      break;
     }
   }
   plan.errors.insert(plan.errors.end(), planner.errors().begin(), planner.errors().end());

@@ -22,12 +22,12 @@ struct DeviceChange {
 };
 
 struct ModifyRequest {
-  std::string name;                      // -P
-  std::optional<std::string> new_name;   // -N
+  std::string name;                    // -P
+  std::optional<std::string> new_name; // -N
   CharacteristicsRequest characteristics;
-  std::vector<DeviceChange> changes;     // -a -d -m, in command-line order
-  bool check_only = false;               // -s
-  bool force = false;                    // -F
+  std::vector<DeviceChange> changes; // -a -d -m, in command-line order
+  bool check_only = false;           // -s
+  bool force = false;                // -F
 };
 
 // A checked modification: the guest as stored and as it will be.

@@ -13,13 +13,17 @@ bool is_attached(DeviceType d) {
   return d == DeviceType::tape || d == DeviceType::changer || d == DeviceType::burner;
 }
 
-bool file_backed(const StorageDevice& d) { return d.storage == StorageType::file; }
+bool file_backed(const StorageDevice& d) {
+  return d.storage == StorageType::file;
+}
 
 std::string where(const avio::StorageAddress& a) {
   return fmt::format("bus {} device {} target {}", a.bus, a.slot, a.target);
 }
 
-std::string where(const avio::NicAddress& a) { return fmt::format("bus {} device {}", a.bus, a.slot); }
+std::string where(const avio::NicAddress& a) {
+  return fmt::format("bus {} device {}", a.bus, a.slot);
+}
 
 } // namespace
 
@@ -173,10 +177,11 @@ void DevicePlanner::remove_storage(const std::string& text, const StorageStateme
     return;
   }
   const StorageDevice& d = m_storage[*i];
-  const bool same_backing = d.location == st.location ||
-                            (!st.location.empty() && !m_identities[*i].empty() &&
-                             avio::probe(st.location).identity == m_identities[*i]);
-  if (d.device != st.device || d.adapter != st.adapter || d.storage != st.storage || !same_backing) {
+  const bool same_backing =
+      d.location == st.location || (!st.location.empty() && !m_identities[*i].empty() &&
+                                    avio::probe(st.location).identity == m_identities[*i]);
+  if (d.device != st.device || d.adapter != st.adapter || d.storage != st.storage ||
+      !same_backing) {
     m_errors.push_back(fmt::format("'{}' does not match the device at {}: {}.", text,
                                    where(d.address), format(d)));
     return;
@@ -194,8 +199,8 @@ void DevicePlanner::remove_network(const std::string& text, const NetworkStateme
   const NetworkDevice& n = m_networks[*i];
   if (n.adapter != nw.adapter || n.vswitch != nw.vswitch || (nw.mac && *nw.mac != n.mac) ||
       (nw.port && nw.port != n.port)) {
-    m_errors.push_back(fmt::format("'{}' does not match the vNIC at {}: {}.", text,
-                                   where(n.address), format(n)));
+    m_errors.push_back(
+        fmt::format("'{}' does not match the vNIC at {}: {}.", text, where(n.address), format(n)));
     return;
   }
   m_topology.remove_nic(n.address);
@@ -276,8 +281,9 @@ void DevicePlanner::modify_network(const std::string& text, const NetworkStateme
 void DevicePlanner::switch_adapter(const std::string& text, const HbaStatement& hba) {
   const auto current = m_topology.storage_adapter_at(hba.bus, hba.slot);
   if (!current) {
-    m_errors.push_back(fmt::format("Unable to switch '{}': bus {} device {} holds no storage adapter.",
-                                   text, hba.bus, hba.slot));
+    m_errors.push_back(
+        fmt::format("Unable to switch '{}': bus {} device {} holds no storage adapter.", text,
+                    hba.bus, hba.slot));
     return;
   }
   if (*current == hba.adapter) {
@@ -334,7 +340,8 @@ std::optional<std::string> DevicePlanner::mac_problem(avio::MacAddress mac,
   }
   for (const auto& [name, host_mac] : m_host_macs) {
     if (host_mac == mac) {
-      return fmt::format("MAC address {} belongs to the host interface '{}'", mac.canonical(), name);
+      return fmt::format("MAC address {} belongs to the host interface '{}'", mac.canonical(),
+                         name);
     }
   }
   return std::nullopt;
@@ -376,12 +383,17 @@ void DevicePlanner::renew_network_identities() {
 
 std::string devtype_of(StorageType storage) {
   switch (storage) {
-  case StorageType::disk: return "DISK";
-  case StorageType::lv: return "LV";
-  case StorageType::file: return "FILE";
-  case StorageType::null: return "DIR";
+  case StorageType::disk:
+    return "DISK";
+  case StorageType::lv:
+    return "LV";
+  case StorageType::file:
+    return "FILE";
+  case StorageType::null:
+    return "DIR";
   case StorageType::attach:
-  case StorageType::attach_path: return "ATTACH";
+  case StorageType::attach_path:
+    return "ATTACH";
   }
   return "DISK";
 }

@@ -9,7 +9,8 @@
 
 namespace vmconfig {
 
-void update_guest(Store& store, const Guest& g, const std::vector<std::string>& storage_identities) {
+void update_guest(Store& store, const Guest& g,
+                  const std::vector<std::string>& storage_identities) {
   auto& db = store.database();
   SQLite::Statement q(db, "UPDATE guests SET name = ?, os_type = ?, os_version = ?, vcpus = ?, "
                           "entitlement_cycles = ?, entitlement_min = ?, entitlement_max = ?, "
@@ -30,7 +31,8 @@ void update_guest(Store& store, const Guest& g, const std::vector<std::string>& 
   q.bind(13, g.visible ? 1 : 0);
   q.bind(14, g.id);
   q.exec();
-  for (const char* table : {"storage_devices", "network_devices", "guest_extended", "guest_access"}) {
+  for (const char* table :
+       {"storage_devices", "network_devices", "guest_extended", "guest_access"}) {
     // `table` is one of our own table names, never user text.
     SQLite::Statement del(db, std::string("DELETE FROM ") + table + " WHERE guest_id = ?");
     del.bind(1, g.id);
@@ -43,7 +45,8 @@ void sync_gdev_dependents(Store& store, const std::string& old_name, const Guest
                           const std::vector<std::string>& storage_identities) {
   auto& db = store.database();
   if (old_name != guest.name) {
-    SQLite::Statement rename(db, "UPDATE OR REPLACE devdb_dependents SET guest = ? WHERE guest = ?");
+    SQLite::Statement rename(db,
+                             "UPDATE OR REPLACE devdb_dependents SET guest = ? WHERE guest = ?");
     rename.bind(1, guest.name);
     rename.bind(2, old_name);
     rename.exec();
@@ -52,7 +55,8 @@ void sync_gdev_dependents(Store& store, const std::string& old_name, const Guest
   for (std::size_t i = 0; i < guest.storage.size(); ++i) {
     const auto& d = guest.storage[i];
     if (!d.location.empty()) {
-      store.add_gdev_dependent(d.location, devtype_of(d.storage), storage_identities[i], guest.name);
+      store.add_gdev_dependent(d.location, devtype_of(d.storage), storage_identities[i],
+                               guest.name);
       used.insert(d.location);
     }
   }

@@ -16,7 +16,8 @@ class Store;
 // Writes `guest` (found by guest.id) over its stored row: name and
 // characteristics, and its devices, -x keywords and console access rows
 // (deleted and inserted again, so device row ids change).
-void update_guest(Store& store, const Guest& guest, const std::vector<std::string>& storage_identities);
+void update_guest(Store& store, const Guest& guest,
+                  const std::vector<std::string>& storage_identities);
 
 // Makes the gdev dependencies of the guest once called `old_name`, now
 // `guest`, match its storage devices: dependencies are renamed, entries are
