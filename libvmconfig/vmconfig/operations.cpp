@@ -31,8 +31,7 @@ Guest find_guest(Store& store, int vm_number) {
 Report create_guest(Store& store, const CreateRequest& request) {
   const std::string& name = request.name;
   if (auto problem = guest_name_problem(name)) {
-    throw hpvm::Refused({fmt::format("Invalid {}.", *problem)}, "Unable to create the guest.",
-                        name);
+    throw hpvm::Refused({fmt::format("Invalid {}.", *problem)}, "Unable to create the guest.", name);
   }
   Report report;
   std::vector<std::string> errors;
@@ -50,8 +49,7 @@ Report create_guest(Store& store, const CreateRequest& request) {
     planner.add(statement);
   }
   errors.insert(errors.end(), planner.errors().begin(), planner.errors().end());
-  report.warnings.insert(report.warnings.end(), planner.warnings().begin(),
-                         planner.warnings().end());
+  report.warnings.insert(report.warnings.end(), planner.warnings().begin(), planner.warnings().end());
   if (!errors.empty()) {
     throw hpvm::Refused(std::move(errors), "Unable to create the guest.", name);
   }
@@ -85,9 +83,8 @@ Report remove_guest(Store& store, const std::string& name) {
   Store::WriteTransaction tx(store);
   const Guest guest = find_guest(store, name);
   if (run_state(store.root(), guest.uuid).on) {
-    throw hpvm::Refused(
-        {fmt::format("The guest '{}' is running; stop it first with hpvmstop.", name)},
-        "Unable to remove the guest.", name);
+    throw hpvm::Refused({fmt::format("The guest '{}' is running; stop it first with hpvmstop.", name)},
+                        "Unable to remove the guest.", name);
   }
   store.drop_gdev_dependents(guest.name);
   store.delete_guest(guest);
@@ -126,10 +123,8 @@ std::string status_report(Store& store, const StatusRequest& request) {
   }
   std::string out;
   switch (request.format) {
-  case StatusFormat::xml:
-    return render_xml(guests);
-  case StatusFormat::json:
-    return render_json(guests);
+  case StatusFormat::xml: return render_xml(guests);
+  case StatusFormat::json: return render_json(guests);
   case StatusFormat::summary:
   case StatusFormat::details:
   case StatusFormat::verbose:
@@ -140,18 +135,10 @@ std::string status_report(Store& store, const StatusRequest& request) {
         out += '\n';
       }
       switch (request.format) {
-      case StatusFormat::verbose:
-        out += render_verbose(g);
-        break;
-      case StatusFormat::devices:
-        out += render_devices(g.guest);
-        break;
-      case StatusFormat::machine:
-        out += render_machine(g);
-        break;
-      default:
-        out += render_details(g);
-        break;
+      case StatusFormat::verbose: out += render_verbose(g); break;
+      case StatusFormat::devices: out += render_devices(g.guest); break;
+      case StatusFormat::machine: out += render_machine(g); break;
+      default: out += render_details(g); break;
       }
     }
     return out;
