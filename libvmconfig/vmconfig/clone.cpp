@@ -168,6 +168,10 @@ ClonePlan plan_clone(Store& store, const CloneRequest& r, std::set<std::string>*
       true; // a new guest, whatever the source's state
   apply_characteristics(r.characteristics, r.force, clone, plan.errors, plan.warnings);
 
+  if (!r.copies.empty() && run_state(store.root(), source.uuid).on) {
+    plan.warnings.push_back(fmt::format(
+        "The guest '{}' is running: the copies of its storage may not be consistent.", source.name));
+  }
   DevicePlanner planner(store, clone, r.force);
   planner.renew_network_identities();
   for (const auto& text : r.copies) {

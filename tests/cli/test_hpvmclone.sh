@@ -179,6 +179,28 @@ else
   fi
 fi
 
+section "-b from a running source warns"
+if ! command -v qemu-system-x86_64 >/dev/null; then
+  skip "qemu-system-x86_64 is not installed: running source not tested"
+else
+  qemu-system-x86_64 -machine none -S -display none -nodefaults -monitor none -serial none \
+    </dev/null >"$S/qemu.log" 2>&1 &
+  qpid=$!
+  track_pid "$qpid"
+  for _ in $(seq 1 50); do
+    [[ $(readlink "/proc/$qpid/exe" 2>/dev/null) == *qemu-system* ]] && break
+    sleep 0.1
+  done
+  echo "$qpid" >"$HPVM_ROOT/uuids/$(uuid_of src)/qemu.pid"
+  run hpvmclone -P src -N live1 -b disk:avio_stor:0,0,0:file:"$S/live1.img"
+  assert_exit 0
+  assert_stdout "hpvmclone: Virtual storage cloned successfully."
+  assert_stderr "hpvmclone: WARNING (src): The guest 'src' is running: the copies of its storage may not be consistent."
+  kill "$qpid"
+  wait "$qpid" 2>/dev/null
+  rm -f "$HPVM_ROOT/uuids/$(uuid_of src)/qemu.pid"
+fi
+
 # ------------------------------------------------------------------------
 section "refused: names and sources"
 refuse 1 "hpvmclone: ERROR (nosuch): The guest 'nosuch' does not exist." hpvmclone -P nosuch -N x1
