@@ -169,8 +169,9 @@ ClonePlan plan_clone(Store& store, const CloneRequest& r, std::set<std::string>*
   apply_characteristics(r.characteristics, r.force, clone, plan.errors, plan.warnings);
 
   if (!r.copies.empty() && run_state(store.root(), source.uuid).on) {
-    plan.warnings.push_back(fmt::format(
-        "The guest '{}' is running: the copies of its storage may not be consistent.", source.name));
+    plan.warnings.push_back(
+        fmt::format("The guest '{}' is running: the copies of its storage may not be consistent.",
+                    source.name));
   }
   DevicePlanner planner(store, clone, r.force);
   planner.renew_network_identities();

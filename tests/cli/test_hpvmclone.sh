@@ -75,6 +75,14 @@ expect_ok hpvmclone -P src -N shared
 sqlite3 "$DB" "UPDATE devdb_attributes SET value = 'NO' WHERE name = 'SHARE'
                AND entry_id = (SELECT id FROM devdb_entries WHERE name = '$S/root.img')"
 
+section "-s checks and creates nothing"
+db_snapshot
+before=$(log_lines)
+expect_ok hpvmclone -s -P dvdonly -N s1 -c 2
+expect_db_unchanged
+expect_logged "$before" SUCCESS "hpvmclone -s -P dvdonly -N s1 -c 2\$"
+clone_refused src "$share_msg" -- -s -N s1
+
 section "every characteristic is inherited; options change the clone"
 expect_ok hpvmclone -P src -N c2 -d disk:avio_stor:0,0,0:file:"$S/root.img"
 check "c2 has src's characteristics" test "$(guest_row c2)" = "$(guest_row src)"

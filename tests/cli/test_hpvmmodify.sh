@@ -102,6 +102,13 @@ expect_ok hpvmmodify -P g1 -m dvd:scsi:0,0,1:file:"$S/cd1.iso"
 # Delete then add in one command, in the order given: the freed address is reused.
 expect_ok hpvmmodify -P g1 -d disk:scsi:0,0,2:file:"$S/c.img" -a disk:scsi::file:"$S/d.img"
 expect_sql "SELECT target, location FROM storage_devices WHERE location LIKE '%d.img'" "2|$S/d.img"
+# The order is the command line's: added then deleted leaves nothing; the
+# other way round the device to delete is not there yet.
+db_snapshot
+expect_ok hpvmmodify -P g1 -a disk:scsi:0,0,5:file:"$S/b.img" -d disk:scsi:0,0,5:file:"$S/b.img"
+expect_db_unchanged
+modify_refused g1 "No storage device is at bus 0 device 0 target 5 ('disk:scsi:0,0,5:file:$S/b.img')." -- \
+  -d disk:scsi:0,0,5:file:"$S/b.img" -a disk:scsi:0,0,5:file:"$S/b.img"
 # The device's attributes in the device database survive a modify.
 sqlite3 "$DB" "INSERT INTO devdb_attributes (entry_id, seq, name, value)
                SELECT id, 9, 'PRESERVE', 'YES' FROM devdb_entries WHERE name = '$S/a.img';
