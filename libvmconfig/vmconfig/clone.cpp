@@ -178,19 +178,7 @@ ClonePlan plan_clone(Store& store, const CloneRequest& r, std::set<std::string>*
   for (const auto& text : r.copies) {
     plan_copy(store, source, text, planner, created, made, plan);
   }
-  for (const auto& change : r.changes) {
-    switch (change.kind) {
-    case DeviceChange::Kind::add:
-      planner.add(change.statement);
-      break;
-    case DeviceChange::Kind::remove:
-      planner.remove(change.statement);
-      break;
-    case DeviceChange::Kind::modify:
-      planner.modify(change.statement);
-      break;
-    }
-  }
+  plan_device_changes(planner, r.changes);
   plan.errors.insert(plan.errors.end(), planner.errors().begin(), planner.errors().end());
   plan.warnings.insert(plan.warnings.end(), planner.warnings().begin(), planner.warnings().end());
   clone.storage = planner.storage();

@@ -36,6 +36,22 @@ bool only_enables_modify(const ModifyRequest& r) {
 
 } // namespace
 
+void plan_device_changes(DevicePlanner& planner, const std::vector<DeviceChange>& changes) {
+  for (const auto& change : changes) {
+    switch (change.kind) {
+    case DeviceChange::Kind::add:
+      planner.add(change.statement);
+      break;
+    case DeviceChange::Kind::remove:
+      planner.remove(change.statement);
+      break;
+    case DeviceChange::Kind::modify:
+      planner.modify(change.statement);
+      break;
+    }
+  }
+}
+
 ModifyPlan plan_modification(Store& store, const Guest& guest, const ModifyRequest& request) {
   ModifyPlan plan;
   plan.before = guest;
@@ -57,19 +73,7 @@ ModifyPlan plan_modification(Store& store, const Guest& guest, const ModifyReque
     }
   }
   DevicePlanner planner(store, guest, request.force);
-  for (const auto& change : request.changes) {
-    switch (change.kind) {
-    case DeviceChange::Kind::add:
-      planner.add(change.statement);
-      break;
-    case DeviceChange::Kind::remove:
-      planner.remove(change.statement);
-      break;
-    case DeviceChange::Kind::modify:
-      planner.modify(change.statement);
-      break;
-    }
-  }
+  plan_device_changes(planner, request.changes);
   plan.errors.insert(plan.errors.end(), planner.errors().begin(), planner.errors().end());
   plan.warnings.insert(plan.warnings.end(), planner.warnings().begin(), planner.warnings().end());
   plan.after.storage = planner.storage();

@@ -30,6 +30,10 @@ struct ModifyRequest {
   bool force = false;                // -F
 };
 
+class DevicePlanner;
+// Feeds -a/-d/-m statements to the planner, in order.
+void plan_device_changes(DevicePlanner& planner, const std::vector<DeviceChange>& changes);
+
 // A checked modification: the guest as stored and as it will be.
 struct ModifyPlan {
   Guest before;
