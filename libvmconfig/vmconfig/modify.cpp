@@ -17,20 +17,23 @@ namespace {
 
 constexpr const char* k_refused = "Unable to modify the guest.";
 
-bool changes_characteristics(const CharacteristicsRequest& r) {
+// Whether `r` changes anything besides the -x keywords.
+bool changes_plain_characteristics(const CharacteristicsRequest& r) {
   return r.os_type || r.vcpus || r.entitlement || r.cycles || r.memory || r.label || r.start ||
-         !r.users.empty() || !r.groups.empty() || !r.extended.empty();
+         !r.users.empty() || !r.groups.empty();
+}
+
+bool changes_characteristics(const CharacteristicsRequest& r) {
+  return changes_plain_characteristics(r) || !r.extended.empty();
 }
 
 // With modify_status=disabled only the request that enables it again passes
 // (register_status=enabled enables it too).
 bool only_enables_modify(const ModifyRequest& r) {
-  const auto& c = r.characteristics;
-  const bool only_x = !r.new_name && r.changes.empty() && !c.os_type && !c.vcpus &&
-                      !c.entitlement && !c.cycles && !c.memory && !c.label && !c.start &&
-                      c.users.empty() && c.groups.empty() && !c.extended.empty();
-  return only_x && std::all_of(c.extended.begin(), c.extended.end(), [](const std::string& x) {
-           return x == "modify_status=enabled" || x == "register_status=enabled";
+  const auto& x = r.characteristics.extended;
+  return !r.new_name && r.changes.empty() && !changes_plain_characteristics(r.characteristics) &&
+         !x.empty() && std::all_of(x.begin(), x.end(), [](const std::string& kv) {
+           return kv == "modify_status=enabled" || kv == "register_status=enabled";
          });
 }
 
