@@ -2,6 +2,7 @@
 #pragma once
 
 #include <vmconfig/characteristics.hpp>
+#include <vmconfig/modify.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -9,6 +10,18 @@ namespace cli {
 
 // -O -c -e -E -r -l -B -u -g -x, as hpvmcreate, hpvmmodify and hpvmclone take them.
 void add_characteristic_options(CLI::App& app, vmconfig::CharacteristicsRequest& request);
+
+// -a, -d and -m (resource statements to add, delete and modify), each
+// repeatable; device_changes() returns them in command-line order.
+struct DeviceChangeOptions {
+  std::vector<std::string> add, remove, modify;
+  CLI::Option* add_option = nullptr;
+  CLI::Option* remove_option = nullptr;
+  CLI::Option* modify_option = nullptr;
+};
+void add_device_change_options(CLI::App& app, DeviceChangeOptions& options);
+std::vector<vmconfig::DeviceChange> device_changes(const CLI::App& app,
+                                                   const DeviceChangeOptions& options);
 
 // An option whose presence matters: `target` is set only when it is given.
 CLI::Option* add_optional(CLI::App& app, const std::string& name,

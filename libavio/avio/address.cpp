@@ -186,6 +186,32 @@ void Topology::remove_storage(const StorageAddress& address, bool file_backed) {
   }
 }
 
+std::optional<std::string> Topology::retype_storage_adapter(int bus, int slot,
+                                                           StorageAdapter adapter) {
+  Slot& s = at(bus, slot);
+  if (s.use != SlotUse::storage) {
+    return fmt::format("bus {} slot {} holds no storage adapter", bus, slot);
+  }
+  if (s.adapter == adapter) {
+    return fmt::format("the adapter at bus {} slot {} is already {}", bus, slot, adapter_name(adapter));
+  }
+  for (std::size_t t = static_cast<std::size_t>(max_target(adapter)) + 1; t < s.targets.size(); ++t) {
+    if (s.targets.test(t)) {
+      return fmt::format("target {} on bus {} slot {} does not exist on a {} adapter (0-{})", t, bus,
+                         slot, adapter_name(adapter), max_target(adapter));
+    }
+  }
+  const int moved = static_cast<int>(s.targets.count());
+  if (adapter == StorageAdapter::scsi && m_scsi_devices + moved > k_max_vio_devices) {
+    return fmt::format("the guest would have {} VIO (scsi) storage devices, more than the maximum of {}",
+                       m_scsi_devices + moved, k_max_vio_devices);
+  }
+  (s.adapter == StorageAdapter::scsi ? m_scsi_devices : m_avio_devices) -= moved;
+  (adapter == StorageAdapter::scsi ? m_scsi_devices : m_avio_devices) += moved;
+  s.adapter = adapter;
+  return std::nullopt;
+}
+
 void Topology::remove_nic(const NicAddress& address) {
   Slot& s = at(address.bus, address.slot);
   if (s.use == SlotUse::nic) {

@@ -56,6 +56,12 @@ public:
   void remove_storage(const StorageAddress& address, bool file_backed);
   void remove_nic(const NicAddress& address);
 
+  // Switches the storage adapter at bus,slot to another type in place,
+  // keeping its targets. Returns why it cannot (no storage adapter there, a
+  // target the new type does not have, the VIO device limit), or nullopt
+  // once done.
+  std::optional<std::string> retype_storage_adapter(int bus, int slot, StorageAdapter adapter);
+
   int adapter_count() const;
   int storage_count(StorageAdapter adapter) const;
   // The adapter type at bus,slot, or nullopt when the slot holds no storage adapter.

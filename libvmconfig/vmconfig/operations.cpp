@@ -10,47 +10,11 @@
 
 #include <fmt/format.h>
 
-#include <sys/stat.h>
-
 #include <filesystem>
-#include <fstream>
 
 namespace fs = std::filesystem;
 
 namespace vmconfig {
-
-namespace {
-
-std::string new_uuid() {
-  std::ifstream in("/proc/sys/kernel/random/uuid");
-  std::string uuid;
-  std::getline(in, uuid);
-  if (uuid.size() != 36) {
-    throw hpvm::Error("Cannot generate a UUID: /proc/sys/kernel/random/uuid is not readable.");
-  }
-  return uuid;
-}
-
-// The guest's run directory and its guests/<name> link, as on HPVM.
-void make_run_dir(const fs::path& root, const Guest& g) {
-  const fs::path dir = run_dir(root, g.uuid).dir;
-  fs::create_directories(dir);
-  ::chmod(dir.c_str(), 0700);
-  const fs::path link = guest_link(root, g.name);
-  fs::create_directories(link.parent_path());
-  std::error_code ec;
-  fs::remove(link, ec);
-  fs::create_directory_symlink(fs::path("..") / "uuids" / g.uuid, link);
-}
-
-void remove_run_dir(const fs::path& root, const Guest& g) {
-  std::error_code ec;
-  fs::remove(guest_link(root, g.name), ec);
-  fs::remove_all(run_dir(root, g.uuid).dir, ec);
-  unmark_running(root, g.uuid);
-}
-
-} // namespace
 
 Guest find_guest(Store& store, const std::string& name) {
   if (auto g = store.load_guest(name)) {
@@ -98,10 +62,7 @@ Report create_guest(Store& store, const CreateRequest& request) {
   guest.vm_number = store.next_vm_number();
   guest.uuid = new_uuid();
   store.insert_guest(guest, planner.storage_identities());
-  VswitchStore vswitches(store);
-  for (std::size_t i = 0; i < guest.networks.size(); ++i) {
-    vswitches.set_nic_port(guest.name, guest.networks[i].address, planner.vswitch_ports()[i]);
-  }
+  VswitchStore(store).set_nic_ports(guest.name, guest.networks, planner.vswitch_ports());
   sync_guest_dependents(store, guest);
   try {
     make_run_dir(store.root(), guest);

@@ -15,6 +15,17 @@ namespace vmconfig {
 avio::RunDir run_dir(const std::filesystem::path& root, const std::string& uuid);
 std::filesystem::path guest_link(const std::filesystem::path& root, const std::string& name);
 
+// A new random UUID (from the kernel); throws hpvm::Error when there is none.
+std::string new_uuid();
+// Creates the guest's run directory (0700) and its guests/<name> link.
+void make_run_dir(const std::filesystem::path& root, const Guest& guest);
+// Removes both; errors are ignored.
+void remove_run_dir(const std::filesystem::path& root, const Guest& guest);
+// Points guests/<name> at the guest's run directory (replacing any link
+// there); unlink_guest removes guests/<name>, ignoring errors.
+void link_guest(const std::filesystem::path& root, const std::string& name, const std::string& uuid);
+void unlink_guest(const std::filesystem::path& root, const std::string& name);
+
 // "On" or "Off" as -M and -X print it; the tables use the same words.
 struct RunState {
   bool on = false;

@@ -21,15 +21,18 @@ namespace vmconfig {
 
 namespace {
 
-// How long a command waits for another's write lock; HPVM_BUSY_TIMEOUT_MS
-// overrides it (tests of the locked case use a short one).
+// How long a command waits for another's write lock before it gives up;
+// HPVM_BUSY_TIMEOUT_MS overrides the 10 s (tests use short waits).
 int busy_timeout_ms() {
-  static const int timeout = [] {
-    const char* env = std::getenv("HPVM_BUSY_TIMEOUT_MS");
-    const int value = env != nullptr ? std::atoi(env) : 0;
-    return value > 0 ? value : 10000;
-  }();
-  return timeout;
+  const char* env = std::getenv("HPVM_BUSY_TIMEOUT_MS");
+  if (env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    const long ms = std::strtol(env, &end, 10);
+    if (*end == '\0' && ms >= 0 && ms <= 3600000) {
+      return static_cast<int>(ms);
+    }
+  }
+  return 10000;
 }
 
 // Forward migrations: entry i takes the schema from version i to i+1.
@@ -499,7 +502,10 @@ void Store::insert_guest(Guest& g, const std::vector<std::string>& storage_ident
   q.bind(15, g.visible ? 1 : 0);
   q.exec();
   g.id = m_db->getLastInsertRowid();
+  insert_guest_details(g, storage_identities);
+}
 
+void Store::insert_guest_details(const Guest& g, const std::vector<std::string>& storage_identities) {
   SQLite::Statement s(*m_db, "INSERT INTO storage_devices (guest_id, device_type, adapter_type, "
                              "bus, slot, target, storage_type, location, identity) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");

@@ -82,6 +82,10 @@ public:
   std::optional<std::string> mac_owner(avio::MacAddress mac);
   // Inserts the guest and all its devices; sets guest.id.
   void insert_guest(Guest& guest, const std::vector<std::string>& storage_identities);
+  // Inserts the rows that hang off a stored guest (guest.id): devices, -x
+  // keywords, console access. insert_guest() calls it; so does an update
+  // that has deleted the old rows.
+  void insert_guest_details(const Guest& guest, const std::vector<std::string>& storage_identities);
   void delete_guest(const Guest& guest);
 
   // The device database's SQL is in store_devdb.cpp.

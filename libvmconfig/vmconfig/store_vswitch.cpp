@@ -173,6 +173,13 @@ std::vector<PortHolder> VswitchStore::unplaced(const std::string& name) {
   return out;
 }
 
+void VswitchStore::set_nic_ports(const std::string& guest, const std::vector<NetworkDevice>& networks,
+                                 const std::vector<std::optional<int>>& ports) {
+  for (std::size_t i = 0; i < networks.size(); ++i) {
+    set_nic_port(guest, networks[i].address, i < ports.size() ? ports[i] : std::nullopt);
+  }
+}
+
 void VswitchStore::set_nic_port(const std::string& guest, avio::NicAddress address,
                                 std::optional<int> port) {
   SQLite::Statement q(m_store.database(),

@@ -57,6 +57,9 @@ public:
   std::vector<PortHolder> unplaced(const std::string& name);
   void set_nic_port(const std::string& guest, avio::NicAddress address, std::optional<int> port);
   std::optional<int> nic_port(const std::string& guest, avio::NicAddress address);
+  // set_nic_port for each of `networks`, `ports` in the same order.
+  void set_nic_ports(const std::string& guest, const std::vector<NetworkDevice>& networks,
+                     const std::vector<std::optional<int>>& ports);
   // Frees the ports of unpinned vNICs on `name` (the vswitch is deleted).
   void release_unpinned(const std::string& name);
 

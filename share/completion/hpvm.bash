@@ -35,6 +35,8 @@ declare -gA _hpvm_spec=(
     [hpvmnet]='-S=vswitch -c -n=netif -b -h -d -r -u=portvlan -A -Q -F'
     [hpvmdevmgmt]='-l=devlist -a=devadd -d=devdelete -m=devmodify -n=devreplace -S=- -A -r -I -v -V'
     [hpvmhostrdev]='-u -d -r -E -D -h'
+    [hpvmmodify]='-P=guest -N=- -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+ -a=resource+ -d=device+ -m=devmod+ -s -F'
+    [hpvmclone]='-P=guest -N=- -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+ -b=storage+ -a=resource+ -d=device+ -m=devmod+ -s -F'
 )
 
 # Space-separated groups of options that exclude each other ('|' within a group).
@@ -45,6 +47,8 @@ declare -gA _hpvm_exclusive=(
     [hpvmnet]='-c|-b|-h|-d|-r|-u|-A -n|-b|-h|-d|-r|-u|-A'
     [hpvmdevmgmt]='-l|-a|-d|-m|-n|-S|-r|-I|-v'
     [hpvmhostrdev]='-u|-d|-r|-E|-D|-h'
+    [hpvmmodify]='-e|-E'
+    [hpvmclone]='-e|-E'
 )
 
 declare -g _hpvm_os_types='hpux linux windows openvms unknown'
@@ -123,17 +127,50 @@ _hpvm_vswitch_names()
     awk 'seen && NF {print $1} /^=/ {seen = 1}' <<<"$out"
 }
 
-# Lines of `hpvmstatus -M` (name:uuid:number:...). HPVM_ROOT is passed on
-# even when it is set in the shell but not exported.
-_hpvm_machine_status()
+# hpvmstatus with arguments $@. HPVM_ROOT is passed on even when it is set
+# in the shell but not exported.
+_hpvm_status()
 {
     local st
     st=$(_hpvm_status_command)
     if [[ ${HPVM_ROOT+set} ]]; then
-        HPVM_ROOT=$HPVM_ROOT command "$st" -M 2>/dev/null
+        HPVM_ROOT=$HPVM_ROOT command "$st" "$@" 2>/dev/null
     else
-        command "$st" -M 2>/dev/null
+        command "$st" "$@" 2>/dev/null
     fi
+}
+
+# Lines of `hpvmstatus -M` (name:uuid:number:...).
+_hpvm_machine_status()
+{
+    _hpvm_status -M
+}
+
+# The guest named by -P on the line being completed (-P name or -Pname).
+_hpvm_named_guest()
+{
+    local i
+    for ((i = 1; i < cword; i++)); do
+        if [[ ${words[i]} == -P ]] && ((i + 1 < cword)); then
+            printf '%s
+' "${words[i + 1]}"
+            return
+        elif [[ ${words[i]} == -P?* ]]; then
+            printf '%s
+' "${words[i]#-P}"
+            return
+        fi
+    done
+}
+
+# The device statements of the guest named by -P (`hpvmstatus -P g -d`);
+# $1 is a regex of the device types wanted.
+_hpvm_guest_statements()
+{
+    local guest
+    guest=$(_hpvm_named_guest)
+    [[ $guest ]] || return
+    _hpvm_status -P "$guest" -d | grep -E "^($1):"
 }
 
 # ------------------------------------------------------- option values
@@ -315,6 +352,42 @@ _hpvm_resource()
     [[ " $types " == *" ${f[3]} "* ]] || return
     # The location is the rest of the statement: host paths may hold ':'.
     _hpvm_location "${f[0]}:${f[1]}:${f[2]}:${f[3]}:"
+}
+
+# -d: the guest's devices, as -d takes them back.
+_hpvm_arg_device()
+{
+    local -a statements
+    mapfile -t statements < <(_hpvm_guest_statements 'disk|dvd|tape|changer|burner|network')
+    COMPREPLY=($(compgen -W '${statements[@]}' -- "$cur"))
+}
+
+# -m: the guest's devices (to edit into their new value) and, for each
+# storage adapter, the switch to the other adapter type.
+_hpvm_arg_devmod()
+{
+    local -a statements
+    local line type rest addr
+    mapfile -t statements < <(_hpvm_guest_statements 'disk|dvd|tape|changer|burner|network')
+    for line in "${statements[@]}"; do
+        [[ $line == network:* ]] && continue
+        rest=${line#*:}
+        type=${rest%%:*}
+        addr=${rest#*:}
+        addr=${addr%%:*}
+        addr=${addr%,*}
+        [[ $type == scsi ]] && type=avio_stor || type=scsi
+        [[ " ${statements[*]} " == *" hba:$type:$addr "* ]] || statements+=("hba:$type:$addr")
+    done
+    COMPREPLY=($(compgen -W '${statements[@]}' -- "$cur"))
+}
+
+# -b (hpvmclone): the source's storage devices, to edit into the copy's target.
+_hpvm_arg_storage()
+{
+    local -a statements
+    mapfile -t statements < <(_hpvm_guest_statements 'disk|dvd')
+    COMPREPLY=($(compgen -W '${statements[@]}' -- "$cur"))
 }
 
 _hpvm_arg_resource()

@@ -335,7 +335,7 @@ expect_not_logged() {
 
 # refuse N TEXT cmd...: cmd exits N, prints nothing on stdout and exactly
 # TEXT on stderr, leaves the database and run directories byte-identical,
-# and (hpvmcreate/hpvmremove failing with status 1, or a changing mode of
+# and (the mutating commands failing with status 1, or a changing mode of
 # hpvmdevmgmt/hpvmhostrdev) logs one FAILURE(n) line.
 refuse() {
   local n=$1 text=$2 before
@@ -350,7 +350,7 @@ refuse() {
   _compare stdout "$_H/exp" "$OUT"
   expect_db_unchanged
   case "$1" in
-  hpvmcreate | hpvmremove | hpvmimport)
+  hpvmcreate | hpvmremove | hpvmimport | hpvmmodify | hpvmclone | hpvmconvert)
     if [[ $n -eq 1 ]]; then
       expect_logged "$before" "FAILURE(1)" "$1 "
     fi

@@ -190,7 +190,7 @@ expect_files() {
 # ------------------------------------------------------------------ cases
 
 section "registration"
-for cmd in hpvmcreate hpvmstatus hpvmremove hpvminfo hpvmimport; do
+for cmd in hpvmcreate hpvmstatus hpvmremove hpvminfo hpvmimport hpvmmodify hpvmclone; do
   spec=$(complete -p "$cmd" 2>/dev/null)
   if [[ $spec == "complete -F _hpvm $cmd" ]]; then pass; else fail "complete -p $cmd: '$spec'"; fi
 done
@@ -390,6 +390,45 @@ expect_nospace "hpvmdevmgmt -n " gdev: rdev:
 expect_files "hpvmdevmgmt -a rdev:$ST/d" "$ST/disk1.img" "$ST/disk2.img"
 expect_files "hpvmdevmgmt -n gdev:$ST/disk1.img:$ST/s" "$ST/sub"
 expect "hpvmdevmgmt -a server:"
+
+section "hpvmmodify and hpvmclone"
+MODIFY_OPTS=(-P -N -O -c -e -E -r -l -B -u -g -x -a -d -m -s -F --help --version)
+expect "hpvmmodify " "${MODIFY_OPTS[@]}"
+expect "hpvmmodify -P alpha -e 20 -s -" -N -O -c -r -l -B -u -g -x -a -d -m -F --help --version
+expect "hpvmclone " -P -N -O -c -e -E -r -l -B -u -g -x -b -a -d -m -s -F --help --version
+expect "hpvmclone -P alpha -N x -b /y -" -O -c -e -E -r -l -B -u -g -x -b -a -d -m -s -F --help --version
+expect "hpvmmodify -P " alpha beta
+expect "hpvmclone -P b" beta
+expect "hpvmmodify -P alpha -N "
+expect "hpvmmodify -P alpha -O l" linux
+expect_nospace "hpvmmodify -P alpha -a d" disk: dvd:
+expect_nospace "hpvmclone -P alpha -N x -a network:" lan: avio_lan: aviolan:
+# -d / -m / -b: the statements of the guest named by -P.
+DEV_ROOT=$TMP/devices
+mkdir -p "$DEV_ROOT"
+truncate -s 1M "$TMP/dev0.img" "$TMP/dev1.img"
+if ! out=$(HPVM_ROOT=$DEV_ROOT hpvmcreate -P delta -a disk:scsi::file:"$TMP/dev0.img" \
+  -a disk:avio_stor:1,2,3:file:"$TMP/dev1.img" -a dvd:scsi::null: \
+  -a network:lan:,,0x020000000042:vswitch:localnet 2>&1); then
+  fail "hpvmcreate -P delta failed" "$out"
+fi
+export HPVM_ROOT=$DEV_ROOT
+D0="disk:scsi:0,0,0:file:$TMP/dev0.img"
+D1="disk:avio_stor:1,2,3:file:$TMP/dev1.img"
+DVD="dvd:scsi:0,0,1:null:"
+NIC="network:lan:0,1,0x020000000042:vswitch:localnet"
+expect "hpvmmodify -P delta -d " "$D0" "$DVD" "$D1" "$NIC"
+expect "hpvmmodify -Pdelta -d " "$D0" "$DVD" "$D1" "$NIC"
+expect "hpvmmodify -P delta -c 2 -d d" "$D0" "$DVD" "$D1"
+expect "hpvmmodify -P delta -d network:" "${NIC#network:}"
+expect "hpvmmodify -P delta -m " "$D0" "$DVD" "$D1" "$NIC" hba:avio_stor:0,0 hba:scsi:1,2
+expect "hpvmmodify -P delta -m hba:" avio_stor:0,0 scsi:1,2
+expect "hpvmclone -P delta -N e -b " "$D0" "$DVD" "$D1"
+expect "hpvmclone -P delta -N e -d dvd" "$DVD"
+# No -P yet, or an unknown guest: nothing to offer.
+expect "hpvmmodify -d "
+expect "hpvmmodify -P nosuch -d "
+export HPVM_ROOT=$TMP/root
 
 section "zsh completion (share/completion/_hpvm)"
 if command -v zsh >/dev/null; then

@@ -134,7 +134,9 @@ for cmd in "${commands[@]}"; do
       for (i = 1; i <= NF; i++) { w = $i; sub(/,$/, "", w); if (w !~ /^-/) break; print w }
     }' | sort -u)
   for opt in "${tagged[@]}"; do
-    if printf '%s\n' "${opts[@]}" | grep -qxF -- "$opt"; then
+    # Not grep -q: it may exit before printf has written everything, and
+    # pipefail would turn printf's SIGPIPE into a failure.
+    if printf '%s\n' "${opts[@]}" | grep -xF -- "$opt" >/dev/null; then
       pass
     else
       fail "$(basename "$page") documents $opt, which $cmd --help does not list"

@@ -667,3 +667,33 @@ TEST_CASE("address: refusals name avio_stor adapters with 'an'") {
   CHECK(refusal(t.place_nic(NetAdapter::lan, at_slot(0, 4))) ==
         "bus 0 slot 4 is already in use by an avio_stor adapter");
 }
+
+// ------------------------------------------------- switching adapter types
+
+TEST_CASE("address: retype_storage_adapter keeps targets and moves the counts") {
+  Topology t;
+  place(t, scsi, exact(0, 1, 0));
+  place(t, scsi, exact(0, 1, 14));
+  CHECK(t.retype_storage_adapter(0, 1, avio_stor) == std::nullopt);
+  CHECK(t.storage_adapter_at(0, 1) == avio_stor);
+  CHECK(t.storage_count(scsi) == 0);
+  CHECK(t.storage_count(avio_stor) == 2);
+  // The targets are still taken.
+  CHECK(refusal(t.place_storage(avio_stor, exact(0, 1, 14), false)) ==
+        "target 14 on bus 0 slot 1 is already in use");
+  CHECK(place(t, avio_stor, at_slot(0, 1)) == StorageAddress{0, 1, 1});
+  CHECK(t.retype_storage_adapter(0, 1, scsi) == std::nullopt);
+  CHECK(t.storage_count(scsi) == 3);
+}
+
+TEST_CASE("address: retype_storage_adapter refusals") {
+  Topology t;
+  place(t, avio_stor, exact(0, 2, 15));
+  place_nic(t, at_slot(0, 0));
+  CHECK(t.retype_storage_adapter(0, 2, scsi) ==
+        "target 15 on bus 0 slot 2 does not exist on a scsi adapter (0-14)");
+  CHECK(t.retype_storage_adapter(0, 2, avio_stor) == "the adapter at bus 0 slot 2 is already avio_stor");
+  CHECK(t.retype_storage_adapter(0, 0, scsi) == "bus 0 slot 0 holds no storage adapter");
+  CHECK(t.retype_storage_adapter(5, 5, scsi) == "bus 5 slot 5 holds no storage adapter");
+  CHECK(t.storage_adapter_at(0, 2) == avio_stor);
+}

@@ -1,0 +1,147 @@
+#include "vmconfig/modify.hpp"
+
+#include "vmconfig/devdb.hpp"
+#include "vmconfig/names.hpp"
+#include "vmconfig/planner.hpp"
+#include "vmconfig/runtime.hpp"
+#include "vmconfig/store_modify.hpp"
+#include "vmconfig/store_vswitch.hpp"
+
+#include <avio/error.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace vmconfig {
+
+namespace {
+
+constexpr const char* k_refused = "Unable to modify the guest.";
+
+// Whether `r` changes anything besides the -x keywords.
+bool changes_plain_characteristics(const CharacteristicsRequest& r) {
+  return r.os_type || r.vcpus || r.entitlement || r.cycles || r.memory || r.label || r.start ||
+         !r.users.empty() || !r.groups.empty();
+}
+
+bool changes_characteristics(const CharacteristicsRequest& r) {
+  return changes_plain_characteristics(r) || !r.extended.empty();
+}
+
+// With modify_status=disabled only the request that enables it again passes
+// (register_status=enabled enables it too).
+bool only_enables_modify(const ModifyRequest& r) {
+  const auto& x = r.characteristics.extended;
+  return !r.new_name && r.changes.empty() && !changes_plain_characteristics(r.characteristics) &&
+         !x.empty() && std::all_of(x.begin(), x.end(), [](const std::string& kv) {
+           return kv == "modify_status=enabled" || kv == "register_status=enabled";
+         });
+}
+
+} // namespace
+
+void plan_device_changes(DevicePlanner& planner, const std::vector<DeviceChange>& changes) {
+  for (const auto& change : changes) {
+    switch (change.kind) {
+    case DeviceChange::Kind::add:
+      planner.add(change.statement);
+      break;
+    case DeviceChange::Kind::remove:
+      planner.remove(change.statement);
+      break;
+    case DeviceChange::Kind::modify:
+      planner.modify(change.statement);
+      break;
+    }
+  }
+}
+
+ModifyPlan plan_modification(Store& store, const Guest& guest, const ModifyRequest& request) {
+  ModifyPlan plan;
+  plan.before = guest;
+  plan.after = guest;
+  if (!guest.modifiable && !only_enables_modify(request)) {
+    plan.errors.emplace_back("The guest's modify_status is disabled: the only change allowed is "
+                             "-x modify_status=enabled.");
+    return plan;
+  }
+  apply_characteristics(request.characteristics, request.force, plan.after, plan.errors,
+                        plan.warnings);
+  if (request.new_name && *request.new_name != guest.name) {
+    if (auto problem = guest_name_problem(*request.new_name)) {
+      plan.errors.push_back(fmt::format("Invalid new name: {}.", *problem));
+    } else if (store.load_guest(*request.new_name)) {
+      plan.errors.push_back(fmt::format("A guest named '{}' already exists.", *request.new_name));
+    } else {
+      plan.after.name = *request.new_name;
+    }
+  }
+  DevicePlanner planner(store, guest, request.force);
+  plan_device_changes(planner, request.changes);
+  plan.errors.insert(plan.errors.end(), planner.errors().begin(), planner.errors().end());
+  plan.warnings.insert(plan.warnings.end(), planner.warnings().begin(), planner.warnings().end());
+  plan.after.storage = planner.storage();
+  plan.after.networks = planner.networks();
+  plan.storage_identities = planner.storage_identities();
+  plan.vswitch_ports = planner.vswitch_ports();
+  return plan;
+}
+
+void update_device_dependents(Store& store, const std::string& old_name, const Guest& guest,
+                              const std::vector<std::string>& storage_identities) {
+  (void)storage_identities; // sync_guest_dependents probes the guest's storage itself
+  if (old_name != guest.name) {
+    rename_dependent(store, old_name, guest.name);
+  }
+  sync_guest_dependents(store, guest);
+}
+
+void apply_modification(Store& store, const ModifyPlan& plan) {
+  update_guest(store, plan.after, plan.storage_identities);
+  // The rows were written again: each vNIC's vswitch port with them.
+  VswitchStore(store).set_nic_ports(plan.after.name, plan.after.networks, plan.vswitch_ports);
+  update_device_dependents(store, plan.before.name, plan.after, plan.storage_identities);
+  if (plan.after.name != plan.before.name) {
+    link_guest(store.root(), plan.after.name, plan.after.uuid);
+  }
+}
+
+Report modify_guest(Store& store, const ModifyRequest& request) {
+  if (!request.new_name && request.changes.empty() &&
+      !changes_characteristics(request.characteristics)) {
+    throw hpvm::UsageError("Nothing to modify: give -a, -d, -m, -N or a characteristic option.",
+                           request.name);
+  }
+  Store::WriteTransaction tx(store);
+  const Guest guest = find_guest(store, request.name);
+  ModifyPlan plan = plan_modification(store, guest, request);
+  if (plan.errors.empty() && run_state(store.root(), guest.uuid).on) {
+    // Live changes belong to the runtime (hot-add, pending changes).
+    plan.errors.push_back(fmt::format(
+        "The guest '{}' is running; stop it with hpvmstop before modifying it.", guest.name));
+  }
+  if (!plan.errors.empty()) {
+    throw hpvm::Refused(std::move(plan.errors), k_refused, request.name);
+  }
+  Report report{std::move(plan.warnings)};
+  if (request.check_only) {
+    return report; // -s: everything checked, nothing written
+  }
+  const bool renamed = plan.after.name != guest.name;
+  try {
+    apply_modification(store, plan);
+    tx.commit();
+  } catch (...) {
+    if (renamed) {
+      unlink_guest(store.root(), plan.after.name);
+    }
+    throw;
+  }
+  if (renamed) {
+    unlink_guest(store.root(), guest.name);
+  }
+  return report;
+}
+
+} // namespace vmconfig

@@ -1,0 +1,30 @@
+// The SQL that hpvmmodify and hpvmclone need beyond Store's own: rewriting a
+// stored guest, keeping its device-database dependencies in step, and the
+// questions clone asks about who else uses a backing store.
+#pragma once
+
+#include "vmconfig/guest.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vmconfig {
+
+class Store;
+
+// Writes `guest` (found by guest.id) over its stored row: name and
+// characteristics, and its devices, -x keywords and console access rows
+// (deleted and inserted again, so device row ids change).
+void update_guest(Store& store, const Guest& guest,
+                  const std::vector<std::string>& storage_identities);
+
+// Whether the gdev entry of the host storage entity `identity` says SHARE=YES.
+bool gdev_shared(Store& store, const std::string& identity);
+
+// A guest other than `except` with a storage device on the host entity
+// `identity`, if any.
+std::optional<std::string> storage_user(Store& store, const std::string& identity,
+                                        const std::string& except);
+
+} // namespace vmconfig
