@@ -423,8 +423,11 @@ void sync_guest_dependents(Store& store, const Guest& guest) {
       e.identity = use.identity;
       e.unique_id = avio::unique_id(avio::probe(use.location));
       const auto storage = storage_type_from(use.storage_type);
+      // A DVD image is read-only media: shareable from the start (SHARE=NO
+      // keeps it to one guest); anything writable is shared only deliberately.
+      const bool dvd_image = use.device_type == "dvd" && use.storage_type == "file";
       e.attributes = {{"DEVTYPE", storage ? devtype_of(*storage) : std::string("DISK")},
-                      {"SHARE", "NO"}};
+                      {"SHARE", dvd_image ? "YES" : "NO"}};
       devdb_store::insert_entry(store, e);
       entry = std::move(e);
     } else if (!entry->named(use.location)) {

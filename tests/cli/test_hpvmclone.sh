@@ -4,6 +4,11 @@
 # block device, progress on a terminal), the shared-storage refusal, and
 # every refusal leaving the database byte-identical.
 source "$(dirname "$0")/lib.sh"
+
+# The vswitches the guests below use (hpvmnet records them; nothing is booted).
+for vsw in sw1 sw2 sw3 sw9; do
+  hpvmnet -c -S "$vsw" >/dev/null || { echo "hpvmnet -c -S $vsw failed" >&2; exit 1; }
+done
 if [[ ! -x $HPVM_BIN/hpvmclone ]]; then
   echo "$HPVM_BIN/hpvmclone is missing or not executable" >&2
   exit 1

@@ -33,19 +33,20 @@ expect_sql "PRAGMA user_version" 3
 section "hpvmcreate adds gdev entries with the guest as dependent"
 expect_ok hpvmcreate -P g1 -a "disk:avio_stor::file:$S/d1.img" -a "dvd:avio_stor::file:$S/cd.iso"
 expect_stdout - hpvmdevmgmt -l all <<EOF
-$S/cd.iso:CONFIG=gdev,EXIST=YES,DEVTYPE=FILE,SHARE=NO:g1:
+$S/cd.iso:CONFIG=gdev,EXIST=YES,DEVTYPE=FILE,SHARE=YES:g1:
 $S/d1.img:CONFIG=gdev,EXIST=YES,DEVTYPE=FILE,SHARE=NO:g1:
 EOF
 expect_stdout "$S/d1.img:CONFIG=gdev,EXIST=YES,DEVTYPE=FILE,SHARE=NO:g1:" hpvmdevmgmt -l "gdev:$S/d1.img"
 expect_stdout "" hpvmdevmgmt -l rdev
 expect_stdout - hpvmdevmgmt -l all:depend:g1 <<EOF
-$S/cd.iso:CONFIG=gdev,EXIST=YES,DEVTYPE=FILE,SHARE=NO:g1:
+$S/cd.iso:CONFIG=gdev,EXIST=YES,DEVTYPE=FILE,SHARE=YES:g1:
 $S/d1.img:CONFIG=gdev,EXIST=YES,DEVTYPE=FILE,SHARE=NO:g1:
 EOF
 expect_stdout "" hpvmdevmgmt -l gdev:depend:nobody
-expect_stdout "" hpvmdevmgmt -l all:SHARE=YES
+# A DVD image is shareable from the start; a writable disk is not.
+expect_stdout "$S/cd.iso:CONFIG=gdev,EXIST=YES,DEVTYPE=FILE,SHARE=YES:g1:" hpvmdevmgmt -l all:SHARE=YES
 expect_stdout - hpvmdevmgmt -l "all:DEVTYPE=file" <<EOF
-$S/cd.iso:CONFIG=gdev,EXIST=YES,DEVTYPE=FILE,SHARE=NO:g1:
+$S/cd.iso:CONFIG=gdev,EXIST=YES,DEVTYPE=FILE,SHARE=YES:g1:
 $S/d1.img:CONFIG=gdev,EXIST=YES,DEVTYPE=FILE,SHARE=NO:g1:
 EOF
 expect_stdout "" hpvmdevmgmt -l "all:DEVTYPE=DISK"
@@ -86,6 +87,11 @@ create_refused g2 "Backing store '$S/d1.img' is used by guest 'g1'; it can be sh
 # Another path to the same file is the same entity.
 create_refused g2 "Backing store '$S/link.img' is used by guest 'g1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$S/d1.img:attr:SHARE=YES)." \
   -- -a "disk:scsi::file:$S/link.img"
+# A DVD image is shareable from the start; SHARE=NO keeps it to one guest.
+expect_stdout "$S/cd.iso:CONFIG=gdev,EXIST=YES,DEVTYPE=FILE,SHARE=YES:g1:" hpvmdevmgmt -l "gdev:$S/cd.iso"
+before=$(log_lines)
+expect_ok hpvmdevmgmt -m "gdev:$S/cd.iso:attr:SHARE=NO"
+expect_logged "$before" SUCCESS "hpvmdevmgmt -m gdev:$S/cd.iso:attr:SHARE=NO\$"
 create_refused g2 "Backing store '$S/link.iso' is used by guest 'g1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$S/cd.iso:attr:SHARE=YES)." \
   -- -a "dvd:scsi::file:$S/link.iso"
 

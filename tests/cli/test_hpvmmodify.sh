@@ -3,6 +3,11 @@
 # step, every refusal (exit status, exact ERROR lines, database byte-identical,
 # command log), and concurrent modifies.
 source "$(dirname "$0")/lib.sh"
+
+# The vswitches the guests below use (hpvmnet records them; nothing is booted).
+for vsw in sw1 sw2 sw3 sw9; do
+  hpvmnet -c -S "$vsw" >/dev/null || { echo "hpvmnet -c -S $vsw failed" >&2; exit 1; }
+done
 if [[ ! -x $HPVM_BIN/hpvmmodify ]]; then
   echo "$HPVM_BIN/hpvmmodify is missing or not executable" >&2
   exit 1
