@@ -29,10 +29,7 @@ int report_failure(const std::string& command) {
   try {
     throw;
   } catch (const hpvm::Refused& e) {
-    for (const auto& p : e.problems()) {
-      print_line(tag(command, "ERROR", e.guest()), p);
-    }
-    fmt::print(stderr, "{}: {}\n", command, e.summary());
+    print_refusal(command, e);
     return k_exit_failure;
   } catch (const hpvm::UsageError& e) {
     print_line(tag(command, "ERROR", e.guest()), e.what());
@@ -91,6 +88,13 @@ int run(const std::string& command, int argc, char** argv, CLI::App& app,
                                  status == 0 ? "SUCCESS" : fmt::format("FAILURE({})", status));
   }
   return status;
+}
+
+void print_refusal(const std::string& command, const hpvm::Refused& refusal) {
+  for (const auto& p : refusal.problems()) {
+    print_line(tag(command, "ERROR", refusal.guest()), p);
+  }
+  fmt::print(stderr, "{}: {}\n", command, refusal.summary());
 }
 
 void print_warnings(const std::string& command, const std::string& guest,

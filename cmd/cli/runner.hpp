@@ -5,6 +5,8 @@
 //   2  the command line is wrong
 #pragma once
 
+#include <avio/error.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <functional>
@@ -32,6 +34,9 @@ int run(const std::string& command, int argc, char** argv, CLI::App& app, const 
 // the command line is parsed.
 int run(const std::string& command, int argc, char** argv, CLI::App& app,
         const std::function<Logging()>& logging, const std::function<void()>& body);
+
+// "cmd: ERROR (guest): problem" for each problem, then "cmd: summary".
+void print_refusal(const std::string& command, const hpvm::Refused& refusal);
 
 // "cmd: WARNING (guest): text" for each warning.
 void print_warnings(const std::string& command, const std::string& guest,

@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <set>
+
 namespace vmconfig {
 
 AvioConversion convert_to_avio(const ResourceStatement& statement) {
@@ -28,6 +31,62 @@ AvioConversion convert_to_avio(const ResourceStatement& statement) {
     out.converted = converted;
   }
   return out;
+}
+
+bool GuestConversionPlan::blocked() const {
+  return std::any_of(devices.begin(), devices.end(),
+                     [](const auto& d) { return d.blocker.has_value(); });
+}
+
+GuestConversionPlan plan_avio_conversion(const Guest& guest) {
+  GuestConversionPlan plan;
+  plan.guest = guest.name;
+  std::set<std::pair<int, int>> adapters; // scsi adapters, by bus and slot
+  for (const auto& d : guest.storage) {
+    if (d.adapter != StorageAdapter::scsi) {
+      continue;
+    }
+    DeviceConversionPlan p;
+    p.before = format(d);
+    p.kept =
+        fmt::format("bus {}, slot {}, target {}", d.address.bus, d.address.slot, d.address.target);
+    StorageStatement st{d.device,
+                        d.adapter,
+                        {d.address.bus, d.address.slot, d.address.target},
+                        d.storage,
+                        d.location};
+    auto converted = convert_to_avio(st);
+    p.blocker = converted.blocker;
+    if (!p.blocker) {
+      p.after = format(converted.converted);
+      p.guest_sees = fmt::format("a virtio-scsi {} instead of one on a MegaRAID SAS (megasas) HBA",
+                                 d.device == DeviceType::dvd ? "CD/DVD drive" : "disk");
+    }
+    adapters.insert({d.address.bus, d.address.slot});
+    plan.devices.push_back(std::move(p));
+  }
+  for (const auto& [bus, slot] : adapters) {
+    plan.changes.push_back(format(HbaStatement{StorageAdapter::avio_stor, bus, slot}));
+    plan.undo.push_back(format(HbaStatement{StorageAdapter::scsi, bus, slot}));
+  }
+  for (const auto& n : guest.networks) {
+    if (n.adapter != NetAdapter::lan) {
+      continue;
+    }
+    DeviceConversionPlan p;
+    p.before = format(n);
+    p.kept =
+        fmt::format("bus {}, slot {}, MAC {}, vswitch {}{}", n.address.bus, n.address.slot,
+                    n.mac.canonical(), n.vswitch, n.port ? fmt::format(", port {}", *n.port) : "");
+    NetworkDevice converted = n;
+    converted.adapter = NetAdapter::avio_lan;
+    p.after = format(converted);
+    p.guest_sees = "a virtio-net NIC instead of an Intel e1000: a new interface, same MAC";
+    plan.changes.push_back(p.after);
+    plan.undo.push_back(p.before);
+    plan.devices.push_back(std::move(p));
+  }
+  return plan;
 }
 
 } // namespace vmconfig

@@ -154,6 +154,16 @@ CREATE INDEX devdb_aliases_alias ON devdb_aliases(alias);
 ALTER TABLE devdb_entries ADD COLUMN unique_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX devdb_entries_identity ON devdb_entries(identity);
 )sql",
+    // 3 -> 4: the undo record of each guest's last AVIO conversion
+    // (hpvmconvert -U): the hpvmmodify -m statements that put it back.
+    R"sql(
+CREATE TABLE avio_conversion_undo (
+  guest_id INTEGER NOT NULL REFERENCES guests(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  statement TEXT NOT NULL,
+  PRIMARY KEY (guest_id, seq)
+);
+)sql",
 };
 
 bool is_busy(const SQLite::Exception& e) {

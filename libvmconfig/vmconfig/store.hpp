@@ -30,7 +30,7 @@ struct GuestSummary {
 
 class Store {
 public:
-  static constexpr int k_schema_version = 3;
+  static constexpr int k_schema_version = 4;
 
   // $HPVM_ROOT, or /var/opt/hpvm when it is not set.
   static std::filesystem::path root_from_environment();

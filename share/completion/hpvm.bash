@@ -31,6 +31,7 @@ declare -gA _hpvm_spec=(
     [hpvmstatus]='-P=guest -p=vmnumber -V -d -D -M -X -J --json'
     [hpvmremove]='-P=guest -Q'
     [hpvminfo]='-V'
+    [hpvmconvert]='-P=guest -A -C -U -M -J --json'
     [hpvmimport]='-P=- -D=file -S=file -M=file -f=file -A -s -F -V -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+'
     [hpvmnet]='-S=vswitch -c -n=netif -b -h -d -r -u=portvlan -A -Q -F'
     [hpvmdevmgmt]='-l=devlist -a=devadd -d=devdelete -m=devmodify -n=devreplace -S=- -A -r -I -v -V'
@@ -43,6 +44,7 @@ declare -gA _hpvm_spec=(
 declare -gA _hpvm_exclusive=(
     [hpvmcreate]='-e|-E'
     [hpvmimport]='-e|-E'
+    [hpvmconvert]='-P|-A -C|-U|-M|-J|--json'
     [hpvmstatus]='-P|-p -V|-d|-D|-M|-X|-J|--json'
     [hpvmnet]='-c|-b|-h|-d|-r|-u|-A -n|-b|-h|-d|-r|-u|-A'
     [hpvmdevmgmt]='-l|-a|-d|-m|-n|-S|-r|-I|-v'

@@ -350,9 +350,16 @@ refuse() {
   _compare stdout "$_H/exp" "$OUT"
   expect_db_unchanged
   case "$1" in
-  hpvmcreate | hpvmremove | hpvmimport | hpvmmodify | hpvmclone | hpvmconvert)
+  hpvmcreate | hpvmremove | hpvmimport | hpvmmodify | hpvmclone)
     if [[ $n -eq 1 ]]; then
       expect_logged "$before" "FAILURE(1)" "$1 "
+    fi
+    ;;
+  hpvmconvert) # a plan only reads; -C and -U are logged
+    if [[ " $* " == *" -C "* || " $* " == *" -U "* ]]; then
+      expect_logged "$before" "FAILURE($n)" "$1 "
+    else
+      expect_not_logged "$before"
     fi
     ;;
   hpvmdevmgmt | hpvmhostrdev) # every mode that may change something is logged

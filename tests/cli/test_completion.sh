@@ -190,7 +190,7 @@ expect_files() {
 # ------------------------------------------------------------------ cases
 
 section "registration"
-for cmd in hpvmcreate hpvmstatus hpvmremove hpvminfo hpvmimport hpvmmodify hpvmclone; do
+for cmd in hpvmcreate hpvmstatus hpvmremove hpvminfo hpvmimport hpvmmodify hpvmclone hpvmconvert; do
   spec=$(complete -p "$cmd" 2>/dev/null)
   if [[ $spec == "complete -F _hpvm $cmd" ]]; then pass; else fail "complete -p $cmd: '$spec'"; fi
 done
@@ -214,6 +214,9 @@ expect "hpvmremove " -P -Q --help --version
 expect "hpvmremove -Q -" -P --help --version
 expect "hpvminfo " -V --help --version
 expect "hpvminfo -V " --help --version
+expect "hpvmconvert " -P -A -C -U -M -J --json --help --version
+expect "hpvmconvert -P " alpha beta
+expect "hpvmconvert -A -M -" --help --version
 expect "hpvmimport -D x -f y -A -s -F -V -e 5 -" -P -S -M -O -c -r -l -B -u -g -x --help --version
 
 section "free-text values"

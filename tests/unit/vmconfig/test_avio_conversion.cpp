@@ -66,3 +66,37 @@ TEST_CASE("grammar: statements with parts left out print as typed and parse back
   CHECK(format(parse_resource("network:lan:vswitch:sw1")) == "network:lan::vswitch:sw1");
   CHECK(format(parse_resource("disk:aviostor::file:/x")) == "disk:avio_stor::file:/x");
 }
+
+TEST_CASE("avio conversion: a guest's plan switches each scsi adapter once and each lan vNIC") {
+  Guest g;
+  g.name = "g1";
+  g.storage = {
+      {DeviceType::disk, StorageAdapter::scsi, {0, 1, 0}, StorageType::file, "/a.img"},
+      {DeviceType::dvd, StorageAdapter::scsi, {0, 1, 3}, StorageType::null, ""},
+      {DeviceType::disk, StorageAdapter::avio_stor, {1, 0, 0}, StorageType::file, "/b.img"},
+      {DeviceType::disk, StorageAdapter::scsi, {2, 5, 14}, StorageType::lv, "/dev/vg/lv"}};
+  g.networks = {{NetAdapter::lan, {0, 2}, *avio::MacAddress::parse("0x020000000001"), "sw1", 4},
+                {NetAdapter::avio_lan,
+                 {0, 3},
+                 *avio::MacAddress::parse("0x020000000002"),
+                 "sw1",
+                 std::nullopt}};
+  const auto plan = plan_avio_conversion(g);
+  CHECK_FALSE(plan.blocked());
+  CHECK(plan.devices.size() == 4);
+  CHECK(plan.changes ==
+        std::vector<std::string>{"hba:avio_stor:0,1", "hba:avio_stor:2,5",
+                                 "network:avio_lan:0,2,0x020000000001:vswitch:sw1:portid:4"});
+  CHECK(plan.undo ==
+        std::vector<std::string>{"hba:scsi:0,1", "hba:scsi:2,5",
+                                 "network:lan:0,2,0x020000000001:vswitch:sw1:portid:4"});
+  CHECK(plan.devices[2].after == "disk:avio_stor:2,5,14:lv:/dev/vg/lv");
+  CHECK(plan.devices[2].kept == "bus 2, slot 5, target 14");
+  g.storage.push_back(
+      {DeviceType::changer, StorageAdapter::scsi, {0, 1, 1}, StorageType::attach, "/dev/sg1"});
+  const auto blocked = plan_avio_conversion(g);
+  CHECK(blocked.blocked());
+  CHECK(blocked.devices[3].before == "changer:scsi:0,1,1:attach:/dev/sg1");
+  CHECK(blocked.devices[3].blocker);
+  CHECK(blocked.devices[3].after.empty());
+}
