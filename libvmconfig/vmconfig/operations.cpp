@@ -130,6 +130,7 @@ Report remove_guest(Store& store, const std::string& name) {
 
 } // namespace vmconfig
 
+#include "vmconfig/lifecycle.hpp"
 #include "vmconfig/render.hpp"
 
 namespace vmconfig {
@@ -149,11 +150,15 @@ std::string status_report(Store& store, const StatusRequest& request) {
   if (one) {
     Guest g = request.name ? find_guest(store, *request.name) : find_guest(store, *request.number);
     const RunState state = run_state(root, g.uuid);
-    guests.push_back({std::move(g), state});
+    std::optional<LiveState> live;
+    if (request.format == StatusFormat::details || request.format == StatusFormat::verbose) {
+      live = runtime_report(root, g, state);
+    }
+    guests.push_back({std::move(g), state, std::move(live)});
   } else {
     for (auto& g : store.load_guests()) {
       const RunState state = run_state(root, g.uuid);
-      guests.push_back({std::move(g), state});
+      guests.push_back({std::move(g), state, std::nullopt});
     }
   }
   std::string out;

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace vmconfig {
 
@@ -20,5 +21,13 @@ struct RunState {
   const char* token() const { return on ? "On" : "Off"; }
 };
 RunState run_state(const std::filesystem::path& root, const std::string& uuid);
+
+// A running guest as QEMU reports it (lifecycle.hpp's live_state()).
+struct LiveState {
+  std::string qemu_status;              // query-status: running, paused, ...
+  std::vector<std::string> differences; // configuration vs running guest, one line each
+  std::vector<std::string> pending;     // PCI removals the guest has not completed
+  std::string problem;                  // why QEMU could not be asked, if it could not
+};
 
 } // namespace vmconfig
