@@ -59,8 +59,8 @@ int connect_unix(const std::filesystem::path& socket) {
     if (fd >= 0) {
       ::close(fd);
     }
-    throw hpvm::Error(fmt::format("Cannot connect to the guest's console '{}': {}.", path,
-                                  std::strerror(error)));
+    throw hpvm::Error(
+        fmt::format("Cannot connect to the guest's console '{}': {}.", path, std::strerror(error)));
   }
   return fd;
 }
@@ -114,7 +114,8 @@ ConsoleEnd attach_console(const std::filesystem::path& socket, int in_fd, int ou
       const auto size = static_cast<std::size_t>(n);
       const void* detach = std::memchr(buffer, k_console_detach_key, size);
       const std::size_t forward =
-          detach == nullptr ? size : static_cast<std::size_t>(static_cast<const char*>(detach) - buffer);
+          detach == nullptr ? size
+                            : static_cast<std::size_t>(static_cast<const char*>(detach) - buffer);
       if (!write_all(sock, buffer, forward)) {
         end = ConsoleEnd::guest_closed;
         break;

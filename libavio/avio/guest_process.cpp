@@ -53,7 +53,9 @@ std::string log_tail(const fs::path& log) {
 
 } // namespace
 
-const char* to_string(Accelerator a) { return a == Accelerator::kvm ? "kvm" : "tcg"; }
+const char* to_string(Accelerator a) {
+  return a == Accelerator::kvm ? "kvm" : "tcg";
+}
 
 Accelerator host_accelerator() {
   const int fd = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -69,21 +71,35 @@ std::vector<std::string> qemu_command(const MachineSpec& spec, Accelerator accel
   RunDir names{"."};
   std::vector<std::string> argv{
       k_qemu_binary,
-      "-name", fmt::format("guest={},process=hpvm-{}", spec.name, spec.name),
-      "-uuid", spec.uuid,
-      "-machine", fmt::format("pc,accel={}", to_string(accel)),
-      "-smp", std::to_string(spec.vcpus),
-      "-m", fmt::format("{}M", spec.memory_mb),
-      "-nodefaults", "-no-user-config", "-display", "none",
-      "-smbios", fmt::format("type=1,manufacturer={},product={}", k_guest_smbios_manufacturer,
-                             k_guest_smbios_product),
-      "-smbios", "type=11,value=" + qemu_opt_escape(k_guest_smbios_host_prefix + spec.host_name),
-      "-chardev", "socket,id=console,path=" + names.console_socket().filename().string() +
-                      ",server=on,wait=off,logfile=" + names.console_log().filename().string() +
-                      ",logappend=on",
-      "-serial", "chardev:console",
-      "-qmp", "unix:" + names.qmp_socket().filename().string() + ",server=on,wait=off",
-      "-pidfile", names.pid_file().filename().string(),
+      "-name",
+      fmt::format("guest={},process=hpvm-{}", spec.name, spec.name),
+      "-uuid",
+      spec.uuid,
+      "-machine",
+      fmt::format("pc,accel={}", to_string(accel)),
+      "-smp",
+      std::to_string(spec.vcpus),
+      "-m",
+      fmt::format("{}M", spec.memory_mb),
+      "-nodefaults",
+      "-no-user-config",
+      "-display",
+      "none",
+      "-smbios",
+      fmt::format("type=1,manufacturer={},product={}", k_guest_smbios_manufacturer,
+                  k_guest_smbios_product),
+      "-smbios",
+      "type=11,value=" + qemu_opt_escape(k_guest_smbios_host_prefix + spec.host_name),
+      "-chardev",
+      "socket,id=console,path=" + names.console_socket().filename().string() +
+          ",server=on,wait=off,logfile=" + names.console_log().filename().string() +
+          ",logappend=on",
+      "-serial",
+      "chardev:console",
+      "-qmp",
+      "unix:" + names.qmp_socket().filename().string() + ",server=on,wait=off",
+      "-pidfile",
+      names.pid_file().filename().string(),
       "-daemonize",
   };
   const auto add = [&](const char* option, const Json& value) {
@@ -124,8 +140,8 @@ pid_t launch(const MachineSpec& spec, const RunDir& run, Accelerator accel) {
   const int log = ::open(run.log_file().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (log < 0 || null < 0) {
-    throw hpvm::Error(fmt::format("Cannot open '{}': {}.", run.log_file().string(),
-                                  std::strerror(errno)));
+    throw hpvm::Error(
+        fmt::format("Cannot open '{}': {}.", run.log_file().string(), std::strerror(errno)));
   }
   const pid_t child = ::fork();
   if (child < 0) {
@@ -221,9 +237,9 @@ RuntimeLock::RuntimeLock(const RunDir& run, std::chrono::milliseconds wait,
   const fs::path path = run.lock_file();
   m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (m_fd < 0) {
-    throw hpvm::Error(fmt::format("Cannot open the runtime lock '{}': {}.", path.string(),
-                                  std::strerror(errno)),
-                      guest);
+    throw hpvm::Error(
+        fmt::format("Cannot open the runtime lock '{}': {}.", path.string(), std::strerror(errno)),
+        guest);
   }
   const auto deadline = Clock::now() + wait;
   while (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {

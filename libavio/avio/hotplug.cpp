@@ -16,11 +16,16 @@ constexpr std::chrono::milliseconds k_scsi_removal_timeout{2000};
 
 const char* device_word(const GuestDisk& d) {
   switch (d.device) {
-  case DeviceType::disk: return "disk";
-  case DeviceType::dvd: return "dvd";
-  case DeviceType::tape: return "tape";
-  case DeviceType::changer: return "changer";
-  case DeviceType::burner: return "burner";
+  case DeviceType::disk:
+    return "disk";
+  case DeviceType::dvd:
+    return "dvd";
+  case DeviceType::tape:
+    return "tape";
+  case DeviceType::changer:
+    return "changer";
+  case DeviceType::burner:
+    return "burner";
   }
   return "disk";
 }
@@ -68,8 +73,8 @@ private:
   bool remove_device(const std::string& id, std::chrono::milliseconds timeout) {
     m_qmp.execute("device_del", {{"id", id}});
     const auto event = m_qmp.wait_event(
-        "DEVICE_DELETED",
-        [&](const Json& e) { return e["data"].value("device", "") == id; }, timeout);
+        "DEVICE_DELETED", [&](const Json& e) { return e["data"].value("device", "") == id; },
+        timeout);
     if (event) {
       m_live.ids.erase(id);
     }
@@ -140,9 +145,9 @@ private:
     if (!remove_device(adapter, m_options.removal_timeout)) {
       return pending(adapter); // cannot be undone: the guest was asked to eject it
     }
-    m_undo.emplace_back(
-        [this, disk = c.disk] { add_device(adapter_device(disk.adapter, disk.address.bus,
-                                                          disk.address.slot)); });
+    m_undo.emplace_back([this, disk = c.disk] {
+      add_device(adapter_device(disk.adapter, disk.address.bus, disk.address.slot));
+    });
     return Outcome::done;
   }
 
@@ -156,9 +161,9 @@ private:
     }
     m_undo.emplace_back([this, nic = c.nic] {
       if (!remove_device(nic_id(nic.address), m_options.removal_timeout)) {
-        throw hpvm::Error(fmt::format(
-            "The guest has not released the new vNIC '{}'; its removal is pending.",
-            nic_id(nic.address)));
+        throw hpvm::Error(
+            fmt::format("The guest has not released the new vNIC '{}'; its removal is pending.",
+                        nic_id(nic.address)));
       }
       m_qmp.execute("netdev_del", {{"id", netdev_id(nic.address)}});
     });
@@ -187,8 +192,7 @@ private:
     }
     if (auto node = blockdev(to)) {
       m_qmp.execute("blockdev-add", *node);
-      m_qmp.execute("blockdev-insert-medium",
-                    {{"id", id}, {"node-name", node_name(to.address)}});
+      m_qmp.execute("blockdev-insert-medium", {{"id", id}, {"node-name", node_name(to.address)}});
     }
     m_qmp.execute("blockdev-close-tray", {{"id", id}});
   }
@@ -231,8 +235,7 @@ std::string describe(const HotChange& change) {
       return fmt::format("remove {} {}", device_word(c.disk), where(c.disk.address));
     }
     std::string operator()(const AddNic& c) const {
-      return fmt::format("add {} {},{}",
-                         c.nic.adapter == NetAdapter::avio_lan ? "avio_lan" : "lan",
+      return fmt::format("add {} {},{}", c.nic.adapter == NetAdapter::avio_lan ? "avio_lan" : "lan",
                          c.nic.address.bus, c.nic.address.slot);
     }
     std::string operator()(const RemoveNic& c) const {

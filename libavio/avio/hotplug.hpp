@@ -90,9 +90,9 @@ BatchResult apply_batch(QmpClient& qmp, const std::vector<HotChange>& changes,
 
 // What the running guest has, by QEMU id (see machine.hpp).
 struct LiveDevices {
-  std::set<std::string> ids;                     // /machine/peripheral children
-  std::map<std::string, std::string> backing;    // target id -> file QEMU has open
-  std::set<std::string> removal_pending;         // PCI devices asked to leave, still present
+  std::set<std::string> ids;                  // /machine/peripheral children
+  std::map<std::string, std::string> backing; // target id -> file QEMU has open
+  std::set<std::string> removal_pending;      // PCI devices asked to leave, still present
 };
 // `pending_file` as in BatchOptions; "" when not wanted.
 LiveDevices live_devices(QmpClient& qmp, const std::filesystem::path& pending_file = {});

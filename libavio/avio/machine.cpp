@@ -6,15 +6,21 @@
 
 namespace avio {
 
-std::string bridge_id(int bus) { return fmt::format("hpvm.bus{}", bus); }
-std::string adapter_id(int bus, int slot) { return fmt::format("hpvm.hba.b{}s{}", bus, slot); }
+std::string bridge_id(int bus) {
+  return fmt::format("hpvm.bus{}", bus);
+}
+std::string adapter_id(int bus, int slot) {
+  return fmt::format("hpvm.hba.b{}s{}", bus, slot);
+}
 std::string target_id(const StorageAddress& a) {
   return fmt::format("hpvm.tgt.b{}s{}t{}", a.bus, a.slot, a.target);
 }
 std::string node_name(const StorageAddress& a) {
   return fmt::format("hpvm-b{}s{}t{}", a.bus, a.slot, a.target);
 }
-std::string nic_id(const NicAddress& a) { return fmt::format("hpvm.nic.b{}s{}", a.bus, a.slot); }
+std::string nic_id(const NicAddress& a) {
+  return fmt::format("hpvm.nic.b{}s{}", a.bus, a.slot);
+}
 std::string netdev_id(const NicAddress& a) {
   return fmt::format("hpvm.net.b{}s{}", a.bus, a.slot);
 }
@@ -36,7 +42,9 @@ const char* target_model(const GuestDisk& disk) {
   return disk.device == DeviceType::dvd ? "scsi-cd" : "scsi-hd";
 }
 
-PciLocation pci_location(int bus, int slot) { return {k_bridge_root_slot + bus, slot}; }
+PciLocation pci_location(int bus, int slot) {
+  return {k_bridge_root_slot + bus, slot};
+}
 
 Json bridge_device(int bus) {
   return {{"driver", "pci-bridge"},
@@ -67,12 +75,13 @@ Json target_device(const GuestDisk& disk) {
 }
 
 Json nic_device(const GuestNic& nic) {
-  return {{"driver", nic_model(nic.adapter)},
-          {"id", nic_id(nic.address)},
-          {"bus", bridge_id(nic.address.bus)},
-          {"addr", fmt::format("{:#x}", pci_location(nic.address.bus, nic.address.slot).bridge_slot)},
-          {"netdev", netdev_id(nic.address)},
-          {"mac", nic.mac.colon()}};
+  return {
+      {"driver", nic_model(nic.adapter)},
+      {"id", nic_id(nic.address)},
+      {"bus", bridge_id(nic.address.bus)},
+      {"addr", fmt::format("{:#x}", pci_location(nic.address.bus, nic.address.slot).bridge_slot)},
+      {"netdev", netdev_id(nic.address)},
+      {"mac", nic.mac.colon()}};
 }
 
 std::optional<Json> blockdev(const GuestDisk& disk) {

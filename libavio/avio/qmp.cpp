@@ -123,8 +123,8 @@ Json QmpClient::execute(const std::string& command, const Json& arguments, Milli
   while (true) {
     auto message = read_message(deadline);
     if (!message) {
-      throw hpvm::Error(fmt::format("QEMU did not answer '{}' within {} ms.", command,
-                                    timeout.count()));
+      throw hpvm::Error(
+          fmt::format("QEMU did not answer '{}' within {} ms.", command, timeout.count()));
     }
     if (message->contains("event")) {
       m_events.push_back(std::move(*message));

@@ -24,8 +24,7 @@ inline constexpr Millis k_qmp_timeout{10000};
 class QmpError : public hpvm::Error {
 public:
   QmpError(std::string command, std::string error_class, const std::string& description)
-      : hpvm::Error(description), m_command(std::move(command)),
-        m_class(std::move(error_class)) {}
+      : hpvm::Error(description), m_command(std::move(command)), m_class(std::move(error_class)) {}
   const std::string& command() const { return m_command; }
   const std::string& error_class() const { return m_class; }
 

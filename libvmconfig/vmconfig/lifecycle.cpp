@@ -57,9 +57,9 @@ void check_storage(Store& store, const Guest& guest, StartProblems& problems) {
       continue;
     }
     if (storage_restricted(store, d.location, entity.identity)) {
-      problems.errors.push_back(fmt::format(
-          "{}: the backing store '{}' is a restricted device (rdev) of the VM Host.",
-          device_text(d), d.location));
+      problems.errors.push_back(
+          fmt::format("{}: the backing store '{}' is a restricted device (rdev) of the VM Host.",
+                      device_text(d), d.location));
     }
     if (entity.identity.empty() || storage_shared(store, entity.identity)) {
       continue;
@@ -211,9 +211,9 @@ Report stop_guest(Store& store, const StopRequest& request) {
     return report;
   }
   if (request.graceful && !avio::stop_graceful(run, *pid, request.timeout)) {
-    report.warnings.push_back(fmt::format(
-        "The guest did not power off within {} seconds; it was stopped hard.",
-        request.timeout.count()));
+    report.warnings.push_back(
+        fmt::format("The guest did not power off within {} seconds; it was stopped hard.",
+                    request.timeout.count()));
   }
   if (avio::qemu_alive(*pid)) {
     avio::stop_hard(run, *pid);
@@ -257,8 +257,8 @@ LiveState live_state(const fs::path& root, const Guest& g) {
   for (const auto& d : g.storage) {
     const auto disk = runtime_disk(d);
     const std::string adapter = avio::adapter_id(d.address.bus, d.address.slot);
-    expected.emplace(adapter, fmt::format("{} adapter {},{}", to_string(d.adapter),
-                                          d.address.bus, d.address.slot));
+    expected.emplace(adapter, fmt::format("{} adapter {},{}", to_string(d.adapter), d.address.bus,
+                                          d.address.slot));
     const std::string id = avio::target_id(d.address);
     expected.emplace(id, format(d));
     if (live.ids.contains(id)) {
@@ -281,9 +281,9 @@ LiveState live_state(const fs::path& root, const Guest& g) {
   for (const auto& id : live.ids) {
     if (id.rfind("hpvm.bus", 0) != 0 && !expected.contains(id)) {
       const auto it = live.backing.find(id);
-      state.differences.push_back(fmt::format(
-          "{}{} : in the running guest, not configured", id,
-          it == live.backing.end() ? "" : fmt::format(" ({})", it->second)));
+      state.differences.push_back(
+          fmt::format("{}{} : in the running guest, not configured", id,
+                      it == live.backing.end() ? "" : fmt::format(" ({})", it->second)));
     }
   }
   for (const auto& id : live.removal_pending) {
@@ -293,8 +293,7 @@ LiveState live_state(const fs::path& root, const Guest& g) {
   return state;
 }
 
-std::optional<LiveState> runtime_report(const fs::path& root, const Guest& guest,
-                                        RunState state) {
+std::optional<LiveState> runtime_report(const fs::path& root, const Guest& guest, RunState state) {
   if (state.on) {
     return live_state(root, guest);
   }

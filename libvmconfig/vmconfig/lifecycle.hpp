@@ -32,8 +32,8 @@ Report start_guest(Store& store, const StartRequest& request, const Progress& pr
 
 struct StopRequest {
   std::string name;
-  bool graceful = false;                // -g: ACPI power-down first
-  std::chrono::seconds timeout{300};    // how long -g waits before stopping hard
+  bool graceful = false;             // -g: ACPI power-down first
+  std::chrono::seconds timeout{300}; // how long -g waits before stopping hard
 };
 
 // Stops the guest (hard, or gracefully then hard). A guest whose QEMU is

@@ -29,9 +29,8 @@ bool storage_shared(Store& store, const std::string& identity) {
 }
 
 bool storage_restricted(Store& store, const std::string& path, const std::string& identity) {
-  SQLite::Statement q(store.database(),
-                      "SELECT 1 FROM devdb_entries WHERE type = 'rdev' "
-                      "AND (name = ? OR (identity != '' AND identity = ?))");
+  SQLite::Statement q(store.database(), "SELECT 1 FROM devdb_entries WHERE type = 'rdev' "
+                                        "AND (name = ? OR (identity != '' AND identity = ?))");
   q.bind(1, path);
   q.bind(2, identity);
   return q.executeStep();
