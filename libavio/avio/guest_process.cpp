@@ -234,8 +234,9 @@ std::vector<fs::path> clean_run_files(const RunDir& run) {
 
 RuntimeLock::RuntimeLock(const RunDir& run, std::chrono::milliseconds wait,
                          const std::string& guest) {
-  const fs::path path = run.lock_file();
-  m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  // The run directory itself is locked: no lock file appears in it.
+  const fs::path& path = run.dir;
+  m_fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (m_fd < 0) {
     throw hpvm::Error(
         fmt::format("Cannot open the runtime lock '{}': {}.", path.string(), std::strerror(errno)),

@@ -46,7 +46,7 @@ std::vector<std::filesystem::path> stale_files(const RunDir& run);
 // Removes the run files of a guest that does not run; returns what it removed.
 std::vector<std::filesystem::path> clean_run_files(const RunDir& run);
 
-// A per-guest lock (flock on <run dir>/runtime.lock) held for the length of
+// A per-guest lock (flock on the run directory) held for the length of
 // one command that starts, stops or changes the running guest. A second
 // command waits up to `wait`, then throws hpvm::Busy.
 class RuntimeLock {

@@ -17,7 +17,6 @@ struct RunDir {
   std::filesystem::path log_file() const { return dir / "qemu.log"; }
   // Everything the guest wrote to its serial console (HPVM's console log).
   std::filesystem::path console_log() const { return dir / "console.log"; }
-  std::filesystem::path lock_file() const { return dir / "runtime.lock"; }
   // Ids of PCI devices whose hot-removal the guest has not completed.
   std::filesystem::path pending_removals_file() const { return dir / "pending-removals"; }
 };

@@ -157,7 +157,6 @@ Report start_guest(Store& store, const StartRequest& request, const Progress& pr
         "The guest's previous QEMU process had exited without cleaning up; its stale run "
         "files were removed.");
   }
-  progress(fmt::format("Checking the resources of guest '{}'", guest.name));
   StartProblems problems;
   if (!guest.runnable) {
     problems.errors.emplace_back(
@@ -175,6 +174,7 @@ Report start_guest(Store& store, const StartRequest& request, const Progress& pr
   if (!problems.forceable.empty()) {
     print_problem_block(guest, problems.forceable, progress);
   }
+  progress(fmt::format("Checked the resources of guest '{}'", guest.name));
   const avio::MachineSpec spec = machine_spec(guest);
   const avio::Accelerator accel = avio::host_accelerator();
   progress(fmt::format("Allocating guest memory: {}MB", guest.memory_mb));

@@ -311,7 +311,8 @@ expect_not_logged() {
 
 # refuse N TEXT cmd...: cmd exits N, prints nothing on stdout and exactly
 # TEXT on stderr, leaves the database and run directories byte-identical,
-# and (hpvmcreate/hpvmremove failing with status 1) logs one FAILURE(1) line.
+# and (hpvmcreate/hpvmremove/hpvmstart/hpvmstop failing with status 1) logs
+# one FAILURE(1) line.
 refuse() {
   local n=$1 text=$2 before
   shift 2
@@ -325,7 +326,7 @@ refuse() {
   _compare stdout "$_H/exp" "$OUT"
   expect_db_unchanged
   case "$1" in
-  hpvmcreate | hpvmremove)
+  hpvmcreate | hpvmremove | hpvmstart | hpvmstop)
     if [[ $n -eq 1 ]]; then
       expect_logged "$before" "FAILURE(1)" "$1 "
     fi
