@@ -31,12 +31,16 @@ declare -gA _hpvm_spec=(
     [hpvmstatus]='-P=guest -p=vmnumber -V -d -D -M -X -J --json'
     [hpvmremove]='-P=guest -Q'
     [hpvminfo]='-V'
+    [hpvmstart]='-P=guest -F'
+    [hpvmstop]='-P=guest -g -t=- -F -q -Q'
+    [hpvmconsole]='-P=guest'
 )
 
 # Space-separated groups of options that exclude each other ('|' within a group).
 declare -gA _hpvm_exclusive=(
     [hpvmcreate]='-e|-E'
     [hpvmstatus]='-P|-p -V|-d|-D|-M|-X|-J|--json'
+    [hpvmstop]='-q|-Q'
 )
 
 declare -g _hpvm_os_types='hpux linux windows openvms unknown'

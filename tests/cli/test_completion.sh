@@ -189,7 +189,7 @@ expect_files() {
 # ------------------------------------------------------------------ cases
 
 section "registration"
-for cmd in hpvmcreate hpvmstatus hpvmremove hpvminfo; do
+for cmd in hpvmcreate hpvmstatus hpvmremove hpvminfo hpvmstart hpvmstop hpvmconsole; do
   spec=$(complete -p "$cmd" 2>/dev/null)
   if [[ $spec == "complete -F _hpvm $cmd" ]]; then pass; else fail "complete -p $cmd: '$spec'"; fi
 done
@@ -213,6 +213,11 @@ expect "hpvmremove " -P -Q --help --version
 expect "hpvmremove -Q -" -P --help --version
 expect "hpvminfo " -V --help --version
 expect "hpvminfo -V " --help --version
+expect "hpvmstart " -P -F --help --version
+expect "hpvmstop " -P -g -t -F -q -Q --help --version
+expect "hpvmstop -q -" -P -g -t -F --help --version
+expect "hpvmstop -t "
+expect "hpvmconsole " -P --help --version
 
 section "free-text values"
 expect "hpvmcreate -P "
@@ -228,6 +233,9 @@ expect "hpvmremove -P x"
 expect "hpvmstatus -P " alpha beta
 expect "hpvmstatus -V -P a" alpha
 expect "hpvmstatus -p " 1 2
+expect "hpvmstart -P " alpha beta
+expect "hpvmstop -g -P a" alpha
+expect "hpvmconsole -P b" beta
 expect "hpvmstatus -p 2" 2
 HPVM_ROOT=$OTHER_ROOT
 expect "hpvmremove -P " gamma
