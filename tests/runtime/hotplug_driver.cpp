@@ -24,8 +24,11 @@ vmconfig::StorageDevice storage_device(const vmconfig::StorageStatement& st) {
   if (!st.address.bus || !st.address.slot || !st.address.target) {
     throw hpvm::UsageError("a statement needs its full bus,slot,target address");
   }
-  return {st.device, st.adapter, {*st.address.bus, *st.address.slot, *st.address.target},
-          st.storage, st.location};
+  return {st.device,
+          st.adapter,
+          {*st.address.bus, *st.address.slot, *st.address.target},
+          st.storage,
+          st.location};
 }
 
 avio::HotChange parse_change(const vmconfig::Guest& guest, const std::string& text) {
