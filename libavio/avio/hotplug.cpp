@@ -38,7 +38,7 @@ std::string where(const StorageAddress& a) {
 class Batch {
 public:
   Batch(QmpClient& qmp, const BatchOptions& options)
-      : m_qmp(qmp), m_options(options), m_live(live_devices(qmp)) {}
+      : m_qmp(qmp), m_options(options), m_live{peripheral_ids(qmp), {}, {}} {}
 
   // A PCI device the guest was asked to eject and has not: QEMU removes it
   // whenever the guest lets go; until then hpvmstatus shows it as pending.
@@ -275,13 +275,19 @@ BatchResult apply_batch(QmpClient& qmp, const std::vector<HotChange>& changes,
   return result;
 }
 
-LiveDevices live_devices(QmpClient& qmp, const std::filesystem::path& pending_file) {
-  LiveDevices live;
+std::set<std::string> peripheral_ids(QmpClient& qmp) {
+  std::set<std::string> ids;
   for (const auto& child : qmp.execute("qom-list", {{"path", "/machine/peripheral"}})) {
     if (child.value("type", "").rfind("child<", 0) == 0) {
-      live.ids.insert(child["name"].get<std::string>());
+      ids.insert(child["name"].get<std::string>());
     }
   }
+  return ids;
+}
+
+LiveDevices live_devices(QmpClient& qmp, const std::filesystem::path& pending_file) {
+  LiveDevices live;
+  live.ids = peripheral_ids(qmp);
   for (const auto& block : qmp.execute("query-block")) {
     const std::string qdev = block.value("qdev", "");
     if (auto inserted = block.find("inserted"); inserted != block.end() && !qdev.empty()) {

@@ -94,6 +94,8 @@ struct LiveDevices {
   std::map<std::string, std::string> backing; // target id -> file QEMU has open
   std::set<std::string> removal_pending;      // PCI devices asked to leave, still present
 };
+// The ids of the devices the guest has (children of /machine/peripheral).
+std::set<std::string> peripheral_ids(QmpClient& qmp);
 // `pending_file` as in BatchOptions; "" when not wanted.
 LiveDevices live_devices(QmpClient& qmp, const std::filesystem::path& pending_file = {});
 
