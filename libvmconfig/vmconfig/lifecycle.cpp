@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <set>
@@ -234,6 +235,68 @@ avio::BatchResult change_running_guest(const fs::path& root, const Guest& guest,
   return avio::apply_batch(qmp, changes, options);
 }
 
+std::vector<std::string> resync_running_guest(const fs::path& root, const Guest& guest,
+                                              std::chrono::milliseconds removal_timeout) {
+  const avio::RunDir run = run_dir(root, guest.uuid);
+  avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);
+  avio::QmpClient qmp(run.qmp_socket());
+  const avio::LiveDevices live = avio::live_devices(qmp, run.pending_removals_file());
+  std::vector<avio::HotChange> changes;
+  std::set<std::string> configured;
+  for (const auto& d : guest.storage) {
+    const auto disk = runtime_disk(d);
+    const std::string id = avio::target_id(d.address);
+    configured.insert(id);
+    if (!live.ids.contains(id)) {
+      changes.emplace_back(avio::AddStorage{disk});
+      continue;
+    }
+    const auto it = live.backing.find(id);
+    const std::string running = it == live.backing.end() ? "" : it->second;
+    if (running != disk.location) {
+      auto from = disk;
+      from.location = running;
+      changes.emplace_back(avio::ReplaceBacking{from, disk});
+    }
+  }
+  for (const auto& n : guest.networks) {
+    const auto nic = runtime_nic(guest, n);
+    configured.insert(avio::nic_id(n.address));
+    if (!live.ids.contains(avio::nic_id(n.address))) {
+      changes.emplace_back(avio::AddNic{nic});
+    }
+  }
+  for (const auto& id : live.ids) {
+    if (configured.contains(id)) {
+      continue;
+    }
+    int bus = 0, slot = 0, target = 0;
+    if (std::sscanf(id.c_str(), "hpvm.tgt.b%ds%dt%d", &bus, &slot, &target) == 3) {
+      const auto it = live.backing.find(id);
+      avio::GuestDisk disk{DeviceType::disk,
+                           StorageAdapter::avio_stor,
+                           {bus, slot, target},
+                           StorageType::file,
+                           it == live.backing.end() ? "" : it->second};
+      changes.emplace_back(avio::RemoveStorage{disk});
+    } else if (std::sscanf(id.c_str(), "hpvm.nic.b%ds%d", &bus, &slot) == 2 &&
+               !live.removal_pending.contains(id)) {
+      changes.emplace_back(
+          avio::RemoveNic{avio::GuestNic{NetAdapter::avio_lan, {bus, slot}, {}, {}}});
+    }
+  }
+  avio::BatchOptions options;
+  options.removal_timeout = removal_timeout;
+  options.pending_file = run.pending_removals_file();
+  const auto result = avio::apply_batch(qmp, changes, options);
+  std::vector<std::string> done;
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    done.push_back(avio::describe(changes[i]) +
+                   (result.outcomes[i] == avio::Outcome::done ? "" : ": removal pending"));
+  }
+  return done;
+}
+
 avio::ConsoleEnd attach_guest_console(const fs::path& root, const Guest& guest) {
   return avio::attach_console(run_dir(root, guest.uuid).console_socket(), STDIN_FILENO,
                               STDOUT_FILENO);
@@ -279,7 +342,8 @@ LiveState live_state(const fs::path& root, const Guest& g) {
     }
   }
   for (const auto& id : live.ids) {
-    if (id.rfind("hpvm.bus", 0) != 0 && !expected.contains(id)) {
+    if (id.rfind("hpvm.bus", 0) != 0 && !expected.contains(id) &&
+        !live.removal_pending.contains(id)) {
       const auto it = live.backing.find(id);
       state.differences.push_back(
           fmt::format("{}{} : in the running guest, not configured", id,

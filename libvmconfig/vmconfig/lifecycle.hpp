@@ -54,6 +54,14 @@ avio::BatchResult change_running_guest(const std::filesystem::path& root, const 
                                        const std::vector<avio::HotChange>& changes,
                                        std::chrono::milliseconds removal_timeout);
 
+// Brings a running guest back in line with its configuration (after a
+// command died between changing the guest and committing, say): SCSI
+// targets and vNICs only in the guest are removed, configured ones missing
+// from it are added, and backing stores that differ are replaced, as one
+// batch. The configuration is not touched. Returns the changes made.
+std::vector<std::string> resync_running_guest(const std::filesystem::path& root, const Guest& guest,
+                                              std::chrono::milliseconds removal_timeout);
+
 // What the running guest has against what is configured, for hpvmstatus.
 LiveState live_state(const std::filesystem::path& root, const Guest& guest);
 // live_state() for a running guest; for a stopped one, a report only when a

@@ -55,6 +55,11 @@ assert_stderr ""
 expect_logged "$before" SUCCESS "hpvmstart -P g1"
 expect_stdout "running" qmp g1 status
 # Bridges hpvm.bus0-7 sit in root slots 16-23; HPVM slot = bridge slot.
+# query-pci sees behind a bridge once the firmware has numbered its bus.
+for ((i = 0; i < 100; i++)); do
+  [[ $(qmp g1 pci | wc -l) -ge 4 ]] && break
+  sleep 0.1
+done
 expect_stdout "16 hpvm.bus0 1 hpvm.hba.b0s1
 16 hpvm.bus0 5 hpvm.nic.b0s5
 17 hpvm.bus1 2 hpvm.hba.b1s2
@@ -143,8 +148,27 @@ hpvm.tgt.b0s1t4 $S/cd.iso
 hpvm.tgt.b1s2t14 $S/d2.img
 hpvm.tgt.b3s3t7 $S/d3.img" bash -c "$QMP $(run_dir g1)/qmp.sock block | sort"
 expect_stderr 1 "hpvm-hotplug: ERROR: Change 2 (add disk 0,1,0) failed: Duplicate nodes with node-name='hpvm-b0s1t0'" \
-  "$HOTPLUG" g1 "-disk:avio_stor:3,3,7:file:$S/d3.img" "+disk:avio_stor:0,1,0:file:$S/d3.img"
+  "$HOTPLUG" -t 300 g1 "-disk:avio_stor:3,3,7:file:$S/d3.img" "+disk:avio_stor:0,1,0:file:$S/d3.img"
+# The adapter's removal was requested before the failure: the guest may still eject it.
 expect_stdout "hpvm.tgt.b3s3t7 $S/d3.img" bash -c "$QMP $(run_dir g1)/qmp.sock block | grep b3s3"
+
+section "resync: the running guest brought back in line with the database"
+# As if a command had died half-way: a configured disk removed, a DVD changed.
+expect_stdout "remove disk 0,1,0: done
+change the backing store of dvd 0,1,4: done" "$HOTPLUG" g1 "-disk:avio_stor:0,1,0:file:$S/d1.img" \
+  "~dvd:avio_stor:0,1,4:file:$S/cd.iso=$S/cd2.iso"
+expect_stdout "Difference : dvd:avio_stor:0,1,4:file:$S/cd.iso : running with '$S/cd2.iso'
+Difference : disk:avio_stor:0,1,0:file:$S/d1.img : configured, not in the running guest
+Difference : hpvm.tgt.b3s3t7 ($S/d3.img) : in the running guest, not configured
+Pending : hpvm.hba.b3s3 : removal pending
+Pending : hpvm.nic.b4s1 : removal pending" bash -c "hpvmstatus -P g1 | grep -E '^(Difference|Pending)'"
+expect_stdout "add disk 0,1,0
+change the backing store of dvd 0,1,4
+remove disk 3,3,7: removal pending" "$HOTPLUG" -t 300 g1 --resync
+expect_stdout "hpvm.tgt.b0s1t0 $S/d1.img
+hpvm.tgt.b0s1t3 -
+hpvm.tgt.b0s1t4 $S/cd.iso
+hpvm.tgt.b1s2t14 $S/d2.img" bash -c "$QMP $(run_dir g1)/qmp.sock block | sort"
 
 section "the runtime lock"
 exec {lock_fd}<"$(run_dir g1)"

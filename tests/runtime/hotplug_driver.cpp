@@ -2,6 +2,7 @@
 // libavio's batch API, for the runtime tests and the benchmark (hpvmmodify
 // will drive the same API). Usage:
 //   hpvm-hotplug [-t removal-timeout-ms] GUEST CHANGE...
+//   hpvm-hotplug [-t removal-timeout-ms] GUEST --resync
 // CHANGE is a resource statement with its full address, prefixed by
 //   +  add it          -  remove it
 //   ~  replace the backing store: ~STATEMENT=NEW-LOCATION (empty: eject a DVD)
@@ -93,6 +94,13 @@ int main(int argc, char** argv) {
   try {
     vmconfig::Store store(vmconfig::Store::root_from_environment());
     const auto guest = vmconfig::find_guest(store, argv[first]);
+    if (std::strcmp(argv[first + 1], "--resync") == 0) {
+      for (const auto& change : vmconfig::resync_running_guest(
+               store.root(), guest, std::chrono::milliseconds(removal_timeout_ms))) {
+        fmt::print("{}\n", change);
+      }
+      return 0;
+    }
     std::vector<avio::HotChange> changes;
     for (int i = first + 1; i < argc; ++i) {
       changes.push_back(parse_change(guest, argv[i]));
