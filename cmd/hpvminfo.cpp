@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
     ::gethostname(host, sizeof host - 1);
     if (avio::running_inside_guest()) {
       fmt::print("hpvminfo: Running inside an HPVM guest.\n");
+      if (const auto vm_host = avio::guest_host_name(); verbose && !vm_host.empty()) {
+        fmt::print("Hostname: {}\n", vm_host);
+      }
       return;
     }
     if (!vmconfig::Store::exists(root)) {

@@ -96,6 +96,7 @@ Report remove_guest(Store& store, const std::string& name) {
 
 } // namespace vmconfig
 
+#include "vmconfig/lifecycle.hpp"
 #include "vmconfig/render.hpp"
 
 namespace vmconfig {
@@ -116,12 +117,16 @@ std::string status_report(Store& store, const StatusRequest& request) {
   if (one) {
     Guest g = request.name ? find_guest(store, *request.name) : find_guest(store, *request.number);
     const RunState state = run_state(root, g.uuid);
-    guests.push_back({std::move(g), state});
+    std::optional<LiveState> live;
+    if (request.format == StatusFormat::details || request.format == StatusFormat::verbose) {
+      live = runtime_report(root, g, state);
+    }
+    guests.push_back({std::move(g), state, std::move(live)});
   } else {
     const auto running = running_uuids(root);
     for (auto& g : store.load_guests()) {
       const RunState state{running.contains(g.uuid)};
-      guests.push_back({std::move(g), state});
+      guests.push_back({std::move(g), state, std::nullopt});
     }
   }
   std::string out;

@@ -6,6 +6,7 @@
 #include "vmconfig/runtime.hpp"
 #include "vmconfig/store.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,8 @@ namespace vmconfig {
 struct GuestStatus {
   Guest guest;
   RunState state;
+  // Set for a running guest in the -P and -P -V reports.
+  std::optional<LiveState> live;
 };
 
 struct SummaryStatus {

@@ -46,6 +46,26 @@ void storage_row(std::string& out, std::string_view device, std::string_view ada
                         bus, dev, ftn, tgt, lun, storage, location));
 }
 
+// The running guest as QEMU sees it, after the configured devices.
+std::string runtime_section(const LiveState& live) {
+  std::string out = "\n[Runtime State]\n";
+  if (!live.problem.empty()) {
+    line(out, "QEMU state : " + std::string(live.qemu_status.empty() ? "unknown" : live.qemu_status) + " (" + live.problem + ")");
+    return out;
+  }
+  line(out, "QEMU state : " + live.qemu_status);
+  if (live.differences.empty() && live.pending.empty()) {
+    line(out, "Devices : as configured");
+  }
+  for (const auto& d : live.differences) {
+    line(out, "Difference : " + d);
+  }
+  for (const auto& p : live.pending) {
+    line(out, "Pending : " + p);
+  }
+  return out;
+}
+
 } // namespace
 
 std::string render_summary(const std::vector<SummaryStatus>& guests) {
@@ -102,6 +122,9 @@ std::string render_details(const GuestStatus& gs) {
   out += "\n[Misc Interface Details]\n";
   out += k_device_table_header;
   storage_row(out, "serial", "com1", "", "", "", "", "", "tty", "console");
+  if (gs.live) {
+    out += runtime_section(*gs.live);
+  }
   return out;
 }
 
@@ -172,6 +195,9 @@ std::string render_verbose(const GuestStatus& gs) {
   line(out, "Adapter type :com1");
   line(out, "Physical Storage type :tty");
   line(out, "Physical Device :console");
+  if (gs.live) {
+    out += runtime_section(*gs.live);
+  }
   return out;
 }
 

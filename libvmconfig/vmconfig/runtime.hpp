@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace vmconfig {
 
@@ -42,5 +43,13 @@ void mark_running(const std::filesystem::path& root, const std::string& uuid);
 void unmark_running(const std::filesystem::path& root, const std::string& uuid);
 // The uuids of the guests whose QEMU runs now.
 std::set<std::string> running_uuids(const std::filesystem::path& root);
+
+// A running guest as QEMU reports it (lifecycle.hpp's live_state()).
+struct LiveState {
+  std::string qemu_status;              // query-status: running, paused, ...
+  std::vector<std::string> differences; // configuration vs running guest, one line each
+  std::vector<std::string> pending;     // PCI removals the guest has not completed
+  std::string problem;                  // why QEMU could not be asked, if it could not
+};
 
 } // namespace vmconfig

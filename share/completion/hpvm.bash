@@ -38,6 +38,9 @@ declare -gA _hpvm_spec=(
     [hpvmhostrdev]='-u -d -r -E -D -h'
     [hpvmmodify]='-P=guest -N=- -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+ -a=resource+ -d=device+ -m=devmod+ -s -F'
     [hpvmclone]='-P=guest -N=- -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+ -b=storage+ -a=resource+ -d=device+ -m=devmod+ -s -F'
+    [hpvmstart]='-P=guest -F'
+    [hpvmstop]='-P=guest -g -t=- -F -q -Q'
+    [hpvmconsole]='-P=guest'
 )
 
 # Space-separated groups of options that exclude each other ('|' within a group).
@@ -51,6 +54,7 @@ declare -gA _hpvm_exclusive=(
     [hpvmhostrdev]='-u|-d|-r|-E|-D|-h'
     [hpvmmodify]='-e|-E'
     [hpvmclone]='-e|-E'
+    [hpvmstop]='-q|-Q'
 )
 
 declare -g _hpvm_os_types='hpux linux windows openvms unknown'

@@ -350,7 +350,7 @@ refuse() {
   _compare stdout "$_H/exp" "$OUT"
   expect_db_unchanged
   case "$1" in
-  hpvmcreate | hpvmremove | hpvmimport | hpvmmodify | hpvmclone)
+  hpvmcreate | hpvmremove | hpvmimport | hpvmmodify | hpvmclone | hpvmstart | hpvmstop)
     if [[ $n -eq 1 ]]; then
       expect_logged "$before" "FAILURE(1)" "$1 "
     fi

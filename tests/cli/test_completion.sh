@@ -190,7 +190,7 @@ expect_files() {
 # ------------------------------------------------------------------ cases
 
 section "registration"
-for cmd in hpvmcreate hpvmstatus hpvmremove hpvminfo hpvmimport hpvmmodify hpvmclone hpvmconvert; do
+for cmd in hpvmcreate hpvmstatus hpvmremove hpvminfo hpvmimport hpvmmodify hpvmclone hpvmconvert hpvmstart hpvmstop hpvmconsole; do
   spec=$(complete -p "$cmd" 2>/dev/null)
   if [[ $spec == "complete -F _hpvm $cmd" ]]; then pass; else fail "complete -p $cmd: '$spec'"; fi
 done
@@ -218,6 +218,11 @@ expect "hpvmconvert " -P -A -C -U -M -J --json --help --version
 expect "hpvmconvert -P " alpha beta
 expect "hpvmconvert -A -M -" --help --version
 expect "hpvmimport -D x -f y -A -s -F -V -e 5 -" -P -S -M -O -c -r -l -B -u -g -x --help --version
+expect "hpvmstart " -P -F --help --version
+expect "hpvmstop " -P -g -t -F -q -Q --help --version
+expect "hpvmstop -q -" -P -g -t -F --help --version
+expect "hpvmstop -t "
+expect "hpvmconsole " -P --help --version
 
 section "free-text values"
 expect "hpvmcreate -P "
@@ -233,6 +238,9 @@ expect "hpvmremove -P x"
 expect "hpvmstatus -P " alpha beta
 expect "hpvmstatus -V -P a" alpha
 expect "hpvmstatus -p " 1 2
+expect "hpvmstart -P " alpha beta
+expect "hpvmstop -g -P a" alpha
+expect "hpvmconsole -P b" beta
 expect "hpvmstatus -p 2" 2
 HPVM_ROOT=$OTHER_ROOT
 expect "hpvmremove -P " gamma

@@ -1,0 +1,264 @@
+#include "avio/guest_process.hpp"
+
+#include "avio/error.hpp"
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace avio {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool wait_gone(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (qemu_alive(pid)) {
+    if (Clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+// The last lines QEMU wrote to its log: its reason for not starting.
+std::string log_tail(const fs::path& log) {
+  std::ifstream in(log);
+  std::string line;
+  std::string last;
+  while (std::getline(in, line)) {
+    if (line.find("warning:") == std::string::npos && !line.empty()) {
+      last = line;
+    }
+  }
+  return last;
+}
+
+} // namespace
+
+const char* to_string(Accelerator a) {
+  return a == Accelerator::kvm ? "kvm" : "tcg";
+}
+
+Accelerator host_accelerator() {
+  const int fd = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    return Accelerator::tcg;
+  }
+  const int version = ::ioctl(fd, KVM_GET_API_VERSION, 0);
+  ::close(fd);
+  return version == KVM_API_VERSION ? Accelerator::kvm : Accelerator::tcg;
+}
+
+std::vector<std::string> qemu_command(const MachineSpec& spec, Accelerator accel) {
+  RunDir names{"."};
+  std::vector<std::string> argv{
+      k_qemu_binary,
+      "-name",
+      fmt::format("guest={},process=hpvm-{}", spec.name, spec.name),
+      "-uuid",
+      spec.uuid,
+      "-machine",
+      fmt::format("pc,accel={}", to_string(accel)),
+      "-smp",
+      std::to_string(spec.vcpus),
+      "-m",
+      fmt::format("{}M", spec.memory_mb),
+      "-nodefaults",
+      "-no-user-config",
+      "-display",
+      "none",
+      "-smbios",
+      fmt::format("type=1,manufacturer={},product={}", k_guest_smbios_manufacturer,
+                  k_guest_smbios_product),
+      "-smbios",
+      "type=11,value=" + qemu_opt_escape(k_guest_smbios_host_prefix + spec.host_name),
+      "-chardev",
+      "socket,id=console,path=" + names.console_socket().filename().string() +
+          ",server=on,wait=off,logfile=" + names.console_log().filename().string() +
+          ",logappend=on",
+      "-serial",
+      "chardev:console",
+      "-qmp",
+      "unix:" + names.qmp_socket().filename().string() + ",server=on,wait=off",
+      "-pidfile",
+      names.pid_file().filename().string(),
+      "-daemonize",
+  };
+  const auto add = [&](const char* option, const Json& value) {
+    argv.emplace_back(option);
+    argv.push_back(value.dump());
+  };
+  for (int bus = 0; bus <= k_max_bus; ++bus) {
+    add("-device", bridge_device(bus));
+  }
+  std::vector<std::pair<int, int>> adapters;
+  for (const auto& disk : spec.storage) {
+    const std::pair<int, int> at{disk.address.bus, disk.address.slot};
+    if (std::find(adapters.begin(), adapters.end(), at) == adapters.end()) {
+      adapters.push_back(at);
+      add("-device", adapter_device(disk.adapter, at.first, at.second));
+    }
+  }
+  for (const auto& disk : spec.storage) {
+    if (auto node = blockdev(disk)) {
+      add("-blockdev", *node);
+    }
+    add("-device", target_device(disk));
+  }
+  for (const auto& nic : spec.networks) {
+    add("-netdev", tap_netdev(nic));
+    add("-device", nic_device(nic));
+  }
+  return argv;
+}
+
+pid_t launch(const MachineSpec& spec, const RunDir& run, Accelerator accel) {
+  const std::vector<std::string> args = qemu_command(spec, accel);
+  std::vector<char*> argv;
+  for (const auto& a : args) {
+    argv.push_back(const_cast<char*>(a.c_str()));
+  }
+  argv.push_back(nullptr);
+  const int log = ::open(run.log_file().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (log < 0 || null < 0) {
+    throw hpvm::Error(
+        fmt::format("Cannot open '{}': {}.", run.log_file().string(), std::strerror(errno)));
+  }
+  const pid_t child = ::fork();
+  if (child < 0) {
+    throw hpvm::Error(fmt::format("Cannot start QEMU: {}.", std::strerror(errno)));
+  }
+  if (child == 0) {
+    // Only async-signal-safe calls between fork and exec.
+    if (::chdir(run.dir.c_str()) != 0 || ::dup2(null, 0) < 0 || ::dup2(null, 1) < 0 ||
+        ::dup2(log, 2) < 0) {
+      ::_exit(126);
+    }
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(log);
+  ::close(null);
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  // With -daemonize the first process exits 0 once the guest is set up.
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (code == 127) {
+      throw hpvm::Error(fmt::format("Cannot run {}: is QEMU installed?", k_qemu_binary));
+    }
+    const std::string reason = log_tail(run.log_file());
+    throw hpvm::Error(fmt::format("QEMU did not start: {}",
+                                  reason.empty() ? "see " + run.log_file().string() : reason));
+  }
+  if (auto pid = running_qemu(run)) {
+    return *pid;
+  }
+  throw hpvm::Error(fmt::format("QEMU started but left no pid file in '{}'.", run.dir.string()));
+}
+
+bool qemu_alive(pid_t pid) {
+  std::error_code ec;
+  const auto exe = fs::read_symlink(fs::path("/proc") / std::to_string(pid) / "exe", ec);
+  return !ec && exe.filename().string().rfind("qemu-system", 0) == 0;
+}
+
+void stop_hard(const RunDir& run, pid_t pid) {
+  try {
+    QmpClient qmp(run.qmp_socket(), 2000ms);
+    qmp.execute("quit");
+    if (wait_gone(pid, 5s)) {
+      return;
+    }
+  } catch (const hpvm::Error&) {
+    // A hung or half-dead QEMU: signals below.
+  }
+  if (::kill(pid, SIGTERM) == 0 && wait_gone(pid, 3s)) {
+    return;
+  }
+  ::kill(pid, SIGKILL);
+  if (!wait_gone(pid, 5s)) {
+    throw hpvm::Error(fmt::format("QEMU (pid {}) did not exit after SIGKILL.", pid));
+  }
+}
+
+bool stop_graceful(const RunDir& run, pid_t pid, std::chrono::milliseconds timeout) {
+  QmpClient qmp(run.qmp_socket());
+  qmp.execute("system_powerdown");
+  return wait_gone(pid, timeout);
+}
+
+std::vector<fs::path> stale_files(const RunDir& run) {
+  std::vector<fs::path> out;
+  if (running_qemu(run)) {
+    return out;
+  }
+  for (const auto& f :
+       {run.pid_file(), run.qmp_socket(), run.console_socket(), run.pending_removals_file()}) {
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(f, ec))) {
+      out.push_back(f);
+    }
+  }
+  return out;
+}
+
+std::vector<fs::path> clean_run_files(const RunDir& run) {
+  auto files = stale_files(run);
+  for (const auto& f : files) {
+    std::error_code ec;
+    fs::remove(f, ec);
+  }
+  return files;
+}
+
+RuntimeLock::RuntimeLock(const RunDir& run, std::chrono::milliseconds wait,
+                         const std::string& guest) {
+  // The run directory itself is locked: no lock file appears in it.
+  const fs::path& path = run.dir;
+  m_fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (m_fd < 0) {
+    throw hpvm::Error(
+        fmt::format("Cannot open the runtime lock '{}': {}.", path.string(), std::strerror(errno)),
+        guest);
+  }
+  const auto deadline = Clock::now() + wait;
+  while (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (Clock::now() >= deadline) {
+      ::close(m_fd);
+      throw hpvm::Busy(
+          "Another command is starting, stopping or changing this guest; nothing was done. "
+          "Try again.",
+          guest);
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+RuntimeLock::~RuntimeLock() {
+  if (m_fd >= 0) {
+    ::close(m_fd); // releases the flock
+  }
+}
+
+} // namespace avio

@@ -1,0 +1,65 @@
+// A running guest is one daemonised QEMU process with its files in the
+// guest's run directory. This starts it, stops it, finds what a crash left
+// behind, and serialises the commands that talk to it.
+#pragma once
+
+#include "avio/machine.hpp"
+#include "avio/qmp.hpp"
+#include "avio/runstate.hpp"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace avio {
+
+enum class Accelerator : unsigned char { kvm, tcg };
+const char* to_string(Accelerator a);
+// KVM when /dev/kvm opens and speaks the stable API, TCG otherwise.
+Accelerator host_accelerator();
+
+inline constexpr const char* k_qemu_binary = "qemu-system-x86_64";
+
+// QEMU's whole command line for `spec`. Paths of the run directory are
+// relative: QEMU starts inside it. Every user-supplied value (backing
+// paths) is inside a JSON -blockdev/-device argument.
+std::vector<std::string> qemu_command(const MachineSpec& spec, Accelerator accel);
+
+// Starts QEMU daemonised in `run.dir` and returns its pid once QEMU has
+// created its sockets and pid file. Throws hpvm::Error with QEMU's own
+// message (from the log) when it does not start.
+pid_t launch(const MachineSpec& spec, const RunDir& run, Accelerator accel);
+
+// Asks QEMU to quit, then SIGTERM, then SIGKILL to `pid`, until it is gone.
+void stop_hard(const RunDir& run, pid_t pid);
+// ACPI power button through QMP; true when the guest powered off within
+// `timeout`, false when it did not (the caller decides what next).
+bool stop_graceful(const RunDir& run, pid_t pid, std::chrono::milliseconds timeout);
+
+// Whether `pid` is still a live QEMU process.
+bool qemu_alive(pid_t pid);
+
+// Run-directory files left by a QEMU that is gone (pid file, sockets).
+std::vector<std::filesystem::path> stale_files(const RunDir& run);
+// Removes the run files of a guest that does not run; returns what it removed.
+std::vector<std::filesystem::path> clean_run_files(const RunDir& run);
+
+// A per-guest lock (flock on the run directory) held for the length of
+// one command that starts, stops or changes the running guest. A second
+// command waits up to `wait`, then throws hpvm::Busy.
+class RuntimeLock {
+public:
+  RuntimeLock(const RunDir& run, std::chrono::milliseconds wait, const std::string& guest);
+  RuntimeLock(const RuntimeLock&) = delete;
+  RuntimeLock& operator=(const RuntimeLock&) = delete;
+  ~RuntimeLock();
+
+private:
+  int m_fd = -1;
+};
+
+inline constexpr std::chrono::milliseconds k_runtime_lock_wait{3000};
+
+} // namespace avio

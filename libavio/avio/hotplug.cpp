@@ -1,0 +1,310 @@
+#include "avio/hotplug.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <functional>
+
+namespace avio {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// SCSI targets are unplugged synchronously; this only bounds the wait.
+constexpr std::chrono::milliseconds k_scsi_removal_timeout{2000};
+
+const char* device_word(const GuestDisk& d) {
+  switch (d.device) {
+  case DeviceType::disk:
+    return "disk";
+  case DeviceType::dvd:
+    return "dvd";
+  case DeviceType::tape:
+    return "tape";
+  case DeviceType::changer:
+    return "changer";
+  case DeviceType::burner:
+    return "burner";
+  }
+  return "disk";
+}
+
+std::string where(const StorageAddress& a) {
+  return fmt::format("{},{},{}", a.bus, a.slot, a.target);
+}
+
+// One guest's batch in progress: what is live, and how to undo what was done.
+class Batch {
+public:
+  Batch(QmpClient& qmp, const BatchOptions& options)
+      : m_qmp(qmp), m_options(options), m_live{peripheral_ids(qmp), {}, {}} {}
+
+  // A PCI device the guest was asked to eject and has not: QEMU removes it
+  // whenever the guest lets go; until then hpvmstatus shows it as pending.
+  Outcome pending(const std::string& id) {
+    if (!m_options.pending_file.empty()) {
+      std::ofstream(m_options.pending_file, std::ios::app) << id << '\n';
+    }
+    return Outcome::removal_pending;
+  }
+
+  Outcome apply(const HotChange& change) {
+    return std::visit([this](const auto& c) { return do_apply(c); }, change);
+  }
+
+  // Undoes everything done so far, newest first; returns what could not be undone.
+  std::vector<std::string> rollback() {
+    std::vector<std::string> problems;
+    while (!m_undo.empty()) {
+      auto undo = std::move(m_undo.back());
+      m_undo.pop_back();
+      try {
+        undo();
+      } catch (const std::exception& e) {
+        problems.emplace_back(e.what());
+      }
+    }
+    return problems;
+  }
+
+private:
+  // device_del and wait for DEVICE_DELETED; false when the guest keeps it.
+  bool remove_device(const std::string& id, std::chrono::milliseconds timeout) {
+    m_qmp.execute("device_del", {{"id", id}});
+    const auto event = m_qmp.wait_event(
+        "DEVICE_DELETED", [&](const Json& e) { return e["data"].value("device", "") == id; },
+        timeout);
+    if (event) {
+      m_live.ids.erase(id);
+    }
+    return event.has_value();
+  }
+
+  void add_device(const Json& device) {
+    m_qmp.execute("device_add", device);
+    m_live.ids.insert(device["id"].get<std::string>());
+  }
+
+  void add_target(const GuestDisk& disk) {
+    const auto node = blockdev(disk);
+    if (node) {
+      m_qmp.execute("blockdev-add", *node);
+    }
+    try {
+      add_device(target_device(disk));
+    } catch (...) {
+      if (node) {
+        m_qmp.execute("blockdev-del", {{"node-name", node_name(disk.address)}});
+      }
+      throw;
+    }
+  }
+
+  void remove_target(const GuestDisk& disk) {
+    const std::string id = target_id(disk.address);
+    if (!remove_device(id, k_scsi_removal_timeout)) {
+      throw hpvm::Error(fmt::format("QEMU did not remove the SCSI device '{}'.", id));
+    }
+    if (!disk.location.empty()) {
+      m_qmp.execute("blockdev-del", {{"node-name", node_name(disk.address)}});
+    }
+  }
+
+  bool adapter_has_targets(int bus, int slot) const {
+    const std::string prefix = fmt::format("hpvm.tgt.b{}s{}t", bus, slot);
+    const auto it = m_live.ids.lower_bound(prefix);
+    return it != m_live.ids.end() && it->rfind(prefix, 0) == 0;
+  }
+
+  Outcome do_apply(const AddStorage& c) {
+    const auto& a = c.disk.address;
+    const std::string adapter = adapter_id(a.bus, a.slot);
+    if (!m_live.ids.contains(adapter)) {
+      add_device(adapter_device(c.disk.adapter, a.bus, a.slot));
+      m_undo.emplace_back([this, adapter] {
+        if (!remove_device(adapter, m_options.removal_timeout)) {
+          throw hpvm::Error(fmt::format(
+              "The guest has not released the new adapter '{}'; its removal is pending.", adapter));
+        }
+      });
+    }
+    add_target(c.disk);
+    m_undo.emplace_back([this, disk = c.disk] { remove_target(disk); });
+    return Outcome::done;
+  }
+
+  Outcome do_apply(const RemoveStorage& c) {
+    const auto& a = c.disk.address;
+    remove_target(c.disk);
+    m_undo.emplace_back([this, disk = c.disk] { add_target(disk); });
+    if (adapter_has_targets(a.bus, a.slot)) {
+      return Outcome::done;
+    }
+    const std::string adapter = adapter_id(a.bus, a.slot);
+    if (!remove_device(adapter, m_options.removal_timeout)) {
+      return pending(adapter); // cannot be undone: the guest was asked to eject it
+    }
+    m_undo.emplace_back([this, disk = c.disk] {
+      add_device(adapter_device(disk.adapter, disk.address.bus, disk.address.slot));
+    });
+    return Outcome::done;
+  }
+
+  Outcome do_apply(const AddNic& c) {
+    m_qmp.execute("netdev_add", tap_netdev(c.nic));
+    try {
+      add_device(nic_device(c.nic));
+    } catch (...) {
+      m_qmp.execute("netdev_del", {{"id", netdev_id(c.nic.address)}});
+      throw;
+    }
+    m_undo.emplace_back([this, nic = c.nic] {
+      if (!remove_device(nic_id(nic.address), m_options.removal_timeout)) {
+        throw hpvm::Error(
+            fmt::format("The guest has not released the new vNIC '{}'; its removal is pending.",
+                        nic_id(nic.address)));
+      }
+      m_qmp.execute("netdev_del", {{"id", netdev_id(nic.address)}});
+    });
+    return Outcome::done;
+  }
+
+  Outcome do_apply(const RemoveNic& c) {
+    if (!remove_device(nic_id(c.nic.address), m_options.removal_timeout)) {
+      return pending(nic_id(c.nic.address));
+    }
+    m_qmp.execute("netdev_del", {{"id", netdev_id(c.nic.address)}});
+    m_undo.emplace_back([this, nic = c.nic] {
+      m_qmp.execute("netdev_add", tap_netdev(nic));
+      add_device(nic_device(nic));
+    });
+    return Outcome::done;
+  }
+
+  // A DVD keeps its drive: open the tray, swap the medium, close the tray.
+  void change_medium(const GuestDisk& from, const GuestDisk& to) {
+    const std::string id = target_id(from.address);
+    m_qmp.execute("blockdev-open-tray", {{"id", id}, {"force", true}});
+    m_qmp.execute("blockdev-remove-medium", {{"id", id}});
+    if (!from.location.empty()) {
+      m_qmp.execute("blockdev-del", {{"node-name", node_name(from.address)}});
+    }
+    if (auto node = blockdev(to)) {
+      m_qmp.execute("blockdev-add", *node);
+      m_qmp.execute("blockdev-insert-medium", {{"id", id}, {"node-name", node_name(to.address)}});
+    }
+    m_qmp.execute("blockdev-close-tray", {{"id", id}});
+  }
+
+  Outcome do_apply(const ReplaceBacking& c) {
+    if (c.from.device == DeviceType::dvd && c.to.device == DeviceType::dvd &&
+        c.from.address == c.to.address) {
+      change_medium(c.from, c.to);
+      m_undo.emplace_back([this, c] { change_medium(c.to, c.from); });
+      return Outcome::done;
+    }
+    remove_target(c.from);
+    try {
+      add_target(c.to);
+    } catch (...) {
+      add_target(c.from);
+      throw;
+    }
+    m_undo.emplace_back([this, c] {
+      remove_target(c.to);
+      add_target(c.from);
+    });
+    return Outcome::done;
+  }
+
+  QmpClient& m_qmp;
+  const BatchOptions& m_options;
+  LiveDevices m_live;
+  std::vector<std::function<void()>> m_undo;
+};
+
+} // namespace
+
+std::string describe(const HotChange& change) {
+  struct Describer {
+    std::string operator()(const AddStorage& c) const {
+      return fmt::format("add {} {}", device_word(c.disk), where(c.disk.address));
+    }
+    std::string operator()(const RemoveStorage& c) const {
+      return fmt::format("remove {} {}", device_word(c.disk), where(c.disk.address));
+    }
+    std::string operator()(const AddNic& c) const {
+      return fmt::format("add {} {},{}", c.nic.adapter == NetAdapter::avio_lan ? "avio_lan" : "lan",
+                         c.nic.address.bus, c.nic.address.slot);
+    }
+    std::string operator()(const RemoveNic& c) const {
+      return fmt::format("remove {} {},{}",
+                         c.nic.adapter == NetAdapter::avio_lan ? "avio_lan" : "lan",
+                         c.nic.address.bus, c.nic.address.slot);
+    }
+    std::string operator()(const ReplaceBacking& c) const {
+      return fmt::format("change the backing store of {} {}", device_word(c.from),
+                         where(c.from.address));
+    }
+  };
+  return std::visit(Describer{}, change);
+}
+
+bool BatchResult::any_pending() const {
+  return std::find(outcomes.begin(), outcomes.end(), Outcome::removal_pending) != outcomes.end();
+}
+
+BatchFailed::BatchFailed(std::size_t index, std::string change, const std::string& reason,
+                         std::vector<std::string> rollback_problems)
+    : hpvm::Error(fmt::format("Change {} ({}) failed: {}", index + 1, change, reason)),
+      m_index(index), m_change(std::move(change)), m_reason(reason),
+      m_rollback_problems(std::move(rollback_problems)) {}
+
+BatchResult apply_batch(QmpClient& qmp, const std::vector<HotChange>& changes,
+                        const BatchOptions& options) {
+  Batch batch(qmp, options);
+  BatchResult result;
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    try {
+      result.outcomes.push_back(batch.apply(changes[i]));
+    } catch (const std::exception& e) {
+      throw BatchFailed(i, describe(changes[i]), e.what(), batch.rollback());
+    }
+  }
+  return result;
+}
+
+std::set<std::string> peripheral_ids(QmpClient& qmp) {
+  std::set<std::string> ids;
+  for (const auto& child : qmp.execute("qom-list", {{"path", "/machine/peripheral"}})) {
+    if (child.value("type", "").rfind("child<", 0) == 0) {
+      ids.insert(child["name"].get<std::string>());
+    }
+  }
+  return ids;
+}
+
+LiveDevices live_devices(QmpClient& qmp, const std::filesystem::path& pending_file) {
+  LiveDevices live;
+  live.ids = peripheral_ids(qmp);
+  for (const auto& block : qmp.execute("query-block")) {
+    const std::string qdev = block.value("qdev", "");
+    if (auto inserted = block.find("inserted"); inserted != block.end() && !qdev.empty()) {
+      // "qdev" is the id, or a QOM path ending in it.
+      const std::string id = qdev.substr(qdev.rfind('/') + 1);
+      live.backing[id] = inserted->value("file", "");
+    }
+  }
+  if (!pending_file.empty()) {
+    std::ifstream in(pending_file);
+    for (std::string id; std::getline(in, id);) {
+      if (live.ids.contains(id)) {
+        live.removal_pending.insert(id);
+      }
+    }
+  }
+  return live;
+}
+
+} // namespace avio

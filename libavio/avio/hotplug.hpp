@@ -1,0 +1,102 @@
+// Changes to a running guest through QMP: storage targets and whole storage
+// adapters, vNICs, DVD media and backing stores. A batch is atomic: when one
+// change fails, the changes already made are undone in reverse order.
+//
+// PCI devices (adapters, vNICs) leave only when the guest OS releases them
+// (ACPI eject): removal waits for DEVICE_DELETED up to a timeout and else
+// reports the removal as pending; the device stays until the guest lets go.
+// SCSI targets leave at once.
+#pragma once
+
+#include "avio/error.hpp"
+#include "avio/machine.hpp"
+#include "avio/qmp.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace avio {
+
+// Adds a storage device; its adapter is added first when the guest has none
+// at that bus,slot yet.
+struct AddStorage {
+  GuestDisk disk;
+};
+// Removes a storage device; when it was the adapter's last one, the adapter
+// is removed too.
+struct RemoveStorage {
+  GuestDisk disk;
+};
+struct AddNic {
+  GuestNic nic;
+};
+struct RemoveNic {
+  GuestNic nic;
+};
+// Same device, new backing store: a DVD changes media (an empty `to.location`
+// ejects it) and keeps its drive; any other device is replaced by a new
+// target on the new backing store at the same address.
+struct ReplaceBacking {
+  GuestDisk from;
+  GuestDisk to;
+};
+
+using HotChange = std::variant<AddStorage, RemoveStorage, AddNic, RemoveNic, ReplaceBacking>;
+
+// "add disk 0,1,3", "remove avio_lan 0,2": what a change does, for messages.
+std::string describe(const HotChange& change);
+
+enum class Outcome : unsigned char { done, removal_pending };
+
+struct BatchOptions {
+  // How long a PCI removal waits for the guest to release the device.
+  std::chrono::milliseconds removal_timeout{5000};
+  // Where the ids of PCI devices whose removal is pending are recorded (QEMU
+  // does not report them); normally RunDir::pending_removals_file().
+  std::filesystem::path pending_file;
+};
+
+struct BatchResult {
+  std::vector<Outcome> outcomes; // one per change, in order
+  bool any_pending() const;
+};
+
+// A change of a batch failed. Every change before it was undone, except
+// problems listed in rollback_problems (for example a hot-added PCI device the
+// guest has not released).
+class BatchFailed : public hpvm::Error {
+public:
+  BatchFailed(std::size_t index, std::string change, const std::string& reason,
+              std::vector<std::string> rollback_problems);
+  std::size_t index() const { return m_index; }
+  const std::string& change() const { return m_change; }
+  const std::string& reason() const { return m_reason; }
+  const std::vector<std::string>& rollback_problems() const { return m_rollback_problems; }
+
+private:
+  std::size_t m_index;
+  std::string m_change;
+  std::string m_reason;
+  std::vector<std::string> m_rollback_problems;
+};
+
+BatchResult apply_batch(QmpClient& qmp, const std::vector<HotChange>& changes,
+                        const BatchOptions& options = {});
+
+// What the running guest has, by QEMU id (see machine.hpp).
+struct LiveDevices {
+  std::set<std::string> ids;                  // /machine/peripheral children
+  std::map<std::string, std::string> backing; // target id -> file QEMU has open
+  std::set<std::string> removal_pending;      // PCI devices asked to leave, still present
+};
+// The ids of the devices the guest has (children of /machine/peripheral).
+std::set<std::string> peripheral_ids(QmpClient& qmp);
+// `pending_file` as in BatchOptions; "" when not wanted.
+LiveDevices live_devices(QmpClient& qmp, const std::filesystem::path& pending_file = {});
+
+} // namespace avio

@@ -1,0 +1,126 @@
+#include "avio/machine.hpp"
+
+#include <fmt/format.h>
+
+#include <sys/stat.h>
+
+namespace avio {
+
+std::string bridge_id(int bus) {
+  return fmt::format("hpvm.bus{}", bus);
+}
+std::string adapter_id(int bus, int slot) {
+  return fmt::format("hpvm.hba.b{}s{}", bus, slot);
+}
+std::string target_id(const StorageAddress& a) {
+  return fmt::format("hpvm.tgt.b{}s{}t{}", a.bus, a.slot, a.target);
+}
+std::string node_name(const StorageAddress& a) {
+  return fmt::format("hpvm-b{}s{}t{}", a.bus, a.slot, a.target);
+}
+std::string nic_id(const NicAddress& a) {
+  return fmt::format("hpvm.nic.b{}s{}", a.bus, a.slot);
+}
+std::string netdev_id(const NicAddress& a) {
+  return fmt::format("hpvm.net.b{}s{}", a.bus, a.slot);
+}
+
+const char* adapter_model(StorageAdapter adapter) {
+  // megasas honours SCSI ids 0-14 and hot-plug of targets; lsi53c895a and
+  // mptsas1068 stop at id 7.
+  return adapter == StorageAdapter::avio_stor ? "virtio-scsi-pci" : "megasas";
+}
+
+const char* nic_model(NetAdapter adapter) {
+  return adapter == NetAdapter::avio_lan ? "virtio-net-pci" : "e1000";
+}
+
+const char* target_model(const GuestDisk& disk) {
+  if (disk.storage == StorageType::attach || disk.storage == StorageType::attach_path) {
+    return "scsi-generic";
+  }
+  return disk.device == DeviceType::dvd ? "scsi-cd" : "scsi-hd";
+}
+
+PciLocation pci_location(int bus, int slot) {
+  return {k_bridge_root_slot + bus, slot};
+}
+
+Json bridge_device(int bus) {
+  return {{"driver", "pci-bridge"},
+          {"id", bridge_id(bus)},
+          {"bus", "pci.0"},
+          {"addr", fmt::format("{:#x}", pci_location(bus, 0).root_slot)},
+          {"chassis_nr", bus + 1}};
+}
+
+Json adapter_device(StorageAdapter adapter, int bus, int slot) {
+  return {{"driver", adapter_model(adapter)},
+          {"id", adapter_id(bus, slot)},
+          {"bus", bridge_id(bus)},
+          {"addr", fmt::format("{:#x}", pci_location(bus, slot).bridge_slot)}};
+}
+
+Json target_device(const GuestDisk& disk) {
+  Json device{{"driver", target_model(disk)},
+              {"id", target_id(disk.address)},
+              {"bus", adapter_id(disk.address.bus, disk.address.slot) + ".0"},
+              {"channel", 0},
+              {"scsi-id", disk.address.target},
+              {"lun", 0}};
+  if (!disk.location.empty()) {
+    device["drive"] = node_name(disk.address);
+  }
+  return device;
+}
+
+Json nic_device(const GuestNic& nic) {
+  return {
+      {"driver", nic_model(nic.adapter)},
+      {"id", nic_id(nic.address)},
+      {"bus", bridge_id(nic.address.bus)},
+      {"addr", fmt::format("{:#x}", pci_location(nic.address.bus, nic.address.slot).bridge_slot)},
+      {"netdev", netdev_id(nic.address)},
+      {"mac", nic.mac.colon()}};
+}
+
+std::optional<Json> blockdev(const GuestDisk& disk) {
+  if (disk.location.empty()) {
+    return std::nullopt;
+  }
+  struct stat st {};
+  const bool device_node =
+      ::stat(disk.location.c_str(), &st) == 0 && (S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode));
+  Json file{{"driver", device_node ? "host_device" : "file"}, {"filename", disk.location}};
+  const bool read_only = disk.device == DeviceType::dvd;
+  if (std::string(target_model(disk)) == "scsi-generic") {
+    // SG_IO needs the host device itself, with no format layer above it.
+    file["node-name"] = node_name(disk.address);
+    return file;
+  }
+  return Json{{"driver", "raw"},
+              {"node-name", node_name(disk.address)},
+              {"read-only", read_only},
+              {"file", file}};
+}
+
+Json tap_netdev(const GuestNic& nic) {
+  return {{"type", "tap"},
+          {"id", netdev_id(nic.address)},
+          {"ifname", nic.tap},
+          {"script", "no"},
+          {"downscript", "no"}};
+}
+
+std::string qemu_opt_escape(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    out += c;
+    if (c == ',') {
+      out += ',';
+    }
+  }
+  return out;
+}
+
+} // namespace avio

@@ -1,0 +1,71 @@
+// A client for QEMU's machine protocol (QMP) on a guest's unix socket:
+// commands with a deadline, and the events QEMU sends in between.
+#pragma once
+
+#include "avio/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace avio {
+
+using Json = nlohmann::json;
+using Millis = std::chrono::milliseconds;
+
+inline constexpr Millis k_qmp_timeout{10000};
+
+// QEMU answered a command with an error. what() is QEMU's description.
+class QmpError : public hpvm::Error {
+public:
+  QmpError(std::string command, std::string error_class, const std::string& description)
+      : hpvm::Error(description), m_command(std::move(command)), m_class(std::move(error_class)) {}
+  const std::string& command() const { return m_command; }
+  const std::string& error_class() const { return m_class; }
+
+private:
+  std::string m_command;
+  std::string m_class;
+};
+
+class QmpClient {
+public:
+  // Connects, reads the greeting and negotiates capabilities. Throws
+  // hpvm::Error when the socket does not answer within `timeout`.
+  explicit QmpClient(const std::filesystem::path& socket, Millis timeout = k_qmp_timeout);
+  QmpClient(const QmpClient&) = delete;
+  QmpClient& operator=(const QmpClient&) = delete;
+  QmpClient(QmpClient&& other) noexcept;
+  QmpClient& operator=(QmpClient&&) = delete;
+  ~QmpClient();
+
+  // Runs one command and returns its "return" value. Throws QmpError for an
+  // error reply and hpvm::Error for a timeout or a closed connection.
+  Json execute(const std::string& command, const Json& arguments = Json::object(),
+               Millis timeout = k_qmp_timeout);
+
+  // Waits for an event named `name` for which `match` holds (events seen
+  // earlier are searched first and consumed when they match). nullopt on timeout.
+  std::optional<Json> wait_event(const std::string& name,
+                                 const std::function<bool(const Json&)>& match, Millis timeout);
+
+  // Reads until QEMU closes the connection (after "quit") or `timeout` passes.
+  bool wait_closed(Millis timeout);
+
+private:
+  // The next message, or nullopt at the deadline.
+  std::optional<Json> read_message(std::chrono::steady_clock::time_point deadline);
+  void send(const Json& message);
+
+  int m_fd = -1;
+  std::string m_buffer;
+  std::deque<Json> m_events;
+  bool m_closed = false;
+};
+
+} // namespace avio

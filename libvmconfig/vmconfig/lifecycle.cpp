@@ -1,0 +1,374 @@
+#include "vmconfig/lifecycle.hpp"
+
+#include "vmconfig/grammar.hpp"
+#include "vmconfig/store_runtime.hpp"
+
+#include <avio/backing.hpp>
+#include <avio/error.hpp>
+#include <avio/guest_process.hpp>
+#include <avio/qmp.hpp>
+
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace vmconfig {
+
+namespace {
+
+// What QEMU itself needs beyond the guest's memory (HPVM's "overhead").
+constexpr std::uint64_t k_qemu_overhead_mb = 64;
+
+std::string host_name() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+std::string device_text(const StorageDevice& d) {
+  return fmt::format("{} {},{},{}", to_string(d.device), d.address.bus, d.address.slot,
+                     d.address.target);
+}
+
+struct StartProblems {
+  std::vector<std::string> errors;
+  std::vector<std::string> forceable; // become warnings with -F
+};
+
+void check_storage(Store& store, const Guest& guest, StartProblems& problems) {
+  for (const auto& d : guest.storage) {
+    if (d.storage == StorageType::null) {
+      continue;
+    }
+    const avio::HostEntity entity = avio::probe(d.location);
+    const auto checked = avio::check_backing(d.device, d.storage, entity, false);
+    for (const auto& e : checked.errors) {
+      problems.errors.push_back(fmt::format("{}: {}", device_text(d), e));
+    }
+    if (!checked.errors.empty()) {
+      continue;
+    }
+    if (storage_restricted(store, d.location, entity.identity)) {
+      problems.errors.push_back(
+          fmt::format("{}: the backing store '{}' is a restricted device (rdev) of the VM Host.",
+                      device_text(d), d.location));
+    }
+    if (entity.identity.empty() || storage_shared(store, entity.identity)) {
+      continue;
+    }
+    for (const auto& other : guests_using_storage(store, entity.identity, guest.id)) {
+      if (run_state(store.root(), other.uuid).on) {
+        problems.errors.push_back(fmt::format(
+            "{}: the backing store '{}' is in use by the running guest '{}' and is not shared "
+            "(SHARE=NO).",
+            device_text(d), d.location, other.name));
+      }
+    }
+  }
+}
+
+void check_memory(const Guest& guest, StartProblems& problems) {
+  const std::uint64_t available = host_available_memory_mb();
+  const std::uint64_t needed = guest.memory_mb + k_qemu_overhead_mb;
+  if (needed > available) {
+    problems.forceable.push_back(fmt::format(
+        "The guest needs {} MB of memory ({} MB and {} MB overhead); the VM Host has {} MB "
+        "available.",
+        needed, guest.memory_mb, k_qemu_overhead_mb, available));
+  }
+}
+
+std::string plural(std::size_t n, const char* word) {
+  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+}
+
+// The HPVM monitor's block for configuration problems a start went past.
+void print_problem_block(const Guest& g, const std::vector<std::string>& warnings,
+                         const Progress& progress) {
+  progress(fmt::format("HPVM guest {} configuration problems", g.name));
+  for (std::size_t i = 0; i < warnings.size(); ++i) {
+    progress(fmt::format("    Warning {} on item memory: {}", i + 1, warnings[i]));
+  }
+  progress(fmt::format("These problems may prevent HPVM guest {} from starting.", g.name));
+}
+
+} // namespace
+
+std::uint64_t host_available_memory_mb() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  std::uint64_t kb = 0;
+  std::string unit;
+  while (in >> key >> kb >> unit) {
+    if (key == "MemAvailable:") {
+      return kb / 1024;
+    }
+  }
+  return 0;
+}
+
+std::string vnic_tap_name(int vm_number, const avio::NicAddress& address) {
+  // Same rule as the net helper's avio::tap_name(vm, bus, slot).
+  return fmt::format("hpv{}n{}{}", vm_number, address.bus, address.slot);
+}
+
+avio::GuestDisk runtime_disk(const StorageDevice& d) {
+  avio::GuestDisk disk{d.device, d.adapter, d.address, d.storage, d.location};
+  if (d.storage == StorageType::null) {
+    disk.location.clear();
+  }
+  return disk;
+}
+
+avio::GuestNic runtime_nic(const Guest& guest, const NetworkDevice& n) {
+  return {n.adapter, n.address, n.mac, vnic_tap_name(guest.vm_number, n.address)};
+}
+
+avio::MachineSpec machine_spec(const Guest& g) {
+  avio::MachineSpec spec{g.name, g.uuid, g.vcpus, g.memory_mb, host_name(), {}, {}};
+  for (const auto& d : g.storage) {
+    spec.storage.push_back(runtime_disk(d));
+  }
+  for (const auto& n : g.networks) {
+    spec.networks.push_back(runtime_nic(g, n));
+  }
+  return spec;
+}
+
+Report start_guest(Store& store, const StartRequest& request, const Progress& progress) {
+  const Guest guest = find_guest(store, request.name);
+  const avio::RunDir run = run_dir(store.root(), guest.uuid);
+  fs::create_directories(run.dir);
+  avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);
+  if (run_state(store.root(), guest.uuid).on) {
+    throw hpvm::Error(fmt::format("The guest '{}' is already running.", guest.name), guest.name);
+  }
+  Report report;
+  if (!avio::clean_run_files(run).empty()) {
+    report.warnings.emplace_back(
+        "The guest's previous QEMU process had exited without cleaning up; its stale run "
+        "files were removed.");
+  }
+  StartProblems problems;
+  if (!guest.runnable) {
+    problems.errors.emplace_back(
+        "The guest's runnable status is disabled (hpvmmodify -x runnable_status=enabled).");
+  }
+  check_storage(store, guest, problems);
+  check_memory(guest, problems);
+  if (!request.force) {
+    problems.errors.insert(problems.errors.end(), problems.forceable.begin(),
+                           problems.forceable.end());
+  }
+  if (!problems.errors.empty()) {
+    throw hpvm::Refused(std::move(problems.errors), "Unable to start the guest.", guest.name);
+  }
+  if (!problems.forceable.empty()) {
+    print_problem_block(guest, problems.forceable, progress);
+  }
+  progress(fmt::format("Checked the resources of guest '{}'", guest.name));
+  const avio::MachineSpec spec = machine_spec(guest);
+  const avio::Accelerator accel = avio::host_accelerator();
+  progress(fmt::format("Allocating guest memory: {}MB", guest.memory_mb));
+  progress(fmt::format("Creating the virtual machine: {}, {}, {}, {} ({})",
+                       plural(static_cast<std::size_t>(guest.vcpus), "vCPU"),
+                       plural(spec.storage.size(), "storage device"),
+                       plural(spec.networks.size(), "vNIC"),
+                       accel == avio::Accelerator::kvm ? "KVM" : "TCG, /dev/kvm is not usable",
+                       avio::k_qemu_binary));
+  const pid_t pid = avio::launch(spec, run, accel);
+  for ([[maybe_unused]] const auto& nic : spec.networks) {
+    // lead: attach the port to its vswitch here (QEMU created nic.tap; the
+    // net helper's avio::create_port_tap / vswitch attach takes it from here).
+  }
+  progress(fmt::format("Daemonizing.... (QEMU pid {})", pid));
+  return report;
+}
+
+Report stop_guest(Store& store, const StopRequest& request) {
+  const Guest guest = find_guest(store, request.name);
+  const avio::RunDir run = run_dir(store.root(), guest.uuid);
+  Report report;
+  if (!fs::exists(run.dir)) {
+    throw hpvm::Error(fmt::format("The guest '{}' is not running.", guest.name), guest.name);
+  }
+  avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);
+  const auto pid = avio::running_qemu(run);
+  if (!pid) {
+    if (avio::clean_run_files(run).empty()) {
+      throw hpvm::Error(fmt::format("The guest '{}' is not running.", guest.name), guest.name);
+    }
+    report.warnings.emplace_back(
+        "The guest's QEMU process had already exited; its stale run files were removed.");
+    return report;
+  }
+  if (request.graceful && !avio::stop_graceful(run, *pid, request.timeout)) {
+    report.warnings.push_back(
+        fmt::format("The guest did not power off within {} seconds; it was stopped hard.",
+                    request.timeout.count()));
+  }
+  if (avio::qemu_alive(*pid)) {
+    avio::stop_hard(run, *pid);
+  }
+  avio::clean_run_files(run);
+  return report;
+}
+
+avio::BatchResult change_running_guest(const fs::path& root, const Guest& guest,
+                                       const std::vector<avio::HotChange>& changes,
+                                       std::chrono::milliseconds removal_timeout) {
+  const avio::RunDir run = run_dir(root, guest.uuid);
+  avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);
+  avio::QmpClient qmp(run.qmp_socket());
+  avio::BatchOptions options;
+  options.removal_timeout = removal_timeout;
+  options.pending_file = run.pending_removals_file();
+  return avio::apply_batch(qmp, changes, options);
+}
+
+std::vector<std::string> resync_running_guest(const fs::path& root, const Guest& guest,
+                                              std::chrono::milliseconds removal_timeout) {
+  const avio::RunDir run = run_dir(root, guest.uuid);
+  avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);
+  avio::QmpClient qmp(run.qmp_socket());
+  const avio::LiveDevices live = avio::live_devices(qmp, run.pending_removals_file());
+  std::vector<avio::HotChange> changes;
+  std::set<std::string> configured;
+  for (const auto& d : guest.storage) {
+    const auto disk = runtime_disk(d);
+    const std::string id = avio::target_id(d.address);
+    configured.insert(id);
+    if (!live.ids.contains(id)) {
+      changes.emplace_back(avio::AddStorage{disk});
+      continue;
+    }
+    const auto it = live.backing.find(id);
+    const std::string running = it == live.backing.end() ? "" : it->second;
+    if (running != disk.location) {
+      auto from = disk;
+      from.location = running;
+      changes.emplace_back(avio::ReplaceBacking{from, disk});
+    }
+  }
+  for (const auto& n : guest.networks) {
+    const auto nic = runtime_nic(guest, n);
+    configured.insert(avio::nic_id(n.address));
+    if (!live.ids.contains(avio::nic_id(n.address))) {
+      changes.emplace_back(avio::AddNic{nic});
+    }
+  }
+  for (const auto& id : live.ids) {
+    if (configured.contains(id)) {
+      continue;
+    }
+    int bus = 0, slot = 0, target = 0;
+    if (std::sscanf(id.c_str(), "hpvm.tgt.b%ds%dt%d", &bus, &slot, &target) == 3) {
+      const auto it = live.backing.find(id);
+      avio::GuestDisk disk{DeviceType::disk,
+                           StorageAdapter::avio_stor,
+                           {bus, slot, target},
+                           StorageType::file,
+                           it == live.backing.end() ? "" : it->second};
+      changes.emplace_back(avio::RemoveStorage{disk});
+    } else if (std::sscanf(id.c_str(), "hpvm.nic.b%ds%d", &bus, &slot) == 2 &&
+               !live.removal_pending.contains(id)) {
+      changes.emplace_back(
+          avio::RemoveNic{avio::GuestNic{NetAdapter::avio_lan, {bus, slot}, {}, {}}});
+    }
+  }
+  avio::BatchOptions options;
+  options.removal_timeout = removal_timeout;
+  options.pending_file = run.pending_removals_file();
+  const auto result = avio::apply_batch(qmp, changes, options);
+  std::vector<std::string> done;
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    done.push_back(avio::describe(changes[i]) +
+                   (result.outcomes[i] == avio::Outcome::done ? "" : ": removal pending"));
+  }
+  return done;
+}
+
+avio::ConsoleEnd attach_guest_console(const fs::path& root, const Guest& guest) {
+  return avio::attach_console(run_dir(root, guest.uuid).console_socket(), STDIN_FILENO,
+                              STDOUT_FILENO);
+}
+
+LiveState live_state(const fs::path& root, const Guest& g) {
+  LiveState state;
+  const avio::RunDir run = run_dir(root, g.uuid);
+  avio::LiveDevices live;
+  try {
+    avio::QmpClient qmp(run.qmp_socket(), 2000ms);
+    state.qemu_status = qmp.execute("query-status").value("status", "unknown");
+    live = avio::live_devices(qmp, run.pending_removals_file());
+  } catch (const hpvm::Error& e) {
+    state.problem = e.what();
+    return state;
+  }
+  // Every id the configuration expects, with the backing store it names.
+  std::map<std::string, std::string> expected; // id -> what it is
+  std::set<std::string> ours;
+  for (const auto& d : g.storage) {
+    const auto disk = runtime_disk(d);
+    const std::string adapter = avio::adapter_id(d.address.bus, d.address.slot);
+    expected.emplace(adapter, fmt::format("{} adapter {},{}", to_string(d.adapter), d.address.bus,
+                                          d.address.slot));
+    const std::string id = avio::target_id(d.address);
+    expected.emplace(id, format(d));
+    if (live.ids.contains(id)) {
+      const auto it = live.backing.find(id);
+      const std::string running = it == live.backing.end() ? "" : it->second;
+      if (running != disk.location) {
+        state.differences.push_back(fmt::format("{} : running with '{}'", format(d),
+                                                running.empty() ? "no medium" : running));
+      }
+    }
+  }
+  for (const auto& n : g.networks) {
+    expected.emplace(avio::nic_id(n.address), format(n));
+  }
+  for (const auto& [id, what] : expected) {
+    if (!live.ids.contains(id)) {
+      state.differences.push_back(what + " : configured, not in the running guest");
+    }
+  }
+  for (const auto& id : live.ids) {
+    if (id.rfind("hpvm.bus", 0) != 0 && !expected.contains(id) &&
+        !live.removal_pending.contains(id)) {
+      const auto it = live.backing.find(id);
+      state.differences.push_back(
+          fmt::format("{}{} : in the running guest, not configured", id,
+                      it == live.backing.end() ? "" : fmt::format(" ({})", it->second)));
+    }
+  }
+  for (const auto& id : live.removal_pending) {
+    const auto it = expected.find(id);
+    state.pending.push_back((it == expected.end() ? id : it->second) + " : removal pending");
+  }
+  return state;
+}
+
+std::optional<LiveState> runtime_report(const fs::path& root, const Guest& guest, RunState state) {
+  if (state.on) {
+    return live_state(root, guest);
+  }
+  if (avio::stale_files(run_dir(root, guest.uuid)).empty()) {
+    return std::nullopt;
+  }
+  LiveState stale;
+  stale.qemu_status = "not running";
+  stale.problem = "QEMU exited without cleaning up; run 'hpvmstop -P " + guest.name +
+                  "' to remove its stale run files";
+  return stale;
+}
+
+} // namespace vmconfig

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Asks a guest's QEMU about itself over QMP, for the runtime tests.
+
+  qmp.py SOCKET pci            one line per device behind a bridge:
+                               "<root slot> <bridge id> <slot> <device id>"
+  qmp.py SOCKET block          "<device id> <file>" for every drive ("-" if empty)
+  qmp.py SOCKET status         the run state (running, paused, ...)
+  qmp.py SOCKET get PATH PROP  a QOM property (qom-get), as JSON
+"""
+import json
+import socket
+import sys
+
+
+def connect(path):
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(path)
+    stream = sock.makefile("rw")
+    json.loads(stream.readline())
+
+    def execute(command, **arguments):
+        stream.write(json.dumps({"execute": command, "arguments": arguments}) + "\n")
+        stream.flush()
+        while True:
+            reply = json.loads(stream.readline())
+            if "event" in reply:
+                continue
+            if "error" in reply:
+                raise SystemExit(f"qmp.py: {command}: {reply['error']['desc']}")
+            return reply["return"]
+
+    execute("qmp_capabilities")
+    return execute
+
+
+def main():
+    execute = connect(sys.argv[1])
+    what = sys.argv[2]
+    if what == "pci":
+        for bus in execute("query-pci"):
+            for device in bus["devices"]:
+                bridge = device.get("pci_bridge")
+                if not bridge:
+                    continue
+                for child in bridge.get("devices", []):
+                    print(device["slot"], device.get("qdev_id", ""), child["slot"],
+                          child.get("qdev_id", ""))
+    elif what == "block":
+        for block in execute("query-block"):
+            qdev = block.get("qdev", "").split("/")[-1]
+            inserted = block.get("inserted")
+            print(qdev, inserted["file"] if inserted else "-")
+    elif what == "status":
+        print(execute("query-status")["status"])
+    elif what == "get":
+        print(json.dumps(execute("qom-get", path=sys.argv[3], property=sys.argv[4])))
+    else:
+        raise SystemExit(f"qmp.py: unknown query {what}")
+
+
+main()

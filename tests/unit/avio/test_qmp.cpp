@@ -1,0 +1,117 @@
+// Tests for libavio/avio/qmp.cpp against a scripted QMP peer on a real unix
+// socket: greeting and capabilities, replies, errors, events that arrive
+// between replies, and deadlines.
+#include <avio/qmp.hpp>
+
+#include <doctest/doctest.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Accepts one connection, sends the greeting, then for each line it reads
+// sends the next scripted answer (several lines, or none).
+class ScriptedPeer {
+public:
+  explicit ScriptedPeer(std::vector<std::string> answers)
+      : m_path(fs::temp_directory_path() / ("hpvm-unit-qmp-" + std::to_string(::getpid()))) {
+    fs::remove(m_path);
+    m_listen = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, m_path.c_str(), sizeof a.sun_path - 1);
+    REQUIRE(::bind(m_listen, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(m_listen, 1) == 0);
+    m_thread = std::thread([this, answers = std::move(answers)] {
+      const int fd = ::accept(m_listen, nullptr, nullptr);
+      const std::string greeting = R"({"QMP": {"version": {}, "capabilities": []}})"
+                                   "\n";
+      (void)::write(fd, greeting.data(), greeting.size());
+      std::string in;
+      char c = 0;
+      for (const auto& answer : answers) {
+        while (::read(fd, &c, 1) == 1 && c != '\n') {
+          in += c;
+        }
+        m_requests.push_back(in);
+        in.clear();
+        (void)::write(fd, answer.data(), answer.size());
+      }
+      while (::read(fd, &c, 1) == 1) {
+      }
+      ::close(fd);
+    });
+  }
+  ScriptedPeer(const ScriptedPeer&) = delete;
+  ScriptedPeer& operator=(const ScriptedPeer&) = delete;
+  ~ScriptedPeer() {
+    m_thread.join();
+    ::close(m_listen);
+    fs::remove(m_path);
+  }
+  const fs::path& path() const { return m_path; }
+  const std::vector<std::string>& requests() const { return m_requests; }
+
+private:
+  fs::path m_path;
+  int m_listen = -1;
+  std::vector<std::string> m_requests;
+  std::thread m_thread;
+};
+
+const std::string k_ok = "{\"return\": {}}\n";
+
+} // namespace
+
+TEST_CASE("qmp: capabilities, a reply, an error, and an event between replies") {
+  std::vector<std::string> requests;
+  {
+    ScriptedPeer peer({k_ok, "{\"return\": {\"status\": \"running\"}}\n",
+                       "{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"x\"}}\n"
+                       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Duplicate ID\"}}\n"});
+    avio::QmpClient qmp(peer.path(), 2000ms);
+    CHECK(qmp.execute("query-status")["status"] == "running");
+    try {
+      qmp.execute("device_add", {{"id", "x"}});
+      FAIL("no QmpError");
+    } catch (const avio::QmpError& e) {
+      CHECK(std::string(e.what()) == "Duplicate ID");
+      CHECK(e.error_class() == "GenericError");
+      CHECK(e.command() == "device_add");
+    }
+    // The event that came before the error reply was kept.
+    const auto event = qmp.wait_event(
+        "DEVICE_DELETED", [](const avio::Json& e) { return e["data"]["device"] == "x"; }, 0ms);
+    REQUIRE(event);
+    CHECK((*event)["data"]["device"] == "x");
+    CHECK_FALSE(qmp.wait_event(
+        "DEVICE_DELETED", [](const avio::Json&) { return true; }, 50ms));
+    requests = peer.requests();
+  }
+  REQUIRE(requests.size() == 3);
+  CHECK(avio::Json::parse(requests[0]) == avio::Json{{"execute", "qmp_capabilities"}});
+  CHECK(avio::Json::parse(requests[2]) ==
+        avio::Json{{"execute", "device_add"}, {"arguments", {{"id", "x"}}}});
+}
+
+TEST_CASE("qmp: a command QEMU does not answer times out") {
+  ScriptedPeer peer({k_ok, ""});
+  avio::QmpClient qmp(peer.path(), 2000ms);
+  CHECK_THROWS_WITH_AS(qmp.execute("query-status", avio::Json::object(), 100ms),
+                       "QEMU did not answer 'query-status' within 100 ms.", hpvm::Error);
+}
+
+TEST_CASE("qmp: no socket, no client") {
+  CHECK_THROWS_AS(avio::QmpClient("/nonexistent/qmp.sock", 100ms), hpvm::Error);
+}
