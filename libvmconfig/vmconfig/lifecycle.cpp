@@ -1,4 +1,6 @@
 #include "vmconfig/lifecycle.hpp"
+#include <avio/vswitch.hpp>
+#include "vmconfig/vswitch.hpp"
 
 #include "vmconfig/grammar.hpp"
 #include "vmconfig/store_runtime.hpp"
@@ -116,11 +118,6 @@ std::uint64_t host_available_memory_mb() {
   return 0;
 }
 
-std::string vnic_tap_name(int vm_number, const avio::NicAddress& address) {
-  // Same rule as the net helper's avio::tap_name(vm, bus, slot).
-  return fmt::format("hpv{}n{}{}", vm_number, address.bus, address.slot);
-}
-
 avio::GuestDisk runtime_disk(const StorageDevice& d) {
   avio::GuestDisk disk{d.device, d.adapter, d.address, d.storage, d.location};
   if (d.storage == StorageType::null) {
@@ -130,7 +127,7 @@ avio::GuestDisk runtime_disk(const StorageDevice& d) {
 }
 
 avio::GuestNic runtime_nic(const Guest& guest, const NetworkDevice& n) {
-  return {n.adapter, n.address, n.mac, vnic_tap_name(guest.vm_number, n.address)};
+  return {n.adapter, n.address, n.mac, avio::tap_name(guest.vm_number, n.address.bus, n.address.slot)};
 }
 
 avio::MachineSpec machine_spec(const Guest& g) {
@@ -143,6 +140,40 @@ avio::MachineSpec machine_spec(const Guest& g) {
   }
   return spec;
 }
+
+// Each vNIC's tap on its vswitch's bridge, before QEMU opens it by name. A
+// vNIC whose vswitch does not exist or is down starts unconnected, as on HPVM
+// (QEMU makes a bare tap); hpvmnet -b and -r connect it later.
+namespace {
+
+void attach_ports(Store& store, const Guest& guest, Report& report) {
+  for (const auto& nic : guest.networks) {
+    const auto request = port_request(store, guest, nic);
+    if (!request) {
+      report.warnings.push_back(fmt::format("vNIC {}: the vswitch '{}' does not exist; the vNIC is not connected.",
+                                            format(nic), nic.vswitch));
+      continue;
+    }
+    try {
+      avio::create_port_tap(*request);
+    } catch (const hpvm::Error& e) {
+      report.warnings.push_back(fmt::format("vNIC {}: not connected to vswitch '{}': {}", format(nic),
+                                            nic.vswitch, e.what()));
+    }
+  }
+}
+
+void detach_ports(const Guest& guest) {
+  for (const auto& nic : guest.networks) {
+    try {
+      avio::remove_port_tap(avio::tap_name(guest.vm_number, nic.address.bus, nic.address.slot));
+    } catch (const hpvm::Error&) {
+      // Already gone (QEMU removes taps it created itself).
+    }
+  }
+}
+
+} // namespace
 
 Report start_guest(Store& store, const StartRequest& request, const Progress& progress) {
   const Guest guest = find_guest(store, request.name);
@@ -185,10 +216,16 @@ Report start_guest(Store& store, const StartRequest& request, const Progress& pr
                        plural(spec.networks.size(), "vNIC"),
                        accel == avio::Accelerator::kvm ? "KVM" : "TCG, /dev/kvm is not usable",
                        avio::k_qemu_binary));
-  const pid_t pid = avio::launch(spec, run, accel);
-  for ([[maybe_unused]] const auto& nic : spec.networks) {
-    // lead: attach the port to its vswitch here (QEMU created nic.tap; the
-    // net helper's avio::create_port_tap / vswitch attach takes it from here).
+  // Listed as running before QEMU exists, so no lister can miss it.
+  mark_running(store.root(), guest.uuid);
+  attach_ports(store, guest, report);
+  pid_t pid = 0;
+  try {
+    pid = avio::launch(spec, run, accel);
+  } catch (...) {
+    detach_ports(guest);
+    unmark_running(store.root(), guest.uuid);
+    throw;
   }
   progress(fmt::format("Daemonizing.... (QEMU pid {})", pid));
   return report;
@@ -207,6 +244,8 @@ Report stop_guest(Store& store, const StopRequest& request) {
     if (avio::clean_run_files(run).empty()) {
       throw hpvm::Error(fmt::format("The guest '{}' is not running.", guest.name), guest.name);
     }
+    detach_ports(guest);
+    unmark_running(store.root(), guest.uuid);
     report.warnings.emplace_back(
         "The guest's QEMU process had already exited; its stale run files were removed.");
     return report;
@@ -220,6 +259,8 @@ Report stop_guest(Store& store, const StopRequest& request) {
     avio::stop_hard(run, *pid);
   }
   avio::clean_run_files(run);
+  detach_ports(guest);
+  unmark_running(store.root(), guest.uuid);
   return report;
 }
 

@@ -164,12 +164,12 @@ expect_sql "SELECT type, name, group_concat(attr, ','), has_identity FROM (
               SELECT e.id, e.type, e.name, a.name || '=' || a.value AS attr, e.identity <> '' AS has_identity
               FROM devdb_entries e JOIN devdb_attributes a ON a.entry_id = e.id ORDER BY e.name, a.seq)
             GROUP BY id ORDER BY name" \
-  "gdev|$S/cd.iso|DEVTYPE=FILE,SHARE=NO|1
+  "gdev|$S/cd.iso|DEVTYPE=FILE,SHARE=YES|1
 gdev|$S/d1.img|DEVTYPE=FILE,SHARE=NO|1
 gdev|$S/d2.img|DEVTYPE=FILE,SHARE=NO|1
 gdev|$S/dir|DEVTYPE=DIR,SHARE=NO|1
 gdev|$S/disk512.img|DEVTYPE=FILE,SHARE=NO|1
-gdev|$S/dvd2048.iso|DEVTYPE=FILE,SHARE=NO|1"
+gdev|$S/dvd2048.iso|DEVTYPE=FILE,SHARE=YES|1"
 expect_sql "SELECT e.name, d.guest FROM devdb_dependents d JOIN devdb_entries e ON e.id = d.entry_id ORDER BY e.name" \
   "$S/cd.iso|r1
 $S/d1.img|r1

@@ -37,6 +37,9 @@ sized_file "$S/cd.iso" 1M
 sized_file "$S/cd2.iso" 1M
 
 section "start: progress lines and the topology QEMU really has"
+# The vNICs' vswitch: a local switch, booted (a bridge in this namespace).
+expect_ok hpvmnet -c -S vsw1
+expect_ok hpvmnet -b -S vsw1
 expect_ok hpvmcreate -P g1 -O linux -r 256M -a disk:avio_stor:0,1,0:file:"$S/d1.img" \
   -a disk:scsi:1,2,14:file:"$S/d2.img" -a dvd:avio_stor:0,1,3:null: \
   -a dvd:avio_stor:0,1,4:file:"$S/cd.iso" \
@@ -78,6 +81,11 @@ expect_stdout '"hpvm.net.b2s0"' qmp g1 get /machine/peripheral/hpvm.nic.b2s0 net
 link_exists() { ip link show "$1" >/dev/null 2>&1; }
 check "QEMU opened the tap hpv1n05" link_exists hpv1n05
 check "QEMU opened the tap hpv1n20" link_exists hpv1n20
+# (/sys shows the host's namespace here: ask ip.)
+bridge_of() { ip -o link show "$1" | sed -n 's/.* master \([^ ]*\) .*/\1/p'; }
+check "tap hpv1n05 is a port of vsw1's bridge hpvsw2" test "$(bridge_of hpv1n05)" = hpvsw2
+check "tap hpv1n20 is a port of vsw1's bridge hpvsw2" test "$(bridge_of hpv1n20)" = hpvsw2
+check "the running index lists g1" test -e "$HPVM_ROOT/running/$(sql "SELECT uuid FROM guests WHERE name = 'g1'")"
 check "the QEMU process runs as pid $pid" alive "$pid"
 
 section "hpvmstatus shows the live state"
@@ -95,7 +103,12 @@ assert_stdout_has ":On:"
 
 section "start refusals: running, shared backing, memory, runnable status"
 refuse 1 "hpvmstart: ERROR (g1): The guest 'g1' is already running." hpvmstart -P g1
+expect_ok hpvmdevmgmt -m "gdev:$S/d1.img:attr:SHARE=YES"
 expect_ok hpvmcreate -P g2 -r 256M -a disk:avio_stor::file:"$S/d1.img"
+# hpvmstart checks again, for a database that predates the rules or was
+# edited by hand: SHARE=NO behind hpvmdevmgmt's back.
+sqlite3 "$DB" "UPDATE devdb_attributes SET value = 'NO' WHERE name = 'SHARE'
+  AND entry_id = (SELECT id FROM devdb_entries WHERE name = '$S/d1.img')"
 refuse 1 "hpvmstart: ERROR (g2): disk 0,0,0: the backing store '$S/d1.img' is in use by the running guest 'g1' and is not shared (SHARE=NO).
 hpvmstart: Unable to start the guest." hpvmstart -P g2
 expect_ok hpvmcreate -P big -r 4096G
