@@ -12,6 +12,7 @@
 
 #include <array>
 #include <bitset>
+#include <compare>
 #include <optional>
 #include <string>
 
@@ -22,12 +23,14 @@ struct StorageAddress {
   int slot = 0;
   int target = 0;
   friend bool operator==(const StorageAddress&, const StorageAddress&) = default;
+  friend auto operator<=>(const StorageAddress&, const StorageAddress&) = default;
 };
 
 struct NicAddress {
   int bus = 0;
   int slot = 0;
   friend bool operator==(const NicAddress&, const NicAddress&) = default;
+  friend auto operator<=>(const NicAddress&, const NicAddress&) = default;
 };
 
 // What a statement asked for; any part may be left to the allocator.

@@ -351,6 +351,17 @@ LiveState live_state(const fs::path& root, const Guest& g) {
     avio::QmpClient qmp(run.qmp_socket(), 2000ms);
     state.qemu_status = qmp.execute("query-status").value("status", "unknown");
     live = avio::live_devices(qmp, run.pending_removals_file());
+    // vCPUs and memory change only at a start: a difference is a pending change.
+    const auto cpus = qmp.execute("query-cpus-fast").size();
+    if (cpus != static_cast<std::size_t>(g.vcpus)) {
+      state.differences.push_back(fmt::format("vCPUs : {} configured, {} running (at the next start)",
+                                              g.vcpus, cpus));
+    }
+    const auto memory_mb = qmp.execute("query-memory-size-summary").value("base-memory", 0ULL) >> 20;
+    if (memory_mb != g.memory_mb) {
+      state.differences.push_back(fmt::format(
+          "Memory : {} MB configured, {} MB running (at the next start)", g.memory_mb, memory_mb));
+    }
   } catch (const hpvm::Error& e) {
     state.problem = e.what();
     return state;

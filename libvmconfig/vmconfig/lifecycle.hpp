@@ -40,9 +40,6 @@ struct StopRequest {
 // already gone has its stale run files removed (reported as a warning).
 Report stop_guest(Store& store, const StopRequest& request);
 
-// The tap interface of a vNIC: "hpv<vm>n<bus><slot>".
-std::string vnic_tap_name(int vm_number, const avio::NicAddress& address);
-
 // The runtime view of configured devices, for hot-plug (hpvmmodify).
 avio::GuestDisk runtime_disk(const StorageDevice& device);
 avio::GuestNic runtime_nic(const Guest& guest, const NetworkDevice& device);

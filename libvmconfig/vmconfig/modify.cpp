@@ -1,13 +1,19 @@
 #include "vmconfig/modify.hpp"
 
 #include "vmconfig/devdb.hpp"
+#include "vmconfig/grammar.hpp"
+#include "vmconfig/lifecycle.hpp"
 #include "vmconfig/names.hpp"
+#include "vmconfig/online.hpp"
+#include "vmconfig/vswitch.hpp"
 #include "vmconfig/planner.hpp"
 #include "vmconfig/runtime.hpp"
 #include "vmconfig/store_modify.hpp"
 #include "vmconfig/store_vswitch.hpp"
 
 #include <avio/error.hpp>
+#include <avio/hotplug.hpp>
+#include <avio/vswitch.hpp>
 
 #include <fmt/format.h>
 
@@ -107,6 +113,79 @@ void apply_modification(Store& store, const ModifyPlan& plan) {
   }
 }
 
+namespace {
+
+// How long a hot-removed PCI device may take to leave before it is reported
+// as removal pending.
+constexpr std::chrono::milliseconds k_removal_timeout{5000};
+
+void remove_taps(const Guest& guest, const std::vector<NetworkDevice>& nics) {
+  for (const auto& n : nics) {
+    try {
+      avio::remove_port_tap(avio::tap_name(guest.vm_number, n.address.bus, n.address.slot));
+    } catch (const hpvm::Error&) {
+      // Not there: QEMU's own tap left with the device.
+    }
+  }
+}
+
+// hpvmmodify on a running guest (hpvmmodify(1M), ONLINE CHANGES). Runs inside
+// the modification's transaction, after its rows are written.
+void apply_online(Store& store, ModifyPlan& plan, Report& report) {
+  const OnlineChanges online = plan_online_changes(plan.before, plan.after);
+  for (const auto& n : online.added_nics) {
+    if (const auto request = port_request(store, plan.after, n)) {
+      try {
+        avio::create_port_tap(*request);
+      } catch (const hpvm::Error& e) {
+        report.warnings.push_back(fmt::format("vNIC {} is not connected to vswitch '{}': {}",
+                                              format(n), n.vswitch, e.what()));
+      }
+    }
+  }
+  avio::BatchResult result;
+  try {
+    result = change_running_guest(store.root(), plan.after, online.changes, k_removal_timeout);
+  } catch (const avio::BatchFailed& e) {
+    remove_taps(plan.after, online.added_nics);
+    std::vector<std::string> problems{fmt::format(
+        "The running guest refused '{}': {}. Nothing was changed.", e.change(), e.reason())};
+    problems.insert(problems.end(), e.rollback_problems().begin(), e.rollback_problems().end());
+    throw hpvm::Refused(std::move(problems), k_refused, plan.before.name);
+  }
+  // A PCI device the guest has not let go of stays configured, so the
+  // configuration says what the guest still has.
+  bool kept = false;
+  std::vector<NetworkDevice> gone_nics;
+  for (std::size_t i = 0; i < online.changes.size(); ++i) {
+    const bool pending = result.outcomes.at(i) == avio::Outcome::removal_pending;
+    if (const auto* nic = std::get_if<avio::RemoveNic>(&online.changes[i])) {
+      const auto it = std::find_if(plan.before.networks.begin(), plan.before.networks.end(),
+                                   [&](const NetworkDevice& n) { return n.address == nic->nic.address; });
+      if (pending && it != plan.before.networks.end()) {
+        plan.after.networks.push_back(*it);
+        plan.vswitch_ports.push_back(std::nullopt);
+        kept = true;
+      } else if (it != plan.before.networks.end()) {
+        gone_nics.push_back(*it);
+      }
+    }
+    if (pending) {
+      report.warnings.push_back(fmt::format(
+          "The guest has not released the device of '{}': its removal is pending and it stays "
+          "configured until the guest lets go (hpvmstatus shows it).",
+          avio::describe(online.changes[i])));
+    }
+  }
+  if (kept) {
+    apply_modification(store, plan);
+  }
+  remove_taps(plan.before, gone_nics);
+  report.warnings.insert(report.warnings.end(), online.deferred.begin(), online.deferred.end());
+}
+
+} // namespace
+
 Report modify_guest(Store& store, const ModifyRequest& request) {
   if (!request.new_name && request.changes.empty() &&
       !changes_characteristics(request.characteristics)) {
@@ -116,11 +195,6 @@ Report modify_guest(Store& store, const ModifyRequest& request) {
   Store::WriteTransaction tx(store);
   const Guest guest = find_guest(store, request.name);
   ModifyPlan plan = plan_modification(store, guest, request);
-  if (plan.errors.empty() && run_state(store.root(), guest.uuid).on) {
-    // Live changes belong to the runtime (hot-add, pending changes).
-    plan.errors.push_back(fmt::format(
-        "The guest '{}' is running; stop it with hpvmstop before modifying it.", guest.name));
-  }
   if (!plan.errors.empty()) {
     throw hpvm::Refused(std::move(plan.errors), k_refused, request.name);
   }
@@ -131,6 +205,11 @@ Report modify_guest(Store& store, const ModifyRequest& request) {
   const bool renamed = plan.after.name != guest.name;
   try {
     apply_modification(store, plan);
+    if (run_state(store.root(), guest.uuid).on) {
+      // The running guest changes first; only if it all worked is the
+      // configuration committed (a failed batch is undone by the runtime).
+      apply_online(store, plan, report);
+    }
     tx.commit();
   } catch (...) {
     if (renamed) {

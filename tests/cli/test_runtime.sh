@@ -9,25 +9,8 @@ if [[ -z ${HPVM_RUNTIME_NETNS:-} ]] && command -v unshare >/dev/null && unshare 
   HPVM_RUNTIME_NETNS=1 exec unshare -n bash "$0" "$@"
 fi
 source "$(dirname "$0")/lib.sh"
-
-if ! command -v qemu-system-x86_64 >/dev/null; then
-  echo "SKIP: qemu-system-x86_64 is not installed (scripts/bootstrap installs it)."
-  exit 77
-fi
-if [[ ! -e /dev/net/tun ]]; then
-  echo "SKIP: /dev/net/tun is missing: guests' vNICs need tap devices."
-  exit 77
-fi
-HOTPLUG=${HPVM_TEST_BIN:-$HPVM_BIN/../tests}/hpvm-hotplug
-QMP="python3 $HPVM_SOURCE/tests/runtime/qmp.py"
-
-# Every QEMU a test starts is killed at exit (by pid, through track_pid).
-started() { local pid; pid=$(cat "$(run_dir "$1")/qemu.pid") && track_pid "$pid"; }
-run_dir() { echo "$HPVM_ROOT/uuids/$(uuid_of "$1")"; }
-qmp() { local g=$1; shift; $QMP "$(run_dir "$g")/qmp.sock" "$@"; }
-# A QEMU that exited may linger as a zombie until its parent reaps it.
-alive() { readlink "/proc/$1/exe" >/dev/null 2>&1; }
-accel() { if [[ -w /dev/kvm ]]; then echo KVM; else echo "TCG, /dev/kvm is not usable"; fi; }
+# shellcheck source=tests/cli/runtime_lib.sh
+source "$(dirname "$0")/runtime_lib.sh"
 
 sized_file "$S/d1.img" 8M
 sized_file "$S/d2.img" 8M

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# hpvmmodify on a running guest (hpvmmodify(1M), ONLINE CHANGES): hot-add and
+# hot-remove of AVIO storage and vNICs checked through QMP, a new avio_stor
+# adapter hot-plugged, changes that wait for the next start, and a
+# multi-statement modify whose second hot-add fails: the first is undone and
+# nothing is committed.
+if [[ -z ${HPVM_RUNTIME_NETNS:-} ]] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
+  HPVM_RUNTIME_NETNS=1 exec unshare -n bash "$0" "$@"
+fi
+source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/runtime_lib.sh
+source "$(dirname "$0")/runtime_lib.sh"
+
+for d in d1 d2 d3 d4 locked; do sized_file "$S/$d.img" 8M; done
+expect_ok hpvmnet -c -S vsw1
+expect_ok hpvmnet -b -S vsw1
+expect_ok hpvmcreate -P g1 -r 256M -a "disk:avio_stor:0,1,0:file:$S/d1.img" \
+  -a network:avio_lan:0,5,0x02aabbccdd01:vswitch:vsw1
+run hpvmstart -P g1
+assert_exit 0
+started g1
+block() { qmp g1 block | sort; }
+
+section "hot-add a disk to the running guest"
+before=$(log_lines)
+expect_ok hpvmmodify -P g1 -a "disk:avio_stor::file:$S/d2.img"
+expect_logged "$before" SUCCESS "hpvmmodify -P g1 -a"
+expect_stdout "hpvm.tgt.b0s1t0 $S/d1.img
+hpvm.tgt.b0s1t1 $S/d2.img" block
+expect_sql "SELECT bus || ',' || slot || ',' || target FROM storage_devices WHERE location = '$S/d2.img'" "0,1,1"
+expect_stdout "[Runtime State]
+QEMU state : running
+Devices : as configured" bash -c "hpvmstatus -P g1 | sed -n '/^\[Runtime State\]/,\$p'"
+
+section "a new avio_stor adapter is hot-plugged (HPVM 4.x could not)"
+expect_ok hpvmmodify -P g1 -a "disk:avio_stor:3,3,0:file:$S/d3.img"
+for ((i = 0; i < 50; i++)); do qmp g1 pci | grep -q hpvm.hba.b3s3 && break; sleep 0.1; done
+run qmp g1 pci
+assert_stdout_has "^19 hpvm.bus3 3 hpvm.hba.b3s3$"
+expect_stdout "hpvm.tgt.b0s1t0 $S/d1.img
+hpvm.tgt.b0s1t1 $S/d2.img
+hpvm.tgt.b3s3t0 $S/d3.img" block
+
+section "a failed hot-add undoes the ones before it and commits nothing"
+# QEMU locks image files: one held by another process cannot be opened.
+qemu-system-x86_64 -M q35 -nodefaults -display none -monitor none -serial none -S \
+  -drive "file=$S/locked.img,format=raw,if=virtio" </dev/null >"$S/holder.log" 2>&1 &
+holder=$!
+track_pid "$holder"
+# The holder has the lock once its virtio disk is realized.
+sleep 1
+check "the lock holder runs" alive "$holder"
+db_snapshot
+before=$(log_lines)
+run hpvmmodify -P g1 -a "disk:avio_stor:0,1,5:file:$S/d4.img" -a "disk:avio_stor:0,1,6:file:$S/locked.img"
+assert_exit 1
+assert_stderr_has "^hpvmmodify: ERROR \(g1\): The running guest refused 'add disk 0,1,6': .*\. Nothing was changed\.$"
+assert_stderr_has "^hpvmmodify: Unable to modify the guest\.$"
+expect_db_unchanged
+expect_logged "$before" "FAILURE(1)" "hpvmmodify -P g1"
+expect_stdout "hpvm.tgt.b0s1t0 $S/d1.img
+hpvm.tgt.b0s1t1 $S/d2.img
+hpvm.tgt.b3s3t0 $S/d3.img" block
+kill "$holder"
+wait "$holder" 2>/dev/null
+
+section "hot-remove a SCSI target: immediate"
+expect_ok hpvmmodify -P g1 -d "disk:avio_stor:0,1,1:file:$S/d2.img"
+expect_stdout "hpvm.tgt.b0s1t0 $S/d1.img
+hpvm.tgt.b3s3t0 $S/d3.img" block
+expect_sql "SELECT count(*) FROM storage_devices WHERE location = '$S/d2.img'" 0
+
+section "hot-add a vNIC: its tap joins the vswitch's bridge"
+expect_ok hpvmmodify -P g1 -a network:lan:1,0,0x02aabbccdd02:vswitch:vsw1
+expect_stdout '"e1000"' qmp g1 get /machine/peripheral/hpvm.nic.b1s0 type
+expect_stdout '"02:aa:bb:cc:dd:02"' qmp g1 get /machine/peripheral/hpvm.nic.b1s0 mac
+check "tap hpv1n10 is a port of hpvsw2" bash -c "ip -o link show hpv1n10 | grep -q ' master hpvsw2 '"
+
+section "changes that wait for the next start are announced and shown"
+run hpvmmodify -P g1 -c 2 -r 512M
+assert_exit 0
+assert_stderr "hpvmmodify: WARNING (g1): The vCPU count 2 takes effect at the guest's next start.
+hpvmmodify: WARNING (g1): The memory size 512 MB takes effect at the guest's next start."
+expect_stdout "[Runtime State]
+QEMU state : running
+Difference : vCPUs : 2 configured, 1 running (at the next start)
+Difference : Memory : 512 MB configured, 256 MB running (at the next start)" \
+  bash -c "hpvmstatus -P g1 | sed -n '/^\[Runtime State\]/,\$p'"
+
+section "removing a PCI device the guest does not release: pending, still configured"
+# No guest OS answers the ACPI eject request.
+run hpvmmodify -P g1 -d network:lan:1,0,0x02aabbccdd02:vswitch:vsw1
+assert_exit 0
+assert_stderr "hpvmmodify: WARNING (g1): The guest has not released the device of 'remove lan 1,0': its removal is pending and it stays configured until the guest lets go (hpvmstatus shows it)."
+expect_sql "SELECT count(*) FROM network_devices WHERE mac = $((0x02aabbccdd02))" 1
+run hpvmstatus -P g1
+assert_stdout_has "^Pending : "
+
+expect_ok hpvmstop -Q -P g1
+check "the hot-added vNIC's tap is gone" bash -c "! ip link show hpv1n10 2>/dev/null"
+finish
