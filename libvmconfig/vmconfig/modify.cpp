@@ -186,6 +186,17 @@ void apply_online(Store& store, ModifyPlan& plan, Report& report) {
 
 } // namespace
 
+std::vector<std::string> resync_guest(Store& store, const std::string& name) {
+  const Guest guest = find_guest(store, name);
+  if (!run_state(store.root(), guest.uuid).on) {
+    throw hpvm::Error(fmt::format("The guest '{}' is not running: there is nothing to bring in line "
+                                  "(hpvmstop -P {} removes stale run files).",
+                                  name, name),
+                      name);
+  }
+  return resync_running_guest(store.root(), guest, k_removal_timeout);
+}
+
 Report modify_guest(Store& store, const ModifyRequest& request) {
   if (!request.new_name && request.changes.empty() &&
       !changes_characteristics(request.characteristics)) {

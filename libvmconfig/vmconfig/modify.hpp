@@ -58,6 +58,12 @@ void apply_modification(Store& store, const ModifyPlan& plan);
 // when the request changes nothing.
 Report modify_guest(Store& store, const ModifyRequest& request);
 
+// hpvmmodify -R: brings a running guest back in line with its stored
+// configuration (after a command or QEMU died halfway through a change) and
+// returns what it changed, one line each. The configuration is the truth and
+// is not touched. Throws hpvm::Error for a guest that is not running.
+std::vector<std::string> resync_guest(Store& store, const std::string& name);
+
 // Brings the device database's record of which backing stores the guest
 // (formerly called `old_name`) depends on in line with its storage devices.
 // The one place hpvmmodify and hpvmclone maintain gdev dependents.

@@ -36,7 +36,7 @@ declare -gA _hpvm_spec=(
     [hpvmnet]='-S=vswitch -c -n=netif -b -h -d -r -u=portvlan -A -Q -F'
     [hpvmdevmgmt]='-l=devlist -a=devadd -d=devdelete -m=devmodify -n=devreplace -S=- -A -r -I -v -V'
     [hpvmhostrdev]='-u -d -r -E -D -h'
-    [hpvmmodify]='-P=guest -N=- -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+ -a=resource+ -d=device+ -m=devmod+ -s -F'
+    [hpvmmodify]='-P=guest -R -N=- -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+ -a=resource+ -d=device+ -m=devmod+ -s -F'
     [hpvmclone]='-P=guest -N=- -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+ -b=storage+ -a=resource+ -d=device+ -m=devmod+ -s -F'
     [hpvmstart]='-P=guest -F'
     [hpvmstop]='-P=guest -g -t=- -F -q -Q'

@@ -403,9 +403,9 @@ expect_files "hpvmdevmgmt -n gdev:$ST/disk1.img:$ST/s" "$ST/sub"
 expect "hpvmdevmgmt -a server:"
 
 section "hpvmmodify and hpvmclone"
-MODIFY_OPTS=(-P -N -O -c -e -E -r -l -B -u -g -x -a -d -m -s -F --help --version)
+MODIFY_OPTS=(-P -R -N -O -c -e -E -r -l -B -u -g -x -a -d -m -s -F --help --version)
 expect "hpvmmodify " "${MODIFY_OPTS[@]}"
-expect "hpvmmodify -P alpha -e 20 -s -" -N -O -c -r -l -B -u -g -x -a -d -m -F --help --version
+expect "hpvmmodify -P alpha -e 20 -s -" -R -N -O -c -r -l -B -u -g -x -a -d -m -F --help --version
 expect "hpvmclone " -P -N -O -c -e -E -r -l -B -u -g -x -b -a -d -m -s -F --help --version
 expect "hpvmclone -P alpha -N x -b /y -" -O -c -e -E -r -l -B -u -g -x -b -a -d -m -s -F --help --version
 expect "hpvmmodify -P " alpha beta

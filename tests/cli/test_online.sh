@@ -70,6 +70,27 @@ expect_stdout "hpvm.tgt.b0s1t0 $S/d1.img
 hpvm.tgt.b3s3t0 $S/d3.img" block
 expect_sql "SELECT count(*) FROM storage_devices WHERE location = '$S/d2.img'" 0
 
+section "crash recovery: hpvmmodify -R brings the running guest back in line"
+# As if a command had died halfway: a target removed and another added
+# behind the configuration's back.
+"$HOTPLUG" g1 "+disk:avio_stor:0,1,9:file:$S/d4.img" >/dev/null
+"$HOTPLUG" g1 "-disk:avio_stor:0,1,0:file:$S/d1.img" >/dev/null
+run hpvmstatus -P g1
+assert_stdout_has "^Difference : disk:avio_stor:0,1,0:file:$S/d1.img : configured, not in the running guest$"
+db_snapshot
+run hpvmmodify -P g1 -R
+assert_exit 0
+assert_stdout_has "^hpvmmodify: add disk 0,1,0"
+assert_stdout_has "^hpvmmodify: remove .*0,1,9"
+expect_db_unchanged
+expect_stdout "hpvm.tgt.b0s1t0 $S/d1.img
+hpvm.tgt.b3s3t0 $S/d3.img" block
+expect_stdout "[Runtime State]
+QEMU state : running
+Devices : as configured" bash -c "hpvmstatus -P g1 | sed -n '/^\[Runtime State\]/,\$p'"
+refuse 2 "hpvmmodify: ERROR (g1): -R takes no other option than -P.
+Run 'hpvmmodify --help' for usage." hpvmmodify -P g1 -R -c 2
+
 section "hot-add a vNIC: its tap joins the vswitch's bridge"
 expect_ok hpvmmodify -P g1 -a network:lan:1,0,0x02aabbccdd02:vswitch:vsw1
 expect_stdout '"e1000"' qmp g1 get /machine/peripheral/hpvm.nic.b1s0 type
