@@ -26,12 +26,6 @@ Report modify_devices(Store& store, const std::string& name, const char* refused
   Store::WriteTransaction tx(store);
   const Guest guest = find_guest(store, name);
   const DeviceChanges changes = changes_for(guest);
-  if (run_state(store.root(), guest.uuid).on) {
-    throw hpvm::Refused({fmt::format("The guest '{}' is running; stop it with hpvmstop first: it "
-                                     "must boot with its new adapters.",
-                                     name)},
-                        refused, name);
-  }
   ModifyRequest request;
   request.name = name;
   for (const auto& s : changes.statements) {
@@ -49,7 +43,13 @@ Report modify_devices(Store& store, const std::string& name, const char* refused
     records.drop_undo(guest.id);
   }
   tx.commit();
-  return Report{std::move(plan.warnings)};
+  Report report{std::move(plan.warnings)};
+  if (run_state(store.root(), guest.uuid).on) {
+    // Adapters cannot change type under a running guest (as on HPVM).
+    report.warnings.push_back("The guest is running: its new adapters take effect at its next "
+                              "start (hpvmstop, then hpvmstart).");
+  }
+  return report;
 }
 
 } // namespace
