@@ -1,6 +1,7 @@
 #include "avio/backing_file.hpp"
 
 #include "avio/error.hpp"
+#include "avio/fd.hpp"
 
 #include <fmt/format.h>
 
@@ -16,22 +17,6 @@
 namespace avio {
 
 namespace {
-
-class Fd {
-public:
-  explicit Fd(int fd) : m_fd(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-  }
-  int get() const { return m_fd; }
-
-private:
-  int m_fd;
-};
 
 [[noreturn]] void fail(const std::string& path, const char* what, int err) {
   throw hpvm::Error(fmt::format("Cannot {} '{}': {}.", what, path, std::strerror(err)));

@@ -1,6 +1,7 @@
 #include "avio/copy.hpp"
 
 #include "avio/error.hpp"
+#include "avio/fd.hpp"
 
 #include <fmt/format.h>
 
@@ -20,23 +21,6 @@ namespace avio {
 namespace {
 
 constexpr std::uint64_t k_chunk = 8ULL << 20; // progress granularity and buffer size
-
-class Fd {
-public:
-  Fd(const std::string& path, int flags) : m_fd(::open(path.c_str(), flags | O_CLOEXEC)) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-  }
-  int get() const { return m_fd; }
-  explicit operator bool() const { return m_fd >= 0; }
-
-private:
-  int m_fd;
-};
 
 struct Opened {
   bool usable = false; // a regular file or a block device whose size is known
@@ -66,7 +50,7 @@ bool all_zero(const char* data, std::size_t n) {
 } // namespace
 
 std::uint64_t storage_size(const std::string& path) {
-  Fd fd(path, O_RDONLY);
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     throw hpvm::Error(fmt::format("Cannot open '{}': {}.", path, std::strerror(errno)));
   }
@@ -82,11 +66,11 @@ void copy_storage(const std::string& from, const std::string& to, const CopyProg
     return hpvm::Error(
         fmt::format("Cannot copy '{}' to '{}': {}: {}.", from, to, what, std::strerror(errno)));
   };
-  Fd in(from, O_RDONLY);
+  Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in) {
     throw failed("opening the source");
   }
-  Fd out(to, O_WRONLY);
+  Fd out(::open(to.c_str(), O_WRONLY | O_CLOEXEC));
   if (!out) {
     throw failed("opening the target");
   }

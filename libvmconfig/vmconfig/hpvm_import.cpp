@@ -120,7 +120,7 @@ void read_access(const std::vector<std::string>& lines, ImportedCharacteristics&
     }
     const std::string key = trim(line.substr(0, colon));
     const bool admin = key.starts_with("Admin");
-    auto& list = key.ends_with("Groups") ? out.groups : out.users;
+    auto& list = key.ends_with("Groups") ? out.characteristics.groups : out.characteristics.users;
     if (!key.ends_with("Groups") && !key.ends_with("Users")) {
       continue;
     }
@@ -148,7 +148,7 @@ ImportedCharacteristics read_status_details(const std::string& text,
     return out;
   }
   out.name = (*row)[0];
-  out.os_type = (*row)[2];
+  out.characteristics.os_type = (*row)[2];
   if (const auto* access = section("Authorized Administrators")) {
     read_access(*access, out);
   }
@@ -158,13 +158,13 @@ ImportedCharacteristics read_status_details(const std::string& text,
       errors.push_back("The [Virtual CPU Details] of the hpvmstatus -P text has no "
                        "#vCPUs Entitlement Maximum row.");
     } else {
-      out.vcpus = (*r)[0];
+      out.characteristics.vcpus = (*r)[0];
       const std::string& min = (*r)[1];
       const std::string& max = (*r)[2];
       if (ends_with(min, "%")) {
-        out.entitlement = fmt::format("{}:{}", without(min, "%"), without(max, "%"));
+        out.characteristics.entitlement = fmt::format("{}:{}", without(min, "%"), without(max, "%"));
       } else if (ends_with(min, "MHz")) {
-        out.cycles = max == "-" ? without(min, "MHz")
+        out.characteristics.cycles = max == "-" ? without(min, "MHz")
                                 : fmt::format("{}:{}", without(min, "MHz"), without(max, "MHz"));
       } else {
         errors.push_back(fmt::format("The entitlement '{}' in the hpvmstatus -P text is neither "
@@ -180,7 +180,7 @@ ImportedCharacteristics read_status_details(const std::string& text,
       errors.push_back("The [Memory Details] of the hpvmstatus -P text has no total memory "
                        "such as '4 GB'.");
     } else {
-      out.memory = value;
+      out.characteristics.memory = value;
     }
   }
   return out;
@@ -208,8 +208,8 @@ ImportedCharacteristics read_status_machine(const std::string& text,
     return out;
   }
   out.name = fields[0];
-  out.start = fields[11] == "Auto" ? "auto" : fields[11] == "Manual" ? "manual" : fields[11];
-  out.vcpus = split(fields[19], ';').front();
+  out.characteristics.start = fields[11] == "Auto" ? "auto" : fields[11] == "Manual" ? "manual" : fields[11];
+  out.characteristics.vcpus = split(fields[19], ';').front();
   const std::string memory = split(fields[20], ';').front();
   const auto unit_at = memory.find_first_not_of("0123456789.");
   const auto value = unit_at == std::string::npos
@@ -220,7 +220,7 @@ ImportedCharacteristics read_status_machine(const std::string& text,
                                  "a size such as 2GB.",
                                  memory));
   } else {
-    out.memory = value;
+    out.characteristics.memory = value;
   }
   return out;
 }
@@ -253,21 +253,6 @@ namespace {
 void take(std::optional<std::string>& into, const std::optional<std::string>& from) {
   if (from) {
     into = from;
-  }
-}
-
-void merge(CharacteristicsRequest& into, const ImportedCharacteristics& from) {
-  take(into.os_type, from.os_type);
-  take(into.vcpus, from.vcpus);
-  if (from.entitlement || from.cycles) {
-    into.entitlement = from.entitlement;
-    into.cycles = from.cycles;
-  }
-  take(into.memory, from.memory);
-  take(into.start, from.start);
-  if (!from.users.empty() || !from.groups.empty()) {
-    into.users = from.users;
-    into.groups = from.groups;
   }
 }
 
@@ -369,12 +354,12 @@ ImportResult import_guest(Store& store, const ImportRequest& request) {
   std::optional<std::string> source_name;
   if (request.sources.machine) {
     const auto m = read_status_machine(*request.sources.machine, errors);
-    merge(characteristics, m);
+    merge(characteristics, m.characteristics);
     take(source_name, m.name);
   }
   if (request.sources.details) {
     const auto d = read_status_details(*request.sources.details, errors);
-    merge(characteristics, d);
+    merge(characteristics, d.characteristics);
     take(source_name, d.name);
   }
   merge(characteristics, request.overrides);

@@ -22,17 +22,12 @@ struct ImportSources {
   std::optional<std::string> map;     // "old-path new-path" lines
 };
 
-// What the HPVM text says about the guest. Unset fields were not in it.
+// What the HPVM text says about the guest, as the option values hpvmcreate
+// would take (-e "10.0:100.0", -r "4096M", -u "root:admin"). Unset fields
+// were not in it.
 struct ImportedCharacteristics {
   std::optional<std::string> name;
-  std::optional<std::string> os_type;
-  std::optional<std::string> vcpus;
-  std::optional<std::string> entitlement; // -e form ("10.0:100.0")
-  std::optional<std::string> cycles;      // -E form ("1500")
-  std::optional<std::string> memory;      // -r form ("4096M")
-  std::optional<std::string> start;       // auto / manual
-  std::vector<std::string> users;         // -u form
-  std::vector<std::string> groups;        // -g form
+  CharacteristicsRequest characteristics;
 };
 
 // Reads `hpvmstatus -P` text (the HPVM table layout). Problems go to `errors`.

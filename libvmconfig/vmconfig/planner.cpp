@@ -54,14 +54,21 @@ DevicePlanner::DevicePlanner(Store& store, const Guest& guest, bool force)
   }
 }
 
-void DevicePlanner::add(const std::string& text) {
-  ResourceStatement statement;
+std::optional<ResourceStatement> DevicePlanner::parse(const std::string& text) {
   try {
-    statement = parse_resource(text);
+    return parse_resource(text);
   } catch (const StatementError& e) {
     m_errors.emplace_back(e.what());
+    return std::nullopt;
+  }
+}
+
+void DevicePlanner::add(const std::string& text) {
+  const auto parsed = parse(text);
+  if (!parsed) {
     return;
   }
+  const ResourceStatement& statement = *parsed;
   if (const auto* st = std::get_if<StorageStatement>(&statement)) {
     add_storage(text, *st);
   } else if (const auto* nw = std::get_if<NetworkStatement>(&statement)) {
@@ -73,13 +80,11 @@ void DevicePlanner::add(const std::string& text) {
 }
 
 void DevicePlanner::remove(const std::string& text) {
-  ResourceStatement statement;
-  try {
-    statement = parse_resource(text);
-  } catch (const StatementError& e) {
-    m_errors.emplace_back(e.what());
+  const auto parsed = parse(text);
+  if (!parsed) {
     return;
   }
+  const ResourceStatement& statement = *parsed;
   if (const auto* st = std::get_if<StorageStatement>(&statement)) {
     remove_storage(text, *st);
   } else if (const auto* nw = std::get_if<NetworkStatement>(&statement)) {
@@ -92,13 +97,11 @@ void DevicePlanner::remove(const std::string& text) {
 }
 
 void DevicePlanner::modify(const std::string& text) {
-  ResourceStatement statement;
-  try {
-    statement = parse_resource(text);
-  } catch (const StatementError& e) {
-    m_errors.emplace_back(e.what());
+  const auto parsed = parse(text);
+  if (!parsed) {
     return;
   }
+  const ResourceStatement& statement = *parsed;
   if (const auto* st = std::get_if<StorageStatement>(&statement)) {
     modify_storage(text, *st);
   } else if (const auto* nw = std::get_if<NetworkStatement>(&statement)) {

@@ -53,6 +53,8 @@ public:
   const std::vector<std::string>& warnings() const { return m_warnings; }
 
 private:
+  // The statement, or nullopt after recording the grammar's message.
+  std::optional<ResourceStatement> parse(const std::string& text);
   void add_storage(const std::string& text, const StorageStatement& st);
   void add_network(const std::string& text, const NetworkStatement& nw);
   void remove_storage(const std::string& text, const StorageStatement& st);

@@ -44,13 +44,13 @@ TEST_CASE("import: hpvmstatus -P tables") {
   const auto c = read_status_details(k_details, errors);
   CHECK(errors.empty());
   CHECK(c.name == "ivm1");
-  CHECK(c.os_type == "HPUX");
-  CHECK(c.vcpus == "1");
-  CHECK(c.entitlement == "10.0:100.0");
-  CHECK_FALSE(c.cycles);
-  CHECK(c.memory == "2G");
-  CHECK(c.users == std::vector<std::string>{"daemon:oper", "bin:oper", "root:admin"});
-  CHECK(c.groups == std::vector<std::string>{"ops:oper"});
+  CHECK(c.characteristics.os_type == "HPUX");
+  CHECK(c.characteristics.vcpus == "1");
+  CHECK(c.characteristics.entitlement == "10.0:100.0");
+  CHECK_FALSE(c.characteristics.cycles);
+  CHECK(c.characteristics.memory == "2G");
+  CHECK(c.characteristics.users == std::vector<std::string>{"daemon:oper", "bin:oper", "root:admin"});
+  CHECK(c.characteristics.groups == std::vector<std::string>{"ops:oper"});
 }
 
 TEST_CASE("import: MHz entitlements, MB and fractional GB memory, CRLF lines") {
@@ -64,14 +64,14 @@ TEST_CASE("import: MHz entitlements, MB and fractional GB memory, CRLF lines") {
   std::vector<std::string> errors;
   const auto c = read_status_details(crlf, errors);
   CHECK(errors.empty());
-  CHECK(c.vcpus == "4");
-  CHECK(c.cycles == "1500");
-  CHECK_FALSE(c.entitlement);
-  CHECK(c.memory == "1536M");
+  CHECK(c.characteristics.vcpus == "4");
+  CHECK(c.characteristics.cycles == "1500");
+  CHECK_FALSE(c.characteristics.entitlement);
+  CHECK(c.characteristics.memory == "1536M");
   text.replace(text.find(" 1.5 GB   64 MB"), 15, " 768 MB   64 MB");
-  CHECK(read_status_details(text, errors).memory == "768M");
+  CHECK(read_status_details(text, errors).characteristics.memory == "768M");
   text.replace(text.find("1500MHz       -"), 15, "1500MHz 2000MHz");
-  CHECK(read_status_details(text, errors).cycles == "1500:2000");
+  CHECK(read_status_details(text, errors).characteristics.cycles == "1500:2000");
   CHECK(errors.empty());
 }
 
@@ -100,12 +100,12 @@ TEST_CASE("import: the hpvmstatus -M line") {
       errors);
   CHECK(errors.empty());
   CHECK(c.name == "ivm1");
-  CHECK(c.start == "manual");
-  CHECK(c.vcpus == "2");
-  CHECK(c.memory == "1536M");
+  CHECK(c.characteristics.start == "manual");
+  CHECK(c.characteristics.vcpus == "2");
+  CHECK(c.characteristics.memory == "1536M");
   // Extra fields after 20 (newer HPVM versions) are fine.
   CHECK(read_status_machine("g:1:2:3:4:5:6:7:8:9:On:Auto:12:13:14:15:16:17:18:4:8GB:21:22", errors)
-            .memory == "8G");
+            .characteristics.memory == "8G");
   CHECK(errors.empty());
   read_status_machine("a\nb\n", errors);
   CHECK(errors.back() == "The hpvmstatus -M text has more than one line: give the -M line of one "
