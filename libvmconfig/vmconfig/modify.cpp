@@ -143,6 +143,10 @@ void apply_online(Store& store, ModifyPlan& plan, Report& report) {
       }
     }
   }
+  report.warnings.insert(report.warnings.end(), online.deferred.begin(), online.deferred.end());
+  if (online.changes.empty()) {
+    return; // nothing for QEMU to do now
+  }
   avio::BatchResult result;
   try {
     result = change_running_guest(store.root(), plan.after, online.changes, k_removal_timeout);
@@ -152,6 +156,14 @@ void apply_online(Store& store, ModifyPlan& plan, Report& report) {
         "The running guest refused '{}': {}. Nothing was changed.", e.change(), e.reason())};
     problems.insert(problems.end(), e.rollback_problems().begin(), e.rollback_problems().end());
     throw hpvm::Refused(std::move(problems), k_refused, plan.before.name);
+  } catch (const hpvm::Busy&) {
+    remove_taps(plan.after, online.added_nics);
+    throw;
+  } catch (const hpvm::Error& e) {
+    remove_taps(plan.after, online.added_nics);
+    throw hpvm::Refused({fmt::format("The running guest cannot be changed: {} Nothing was changed.",
+                                     e.what())},
+                        k_refused, plan.before.name);
   }
   // A PCI device the guest has not let go of stays configured, so the
   // configuration says what the guest still has.
@@ -181,7 +193,6 @@ void apply_online(Store& store, ModifyPlan& plan, Report& report) {
     apply_modification(store, plan);
   }
   remove_taps(plan.before, gone_nics);
-  report.warnings.insert(report.warnings.end(), online.deferred.begin(), online.deferred.end());
 }
 
 } // namespace

@@ -1,0 +1,67 @@
+// hpvmstatus: every output format of the configuration and live state. Kept
+// apart from operations.cpp so only hpvmstatus links the XML renderer.
+#include "vmconfig/lifecycle.hpp"
+#include "vmconfig/operations.hpp"
+#include "vmconfig/render.hpp"
+#include "vmconfig/runtime.hpp"
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace vmconfig {
+
+std::string status_report(Store& store, const StatusRequest& request) {
+  const fs::path& root = store.root();
+  const bool one = request.name || request.number;
+  if (!one && request.format == StatusFormat::summary) {
+    const auto running = running_uuids(root);
+    std::vector<SummaryStatus> rows;
+    for (auto& s : store.summaries()) {
+      const RunState state{running.contains(s.uuid)};
+      rows.push_back({std::move(s), state});
+    }
+    return render_summary(rows);
+  }
+  std::vector<GuestStatus> guests;
+  if (one) {
+    Guest g = request.name ? find_guest(store, *request.name) : find_guest(store, *request.number);
+    const RunState state = run_state(root, g.uuid);
+    std::optional<LiveState> live;
+    if (request.format == StatusFormat::details || request.format == StatusFormat::verbose) {
+      live = runtime_report(root, g, state);
+    }
+    guests.push_back({std::move(g), state, std::move(live)});
+  } else {
+    const auto running = running_uuids(root);
+    for (auto& g : store.load_guests()) {
+      const RunState state{running.contains(g.uuid)};
+      guests.push_back({std::move(g), state, std::nullopt});
+    }
+  }
+  std::string out;
+  switch (request.format) {
+  case StatusFormat::xml: return render_xml(guests);
+  case StatusFormat::json: return render_json(guests);
+  case StatusFormat::summary:
+  case StatusFormat::details:
+  case StatusFormat::verbose:
+  case StatusFormat::devices:
+  case StatusFormat::machine:
+    for (const auto& g : guests) {
+      if (!out.empty() && request.format != StatusFormat::machine) {
+        out += '\n';
+      }
+      switch (request.format) {
+      case StatusFormat::verbose: out += render_verbose(g); break;
+      case StatusFormat::devices: out += render_devices(g.guest); break;
+      case StatusFormat::machine: out += render_machine(g); break;
+      default: out += render_details(g); break;
+      }
+    }
+    return out;
+  }
+  return out;
+}
+
+} // namespace vmconfig
