@@ -17,8 +17,9 @@ int main(int argc, char** argv) {
   cli::configure_app(app);
   bool resync = false;
   app.add_option("-P", request.name, "Name of the guest to modify")->required();
-  auto* resync_flag = app.add_flag(
-      "-R", resync, "Bring the running guest back in line with its configuration, and nothing else");
+  auto* resync_flag =
+      app.add_flag("-R", resync,
+                   "Bring the running guest back in line with its configuration, and nothing else");
   auto* rename = app.add_option("-N", new_name, "New name of the guest");
   cli::add_characteristic_options(app, request.characteristics);
   cli::add_device_change_options(app, changes);
@@ -32,10 +33,9 @@ int main(int argc, char** argv) {
     vmconfig::Store store(vmconfig::Store::root_from_environment());
     if (resync) {
       const auto options = app.get_options();
-      const auto others = std::count_if(options.begin(), options.end(),
-                                        [&](const CLI::Option* o) {
-                                          return o->count() > 0 && o != resync_flag && o->get_name() != "-P";
-                                        });
+      const auto others = std::count_if(options.begin(), options.end(), [&](const CLI::Option* o) {
+        return o->count() > 0 && o != resync_flag && o->get_name() != "-P";
+      });
       if (others > 0) {
         throw hpvm::UsageError("-R takes no other option than -P.", request.name);
       }

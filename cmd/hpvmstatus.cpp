@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
     }
     const bool one = request.name || request.number;
     using F = vmconfig::StatusFormat;
-    request.format = verbose ? F::verbose
+    request.format = verbose   ? F::verbose
                      : devices ? F::devices
                      : machine ? F::machine
                      : xml     ? F::xml
@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
     if (devices && !one) {
       throw hpvm::UsageError("-d needs a guest: give -P name or -p number.");
     }
-    vmconfig::Store store(vmconfig::Store::root_from_environment(), vmconfig::Store::Access::if_exists);
+    vmconfig::Store store(vmconfig::Store::root_from_environment(),
+                          vmconfig::Store::Access::if_exists);
     fmt::print("{}", vmconfig::status_report(store, request));
   });
 }

@@ -2,14 +2,15 @@
 
 namespace cli {
 
-CLI::Option* add_optional(CLI::App& app, const std::string& name, std::optional<std::string>& target,
-                          const std::string& description) {
+CLI::Option* add_optional(CLI::App& app, const std::string& name,
+                          std::optional<std::string>& target, const std::string& description) {
   return app.add_option_function<std::string>(
       name, [&target](const std::string& value) { target = value; }, description);
 }
 
 void add_characteristic_options(CLI::App& app, vmconfig::CharacteristicsRequest& r) {
-  add_optional(app, "-O", r.os_type, "Guest OS type: hpux, linux, windows, openvms, unknown [:version]");
+  add_optional(app, "-O", r.os_type,
+               "Guest OS type: hpux, linux, windows, openvms, unknown [:version]");
   add_optional(app, "-c", r.vcpus, "Number of virtual CPUs");
   auto* e = add_optional(app, "-e", r.entitlement, "CPU entitlement: percent[:max_percent]");
   auto* cycles = add_optional(app, "-E", r.cycles, "CPU entitlement in MHz: cycles[:max_cycles]");

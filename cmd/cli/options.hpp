@@ -1,10 +1,9 @@
 // Command-line options that several commands share.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <vmconfig/characteristics.hpp>
 #include <vmconfig/modify.hpp>
-
-#include <CLI/CLI.hpp>
 
 namespace cli {
 

@@ -39,7 +39,8 @@ int report_failure(const std::string& command) {
     print_line(tag(command, "ERROR", e.guest()), e.what());
     return k_exit_failure;
   } catch (const SQLite::Exception& e) {
-    print_line(tag(command, "ERROR", ""), fmt::format("Configuration database error: {}", e.what()));
+    print_line(tag(command, "ERROR", ""),
+               fmt::format("Configuration database error: {}", e.what()));
     return k_exit_failure;
   } catch (const std::exception& e) {
     print_line(tag(command, "ERROR", ""), e.what());
@@ -58,7 +59,8 @@ void configure_app(CLI::App& app) {
 int run(const std::string& command, int argc, char** argv, CLI::App& app, const Logging& logging,
         const std::function<void()>& body) {
   // By reference: a command may decide after parsing whether it is logged.
-  return run(command, argc, argv, app, [&logging] { return logging; }, body);
+  return run(
+      command, argc, argv, app, [&logging] { return logging; }, body);
 }
 
 int run(const std::string& command, int argc, char** argv, CLI::App& app,

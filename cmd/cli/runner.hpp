@@ -5,9 +5,8 @@
 //   2  the command line is wrong
 #pragma once
 
-#include <avio/error.hpp>
-
 #include <CLI/CLI.hpp>
+#include <avio/error.hpp>
 
 #include <functional>
 #include <string>

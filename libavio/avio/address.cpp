@@ -6,11 +6,14 @@ namespace avio {
 
 namespace {
 
-const char* adapter_name(StorageAdapter a) { return a == StorageAdapter::scsi ? "scsi" : "avio_stor"; }
+const char* adapter_name(StorageAdapter a) {
+  return a == StorageAdapter::scsi ? "scsi" : "avio_stor";
+}
 
 // "an avio_stor", "a scsi", "a network": adapter names are all lower case.
 std::string with_article(std::string_view word) {
-  const bool vowel = !word.empty() && std::string_view("aeiou").find(word[0]) != std::string_view::npos;
+  const bool vowel =
+      !word.empty() && std::string_view("aeiou").find(word[0]) != std::string_view::npos;
   return fmt::format("{} {}", vowel ? "an" : "a", word);
 }
 
@@ -74,8 +77,7 @@ std::optional<NicAddress> Topology::first_free_slot(std::optional<int> bus) cons
 }
 
 Placement<StorageAddress> Topology::place_storage(StorageAdapter adapter,
-                                                  const AddressRequest& request,
-                                                  bool file_backed) {
+                                                  const AddressRequest& request, bool file_backed) {
   if (auto problem = device_limit_problem(adapter, file_backed)) {
     return {std::nullopt, *problem};
   }
@@ -83,13 +85,13 @@ Placement<StorageAddress> Topology::place_storage(StorageAdapter adapter,
   if (request.bus && request.slot) {
     Slot& s = at(*request.bus, *request.slot);
     if (s.use == SlotUse::nic) {
-      return {std::nullopt, fmt::format("bus {} slot {} holds a network adapter", *request.bus,
-                                        *request.slot)};
+      return {std::nullopt,
+              fmt::format("bus {} slot {} holds a network adapter", *request.bus, *request.slot)};
     }
     if (s.use == SlotUse::storage && s.adapter != adapter) {
-      return {std::nullopt, fmt::format("bus {} slot {} holds {} adapter, not {}", *request.bus,
-                                        *request.slot, with_article(adapter_name(s.adapter)),
-                                        adapter_name(adapter))};
+      return {std::nullopt,
+              fmt::format("bus {} slot {} holds {} adapter, not {}", *request.bus, *request.slot,
+                          with_article(adapter_name(s.adapter)), adapter_name(adapter))};
     }
     if (s.use == SlotUse::free && adapter_count() >= k_max_adapters) {
       return {std::nullopt,
@@ -154,10 +156,10 @@ Placement<NicAddress> Topology::place_nic(NetAdapter adapter, const AddressReque
   if (request.bus && request.slot) {
     const Slot& s = at(*request.bus, *request.slot);
     if (s.use != SlotUse::free) {
-      return {std::nullopt, fmt::format("bus {} slot {} is already in use by {} adapter",
-                                        *request.bus, *request.slot,
-                                        with_article(s.use == SlotUse::nic ? "network"
-                                                                           : adapter_name(s.adapter)))};
+      return {
+          std::nullopt,
+          fmt::format("bus {} slot {} is already in use by {} adapter", *request.bus, *request.slot,
+                      with_article(s.use == SlotUse::nic ? "network" : adapter_name(s.adapter)))};
     }
     chosen = NicAddress{*request.bus, *request.slot};
   } else {
@@ -187,24 +189,27 @@ void Topology::remove_storage(const StorageAddress& address, bool file_backed) {
 }
 
 std::optional<std::string> Topology::retype_storage_adapter(int bus, int slot,
-                                                           StorageAdapter adapter) {
+                                                            StorageAdapter adapter) {
   Slot& s = at(bus, slot);
   if (s.use != SlotUse::storage) {
     return fmt::format("bus {} slot {} holds no storage adapter", bus, slot);
   }
   if (s.adapter == adapter) {
-    return fmt::format("the adapter at bus {} slot {} is already {}", bus, slot, adapter_name(adapter));
+    return fmt::format("the adapter at bus {} slot {} is already {}", bus, slot,
+                       adapter_name(adapter));
   }
-  for (std::size_t t = static_cast<std::size_t>(max_target(adapter)) + 1; t < s.targets.size(); ++t) {
+  for (std::size_t t = static_cast<std::size_t>(max_target(adapter)) + 1; t < s.targets.size();
+       ++t) {
     if (s.targets.test(t)) {
-      return fmt::format("target {} on bus {} slot {} does not exist on a {} adapter (0-{})", t, bus,
-                         slot, adapter_name(adapter), max_target(adapter));
+      return fmt::format("target {} on bus {} slot {} does not exist on a {} adapter (0-{})", t,
+                         bus, slot, adapter_name(adapter), max_target(adapter));
     }
   }
   const int moved = static_cast<int>(s.targets.count());
   if (adapter == StorageAdapter::scsi && m_scsi_devices + moved > k_max_vio_devices) {
-    return fmt::format("the guest would have {} VIO (scsi) storage devices, more than the maximum of {}",
-                       m_scsi_devices + moved, k_max_vio_devices);
+    return fmt::format(
+        "the guest would have {} VIO (scsi) storage devices, more than the maximum of {}",
+        m_scsi_devices + moved, k_max_vio_devices);
   }
   (s.adapter == StorageAdapter::scsi ? m_scsi_devices : m_avio_devices) -= moved;
   (adapter == StorageAdapter::scsi ? m_scsi_devices : m_avio_devices) += moved;

@@ -42,7 +42,7 @@ HostKind classify_block(unsigned maj, unsigned min) {
   }
   if (fs::exists(sys / "dm", ec)) {
     return read_first_line(sys / "dm" / "uuid").rfind("LVM-", 0) == 0 ? HostKind::logical_volume
-                                                                       : HostKind::device_mapper;
+                                                                      : HostKind::device_mapper;
   }
   // SCSI peripheral type 5 is a CD/DVD device; major 11 is the sr driver.
   if (maj == 11 || read_first_line(sys / "device" / "type") == "5") {
@@ -111,7 +111,8 @@ std::vector<std::string> partitions_of(const std::string& kernel_name) {
 }
 
 // Everything reachable from `start` through `next`, without `start` itself.
-template <typename Next> void closure(const std::string& start, Next next, std::set<std::string>& out) {
+template <typename Next>
+void closure(const std::string& start, Next next, std::set<std::string>& out) {
   std::vector<std::string> todo{start};
   while (!todo.empty()) {
     const std::string name = todo.back();
@@ -161,13 +162,16 @@ std::vector<std::string> stacked_block_devices(const std::string& kernel_name) {
   }
   std::set<std::string> related;
   closure(kernel_name, directly_below, related);
-  closure(kernel_name, [](const std::string& n) {
-    auto above = names_in(k_sys_block / n / "holders");
-    for (auto& p : partitions_of(n)) {
-      above.push_back(std::move(p));
-    }
-    return above;
-  }, related);
+  closure(
+      kernel_name,
+      [](const std::string& n) {
+        auto above = names_in(k_sys_block / n / "holders");
+        for (auto& p : partitions_of(n)) {
+          above.push_back(std::move(p));
+        }
+        return above;
+      },
+      related);
   return {related.begin(), related.end()};
 }
 
@@ -197,18 +201,30 @@ std::string unique_id(const HostEntity& entity) {
 
 const char* describe(HostKind kind) {
   switch (kind) {
-  case HostKind::missing: return "missing";
-  case HostKind::regular_file: return "a regular file";
-  case HostKind::directory: return "a directory";
-  case HostKind::whole_disk: return "a whole-disk block device";
-  case HostKind::partition: return "a disk partition";
-  case HostKind::logical_volume: return "an LVM logical volume";
-  case HostKind::device_mapper: return "a device-mapper device";
-  case HostKind::optical_drive: return "an optical drive";
-  case HostKind::scsi_generic: return "a SCSI generic device";
-  case HostKind::other_block: return "a block device";
-  case HostKind::other_char: return "a character device";
-  case HostKind::other: return "a special file";
+  case HostKind::missing:
+    return "missing";
+  case HostKind::regular_file:
+    return "a regular file";
+  case HostKind::directory:
+    return "a directory";
+  case HostKind::whole_disk:
+    return "a whole-disk block device";
+  case HostKind::partition:
+    return "a disk partition";
+  case HostKind::logical_volume:
+    return "an LVM logical volume";
+  case HostKind::device_mapper:
+    return "a device-mapper device";
+  case HostKind::optical_drive:
+    return "an optical drive";
+  case HostKind::scsi_generic:
+    return "a SCSI generic device";
+  case HostKind::other_block:
+    return "a block device";
+  case HostKind::other_char:
+    return "a character device";
+  case HostKind::other:
+    return "a special file";
   }
   return "unknown";
 }
@@ -263,20 +279,26 @@ BackingProblems check_backing(DeviceType device, StorageType storage, const Host
     return out;
   }
   auto wrong = [&](const char* wanted) {
-    out.errors.push_back(fmt::format("Backing store '{}' is {}; storage type '{}' needs {}.", path,
-                                     describe(entity.kind),
-                                     [&] {
-                                       switch (storage) {
-                                       case StorageType::disk: return "disk";
-                                       case StorageType::lv: return "lv";
-                                       case StorageType::file: return "file";
-                                       case StorageType::null: return "null";
-                                       case StorageType::attach: return "attach";
-                                       case StorageType::attach_path: return "attach_path";
-                                       }
-                                       return "?";
-                                     }(),
-                                     wanted));
+    out.errors.push_back(fmt::format(
+        "Backing store '{}' is {}; storage type '{}' needs {}.", path, describe(entity.kind),
+        [&] {
+          switch (storage) {
+          case StorageType::disk:
+            return "disk";
+          case StorageType::lv:
+            return "lv";
+          case StorageType::file:
+            return "file";
+          case StorageType::null:
+            return "null";
+          case StorageType::attach:
+            return "attach";
+          case StorageType::attach_path:
+            return "attach_path";
+          }
+          return "?";
+        }(),
+        wanted));
   };
   switch (storage) {
   case StorageType::file:
@@ -317,9 +339,9 @@ BackingProblems check_backing(DeviceType device, StorageType storage, const Host
                      (storage == StorageType::disk && device == DeviceType::disk);
   const std::uint64_t minimum = device == DeviceType::dvd ? k_min_dvd_bytes : k_min_disk_bytes;
   if (sized && entity.size < minimum) {
-    out.errors.push_back(fmt::format(
-        "Backing store '{}' is {} bytes; a virtual {} needs at least {} bytes.", path, entity.size,
-        device == DeviceType::dvd ? "DVD" : "disk", minimum));
+    out.errors.push_back(
+        fmt::format("Backing store '{}' is {} bytes; a virtual {} needs at least {} bytes.", path,
+                    entity.size, device == DeviceType::dvd ? "DVD" : "disk", minimum));
   }
   return out;
 }

@@ -29,7 +29,7 @@ const char* describe(HostKind kind);
 
 // What probe() found at a path.
 struct HostEntity {
-  std::string path;     // as given
+  std::string path; // as given
   HostKind kind = HostKind::missing;
   std::uint64_t size = 0; // bytes; 0 for directories and character devices
   // One key per host storage entity: every path that reaches the same

@@ -59,7 +59,9 @@ MacAddress MacAddress::generate(std::mt19937_64& rng) {
   return MacAddress(v);
 }
 
-std::string MacAddress::canonical() const { return fmt::format("0x{:012X}", m_value); }
+std::string MacAddress::canonical() const {
+  return fmt::format("0x{:012X}", m_value);
+}
 
 std::string MacAddress::dashed() const {
   return fmt::format("{:02x}-{:02x}-{:02x}-{:02x}-{:02x}-{:02x}", (m_value >> 40U) & 0xFFU,

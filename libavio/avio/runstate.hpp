@@ -1,10 +1,11 @@
 // Where a guest's runtime files live, and whether its QEMU process runs.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 
 namespace avio {
 

@@ -62,10 +62,20 @@ std::optional<std::uint64_t> parse_memory_mb(std::string text) {
     upper.pop_back();
   }
   switch (upper.back()) {
-  case 'M': factor = 1; upper.pop_back(); break;
-  case 'G': factor = 1024; upper.pop_back(); break;
-  case 'T': factor = 1024 * 1024; upper.pop_back(); break;
-  default: break;
+  case 'M':
+    factor = 1;
+    upper.pop_back();
+    break;
+  case 'G':
+    factor = 1024;
+    upper.pop_back();
+    break;
+  case 'T':
+    factor = 1024 * 1024;
+    upper.pop_back();
+    break;
+  default:
+    break;
   }
   auto v = parse_unsigned(upper);
   if (!v || *v > k_max_memory_mb / factor) {
@@ -79,13 +89,14 @@ void parse_entitlement(const std::string& text, bool cycles, Entitlement& out,
   const auto colon = text.find(':');
   const std::string min_text = text.substr(0, colon);
   auto minimum = parse_double(min_text);
-  std::optional<double> maximum =
-      colon == std::string::npos ? std::optional<double>(cycles ? 0.0 : 100.0)
-                                 : parse_double(std::string_view(text).substr(colon + 1));
+  std::optional<double> maximum = colon == std::string::npos
+                                      ? std::optional<double>(cycles ? 0.0 : 100.0)
+                                      : parse_double(std::string_view(text).substr(colon + 1));
   const char* opt = cycles ? "-E" : "-e";
   if (!minimum || !maximum) {
     errors.push_back(fmt::format("Invalid entitlement '{}' for {}: expected {}[:{}].", text, opt,
-                                 cycles ? "cycles" : "percent", cycles ? "max_cycles" : "max_percent"));
+                                 cycles ? "cycles" : "percent",
+                                 cycles ? "max_cycles" : "max_percent"));
     return;
   }
   if (!cycles && (*minimum < 1.0 || *minimum > 100.0 || *maximum < 1.0 || *maximum > 100.0)) {
@@ -93,7 +104,8 @@ void parse_entitlement(const std::string& text, bool cycles, Entitlement& out,
     return;
   }
   if (cycles && (*minimum < 1.0 || *maximum < 0.0)) {
-    errors.push_back(fmt::format("Entitlement '{}' is out of range: cycles must be positive.", text));
+    errors.push_back(
+        fmt::format("Entitlement '{}' is out of range: cycles must be positive.", text));
     return;
   }
   if (*maximum != 0.0 && *maximum < *minimum) {
@@ -114,7 +126,8 @@ void parse_access(const std::string& text, ConsoleAccess::Kind kind, bool force,
   if (colon != std::string::npos) {
     const std::string role = lower(text.substr(colon + 1));
     if (role != "admin" && role != "oper") {
-      errors.push_back(fmt::format("Invalid console {} '{}': the role must be admin or oper.", what, text));
+      errors.push_back(
+          fmt::format("Invalid console {} '{}': the role must be admin or oper.", what, text));
       return;
     }
     a.admin = role == "admin";
@@ -158,7 +171,8 @@ void apply_extended(const std::string& text, Guest& guest, std::vector<std::stri
   const std::string key = text.substr(0, eq);
   const std::string value = text.substr(eq + 1);
   auto bad_value = [&](const char* expected) {
-    errors.push_back(fmt::format("Invalid value '{}' for -x {}: expected {}.", value, key, expected));
+    errors.push_back(
+        fmt::format("Invalid value '{}' for -x {}: expected {}.", value, key, expected));
   };
   if (key == "runnable_status" || key == "modify_status" || key == "visible_status" ||
       key == "register_status") {
@@ -245,18 +259,20 @@ void apply_characteristics(const CharacteristicsRequest& r, bool force, Guest& g
   if (r.vcpus) {
     auto n = parse_unsigned(*r.vcpus);
     if (!n || *n < 1 || *n > k_max_vcpus) {
-      errors.push_back(fmt::format("Invalid number of vCPUs '{}': expected 1-{}.", *r.vcpus, k_max_vcpus));
+      errors.push_back(
+          fmt::format("Invalid number of vCPUs '{}': expected 1-{}.", *r.vcpus, k_max_vcpus));
     } else {
       guest.vcpus = static_cast<int>(*n);
       const auto host_cpus = std::thread::hardware_concurrency();
       if (host_cpus != 0 && *n > host_cpus) {
-        warnings.push_back(fmt::format(
-            "The guest has {} vCPUs but this host has only {} CPUs.", *n, host_cpus));
+        warnings.push_back(
+            fmt::format("The guest has {} vCPUs but this host has only {} CPUs.", *n, host_cpus));
       }
     }
   }
   if (r.entitlement && r.cycles) {
-    errors.push_back("Give the entitlement either as a percentage (-e) or in cycles (-E), not both.");
+    errors.push_back(
+        "Give the entitlement either as a percentage (-e) or in cycles (-E), not both.");
   } else if (r.entitlement) {
     parse_entitlement(*r.entitlement, false, guest.entitlement, errors);
   } else if (r.cycles) {
@@ -286,7 +302,8 @@ void apply_characteristics(const CharacteristicsRequest& r, bool force, Guest& g
     } else if (s == "manual") {
       guest.start = StartAttr::manual;
     } else {
-      errors.push_back(fmt::format("Invalid start attribute '{}': expected auto or manual.", *r.start));
+      errors.push_back(
+          fmt::format("Invalid start attribute '{}': expected auto or manual.", *r.start));
     }
   }
   for (const auto& u : r.users) {

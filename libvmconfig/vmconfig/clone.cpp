@@ -4,8 +4,8 @@
 #include "vmconfig/names.hpp"
 #include "vmconfig/planner.hpp"
 #include "vmconfig/runtime.hpp"
-#include "vmconfig/store_vswitch.hpp"
 #include "vmconfig/store_modify.hpp"
+#include "vmconfig/store_vswitch.hpp"
 
 #include <avio/backing.hpp>
 #include <avio/copy.hpp>

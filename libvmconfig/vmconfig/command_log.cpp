@@ -33,7 +33,8 @@ std::string quote_command_line(const std::vector<std::string>& argv) {
     }
     bool plain = !arg.empty();
     for (char c : arg) {
-      const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+      const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') ||
                         std::string_view("_./:=,@%+-").find(c) != std::string_view::npos;
       plain = plain && safe;
     }
@@ -62,7 +63,8 @@ void append_command_log(const std::filesystem::path& root, const std::vector<std
     return; // a command that failed on a host never set up leaves no trace
   }
   std::filesystem::create_directories(command_log_path(root).parent_path(), ec);
-  const int fd = ::open(command_log_path(root).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  const int fd =
+      ::open(command_log_path(root).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     return;
   }

@@ -19,8 +19,10 @@ template <typename E> struct Keyword {
 };
 
 constexpr std::array k_device_types{
-    Keyword<DeviceType>{"disk", DeviceType::disk},       Keyword<DeviceType>{"dvd", DeviceType::dvd},
-    Keyword<DeviceType>{"tape", DeviceType::tape},       Keyword<DeviceType>{"changer", DeviceType::changer},
+    Keyword<DeviceType>{"disk", DeviceType::disk},
+    Keyword<DeviceType>{"dvd", DeviceType::dvd},
+    Keyword<DeviceType>{"tape", DeviceType::tape},
+    Keyword<DeviceType>{"changer", DeviceType::changer},
     Keyword<DeviceType>{"burner", DeviceType::burner},
 };
 constexpr std::array k_storage_adapters{
@@ -29,8 +31,10 @@ constexpr std::array k_storage_adapters{
     Keyword<StorageAdapter>{"aviostor", StorageAdapter::avio_stor},
 };
 constexpr std::array k_storage_types{
-    Keyword<StorageType>{"disk", StorageType::disk},     Keyword<StorageType>{"lv", StorageType::lv},
-    Keyword<StorageType>{"file", StorageType::file},     Keyword<StorageType>{"null", StorageType::null},
+    Keyword<StorageType>{"disk", StorageType::disk},
+    Keyword<StorageType>{"lv", StorageType::lv},
+    Keyword<StorageType>{"file", StorageType::file},
+    Keyword<StorageType>{"null", StorageType::null},
     Keyword<StorageType>{"attach", StorageType::attach},
     Keyword<StorageType>{"attach_path", StorageType::attach_path},
 };
@@ -134,7 +138,8 @@ public:
       fail("device type", "is missing");
     }
     fail("device type",
-         fmt::format("'{}' is not one of disk, dvd, tape, changer, burner, network, hba", fields[0]));
+         fmt::format("'{}' is not one of disk, dvd, tape, changer, burner, network, hba",
+                     fields[0]));
   }
 
 private:
@@ -151,14 +156,16 @@ private:
 
   StorageStatement storage(const std::vector<std::string_view>& f) const {
     if (f.size() < 5) {
-      fail("statement", "has too few fields (devicetype:adaptertype:bus,device,target:storage:location)");
+      fail("statement",
+           "has too few fields (devicetype:adaptertype:bus,device,target:storage:location)");
     }
     StorageStatement st;
     st.device = *device_type_from(f[0]);
     st.adapter = storage_adapter(f[1]);
     const auto addr = split(f[2], ',');
     if (addr.size() > 3) {
-      fail("hardware address", fmt::format("'{}' has more than three parts (bus,device,target)", f[2]));
+      fail("hardware address",
+           fmt::format("'{}' has more than three parts (bus,device,target)", f[2]));
     }
     st.address.bus = number("bus", addr[0], avio::k_max_bus);
     if (addr.size() > 1) {
@@ -192,9 +199,10 @@ private:
       fail("location", "is missing");
     }
     if (st.storage == StorageType::attach_path && is_hpux_lunpath(st.location)) {
-      fail("location", fmt::format("'{}' is an HP-UX lunpath; give the Linux /dev/sg* device of the "
-                                   "same tape, changer or burner",
-                                   st.location));
+      fail("location",
+           fmt::format("'{}' is an HP-UX lunpath; give the Linux /dev/sg* device of the "
+                       "same tape, changer or burner",
+                       st.location));
     }
     if (!st.location.empty() && st.location.front() != '/') {
       fail("location", fmt::format("'{}' is not an absolute path", st.location));
@@ -225,8 +233,8 @@ private:
       i = 3;
     }
     if (f.size() <= i || f[i] != "vswitch") {
-      fail("vswitch keyword", f.size() <= i ? std::string("is missing")
-                                            : fmt::format("'{}' is not 'vswitch'", f[i]));
+      fail("vswitch keyword",
+           f.size() <= i ? std::string("is missing") : fmt::format("'{}' is not 'vswitch'", f[i]));
     }
     if (f.size() <= i + 1 || f[i + 1].empty()) {
       fail("vswitch name", "is missing");
@@ -268,7 +276,8 @@ private:
     if (parts.size() > 2 && !parts[2].empty()) {
       nw.mac = avio::MacAddress::parse(parts[2]);
       if (!nw.mac) {
-        fail("MAC address", fmt::format("'{}' is not 0xAABBCCDDEEFF or aa-bb-cc-dd-ee-ff", parts[2]));
+        fail("MAC address",
+             fmt::format("'{}' is not 0xAABBCCDDEEFF or aa-bb-cc-dd-ee-ff", parts[2]));
       }
     }
     if (nw.address.bus.has_value() != nw.address.slot.has_value()) {
@@ -306,7 +315,9 @@ StatementError::StatementError(std::string_view statement, std::string field,
     : hpvm::Error(fmt::format("Invalid resource statement '{}': {} {}.", statement, field, reason)),
       m_field(std::move(field)) {}
 
-ResourceStatement parse_resource(std::string_view text) { return Parser(text).parse(); }
+ResourceStatement parse_resource(std::string_view text) {
+  return Parser(text).parse();
+}
 
 std::string format(const StorageDevice& d) {
   return fmt::format("{}:{}:{},{},{}:{}:{}", to_string(d.device), to_string(d.adapter),
@@ -315,8 +326,8 @@ std::string format(const StorageDevice& d) {
 }
 
 std::string format(const NetworkDevice& d) {
-  std::string s = fmt::format("network:{}:{},{},{}:vswitch:{}", to_string(d.adapter),
-                              d.address.bus, d.address.slot, d.mac.canonical(), d.vswitch);
+  std::string s = fmt::format("network:{}:{},{},{}:vswitch:{}", to_string(d.adapter), d.address.bus,
+                              d.address.slot, d.mac.canonical(), d.vswitch);
   if (d.port) {
     s += fmt::format(":portid:{}", *d.port);
   }
@@ -356,7 +367,8 @@ std::string format(const NetworkStatement& nw) {
   if (nw.mac) {
     hardware += fmt::format("{}{}", nw.address.slot ? "," : ",,", nw.mac->canonical());
   }
-  std::string s = fmt::format("network:{}:{}:vswitch:{}", to_string(nw.adapter), hardware, nw.vswitch);
+  std::string s =
+      fmt::format("network:{}:{}:vswitch:{}", to_string(nw.adapter), hardware, nw.vswitch);
   if (nw.port) {
     s += fmt::format(":portid:{}", *nw.port);
   }
@@ -367,25 +379,39 @@ std::string format(const ResourceStatement& statement) {
   return std::visit([](const auto& s) { return format(s); }, statement);
 }
 
-std::string_view to_string(DeviceType t) { return name_of(k_device_types, t); }
-std::string_view to_string(StorageAdapter a) { return name_of(k_storage_adapters, a); }
-std::string_view to_string(StorageType t) { return name_of(k_storage_types, t); }
-std::string_view to_string(NetAdapter a) { return name_of(k_net_adapters, a); }
-std::optional<DeviceType> device_type_from(std::string_view s) { return lookup(k_device_types, s); }
+std::string_view to_string(DeviceType t) {
+  return name_of(k_device_types, t);
+}
+std::string_view to_string(StorageAdapter a) {
+  return name_of(k_storage_adapters, a);
+}
+std::string_view to_string(StorageType t) {
+  return name_of(k_storage_types, t);
+}
+std::string_view to_string(NetAdapter a) {
+  return name_of(k_net_adapters, a);
+}
+std::optional<DeviceType> device_type_from(std::string_view s) {
+  return lookup(k_device_types, s);
+}
 std::optional<StorageAdapter> storage_adapter_from(std::string_view s) {
   return lookup(k_storage_adapters, s);
 }
 std::optional<StorageType> storage_type_from(std::string_view s) {
   return lookup(k_storage_types, s);
 }
-std::optional<NetAdapter> net_adapter_from(std::string_view s) { return lookup(k_net_adapters, s); }
+std::optional<NetAdapter> net_adapter_from(std::string_view s) {
+  return lookup(k_net_adapters, s);
+}
 
 bool storage_allowed(DeviceType device, StorageType storage) {
   switch (device) {
   case DeviceType::disk:
-    return storage == StorageType::disk || storage == StorageType::lv || storage == StorageType::file;
+    return storage == StorageType::disk || storage == StorageType::lv ||
+           storage == StorageType::file;
   case DeviceType::dvd:
-    return storage == StorageType::disk || storage == StorageType::file || storage == StorageType::null;
+    return storage == StorageType::disk || storage == StorageType::file ||
+           storage == StorageType::null;
   case DeviceType::tape:
   case DeviceType::changer:
   case DeviceType::burner:

@@ -162,10 +162,12 @@ ImportedCharacteristics read_status_details(const std::string& text,
       const std::string& min = (*r)[1];
       const std::string& max = (*r)[2];
       if (ends_with(min, "%")) {
-        out.characteristics.entitlement = fmt::format("{}:{}", without(min, "%"), without(max, "%"));
+        out.characteristics.entitlement =
+            fmt::format("{}:{}", without(min, "%"), without(max, "%"));
       } else if (ends_with(min, "MHz")) {
-        out.characteristics.cycles = max == "-" ? without(min, "MHz")
-                                : fmt::format("{}:{}", without(min, "MHz"), without(max, "MHz"));
+        out.characteristics.cycles =
+            max == "-" ? without(min, "MHz")
+                       : fmt::format("{}:{}", without(min, "MHz"), without(max, "MHz"));
       } else {
         errors.push_back(fmt::format("The entitlement '{}' in the hpvmstatus -P text is neither "
                                      "a percentage nor MHz.",
@@ -208,7 +210,9 @@ ImportedCharacteristics read_status_machine(const std::string& text,
     return out;
   }
   out.name = fields[0];
-  out.characteristics.start = fields[11] == "Auto" ? "auto" : fields[11] == "Manual" ? "manual" : fields[11];
+  out.characteristics.start = fields[11] == "Auto"     ? "auto"
+                              : fields[11] == "Manual" ? "manual"
+                                                       : fields[11];
   out.characteristics.vcpus = split(fields[19], ';').front();
   const std::string memory = split(fields[20], ';').front();
   const auto unit_at = memory.find_first_not_of("0123456789.");

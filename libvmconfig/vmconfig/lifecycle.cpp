@@ -1,14 +1,14 @@
 #include "vmconfig/lifecycle.hpp"
-#include <avio/vswitch.hpp>
-#include "vmconfig/vswitch.hpp"
 
 #include "vmconfig/grammar.hpp"
 #include "vmconfig/store_runtime.hpp"
+#include "vmconfig/vswitch.hpp"
 
 #include <avio/backing.hpp>
 #include <avio/error.hpp>
 #include <avio/guest_process.hpp>
 #include <avio/qmp.hpp>
+#include <avio/vswitch.hpp>
 
 #include <fmt/format.h>
 
@@ -127,7 +127,8 @@ avio::GuestDisk runtime_disk(const StorageDevice& d) {
 }
 
 avio::GuestNic runtime_nic(const Guest& guest, const NetworkDevice& n) {
-  return {n.adapter, n.address, n.mac, avio::tap_name(guest.vm_number, n.address.bus, n.address.slot)};
+  return {n.adapter, n.address, n.mac,
+          avio::tap_name(guest.vm_number, n.address.bus, n.address.slot)};
 }
 
 avio::MachineSpec machine_spec(const Guest& g) {
@@ -150,15 +151,16 @@ void attach_ports(Store& store, const Guest& guest, Report& report) {
   for (const auto& nic : guest.networks) {
     const auto request = port_request(store, guest, nic);
     if (!request) {
-      report.warnings.push_back(fmt::format("vNIC {}: the vswitch '{}' does not exist; the vNIC is not connected.",
-                                            format(nic), nic.vswitch));
+      report.warnings.push_back(
+          fmt::format("vNIC {}: the vswitch '{}' does not exist; the vNIC is not connected.",
+                      format(nic), nic.vswitch));
       continue;
     }
     try {
       avio::create_port_tap(*request);
     } catch (const hpvm::Error& e) {
-      report.warnings.push_back(fmt::format("vNIC {}: not connected to vswitch '{}': {}", format(nic),
-                                            nic.vswitch, e.what()));
+      report.warnings.push_back(fmt::format("vNIC {}: not connected to vswitch '{}': {}",
+                                            format(nic), nic.vswitch, e.what()));
     }
   }
 }
@@ -354,10 +356,11 @@ LiveState live_state(const fs::path& root, const Guest& g) {
     // vCPUs and memory change only at a start: a difference is a pending change.
     const auto cpus = qmp.execute("query-cpus-fast").size();
     if (cpus != static_cast<std::size_t>(g.vcpus)) {
-      state.differences.push_back(fmt::format("vCPUs : {} configured, {} running (at the next start)",
-                                              g.vcpus, cpus));
+      state.differences.push_back(
+          fmt::format("vCPUs : {} configured, {} running (at the next start)", g.vcpus, cpus));
     }
-    const auto memory_mb = qmp.execute("query-memory-size-summary").value("base-memory", 0ULL) >> 20;
+    const auto memory_mb =
+        qmp.execute("query-memory-size-summary").value("base-memory", 0ULL) >> 20;
     if (memory_mb != g.memory_mb) {
       state.differences.push_back(fmt::format(
           "Memory : {} MB configured, {} MB running (at the next start)", g.memory_mb, memory_mb));

@@ -5,11 +5,11 @@
 #include "vmconfig/lifecycle.hpp"
 #include "vmconfig/names.hpp"
 #include "vmconfig/online.hpp"
-#include "vmconfig/vswitch.hpp"
 #include "vmconfig/planner.hpp"
 #include "vmconfig/runtime.hpp"
 #include "vmconfig/store_modify.hpp"
 #include "vmconfig/store_vswitch.hpp"
+#include "vmconfig/vswitch.hpp"
 
 #include <avio/error.hpp>
 #include <avio/hotplug.hpp>
@@ -161,9 +161,9 @@ void apply_online(Store& store, ModifyPlan& plan, Report& report) {
     throw;
   } catch (const hpvm::Error& e) {
     remove_taps(plan.after, online.added_nics);
-    throw hpvm::Refused({fmt::format("The running guest cannot be changed: {} Nothing was changed.",
-                                     e.what())},
-                        k_refused, plan.before.name);
+    throw hpvm::Refused(
+        {fmt::format("The running guest cannot be changed: {} Nothing was changed.", e.what())},
+        k_refused, plan.before.name);
   }
   // A PCI device the guest has not let go of stays configured, so the
   // configuration says what the guest still has.
@@ -172,8 +172,9 @@ void apply_online(Store& store, ModifyPlan& plan, Report& report) {
   for (std::size_t i = 0; i < online.changes.size(); ++i) {
     const bool pending = result.outcomes.at(i) == avio::Outcome::removal_pending;
     if (const auto* nic = std::get_if<avio::RemoveNic>(&online.changes[i])) {
-      const auto it = std::find_if(plan.before.networks.begin(), plan.before.networks.end(),
-                                   [&](const NetworkDevice& n) { return n.address == nic->nic.address; });
+      const auto it =
+          std::find_if(plan.before.networks.begin(), plan.before.networks.end(),
+                       [&](const NetworkDevice& n) { return n.address == nic->nic.address; });
       if (pending && it != plan.before.networks.end()) {
         plan.after.networks.push_back(*it);
         plan.vswitch_ports.push_back(std::nullopt);
@@ -200,10 +201,11 @@ void apply_online(Store& store, ModifyPlan& plan, Report& report) {
 std::vector<std::string> resync_guest(Store& store, const std::string& name) {
   const Guest guest = find_guest(store, name);
   if (!run_state(store.root(), guest.uuid).on) {
-    throw hpvm::Error(fmt::format("The guest '{}' is not running: there is nothing to bring in line "
-                                  "(hpvmstop -P {} removes stale run files).",
-                                  name, name),
-                      name);
+    throw hpvm::Error(
+        fmt::format("The guest '{}' is not running: there is nothing to bring in line "
+                    "(hpvmstop -P {} removes stale run files).",
+                    name, name),
+        name);
   }
   return resync_running_guest(store.root(), guest, k_removal_timeout);
 }

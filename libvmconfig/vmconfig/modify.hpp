@@ -38,7 +38,7 @@ void plan_device_changes(DevicePlanner& planner, const std::vector<DeviceChange>
 struct ModifyPlan {
   Guest before;
   Guest after;
-  std::vector<std::string> storage_identities; // of after.storage
+  std::vector<std::string> storage_identities;   // of after.storage
   std::vector<std::optional<int>> vswitch_ports; // of after.networks
   std::vector<std::string> errors;
   std::vector<std::string> warnings;

@@ -61,8 +61,8 @@ OnlineChanges plan_online_changes(const Guest& before, const Guest& after) {
       removals.emplace_back(avio::RemoveNic{runtime_nic(before, *n)});
       out.removed_nics.push_back(*n);
     } else if (!(*it->second == *n)) {
-      out.deferred.push_back(next_start(fmt::format("The change of '{}' to '{}'", format(*n),
-                                                    format(*it->second))));
+      out.deferred.push_back(
+          next_start(fmt::format("The change of '{}' to '{}'", format(*n), format(*it->second))));
     }
   }
   for (const auto& [address, n] : new_nics) {

@@ -13,10 +13,10 @@
 namespace vmconfig {
 
 struct OnlineChanges {
-  std::vector<avio::HotChange> changes;      // removals, replacements, then additions
-  std::vector<std::string> deferred;         // what waits for the next start, one line each
-  std::vector<NetworkDevice> added_nics;     // their taps are made before the batch
-  std::vector<NetworkDevice> removed_nics;   // their taps go after it
+  std::vector<avio::HotChange> changes;    // removals, replacements, then additions
+  std::vector<std::string> deferred;       // what waits for the next start, one line each
+  std::vector<NetworkDevice> added_nics;   // their taps are made before the batch
+  std::vector<NetworkDevice> removed_nics; // their taps go after it
 };
 
 OnlineChanges plan_online_changes(const Guest& before, const Guest& after);

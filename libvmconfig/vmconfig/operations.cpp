@@ -33,7 +33,8 @@ Guest find_guest(Store& store, int vm_number) {
 Report create_guest(Store& store, const CreateRequest& request) {
   const std::string& name = request.name;
   if (auto problem = guest_name_problem(name)) {
-    throw hpvm::Refused({fmt::format("Invalid {}.", *problem)}, "Unable to create the guest.", name);
+    throw hpvm::Refused({fmt::format("Invalid {}.", *problem)}, "Unable to create the guest.",
+                        name);
   }
   Report report;
   std::vector<std::string> errors;
@@ -50,7 +51,8 @@ Report create_guest(Store& store, const CreateRequest& request) {
     planner.add(statement);
   }
   errors.insert(errors.end(), planner.errors().begin(), planner.errors().end());
-  report.warnings.insert(report.warnings.end(), planner.warnings().begin(), planner.warnings().end());
+  report.warnings.insert(report.warnings.end(), planner.warnings().begin(),
+                         planner.warnings().end());
   if (!errors.empty()) {
     throw hpvm::Refused(std::move(errors), "Unable to create the guest.", name);
   }
@@ -77,8 +79,9 @@ Report create_guest(Store& store, const CreateRequest& request) {
 Guest check_removable(Store& store, const std::string& name) {
   Guest guest = find_guest(store, name);
   if (run_state(store.root(), guest.uuid).on) {
-    throw hpvm::Refused({fmt::format("The guest '{}' is running; stop it first with hpvmstop.", name)},
-                        "Unable to remove the guest.", name);
+    throw hpvm::Refused(
+        {fmt::format("The guest '{}' is running; stop it first with hpvmstop.", name)},
+        "Unable to remove the guest.", name);
   }
   return guest;
 }

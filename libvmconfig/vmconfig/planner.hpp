@@ -80,8 +80,8 @@ private:
   avio::MacAddress generate_mac();
   // The port a vNIC gets on `vswitch` (pinned, or the lowest free one; unset
   // while the vswitch does not exist), or nullopt after recording why not.
-  std::optional<std::optional<int>> vswitch_port(const std::string& what, const std::string& vswitch,
-                                                 std::optional<int> pinned);
+  std::optional<std::optional<int>>
+  vswitch_port(const std::string& what, const std::string& vswitch, std::optional<int> pinned);
 
   Store& m_store;
   std::string m_guest_name; // whose vNICs' MACs in the database count as our own

@@ -14,7 +14,9 @@ namespace vmconfig {
 
 namespace {
 
-const xmlChar* x(const char* s) { return reinterpret_cast<const xmlChar*>(s); }
+const xmlChar* x(const char* s) {
+  return reinterpret_cast<const xmlChar*>(s);
+}
 
 xmlNodePtr text_child(xmlNodePtr parent, const char* name, const std::string& value) {
   return xmlNewTextChild(parent, nullptr, x(name), x(value.c_str()));
@@ -137,12 +139,9 @@ std::string render_json(const std::vector<GuestStatus>& guests) {
     }
     j["network"] = nlohmann::ordered_json::array();
     for (const auto& n : g.networks) {
-      nlohmann::ordered_json nic = {{"statement", format(n)},
-                                    {"adapter", to_string(n.adapter)},
-                                    {"bus", n.address.bus},
-                                    {"slot", n.address.slot},
-                                    {"mac", n.mac.canonical()},
-                                    {"vswitch", n.vswitch}};
+      nlohmann::ordered_json nic = {{"statement", format(n)},   {"adapter", to_string(n.adapter)},
+                                    {"bus", n.address.bus},     {"slot", n.address.slot},
+                                    {"mac", n.mac.canonical()}, {"vswitch", n.vswitch}};
       nic["port"] = n.port ? nlohmann::ordered_json(*n.port) : nlohmann::ordered_json(nullptr);
       j["network"].push_back(std::move(nic));
     }

@@ -17,8 +17,12 @@ void line(std::string& out, std::string text) {
   out += '\n';
 }
 
-const char* start_text(StartAttr s) { return s == StartAttr::automatic ? "Auto" : "Manual"; }
-const char* enabled_text(bool on) { return on ? "Enabled" : "Disabled"; }
+const char* start_text(StartAttr s) {
+  return s == StartAttr::automatic ? "Auto" : "Manual";
+}
+const char* enabled_text(bool on) {
+  return on ? "Enabled" : "Disabled";
+}
 
 std::string access_list(const Guest& g, ConsoleAccess::Kind kind, bool admin) {
   std::string out;
@@ -31,7 +35,9 @@ std::string access_list(const Guest& g, ConsoleAccess::Kind kind, bool admin) {
   return out;
 }
 
-std::string port_text(const NetworkDevice& n) { return n.port ? std::to_string(*n.port) : "-"; }
+std::string port_text(const NetworkDevice& n) {
+  return n.port ? std::to_string(*n.port) : "-";
+}
 
 constexpr const char* k_device_table_header =
     "Guest                                 Physical\n"
@@ -42,15 +48,17 @@ void storage_row(std::string& out, std::string_view device, std::string_view ada
                  std::string_view bus, std::string_view dev, std::string_view ftn,
                  std::string_view tgt, std::string_view lun, std::string_view storage,
                  std::string_view location) {
-  line(out, fmt::format("{:<7} {:<10} {:>3} {:>3} {:>3} {:>3} {:>3} {:<9} {}", device, adaptor,
-                        bus, dev, ftn, tgt, lun, storage, location));
+  line(out, fmt::format("{:<7} {:<10} {:>3} {:>3} {:>3} {:>3} {:>3} {:<9} {}", device, adaptor, bus,
+                        dev, ftn, tgt, lun, storage, location));
 }
 
 // The running guest as QEMU sees it, after the configured devices.
 std::string runtime_section(const LiveState& live) {
   std::string out = "\n[Runtime State]\n";
   if (!live.problem.empty()) {
-    line(out, "QEMU state : " + std::string(live.qemu_status.empty() ? "unknown" : live.qemu_status) + " (" + live.problem + ")");
+    line(out,
+         "QEMU state : " + std::string(live.qemu_status.empty() ? "unknown" : live.qemu_status) +
+             " (" + live.problem + ")");
     return out;
   }
   line(out, "QEMU state : " + live.qemu_status);
@@ -102,8 +110,8 @@ std::string render_details(const GuestStatus& gs) {
          "Total    Reserved\n"
          "Memory   Memory\n"
          "=======  ========\n";
-  line(out, fmt::format("{:>5}{:>10}", memory_spaced(g.memory_mb),
-                        memory_spaced(k_reserved_memory_mb)));
+  line(out,
+       fmt::format("{:>5}{:>10}", memory_spaced(g.memory_mb), memory_spaced(k_reserved_memory_mb)));
   out += "\n[Storage Interface Details]\n";
   out += k_device_table_header;
   for (const auto& d : g.storage) {

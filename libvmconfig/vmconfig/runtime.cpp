@@ -59,7 +59,9 @@ RunState run_state(const fs::path& root, const std::string& uuid) {
   return RunState{avio::running_qemu(run_dir(root, uuid)).has_value()};
 }
 
-fs::path running_index(const fs::path& root) { return root / "running"; }
+fs::path running_index(const fs::path& root) {
+  return root / "running";
+}
 
 void mark_running(const fs::path& root, const std::string& uuid) {
   fs::create_directories(running_index(root));

@@ -24,7 +24,8 @@ void make_run_dir(const std::filesystem::path& root, const Guest& guest);
 void remove_run_dir(const std::filesystem::path& root, const Guest& guest);
 // Points guests/<name> at the guest's run directory (replacing any link
 // there); unlink_guest removes guests/<name>, ignoring errors.
-void link_guest(const std::filesystem::path& root, const std::string& name, const std::string& uuid);
+void link_guest(const std::filesystem::path& root, const std::string& name,
+                const std::string& uuid);
 void unlink_guest(const std::filesystem::path& root, const std::string& name);
 
 // "On" or "Off" as -M and -X print it; the tables use the same words.

@@ -41,8 +41,10 @@ std::string status_report(Store& store, const StatusRequest& request) {
   }
   std::string out;
   switch (request.format) {
-  case StatusFormat::xml: return render_xml(guests);
-  case StatusFormat::json: return render_json(guests);
+  case StatusFormat::xml:
+    return render_xml(guests);
+  case StatusFormat::json:
+    return render_json(guests);
   case StatusFormat::summary:
   case StatusFormat::details:
   case StatusFormat::verbose:
@@ -53,10 +55,18 @@ std::string status_report(Store& store, const StatusRequest& request) {
         out += '\n';
       }
       switch (request.format) {
-      case StatusFormat::verbose: out += render_verbose(g); break;
-      case StatusFormat::devices: out += render_devices(g.guest); break;
-      case StatusFormat::machine: out += render_machine(g); break;
-      default: out += render_details(g); break;
+      case StatusFormat::verbose:
+        out += render_verbose(g);
+        break;
+      case StatusFormat::devices:
+        out += render_devices(g.guest);
+        break;
+      case StatusFormat::machine:
+        out += render_machine(g);
+        break;
+      default:
+        out += render_details(g);
+        break;
       }
     }
     return out;

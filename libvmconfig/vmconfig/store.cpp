@@ -175,7 +175,8 @@ bool is_busy(const SQLite::Exception& e) {
 // would fail. The mode is persistent, so only the first opener switches, and
 // it retries for as long as the busy timeout.
 void enable_wal(SQLite::Database& db) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms());
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms());
   while (true) {
     try {
       if (db.execAndGet("PRAGMA journal_mode").getString() != "wal") {
@@ -201,7 +202,9 @@ fs::path Store::root_from_environment() {
   return env != nullptr && *env != '\0' ? fs::path(env) : fs::path("/var/opt/hpvm");
 }
 
-fs::path Store::database_path(const fs::path& root) { return root / "hpvm.db"; }
+fs::path Store::database_path(const fs::path& root) {
+  return root / "hpvm.db";
+}
 
 bool Store::exists(const fs::path& root) {
   std::error_code ec;
@@ -217,16 +220,15 @@ Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
   std::error_code ec;
   fs::create_directories(m_root / "common", ec);
   if (ec) {
-    throw hpvm::Error(fmt::format("Cannot create the HPVM directory '{}': {}.", m_root.string(),
-                                  ec.message()));
+    throw hpvm::Error(
+        fmt::format("Cannot create the HPVM directory '{}': {}.", m_root.string(), ec.message()));
   }
   ::chmod(m_root.c_str(), 0700);
   const fs::path db_path = database_path(m_root);
   const mode_t old_mask = ::umask(0077); // the database and its WAL files are 0600
   try {
-    m_db = std::make_unique<SQLite::Database>(db_path.string(),
-                                              SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
-                                              busy_timeout_ms());
+    m_db = std::make_unique<SQLite::Database>(
+        db_path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, busy_timeout_ms());
   } catch (const SQLite::Exception& e) {
     ::umask(old_mask);
     throw hpvm::Error(fmt::format("Cannot open the configuration database '{}': {}.",
@@ -381,15 +383,16 @@ void Store::load_devices(Guest& g) {
                              "ORDER BY seq");
   a.bind(1, g.id);
   while (a.executeStep()) {
-    g.access.push_back({a.getColumn(0).getInt() != 0 ? ConsoleAccess::Kind::group
-                                                     : ConsoleAccess::Kind::user,
-                        a.getColumn(1).getString(), a.getColumn(2).getInt() != 0});
+    g.access.push_back(
+        {a.getColumn(0).getInt() != 0 ? ConsoleAccess::Kind::group : ConsoleAccess::Kind::user,
+         a.getColumn(1).getString(), a.getColumn(2).getInt() != 0});
   }
 }
 
 template <typename Key>
 std::optional<Guest> Store::load_guest_where(const char* column, const Key& key) {
-  SQLite::Statement q(*m_db, fmt::format("SELECT {} FROM guests WHERE {} = ?", k_guest_columns, column));
+  SQLite::Statement q(*m_db,
+                      fmt::format("SELECT {} FROM guests WHERE {} = ?", k_guest_columns, column));
   q.bind(1, key);
   if (!q.executeStep()) {
     return std::nullopt;
@@ -399,7 +402,9 @@ std::optional<Guest> Store::load_guest_where(const char* column, const Key& key)
   return g;
 }
 
-std::optional<Guest> Store::load_guest(const std::string& name) { return load_guest_where("name", name); }
+std::optional<Guest> Store::load_guest(const std::string& name) {
+  return load_guest_where("name", name);
+}
 
 std::optional<Guest> Store::load_guest(int vm_number) {
   return load_guest_where("vm_number", vm_number);
@@ -446,11 +451,10 @@ std::vector<Guest> Store::load_guests() {
 
 std::vector<GuestSummary> Store::summaries() {
   std::vector<GuestSummary> out;
-  SQLite::Statement q(*m_db,
-                      "SELECT g.name, g.uuid, g.vm_number, g.os_type, g.vcpus, g.memory_mb, "
-                      "(SELECT count(*) FROM storage_devices s WHERE s.guest_id = g.id), "
-                      "(SELECT count(*) FROM network_devices n WHERE n.guest_id = g.id) "
-                      "FROM guests g ORDER BY g.vm_number");
+  SQLite::Statement q(*m_db, "SELECT g.name, g.uuid, g.vm_number, g.os_type, g.vcpus, g.memory_mb, "
+                             "(SELECT count(*) FROM storage_devices s WHERE s.guest_id = g.id), "
+                             "(SELECT count(*) FROM network_devices n WHERE n.guest_id = g.id) "
+                             "FROM guests g ORDER BY g.vm_number");
   while (q.executeStep()) {
     GuestSummary s;
     s.name = q.getColumn(0).getString();
@@ -515,7 +519,8 @@ void Store::insert_guest(Guest& g, const std::vector<std::string>& storage_ident
   insert_guest_details(g, storage_identities);
 }
 
-void Store::insert_guest_details(const Guest& g, const std::vector<std::string>& storage_identities) {
+void Store::insert_guest_details(const Guest& g,
+                                 const std::vector<std::string>& storage_identities) {
   SQLite::Statement s(*m_db, "INSERT INTO storage_devices (guest_id, device_type, adapter_type, "
                              "bus, slot, target, storage_type, location, identity) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -550,7 +555,8 @@ void Store::insert_guest_details(const Guest& g, const std::vector<std::string>&
     }
     n.exec();
   }
-  SQLite::Statement x(*m_db, "INSERT INTO guest_extended (guest_id, keyword, value) VALUES (?, ?, ?)");
+  SQLite::Statement x(*m_db,
+                      "INSERT INTO guest_extended (guest_id, keyword, value) VALUES (?, ?, ?)");
   for (const auto& [key, value] : g.extended) {
     x.reset();
     x.bind(1, g.id);

@@ -173,7 +173,8 @@ std::vector<PortHolder> VswitchStore::unplaced(const std::string& name) {
   return out;
 }
 
-void VswitchStore::set_nic_ports(const std::string& guest, const std::vector<NetworkDevice>& networks,
+void VswitchStore::set_nic_ports(const std::string& guest,
+                                 const std::vector<NetworkDevice>& networks,
                                  const std::vector<std::optional<int>>& ports) {
   for (std::size_t i = 0; i < networks.size(); ++i) {
     set_nic_port(guest, networks[i].address, i < ports.size() ? ports[i] : std::nullopt);

@@ -16,10 +16,18 @@ namespace {
 constexpr auto scsi = StorageAdapter::scsi;
 constexpr auto avio_stor = StorageAdapter::avio_stor;
 
-AddressRequest any() { return {}; }
-AddressRequest on_bus(int bus) { return {bus, std::nullopt, std::nullopt}; }
-AddressRequest at_slot(int bus, int slot) { return {bus, slot, std::nullopt}; }
-AddressRequest exact(int bus, int slot, int target) { return {bus, slot, target}; }
+AddressRequest any() {
+  return {};
+}
+AddressRequest on_bus(int bus) {
+  return {bus, std::nullopt, std::nullopt};
+}
+AddressRequest at_slot(int bus, int slot) {
+  return {bus, slot, std::nullopt};
+}
+AddressRequest exact(int bus, int slot, int target) {
+  return {bus, slot, target};
+}
 
 StorageAddress place(Topology& t, StorageAdapter a, const AddressRequest& r, bool file = false) {
   auto p = t.place_storage(a, r, file);
@@ -65,7 +73,8 @@ TEST_CASE("address: an empty topology") {
   }
 }
 
-TEST_CASE("address: storage fills the adapter of its own type, a new adapter takes the next free slot") {
+TEST_CASE(
+    "address: storage fills the adapter of its own type, a new adapter takes the next free slot") {
   Topology t;
   CHECK(place(t, scsi, any()) == StorageAddress{0, 0, 0});
   CHECK(place(t, scsi, any()) == StorageAddress{0, 0, 1});
@@ -259,7 +268,8 @@ TEST_CASE("address: an avio_stor adapter holds 128 targets") {
         "the guest already has the maximum of 128 storage devices");
 }
 
-TEST_CASE("address: an avio_stor slot named without a target takes its lowest free one, up to 127") {
+TEST_CASE(
+    "address: an avio_stor slot named without a target takes its lowest free one, up to 127") {
   // A full avio_stor adapter is always a full guest (128 devices), so the
   // "has no free target" refusal is only reachable for scsi.
   Topology t;
@@ -487,11 +497,11 @@ TEST_CASE("address: removing what is not there changes nothing") {
   Topology t;
   CHECK(place(t, scsi, exact(0, 0, 3), true) == StorageAddress{0, 0, 3});
   CHECK(place_nic(t, at_slot(0, 1)) == NicAddress{0, 1});
-  t.remove_storage({0, 0, 4}, false);     // free target on a real adapter
-  t.remove_storage({0, 5, 0}, true);      // empty slot
-  t.remove_storage({0, 1, 0}, false);     // a vNIC's slot
-  t.remove_nic({0, 0});                   // a storage adapter's slot
-  t.remove_nic({7, 7});                   // empty slot
+  t.remove_storage({0, 0, 4}, false); // free target on a real adapter
+  t.remove_storage({0, 5, 0}, true);  // empty slot
+  t.remove_storage({0, 1, 0}, false); // a vNIC's slot
+  t.remove_nic({0, 0});               // a storage adapter's slot
+  t.remove_nic({7, 7});               // empty slot
   CHECK(t.adapter_count() == 2);
   CHECK(t.storage_count(scsi) == 1);
   CHECK(t.storage_adapter_at(0, 0) == scsi);
@@ -575,10 +585,17 @@ std::vector<Step> random_steps(unsigned seed, int n) {
     s.nic = k == 1;
     s.adapter = coin(rng) != 0 ? StorageAdapter::scsi : StorageAdapter::avio_stor;
     switch (kind(rng) % 4) {
-    case 0: break;
-    case 1: s.request.bus = bus(rng); break;
-    case 2: s.request = {bus(rng), slot(rng), std::nullopt}; break;
-    default: s.request = {bus(rng), slot(rng), target(rng)}; break;
+    case 0:
+      break;
+    case 1:
+      s.request.bus = bus(rng);
+      break;
+    case 2:
+      s.request = {bus(rng), slot(rng), std::nullopt};
+      break;
+    default:
+      s.request = {bus(rng), slot(rng), target(rng)};
+      break;
     }
     if (s.nic) {
       s.request.target.reset();
@@ -604,7 +621,8 @@ TEST_CASE("address: placement is deterministic") {
   Topology b;
   for (int i = 0; i < 40; ++i) {
     const auto adapter = i % 3 == 0 ? StorageAdapter::avio_stor : StorageAdapter::scsi;
-    CHECK(a.place_storage(adapter, {}, false).address == b.place_storage(adapter, {}, false).address);
+    CHECK(a.place_storage(adapter, {}, false).address ==
+          b.place_storage(adapter, {}, false).address);
     if (i % 7 == 0) {
       CHECK(a.place_nic(NetAdapter::lan, {}).address == b.place_nic(NetAdapter::lan, {}).address);
     }
@@ -692,7 +710,8 @@ TEST_CASE("address: retype_storage_adapter refusals") {
   place_nic(t, at_slot(0, 0));
   CHECK(t.retype_storage_adapter(0, 2, scsi) ==
         "target 15 on bus 0 slot 2 does not exist on a scsi adapter (0-14)");
-  CHECK(t.retype_storage_adapter(0, 2, avio_stor) == "the adapter at bus 0 slot 2 is already avio_stor");
+  CHECK(t.retype_storage_adapter(0, 2, avio_stor) ==
+        "the adapter at bus 0 slot 2 is already avio_stor");
   CHECK(t.retype_storage_adapter(0, 0, scsi) == "bus 0 slot 0 holds no storage adapter");
   CHECK(t.retype_storage_adapter(5, 5, scsi) == "bus 5 slot 5 holds no storage adapter");
   CHECK(t.storage_adapter_at(0, 2) == avio_stor);

@@ -232,7 +232,8 @@ TEST_CASE("backing: a missing backing store is an error, or a warning with -F") 
   const std::string p = tmp / "missing.img";
   const std::string message = "Backing store '" + p + "' does not exist.";
   for (auto [device, storage] :
-       {std::pair{DeviceType::disk, StorageType::file}, std::pair{DeviceType::disk, StorageType::disk},
+       {std::pair{DeviceType::disk, StorageType::file},
+        std::pair{DeviceType::disk, StorageType::disk},
         std::pair{DeviceType::disk, StorageType::lv}, std::pair{DeviceType::dvd, StorageType::null},
         std::pair{DeviceType::tape, StorageType::attach}}) {
     const BackingProblems strict = check_backing(device, storage, probe(p), false);
@@ -257,7 +258,8 @@ TEST_CASE("backing: null storage: an empty drive or a directory") {
   CHECK(dir.errors.empty());
   CHECK(dir.warnings.empty());
   const std::string file = tmp.file("a.iso", 4096);
-  const BackingProblems wrong = check_backing(DeviceType::dvd, StorageType::null, probe(file), false);
+  const BackingProblems wrong =
+      check_backing(DeviceType::dvd, StorageType::null, probe(file), false);
   REQUIRE(wrong.errors.size() == 1);
   CHECK(wrong.errors[0] == "Backing store '" + file +
                                "' is a regular file; storage type 'null' needs a directory or an "
@@ -279,8 +281,10 @@ TEST_CASE("backing: the storage type must match what the path is") {
   const std::array<Case, 10> cases{{
       {DeviceType::disk, StorageType::file, dir, "a directory", "file", "a regular file"},
       {DeviceType::dvd, StorageType::file, dir, "a directory", "file", "a regular file"},
-      {DeviceType::disk, StorageType::disk, file, "a regular file", "disk", "a whole-disk block device"},
-      {DeviceType::disk, StorageType::disk, dir, "a directory", "disk", "a whole-disk block device"},
+      {DeviceType::disk, StorageType::disk, file, "a regular file", "disk",
+       "a whole-disk block device"},
+      {DeviceType::disk, StorageType::disk, dir, "a directory", "disk",
+       "a whole-disk block device"},
       {DeviceType::dvd, StorageType::disk, file, "a regular file", "disk", "an optical drive"},
       {DeviceType::disk, StorageType::lv, file, "a regular file", "lv", "an LVM logical volume"},
       {DeviceType::tape, StorageType::attach, file, "a regular file", "attach",
@@ -314,7 +318,8 @@ TEST_CASE("backing: a symlink to a file is checked as the file") {
   const std::string small = tmp.file("small.img", 10);
   fs::create_symlink(small, tmp / "small-link.img");
   const std::string small_link = tmp / "small-link.img";
-  const BackingProblems p = check_backing(DeviceType::disk, StorageType::file, probe(small_link), false);
+  const BackingProblems p =
+      check_backing(DeviceType::disk, StorageType::file, probe(small_link), false);
   REQUIRE(p.errors.size() == 1);
   // The message names the path as the user gave it.
   CHECK(p.errors[0] ==

@@ -171,8 +171,8 @@ TEST_CASE("characteristics: -c above the host's CPU count is only a warning") {
   CHECK(o.guest.vcpus == 256);
   if (host != 0 && host < 256) {
     REQUIRE(o.warnings.size() == 1);
-    CHECK(o.warnings.front() == "The guest has 256 vCPUs but this host has only " +
-                                    std::to_string(host) + " CPUs.");
+    CHECK(o.warnings.front() ==
+          "The guest has 256 vCPUs but this host has only " + std::to_string(host) + " CPUs.");
   } else {
     CHECK(o.warnings.empty());
   }
@@ -211,8 +211,8 @@ TEST_CASE("characteristics: -e percent[:max_percent]") {
     CHECK(o.guest.entitlement.minimum == v.minimum);
     CHECK(o.guest.entitlement.maximum == v.maximum);
   }
-  for (const char* bad : {"abc", "", "50:", ":50", "50:x", "5%", "50:60:70", " 50", "50 ",
-                          "fifty", "0x10"}) {
+  for (const char* bad :
+       {"abc", "", "50:", ":50", "50:x", "5%", "50:60:70", " 50", "50 ", "fifty", "0x10"}) {
     CAPTURE(bad);
     CharacteristicsRequest r;
     r.entitlement = bad;
@@ -224,7 +224,8 @@ TEST_CASE("characteristics: -e percent[:max_percent]") {
     CAPTURE(bad);
     CharacteristicsRequest r;
     r.entitlement = bad;
-    check_error(r, std::string("Entitlement '") + bad + "' is out of range: percentages are 1-100.");
+    check_error(r,
+                std::string("Entitlement '") + bad + "' is out of range: percentages are 1-100.");
     CHECK(apply(r).guest.entitlement == Entitlement{});
   }
   struct Below {
@@ -278,7 +279,8 @@ TEST_CASE("characteristics: -E cycles[:max_cycles]") {
     CAPTURE(bad);
     CharacteristicsRequest r;
     r.cycles = bad;
-    check_error(r, std::string("Entitlement '") + bad + "' is out of range: cycles must be positive.");
+    check_error(r,
+                std::string("Entitlement '") + bad + "' is out of range: cycles must be positive.");
   }
   CharacteristicsRequest below;
   below.cycles = "2000:1000";
@@ -326,9 +328,11 @@ TEST_CASE("characteristics: -r memory") {
     CHECK(o.errors.empty());
     CHECK(o.guest.memory_mb == v.mb);
   }
-  for (const char* bad : {"31M", "31", "0", "0G", "", "G", "M", "MB", "GB", "B", "4.5G", "-1G",
-                          "4K", "4KB", "17T", "16385G", "16777217", "4 G", " 4G", "4G ", "4GG",
-                          "x", "1B", "0x10", "99999999999999999999G"}) {
+  for (const char* bad : {"31M",    "31",       "0",   "0G",   "",
+                          "G",      "M",        "MB",  "GB",   "B",
+                          "4.5G",   "-1G",      "4K",  "4KB",  "17T",
+                          "16385G", "16777217", "4 G", " 4G",  "4G ",
+                          "4GG",    "x",        "1B",  "0x10", "99999999999999999999G"}) {
     CAPTURE(bad);
     CharacteristicsRequest r;
     r.memory = bad;
@@ -351,8 +355,8 @@ TEST_CASE("characteristics: -l label") {
     CHECK(o.errors.empty());
     CHECK(o.guest.label == label);
   }
-  for (const char* bad : {"bad:label", "tab\there", "quote\"d", "semi;colon", "slash/ed",
-                          "caf\xc3\xa9"}) {
+  for (const char* bad :
+       {"bad:label", "tab\there", "quote\"d", "semi;colon", "slash/ed", "caf\xc3\xa9"}) {
     CAPTURE(bad);
     CharacteristicsRequest r;
     r.label = bad;
@@ -403,9 +407,11 @@ TEST_CASE("characteristics: -u and -g console access") {
       const char* in;
       bool admin;
     };
-    for (const auto& c : std::array<Case, 5>{
-             {{"root", false}, {"root:admin", true}, {"root:oper", false}, {"root:ADMIN", true},
-              {"root:Oper", false}}}) {
+    for (const auto& c : std::array<Case, 5>{{{"root", false},
+                                              {"root:admin", true},
+                                              {"root:oper", false},
+                                              {"root:ADMIN", true},
+                                              {"root:Oper", false}}}) {
       CAPTURE(c.in);
       CharacteristicsRequest r;
       r.users = {c.in};
@@ -441,7 +447,8 @@ TEST_CASE("characteristics: -u and -g console access") {
               "Invalid console group 'root:boss': the role must be admin or oper."},
              {"root:", "Invalid console user 'root:': the role must be admin or oper.",
               "Invalid console group 'root:': the role must be admin or oper."},
-             {"root:admin:oper", "Invalid console user 'root:admin:oper': the role must be admin or oper.",
+             {"root:admin:oper",
+              "Invalid console user 'root:admin:oper': the role must be admin or oper.",
               "Invalid console group 'root:admin:oper': the role must be admin or oper."},
              {":admin", "Invalid console user ':admin': the name is missing.",
               "Invalid console group ':admin': the name is missing."},
@@ -465,15 +472,19 @@ TEST_CASE("characteristics: -u and -g console access") {
     r.groups = {k_nobody};
     const Outcome strict = apply(r);
     REQUIRE(strict.errors.size() == 2);
-    CHECK(strict.errors[0] == std::string("The user '") + k_nobody + "' does not exist on this host.");
-    CHECK(strict.errors[1] == std::string("The group '") + k_nobody + "' does not exist on this host.");
+    CHECK(strict.errors[0] ==
+          std::string("The user '") + k_nobody + "' does not exist on this host.");
+    CHECK(strict.errors[1] ==
+          std::string("The group '") + k_nobody + "' does not exist on this host.");
     CHECK(strict.warnings.empty());
     CHECK(strict.guest.access.empty());
     const Outcome forced = apply(r, true);
     CHECK(forced.errors.empty());
     REQUIRE(forced.warnings.size() == 2);
-    CHECK(forced.warnings[0] == std::string("The user '") + k_nobody + "' does not exist on this host.");
-    CHECK(forced.warnings[1] == std::string("The group '") + k_nobody + "' does not exist on this host.");
+    CHECK(forced.warnings[0] ==
+          std::string("The user '") + k_nobody + "' does not exist on this host.");
+    CHECK(forced.warnings[1] ==
+          std::string("The group '") + k_nobody + "' does not exist on this host.");
     REQUIRE(forced.guest.access.size() == 2);
     CHECK(forced.guest.access[0] == ConsoleAccess{ConsoleAccess::Kind::user, k_nobody, true});
     CHECK(forced.guest.access[1] == ConsoleAccess{ConsoleAccess::Kind::group, k_nobody, false});
@@ -505,8 +516,10 @@ TEST_CASE("characteristics: -x status keywords") {
       {{"register_status=enabled"}, true, true, true},
       {{"register_status=disabled", "runnable_status=enabled"}, true, false, false},
       {{"runnable_status=enabled", "register_status=disabled"}, false, false, false},
-      {{"modify_status=disabled", "visible_status=disabled", "runnable_status=disabled"}, false,
-       false, false},
+      {{"modify_status=disabled", "visible_status=disabled", "runnable_status=disabled"},
+       false,
+       false,
+       false},
   };
   for (const auto& c : cases) {
     CAPTURE(c.x.front());
@@ -535,16 +548,26 @@ TEST_CASE("characteristics: -x status keywords") {
 
 TEST_CASE("characteristics: -x other keywords and their values") {
   const std::vector<std::pair<const char*, const char*>> valid{
-      {"graceful_stop_timeout", "30"}, {"graceful_stop_timeout", "0"},
-      {"ram_dyn_min", "1G"},           {"ram_dyn_max", "4096"},
-      {"ram_dyn_target_start", "2G"},  {"ram_dyn_entitlement", "512M"},
-      {"amr_chunk_size", "256M"},      {"dynamic_memory_control", "0"},
-      {"dynamic_memory_control", "1"}, {"amr_enable", "0"},
-      {"amr_enable", "1"},             {"ram_dyn_type", "none"},
-      {"ram_dyn_type", "any"},         {"ram_dyn_type", "driver"},
-      {"sched_preference", "cell"},    {"sched_preference", "ilm"},
-      {"online_migration", "enabled"}, {"online_migration", "disabled"},
-      {"resources_reserved", "true"},  {"resources_reserved", "false"},
+      {"graceful_stop_timeout", "30"},
+      {"graceful_stop_timeout", "0"},
+      {"ram_dyn_min", "1G"},
+      {"ram_dyn_max", "4096"},
+      {"ram_dyn_target_start", "2G"},
+      {"ram_dyn_entitlement", "512M"},
+      {"amr_chunk_size", "256M"},
+      {"dynamic_memory_control", "0"},
+      {"dynamic_memory_control", "1"},
+      {"amr_enable", "0"},
+      {"amr_enable", "1"},
+      {"ram_dyn_type", "none"},
+      {"ram_dyn_type", "any"},
+      {"ram_dyn_type", "driver"},
+      {"sched_preference", "cell"},
+      {"sched_preference", "ilm"},
+      {"online_migration", "enabled"},
+      {"online_migration", "disabled"},
+      {"resources_reserved", "true"},
+      {"resources_reserved", "false"},
       {"vm_type", "shared"},
   };
   for (const auto& [key, value] : valid) {
@@ -569,7 +592,8 @@ TEST_CASE("characteristics: -x other keywords and their values") {
   const std::vector<Bad> bad{
       {"runnable_status=yes",
        "Invalid value 'yes' for -x runnable_status: expected enabled or disabled."},
-      {"modify_status=on", "Invalid value 'on' for -x modify_status: expected enabled or disabled."},
+      {"modify_status=on",
+       "Invalid value 'on' for -x modify_status: expected enabled or disabled."},
       {"visible_status=", "Invalid value '' for -x visible_status: expected enabled or disabled."},
       {"register_status=Enabled",
        "Invalid value 'Enabled' for -x register_status: expected enabled or disabled."},
@@ -581,17 +605,20 @@ TEST_CASE("characteristics: -x other keywords and their values") {
        "Invalid value '' for -x graceful_stop_timeout: expected a number of seconds."},
       {"graceful_stop_timeout=1=2",
        "Invalid value '1=2' for -x graceful_stop_timeout: expected a number of seconds."},
-      {"ram_dyn_min=lots", "Invalid value 'lots' for -x ram_dyn_min: expected an amount of memory."},
+      {"ram_dyn_min=lots",
+       "Invalid value 'lots' for -x ram_dyn_min: expected an amount of memory."},
       {"ram_dyn_max=", "Invalid value '' for -x ram_dyn_max: expected an amount of memory."},
       {"ram_dyn_target_start=4.5G",
        "Invalid value '4.5G' for -x ram_dyn_target_start: expected an amount of memory."},
       {"ram_dyn_entitlement=17T",
        "Invalid value '17T' for -x ram_dyn_entitlement: expected an amount of memory."},
-      {"amr_chunk_size=4K", "Invalid value '4K' for -x amr_chunk_size: expected an amount of memory."},
+      {"amr_chunk_size=4K",
+       "Invalid value '4K' for -x amr_chunk_size: expected an amount of memory."},
       {"dynamic_memory_control=2",
        "Invalid value '2' for -x dynamic_memory_control: expected 0 or 1."},
       {"amr_enable=yes", "Invalid value 'yes' for -x amr_enable: expected 0 or 1."},
-      {"ram_dyn_type=all", "Invalid value 'all' for -x ram_dyn_type: expected none, any or driver."},
+      {"ram_dyn_type=all",
+       "Invalid value 'all' for -x ram_dyn_type: expected none, any or driver."},
       {"sched_preference=numa",
        "Invalid value 'numa' for -x sched_preference: expected cell or ilm."},
       {"online_migration=on",
@@ -732,13 +759,15 @@ TEST_CASE("characteristics: entitlements are plain decimals, memory units are M,
     CAPTURE(bad);
     CharacteristicsRequest r;
     r.entitlement = bad;
-    check_error(r, std::string("Invalid entitlement '") + bad + "' for -e: expected percent[:max_percent].");
+    check_error(r, std::string("Invalid entitlement '") + bad +
+                       "' for -e: expected percent[:max_percent].");
   }
   for (const char* bad : {"nan", "inf", "1000:inf"}) {
     CAPTURE(bad);
     CharacteristicsRequest r;
     r.cycles = bad;
-    check_error(r, std::string("Invalid entitlement '") + bad + "' for -E: expected cycles[:max_cycles].");
+    check_error(r, std::string("Invalid entitlement '") + bad +
+                       "' for -E: expected cycles[:max_cycles].");
   }
   for (const char* bad : {"2048B", "64b", "B"}) {
     CAPTURE(bad);

@@ -76,7 +76,8 @@ Rejection rejection_of(std::string_view text) {
   return {};
 }
 
-std::string expected_message(std::string_view text, std::string_view field, std::string_view reason) {
+std::string expected_message(std::string_view text, std::string_view field,
+                             std::string_view reason) {
   return fmt::format("Invalid resource statement '{}': {} {}.", text, field, reason);
 }
 
@@ -90,8 +91,9 @@ void check_rejected(std::string_view text, std::string_view field, std::string_v
 
 constexpr std::array k_all_devices{DeviceType::disk, DeviceType::dvd, DeviceType::tape,
                                    DeviceType::changer, DeviceType::burner};
-constexpr std::array k_all_storage{StorageType::disk, StorageType::lv,     StorageType::file,
-                                   StorageType::null, StorageType::attach, StorageType::attach_path};
+constexpr std::array k_all_storage{StorageType::disk,   StorageType::lv,
+                                   StorageType::file,   StorageType::null,
+                                   StorageType::attach, StorageType::attach_path};
 constexpr std::array k_all_adapters{StorageAdapter::scsi, StorageAdapter::avio_stor};
 
 // ------------------------------------------------------------ reference
@@ -186,7 +188,8 @@ struct NetworkExample {
 
 const std::vector<NetworkExample> k_network_examples{
     // avio-whitepaper.md 4.1 [WP p.11]
-    {"network:avio_lan::vswitch:vsw1", NetAdapter::avio_lan, none, none, std::nullopt, "vsw1", none},
+    {"network:avio_lan::vswitch:vsw1", NetAdapter::avio_lan, none, none, std::nullopt, "vsw1",
+     none},
     // hpvm-commands.md 2.2 / 3.3 and avio-whitepaper.md 4.1 [S15]
     {"network:aviolan::vswitch:swlan1", NetAdapter::avio_lan, none, none, std::nullopt, "swlan1",
      none},
@@ -207,8 +210,8 @@ const std::vector<NetworkExample> k_network_examples{
      "localnet", none},
     // hpvm-commands.md 2.2 / avio-whitepaper.md 4.1: the documented MAC
     // spellings 0xaabbcc001122 and aa-bb-cc-00-11-22, and ",,aa-bb-cc-00-11-22"
-    {"network:lan:,,aa-bb-cc-00-11-22:vswitch:vsw1", NetAdapter::lan, none, none,
-     0xAABBCC001122ULL, "vsw1", none},
+    {"network:lan:,,aa-bb-cc-00-11-22:vswitch:vsw1", NetAdapter::lan, none, none, 0xAABBCC001122ULL,
+     "vsw1", none},
     {"network:avio_lan:,,0xaabbcc001122:vswitch:vsw1", NetAdapter::avio_lan, none, none,
      0xAABBCC001122ULL, "vsw1", none},
 };
@@ -295,8 +298,9 @@ TEST_CASE("grammar: the reference's grammar templates are not statements") {
                  "'device' " + devices);
   check_rejected("device:scsi:pcibus,pcislot,scsitgt", "device type", "'device' " + devices);
   check_rejected("device:avio_stor:pcibus,pcislot,aviotgt", "device type", "'device' " + devices);
-  check_rejected("tape|changer|burner:avio_stor:bus,device,target:attach_path:<lunpath hardware path>",
-                 "device type", "'tape|changer|burner' " + devices);
+  check_rejected(
+      "tape|changer|burner:avio_stor:bus,device,target:attach_path:<lunpath hardware path>",
+      "device type", "'tape|changer|burner' " + devices);
   check_rejected("network:adaptertype:bus,device,mac-addr:vswitch:vswitch-name:portid:portnumber",
                  "adapter type", "'adaptertype' is not lan, avio_lan or aviolan");
   check_rejected("network:avio_lan:<bus>,<dev>,<mac>:vswitch:<vsw>", "bus",
@@ -603,7 +607,8 @@ TEST_CASE("grammar: address ranges at their edges") {
   SUBCASE("port 0 and 511 accepted, 512 refused") {
     CHECK(network_of("network:lan::vswitch:v:portid:0").port == 0);
     CHECK(network_of("network:lan::vswitch:v:portid:511").port == 511);
-    check_rejected("network:lan::vswitch:v:portid:512", "port number", "512 is out of range (0-511)");
+    check_rejected("network:lan::vswitch:v:portid:512", "port number",
+                   "512 is out of range (0-511)");
   }
   SUBCASE("hba bus and slot 0 and 7 accepted, 8 refused") {
     const HbaStatement lo = hba_of("hba:scsi:0,0");
@@ -715,8 +720,9 @@ TEST_CASE("grammar: parse(format(device)) gives the same network device") {
   }
   CHECK(n == 2 * 3 * 4 * 4 * 4);
   // The printed MAC is always 0x and 12 upper-case hex digits.
-  CHECK(format(NetworkDevice{NetAdapter::lan, {0, 0}, avio::MacAddress(0x1ULL), "v", std::nullopt}) ==
-        "network:lan:0,0,0x000000000001:vswitch:v");
+  CHECK(
+      format(NetworkDevice{NetAdapter::lan, {0, 0}, avio::MacAddress(0x1ULL), "v", std::nullopt}) ==
+      "network:lan:0,0,0x000000000001:vswitch:v");
 }
 
 TEST_CASE("grammar: both MAC spellings normalise to 0x and 12 upper-case hex digits") {
@@ -761,8 +767,9 @@ TEST_CASE("grammar: StatementError is an hpvm::Error whose field() names the fie
     const auto* se = dynamic_cast<const StatementError*>(&e);
     REQUIRE(se != nullptr);
     CHECK(se->field() == "target");
-    CHECK(std::string(e.what()) ==
-          "Invalid resource statement 'disk:scsi:0,0,15:file:/f': target 15 is out of range (0-14).");
+    CHECK(
+        std::string(e.what()) ==
+        "Invalid resource statement 'disk:scsi:0,0,15:file:/f': target 15 is out of range (0-14).");
     CHECK(e.guest().empty());
   }
   // A few complete messages spelled out in full.
@@ -892,10 +899,12 @@ const std::vector<Malformed> k_malformed{
     {"disk:scsi::null:", "storage type", "'null' cannot back a disk device"},
     {"dvd:scsi::lv:/dev/vg00/rlvol1", "storage type", "'lv' cannot back a dvd device"},
     {"tape:scsi::disk:/dev/sda", "storage type", "'disk' cannot back a tape device"},
-    {"changer:avio_stor::file:/vm/changer.img", "storage type", "'file' cannot back a changer device"},
+    {"changer:avio_stor::file:/vm/changer.img", "storage type",
+     "'file' cannot back a changer device"},
     {"burner:scsi::null:", "storage type", "'null' cannot back a burner device"},
     {"disk:avio_stor::attach:/dev/sg0", "storage type", "'attach' cannot back a disk device"},
-    {"dvd:avio_stor::attach_path:/dev/sg0", "storage type", "'attach_path' cannot back a dvd device"},
+    {"dvd:avio_stor::attach_path:/dev/sg0", "storage type",
+     "'attach_path' cannot back a dvd device"},
     // --- location
     {"disk:scsi::disk:", "location", "is missing"},
     {"disk:scsi:0,0,0:file:", "location", "is missing"},
@@ -992,7 +1001,8 @@ const std::vector<Malformed> k_malformed{
     {"network:lan:,,x56E9E3096A22:vswitch:vsw1", "MAC address", "'x56E9E3096A22' " + k_bad_mac},
     {"network:lan:0,0,aa-bb-cc-00-11-22-33:vswitch:vsw1", "MAC address",
      "'aa-bb-cc-00-11-22-33' " + k_bad_mac},
-    {"network:lan:0,0,0x56E9E3096A22 :vswitch:vsw1", "MAC address", "'0x56E9E3096A22 ' " + k_bad_mac},
+    {"network:lan:0,0,0x56E9E3096A22 :vswitch:vsw1", "MAC address",
+     "'0x56E9E3096A22 ' " + k_bad_mac},
     {"network:lan:0,,zz:vswitch:vsw1", "MAC address", "'zz' " + k_bad_mac},
     // --- adapter-level hba statements
     {"hba", "statement", k_hba_shape},
@@ -1038,7 +1048,8 @@ TEST_CASE("grammar: the first wrong field is the one reported") {
   check_rejected("disk:scsi:0,0,0:bogus:rel", "storage type", "'bogus' " + k_not_storage);
   check_rejected("disk:scsi:0,0,0:null:rel", "storage type", "'null' cannot back a disk device");
   check_rejected("disk:scsi:0,0,0:file:rel", "location", "'rel' is not an absolute path");
-  check_rejected("network:eth:9,9,zz:switch:-:port:x", "adapter type", "'eth' " + k_not_net_adapter);
+  check_rejected("network:eth:9,9,zz:switch:-:port:x", "adapter type",
+                 "'eth' " + k_not_net_adapter);
   check_rejected("network:lan:9,9,zz:switch:-:port:x", "bus", "9 is out of range (0-7)");
   check_rejected("network:lan:0,9,zz:switch:-:port:x", "device", "9 is out of range (0-7)");
   check_rejected("network:lan:0,0,zz:switch:-:port:x", "MAC address", "'zz' " + k_bad_mac);
@@ -1049,9 +1060,11 @@ TEST_CASE("grammar: the first wrong field is the one reported") {
 
 TEST_CASE("grammar: numbers are digits only and huge ones are out of range") {
   check_rejected("disk:scsi:-0,0,0:disk:/dev/sda", "bus", "-0 is out of range (0-7)");
-  check_rejected("network:lan::vswitch:vsw1:portid:-0", "port number", "-0 is out of range (0-511)");
+  check_rejected("network:lan::vswitch:vsw1:portid:-0", "port number",
+                 "-0 is out of range (0-511)");
   check_rejected("disk:scsi:+1,0,0:disk:/dev/sda", "bus", "'+1' is not a number");
-  check_rejected("disk:scsi:99999999999,0,0:disk:/dev/sda", "bus", "99999999999 is out of range (0-7)");
+  check_rejected("disk:scsi:99999999999,0,0:disk:/dev/sda", "bus",
+                 "99999999999 is out of range (0-7)");
   check_rejected("network:lan::vswitch:vsw1:portid:99999999999", "port number",
                  "99999999999 is out of range (0-511)");
 }
@@ -1070,12 +1083,14 @@ TEST_CASE("grammar: HP-UX lunpaths are refused with the Linux equivalent named")
                            "changer:avio_stor:0,5,1:attach_path:0/1/1/0.0x50060b0000332253.0x0",
                            "burner:avio_stor:0,5,2:attach_path:0/1/1/0.0x50060b0000332252.0x0"}) {
     CAPTURE(text);
-    const std::string location = std::string(text).substr(std::string(text).rfind("attach_path:") + 12);
+    const std::string location =
+        std::string(text).substr(std::string(text).rfind("attach_path:") + 12);
     check_rejected(text, "location",
                    "'" + location +
                        "' is an HP-UX lunpath; give the Linux /dev/sg* device of the same tape, "
                        "changer or burner");
   }
-  const auto st = std::get<StorageStatement>(parse_resource("tape:avio_stor:0,4,0:attach_path:/dev/sg3"));
+  const auto st =
+      std::get<StorageStatement>(parse_resource("tape:avio_stor:0,4,0:attach_path:/dev/sg3"));
   CHECK(st.location == "/dev/sg3");
 }

@@ -49,7 +49,8 @@ TEST_CASE("import: hpvmstatus -P tables") {
   CHECK(c.characteristics.entitlement == "10.0:100.0");
   CHECK_FALSE(c.characteristics.cycles);
   CHECK(c.characteristics.memory == "2G");
-  CHECK(c.characteristics.users == std::vector<std::string>{"daemon:oper", "bin:oper", "root:admin"});
+  CHECK(c.characteristics.users ==
+        std::vector<std::string>{"daemon:oper", "bin:oper", "root:admin"});
   CHECK(c.characteristics.groups == std::vector<std::string>{"ops:oper"});
 }
 

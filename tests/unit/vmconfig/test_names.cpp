@@ -9,14 +9,16 @@ using namespace vmconfig;
 
 namespace {
 
-std::optional<std::string> text(const char* s) { return std::string(s); }
+std::optional<std::string> text(const char* s) {
+  return std::string(s);
+}
 
 } // namespace
 
 TEST_CASE("names: guest names") {
-  for (const std::string& ok : {std::string("ivm1"), std::string("a"), std::string("0abc"),
-                                std::string("a.b-c_d"), std::string("Guest1"),
-                                std::string(k_max_guest_name, 'g')}) {
+  for (const std::string& ok :
+       {std::string("ivm1"), std::string("a"), std::string("0abc"), std::string("a.b-c_d"),
+        std::string("Guest1"), std::string(k_max_guest_name, 'g')}) {
     CAPTURE(ok);
     CHECK_FALSE(guest_name_problem(ok).has_value());
   }
@@ -50,9 +52,8 @@ TEST_CASE("names: vswitch names") {
 }
 
 TEST_CASE("names: labels") {
-  for (const std::string& ok :
-       {std::string(""), std::string("Virtual Machine number One"), std::string("-x_y.z "),
-        std::string(k_max_label, 'l')}) {
+  for (const std::string& ok : {std::string(""), std::string("Virtual Machine number One"),
+                                std::string("-x_y.z "), std::string(k_max_label, 'l')}) {
     CAPTURE(ok);
     CHECK_FALSE(label_problem(ok).has_value());
   }
