@@ -156,22 +156,34 @@ std::vector<std::string> block_devices_below(const std::string& kernel_name) {
   return {below.begin(), below.end()};
 }
 
+namespace {
+
+std::vector<std::string> directly_above(const std::string& n) {
+  auto above = names_in(k_sys_block / n / "holders");
+  for (auto& p : partitions_of(n)) {
+    above.push_back(std::move(p));
+  }
+  return above;
+}
+
+} // namespace
+
+std::vector<std::string> block_devices_above(const std::string& kernel_name) {
+  if (kernel_name.empty()) {
+    return {};
+  }
+  std::set<std::string> above;
+  closure(kernel_name, directly_above, above);
+  return {above.begin(), above.end()};
+}
+
 std::vector<std::string> stacked_block_devices(const std::string& kernel_name) {
   if (kernel_name.empty()) {
     return {};
   }
   std::set<std::string> related;
   closure(kernel_name, directly_below, related);
-  closure(
-      kernel_name,
-      [](const std::string& n) {
-        auto above = names_in(k_sys_block / n / "holders");
-        for (auto& p : partitions_of(n)) {
-          above.push_back(std::move(p));
-        }
-        return above;
-      },
-      related);
+  closure(kernel_name, directly_above, related);
   return {related.begin(), related.end()};
 }
 

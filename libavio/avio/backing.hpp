@@ -52,6 +52,8 @@ std::string block_identity(const std::string& kernel_name);
 std::vector<std::string> stacked_block_devices(const std::string& kernel_name);
 // Only those it is built on.
 std::vector<std::string> block_devices_below(const std::string& kernel_name);
+// Only those built on it.
+std::vector<std::string> block_devices_above(const std::string& kernel_name);
 
 // The unique id HPVM shows for a device: the disk's WWID (from /sys, else
 // its /dev/disk/by-id name), or "" when it has none (files, loop devices).

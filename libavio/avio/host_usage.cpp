@@ -1,7 +1,6 @@
 #include "avio/host_usage.hpp"
 
 #include "avio/backing.hpp"
-#include "avio/lvm.hpp"
 #include "avio/sysfs.hpp"
 
 #include <fmt/format.h>
@@ -146,14 +145,9 @@ std::vector<HostStorageUse> host_storage_in_use() {
       add({swap, {}, {}}, "swap file");
     }
   }
-  for (const auto& pv : read_lvm_topology().pvs) {
-    if (!pv.vg.empty()) {
-      const HostEntity e = probe(pv.path);
-      if (!e.block_name.empty()) {
-        add_block(e.block_name, fmt::format("physical volume of volume group {}", pv.vg));
-      }
-    }
-  }
+  // LVM physical volumes count only through what the host uses on them (the
+  // mounted or swapping LVs above, whose stacks reach the PVs); a volume
+  // group the host uses nothing of is storage for guests.
   return out;
 }
 

@@ -1,6 +1,7 @@
 // The storage the Linux host itself uses (what hpvmhostrdev restricts):
 // mounted file systems, swap, and every block device under them (partition
-// disks, device-mapper and md slaves, LVM physical volumes).
+// disks, device-mapper and md slaves, the LVM physical volumes behind a used
+// LV). A volume group the host uses nothing of is not the host's.
 #pragma once
 
 #include <string>

@@ -169,11 +169,29 @@ DeviceRules::restricted_problem(const std::string& location, const avio::HostEnt
   return std::nullopt;
 }
 
+std::map<std::string, DeviceRules::Overlap>
+DeviceRules::restricting_overlaps(const std::string& location, const avio::HostEntity& entity,
+                                  const std::map<std::string, Overlap>& overlaps) {
+  if (lvm().logical_volume(location) == nullptr) {
+    return overlaps;
+  }
+  // An LV has extents of its own on its physical volumes: the host using
+  // another LV of the volume group (its root LV, say), which restricts the
+  // PVs, does not restrict this one. Only an rdev entry for the LV itself or
+  // for a device built on it does.
+  std::map<std::string, Overlap> out;
+  for (const auto& name : avio::block_devices_above(entity.block_name)) {
+    out.emplace(avio::block_identity(name), Overlap{Relation::stacked, {}});
+  }
+  return out;
+}
+
 std::vector<std::string> DeviceRules::check(avio::DeviceType device, const std::string& location,
                                             const avio::HostEntity& entity) {
   std::vector<std::string> problems;
   const auto overlaps = overlaps_of(location, entity);
-  if (auto p = restricted_problem(location, entity, overlaps)) {
+  if (auto p =
+          restricted_problem(location, entity, restricting_overlaps(location, entity, overlaps))) {
     problems.push_back(std::move(*p));
     return problems;
   }

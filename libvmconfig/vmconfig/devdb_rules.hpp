@@ -3,7 +3,10 @@
 //   1. a restricted path (an rdev entry, anything stacked with one, or a path
 //      under an rdev directory: its direct entries, or everything below it
 //      with RECURSIVE=DIR, or below it on the same file system with
-//      RECURSIVE=FS) is never given to a guest;
+//      RECURSIVE=FS) is never given to a guest. An LV is restricted only by
+//      an entry for itself or for a device built on it: the restricted PVs
+//      of the host's own LVs (root, swap) leave the other LVs of that volume
+//      group to guests, as vg00 LVs were on HPVM;
 //   2. one host storage entity serves one device type at a time;
 //   3. a backing store another guest uses is refused unless its gdev entry
 //      has SHARE=YES;
@@ -57,6 +60,11 @@ private:
   // Host identities that overlap `entity` (not the entity itself), and how.
   std::map<std::string, Overlap> overlaps_of(const std::string& location,
                                              const avio::HostEntity& entity);
+  // The overlaps through which an rdev entry restricts `entity`: all of them,
+  // except for an LV, which only the devices built on it restrict.
+  std::map<std::string, Overlap>
+  restricting_overlaps(const std::string& location, const avio::HostEntity& entity,
+                       const std::map<std::string, Overlap>& overlaps);
   const avio::LvmTopology& lvm();
   std::optional<std::string> restricted_problem(const std::string& location,
                                                 const avio::HostEntity& entity,

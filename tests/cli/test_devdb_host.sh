@@ -91,6 +91,55 @@ else
     expect_ok hpvmremove -Q -P g2
     create_refused g3 "Backing store '$PV' overlaps storage this guest uses: it holds volume group '$VG', whose logical volume is '$LV'." \
       -- ${F[@]+"${F[@]}"} -a "disk:avio_stor::lv:$LV" -a "disk:avio_stor::disk:$PV"
+
+    section "LVM: the host restricts only what it uses of a volume group"
+    # The host uses nothing of this VG: hpvmhostrdev leaves its PV alone and
+    # its LVs stay available to guests.
+    expect_ok hpvmhostrdev -u
+    expect_stderr 1 "hpvmdevmgmt: ERROR: There is no rdev entry '$PV'." hpvmdevmgmt -l "rdev:$PV"
+    run hpvmcreate -P l1 ${F[@]+"${F[@]}"} -a "disk:avio_stor::lv:$LV"
+    assert_exit 0
+    expect_ok hpvmremove -Q -P l1
+    # A restricted PV (as the PV under the host's root LV is) restricts the
+    # disk, not the other LVs of its volume group.
+    expect_ok hpvmdevmgmt -a "rdev:$PV"
+    create_refused l1 "Backing store '$PV' is restricted: it is an rdev entry; the host uses it." \
+      -- -a "disk:avio_stor::disk:$PV"
+    run hpvmcreate -P l1 ${F[@]+"${F[@]}"} -a "disk:avio_stor::lv:$LV"
+    assert_exit 0
+    expect_ok hpvmremove -Q -P l1
+    expect_ok hpvmdevmgmt -d "rdev:$PV"
+    if [[ ${#F[@]} -eq 0 ]]; then
+      # The LV itself restricted.
+      expect_ok hpvmdevmgmt -a "rdev:$LV"
+      create_refused l1 "Backing store '$LV' is restricted: it is an rdev entry; the host uses it." \
+        -- -a "disk:avio_stor::lv:$LV"
+      expect_ok hpvmdevmgmt -d "rdev:$LV"
+      # A real host use: an LV of the group mounted. hpvmhostrdev restricts
+      # that LV and the PV behind it; the other LV stays a guest's.
+      LV2=/dev/$VG/lv2
+      mkdir -p "$S/lvmnt"
+      if lvcreate -q -y -L 8M -n lv2 "$VG" >/dev/null 2>&1 && mkfs.ext4 -q -F "$LV2" >/dev/null 2>&1 &&
+        mount "$LV2" "$S/lvmnt" 2>/dev/null; then
+        track_mount "$S/lvmnt"
+        expect_ok hpvmhostrdev -u
+        run hpvmdevmgmt -l rdev:AUTORDEV=YES
+        assert_stdout_has "^$PV[:,]"
+        assert_stdout_has "^/dev/mapper/$VG-lv2[:,]"
+        create_refused l1 "Backing store '$LV2' is restricted: it is the rdev entry '/dev/mapper/$VG-lv2' by another path; the host uses it." \
+          -- -a "disk:avio_stor::lv:$LV2"
+        create_refused l1 "Backing store '$PV' is restricted: it is an rdev entry; the host uses it." \
+          -- -a "disk:avio_stor::disk:$PV"
+        expect_ok hpvmcreate -P l1 -a "disk:avio_stor::lv:$LV"
+        expect_ok hpvmremove -Q -P l1
+        umount "$S/lvmnt"
+        expect_ok hpvmhostrdev -d
+      else
+        skip "an LV file system cannot be made or mounted here"
+      fi
+    else
+      skip "no device-mapper here: an rdev LV and a host-mounted LV need active LVs"
+    fi
   fi
 fi
 
@@ -111,6 +160,8 @@ else
     root_dev=/dev/$(basename "$(readlink -f "/sys/dev/block/$root_majmin")")
     run hpvmdevmgmt -l rdev:AUTORDEV=YES
     assert_stdout_has "(^|,)$root_dev[:,]"
+  else
+    skip "/ is not on a block device here ($root_majmin): the check that its disk is restricted"
   fi
   create_refused g1 "Backing store '$M' is restricted: it is an rdev entry; the host uses it." \
     -- -a "disk:avio_stor::disk:$M"
