@@ -1,5 +1,6 @@
 #include "vmconfig/clone.hpp"
 
+#include "vmconfig/devdb_rules.hpp"
 #include "vmconfig/grammar.hpp"
 #include "vmconfig/names.hpp"
 #include "vmconfig/planner.hpp"
@@ -42,10 +43,12 @@ struct ClonePlan {
   std::vector<std::string> warnings;
 };
 
-// Read-only media may be shared without asking.
-bool read_only_media(const StorageDevice& d) {
-  return d.device == DeviceType::dvd &&
-         (d.storage == StorageType::file || d.storage == StorageType::null);
+// Whether the clone's device `d` is one it inherits unchanged from `source`.
+bool inherited(const StorageDevice& d, const Guest& source) {
+  return std::any_of(source.storage.begin(), source.storage.end(), [&](const StorageDevice& s) {
+    return s.address == d.address && s.device == d.device && s.storage == d.storage &&
+           s.location == d.location;
+  });
 }
 
 bool copyable(StorageType t) {
@@ -188,7 +191,21 @@ ClonePlan plan_clone(Store& store, const CloneRequest& r, std::set<std::string>*
   plan.storage_identities = planner.storage_identities();
   plan.vswitch_ports = planner.vswitch_ports();
 
-  // Storage the clone would still share with its source.
+  // What the clone inherits passes the device database's rules as if it were
+  // given anew (restricted paths, one device type, overlaps with other
+  // guests); the source's own use of it counts only for SHARE, below.
+  DeviceRules rules(store, source.name);
+  for (const auto& d : clone.storage) {
+    if (d.location.empty() || !inherited(d, source)) {
+      continue;
+    }
+    for (const auto& p : rules.check_inherited(d.device, d.location, avio::probe(d.location))) {
+      plan.errors.push_back(fmt::format("{} (from the guest '{}'): {}", format(d), source.name, p));
+    }
+  }
+
+  // Storage the clone would still share with its source: DVD media too,
+  // unless its gdev entry says SHARE=YES (as a DVD image's does from the start).
   std::set<std::string> source_ids;
   for (const auto& d : source.storage) {
     if (!d.location.empty()) {
@@ -198,7 +215,7 @@ ClonePlan plan_clone(Store& store, const CloneRequest& r, std::set<std::string>*
   for (std::size_t i = 0; i < clone.storage.size(); ++i) {
     const auto& d = clone.storage[i];
     const auto& id = plan.storage_identities[i];
-    if (id.empty() || source_ids.count(id) == 0 || read_only_media(d) || gdev_shared(store, id)) {
+    if (id.empty() || source_ids.count(id) == 0 || gdev_shared(store, id)) {
       continue;
     }
     if (r.force) {

@@ -188,6 +188,17 @@ DeviceRules::restricting_overlaps(const std::string& location, const avio::HostE
 
 std::vector<std::string> DeviceRules::check(avio::DeviceType device, const std::string& location,
                                             const avio::HostEntity& entity) {
+  return problems(device, location, entity, true);
+}
+
+std::vector<std::string> DeviceRules::check_inherited(avio::DeviceType device,
+                                                      const std::string& location,
+                                                      const avio::HostEntity& entity) {
+  return problems(device, location, entity, false);
+}
+
+std::vector<std::string> DeviceRules::problems(avio::DeviceType device, const std::string& location,
+                                               const avio::HostEntity& entity, bool share_rule) {
   std::vector<std::string> problems;
   const auto overlaps = overlaps_of(location, entity);
   if (auto p =
@@ -205,7 +216,7 @@ std::vector<std::string> DeviceRules::check(avio::DeviceType device, const std::
       return problems;
     }
   }
-  if (!others.empty()) {
+  if (share_rule && !others.empty()) {
     auto entry = devdb_store::find_by_identity(m_store, EntryType::gdev, entity.identity);
     if (!entry) {
       entry = devdb_store::find_entry(m_store, EntryType::gdev, others.front().location);

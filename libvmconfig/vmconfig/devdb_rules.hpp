@@ -41,6 +41,11 @@ public:
   // a `device`; empty when it may be given.
   std::vector<std::string> check(avio::DeviceType device, const std::string& location,
                                  const avio::HostEntity& entity);
+  // The same for a device the guest inherits from another (hpvmclone: the
+  // guest named in the constructor is the source, whose use does not count):
+  // every rule but SHARE, which the caller checks between the two guests.
+  std::vector<std::string> check_inherited(avio::DeviceType device, const std::string& location,
+                                           const avio::HostEntity& entity);
   // The guest uses (or now gets) `location`.
   void note(const std::string& location, const avio::HostEntity& entity);
 
@@ -65,6 +70,8 @@ private:
   std::map<std::string, Overlap>
   restricting_overlaps(const std::string& location, const avio::HostEntity& entity,
                        const std::map<std::string, Overlap>& overlaps);
+  std::vector<std::string> problems(avio::DeviceType device, const std::string& location,
+                                    const avio::HostEntity& entity, bool share_rule);
   const avio::LvmTopology& lvm();
   std::optional<std::string> restricted_problem(const std::string& location,
                                                 const avio::HostEntity& entity,

@@ -140,6 +140,37 @@ else
     else
       skip "no device-mapper here: an rdev LV and a host-mounted LV need active LVs"
     fi
+
+    section "LVM overlap through hpvmmodify -a/-m and hpvmclone"
+    sized_file "$S/o.img" 1M
+    expect_ok hpvmcreate -P o1 -a "disk:avio_stor::disk:$PV"
+    expect_ok hpvmcreate -P o2 -a "disk:avio_stor::file:$S/o.img"
+    overlap_o1="Backing store '$LV' overlaps storage guest 'o1' uses: it is a logical volume of volume group '$VG', which is on '$PV'."
+    refuse 1 "hpvmmodify: ERROR (o2): $overlap_o1
+hpvmmodify: Unable to modify the guest." hpvmmodify -P o2 ${F[@]+"${F[@]}"} -a "disk:avio_stor::lv:$LV"
+    refuse 1 "hpvmmodify: ERROR (o2): $overlap_o1
+hpvmmodify: Unable to modify the guest." hpvmmodify -P o2 ${F[@]+"${F[@]}"} -m "disk:avio_stor:0,0,0:lv:$LV"
+    refuse 1 "hpvmmodify: ERROR (o2): Backing store '$PV' is used by guest 'o1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$PV:attr:SHARE=YES).
+hpvmmodify: Unable to modify the guest." hpvmmodify -P o2 -a "disk:avio_stor::disk:$PV"
+    expect_ok hpvmremove -Q -P o1
+    # The clone of a guest on an LV whose volume group has since grown onto
+    # a disk another guest uses inherits the overlap: refused, -F or not.
+    run hpvmmodify -P o2 ${F[@]+"${F[@]}"} -m "disk:avio_stor:0,0,0:lv:$LV"
+    assert_exit 0
+    if new_loop Q "$S/q.raw" 16M; then
+      expect_ok hpvmcreate -P o3 -a "disk:avio_stor::disk:$Q"
+      if pvcreate -q "$Q" >/dev/null 2>&1 && vgextend -q "$VG" "$Q" >/dev/null 2>&1; then
+        refuse 1 "hpvmclone: ERROR (o2): disk:avio_stor:0,0,0:lv:$LV (from the guest 'o2'): Backing store '$LV' overlaps storage guest 'o3' uses: it is a logical volume of volume group '$VG', which is on '$Q'.
+hpvmclone: Unable to clone the guest." hpvmclone -P o2 -N o4 -F
+        vgreduce -q "$VG" "$Q" >/dev/null 2>&1
+      else
+        skip "pvcreate/vgextend on a second loop device failed"
+      fi
+      expect_ok hpvmremove -Q -P o3
+    else
+      skip "no second loop device"
+    fi
+    expect_ok hpvmremove -Q -P o2
   fi
 fi
 

@@ -47,6 +47,11 @@ expect_ok hpvmcreate -P src -O linux:12 -c 2 -e 20:80 -r 3G -l "the source" -B m
   -a network:avio_lan::vswitch:sw2
 expect_ok hpvmcreate -P dvdonly -a dvd:scsi::file:"$S/cd.iso" -a dvd:scsi::null:"$S/dir" \
   -a network:lan::vswitch:sw1
+# A DVD image's entry is SHARE=YES from the start; a directory of images is
+# shared (even by a clone) only once its entry says so.
+clone_refused dvdonly "dvd:scsi:0,0,1:null:$S/dir would share its backing store with the guest 'dvdonly': give the clone its own with -b, -m or -d, mark the backing store SHARE=YES with hpvmdevmgmt, or force with -F." \
+  -- -N d2
+expect_ok hpvmdevmgmt -m "gdev:$S/dir:attr:SHARE=YES"
 
 # ------------------------------------------------------------------------
 section "a clone of read-only media: new identity, same characteristics"
@@ -113,6 +118,48 @@ expect_sql "SELECT port FROM network_devices n JOIN guests g ON g.id = n.guest_i
 expect_ok hpvmmodify -P dvdonly -x register_status=disabled
 expect_ok hpvmclone -P dvdonly -N d3
 expect_sql "SELECT runnable, modifiable, visible FROM guests WHERE name = 'd3'" "1|1|1"
+
+# ------------------------------------------------------------------------
+section "inherited storage passes the device rules"
+# A restricted DVD image: refused, with -F too; changing it passes.
+sized_file "$S/rcd.iso" 4096
+sized_file "$S/rcd2.iso" 4096
+expect_ok hpvmcreate -P rsrc -a dvd:avio_stor::file:"$S/rcd.iso"
+run hpvmdevmgmt -a "rdev:$S/rcd.iso"
+assert_exit 0
+restricted_cd="dvd:avio_stor:0,0,0:file:$S/rcd.iso (from the guest 'rsrc'): Backing store '$S/rcd.iso' is restricted: it is an rdev entry; the host uses it."
+clone_refused rsrc "$restricted_cd" -- -N rc1
+clone_refused rsrc "$restricted_cd" -- -N rc1 -F
+expect_ok hpvmclone -P rsrc -N rc1 -m dvd:avio_stor:0,0,0:file:"$S/rcd2.iso"
+check "rc1 has the new image" test "$(devices rc1)" = "dvd:avio_stor:0,0,0:file:$S/rcd2.iso"
+expect_ok hpvmclone -P rsrc -N rc2 -d dvd:avio_stor:0,0,0:file:"$S/rcd.iso"
+# A restricted disk: -F passes the sharing with the source, not the restriction.
+sized_file "$S/rdisk.img" 1M
+expect_ok hpvmcreate -P rdsrc -a disk:avio_stor::file:"$S/rdisk.img"
+run hpvmdevmgmt -a "rdev:$S/rdisk.img"
+assert_exit 0
+clone_refused rdsrc "disk:avio_stor:0,0,0:file:$S/rdisk.img (from the guest 'rdsrc'): Backing store '$S/rdisk.img' is restricted: it is an rdev entry; the host uses it." -- \
+  -N rd1 -F
+# A DVD image whose entry says SHARE=NO is not shared with the clone.
+sized_file "$S/v.iso" 4096
+expect_ok hpvmcreate -P vsrc -a dvd:avio_stor::file:"$S/v.iso"
+expect_ok hpvmdevmgmt -m "gdev:$S/v.iso:attr:SHARE=NO"
+clone_refused vsrc "dvd:avio_stor:0,0,0:file:$S/v.iso would share its backing store with the guest 'vsrc': give the clone its own with -b, -m or -d, mark the backing store SHARE=YES with hpvmdevmgmt, or force with -F." \
+  -- -N v1
+expect_ok hpvmdevmgmt -m "gdev:$S/v.iso:attr:SHARE=YES"
+expect_ok hpvmclone -P vsrc -N v1
+expect_stdout "$S/v.iso:CONFIG=gdev,EXIST=YES,DEVTYPE=FILE,SHARE=YES:v1,vsrc:" hpvmdevmgmt -l "gdev:$S/v.iso"
+# One entity, one device type: the source's DVD path now leads to a file
+# another guest uses as a disk.
+sized_file "$S/t.img" 1M
+sized_file "$S/t.iso" 4096
+expect_ok hpvmcreate -P tdisk -a disk:avio_stor::file:"$S/t.img"
+expect_ok hpvmcreate -P tsrc -a dvd:avio_stor::file:"$S/t.iso"
+rm "$S/t.iso"
+ln -s t.img "$S/t.iso"
+clone_refused tsrc "dvd:avio_stor:0,0,0:file:$S/t.iso (from the guest 'tsrc'): Backing store '$S/t.iso' is used by guest 'tdisk' as a disk; one host storage entity serves one device type at a time." \
+  "dvd:avio_stor:0,0,0:file:$S/t.iso would share its backing store with the guest 'tsrc': give the clone its own with -b, -m or -d, mark the backing store SHARE=YES with hpvmdevmgmt, or force with -F." \
+  -- -N t1
 
 # ------------------------------------------------------------------------
 section "-b copies storage into a new file"

@@ -176,6 +176,38 @@ modify_refused g1 "Backing store '$S/nope.img' does not exist." \
   -m network:lan:3,3:vswitch:x -N g1new -l other
 check "no g1new link" test ! -e "$HPVM_ROOT/guests/g1new"
 
+section "the device rules through -a and -m"
+sized_file "$S/r-own.img" 1M
+sized_file "$S/r-host.img" 1M
+sized_file "$S/r-other.img" 1M
+sized_file "$S/r.iso" 4096
+expect_ok hpvmcreate -P r1 -a disk:avio_stor::file:"$S/r-own.img"
+expect_ok hpvmcreate -P r2 -a disk:avio_stor::file:"$S/r-other.img" -a dvd:avio_stor::file:"$S/r.iso"
+expect_ok hpvmdevmgmt -a "rdev:$S/r-host.img"
+# Restricted, added or as a new backing store; -F does not pass it.
+modify_refused r1 "Backing store '$S/r-host.img' is restricted: it is an rdev entry; the host uses it." -- \
+  -a disk:avio_stor::file:"$S/r-host.img"
+modify_refused r1 "Backing store '$S/r-host.img' is restricted: it is an rdev entry; the host uses it." -- \
+  -F -m disk:avio_stor:0,0,0:file:"$S/r-host.img"
+# Another guest's backing store without SHARE=YES.
+share_r2="Backing store '$S/r-other.img' is used by guest 'r2'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$S/r-other.img:attr:SHARE=YES)."
+modify_refused r1 "$share_r2" -- -a disk:avio_stor::file:"$S/r-other.img"
+modify_refused r1 "$share_r2" -- -m disk:avio_stor:0,0,0:file:"$S/r-other.img"
+# A DVD image is shared from the start, and not once its entry says SHARE=NO.
+expect_ok hpvmmodify -P r1 -s -a dvd:avio_stor::file:"$S/r.iso"
+expect_ok hpvmdevmgmt -m "gdev:$S/r.iso:attr:SHARE=NO"
+modify_refused r1 "Backing store '$S/r.iso' is used by guest 'r2'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$S/r.iso:attr:SHARE=YES)." -- \
+  -a dvd:avio_stor::file:"$S/r.iso"
+expect_ok hpvmdevmgmt -m "gdev:$S/r.iso:attr:SHARE=YES"
+# One host entity, one device type, shared or not.
+modify_refused r1 "Backing store '$S/r.iso' is used by guest 'r2' as a dvd; one host storage entity serves one device type at a time." -- \
+  -a disk:avio_stor::file:"$S/r.iso"
+modify_refused r1 "Backing store '$S/r.iso' is used by guest 'r2' as a dvd; one host storage entity serves one device type at a time." -- \
+  -m disk:avio_stor:0,0,0:file:"$S/r.iso"
+expect_ok hpvmremove -Q -P r1
+expect_ok hpvmremove -Q -P r2
+expect_ok hpvmdevmgmt -d "rdev:$S/r-host.img"
+
 section "-F"
 run hpvmmodify -P g1 -F -m disk:scsi:0,0,2:file:"$S/later.img"
 assert_exit 0
