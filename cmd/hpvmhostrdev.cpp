@@ -19,29 +19,32 @@ int main(int argc, char** argv) {
   app.add_flag("-D", disable, "Do not run hpvmhostrdev automatically");
   app.add_flag("-h", help, "Print a brief help");
   auto logging = [&] { return help ? cli::Logging::none : cli::Logging::command_log; };
-  return cli::run("hpvmhostrdev", argc, argv, app, logging, [&] {
-    if (update + remove + restore + enable + disable + help > 1) {
-      throw hpvm::UsageError("Give at most one of -u, -d, -r, -E, -D and -h.");
-    }
-    if (help) {
-      fmt::print("{}", app.help());
-      return;
-    }
-    const auto root = vmconfig::Store::root_from_environment();
-    if (enable || disable) {
-      vmconfig::Store store(root); // creates the HPVM root if needed
-      vmconfig::set_host_rdev_autorun(store.root(), enable);
-      return;
-    }
-    vmconfig::Store store(root);
-    vmconfig::HostRdevChanges changes;
-    if (remove) {
-      changes = vmconfig::delete_host_rdevs(store);
-    } else if (restore) {
-      changes = vmconfig::restore_host_rdevs(store);
-    } else {
-      changes = vmconfig::update_host_rdevs(store, !update);
-    }
-    cli::print_warnings("hpvmhostrdev", "", changes.warnings);
-  });
+  return cli::run(
+      "hpvmhostrdev", argc, argv, app, logging,
+      [&] {
+        if (update + remove + restore + enable + disable + help > 1) {
+          throw hpvm::UsageError("Give at most one of -u, -d, -r, -E, -D and -h.");
+        }
+        if (help) {
+          fmt::print("{}", app.help());
+          return;
+        }
+        const auto root = vmconfig::Store::root_from_environment();
+        if (enable || disable) {
+          vmconfig::Store store(root); // creates the HPVM root if needed
+          vmconfig::set_host_rdev_autorun(store.root(), enable);
+          return;
+        }
+        vmconfig::Store store(root);
+        vmconfig::HostRdevChanges changes;
+        if (remove) {
+          changes = vmconfig::delete_host_rdevs(store);
+        } else if (restore) {
+          changes = vmconfig::restore_host_rdevs(store);
+        } else {
+          changes = vmconfig::update_host_rdevs(store, !update);
+        }
+        cli::print_warnings("hpvmhostrdev", "", changes.warnings);
+      },
+      cli::k_exit_failure); // HPVM's page: exit 0 or 1, a wrong command line included
 }

@@ -25,7 +25,7 @@ void print_line(const std::string& prefix, std::string_view message) {
   fmt::print(stderr, "{}{}\n", prefix, vmconfig::printable(message));
 }
 
-int report_failure(const std::string& command) {
+int report_failure(const std::string& command, int usage_status) {
   try {
     throw;
   } catch (const hpvm::Refused& e) {
@@ -34,7 +34,7 @@ int report_failure(const std::string& command) {
   } catch (const hpvm::UsageError& e) {
     print_line(tag(command, "ERROR", e.guest()), e.what());
     fmt::print(stderr, "Run '{} --help' for usage.\n", command);
-    return k_exit_usage;
+    return usage_status;
   } catch (const hpvm::Error& e) {
     print_line(tag(command, "ERROR", e.guest()), e.what());
     return k_exit_failure;
@@ -64,7 +64,8 @@ int run(const std::string& command, int argc, char** argv, CLI::App& app, const 
 }
 
 int run(const std::string& command, int argc, char** argv, CLI::App& app,
-        const std::function<Logging()>& logging, const std::function<void()>& body) {
+        const std::function<Logging()>& logging, const std::function<void()>& body,
+        int usage_status) {
   int status = 0;
   try {
     app.parse(argc, argv);
@@ -73,13 +74,13 @@ int run(const std::string& command, int argc, char** argv, CLI::App& app,
   } catch (const CLI::ParseError& e) {
     print_line(tag(command, "ERROR", ""), e.what());
     fmt::print(stderr, "Run '{} --help' for usage.\n", command);
-    status = k_exit_usage;
+    status = usage_status;
   }
   if (status == 0) {
     try {
       body();
     } catch (...) {
-      status = report_failure(command);
+      status = report_failure(command, usage_status);
     }
   }
   std::fflush(stdout);

@@ -2,7 +2,8 @@
 // the exception hierarchy (avio/error.hpp) becomes messages and exit codes:
 //   0  success
 //   1  the operation failed or was refused (nothing was changed)
-//   2  the command line is wrong
+//   2  the command line is wrong (1 for hpvmhostrdev, whose page documents
+//      only 0 and 1: it passes k_exit_failure as `usage_status`)
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -30,9 +31,10 @@ void configure_app(CLI::App& app);
 int run(const std::string& command, int argc, char** argv, CLI::App& app, const Logging& logging,
         const std::function<void()>& body);
 // The same, for commands that only log some modes: `logging` is asked after
-// the command line is parsed.
+// the command line is parsed. A wrong command line exits `usage_status`.
 int run(const std::string& command, int argc, char** argv, CLI::App& app,
-        const std::function<Logging()>& logging, const std::function<void()>& body);
+        const std::function<Logging()>& logging, const std::function<void()>& body,
+        int usage_status = k_exit_usage);
 
 // "cmd: ERROR (guest): problem" for each problem, then "cmd: summary".
 void print_refusal(const std::string& command, const hpvm::Refused& refusal);

@@ -233,8 +233,13 @@ check "-E writes enabled" test "$(cat "$HPVM_ROOT/common/hpvmhostrdev.auto")" = 
 run hpvmhostrdev -h
 assert_exit 0
 assert_stdout_has '^  -u '
-refuse 2 "hpvmhostrdev: ERROR: Give at most one of -u, -d, -r, -E, -D and -h.
+# A wrong command line exits 1, as HPVM's page says (0 or 1 only).
+refuse 1 "hpvmhostrdev: ERROR: Give at most one of -u, -d, -r, -E, -D and -h.
 Run 'hpvmhostrdev --help' for usage." hpvmhostrdev -u -d
+refuse 1 "hpvmhostrdev: ERROR: The following argument was not expected: -x
+Run 'hpvmhostrdev --help' for usage." hpvmhostrdev -x
+refuse 1 "hpvmhostrdev: ERROR: The following argument was not expected: extra
+Run 'hpvmhostrdev --help' for usage." hpvmhostrdev -u extra
 new_root
 expect_ok hpvmdevmgmt -a server:host1
 refuse 1 "hpvmhostrdev: ERROR: There is no backup to restore: hpvmhostrdev has not changed the database." hpvmhostrdev -r
