@@ -2,6 +2,7 @@
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
+#include <vmconfig/devdb_operations.hpp>
 #include <vmconfig/vswitch.hpp>
 
 #include <fmt/format.h>
@@ -74,6 +75,13 @@ int main(int argc, char** argv) {
       report = vmconfig::create_vswitch(
           store, *vswitch, n->count() > 0 ? std::optional<std::string>(uplink) : std::nullopt);
     } else if (boot) {
+      if (!vswitch) {
+        // The host's start-up: first restrict what the host uses (unless
+        // hpvmhostrdev -D), then boot the vswitches.
+        if (auto rdevs = vmconfig::update_host_rdevs_at_start(store)) {
+          cli::print_warnings("hpvmnet", "", rdevs->warnings);
+        }
+      }
       report = vmconfig::boot_vswitch(store, vswitch);
     } else if (halt) {
       vmconfig::require_vswitch(store, *vswitch); // an unknown vswitch fails before the question

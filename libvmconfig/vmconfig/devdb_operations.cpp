@@ -597,4 +597,11 @@ bool host_rdev_autorun(const fs::path& root) {
   return !(in >> word) || word != "disabled"; // enabled unless turned off, as HPVM
 }
 
+std::optional<HostRdevChanges> update_host_rdevs_at_start(Store& store) {
+  if (!host_rdev_autorun(store.root())) {
+    return std::nullopt;
+  }
+  return update_host_rdevs(store, false);
+}
+
 } // namespace vmconfig

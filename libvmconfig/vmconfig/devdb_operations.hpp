@@ -6,6 +6,7 @@
 #include "vmconfig/operations.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace vmconfig {
@@ -50,9 +51,13 @@ HostRdevChanges delete_host_rdevs(Store& store);
 // update or delete (hand-made entries are not touched).
 HostRdevChanges restore_host_rdevs(Store& store);
 
-// Whether hpvmhostrdev -u runs when the suite starts on the host (-E / -D).
-// The start-up code (not built yet) reads host_rdev_autorun().
+// Whether hpvmhostrdev -u runs when the suite starts on the host (-E / -D;
+// enabled unless turned off, as on HPVM).
 void set_host_rdev_autorun(const std::filesystem::path& root, bool enabled);
 bool host_rdev_autorun(const std::filesystem::path& root);
+// The start-up run (hpvmnet -b without -S, which share/systemd/hpvm.service
+// runs at boot): update_host_rdevs() without a rescan, as hpvmhostrdev -u,
+// when host_rdev_autorun(); nullopt when it is turned off.
+std::optional<HostRdevChanges> update_host_rdevs_at_start(Store& store);
 
 } // namespace vmconfig

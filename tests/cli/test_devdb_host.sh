@@ -183,6 +183,15 @@ if ! mkfs.ext4 -q -F "$M" >/dev/null 2>&1 || ! mount "$M" "$S/mnt" 2>/dev/null; 
   skip "a loop file system cannot be made or mounted here"
 else
   track_mount "$S/mnt"
+  # The start-up run (hpvmnet -b without -S, what hpvm.service runs at boot)
+  # runs hpvmhostrdev -u unless -D turned it off.
+  expect_ok hpvmhostrdev -D
+  expect_ok hpvmnet -b
+  expect_stdout "" hpvmdevmgmt -l rdev
+  expect_ok hpvmhostrdev -E
+  expect_ok hpvmnet -b
+  expect_stdout "$M:CONFIG=rdev,EXIST=YES,DEVTYPE=DISK,SHARE=NO,AUTORDEV=YES::" hpvmdevmgmt -l "rdev:$M"
+  expect_ok hpvmhostrdev -d
   expect_ok hpvmhostrdev -u
   expect_stdout "$M:CONFIG=rdev,EXIST=YES,DEVTYPE=DISK,SHARE=NO,AUTORDEV=YES::" hpvmdevmgmt -l "rdev:$M"
   # The device holding / (when / is on a block device) is restricted too.

@@ -22,6 +22,12 @@ done
 check "man5/hpvmresources.5 is installed" test -f "$P/share/man/man5/hpvmresources.5"
 check "the hpvmstatus XML schema is installed" test -f "$P/share/hpvm/hpvmstatus.xsd"
 
+section "the boot-time systemd unit runs the prefix's hpvmnet -b"
+unit_dir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)
+unit=$stage${unit_dir:-/usr/lib/systemd/system}/hpvm.service
+check "hpvm.service is installed where systemd looks" test -f "$unit"
+check "its ExecStart is /opt/hpvm/bin/hpvmnet -b" grep -qx 'ExecStart=/opt/hpvm/bin/hpvmnet -b' "$unit"
+
 section "completion lands where bash-completion and zsh look, whatever the prefix"
 check "zsh completion is installed" test -f "$stage/usr/share/zsh/vendor-completions/_hpvm"
 BC=/usr/share/bash-completion/bash_completion
