@@ -253,11 +253,15 @@ expect_ok() {
 
 # ----------------------------------------------------------------- database
 
-# The state a refused command must leave alone: the database dump and the
-# run directories (uuids/, guests/). The command log is checked separately.
+# The state a refused command must leave alone: the database dump, the
+# header fields .dump leaves out (the schema version PRAGMA user_version,
+# application_id) and the run directories (uuids/, guests/). The command log
+# is checked separately.
 db_dump() {
   if [[ -e $DB ]]; then
     sqlite3 -readonly "$DB" .dump
+    sqlite3 -readonly "$DB" "SELECT 'user_version ' || user_version FROM pragma_user_version;
+                             SELECT 'application_id ' || application_id FROM pragma_application_id;"
   else
     echo "(no database)"
   fi

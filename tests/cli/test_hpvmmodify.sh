@@ -400,6 +400,17 @@ expect_sql "SELECT count(*) FROM (SELECT mac FROM network_devices GROUP BY 1 HAV
 expect_sql "SELECT count(*) FROM devdb_dependents WHERE guest IN ('c1','c2','c3')" 12
 
 # ------------------------------------------------------------------------
+section "the byte-identical check sees the schema version (.dump omits it)"
+db_snapshot
+version=$(sql "PRAGMA user_version")
+sqlite3 "$DB" "PRAGMA user_version = 999"
+state_dump >"$S/state.after"
+check "a changed PRAGMA user_version ($version -> 999) is a changed database" \
+  bash -c '! cmp -s "$1" "$2"' _ "$_H/snapshot" "$S/state.after"
+sqlite3 "$DB" "PRAGMA user_version = $version"
+expect_db_unchanged
+
+# ------------------------------------------------------------------------
 section "command log"
 check "every hpvmmodify line is well formed" \
   test "$(grep ' hpvmmodify' "$LOG" | grep -cvE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z $(id -un) (SUCCESS|FAILURE\([0-9]+\)) hpvmmodify( |\$)")" = 0
