@@ -35,13 +35,14 @@ bool changes_characteristics(const CharacteristicsRequest& r) {
   return changes_plain_characteristics(r) || !r.extended.empty();
 }
 
-// With modify_status=disabled only the request that enables it again passes
-// (register_status=enabled enables it too).
+// With modify_status=disabled only the request that enables it again passes,
+// as on HPVM ("except to set modify_status=enabled again"); register_status,
+// which would change the other statuses too, does not.
 bool only_enables_modify(const ModifyRequest& r) {
   const auto& x = r.characteristics.extended;
   return !r.new_name && r.changes.empty() && !changes_plain_characteristics(r.characteristics) &&
          !x.empty() && std::all_of(x.begin(), x.end(), [](const std::string& kv) {
-           return kv == "modify_status=enabled" || kv == "register_status=enabled";
+           return kv == "modify_status=enabled";
          });
 }
 

@@ -282,6 +282,10 @@ modify_refused h2new "$disabled" -- -s -l x
 expect_ok hpvmmodify -P h2new -x modify_status=enabled
 expect_sql "SELECT runnable, modifiable FROM guests WHERE name = 'h2new'" "0|1"
 expect_ok hpvmmodify -P h2new -x modify_status=disabled
+# register_status=enabled would enable modify_status too: refused as well.
+modify_refused h2new "$disabled" -- -x register_status=enabled
+modify_refused h2new "$disabled" -- -x modify_status=enabled -x register_status=enabled
+expect_ok hpvmmodify -P h2new -x modify_status=enabled
 expect_ok hpvmmodify -P h2new -x register_status=enabled
 expect_sql "SELECT runnable, modifiable, visible FROM guests WHERE name = 'h2new'" "1|1|1"
 
