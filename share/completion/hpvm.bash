@@ -520,7 +520,13 @@ _hpvm_devdb_entry_arg()
         local -a attrs
         mapfile -t attrs < <(_hpvm_devdb_field "$type" "$entry" 1)
         attrs=("${attrs[@]%%=*}")
-        COMPREPLY=($(compgen -P "$head" -W '${attrs[@]}' -- "$value"))
+        # What -d refuses to delete is not offered.
+        local -a deletable=()
+        local i
+        for i in "${attrs[@]}"; do
+            [[ " CONFIG EXIST AUTORDEV " == *" $i "* ]] || deletable+=("$i")
+        done
+        COMPREPLY=($(compgen -P "$head" -W '${deletable[@]}' -- "$value"))
     elif [[ $sub == attr && $mode == modify ]]; then
         if [[ $value != *=* ]]; then
             COMPREPLY=($(compgen -P "$head" -S = -W '${!_hpvm_devdb_values[@]}' -- "$value"))
@@ -599,7 +605,9 @@ _hpvm()
     [[ ${_hpvm_spec[$cmd]+set} ]] || return
 
     COMPREPLY=()
-    if ((cword > 1)) && kind=$(_hpvm_value_kind "$cmd" "$prev"); then
+    if [[ $cmd == hpvmdevmgmt ]] && ((cword > 2)) && [[ ${words[cword - 2]} == -S ]]; then
+        _filedir # -S size file: the file (a new one, or one to extend)
+    elif ((cword > 1)) && kind=$(_hpvm_value_kind "$cmd" "$prev"); then
         [[ $kind == - ]] || "_hpvm_arg_$kind"
     else
         _hpvm_options "$cmd"

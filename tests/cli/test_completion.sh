@@ -393,7 +393,8 @@ expect "hpvmdevmgmt -d gdev_alias:" "$ST/disk1.img" "$ST/disk2.img"
 expect_nospace "hpvmdevmgmt -d gdev:" "$ST/disk1.img:" "$ST/disk2.img:"
 expect_nospace "hpvmdevmgmt -d gdev:$ST/disk1.img:" attr: depend:
 expect_nospace "hpvmdevmgmt -d rdev:$ST/sub:" attr:
-expect "hpvmdevmgmt -d gdev:$ST/disk1.img:attr:" CONFIG EXIST DEVTYPE SHARE USAGE
+# CONFIG and EXIST are not offered: -d refuses to delete them.
+expect "hpvmdevmgmt -d gdev:$ST/disk1.img:attr:" DEVTYPE SHARE USAGE
 expect_nospace "hpvmdevmgmt -m gdev:$ST/disk1.img:attr:S" SHARE= SHARE_LUNPATHS=
 expect "hpvmdevmgmt -m gdev:$ST/disk1.img:attr:PRESERVE=" YES NO
 expect "hpvmdevmgmt -m gdev:$ST/disk1.img:attr:RECURSIVE=D" DIR
@@ -401,6 +402,10 @@ expect_nospace "hpvmdevmgmt -n " gdev: rdev:
 expect_files "hpvmdevmgmt -a rdev:$ST/d" "$ST/disk1.img" "$ST/disk2.img"
 expect_files "hpvmdevmgmt -n gdev:$ST/disk1.img:$ST/s" "$ST/sub"
 expect "hpvmdevmgmt -a server:"
+# -S size file: after the size comes the file, not options.
+expect "hpvmdevmgmt -S 1G"
+expect_files "hpvmdevmgmt -S 1G $ST/d" "$ST/disk1.img" "$ST/disk2.img"
+expect_files "hpvmdevmgmt -A -S 1G $ST/su" "$ST/sub"
 
 section "hpvmmodify and hpvmclone"
 MODIFY_OPTS=(-P -R -N -O -c -e -E -r -l -B -u -g -x -a -d -m -s -F --help --version)
