@@ -199,7 +199,7 @@ std::string tap_name(int vm_number, int bus, int slot) {
 }
 
 MacAddress tap_mac(MacAddress guest_mac) {
-  return MacAddress((guest_mac.value() & 0x00FFFFFFFFFFULL) | 0xFE0000000000ULL);
+  return MacAddress(guest_mac.suffix() | (std::uint64_t{MacAddress::k_tap_octet} << 40U));
 }
 
 LinkState link_state(const std::string& name) {

@@ -31,7 +31,9 @@ std::string tap_name(int vm_number, int bus, int slot);
 
 // The MAC of a guest port's tap: the guest's MAC with the first octet 0xFE
 // (as libvirt does), so the bridge never treats the guest's own address as
-// one of its local ports.
+// one of its local ports. Taps do not collide with each other or with guests
+// because vNIC MACs never start with FE and their suffixes are unique
+// (MacAddress::rule_violation, the planner).
 MacAddress tap_mac(MacAddress guest_mac);
 
 // What the host says about one interface.

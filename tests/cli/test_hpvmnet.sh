@@ -123,6 +123,13 @@ create_refused g3 "Unable to add 'network:lan::vswitch:lan1:portid:7': port 7 of
   -a network:lan::vswitch:lan1:portid:7 -a network:lan::vswitch:lan1:portid:7
 create_refused g3 "Unable to add 'network:lan:,,0x020000000001:vswitch:lan2': MAC address 0x020000000001 is already used by guest 'g1'." -- \
   -a network:lan:,,0x020000000001:vswitch:lan2
+# A tap's MAC is the guest's with first octet fe: no guest MAC starts with
+# fe, and no two guest MACs differ only in the first octet, so taps never
+# share a MAC with each other or with a guest.
+create_refused g3 "Unable to add 'network:lan:,,0x060000000001:vswitch:lan2': MAC address 0x060000000001 differs from 0x020000000001 of guest 'g1' only in the first octet (both taps would have the MAC fe:00:00:00:00:01)." -- \
+  -a network:lan:,,0x060000000001:vswitch:lan2
+create_refused g3 "Unable to add 'network:lan:,,0xfe0000000001:vswitch:lan2': MAC address 0xFE0000000001 has the first octet FE, which is reserved for the host's taps." -- \
+  -a network:lan:,,0xfe0000000001:vswitch:lan2
 
 section "a vNIC on an unknown vswitch is a warning; its port comes with the vswitch"
 expect_stderr 0 "hpvmcreate: WARNING (g3): The vswitch 'later' does not exist; create it with hpvmnet -c before the guest starts." \
