@@ -38,14 +38,15 @@ template <typename Body> Report tagged(const std::string& vswitch, Body body) {
 }
 
 Vswitch find_vswitch(VswitchStore& vs, const std::string& name) {
+  // Looked up first (a bound parameter): a vswitch recorded under a name
+  // longer than today's limit can still be shown and deleted.
+  if (auto v = vs.find(name)) {
+    return *v;
+  }
   if (auto problem = vswitch_name_problem(name)) {
     fail(name, fmt::format("Invalid {}.", *problem));
   }
-  auto v = vs.find(name);
-  if (!v) {
-    fail(name, fmt::format("The vswitch '{}' does not exist.", name));
-  }
-  return *v;
+  fail(name, fmt::format("The vswitch '{}' does not exist.", name));
 }
 
 std::string bridge_of(const Vswitch& v) {

@@ -67,6 +67,9 @@ expect_not_logged "$before"
 section "refusals change nothing"
 net_refused 1 "hpvmnet: ERROR (lan1): The vswitch 'lan1' already exists." hpvmnet -c -S lan1
 net_refused 1 "hpvmnet: ERROR (a/b): Invalid vswitch name 'a/b' may contain only letters, digits, '_', '.' and '-'." hpvmnet -c -S a/b
+# Names are at most 8 characters, as on HPVM: the table's Name column is 8 wide.
+net_refused 1 "hpvmnet: ERROR (vswitch12): Invalid vswitch name 'vswitch12' is longer than 8 characters." hpvmnet -c -S vswitch12
+net_refused 1 "hpvmnet: ERROR (vswitch12): Invalid vswitch name 'vswitch12' is longer than 8 characters." hpvmnet -S vswitch12
 net_refused 1 "hpvmnet: ERROR (nosuch): The vswitch 'nosuch' does not exist." hpvmnet -S nosuch
 net_refused 1 "hpvmnet: ERROR (nosuch): The vswitch 'nosuch' does not exist." hpvmnet -b -S nosuch
 net_refused 1 "hpvmnet: ERROR (localnet): The vswitch 'localnet' always exists; it cannot be deleted." hpvmnet -d -F -S localnet
