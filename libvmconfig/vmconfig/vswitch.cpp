@@ -98,15 +98,18 @@ avio::PortRequest request_for(const Vswitch& v, const PortHolder& h,
           h.nic.mac, vlan};
 }
 
-avio::BridgeRequest bridge_request(VswitchStore& vs, const Vswitch& v) {
+// `previous`: the port VLANs before this command changed them, whose
+// uplink VLANs no port has any more are removed from the uplink.
+avio::BridgeRequest bridge_request(VswitchStore& vs, const Vswitch& v,
+                                   const std::map<int, int>& previous = {}) {
   avio::BridgeRequest r;
   r.bridge = bridge_of(v);
   if (!v.uplink.empty()) {
     r.uplink = v.uplink;
   }
-  for (const auto& [port, vlan] : vs.port_vlans(v.id)) {
-    r.uplink_vlans.insert(vlan);
-  }
+  const auto now = vs.port_vlans(v.id);
+  r.uplink_vlans = uplink_vlans(now);
+  r.stale_uplink_vlans = stale_uplink_vlans(previous, now);
   return r;
 }
 
@@ -251,6 +254,26 @@ int parse_int(std::string_view text, std::string_view what, const std::string& s
 }
 
 } // namespace
+
+std::set<int> uplink_vlans(const std::map<int, int>& port_vlans) {
+  std::set<int> out;
+  for (const auto& [port, vlan] : port_vlans) {
+    out.insert(vlan);
+  }
+  return out;
+}
+
+std::set<int> stale_uplink_vlans(const std::map<int, int>& before,
+                                 const std::map<int, int>& after) {
+  const std::set<int> wanted = uplink_vlans(after);
+  std::set<int> out;
+  for (int vlan : uplink_vlans(before)) {
+    if (wanted.count(vlan) == 0) {
+      out.insert(vlan);
+    }
+  }
+  return out;
+}
 
 Vswitch require_vswitch(Store& store, const std::string& name) {
   VswitchStore vs(store);
@@ -411,7 +434,7 @@ Report set_port_vlan(Store& store, const std::string& name, const std::string& s
     // A booted vswitch takes the change at once: the uplink carries the VLAN,
     // and the port's tap, if attached, moves to it.
     if (booted(v)) {
-      avio::boot_bridge(bridge_request(vs, v));
+      avio::boot_bridge(bridge_request(vs, v, vlans));
       if (want.vlan && !avio::bridge_vlan_filtering(bridge_of(v))) {
         report.warnings.push_back(k_no_vlan_filtering);
       }

@@ -9,6 +9,7 @@
 
 #include <avio/vswitch.hpp>
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -44,6 +45,14 @@ struct PortVlanSpec {
 };
 // Throws hpvm::UsageError naming what is wrong.
 PortVlanSpec parse_port_vlan(const std::string& spec);
+
+// The VLANs a vswitch's uplink carries tagged: every port's untagged VLAN
+// (port -> VLAN, as VswitchStore::port_vlans gives them).
+std::set<int> uplink_vlans(const std::map<int, int>& port_vlans);
+// The uplink VLANs of `before` that `after` no longer has (a port moved to
+// another VLAN or to none, and no other port is on the old one): removed
+// from the uplink. Tested by unit tests.
+std::set<int> stale_uplink_vlans(const std::map<int, int>& before, const std::map<int, int>& after);
 
 enum class NetView : unsigned char { list, ports, statistics };
 // hpvmnet (list), -S name (ports), -A [-S name] (statistics).
