@@ -164,6 +164,12 @@ CREATE TABLE avio_conversion_undo (
   PRIMARY KEY (guest_id, seq)
 );
 )sql",
+    // 4 -> 5: the highest vswitch number ever given, so that a deleted
+    // vswitch's number (and its bridge name hpvswN) is never given again.
+    R"sql(
+CREATE TABLE vswitch_numbers (last INTEGER NOT NULL);
+INSERT INTO vswitch_numbers (last) SELECT coalesce(max(number), 1) FROM vswitches;
+)sql",
 };
 
 bool is_busy(const SQLite::Exception& e) {

@@ -410,6 +410,17 @@ Report delete_vswitch(Store& store, const std::string& name, bool force) {
       report.warnings.push_back(
           fmt::format("{} guest(s) keep vNICs on the deleted vswitch '{}'.", guests, name));
     }
+    // The guests' taps go with the vswitch (a running guest's vNIC is left
+    // unconnected, as on a vswitch that does not exist).
+    for (const auto& h : vs.nics_on(name)) {
+      avio::remove_port_tap(avio::tap_name(h.vm_number, h.nic.address.bus, h.nic.address.slot));
+      if (run_state(store.root(), h.uuid).on) {
+        report.warnings.push_back(fmt::format(
+            "The running guest '{}' is no longer connected: its vNIC at bus {} device {} was on "
+            "the vswitch '{}'.",
+            h.guest, h.nic.address.bus, h.nic.address.slot, name));
+      }
+    }
     avio::halt_bridge(bridge_of(v));
     vs.release_unpinned(name);
     vs.remove(v);

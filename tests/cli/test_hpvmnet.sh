@@ -184,6 +184,30 @@ expect_sql "SELECT n.slot, ifnull(n.vswitch_port, '-') FROM network_devices n JO
 2|-
 3|0"
 
+section "vswitch numbers (and bridge names) are never given again"
+# 'later' had 4, the highest; the next vswitch gets 5, not 4 again.
+expect_ok hpvmnet -c -S next
+expect_sql "SELECT number FROM vswitches WHERE name = 'next'" 5
+expect_ok hpvmnet -d -Q -S next
+expect_ok hpvmnet -c -S next
+expect_sql "SELECT number FROM vswitches WHERE name = 'next'" 6
+expect_ok hpvmnet -d -Q -S next
+
+section "vswitch names: 8 characters fill the Name column"
+expect_ok hpvmnet -c -S abcdefgh
+run hpvmnet
+assert_stdout_has "^abcdefgh      7 Down    Shared             N/A            N/A\$"
+create_refused g9 "Invalid resource statement 'network:lan::vswitch:abcdefghi': vswitch name 'abcdefghi' is longer than 8 characters." -- \
+  -a network:lan::vswitch:abcdefghi
+expect_ok hpvmnet -d -Q -S abcdefgh
+# A vswitch recorded under a longer name (earlier versions allowed 32
+# characters) can still be shown and deleted.
+sqlite3 "$DB" "INSERT INTO vswitches (name, number) VALUES ('legacy-long-name', 99)"
+run hpvmnet -S legacy-long-name
+assert_exit 0
+assert_stdout_has "^legacy-long-name     99 Down "
+expect_ok hpvmnet -d -Q -S legacy-long-name
+
 # ------------------------------------------------------------------------
 # Real bridges and taps, in a network namespace of our own.
 NS=hpvmtest-net-$$
@@ -367,6 +391,23 @@ for t in "$T1" "$T2" "hpv${N1}n00"; do
 done
 run in_ns hpvmnet -S wan
 assert_stdout_has "^0       Reserved     avio_lan none     1\$"
+
+section "netns: -d -F removes the taps of the vswitch's guests"
+expect_ok in_ns hpvmnet -c -S tmpsw
+TMPBR=hpvsw$(sql "SELECT number FROM vswitches WHERE name = 'tmpsw'")
+expect_ok in_ns hpvmcreate -P n3 -a network:lan:0,1,0x020000000301:vswitch:tmpsw
+T4=hpv$(sql "SELECT vm_number FROM guests WHERE name = 'n3'")n01
+Q3=$(start_qemu n3)
+expect_ok in_ns hpvmnet -b -S tmpsw
+check "$T4 is a port of $TMPBR" test "$(link_field "$T4" "l.get('master')")" = "$TMPBR"
+expect_stderr 0 "hpvmnet: WARNING (tmpsw): 1 guest(s) keep vNICs on the deleted vswitch 'tmpsw'.
+hpvmnet: WARNING (tmpsw): The running guest 'n3' is no longer connected: its vNIC at bus 0 device 1 was on the vswitch 'tmpsw'." \
+  in_ns hpvmnet -d -F -S tmpsw
+check "tap $T4 is gone" test -z "$(in_ns ip -br link show "$T4" 2>/dev/null)"
+check "bridge $TMPBR is gone" test -z "$(in_ns ip -br link show "$TMPBR" 2>/dev/null)"
+kill "$Q3"
+wait "$Q3" 2>/dev/null
+expect_ok in_ns hpvmremove -Q -P n3
 
 section "netns: deleting a vswitch deletes its bridge"
 expect_ok in_ns hpvmremove -Q -P n1
