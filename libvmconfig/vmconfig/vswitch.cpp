@@ -200,11 +200,18 @@ void ports_table(Store& store, VswitchStore& vs, const Vswitch& v, std::string& 
   for (const auto& [p, vlan] : vlans) {
     ports.insert(p);
   }
+  const std::string bridge = bridge_of(v);
   for (int p : ports) {
     const auto h = holders.find(p);
     const auto vlan = vlans.find(p);
     const bool held = h != holders.end();
-    const bool active = held && run_state(store.root(), h->second.uuid).on;
+    // Active: the guest runs and its tap is a port of the bridge (not after
+    // -h, which detaches it).
+    const bool active =
+        held && run_state(store.root(), h->second.uuid).on &&
+        avio::link_state(avio::tap_name(h->second.vm_number, h->second.nic.address.bus,
+                                        h->second.nic.address.slot))
+                .master == bridge;
     line(out, fmt::format("{:<7} {:<12} {:<8} {:<8} {:<12} {}", p,
                           active ? "Active"
                           : held ? "Reserved"

@@ -366,6 +366,14 @@ check "tap $T1 stays, detached" test -z "$(link_field "$T1" "l.get('master') or 
 expect_sql "SELECT up FROM vswitches WHERE name = 'wan'" 0
 run in_ns hpvmnet
 assert_stdout_has "^wan +$WAN Down "
+# n1 still runs, but its taps are no longer ports of wan: not Active.
+expect_stdout "$HEADER
+wan           $WAN Down    Shared    up0      $UP0_HEX 192.0.2.10
+
+$PORTS_HEADER
+0       Reserved     avio_lan none     1
+1       Reserved     lan      none     1
+2       Reserved     lan      none     1" in_ns hpvmnet -S wan
 net_refused 1 "hpvmnet: ERROR (wan): The vswitch 'wan' is down; boot it with hpvmnet -b." in_ns hpvmnet -r -S wan
 expect_ok in_ns hpvmnet -b -S wan
 check "$T1 is a port of $BR again" test "$(link_field "$T1" "l.get('master')")" = "$BR"
