@@ -62,6 +62,18 @@ bool booted(const Vswitch& v) {
   return s.exists && s.up && s.kind == "bridge";
 }
 
+// A local vswitch recorded Up needs nothing from the host: it is Up, and
+// its bridge is created when a port is attached (localnet on a fresh host,
+// any local vswitch after a host reboot).
+bool up_on_demand(const Vswitch& v) {
+  return v.up && v.uplink.empty();
+}
+
+// What the State column says: ports can be attached now.
+bool shown_up(const Vswitch& v) {
+  return up_on_demand(v) || booted(v);
+}
+
 std::optional<int> lowest_free_port(const std::set<int>& used) {
   for (int p = 0; p <= avio::k_max_port; ++p) {
     if (used.count(p) == 0) {
@@ -132,9 +144,49 @@ void reattach(Store& store, VswitchStore& vs, const Vswitch& v,
   }
 }
 
+// Why the host interface `uplink` may not be a vswitch's uplink because of
+// the database: a vNIC has its MAC (or, for an uplink MAC starting with FE,
+// that vNIC's tap would), so a guest would share its uplink's address.
+std::optional<std::string> uplink_mac_problem(Store& store, const std::string& uplink) {
+  const auto mac = avio::link_state(uplink).mac;
+  if (!mac) {
+    return std::nullopt;
+  }
+  for (const auto& h : store.mac_suffix_holders(*mac)) {
+    if (h.mac == *mac) {
+      return fmt::format("'{}' has the MAC address {} of guest '{}' (vNIC at bus {} device {})",
+                         uplink, mac->canonical(), h.guest, h.address.bus, h.address.slot);
+    }
+    if (avio::tap_mac(h.mac) == *mac) {
+      return fmt::format("'{}' has the MAC address {} of the tap of guest '{}' (vNIC at bus {} "
+                         "device {})",
+                         uplink, mac->canonical(), h.guest, h.address.bus, h.address.slot);
+    }
+  }
+  return std::nullopt;
+}
+
+// Every reason `uplink` may not be the uplink of the bridge `bridge`.
+std::optional<std::string> any_uplink_problem(Store& store, const std::string& uplink,
+                                              const std::string& bridge) {
+  if (auto problem = avio::uplink_problem(uplink, bridge)) {
+    return problem;
+  }
+  return uplink_mac_problem(store, uplink);
+}
+
+bool any_running(Store& store, VswitchStore& vs, const Vswitch& v) {
+  for (const auto& [port, h] : vs.holders(v.name)) {
+    if (run_state(store.root(), h.uuid).on) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void boot_one(Store& store, VswitchStore& vs, const Vswitch& v, Report& report) {
   if (!v.uplink.empty()) {
-    if (auto problem = avio::uplink_problem(v.uplink, bridge_of(v))) {
+    if (auto problem = any_uplink_problem(store, v.uplink, bridge_of(v))) {
       fail(v.name, fmt::format("Cannot boot the vswitch '{}': {}.", v.name, *problem));
     }
   }
@@ -183,7 +235,7 @@ constexpr const char* k_list_header =
 
 void list_row(std::string& out, const Vswitch& v) {
   line(out, fmt::format("{:<8} {:>6} {:<7} {:<9} {:<8} {:<14} {}", v.name, v.number,
-                        booted(v) ? "Up" : "Down", v.mode, v.uplink, mac_text(v), ip_text(v)));
+                        shown_up(v) ? "Up" : "Down", v.mode, v.uplink, mac_text(v), ip_text(v)));
 }
 
 void ports_table(Store& store, VswitchStore& vs, const Vswitch& v, std::string& out) {
@@ -346,7 +398,7 @@ Report create_vswitch(Store& store, const std::string& name,
                            *uplink, other.name));
         }
       }
-      if (auto problem = avio::uplink_problem(*uplink, avio::bridge_name(v.number))) {
+      if (auto problem = any_uplink_problem(store, *uplink, avio::bridge_name(v.number))) {
         fail(name, fmt::format("Cannot use '{}' as the uplink: {}.", *uplink, *problem));
       }
       v.uplink = *uplink;
@@ -480,8 +532,13 @@ Report reattach_ports(Store& store, const std::optional<std::string>& name) {
     targets = vs.list();
   }
   for (const auto& v : targets) {
+    if (up_on_demand(v) && !booted(v) && any_running(store, vs, v)) {
+      avio::boot_bridge(bridge_request(vs, v));
+    }
     if (booted(v)) {
       reattach(store, vs, v, report.warnings);
+    } else if (up_on_demand(v)) {
+      continue; // no guest on it runs: its bridge waits for the first port
     } else if (name) {
       fail(v.name, fmt::format("The vswitch '{}' is down; boot it with hpvmnet -b.", v.name));
     }
@@ -562,6 +619,14 @@ std::optional<avio::PortRequest> port_request(Store& store, const Guest& guest,
   }
   PortHolder h{guest.name, guest.vm_number, guest.uuid, nic, vs.nic_port(guest.name, nic.address)};
   return request_for(*v, h, vs.port_vlans(v->id));
+}
+
+void prepare_port_bridge(Store& store, const std::string& vswitch) {
+  VswitchStore vs(store);
+  const auto v = vs.find(vswitch);
+  if (v && up_on_demand(*v) && !booted(*v)) {
+    avio::boot_bridge(bridge_request(vs, *v));
+  }
 }
 
 std::vector<avio::PortRequest> port_requests(Store& store, const Guest& guest) {

@@ -76,7 +76,11 @@ PortPlan plan_vswitch_port(Store& store, const std::string& vswitch, std::option
 // missing: avio::create_port_tap throws).
 std::optional<avio::PortRequest> port_request(Store& store, const Guest& guest,
                                               const NetworkDevice& nic);
-// Same, for every vNIC of the guest whose vswitch exists.
+// Before a port of `vswitch` is attached: a local vswitch recorded Up
+// (localnet from the start) has its bridge created here when it is missing,
+// so it needs no hpvmnet -b. Throws hpvm::Error when the bridge cannot be made.
+void prepare_port_bridge(Store& store, const std::string& vswitch);
+// Same as port_request, for every vNIC of the guest whose vswitch exists.
 std::vector<avio::PortRequest> port_requests(Store& store, const Guest& guest);
 
 } // namespace vmconfig

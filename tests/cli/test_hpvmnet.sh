@@ -40,9 +40,9 @@ net_refused() {
 }
 
 # ------------------------------------------------------------------------
-section "a new host has localnet, number 1"
+section "a new host has localnet, number 1, Up (its bridge comes with the first port)"
 expect_stdout "$HEADER
-localnet      1 Down    Shared             N/A            N/A" hpvmnet
+localnet      1 Up      Shared             N/A            N/A" hpvmnet
 expect_sql "SELECT name, number, uplink, up, mode FROM vswitches" "localnet|1||1|Shared"
 
 section "create local vswitches"
@@ -54,7 +54,7 @@ expect_sql "SELECT name, number, uplink, up FROM vswitches ORDER BY number" "loc
 lan1|2||0
 lan2|3||0"
 expect_stdout "$HEADER
-localnet      1 Down    Shared             N/A            N/A
+localnet      1 Up      Shared             N/A            N/A
 lan1          2 Down    Shared             N/A            N/A
 lan2          3 Down    Shared             N/A            N/A" hpvmnet
 before=$(log_lines)
@@ -250,6 +250,23 @@ wan           $WAN Down    Shared    up0      $UP0_HEX 192.0.2.10
 
 $STATS_HEADER" in_ns hpvmnet -S wan -A
 
+section "netns: an uplink with a guest's MAC (or a guest's tap's) is refused by -c and -b"
+in_ns ip link add up2 type veth peer name up2p
+in_ns ip link set up2 address 02:00:00:00:00:01 # g1's vNIC at 0,1
+net_refused 1 "hpvmnet: ERROR (swx): Cannot use 'up2' as the uplink: 'up2' has the MAC address 0x020000000001 of guest 'g1' (vNIC at bus 0 device 1)." \
+  in_ns hpvmnet -c -S swx -n up2
+in_ns ip link set up2 address fe:00:00:00:00:02 # the tap of g1's vNIC at 0,2
+net_refused 1 "hpvmnet: ERROR (swx): Cannot use 'up2' as the uplink: 'up2' has the MAC address 0xFE0000000002 of the tap of guest 'g1' (vNIC at bus 0 device 2)." \
+  in_ns hpvmnet -c -S swx -n up2
+in_ns ip link set up2 address 02:00:00:00:aa:01
+expect_ok in_ns hpvmnet -c -S swx -n up2
+in_ns ip link set up2 address 02:00:00:00:00:03 # g2's vNIC at 0,1, after -c
+net_refused 1 "hpvmnet: ERROR (swx): Cannot boot the vswitch 'swx': 'up2' has the MAC address 0x020000000003 of guest 'g2' (vNIC at bus 0 device 1)." \
+  in_ns hpvmnet -b -S swx
+check "no bridge was made for swx" test -z "$(link_field up2 "l.get('master') or ''")"
+expect_ok in_ns hpvmnet -d -Q -S swx
+in_ns ip link del up2
+
 section "netns: boot makes the bridge and enslaves the uplink"
 expect_ok in_ns hpvmnet -b -S wan
 check "bridge $BR exists" exists_in_ns "$BR"
@@ -300,7 +317,15 @@ for t in "$T1" "$T2"; do
 done
 check "$T1's MAC is the guest's with fe first" test "$(link_field "$T1" "l['address']")" = fe:00:00:00:01:01
 check "$T2's MAC is the guest's with fe first" test "$(link_field "$T2" "l['address']")" = fe:00:00:00:01:02
-check "n1's localnet vNIC has no tap (localnet is not booted)" test -z "$(in_ns ip -br link show hpv${N1}n00 2>/dev/null)"
+# localnet is Up without hpvmnet -b: its bridge is made for n1's port.
+check "localnet's bridge hpvsw1 was made for n1's port" test "$(link_field hpvsw1 "'UP' in l['flags']")" = True
+check "n1's localnet tap is on hpvsw1" test "$(link_field "hpv${N1}n00" "l.get('master')")" = hpvsw1
+expect_stdout "$HEADER
+localnet      1 Up      Shared             N/A            N/A
+
+$PORTS_HEADER
+0       Reserved     avio_lan none     1
+1       Active       lan      none     1            n1" in_ns hpvmnet -S localnet
 check "n2 is not running: no tap $T3" test -z "$(in_ns ip -br link show "$T3" 2>/dev/null)"
 expect_stdout "$HEADER
 wan           $WAN Up      Shared    up0      $UP0_HEX 192.0.2.10
@@ -381,9 +406,7 @@ check "$T2 is a port of $BR again" test "$(link_field "$T2" "l.get('master')")" 
 
 section "netns: after a host reboot, hpvmnet -b boots every vswitch recorded Up"
 # A reboot loses bridges and taps; the database keeps wan and localnet Up.
-in_ns ip link del "$BR"
-in_ns ip link del "$T1"
-in_ns ip link del "$T2"
+for ifname in "$BR" hpvsw1 "$T1" "$T2" "hpv${N1}n00"; do in_ns ip link del "$ifname"; done
 expect_ok in_ns hpvmnet -b
 check "bridge $BR is back" test "$(link_field up0 "l.get('master')")" = "$BR"
 check "localnet's bridge hpvsw1 is up" test "$(link_field hpvsw1 "'UP' in l['flags']")" = True
