@@ -265,6 +265,14 @@ net_refused 1 "hpvmnet: ERROR (swx): Cannot boot the vswitch 'swx': 'up2' has th
   in_ns hpvmnet -b -S swx
 check "no bridge was made for swx" test -z "$(link_field up2 "l.get('master') or ''")"
 expect_ok in_ns hpvmnet -d -Q -S swx
+# The other way round: a new vNIC's tap may not take a host interface's MAC.
+in_ns ip link set up2 address fe:00:00:00:bb:01
+db_snapshot
+run in_ns hpvmcreate -P g6 -a network:lan:,,0x02000000BB01:vswitch:wan
+assert_exit 1
+assert_stderr "hpvmcreate: ERROR (g6): Unable to add 'network:lan:,,0x02000000BB01:vswitch:wan': MAC address 0x02000000BB01 would give its tap the MAC fe:00:00:00:bb:01, which belongs to the host interface 'up2'.
+hpvmcreate: Unable to create the guest."
+expect_db_unchanged
 in_ns ip link del up2
 
 section "netns: boot makes the bridge and enslaves the uplink"
