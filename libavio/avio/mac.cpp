@@ -53,10 +53,14 @@ std::optional<MacAddress> MacAddress::parse(std::string_view text) {
 }
 
 MacAddress MacAddress::generate(std::mt19937_64& rng) {
-  std::uint64_t v = rng() & 0xFFFFFFFFFFFFULL;
-  v |= 0x020000000000ULL;  // locally administered
-  v &= ~0x010000000000ULL; // unicast
-  return MacAddress(v);
+  MacAddress mac;
+  do {
+    std::uint64_t v = rng() & 0xFFFFFFFFFFFFULL;
+    v |= 0x020000000000ULL;  // locally administered
+    v &= ~0x010000000000ULL; // unicast
+    mac = MacAddress(v);
+  } while (mac.first_octet() == k_tap_octet);
+  return mac;
 }
 
 std::string MacAddress::canonical() const {
@@ -88,6 +92,9 @@ std::optional<std::string> MacAddress::rule_violation() const {
   }
   if (!locally_administered()) {
     return "does not have the locally administered bit set";
+  }
+  if (first_octet() == k_tap_octet) {
+    return "has the first octet FE, which is reserved for the host's taps";
   }
   return std::nullopt;
 }

@@ -16,7 +16,8 @@ public:
 
   // Accepts "0xAABBCCDDEEFF" (any case) and "aa-bb-cc-dd-ee-ff"; nullopt otherwise.
   static std::optional<MacAddress> parse(std::string_view text);
-  // A random locally administered unicast address.
+  // A random locally administered unicast address whose first octet is not
+  // the tap octet (k_tap_octet).
   static MacAddress generate(std::mt19937_64& rng);
 
   std::uint64_t value() const { return m_value; }
@@ -29,14 +30,24 @@ public:
 
   bool locally_administered() const { return (first_octet() & 0x02U) != 0; }
   bool multicast() const { return (first_octet() & 0x01U) != 0; }
-  // Why this address may not be given to a vNIC, or nullopt when it may.
+  // Why this address may not be given to a vNIC, or nullopt when it may:
+  // broadcast, multicast, not locally administered, or first octet FE
+  // (k_tap_octet, reserved for the host's taps).
   std::optional<std::string> rule_violation() const;
+  // The low five octets: two vNICs whose suffixes are equal would have taps
+  // with the same MAC (see avio::tap_mac), so vNIC suffixes are unique.
+  std::uint64_t suffix() const { return m_value & k_suffix_mask; }
+
+  // The first octet of every tap's MAC: no vNIC may have it.
+  static constexpr unsigned k_tap_octet = 0xFEU;
+  static constexpr std::uint64_t k_suffix_mask = 0xFFFFFFFFFFULL;
 
   friend bool operator==(MacAddress, MacAddress) = default;
   friend auto operator<=>(MacAddress, MacAddress) = default;
 
-private:
   unsigned first_octet() const { return static_cast<unsigned>(m_value >> 40U) & 0xFFU; }
+
+private:
   std::uint64_t m_value = 0;
 };
 

@@ -199,7 +199,7 @@ std::string tap_name(int vm_number, int bus, int slot) {
 }
 
 MacAddress tap_mac(MacAddress guest_mac) {
-  return MacAddress((guest_mac.value() & 0x00FFFFFFFFFFULL) | 0xFE0000000000ULL);
+  return MacAddress(guest_mac.suffix() | (std::uint64_t{MacAddress::k_tap_octet} << 40U));
 }
 
 LinkState link_state(const std::string& name) {
@@ -316,10 +316,15 @@ void boot_bridge(const BridgeRequest& request) {
   rtnl_link_set_flags(changes.get(), IFF_UP);
   rtnl.change(uplink.get(), changes.get(),
               fmt::format("attach '{}' to the bridge '{}'", *request.uplink, request.bridge));
-  if (!request.uplink_vlans.empty() && bridge_vlan_filtering(request.bridge)) {
+  if (bridge_vlan_filtering(request.bridge)) {
     const int uplink_index = rtnl_link_get_ifindex(uplink.get());
     for (int vid : request.uplink_vlans) {
       add_port_vlan(rtnl, uplink_index, *request.uplink, vid, false);
+    }
+    for (int vid : request.stale_uplink_vlans) {
+      if (request.uplink_vlans.count(vid) == 0 && vid != k_untagged_vid) {
+        port_vlan_request(rtnl, RTM_DELLINK, uplink_index, vid, 0); // absent is fine
+      }
     }
   }
 }

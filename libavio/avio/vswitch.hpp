@@ -31,7 +31,9 @@ std::string tap_name(int vm_number, int bus, int slot);
 
 // The MAC of a guest port's tap: the guest's MAC with the first octet 0xFE
 // (as libvirt does), so the bridge never treats the guest's own address as
-// one of its local ports.
+// one of its local ports. Taps do not collide with each other or with guests
+// because vNIC MACs never start with FE and their suffixes are unique
+// (MacAddress::rule_violation, the planner).
 MacAddress tap_mac(MacAddress guest_mac);
 
 // What the host says about one interface.
@@ -59,10 +61,13 @@ struct BridgeRequest {
   std::optional<std::string> uplink;
   // VLANs the uplink carries tagged (every port VLAN of the vswitch).
   std::set<int> uplink_vlans;
+  // VLANs the uplink carried and no port has any more: removed from it.
+  std::set<int> stale_uplink_vlans;
 };
 
 // Creates the bridge if needed (VLAN filtering on where the kernel has it),
-// sets it up, enslaves the uplink and sets it up. Idempotent.
+// sets it up, enslaves the uplink and sets it up, adds the uplink's VLANs and
+// removes its stale ones. Idempotent.
 void boot_bridge(const BridgeRequest& request);
 // Deletes the bridge: the uplink and every tap are released (persistent taps
 // stay, detached, for the next boot to re-attach). A missing bridge is fine.

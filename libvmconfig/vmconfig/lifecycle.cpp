@@ -142,9 +142,10 @@ avio::MachineSpec machine_spec(const Guest& g) {
   return spec;
 }
 
-// Each vNIC's tap on its vswitch's bridge, before QEMU opens it by name. A
-// vNIC whose vswitch does not exist or is down starts unconnected, as on HPVM
-// (QEMU makes a bare tap); hpvmnet -b and -r connect it later.
+// Each vNIC's tap on its vswitch's bridge, before QEMU opens it by name (a
+// local vswitch recorded Up gets its bridge now). A vNIC whose vswitch does
+// not exist or is down starts unconnected, as on HPVM (QEMU makes a bare
+// tap); hpvmnet -b and -r connect it later.
 namespace {
 
 void attach_ports(Store& store, const Guest& guest, Report& report) {
@@ -157,6 +158,7 @@ void attach_ports(Store& store, const Guest& guest, Report& report) {
       continue;
     }
     try {
+      prepare_port_bridge(store, nic.vswitch);
       avio::create_port_tap(*request);
     } catch (const hpvm::Error& e) {
       report.warnings.push_back(fmt::format("vNIC {}: not connected to vswitch '{}': {}",

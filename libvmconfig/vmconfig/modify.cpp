@@ -137,6 +137,7 @@ void apply_online(Store& store, ModifyPlan& plan, Report& report) {
   for (const auto& n : online.added_nics) {
     if (const auto request = port_request(store, plan.after, n)) {
       try {
+        prepare_port_bridge(store, n.vswitch);
         avio::create_port_tap(*request);
       } catch (const hpvm::Error& e) {
         report.warnings.push_back(fmt::format("vNIC {} is not connected to vswitch '{}': {}",

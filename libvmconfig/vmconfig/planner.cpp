@@ -5,6 +5,8 @@
 #include "vmconfig/store_vswitch.hpp"
 #include "vmconfig/vswitch.hpp"
 
+#include <avio/vswitch.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -32,8 +34,9 @@ std::string where(const avio::NicAddress& a) {
 } // namespace
 
 DevicePlanner::DevicePlanner(Store& store, const Guest& guest, bool force)
-    : m_store(store), m_guest_name(guest.name), m_force(force), m_rules(store, guest.name),
-      m_host_macs(avio::host_interface_macs()), m_rng(std::random_device{}()) {
+    : m_store(store), m_guest_name(guest.name), m_vm_number(guest.vm_number), m_force(force),
+      m_rules(store, guest.name), m_host_macs(avio::host_interface_macs()),
+      m_rng(std::random_device{}()) {
   for (const auto& d : guest.storage) {
     m_topology.place_storage(d.adapter, {d.address.bus, d.address.slot, d.address.target},
                              file_backed(d));
@@ -359,23 +362,62 @@ std::optional<std::string> DevicePlanner::mac_problem(avio::MacAddress mac,
   if (auto rule = mac.rule_violation()) {
     return fmt::format("MAC address {} {}", mac.canonical(), *rule);
   }
+  // A guest's tap has the guest's MAC with first octet FE (avio::tap_mac):
+  // MACs that differ only in the first octet would give two taps one MAC.
+  const auto tap = avio::tap_mac(mac);
+  auto same_tap = [&](avio::MacAddress other, const std::string& whose) {
+    return fmt::format("MAC address {} differs from {} of {} only in the first octet (both "
+                       "taps would have the MAC {})",
+                       mac.canonical(), other.canonical(), whose, tap.colon());
+  };
   for (std::size_t i = 0; i < m_networks.size(); ++i) {
-    if (i != except && m_networks[i].mac == mac) {
+    if (i == except || m_networks[i].mac.suffix() != mac.suffix()) {
+      continue;
+    }
+    if (m_networks[i].mac == mac) {
       return fmt::format("MAC address {} is already used by this guest", mac.canonical());
     }
+    return same_tap(m_networks[i].mac, "this guest");
   }
-  // The stored owner may be this very guest (a vNIC this command removes):
+  // The stored holder may be this very guest (a vNIC this command removes):
   // this guest's own vNICs are the ones above.
-  if (auto owner = m_store.mac_owner(mac); owner && *owner != m_guest_name) {
-    return fmt::format("MAC address {} is already used by guest '{}'", mac.canonical(), *owner);
+  for (const auto& holder : m_store.mac_suffix_holders(mac)) {
+    if (holder.guest == m_guest_name) {
+      continue;
+    }
+    if (holder.mac == mac) {
+      return fmt::format("MAC address {} is already used by guest '{}'", mac.canonical(),
+                         holder.guest);
+    }
+    return same_tap(holder.mac, fmt::format("guest '{}'", holder.guest));
   }
   for (const auto& [name, host_mac] : m_host_macs) {
     if (host_mac == mac) {
       return fmt::format("MAC address {} belongs to the host interface '{}'", mac.canonical(),
                          name);
     }
+    // This guest's own taps (a vNIC this command moves) have it already.
+    if (host_mac == tap && !own_tap(name)) {
+      return fmt::format("MAC address {} would give its tap the MAC {}, which belongs to the host "
+                         "interface '{}'",
+                         mac.canonical(), tap.colon(), name);
+    }
   }
   return std::nullopt;
+}
+
+bool DevicePlanner::own_tap(const std::string& ifname) const {
+  if (m_vm_number <= 0) {
+    return false; // a new guest has no taps yet
+  }
+  for (int bus = 0; bus <= avio::k_max_bus; ++bus) {
+    for (int slot = 0; slot <= avio::k_max_slot; ++slot) {
+      if (ifname == avio::tap_name(m_vm_number, bus, slot)) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 avio::MacAddress DevicePlanner::generate_mac() {

@@ -78,6 +78,8 @@ private:
   std::optional<std::string> mac_problem(avio::MacAddress mac,
                                          std::optional<std::size_t> except = std::nullopt);
   avio::MacAddress generate_mac();
+  // Whether the host interface `ifname` is one of this guest's taps.
+  bool own_tap(const std::string& ifname) const;
   // The port a vNIC gets on `vswitch` (pinned, or the lowest free one; unset
   // while the vswitch does not exist), or nullopt after recording why not.
   std::optional<std::optional<int>>
@@ -85,6 +87,7 @@ private:
 
   Store& m_store;
   std::string m_guest_name; // whose vNICs' MACs in the database count as our own
+  int m_vm_number;          // 0 for a guest not created yet
   bool m_force;
   DeviceRules m_rules; // the device database's rules (devdb_rules.hpp)
   avio::Topology m_topology;

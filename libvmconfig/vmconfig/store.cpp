@@ -164,6 +164,12 @@ CREATE TABLE avio_conversion_undo (
   PRIMARY KEY (guest_id, seq)
 );
 )sql",
+    // 4 -> 5: the highest vswitch number ever given, so that a deleted
+    // vswitch's number (and its bridge name hpvswN) is never given again.
+    R"sql(
+CREATE TABLE vswitch_numbers (last INTEGER NOT NULL);
+INSERT INTO vswitch_numbers (last) SELECT coalesce(max(number), 1) FROM vswitches;
+)sql",
 };
 
 bool is_busy(const SQLite::Exception& e) {
@@ -483,14 +489,19 @@ int Store::next_vm_number() {
   return m_db->execAndGet("SELECT coalesce(max(vm_number), 0) + 1 FROM guests").getInt();
 }
 
-std::optional<std::string> Store::mac_owner(avio::MacAddress mac) {
-  SQLite::Statement q(*m_db, "SELECT g.name FROM network_devices n JOIN guests g "
-                             "ON g.id = n.guest_id WHERE n.mac = ?");
-  q.bind(1, static_cast<std::int64_t>(mac.value()));
-  if (!q.executeStep()) {
-    return std::nullopt;
+std::vector<Store::MacHolder> Store::mac_suffix_holders(avio::MacAddress mac) {
+  std::vector<MacHolder> out;
+  SQLite::Statement q(*m_db, "SELECT g.name, n.bus, n.slot, n.mac FROM network_devices n JOIN "
+                             "guests g ON g.id = n.guest_id WHERE (n.mac & ?) = ? "
+                             "ORDER BY g.vm_number, n.bus, n.slot");
+  q.bind(1, static_cast<std::int64_t>(avio::MacAddress::k_suffix_mask));
+  q.bind(2, static_cast<std::int64_t>(mac.suffix()));
+  while (q.executeStep()) {
+    out.push_back({q.getColumn(0).getString(),
+                   {q.getColumn(1).getInt(), q.getColumn(2).getInt()},
+                   avio::MacAddress(static_cast<std::uint64_t>(q.getColumn(3).getInt64()))});
   }
-  return q.getColumn(0).getString();
+  return out;
 }
 
 void Store::insert_guest(Guest& g, const std::vector<std::string>& storage_identities) {

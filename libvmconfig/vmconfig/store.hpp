@@ -78,8 +78,14 @@ public:
   std::vector<std::string> guest_names();
 
   int next_vm_number();
-  // The guest that has a vNIC with this MAC, if any.
-  std::optional<std::string> mac_owner(avio::MacAddress mac);
+  // The vNICs in the database whose MAC has the suffix (low five octets) of
+  // `mac`, so whose taps would have the same MAC; an equal MAC is one of them.
+  struct MacHolder {
+    std::string guest;
+    avio::NicAddress address;
+    avio::MacAddress mac;
+  };
+  std::vector<MacHolder> mac_suffix_holders(avio::MacAddress mac);
   // Inserts the guest and all its devices; sets guest.id.
   void insert_guest(Guest& guest, const std::vector<std::string>& storage_identities);
   // Inserts the rows that hang off a stored guest (guest.id): devices, -x

@@ -65,11 +65,15 @@ std::optional<Vswitch> VswitchStore::find(const std::string& name) {
 
 int VswitchStore::next_number() {
   return m_store.database()
-      .execAndGet("SELECT coalesce(max(number), 0) + 1 FROM vswitches")
+      .execAndGet("SELECT max((SELECT last FROM vswitch_numbers), "
+                  "(SELECT coalesce(max(number), 0) FROM vswitches)) + 1")
       .getInt();
 }
 
 void VswitchStore::insert(Vswitch& v) {
+  SQLite::Statement mark(m_store.database(), "UPDATE vswitch_numbers SET last = max(last, ?)");
+  mark.bind(1, v.number);
+  mark.exec();
   SQLite::Statement q(
       m_store.database(),
       "INSERT INTO vswitches (name, number, uplink, up, mode) VALUES (?, ?, ?, ?, ?)");
@@ -158,6 +162,18 @@ int VswitchStore::guest_count(const std::string& name) {
   q.bind(1, name);
   q.executeStep();
   return q.getColumn(0).getInt();
+}
+
+std::vector<PortHolder> VswitchStore::nics_on(const std::string& name) {
+  std::vector<PortHolder> out;
+  SQLite::Statement q(m_store.database(), std::string(k_holder_select) +
+                                              "WHERE n.vswitch = ? ORDER BY g.vm_number, n.bus, "
+                                              "n.slot");
+  q.bind(1, name);
+  while (q.executeStep()) {
+    out.push_back(read_holder(q));
+  }
+  return out;
 }
 
 std::vector<PortHolder> VswitchStore::unplaced(const std::string& name) {

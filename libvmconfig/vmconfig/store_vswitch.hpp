@@ -39,6 +39,8 @@ public:
 
   std::vector<Vswitch> list();
   std::optional<Vswitch> find(const std::string& name);
+  // One more than the highest number ever given (numbers of deleted
+  // vswitches are not given again).
   int next_number();
   void insert(Vswitch& vswitch); // sets id
   void set_up(std::int64_t id, bool up);
@@ -53,6 +55,8 @@ public:
   std::set<int> used_ports(const std::string& name);
   // Number of guests with a vNIC on the vswitch `name`.
   int guest_count(const std::string& name);
+  // Every vNIC on `name`, with a port or not, by guest and address.
+  std::vector<PortHolder> nics_on(const std::string& name);
   // vNICs on `name` that hold no port yet (their vswitch did not exist).
   std::vector<PortHolder> unplaced(const std::string& name);
   void set_nic_port(const std::string& guest, avio::NicAddress address, std::optional<int> port);

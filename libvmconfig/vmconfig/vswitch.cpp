@@ -38,14 +38,15 @@ template <typename Body> Report tagged(const std::string& vswitch, Body body) {
 }
 
 Vswitch find_vswitch(VswitchStore& vs, const std::string& name) {
+  // Looked up first (a bound parameter): a vswitch recorded under a name
+  // longer than today's limit can still be shown and deleted.
+  if (auto v = vs.find(name)) {
+    return *v;
+  }
   if (auto problem = vswitch_name_problem(name)) {
     fail(name, fmt::format("Invalid {}.", *problem));
   }
-  auto v = vs.find(name);
-  if (!v) {
-    fail(name, fmt::format("The vswitch '{}' does not exist.", name));
-  }
-  return *v;
+  fail(name, fmt::format("The vswitch '{}' does not exist.", name));
 }
 
 std::string bridge_of(const Vswitch& v) {
@@ -59,6 +60,18 @@ constexpr const char* k_no_vlan_filtering =
 bool booted(const Vswitch& v) {
   const auto s = avio::link_state(bridge_of(v));
   return s.exists && s.up && s.kind == "bridge";
+}
+
+// A local vswitch recorded Up needs nothing from the host: it is Up, and
+// its bridge is created when a port is attached (localnet on a fresh host,
+// any local vswitch after a host reboot).
+bool up_on_demand(const Vswitch& v) {
+  return v.up && v.uplink.empty();
+}
+
+// What the State column says: ports can be attached now.
+bool shown_up(const Vswitch& v) {
+  return up_on_demand(v) || booted(v);
 }
 
 std::optional<int> lowest_free_port(const std::set<int>& used) {
@@ -97,15 +110,18 @@ avio::PortRequest request_for(const Vswitch& v, const PortHolder& h,
           h.nic.mac, vlan};
 }
 
-avio::BridgeRequest bridge_request(VswitchStore& vs, const Vswitch& v) {
+// `previous`: the port VLANs before this command changed them, whose
+// uplink VLANs no port has any more are removed from the uplink.
+avio::BridgeRequest bridge_request(VswitchStore& vs, const Vswitch& v,
+                                   const std::map<int, int>& previous = {}) {
   avio::BridgeRequest r;
   r.bridge = bridge_of(v);
   if (!v.uplink.empty()) {
     r.uplink = v.uplink;
   }
-  for (const auto& [port, vlan] : vs.port_vlans(v.id)) {
-    r.uplink_vlans.insert(vlan);
-  }
+  const auto now = vs.port_vlans(v.id);
+  r.uplink_vlans = uplink_vlans(now);
+  r.stale_uplink_vlans = stale_uplink_vlans(previous, now);
   return r;
 }
 
@@ -128,9 +144,49 @@ void reattach(Store& store, VswitchStore& vs, const Vswitch& v,
   }
 }
 
+// Why the host interface `uplink` may not be a vswitch's uplink because of
+// the database: a vNIC has its MAC (or, for an uplink MAC starting with FE,
+// that vNIC's tap would), so a guest would share its uplink's address.
+std::optional<std::string> uplink_mac_problem(Store& store, const std::string& uplink) {
+  const auto mac = avio::link_state(uplink).mac;
+  if (!mac) {
+    return std::nullopt;
+  }
+  for (const auto& h : store.mac_suffix_holders(*mac)) {
+    if (h.mac == *mac) {
+      return fmt::format("'{}' has the MAC address {} of guest '{}' (vNIC at bus {} device {})",
+                         uplink, mac->canonical(), h.guest, h.address.bus, h.address.slot);
+    }
+    if (avio::tap_mac(h.mac) == *mac) {
+      return fmt::format("'{}' has the MAC address {} of the tap of guest '{}' (vNIC at bus {} "
+                         "device {})",
+                         uplink, mac->canonical(), h.guest, h.address.bus, h.address.slot);
+    }
+  }
+  return std::nullopt;
+}
+
+// Every reason `uplink` may not be the uplink of the bridge `bridge`.
+std::optional<std::string> any_uplink_problem(Store& store, const std::string& uplink,
+                                              const std::string& bridge) {
+  if (auto problem = avio::uplink_problem(uplink, bridge)) {
+    return problem;
+  }
+  return uplink_mac_problem(store, uplink);
+}
+
+bool any_running(Store& store, VswitchStore& vs, const Vswitch& v) {
+  for (const auto& [port, h] : vs.holders(v.name)) {
+    if (run_state(store.root(), h.uuid).on) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void boot_one(Store& store, VswitchStore& vs, const Vswitch& v, Report& report) {
   if (!v.uplink.empty()) {
-    if (auto problem = avio::uplink_problem(v.uplink, bridge_of(v))) {
+    if (auto problem = any_uplink_problem(store, v.uplink, bridge_of(v))) {
       fail(v.name, fmt::format("Cannot boot the vswitch '{}': {}.", v.name, *problem));
     }
   }
@@ -179,7 +235,7 @@ constexpr const char* k_list_header =
 
 void list_row(std::string& out, const Vswitch& v) {
   line(out, fmt::format("{:<8} {:>6} {:<7} {:<9} {:<8} {:<14} {}", v.name, v.number,
-                        booted(v) ? "Up" : "Down", v.mode, v.uplink, mac_text(v), ip_text(v)));
+                        shown_up(v) ? "Up" : "Down", v.mode, v.uplink, mac_text(v), ip_text(v)));
 }
 
 void ports_table(Store& store, VswitchStore& vs, const Vswitch& v, std::string& out) {
@@ -196,11 +252,18 @@ void ports_table(Store& store, VswitchStore& vs, const Vswitch& v, std::string& 
   for (const auto& [p, vlan] : vlans) {
     ports.insert(p);
   }
+  const std::string bridge = bridge_of(v);
   for (int p : ports) {
     const auto h = holders.find(p);
     const auto vlan = vlans.find(p);
     const bool held = h != holders.end();
-    const bool active = held && run_state(store.root(), h->second.uuid).on;
+    // Active: the guest runs and its tap is a port of the bridge (not after
+    // -h, which detaches it).
+    const bool active =
+        held && run_state(store.root(), h->second.uuid).on &&
+        avio::link_state(avio::tap_name(h->second.vm_number, h->second.nic.address.bus,
+                                        h->second.nic.address.slot))
+                .master == bridge;
     line(out, fmt::format("{:<7} {:<12} {:<8} {:<8} {:<12} {}", p,
                           active ? "Active"
                           : held ? "Reserved"
@@ -250,6 +313,26 @@ int parse_int(std::string_view text, std::string_view what, const std::string& s
 }
 
 } // namespace
+
+std::set<int> uplink_vlans(const std::map<int, int>& port_vlans) {
+  std::set<int> out;
+  for (const auto& [port, vlan] : port_vlans) {
+    out.insert(vlan);
+  }
+  return out;
+}
+
+std::set<int> stale_uplink_vlans(const std::map<int, int>& before,
+                                 const std::map<int, int>& after) {
+  const std::set<int> wanted = uplink_vlans(after);
+  std::set<int> out;
+  for (int vlan : uplink_vlans(before)) {
+    if (wanted.count(vlan) == 0) {
+      out.insert(vlan);
+    }
+  }
+  return out;
+}
 
 Vswitch require_vswitch(Store& store, const std::string& name) {
   VswitchStore vs(store);
@@ -315,7 +398,7 @@ Report create_vswitch(Store& store, const std::string& name,
                            *uplink, other.name));
         }
       }
-      if (auto problem = avio::uplink_problem(*uplink, avio::bridge_name(v.number))) {
+      if (auto problem = any_uplink_problem(store, *uplink, avio::bridge_name(v.number))) {
         fail(name, fmt::format("Cannot use '{}' as the uplink: {}.", *uplink, *problem));
       }
       v.uplink = *uplink;
@@ -386,6 +469,17 @@ Report delete_vswitch(Store& store, const std::string& name, bool force) {
       report.warnings.push_back(
           fmt::format("{} guest(s) keep vNICs on the deleted vswitch '{}'.", guests, name));
     }
+    // The guests' taps go with the vswitch (a running guest's vNIC is left
+    // unconnected, as on a vswitch that does not exist).
+    for (const auto& h : vs.nics_on(name)) {
+      avio::remove_port_tap(avio::tap_name(h.vm_number, h.nic.address.bus, h.nic.address.slot));
+      if (run_state(store.root(), h.uuid).on) {
+        report.warnings.push_back(fmt::format(
+            "The running guest '{}' is no longer connected: its vNIC at bus {} device {} was on "
+            "the vswitch '{}'.",
+            h.guest, h.nic.address.bus, h.nic.address.slot, name));
+      }
+    }
     avio::halt_bridge(bridge_of(v));
     vs.release_unpinned(name);
     vs.remove(v);
@@ -410,7 +504,7 @@ Report set_port_vlan(Store& store, const std::string& name, const std::string& s
     // A booted vswitch takes the change at once: the uplink carries the VLAN,
     // and the port's tap, if attached, moves to it.
     if (booted(v)) {
-      avio::boot_bridge(bridge_request(vs, v));
+      avio::boot_bridge(bridge_request(vs, v, vlans));
       if (want.vlan && !avio::bridge_vlan_filtering(bridge_of(v))) {
         report.warnings.push_back(k_no_vlan_filtering);
       }
@@ -438,8 +532,13 @@ Report reattach_ports(Store& store, const std::optional<std::string>& name) {
     targets = vs.list();
   }
   for (const auto& v : targets) {
+    if (up_on_demand(v) && !booted(v) && any_running(store, vs, v)) {
+      avio::boot_bridge(bridge_request(vs, v));
+    }
     if (booted(v)) {
       reattach(store, vs, v, report.warnings);
+    } else if (up_on_demand(v)) {
+      continue; // no guest on it runs: its bridge waits for the first port
     } else if (name) {
       fail(v.name, fmt::format("The vswitch '{}' is down; boot it with hpvmnet -b.", v.name));
     }
@@ -520,6 +619,14 @@ std::optional<avio::PortRequest> port_request(Store& store, const Guest& guest,
   }
   PortHolder h{guest.name, guest.vm_number, guest.uuid, nic, vs.nic_port(guest.name, nic.address)};
   return request_for(*v, h, vs.port_vlans(v->id));
+}
+
+void prepare_port_bridge(Store& store, const std::string& vswitch) {
+  VswitchStore vs(store);
+  const auto v = vs.find(vswitch);
+  if (v && up_on_demand(*v) && !booted(*v)) {
+    avio::boot_bridge(bridge_request(vs, *v));
+  }
 }
 
 std::vector<avio::PortRequest> port_requests(Store& store, const Guest& guest) {

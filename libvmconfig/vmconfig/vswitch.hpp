@@ -9,6 +9,7 @@
 
 #include <avio/vswitch.hpp>
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -45,6 +46,14 @@ struct PortVlanSpec {
 // Throws hpvm::UsageError naming what is wrong.
 PortVlanSpec parse_port_vlan(const std::string& spec);
 
+// The VLANs a vswitch's uplink carries tagged: every port's untagged VLAN
+// (port -> VLAN, as VswitchStore::port_vlans gives them).
+std::set<int> uplink_vlans(const std::map<int, int>& port_vlans);
+// The uplink VLANs of `before` that `after` no longer has (a port moved to
+// another VLAN or to none, and no other port is on the old one): removed
+// from the uplink. Tested by unit tests.
+std::set<int> stale_uplink_vlans(const std::map<int, int>& before, const std::map<int, int>& after);
+
 enum class NetView : unsigned char { list, ports, statistics };
 // hpvmnet (list), -S name (ports), -A [-S name] (statistics).
 std::string vswitch_report(Store& store, const std::optional<std::string>& name, NetView view);
@@ -67,7 +76,11 @@ PortPlan plan_vswitch_port(Store& store, const std::string& vswitch, std::option
 // missing: avio::create_port_tap throws).
 std::optional<avio::PortRequest> port_request(Store& store, const Guest& guest,
                                               const NetworkDevice& nic);
-// Same, for every vNIC of the guest whose vswitch exists.
+// Before a port of `vswitch` is attached: a local vswitch recorded Up
+// (localnet from the start) has its bridge created here when it is missing,
+// so it needs no hpvmnet -b. Throws hpvm::Error when the bridge cannot be made.
+void prepare_port_bridge(Store& store, const std::string& vswitch);
+// Same as port_request, for every vNIC of the guest whose vswitch exists.
 std::vector<avio::PortRequest> port_requests(Store& store, const Guest& guest);
 
 } // namespace vmconfig

@@ -364,7 +364,7 @@ bad_statement "network:lan::vswitch:" "vswitch name is missing"
 bad_statement "network:lan:vswitch:" "vswitch name is missing"
 bad_statement "network:lan::vswitch:a/b" "vswitch name 'a/b' may contain only letters, digits, '_', '.' and '-'"
 bad_statement "network:lan::vswitch:-x" "vswitch name '-x' must start with a letter or digit"
-bad_statement "network:lan::vswitch:$(printf 'v%.0s' {1..33})" "vswitch name '$(printf 'v%.0s' {1..33})' is longer than 32 characters"
+bad_statement "network:lan::vswitch:vswitch12" "vswitch name 'vswitch12' is longer than 8 characters"
 bad_statement "network:lan::vswitch:a:port:1" "portid keyword 'port' is not 'portid'"
 bad_statement "network:lan::vswitch:a:portid" "port number is missing"
 bad_statement "network:lan::vswitch:a:portid:" "port number is missing"
@@ -465,6 +465,14 @@ mac_refused 01-00-5e-00-00-01 "0x01005E000001 has the multicast bit set"
 mac_refused 0x000000000001 "0x000000000001 does not have the locally administered bit set"
 mac_refused 00-1a-4b-07-f0-02 "0x001A4B07F002 does not have the locally administered bit set"
 mac_refused ff-ff-ff-ff-ff-ff "0xFFFFFFFFFFFF is the broadcast address"
+# Taps have the guest's MAC with first octet FE: FE is theirs, and MACs that
+# differ only in the first octet would give two taps one MAC.
+mac_refused 0xFE0000000001 "0xFE0000000001 has the first octet FE, which is reserved for the host's taps"
+mac_refused fe-12-34-56-78-9a "0xFE123456789A has the first octet FE, which is reserved for the host's taps"
+mac_refused 0x060000000001 "0x060000000001 differs from $M1 of guest 'r1' only in the first octet (both taps would have the MAC fe:00:00:00:00:01)"
+mac_refused 0x520000000002 "0x520000000002 differs from $M2 of guest 'r1' only in the first octet (both taps would have the MAC fe:00:00:00:00:02)"
+create_refused b7 "Unable to add 'network:lan:,,0x0A000000AA01:vswitch:b': MAC address 0x0A000000AA01 differs from 0x02000000AA01 of this guest only in the first octet (both taps would have the MAC fe:00:00:00:aa:01)." -- \
+  -a network:lan:,,0x02000000aa01:vswitch:a -a network:lan:,,0x0A000000AA01:vswitch:b
 # Duplicate across guests: r1 has $M1 (any spelling).
 mac_refused $M1 "$M1 is already used by guest 'r1'"
 mac_refused 02-00-00-00-00-02 "$M2 is already used by guest 'r1'"
@@ -480,7 +488,8 @@ for a in /sys/class/net/*/address; do
   m=$(tr -d ':' <"$a" | tr 'a-f' 'A-F')
   [[ $m =~ ^[0-9A-F]{12}$ ]] || continue
   first=$((16#${m:0:2}))
-  if ((first & 2)) && ! ((first & 1)) && [[ $m != 000000000000 ]]; then
+  # (FE is refused first: it is the taps' octet.)
+  if ((first & 2)) && ! ((first & 1)) && ((first != 0xFE)); then
     host_if=$(basename "$(dirname "$a")") host_mac=$m
     break
   fi

@@ -40,9 +40,9 @@ net_refused() {
 }
 
 # ------------------------------------------------------------------------
-section "a new host has localnet, number 1"
+section "a new host has localnet, number 1, Up (its bridge comes with the first port)"
 expect_stdout "$HEADER
-localnet      1 Down    Shared             N/A            N/A" hpvmnet
+localnet      1 Up      Shared             N/A            N/A" hpvmnet
 expect_sql "SELECT name, number, uplink, up, mode FROM vswitches" "localnet|1||1|Shared"
 
 section "create local vswitches"
@@ -54,7 +54,7 @@ expect_sql "SELECT name, number, uplink, up FROM vswitches ORDER BY number" "loc
 lan1|2||0
 lan2|3||0"
 expect_stdout "$HEADER
-localnet      1 Down    Shared             N/A            N/A
+localnet      1 Up      Shared             N/A            N/A
 lan1          2 Down    Shared             N/A            N/A
 lan2          3 Down    Shared             N/A            N/A" hpvmnet
 before=$(log_lines)
@@ -67,6 +67,9 @@ expect_not_logged "$before"
 section "refusals change nothing"
 net_refused 1 "hpvmnet: ERROR (lan1): The vswitch 'lan1' already exists." hpvmnet -c -S lan1
 net_refused 1 "hpvmnet: ERROR (a/b): Invalid vswitch name 'a/b' may contain only letters, digits, '_', '.' and '-'." hpvmnet -c -S a/b
+# Names are at most 8 characters, as on HPVM: the table's Name column is 8 wide.
+net_refused 1 "hpvmnet: ERROR (vswitch12): Invalid vswitch name 'vswitch12' is longer than 8 characters." hpvmnet -c -S vswitch12
+net_refused 1 "hpvmnet: ERROR (vswitch12): Invalid vswitch name 'vswitch12' is longer than 8 characters." hpvmnet -S vswitch12
 net_refused 1 "hpvmnet: ERROR (nosuch): The vswitch 'nosuch' does not exist." hpvmnet -S nosuch
 net_refused 1 "hpvmnet: ERROR (nosuch): The vswitch 'nosuch' does not exist." hpvmnet -b -S nosuch
 net_refused 1 "hpvmnet: ERROR (localnet): The vswitch 'localnet' always exists; it cannot be deleted." hpvmnet -d -F -S localnet
@@ -123,6 +126,13 @@ create_refused g3 "Unable to add 'network:lan::vswitch:lan1:portid:7': port 7 of
   -a network:lan::vswitch:lan1:portid:7 -a network:lan::vswitch:lan1:portid:7
 create_refused g3 "Unable to add 'network:lan:,,0x020000000001:vswitch:lan2': MAC address 0x020000000001 is already used by guest 'g1'." -- \
   -a network:lan:,,0x020000000001:vswitch:lan2
+# A tap's MAC is the guest's with first octet fe: no guest MAC starts with
+# fe, and no two guest MACs differ only in the first octet, so taps never
+# share a MAC with each other or with a guest.
+create_refused g3 "Unable to add 'network:lan:,,0x060000000001:vswitch:lan2': MAC address 0x060000000001 differs from 0x020000000001 of guest 'g1' only in the first octet (both taps would have the MAC fe:00:00:00:00:01)." -- \
+  -a network:lan:,,0x060000000001:vswitch:lan2
+create_refused g3 "Unable to add 'network:lan:,,0xfe0000000001:vswitch:lan2': MAC address 0xFE0000000001 has the first octet FE, which is reserved for the host's taps." -- \
+  -a network:lan:,,0xfe0000000001:vswitch:lan2
 
 section "a vNIC on an unknown vswitch is a warning; its port comes with the vswitch"
 expect_stderr 0 "hpvmcreate: WARNING (g3): The vswitch 'later' does not exist; create it with hpvmnet -c before the guest starts." \
@@ -174,6 +184,30 @@ expect_sql "SELECT n.slot, ifnull(n.vswitch_port, '-') FROM network_devices n JO
 2|-
 3|0"
 
+section "vswitch numbers (and bridge names) are never given again"
+# 'later' had 4, the highest; the next vswitch gets 5, not 4 again.
+expect_ok hpvmnet -c -S next
+expect_sql "SELECT number FROM vswitches WHERE name = 'next'" 5
+expect_ok hpvmnet -d -Q -S next
+expect_ok hpvmnet -c -S next
+expect_sql "SELECT number FROM vswitches WHERE name = 'next'" 6
+expect_ok hpvmnet -d -Q -S next
+
+section "vswitch names: 8 characters fill the Name column"
+expect_ok hpvmnet -c -S abcdefgh
+run hpvmnet
+assert_stdout_has "^abcdefgh      7 Down    Shared             N/A            N/A\$"
+create_refused g9 "Invalid resource statement 'network:lan::vswitch:abcdefghi': vswitch name 'abcdefghi' is longer than 8 characters." -- \
+  -a network:lan::vswitch:abcdefghi
+expect_ok hpvmnet -d -Q -S abcdefgh
+# A vswitch recorded under a longer name (earlier versions allowed 32
+# characters) can still be shown and deleted.
+sqlite3 "$DB" "INSERT INTO vswitches (name, number) VALUES ('legacy-long-name', 99)"
+run hpvmnet -S legacy-long-name
+assert_exit 0
+assert_stdout_has "^legacy-long-name     99 Down "
+expect_ok hpvmnet -d -Q -S legacy-long-name
+
 # ------------------------------------------------------------------------
 # Real bridges and taps, in a network namespace of our own.
 NS=hpvmtest-net-$$
@@ -215,6 +249,31 @@ expect_stdout "$HEADER
 wan           $WAN Down    Shared    up0      $UP0_HEX 192.0.2.10
 
 $STATS_HEADER" in_ns hpvmnet -S wan -A
+
+section "netns: an uplink with a guest's MAC (or a guest's tap's) is refused by -c and -b"
+in_ns ip link add up2 type veth peer name up2p
+in_ns ip link set up2 address 02:00:00:00:00:01 # g1's vNIC at 0,1
+net_refused 1 "hpvmnet: ERROR (swx): Cannot use 'up2' as the uplink: 'up2' has the MAC address 0x020000000001 of guest 'g1' (vNIC at bus 0 device 1)." \
+  in_ns hpvmnet -c -S swx -n up2
+in_ns ip link set up2 address fe:00:00:00:00:02 # the tap of g1's vNIC at 0,2
+net_refused 1 "hpvmnet: ERROR (swx): Cannot use 'up2' as the uplink: 'up2' has the MAC address 0xFE0000000002 of the tap of guest 'g1' (vNIC at bus 0 device 2)." \
+  in_ns hpvmnet -c -S swx -n up2
+in_ns ip link set up2 address 02:00:00:00:aa:01
+expect_ok in_ns hpvmnet -c -S swx -n up2
+in_ns ip link set up2 address 02:00:00:00:00:03 # g2's vNIC at 0,1, after -c
+net_refused 1 "hpvmnet: ERROR (swx): Cannot boot the vswitch 'swx': 'up2' has the MAC address 0x020000000003 of guest 'g2' (vNIC at bus 0 device 1)." \
+  in_ns hpvmnet -b -S swx
+check "no bridge was made for swx" test -z "$(link_field up2 "l.get('master') or ''")"
+expect_ok in_ns hpvmnet -d -Q -S swx
+# The other way round: a new vNIC's tap may not take a host interface's MAC.
+in_ns ip link set up2 address fe:00:00:00:bb:01
+db_snapshot
+run in_ns hpvmcreate -P g6 -a network:lan:,,0x02000000BB01:vswitch:wan
+assert_exit 1
+assert_stderr "hpvmcreate: ERROR (g6): Unable to add 'network:lan:,,0x02000000BB01:vswitch:wan': MAC address 0x02000000BB01 would give its tap the MAC fe:00:00:00:bb:01, which belongs to the host interface 'up2'.
+hpvmcreate: Unable to create the guest."
+expect_db_unchanged
+in_ns ip link del up2
 
 section "netns: boot makes the bridge and enslaves the uplink"
 expect_ok in_ns hpvmnet -b -S wan
@@ -266,7 +325,15 @@ for t in "$T1" "$T2"; do
 done
 check "$T1's MAC is the guest's with fe first" test "$(link_field "$T1" "l['address']")" = fe:00:00:00:01:01
 check "$T2's MAC is the guest's with fe first" test "$(link_field "$T2" "l['address']")" = fe:00:00:00:01:02
-check "n1's localnet vNIC has no tap (localnet is not booted)" test -z "$(in_ns ip -br link show hpv${N1}n00 2>/dev/null)"
+# localnet is Up without hpvmnet -b: its bridge is made for n1's port.
+check "localnet's bridge hpvsw1 was made for n1's port" test "$(link_field hpvsw1 "'UP' in l['flags']")" = True
+check "n1's localnet tap is on hpvsw1" test "$(link_field "hpv${N1}n00" "l.get('master')")" = hpvsw1
+expect_stdout "$HEADER
+localnet      1 Up      Shared             N/A            N/A
+
+$PORTS_HEADER
+0       Reserved     avio_lan none     1
+1       Active       lan      none     1            n1" in_ns hpvmnet -S localnet
 check "n2 is not running: no tap $T3" test -z "$(in_ns ip -br link show "$T3" 2>/dev/null)"
 expect_stdout "$HEADER
 wan           $WAN Up      Shared    up0      $UP0_HEX 192.0.2.10
@@ -332,6 +399,14 @@ check "tap $T1 stays, detached" test -z "$(link_field "$T1" "l.get('master') or 
 expect_sql "SELECT up FROM vswitches WHERE name = 'wan'" 0
 run in_ns hpvmnet
 assert_stdout_has "^wan +$WAN Down "
+# n1 still runs, but its taps are no longer ports of wan: not Active.
+expect_stdout "$HEADER
+wan           $WAN Down    Shared    up0      $UP0_HEX 192.0.2.10
+
+$PORTS_HEADER
+0       Reserved     avio_lan none     1
+1       Reserved     lan      none     1
+2       Reserved     lan      none     1" in_ns hpvmnet -S wan
 net_refused 1 "hpvmnet: ERROR (wan): The vswitch 'wan' is down; boot it with hpvmnet -b." in_ns hpvmnet -r -S wan
 expect_ok in_ns hpvmnet -b -S wan
 check "$T1 is a port of $BR again" test "$(link_field "$T1" "l.get('master')")" = "$BR"
@@ -339,9 +414,7 @@ check "$T2 is a port of $BR again" test "$(link_field "$T2" "l.get('master')")" 
 
 section "netns: after a host reboot, hpvmnet -b boots every vswitch recorded Up"
 # A reboot loses bridges and taps; the database keeps wan and localnet Up.
-in_ns ip link del "$BR"
-in_ns ip link del "$T1"
-in_ns ip link del "$T2"
+for ifname in "$BR" hpvsw1 "$T1" "$T2" "hpv${N1}n00"; do in_ns ip link del "$ifname"; done
 expect_ok in_ns hpvmnet -b
 check "bridge $BR is back" test "$(link_field up0 "l.get('master')")" = "$BR"
 check "localnet's bridge hpvsw1 is up" test "$(link_field hpvsw1 "'UP' in l['flags']")" = True
@@ -357,6 +430,23 @@ for t in "$T1" "$T2" "hpv${N1}n00"; do
 done
 run in_ns hpvmnet -S wan
 assert_stdout_has "^0       Reserved     avio_lan none     1\$"
+
+section "netns: -d -F removes the taps of the vswitch's guests"
+expect_ok in_ns hpvmnet -c -S tmpsw
+TMPBR=hpvsw$(sql "SELECT number FROM vswitches WHERE name = 'tmpsw'")
+expect_ok in_ns hpvmcreate -P n3 -a network:lan:0,1,0x020000000301:vswitch:tmpsw
+T4=hpv$(sql "SELECT vm_number FROM guests WHERE name = 'n3'")n01
+Q3=$(start_qemu n3)
+expect_ok in_ns hpvmnet -b -S tmpsw
+check "$T4 is a port of $TMPBR" test "$(link_field "$T4" "l.get('master')")" = "$TMPBR"
+expect_stderr 0 "hpvmnet: WARNING (tmpsw): 1 guest(s) keep vNICs on the deleted vswitch 'tmpsw'.
+hpvmnet: WARNING (tmpsw): The running guest 'n3' is no longer connected: its vNIC at bus 0 device 1 was on the vswitch 'tmpsw'." \
+  in_ns hpvmnet -d -F -S tmpsw
+check "tap $T4 is gone" test -z "$(in_ns ip -br link show "$T4" 2>/dev/null)"
+check "bridge $TMPBR is gone" test -z "$(in_ns ip -br link show "$TMPBR" 2>/dev/null)"
+kill "$Q3"
+wait "$Q3" 2>/dev/null
+expect_ok in_ns hpvmremove -Q -P n3
 
 section "netns: deleting a vswitch deletes its bridge"
 expect_ok in_ns hpvmremove -Q -P n1

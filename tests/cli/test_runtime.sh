@@ -227,4 +227,18 @@ expect_stdout "running" qmp g1 status
 expect_ok hpvmstop -Q -P g1
 refuse 1 "hpvmremove: ERROR (nosuch): The guest 'nosuch' does not exist." hpvmremove -Q -P nosuch
 
+section "localnet needs no hpvmnet -b: its bridge comes with the first guest on it"
+expect_ok hpvmcreate -P g9 -O linux -r 256M -a network:lan:0,1,0x02aabbccdd09:vswitch:localnet
+T9=hpv$(sql "SELECT vm_number FROM guests WHERE name = 'g9'")n01
+check "localnet has no bridge yet" test -z "$(ip -br link show hpvsw1 2>/dev/null)"
+run hpvmstart -P g9
+assert_exit 0
+started g9
+assert_stderr ""
+# (ip, not /sys: unshare -n leaves the host's /sys/class/net mounted.)
+check "localnet's bridge hpvsw1 is up" bash -c "ip -o -d link show hpvsw1 | grep -q ',UP.* bridge '"
+check "$T9 is a port of hpvsw1" bash -c "ip -o link show $T9 | grep -q ' master hpvsw1 '"
+expect_ok hpvmstop -Q -P g9
+expect_ok hpvmnet -h -Q -S localnet
+
 finish

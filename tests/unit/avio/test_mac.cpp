@@ -87,7 +87,7 @@ TEST_CASE("mac: the rules a vNIC address obeys") {
   CHECK_FALSE(MacAddress(0x020000000001ULL).rule_violation());
   CHECK(MacAddress(0x020000000001ULL).locally_administered());
   CHECK_FALSE(MacAddress(0x020000000001ULL).multicast());
-  for (std::uint64_t first : {0x02ULL, 0x06ULL, 0x0AULL, 0x0EULL, 0x56ULL, 0xAEULL, 0xFEULL}) {
+  for (std::uint64_t first : {0x02ULL, 0x06ULL, 0x0AULL, 0x0EULL, 0x56ULL, 0xAEULL, 0xFAULL}) {
     CAPTURE(first);
     CHECK_FALSE(MacAddress((first << 40U) | 0x123456ULL).rule_violation());
   }
@@ -104,6 +104,13 @@ TEST_CASE("mac: the rules a vNIC address obeys") {
         std::optional<std::string>("has the multicast bit set"));
   CHECK(MacAddress(0xFFFFFFFFFFFFULL).rule_violation() ==
         std::optional<std::string>("is the broadcast address"));
+  // FE is the first octet of every tap's MAC (avio::tap_mac).
+  CHECK(
+      MacAddress(0xFE0000000001ULL).rule_violation() ==
+      std::optional<std::string>("has the first octet FE, which is reserved for the host's taps"));
+  CHECK(MacAddress(0xFE0000000001ULL).suffix() == 0x0000000001ULL);
+  CHECK(MacAddress(0x56E9E3096A22ULL).suffix() == 0xE9E3096A22ULL);
+  CHECK(MacAddress(0x56E9E3096A22ULL).suffix() == MacAddress(0x06E9E3096A22ULL).suffix());
   // The MACs HPVM generated in hpvm-commands.md 2.2 obey the rules.
   CHECK_FALSE(MacAddress::parse("56-e9-e3-09-6a-22")->rule_violation());
   CHECK_FALSE(MacAddress::parse("ae-d6-f7-fa-4e-3e")->rule_violation());
@@ -117,6 +124,7 @@ TEST_CASE("mac: generated addresses obey the rules and follow the seed") {
     CHECK_FALSE(m.rule_violation());
     CHECK(m.locally_administered());
     CHECK_FALSE(m.multicast());
+    CHECK(m.first_octet() != MacAddress::k_tap_octet);
     seen.insert(m.value());
   }
   CHECK(seen.size() == 1000);

@@ -953,8 +953,8 @@ const std::vector<Malformed> k_malformed{
      "'vsw/1' may contain only letters, digits, '_', '.' and '-'"},
     {"network:lan::vswitch:vsw\xc3\xa9", "vswitch name",
      "'vsw\xc3\xa9' may contain only letters, digits, '_', '.' and '-'"},
-    {"network:lan::vswitch:" + std::string(33, 'v'), "vswitch name",
-     "'" + std::string(33, 'v') + "' is longer than 32 characters"},
+    {"network:lan::vswitch:" + std::string(9, 'v'), "vswitch name",
+     "'" + std::string(9, 'v') + "' is longer than 8 characters"},
     // --- portid and port number
     {"network:lan::vswitch:vsw1:", "portid keyword", "'' is not 'portid'"},
     {"network:lan::vswitch:vsw1:port:4", "portid keyword", "'port' is not 'portid'"},

@@ -45,7 +45,9 @@ TEST_CASE("names: vswitch names") {
   CHECK(vswitch_name_problem("") == text("vswitch name is empty"));
   const std::string long_name(k_max_vswitch_name + 1, 'v');
   CHECK(vswitch_name_problem(long_name) ==
-        "vswitch name '" + long_name + "' is longer than 32 characters");
+        "vswitch name '" + long_name + "' is longer than 8 characters");
+  CHECK(vswitch_name_problem("vswitch12") ==
+        text("vswitch name 'vswitch12' is longer than 8 characters"));
   CHECK(vswitch_name_problem("-v") == text("vswitch name '-v' must start with a letter or digit"));
   CHECK(vswitch_name_problem("v 1") ==
         text("vswitch name 'v 1' may contain only letters, digits, '_', '.' and '-'"));

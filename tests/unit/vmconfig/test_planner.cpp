@@ -231,8 +231,21 @@ TEST_CASE("planner: -m moves a vNIC or changes its adapter type") {
             "0x020000000002 is already used by this guest.",
             "Unable to change 'network:lan:0,0,0x030000000001:vswitch:sw1': MAC address "
             "0x030000000001 has the multicast bit set."});
+    // Taps' MACs: FE is theirs, and a suffix another vNIC has would share one.
+    p.modify("network:lan:0,0,0xFE0000000009:vswitch:sw1");
+    p.modify("network:lan:0,0,0x060000000002:vswitch:sw1");
+    CHECK(p.errors().size() == 4);
+    CHECK(p.errors()[2] == "Unable to change 'network:lan:0,0,0xFE0000000009:vswitch:sw1': MAC "
+                           "address 0xFE0000000009 has the first octet FE, which is reserved for "
+                           "the host's taps.");
+    CHECK(p.errors()[3] == "Unable to change 'network:lan:0,0,0x060000000002:vswitch:sw1': MAC "
+                           "address 0x060000000002 differs from 0x020000000002 of this guest only "
+                           "in the first octet (both taps would have the MAC fe:00:00:00:00:02).");
+    // Its own MAC with another first octet is fine: the vNIC keeps one tap.
+    p.modify("network:lan:0,0,0x060000000001:vswitch:sw1");
+    CHECK(p.errors().size() == 4);
     p.modify("network:lan:0,0,0x02000000000A:vswitch:sw1");
-    CHECK(p.errors().size() == 2);
+    CHECK(p.errors().size() == 4);
     CHECK(format(p.networks()[0]) == "network:lan:0,0,0x02000000000A:vswitch:sw1:portid:3");
   }
   SUBCASE("clone: new MACs, no pinned ports") {

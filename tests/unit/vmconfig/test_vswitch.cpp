@@ -98,3 +98,19 @@ TEST_CASE("vswitch: port planning and port requests") {
     CHECK(VswitchStore(store).holders("later").count(0) == 1);
   }
 }
+
+TEST_CASE("vswitch: the uplink's VLANs, wanted and stale") {
+  using Vlans = std::map<int, int>; // port -> untagged VLAN
+  using Set = std::set<int>;
+  CHECK(uplink_vlans({}).empty());
+  CHECK(uplink_vlans(Vlans{{0, 120}, {5, 120}, {9, 4094}}) == Set{120, 4094});
+  // -u portid:0:vlanid:none: 120 stays while port 5 is on it.
+  CHECK(stale_uplink_vlans(Vlans{{0, 120}, {5, 120}}, Vlans{{5, 120}}).empty());
+  // The last port on 120 leaves it: 120 is removed from the uplink.
+  CHECK(stale_uplink_vlans(Vlans{{5, 120}}, Vlans{}) == Set{120});
+  // A port moves from 120 to 130.
+  CHECK(stale_uplink_vlans(Vlans{{5, 120}, {9, 4094}}, Vlans{{5, 130}, {9, 4094}}) == Set{120});
+  // Nothing changed, or a VLAN was only added.
+  CHECK(stale_uplink_vlans(Vlans{{5, 120}}, Vlans{{5, 120}}).empty());
+  CHECK(stale_uplink_vlans(Vlans{}, Vlans{{5, 120}}).empty());
+}
