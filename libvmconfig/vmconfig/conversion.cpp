@@ -3,6 +3,7 @@
 #include "vmconfig/modify.hpp"
 #include "vmconfig/runtime.hpp"
 #include "vmconfig/store_conversion.hpp"
+#include "vmconfig/store_vswitch.hpp"
 
 #include <avio/error.hpp>
 
@@ -52,17 +53,42 @@ Report modify_devices(Store& store, const std::string& name, const char* refused
   return report;
 }
 
+// Where each of the guest's vNICs sits on its vswitch: the port it holds
+// and that port's untagged VLAN.
+std::vector<NicPlacement> placements(Store& store, const Guest& guest) {
+  VswitchStore vswitches(store);
+  std::vector<NicPlacement> out;
+  for (const auto& n : guest.networks) {
+    NicPlacement p;
+    p.port = vswitches.nic_port(guest.name, n.address);
+    if (const auto v = vswitches.find(n.vswitch); v && p.port) {
+      const auto vlans = vswitches.port_vlans(v->id);
+      if (const auto it = vlans.find(*p.port); it != vlans.end()) {
+        p.vlan = it->second;
+      }
+    }
+    out.push_back(p);
+  }
+  return out;
+}
+
+GuestConversionPlan plan_for(Store& store, const Guest& guest) {
+  GuestConversionPlan plan = plan_avio_conversion(guest, placements(store, guest));
+  plan.running = run_state(store.root(), guest.uuid).on;
+  return plan;
+}
+
 } // namespace
 
 std::vector<GuestConversionPlan> conversion_plans(Store& store,
                                                   const std::optional<std::string>& name) {
   std::vector<GuestConversionPlan> plans;
   if (name) {
-    plans.push_back(plan_avio_conversion(find_guest(store, *name)));
+    plans.push_back(plan_for(store, find_guest(store, *name)));
     return plans;
   }
   for (const auto& g : store.load_guests()) {
-    plans.push_back(plan_avio_conversion(g));
+    plans.push_back(plan_for(store, g));
   }
   return plans;
 }
