@@ -105,14 +105,45 @@ expect_sql "SELECT vswitch_port FROM network_devices WHERE mac = $((0x0200000000
 expect_sql "SELECT vswitch_port FROM network_devices WHERE mac = $((0x020000000002))" "$PORT2"
 expect_sql "SELECT untagged_vlan FROM vswitch_ports WHERE port = 7" 20
 expect_sql "SELECT count(*) FROM avio_conversion_undo" 3
+expect_sql "SELECT phase, count(*) FROM avio_conversion_devices GROUP BY phase ORDER BY phase" "after|5
+before|5"
 refuse 1 "hpvmconvert: ERROR (g1): The guest 'g1' has no scsi adapter and no lan vNIC: nothing to convert." \
   hpvmconvert -P g1 -C
+
+section "-U refuses a guest whose devices changed since the conversion, naming each change"
+sized_file "$S/d5.img" 1M
+sized_file "$S/cd2.iso" 4096
+expect_ok hpvmmodify -P g1 -a "disk:avio_stor:0,1,5:file:$S/d5.img" -m "dvd:avio_stor:0,1,3:file:$S/cd2.iso" \
+  -d network:avio_lan:0,4,0x020000000002:vswitch:sw1
+BY_HAND="hpvmmodify -P g1 -m hba:scsi:0,1 -m network:lan:0,2,0x020000000001:vswitch:sw1:portid:7 -m network:lan:0,4,0x020000000002:vswitch:sw1"
+refuse 1 "hpvmconvert: ERROR (g1): 'dvd:avio_stor:0,1,3:file:$S/cd.iso' became 'dvd:avio_stor:0,1,3:file:$S/cd2.iso' after the conversion.
+hpvmconvert: ERROR (g1): 'disk:avio_stor:0,1,5:file:$S/d5.img' was added after the conversion.
+hpvmconvert: ERROR (g1): 'network:avio_lan:0,4,0x020000000002:vswitch:sw1' was removed after the conversion.
+hpvmconvert: ERROR (g1): The guest's devices changed since its conversion: the undo would not restore the configuration it replaced. Put the devices back as the conversion left them, or undo by hand: $BY_HAND
+hpvmconvert: Unable to undo the conversion." hpvmconvert -P g1 -U
+# Put back as the conversion left it: the undo goes through.
+expect_ok hpvmmodify -P g1 -d "disk:avio_stor:0,1,5:file:$S/d5.img" -m "dvd:avio_stor:0,1,3:file:$S/cd.iso" \
+  -a network:avio_lan:0,4,0x020000000002:vswitch:sw1
 
 section "-U restores the configuration exactly, once"
 expect_ok hpvmconvert -P g1 -U
 expect_stdout "$G1_BEFORE" hpvmstatus -P g1 -d
 expect_sql "SELECT count(*) FROM avio_conversion_undo" 0
+expect_sql "SELECT count(*) FROM avio_conversion_devices" 0
 refuse 1 "hpvmconvert: ERROR (g1): The guest 'g1' has no conversion to undo." hpvmconvert -P g1 -U
+
+section "a version 4 database is migrated; its record has no snapshot: -U refuses"
+expect_ok hpvmconvert -P g1 -C
+sqlite3 "$DB" "DROP TABLE avio_conversion_devices; PRAGMA user_version=4"
+run hpvmstatus -P g1 -d
+assert_exit 0
+expect_sql "PRAGMA user_version" 5
+expect_sql "SELECT count(*) FROM avio_conversion_devices" 0
+refuse 1 "hpvmconvert: ERROR (g1): The conversion was recorded by an older hpvmconvert, without the devices it left: whether the guest changed since cannot be checked. Undo it by hand: $BY_HAND
+hpvmconvert: Unable to undo the conversion." hpvmconvert -P g1 -U
+expect_ok $BY_HAND
+sqlite3 "$DB" "DELETE FROM avio_conversion_undo"
+expect_stdout "$G1_BEFORE" hpvmstatus -P g1 -d
 
 section "blocked: attached devices; the guest is not converted at all"
 run hpvmcreate -P tp -F -a "disk:scsi:0,1,0:file:$S/d4.img" -a tape:scsi:0,1,1:attach:/dev/sg99
