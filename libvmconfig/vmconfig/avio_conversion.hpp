@@ -1,8 +1,8 @@
 // Moving guests from the emulated VIO adapters (scsi, lan) to AVIO
 // (avio_stor, avio_lan) while every address stays: bus, slot and target for
-// storage; bus, slot, MAC, vswitch and port for vNICs. hpvmimport -A converts
-// statements; hpvmconvert plans, applies and undoes whole-guest conversions
-// through hpvmmodify's operation (adapters switch with -m hba).
+// storage; bus, slot, MAC, vswitch, port and VLAN for vNICs. hpvmimport -A
+// converts statements; hpvmconvert plans, applies and undoes whole-guest
+// conversions through hpvmmodify's operation (adapters switch with -m hba).
 #pragma once
 
 #include "vmconfig/guest.hpp"
