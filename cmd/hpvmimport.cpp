@@ -61,9 +61,17 @@ int main(int argc, char** argv) {
     if (name_option->count() > 0) {
       request.name = name;
     }
-    vmconfig::Store store(vmconfig::Store::root_from_environment(),
-                          request.check_only ? vmconfig::Store::Access::if_exists
-                                             : vmconfig::Store::Access::create);
+    const auto root = vmconfig::Store::root_from_environment();
+    if (!request.check_only && !vmconfig::Store::exists(root)) {
+      // A refused import leaves no database behind: on a host with none, it
+      // is checked against an empty configuration before one is created.
+      vmconfig::Store empty(root, vmconfig::Store::Access::if_exists);
+      auto check = request;
+      check.check_only = true;
+      vmconfig::import_guest(empty, check);
+    }
+    vmconfig::Store store(root, request.check_only ? vmconfig::Store::Access::if_exists
+                                                   : vmconfig::Store::Access::create);
     const auto result = vmconfig::import_guest(store, request);
     cli::print_warnings("hpvmimport", result.name, result.report.warnings);
     if (verbose || request.check_only) {

@@ -38,7 +38,8 @@ bool GuestConversionPlan::blocked() const {
                      [](const auto& d) { return d.blocker.has_value(); });
 }
 
-GuestConversionPlan plan_avio_conversion(const Guest& guest) {
+GuestConversionPlan plan_avio_conversion(const Guest& guest,
+                                         const std::vector<NicPlacement>& placements) {
   GuestConversionPlan plan;
   plan.guest = guest.name;
   std::set<std::pair<int, int>> adapters; // scsi adapters, by bus and slot
@@ -48,8 +49,9 @@ GuestConversionPlan plan_avio_conversion(const Guest& guest) {
     }
     DeviceConversionPlan p;
     p.before = format(d);
-    p.kept =
-        fmt::format("bus {}, slot {}, target {}", d.address.bus, d.address.slot, d.address.target);
+    p.kept.bus = d.address.bus;
+    p.kept.slot = d.address.slot;
+    p.kept.target = d.address.target;
     StorageStatement st{d.device,
                         d.adapter,
                         {d.address.bus, d.address.slot, d.address.target},
@@ -69,15 +71,21 @@ GuestConversionPlan plan_avio_conversion(const Guest& guest) {
     plan.changes.push_back(format(HbaStatement{StorageAdapter::avio_stor, bus, slot}));
     plan.undo.push_back(format(HbaStatement{StorageAdapter::scsi, bus, slot}));
   }
-  for (const auto& n : guest.networks) {
+  for (std::size_t i = 0; i < guest.networks.size(); ++i) {
+    const auto& n = guest.networks[i];
     if (n.adapter != NetAdapter::lan) {
       continue;
     }
+    const NicPlacement placement = i < placements.size() ? placements[i] : NicPlacement{n.port, {}};
     DeviceConversionPlan p;
     p.before = format(n);
-    p.kept =
-        fmt::format("bus {}, slot {}, MAC {}, vswitch {}{}", n.address.bus, n.address.slot,
-                    n.mac.canonical(), n.vswitch, n.port ? fmt::format(", port {}", *n.port) : "");
+    p.kept.bus = n.address.bus;
+    p.kept.slot = n.address.slot;
+    p.kept.mac = n.mac;
+    p.kept.vswitch = n.vswitch;
+    p.kept.port = placement.port;
+    p.kept.port_pinned = n.port.has_value();
+    p.kept.vlan = placement.vlan;
     NetworkDevice converted = n;
     converted.adapter = NetAdapter::avio_lan;
     p.after = format(converted);

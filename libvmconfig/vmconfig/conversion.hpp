@@ -21,8 +21,10 @@ std::vector<GuestConversionPlan> conversion_plans(Store& store,
 // blocking device, or what hpvmmodify refuses.
 Report convert_guest(Store& store, const std::string& name);
 
-// Restores the configuration a conversion replaced, exactly; the undo record
-// is used up. Throws hpvm::Error when the guest has none.
+// Restores the devices a conversion replaced, exactly; the undo record is
+// used up. Throws hpvm::Error when the guest has none, hpvm::Refused naming
+// each device added, removed or changed since the conversion (the undo would
+// not give the old configuration back) or for a record without a snapshot.
 Report undo_conversion(Store& store, const std::string& name);
 
 } // namespace vmconfig

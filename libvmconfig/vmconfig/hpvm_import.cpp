@@ -293,9 +293,33 @@ StorageType storage_type_on_this_host(const StorageStatement& st) {
   }
 }
 
-// The statements of `hpvmstatus -d` text, paths mapped, on AVIO when asked.
+// The map entry for the location of a storage statement's text (what
+// follows its fourth ':'), if there is one.
+std::optional<std::pair<std::string, std::string>>
+mapped_location(const std::string& line, const std::map<std::string, std::string>& map) {
+  if (line.starts_with("network:") || line.starts_with("hba:")) {
+    return std::nullopt;
+  }
+  std::size_t at = 0;
+  for (int i = 0; i < 4; ++i) {
+    at = line.find(':', at);
+    if (at == std::string::npos) {
+      return std::nullopt;
+    }
+    ++at;
+  }
+  const auto it = map.find(line.substr(at));
+  if (it == map.end()) {
+    return std::nullopt;
+  }
+  return *it;
+}
+
+// The statements of `hpvmstatus -d` text, paths mapped, on AVIO when asked;
+// `origins` gets, for each, the line it came from (for create_guest's problems).
 std::vector<std::string> import_statements(const ImportRequest& request,
                                            const std::map<std::string, std::string>& map,
+                                           std::vector<std::string>& origins,
                                            std::vector<std::string>& errors,
                                            std::vector<std::string>& warnings) {
   std::vector<std::string> out;
@@ -310,17 +334,25 @@ std::vector<std::string> import_statements(const ImportRequest& request,
     if (line.starts_with("serial:")) {
       continue; // [Misc Interface Details]: every guest has its console
     }
+    // The map applies to the HP-UX text: an attach_path lunpath such as
+    // 0/7/1/1.0x5...0x0 is no Linux path, and only the mapped statement parses.
+    std::string text = line;
+    std::string origin = fmt::format("Devices line {} '{}'", number, line);
+    const auto mapped = mapped_location(line, map);
+    if (mapped) {
+      used.insert(mapped->first);
+      origin += fmt::format(" ('{}' mapped to '{}')", mapped->first, mapped->second);
+      text = line.substr(0, line.size() - mapped->first.size()) + mapped->second;
+    }
     ResourceStatement statement;
     try {
-      statement = parse_resource(line);
+      statement = parse_resource(text);
     } catch (const StatementError& e) {
       errors.push_back(fmt::format("Devices line {}: {}", number, e.what()));
       continue;
     }
     if (auto* st = std::get_if<StorageStatement>(&statement); st && !st->location.empty()) {
-      if (const auto it = map.find(st->location); it != map.end()) {
-        used.insert(it->first);
-        st->location = it->second;
+      if (mapped) {
         if (st->storage != StorageType::attach && st->storage != StorageType::attach_path) {
           st->storage = storage_type_on_this_host(*st);
         }
@@ -334,12 +366,13 @@ std::vector<std::string> import_statements(const ImportRequest& request,
     if (request.to_avio) {
       auto converted = convert_to_avio(statement);
       if (converted.blocker) {
-        errors.push_back(*converted.blocker);
+        errors.push_back(fmt::format("{}: {}", origin, *converted.blocker));
         continue;
       }
       statement = converted.converted;
     }
     out.push_back(format(statement));
+    origins.push_back(std::move(origin));
   }
   for (const auto& [old_path, new_path] : map) {
     if (!used.contains(old_path)) {
@@ -376,10 +409,12 @@ ImportResult import_guest(Store& store, const ImportRequest& request) {
   if (request.sources.map) {
     map = read_path_map(*request.sources.map, errors);
   }
-  result.statements = import_statements(request, map, errors, result.report.warnings);
+  std::vector<std::string> origins;
+  result.statements = import_statements(request, map, origins, errors, result.report.warnings);
 
-  CreateRequest create{result.name, characteristics, result.statements,
-                       request.check_only || !errors.empty(), request.force};
+  CreateRequest create{result.name,       characteristics,
+                       result.statements, request.check_only || !errors.empty(),
+                       request.force,     origins};
   try {
     if (!result.name.empty()) {
       auto report = create_guest(store, create);

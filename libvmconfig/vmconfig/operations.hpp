@@ -22,6 +22,10 @@ struct CreateRequest {
   std::vector<std::string> resources; // -a statements
   bool check_only = false;            // -s
   bool force = false;                 // -F
+  // Where each of `resources` came from, put before the problems found with
+  // it (hpvmimport: the HP-UX statement and its mapped path); "" or missing:
+  // the problem names the statement itself.
+  std::vector<std::string> origins;
 };
 
 // Creates a guest, or with check_only checks everything and changes nothing.

@@ -10,8 +10,12 @@
 namespace vmconfig {
 
 std::string render_conversion_text(const std::vector<GuestConversionPlan>& plans);
-// guest <TAB> state <TAB> before <TAB> after <TAB> kept <TAB> reason; state is
-// convert or blocked, after and reason are empty when they do not apply.
+// guest <TAB> state <TAB> before <TAB> after <TAB> kept <TAB> guest sees <TAB>
+// reason <TAB> pending; state is convert or blocked; kept is ';'-separated
+// key=value fields (bus, slot, target; or bus, slot, mac, vswitch, port,
+// vlan, empty when unset); pending is "pending" for a convertible device of
+// a running guest (the switch waits for its next start); fields that do not
+// apply are empty.
 std::string render_conversion_machine(const std::vector<GuestConversionPlan>& plans);
 std::string render_conversion_json(const std::vector<GuestConversionPlan>& plans);
 

@@ -170,6 +170,18 @@ CREATE TABLE avio_conversion_undo (
 CREATE TABLE vswitch_numbers (last INTEGER NOT NULL);
 INSERT INTO vswitch_numbers (last) SELECT coalesce(max(number), 1) FROM vswitches;
 )sql",
+    // 5 -> 6: what each conversion found and left (the guest's devices as
+    // statements), so that an undo can refuse a guest changed since. Records
+    // from before version 6 have no snapshot; hpvmconvert -U says so.
+    R"sql(
+CREATE TABLE avio_conversion_devices (
+  guest_id INTEGER NOT NULL REFERENCES guests(id) ON DELETE CASCADE,
+  phase TEXT NOT NULL CHECK (phase IN ('before', 'after')),
+  seq INTEGER NOT NULL,
+  statement TEXT NOT NULL,
+  PRIMARY KEY (guest_id, phase, seq)
+);
+)sql",
 };
 
 bool is_busy(const SQLite::Exception& e) {

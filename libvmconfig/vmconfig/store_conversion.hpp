@@ -1,5 +1,6 @@
 // The undo records of AVIO conversions: the hpvmmodify -m statements that
-// put a converted guest back as it was. Deleted with the guest.
+// put a converted guest back as it was, and the guest's devices (as
+// statements) before and after the conversion. Deleted with the guest.
 #pragma once
 
 #include "vmconfig/store.hpp"
@@ -9,13 +10,19 @@
 
 namespace vmconfig {
 
+struct ConversionRecord {
+  std::vector<std::string> undo;   // empty: the guest has no conversion to undo
+  std::vector<std::string> before; // the devices the conversion replaced
+  std::vector<std::string> after;  // the devices it left; both empty in version 4 records
+};
+
 class ConversionStore {
 public:
   explicit ConversionStore(Store& store) : m_store(store) {}
-  // Replaces the guest's undo record.
-  void save_undo(std::int64_t guest_id, const std::vector<std::string>& statements);
-  std::vector<std::string> undo(std::int64_t guest_id);
-  void drop_undo(std::int64_t guest_id);
+  // Replaces the guest's record.
+  void save(std::int64_t guest_id, const ConversionRecord& record);
+  ConversionRecord record(std::int64_t guest_id);
+  void drop(std::int64_t guest_id);
 
 private:
   Store& m_store;

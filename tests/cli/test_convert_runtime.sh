@@ -50,6 +50,34 @@ section "the guest runs on the emulated adapters"
 start
 expect_stdout "$original" devices
 
+section "the plan of the running guest says the switch waits for the next start"
+expect_stdout - hpvmconvert -P g1 <<EOF
+Guest 'g1': 3 device(s) to convert.
+  The guest is running: its configuration converts now, and the adapter switch
+  stays pending until its next start (hpvmstop, then hpvmstart).
+  disk:scsi:0,1,0:file:$S/root.img
+    -> disk:avio_stor:0,1,0:file:$S/root.img
+     keeps bus 0, slot 1, target 0
+     guest sees a virtio-scsi disk instead of one on a MegaRAID SAS (megasas) HBA
+  dvd:scsi:0,1,2:file:$S/cd.iso
+    -> dvd:avio_stor:0,1,2:file:$S/cd.iso
+     keeps bus 0, slot 1, target 2
+     guest sees a virtio-scsi CD/DVD drive instead of one on a MegaRAID SAS (megasas) HBA
+  network:lan:0,3,0x02AABBCCDD07:vswitch:vsw1
+    -> network:avio_lan:0,3,0x02AABBCCDD07:vswitch:vsw1
+     keeps bus 0, slot 3, MAC 0x02AABBCCDD07, vswitch vsw1, port 0, VLAN none
+     guest sees a virtio-net NIC instead of an Intel e1000: a new interface, same MAC
+EOF
+run hpvmconvert -P g1 -M
+assert_exit 0
+check "-M: every device of the running guest is marked pending" \
+  bash -c '[[ $(wc -l <"$1") == 3 && $(cut -f8 "$1" | sort -u) == pending ]]' _ "$OUT"
+run hpvmconvert -P g1 -J
+check "-J: running, pending until the next start" python3 -c '
+import json, sys
+g = json.load(open(sys.argv[1]))["guests"][0]
+assert g["running"] and g["pending_until_next_start"], g' "$OUT"
+
 section "converted while it runs: the change waits for the next start"
 run hpvmconvert -P g1 -C
 assert_exit 0

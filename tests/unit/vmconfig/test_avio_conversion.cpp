@@ -91,7 +91,17 @@ TEST_CASE("avio conversion: a guest's plan switches each scsi adapter once and e
         std::vector<std::string>{"hba:scsi:0,1", "hba:scsi:2,5",
                                  "network:lan:0,2,0x020000000001:vswitch:sw1:portid:4"});
   CHECK(plan.devices[2].after == "disk:avio_stor:2,5,14:lv:/dev/vg/lv");
-  CHECK(plan.devices[2].kept == "bus 2, slot 5, target 14");
+  CHECK(plan.devices[2].kept.bus == 2);
+  CHECK(plan.devices[2].kept.slot == 5);
+  CHECK(plan.devices[2].kept.target == 14);
+  CHECK_FALSE(plan.devices[2].kept.mac);
+  CHECK(plan.devices[3].kept.mac == avio::MacAddress::parse("0x020000000001"));
+  CHECK(plan.devices[3].kept.port == 4);
+  CHECK(plan.devices[3].kept.port_pinned);
+  CHECK_FALSE(plan.devices[3].kept.vlan);
+  const auto placed = plan_avio_conversion(g, {{9, 20}, {}});
+  CHECK(placed.devices[3].kept.port == 9);
+  CHECK(placed.devices[3].kept.vlan == 20);
   g.storage.push_back(
       {DeviceType::changer, StorageAdapter::scsi, {0, 1, 1}, StorageType::attach, "/dev/sg1"});
   const auto blocked = plan_avio_conversion(g);

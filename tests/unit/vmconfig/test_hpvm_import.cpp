@@ -8,7 +8,8 @@ using namespace vmconfig;
 
 namespace {
 
-// hpvmstatus -P ivm1 on an HPVM 4.x host (hpvm-commands.md section 3.3).
+// hpvmstatus -P ivm1 on an HPVM 4.x host (hpvm-commands.md section 3.3),
+// with the device tables (rows as in section 5.3) it prints after the memory.
 const char* const k_details = R"([Virtual Machine Details]
 Virtual Machine Name VM #  OS Type State
 ==================== ===== ======= ========
@@ -35,6 +36,20 @@ Memory   Memory
 Guest                                 Physical
 Device  Adaptor    Bus Dev Ftn Tgt Lun Storage   Device
 ======= ========== === === === === === ========= =========================
+disk    scsi         0   2   0   0   0 lv        /dev/vg_vmtest/rivm1d1
+dvd     scsi         0   2   0   2   0 disk      /dev/rdsk/c1t4d0
+tape    avio_stor    0   4   0   0   0 attach_path 0/7/1/1.0x500104f00048b29e.0x0
+
+[Network Interface Details]
+Interface Adaptor    Name/Num   PortNum Bus Dev Ftn Mac Address
+========= ========== ========== ======= === === === =================
+vswitch   lan        vlan02     8         0   0   0 56-e9-e3-09-6a-22
+
+[Misc Interface Details]
+Guest                                 Physical
+Device  Adaptor    Bus Dev Ftn Tgt Lun Storage   Device
+======= ========== === === === === === ========= =========================
+serial  com1                           tty       console
 )";
 
 } // namespace
