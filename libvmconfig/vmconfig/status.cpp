@@ -29,7 +29,7 @@ std::string status_report(Store& store, const StatusRequest& request) {
     const RunState state = run_state(root, g.uuid);
     std::optional<LiveState> live;
     if (request.format == StatusFormat::details || request.format == StatusFormat::verbose) {
-      live = runtime_report(root, g, state);
+      live = runtime_report(store, g, state);
     }
     guests.push_back({std::move(g), state, std::move(live)});
   } else {
