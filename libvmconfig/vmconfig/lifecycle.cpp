@@ -516,11 +516,13 @@ LiveState live_state(Store& store, const Guest& g) {
     const auto it = expected.find(id);
     int bus = 0, slot = 0;
     std::string what = it == expected.end() ? id : it->second;
+    const auto type = live.types.find(id);
+    const std::string model = type == live.types.end() ? "" : type->second;
     if (it == expected.end() && std::sscanf(id.c_str(), "hpvm.hba.b%ds%d", &bus, &slot) == 2) {
-      const auto type = live.types.find(id);
-      what =
-          fmt::format("{} adapter {},{}",
-                      type == live.types.end() ? "storage" : adapter_kind(type->second), bus, slot);
+      what = fmt::format("{} adapter {},{}", adapter_kind(model), bus, slot);
+    } else if (it == expected.end() &&
+               std::sscanf(id.c_str(), "hpvm.nic.b%ds%d", &bus, &slot) == 2) {
+      what = fmt::format("{} vNIC {},{}", nic_kind(model), bus, slot);
     }
     state.pending.push_back(what + " : removal pending");
   }

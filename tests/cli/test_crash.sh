@@ -110,7 +110,7 @@ assert_stdout "hpvmmodify: remove lan 0,7: removal pending"
 expect_sql "SELECT count(*) FROM network_devices" 0
 expect_stdout "[Runtime State]
 QEMU state : running
-Pending : hpvm.nic.b0s7 : removal pending" runtime_state
+Pending : lan vNIC 0,7 : removal pending" runtime_state
 check "the dead command's tap hpv1n07 is still QEMU's" bash -c "ip link show hpv1n07 >/dev/null 2>&1"
 run hpvmstop -Q -P g1
 assert_exit 0
