@@ -72,6 +72,19 @@ public:
   }
 
 private:
+  // How long a PCI removal may still wait: removal_timeout is one budget for
+  // the whole batch (which runs inside the caller's write transaction), from
+  // the first PCI removal on.
+  std::chrono::milliseconds pci_removal_wait() {
+    const auto now = std::chrono::steady_clock::now();
+    if (!m_removal_deadline) {
+      m_removal_deadline = now + m_options.removal_timeout;
+    }
+    return std::max(
+        std::chrono::milliseconds{0},
+        std::chrono::duration_cast<std::chrono::milliseconds>(*m_removal_deadline - now));
+  }
+
   // device_del and wait for DEVICE_DELETED; false when the guest keeps it.
   bool remove_device(const std::string& id, std::chrono::milliseconds timeout) {
     m_qmp.execute("device_del", {{"id", id}});
@@ -148,7 +161,7 @@ private:
     if (!m_ids.contains(adapter)) {
       add_device(adapter_device(c.disk.adapter, a.bus, a.slot));
       m_undo.emplace_back([this, adapter] {
-        if (!remove_device(adapter, m_options.removal_timeout)) {
+        if (!remove_device(adapter, pci_removal_wait())) {
           throw hpvm::Error(fmt::format(
               "The guest has not released the new adapter '{}'; its removal is pending.", adapter));
         }
@@ -186,7 +199,7 @@ private:
     if (m_asked_to_leave.contains(adapter)) {
       return Outcome::removal_pending;
     }
-    if (!remove_device(adapter, m_options.removal_timeout)) {
+    if (!remove_device(adapter, pci_removal_wait())) {
       return pending(adapter); // cannot be undone: the guest was asked to eject it
     }
     m_undo.emplace_back([this, disk = c.disk] {
@@ -205,7 +218,7 @@ private:
       throw;
     }
     m_undo.emplace_back([this, nic = c.nic] {
-      if (!remove_device(nic_id(nic.address), m_options.removal_timeout)) {
+      if (!remove_device(nic_id(nic.address), pci_removal_wait())) {
         throw hpvm::Error(
             fmt::format("The guest has not released the new vNIC '{}'; its removal is pending.",
                         nic_id(nic.address)));
@@ -224,7 +237,7 @@ private:
     if (m_asked_to_leave.contains(id)) {
       return Outcome::removal_pending; // asked before; the guest decides when
     }
-    if (!remove_device(id, m_options.removal_timeout)) {
+    if (!remove_device(id, pci_removal_wait())) {
       return pending(id);
     }
     m_qmp.execute("netdev_del", {{"id", netdev_id(c.nic.address)}});
@@ -276,6 +289,7 @@ private:
   std::set<std::string> m_ids;            // the guest's devices now
   std::set<std::string> m_asked_to_leave; // PCI removals already asked of the guest
   std::vector<std::function<void()>> m_undo;
+  std::optional<std::chrono::steady_clock::time_point> m_removal_deadline;
 };
 
 } // namespace

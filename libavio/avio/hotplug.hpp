@@ -54,7 +54,8 @@ std::string describe(const HotChange& change);
 enum class Outcome : unsigned char { done, removal_pending };
 
 struct BatchOptions {
-  // How long a PCI removal waits for the guest to release the device.
+  // How long the batch's PCI removals, together, wait for the guest to
+  // release the devices (the caller may hold a database lock meanwhile).
   std::chrono::milliseconds removal_timeout{5000};
   // Where the ids of PCI devices whose removal is pending are recorded (QEMU
   // does not report them); normally RunDir::pending_removals_file().

@@ -33,10 +33,13 @@ killed_during() {
   shift 2
   sock="$(run_dir g1)/qmp.sock"
   mv "$sock" "$sock.qemu"
-  $INTERPOSE "$sock" "$sock.qemu" "$when" "$command" >"$S/interpose.out" 2>&1 &
+  : >"$S/interpose.out" # emptied before the background job starts: no stale "listening"
+  # Bounded, so a command that never connects cannot hang the suite.
+  timeout 60 $INTERPOSE "$sock" "$sock.qemu" "$when" "$command" >>"$S/interpose.out" 2>&1 &
   interposer=$!
   track_pid "$interposer"
-  for ((i = 0; i < 50; i++)); do grep -q listening "$S/interpose.out" && break; sleep 0.1; done
+  for ((i = 0; i < 300; i++)); do grep -q listening "$S/interpose.out" && break; sleep 0.1; done
+  if grep -q listening "$S/interpose.out"; then pass; else fail "the interposer listens" "$(cat "$S/interpose.out")"; fi
   run "$@"
   wait "$interposer"
   rm -f "$sock"
