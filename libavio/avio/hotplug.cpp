@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <exception>
 #include <fstream>
 #include <functional>
+#include <regex>
 
 namespace avio {
 
@@ -38,7 +40,8 @@ std::string where(const StorageAddress& a) {
 class Batch {
 public:
   Batch(QmpClient& qmp, const BatchOptions& options)
-      : m_qmp(qmp), m_options(options), m_live{peripheral_ids(qmp), {}, {}} {}
+      : m_qmp(qmp), m_options(options), m_ids(peripheral_ids(qmp)),
+        m_asked_to_leave(recorded_removals(options.pending_file)) {}
 
   // A PCI device the guest was asked to eject and has not: QEMU removes it
   // whenever the guest lets go; until then hpvmstatus shows it as pending.
@@ -69,6 +72,19 @@ public:
   }
 
 private:
+  // How long a PCI removal may still wait: removal_timeout is one budget for
+  // the whole batch (which runs inside the caller's write transaction), from
+  // the first PCI removal on.
+  std::chrono::milliseconds pci_removal_wait() {
+    const auto now = std::chrono::steady_clock::now();
+    if (!m_removal_deadline) {
+      m_removal_deadline = now + m_options.removal_timeout;
+    }
+    return std::max(
+        std::chrono::milliseconds{0},
+        std::chrono::duration_cast<std::chrono::milliseconds>(*m_removal_deadline - now));
+  }
+
   // device_del and wait for DEVICE_DELETED; false when the guest keeps it.
   bool remove_device(const std::string& id, std::chrono::milliseconds timeout) {
     m_qmp.execute("device_del", {{"id", id}});
@@ -76,20 +92,42 @@ private:
         "DEVICE_DELETED", [&](const Json& e) { return e["data"].value("device", "") == id; },
         timeout);
     if (event) {
-      m_live.ids.erase(id);
+      m_ids.erase(id);
     }
     return event.has_value();
   }
 
   void add_device(const Json& device) {
     m_qmp.execute("device_add", device);
-    m_live.ids.insert(device["id"].get<std::string>());
+    m_ids.insert(device["id"].get<std::string>());
+  }
+
+  // Runs `add`; when QEMU refuses it and `leftover` can be deleted (an object
+  // of the same id that no device uses, left by a command killed halfway),
+  // deletes that and runs `add` once more.
+  void add_healing(const std::function<void()>& add, const std::string& device_id,
+                   const std::string& delete_command, const Json& leftover) {
+    try {
+      add();
+    } catch (const QmpError&) {
+      if (m_ids.contains(device_id)) {
+        throw;
+      }
+      const std::exception_ptr refused = std::current_exception();
+      try {
+        m_qmp.execute(delete_command, leftover);
+      } catch (const QmpError&) {
+        std::rethrow_exception(refused); // there was no leftover: the add's own error
+      }
+      add();
+    }
   }
 
   void add_target(const GuestDisk& disk) {
     const auto node = blockdev(disk);
     if (node) {
-      m_qmp.execute("blockdev-add", *node);
+      add_healing([&] { m_qmp.execute("blockdev-add", *node); }, target_id(disk.address),
+                  "blockdev-del", {{"node-name", node_name(disk.address)}});
     }
     try {
       add_device(target_device(disk));
@@ -113,17 +151,17 @@ private:
 
   bool adapter_has_targets(int bus, int slot) const {
     const std::string prefix = fmt::format("hpvm.tgt.b{}s{}t", bus, slot);
-    const auto it = m_live.ids.lower_bound(prefix);
-    return it != m_live.ids.end() && it->rfind(prefix, 0) == 0;
+    const auto it = m_ids.lower_bound(prefix);
+    return it != m_ids.end() && it->rfind(prefix, 0) == 0;
   }
 
   Outcome do_apply(const AddStorage& c) {
     const auto& a = c.disk.address;
     const std::string adapter = adapter_id(a.bus, a.slot);
-    if (!m_live.ids.contains(adapter)) {
+    if (!m_ids.contains(adapter)) {
       add_device(adapter_device(c.disk.adapter, a.bus, a.slot));
       m_undo.emplace_back([this, adapter] {
-        if (!remove_device(adapter, m_options.removal_timeout)) {
+        if (!remove_device(adapter, pci_removal_wait())) {
           throw hpvm::Error(fmt::format(
               "The guest has not released the new adapter '{}'; its removal is pending.", adapter));
         }
@@ -134,15 +172,34 @@ private:
     return Outcome::done;
   }
 
+  // Deletes what may be left of a device the guest no longer has.
+  void delete_leftover(const std::string& command, const Json& arguments) {
+    try {
+      m_qmp.execute(command, arguments);
+    } catch (const QmpError&) {
+      // Nothing was left.
+    }
+  }
+
   Outcome do_apply(const RemoveStorage& c) {
     const auto& a = c.disk.address;
-    remove_target(c.disk);
-    m_undo.emplace_back([this, disk = c.disk] { add_target(disk); });
+    if (m_ids.contains(target_id(a))) {
+      remove_target(c.disk);
+      m_undo.emplace_back([this, disk = c.disk] { add_target(disk); });
+    } else if (!c.disk.location.empty()) {
+      delete_leftover("blockdev-del", {{"node-name", node_name(a)}}); // already gone
+    }
     if (adapter_has_targets(a.bus, a.slot)) {
       return Outcome::done;
     }
     const std::string adapter = adapter_id(a.bus, a.slot);
-    if (!remove_device(adapter, m_options.removal_timeout)) {
+    if (!m_ids.contains(adapter)) {
+      return Outcome::done;
+    }
+    if (m_asked_to_leave.contains(adapter)) {
+      return Outcome::removal_pending;
+    }
+    if (!remove_device(adapter, pci_removal_wait())) {
       return pending(adapter); // cannot be undone: the guest was asked to eject it
     }
     m_undo.emplace_back([this, disk = c.disk] {
@@ -152,7 +209,8 @@ private:
   }
 
   Outcome do_apply(const AddNic& c) {
-    m_qmp.execute("netdev_add", tap_netdev(c.nic));
+    add_healing([&] { m_qmp.execute("netdev_add", tap_netdev(c.nic)); }, nic_id(c.nic.address),
+                "netdev_del", {{"id", netdev_id(c.nic.address)}});
     try {
       add_device(nic_device(c.nic));
     } catch (...) {
@@ -160,7 +218,7 @@ private:
       throw;
     }
     m_undo.emplace_back([this, nic = c.nic] {
-      if (!remove_device(nic_id(nic.address), m_options.removal_timeout)) {
+      if (!remove_device(nic_id(nic.address), pci_removal_wait())) {
         throw hpvm::Error(
             fmt::format("The guest has not released the new vNIC '{}'; its removal is pending.",
                         nic_id(nic.address)));
@@ -171,8 +229,16 @@ private:
   }
 
   Outcome do_apply(const RemoveNic& c) {
-    if (!remove_device(nic_id(c.nic.address), m_options.removal_timeout)) {
-      return pending(nic_id(c.nic.address));
+    const std::string id = nic_id(c.nic.address);
+    if (!m_ids.contains(id)) { // the guest let go of it already
+      delete_leftover("netdev_del", {{"id", netdev_id(c.nic.address)}});
+      return Outcome::done;
+    }
+    if (m_asked_to_leave.contains(id)) {
+      return Outcome::removal_pending; // asked before; the guest decides when
+    }
+    if (!remove_device(id, pci_removal_wait())) {
+      return pending(id);
     }
     m_qmp.execute("netdev_del", {{"id", netdev_id(c.nic.address)}});
     m_undo.emplace_back([this, nic = c.nic] {
@@ -220,8 +286,10 @@ private:
 
   QmpClient& m_qmp;
   const BatchOptions& m_options;
-  LiveDevices m_live;
+  std::set<std::string> m_ids;            // the guest's devices now
+  std::set<std::string> m_asked_to_leave; // PCI removals already asked of the guest
   std::vector<std::function<void()>> m_undo;
+  std::optional<std::chrono::steady_clock::time_point> m_removal_deadline;
 };
 
 } // namespace
@@ -275,19 +343,80 @@ BatchResult apply_batch(QmpClient& qmp, const std::vector<HotChange>& changes,
   return result;
 }
 
+namespace {
+
+// id -> device model of every child of /machine/peripheral ("child<e1000>").
+std::map<std::string, std::string> peripheral_types(QmpClient& qmp) {
+  std::map<std::string, std::string> types;
+  for (const auto& child : qmp.execute("qom-list", {{"path", "/machine/peripheral"}})) {
+    const std::string type = child.value("type", "");
+    if (type.rfind("child<", 0) == 0 && type.back() == '>') {
+      types.emplace(child["name"].get<std::string>(), type.substr(6, type.size() - 7));
+    }
+  }
+  return types;
+}
+
+// Our tap netdevs. QEMU 7.2 has no query-netdev; "info network" names every
+// netdev, attached or not, and ours have fixed, numeric ids.
+std::set<std::string> our_netdevs(QmpClient& qmp) {
+  const std::string text =
+      qmp.execute("human-monitor-command", {{"command-line", "info network"}}).get<std::string>();
+  std::set<std::string> ids;
+  const std::regex id(R"(hpvm\.net\.b[0-9]+s[0-9]+)");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), id); it != std::sregex_iterator();
+       ++it) {
+    ids.insert(it->str());
+  }
+  return ids;
+}
+
+} // namespace
+
 std::set<std::string> peripheral_ids(QmpClient& qmp) {
   std::set<std::string> ids;
-  for (const auto& child : qmp.execute("qom-list", {{"path", "/machine/peripheral"}})) {
-    if (child.value("type", "").rfind("child<", 0) == 0) {
-      ids.insert(child["name"].get<std::string>());
+  for (const auto& [id, type] : peripheral_types(qmp)) {
+    ids.insert(id);
+  }
+  return ids;
+}
+
+std::set<std::string> recorded_removals(const std::filesystem::path& pending_file) {
+  std::set<std::string> ids;
+  if (!pending_file.empty()) {
+    std::ifstream in(pending_file);
+    for (std::string id; std::getline(in, id);) {
+      if (!id.empty()) {
+        ids.insert(id);
+      }
     }
   }
   return ids;
 }
 
+void record_removals(const std::filesystem::path& pending_file, const std::set<std::string>& ids) {
+  if (ids.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove(pending_file, ignored);
+    return;
+  }
+  std::ofstream out(pending_file, std::ios::trunc);
+  for (const auto& id : ids) {
+    out << id << '\n';
+  }
+}
+
 LiveDevices live_devices(QmpClient& qmp, const std::filesystem::path& pending_file) {
   LiveDevices live;
-  live.ids = peripheral_ids(qmp);
+  live.types = peripheral_types(qmp);
+  for (const auto& [id, type] : live.types) {
+    live.ids.insert(id);
+    if (id.rfind("hpvm.nic.", 0) == 0) {
+      live.macs[id] =
+          qmp.execute("qom-get", {{"path", "/machine/peripheral/" + id}, {"property", "mac"}})
+              .get<std::string>();
+    }
+  }
   for (const auto& block : qmp.execute("query-block")) {
     const std::string qdev = block.value("qdev", "");
     if (auto inserted = block.find("inserted"); inserted != block.end() && !qdev.empty()) {
@@ -296,15 +425,37 @@ LiveDevices live_devices(QmpClient& qmp, const std::filesystem::path& pending_fi
       live.backing[id] = inserted->value("file", "");
     }
   }
-  if (!pending_file.empty()) {
-    std::ifstream in(pending_file);
-    for (std::string id; std::getline(in, id);) {
-      if (live.ids.contains(id)) {
-        live.removal_pending.insert(id);
-      }
+  // A node hpvm-b0s1t3 belongs to the target hpvm.tgt.b0s1t3.
+  for (const auto& node : qmp.execute("query-named-block-nodes", {{"flat", true}})) {
+    const std::string name = node.value("node-name", "");
+    if (name.rfind("hpvm-", 0) == 0 && !live.ids.contains("hpvm.tgt." + name.substr(5))) {
+      live.orphan_nodes.insert(name);
+    }
+  }
+  for (const auto& netdev : our_netdevs(qmp)) {
+    if (!live.ids.contains("hpvm.nic." + netdev.substr(9))) { // hpvm.net.b0s3 -> hpvm.nic.b0s3
+      live.orphan_netdevs.insert(netdev);
+    }
+  }
+  for (const auto& id : recorded_removals(pending_file)) {
+    if (live.ids.contains(id)) {
+      live.removal_pending.insert(id);
     }
   }
   return live;
+}
+
+std::vector<std::string> remove_orphans(QmpClient& qmp, const LiveDevices& live) {
+  std::vector<std::string> done;
+  for (const auto& node : live.orphan_nodes) {
+    qmp.execute("blockdev-del", {{"node-name", node}});
+    done.push_back(fmt::format("remove the unused block node '{}'", node));
+  }
+  for (const auto& netdev : live.orphan_netdevs) {
+    qmp.execute("netdev_del", {{"id", netdev}});
+    done.push_back(fmt::format("remove the unused netdev '{}'", netdev));
+  }
+  return done;
 }
 
 } // namespace avio

@@ -54,7 +54,8 @@ std::string describe(const HotChange& change);
 enum class Outcome : unsigned char { done, removal_pending };
 
 struct BatchOptions {
-  // How long a PCI removal waits for the guest to release the device.
+  // How long the batch's PCI removals, together, wait for the guest to
+  // release the devices (the caller may hold a database lock meanwhile).
   std::chrono::milliseconds removal_timeout{5000};
   // Where the ids of PCI devices whose removal is pending are recorded (QEMU
   // does not report them); normally RunDir::pending_removals_file().
@@ -91,12 +92,24 @@ BatchResult apply_batch(QmpClient& qmp, const std::vector<HotChange>& changes,
 // What the running guest has, by QEMU id (see machine.hpp).
 struct LiveDevices {
   std::set<std::string> ids;                  // /machine/peripheral children
+  std::map<std::string, std::string> types;   // id -> QEMU device model (megasas, e1000, ...)
   std::map<std::string, std::string> backing; // target id -> file QEMU has open
+  std::map<std::string, std::string> macs;    // vNIC id -> MAC, "aa:bb:cc:dd:ee:ff"
   std::set<std::string> removal_pending;      // PCI devices asked to leave, still present
+  // Our block nodes and tap netdevs that no device uses: what a command killed
+  // between blockdev-add (netdev_add) and device_add leaves behind.
+  std::set<std::string> orphan_nodes;
+  std::set<std::string> orphan_netdevs;
 };
 // The ids of the devices the guest has (children of /machine/peripheral).
 std::set<std::string> peripheral_ids(QmpClient& qmp);
 // `pending_file` as in BatchOptions; "" when not wanted.
 LiveDevices live_devices(QmpClient& qmp, const std::filesystem::path& pending_file = {});
+// Deletes the orphans `live` lists; returns one line per object removed.
+std::vector<std::string> remove_orphans(QmpClient& qmp, const LiveDevices& live);
+// The ids recorded in `pending_file` (removals asked of the guest).
+std::set<std::string> recorded_removals(const std::filesystem::path& pending_file);
+// Rewrites `pending_file` to hold only `ids` (deletes it when empty).
+void record_removals(const std::filesystem::path& pending_file, const std::set<std::string>& ids);
 
 } // namespace avio

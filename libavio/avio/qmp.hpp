@@ -35,8 +35,9 @@ private:
 
 class QmpClient {
 public:
-  // Connects, reads the greeting and negotiates capabilities. Throws
-  // hpvm::Error when the socket does not answer within `timeout`.
+  // Connects, asks for capabilities and reads the greeting (the answer to
+  // qmp_capabilities is read with the first command's). Throws hpvm::Error
+  // when the socket does not greet within `timeout`.
   explicit QmpClient(const std::filesystem::path& socket, Millis timeout = k_qmp_timeout);
   QmpClient(const QmpClient&) = delete;
   QmpClient& operator=(const QmpClient&) = delete;
@@ -61,11 +62,15 @@ private:
   // The next message, or nullopt at the deadline.
   std::optional<Json> read_message(std::chrono::steady_clock::time_point deadline);
   void send(const Json& message);
+  // Reads the reply to the qmp_capabilities the constructor sent.
+  void complete_handshake();
 
   int m_fd = -1;
   std::string m_buffer;
   std::deque<Json> m_events;
   bool m_closed = false;
+  bool m_handshake_pending = false;
+  Millis m_timeout{};
 };
 
 } // namespace avio

@@ -1,6 +1,7 @@
 #include "vmconfig/lifecycle.hpp"
 
 #include "vmconfig/grammar.hpp"
+#include "vmconfig/modify.hpp"
 #include "vmconfig/store_runtime.hpp"
 #include "vmconfig/vswitch.hpp"
 
@@ -14,8 +15,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -262,9 +265,21 @@ Report stop_guest(Store& store, const StopRequest& request) {
   if (avio::qemu_alive(*pid)) {
     avio::stop_hard(run, *pid);
   }
+  // A removal the guest never completed is complete now that it is off.
+  const auto unfinished = avio::recorded_removals(run.pending_removals_file());
   avio::clean_run_files(run);
   detach_ports(guest);
+  for (const auto& id : unfinished) {
+    int bus = 0, slot = 0;
+    if (std::sscanf(id.c_str(), "hpvm.nic.b%ds%d", &bus, &slot) == 2) {
+      avio::remove_port_tap(avio::tap_name(guest.vm_number, bus, slot)); // configured or not
+    }
+  }
   unmark_running(store.root(), guest.uuid);
+  for (const auto& nic : drop_released_nics(store, guest, unfinished)) {
+    report.warnings.push_back(fmt::format(
+        "The pending removal of '{}' is complete: it is removed from the configuration.", nic));
+  }
   return report;
 }
 
@@ -280,18 +295,33 @@ avio::BatchResult change_running_guest(const fs::path& root, const Guest& guest,
   return avio::apply_batch(qmp, changes, options);
 }
 
-std::vector<std::string> resync_running_guest(const fs::path& root, const Guest& guest,
+std::vector<std::string> resync_running_guest(Store& store, const Guest& configured,
                                               std::chrono::milliseconds removal_timeout) {
-  const avio::RunDir run = run_dir(root, guest.uuid);
-  avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);
+  const avio::RunDir run = run_dir(store.root(), configured.uuid);
+  avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, configured.name);
   avio::QmpClient qmp(run.qmp_socket());
   const avio::LiveDevices live = avio::live_devices(qmp, run.pending_removals_file());
+  // Removals the guest completed since they were reported pending leave the
+  // configuration first, so they are not added back.
+  auto recorded = avio::recorded_removals(run.pending_removals_file());
+  std::set<std::string> released;
+  std::set_difference(recorded.begin(), recorded.end(), live.ids.begin(), live.ids.end(),
+                      std::inserter(released, released.end()));
+  std::vector<std::string> done;
+  for (const auto& nic : drop_released_nics(store, configured, released)) {
+    done.push_back(fmt::format("remove {} from the configuration: the guest released it", nic));
+  }
+  avio::record_removals(run.pending_removals_file(), live.removal_pending);
+  const Guest guest = done.empty() ? configured : find_guest(store, configured.name);
+  const auto orphans = avio::remove_orphans(qmp, live);
+  done.insert(done.end(), orphans.begin(), orphans.end());
+
   std::vector<avio::HotChange> changes;
-  std::set<std::string> configured;
+  std::set<std::string> configured_ids;
   for (const auto& d : guest.storage) {
     const auto disk = runtime_disk(d);
     const std::string id = avio::target_id(d.address);
-    configured.insert(id);
+    configured_ids.insert(id);
     if (!live.ids.contains(id)) {
       changes.emplace_back(avio::AddStorage{disk});
       continue;
@@ -306,13 +336,17 @@ std::vector<std::string> resync_running_guest(const fs::path& root, const Guest&
   }
   for (const auto& n : guest.networks) {
     const auto nic = runtime_nic(guest, n);
-    configured.insert(avio::nic_id(n.address));
+    configured_ids.insert(avio::nic_id(n.address));
     if (!live.ids.contains(avio::nic_id(n.address))) {
+      // Its tap on the vswitch first, as at a start.
+      if (const auto request = port_request(store, guest, n)) {
+        avio::create_port_tap(*request);
+      }
       changes.emplace_back(avio::AddNic{nic});
     }
   }
   for (const auto& id : live.ids) {
-    if (configured.contains(id)) {
+    if (configured_ids.contains(id)) {
       continue;
     }
     int bus = 0, slot = 0, target = 0;
@@ -326,18 +360,32 @@ std::vector<std::string> resync_running_guest(const fs::path& root, const Guest&
       changes.emplace_back(avio::RemoveStorage{disk});
     } else if (std::sscanf(id.c_str(), "hpvm.nic.b%ds%d", &bus, &slot) == 2 &&
                !live.removal_pending.contains(id)) {
-      changes.emplace_back(
-          avio::RemoveNic{avio::GuestNic{NetAdapter::avio_lan, {bus, slot}, {}, {}}});
+      const auto type = live.types.find(id);
+      const NetAdapter adapter =
+          type != live.types.end() && type->second == avio::nic_model(NetAdapter::lan)
+              ? NetAdapter::lan
+              : NetAdapter::avio_lan;
+      changes.emplace_back(avio::RemoveNic{avio::GuestNic{adapter, {bus, slot}, {}, {}}});
     }
   }
   avio::BatchOptions options;
   options.removal_timeout = removal_timeout;
   options.pending_file = run.pending_removals_file();
   const auto result = avio::apply_batch(qmp, changes, options);
-  std::vector<std::string> done;
   for (std::size_t i = 0; i < changes.size(); ++i) {
-    done.push_back(avio::describe(changes[i]) +
-                   (result.outcomes[i] == avio::Outcome::done ? "" : ": removal pending"));
+    const bool removed = result.outcomes[i] == avio::Outcome::done;
+    done.push_back(avio::describe(changes[i]) + (removed ? "" : ": removal pending"));
+    // The tap the dead command made for a vNIC that is not configured.
+    if (const auto* nic = std::get_if<avio::RemoveNic>(&changes[i]); nic && removed) {
+      avio::remove_port_tap(
+          avio::tap_name(guest.vm_number, nic->nic.address.bus, nic->nic.address.slot));
+    }
+  }
+  // What only a restart can change is said, not done.
+  for (const auto& line : live_state(store, guest).differences) {
+    if (line.ends_with("(at the next start)")) {
+      done.push_back(line);
+    }
   }
   return done;
 }
@@ -347,14 +395,51 @@ avio::ConsoleEnd attach_guest_console(const fs::path& root, const Guest& guest) 
                               STDOUT_FILENO);
 }
 
-LiveState live_state(const fs::path& root, const Guest& g) {
+namespace {
+
+const char* adapter_kind(const std::string& model) {
+  return model == avio::adapter_model(StorageAdapter::avio_stor) ? "avio_stor" : "scsi";
+}
+
+const char* nic_kind(const std::string& model) {
+  return model == avio::nic_model(NetAdapter::avio_lan) ? "avio_lan" : "lan";
+}
+
+// What differs between a configured vNIC and the one QEMU runs: its model,
+// MAC and vswitch (the bridge its tap is a port of). Only a start changes them.
+void compare_nic(Store& store, const Guest& g, const NetworkDevice& n,
+                 const avio::LiveDevices& live, std::vector<std::string>& differences) {
+  const std::string id = avio::nic_id(n.address);
+  const auto next = [&](const std::string& what) {
+    differences.push_back(fmt::format("{} : running {} (at the next start)", format(n), what));
+  };
+  if (const auto type = live.types.find(id);
+      type != live.types.end() && type->second != avio::nic_model(n.adapter)) {
+    next(fmt::format("as {}", nic_kind(type->second)));
+  }
+  if (const auto mac = live.macs.find(id); mac != live.macs.end() && mac->second != n.mac.colon()) {
+    next(fmt::format("with MAC {}", mac->second));
+  }
+  const auto request = port_request(store, g, n);
+  const auto tap = avio::link_state(avio::tap_name(g.vm_number, n.address.bus, n.address.slot));
+  if (request && tap.exists && !tap.master.empty() && tap.master != request->bridge) {
+    next(fmt::format("on the bridge {}, not on vswitch '{}' ({})", tap.master, n.vswitch,
+                     request->bridge));
+  }
+}
+
+} // namespace
+
+LiveState live_state(Store& store, const Guest& g) {
   LiveState state;
-  const avio::RunDir run = run_dir(root, g.uuid);
+  const avio::RunDir run = run_dir(store.root(), g.uuid);
   avio::LiveDevices live;
+  std::set<std::string> recorded;
   try {
     avio::QmpClient qmp(run.qmp_socket(), 2000ms);
     state.qemu_status = qmp.execute("query-status").value("status", "unknown");
     live = avio::live_devices(qmp, run.pending_removals_file());
+    recorded = avio::recorded_removals(run.pending_removals_file());
     // vCPUs and memory change only at a start: a difference is a pending change.
     const auto cpus = qmp.execute("query-cpus-fast").size();
     if (cpus != static_cast<std::size_t>(g.vcpus)) {
@@ -373,12 +458,18 @@ LiveState live_state(const fs::path& root, const Guest& g) {
   }
   // Every id the configuration expects, with the backing store it names.
   std::map<std::string, std::string> expected; // id -> what it is
-  std::set<std::string> ours;
   for (const auto& d : g.storage) {
     const auto disk = runtime_disk(d);
     const std::string adapter = avio::adapter_id(d.address.bus, d.address.slot);
-    expected.emplace(adapter, fmt::format("{} adapter {},{}", to_string(d.adapter), d.address.bus,
-                                          d.address.slot));
+    const std::string adapter_text =
+        fmt::format("{} adapter {},{}", to_string(d.adapter), d.address.bus, d.address.slot);
+    if (expected.emplace(adapter, adapter_text).second) {
+      const auto type = live.types.find(adapter);
+      if (type != live.types.end() && type->second != avio::adapter_model(d.adapter)) {
+        state.differences.push_back(fmt::format("{} : running as {} (at the next start)",
+                                                adapter_text, adapter_kind(type->second)));
+      }
+    }
     const std::string id = avio::target_id(d.address);
     expected.emplace(id, format(d));
     if (live.ids.contains(id)) {
@@ -391,10 +482,18 @@ LiveState live_state(const fs::path& root, const Guest& g) {
     }
   }
   for (const auto& n : g.networks) {
-    expected.emplace(avio::nic_id(n.address), format(n));
+    const std::string id = avio::nic_id(n.address);
+    expected.emplace(id, format(n));
+    if (recorded.contains(id) && !live.ids.contains(id)) {
+      state.pending.push_back(format(n) +
+                              " : released by the guest; hpvmmodify -R or hpvmstop removes it "
+                              "from the configuration");
+    } else if (live.ids.contains(id)) {
+      compare_nic(store, g, n, live, state.differences);
+    }
   }
   for (const auto& [id, what] : expected) {
-    if (!live.ids.contains(id)) {
+    if (!live.ids.contains(id) && !recorded.contains(id)) {
       state.differences.push_back(what + " : configured, not in the running guest");
     }
   }
@@ -407,18 +506,36 @@ LiveState live_state(const fs::path& root, const Guest& g) {
                       it == live.backing.end() ? "" : fmt::format(" ({})", it->second)));
     }
   }
+  for (const auto& node : live.orphan_nodes) {
+    state.differences.push_back(
+        fmt::format("block node {} : left by an interrupted command, used by no device", node));
+  }
+  for (const auto& netdev : live.orphan_netdevs) {
+    state.differences.push_back(
+        fmt::format("netdev {} : left by an interrupted command, used by no vNIC", netdev));
+  }
   for (const auto& id : live.removal_pending) {
     const auto it = expected.find(id);
-    state.pending.push_back((it == expected.end() ? id : it->second) + " : removal pending");
+    int bus = 0, slot = 0;
+    std::string what = it == expected.end() ? id : it->second;
+    const auto type = live.types.find(id);
+    const std::string model = type == live.types.end() ? "" : type->second;
+    if (it == expected.end() && std::sscanf(id.c_str(), "hpvm.hba.b%ds%d", &bus, &slot) == 2) {
+      what = fmt::format("{} adapter {},{}", adapter_kind(model), bus, slot);
+    } else if (it == expected.end() &&
+               std::sscanf(id.c_str(), "hpvm.nic.b%ds%d", &bus, &slot) == 2) {
+      what = fmt::format("{} vNIC {},{}", nic_kind(model), bus, slot);
+    }
+    state.pending.push_back(what + " : removal pending");
   }
   return state;
 }
 
-std::optional<LiveState> runtime_report(const fs::path& root, const Guest& guest, RunState state) {
+std::optional<LiveState> runtime_report(Store& store, const Guest& guest, RunState state) {
   if (state.on) {
-    return live_state(root, guest);
+    return live_state(store, guest);
   }
-  if (avio::stale_files(run_dir(root, guest.uuid)).empty()) {
+  if (avio::stale_files(run_dir(store.root(), guest.uuid)).empty()) {
     return std::nullopt;
   }
   LiveState stale;

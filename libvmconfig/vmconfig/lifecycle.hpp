@@ -52,19 +52,21 @@ avio::BatchResult change_running_guest(const std::filesystem::path& root, const 
                                        std::chrono::milliseconds removal_timeout);
 
 // Brings a running guest back in line with its configuration (after a
-// command died between changing the guest and committing, say): SCSI
-// targets and vNICs only in the guest are removed, configured ones missing
-// from it are added, and backing stores that differ are replaced, as one
-// batch. The configuration is not touched. Returns the changes made.
-std::vector<std::string> resync_running_guest(const std::filesystem::path& root, const Guest& guest,
+// command died between changing the guest and committing, say): vNICs whose
+// pending removal the guest completed leave the configuration; block nodes
+// and netdevs no device uses are deleted; SCSI targets and vNICs only in the
+// guest are removed, configured ones missing from it are added (a vNIC's tap
+// joined to its vswitch first), and backing stores that differ are replaced,
+// as one batch. What only a restart changes (adapter types, vNIC models,
+// MACs) is listed. Returns one line per change or remaining difference.
+std::vector<std::string> resync_running_guest(Store& store, const Guest& guest,
                                               std::chrono::milliseconds removal_timeout);
 
 // What the running guest has against what is configured, for hpvmstatus.
-LiveState live_state(const std::filesystem::path& root, const Guest& guest);
+LiveState live_state(Store& store, const Guest& guest);
 // live_state() for a running guest; for a stopped one, a report only when a
 // crashed QEMU left run files behind (hpvmstop -P cleans them up).
-std::optional<LiveState> runtime_report(const std::filesystem::path& root, const Guest& guest,
-                                        RunState state);
+std::optional<LiveState> runtime_report(Store& store, const Guest& guest, RunState state);
 
 // Relays standard input and output to the guest's serial console.
 avio::ConsoleEnd attach_guest_console(const std::filesystem::path& root, const Guest& guest);

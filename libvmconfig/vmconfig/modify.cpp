@@ -92,6 +92,10 @@ ModifyPlan plan_modification(Store& store, const Guest& guest, const ModifyReque
   plan.after.networks = planner.networks();
   plan.storage_identities = planner.storage_identities();
   plan.vswitch_ports = planner.vswitch_ports();
+  VswitchStore ports(store);
+  for (const auto& n : guest.networks) {
+    plan.before_ports.push_back(ports.nic_port(guest.name, n.address));
+  }
   return plan;
 }
 
@@ -179,17 +183,23 @@ void apply_online(Store& store, ModifyPlan& plan, Report& report) {
                        [&](const NetworkDevice& n) { return n.address == nic->nic.address; });
       if (pending && it != plan.before.networks.end()) {
         plan.after.networks.push_back(*it);
-        plan.vswitch_ports.push_back(std::nullopt);
+        plan.vswitch_ports.push_back(
+            plan.before_ports.at(static_cast<std::size_t>(it - plan.before.networks.begin())));
         kept = true;
       } else if (it != plan.before.networks.end()) {
         gone_nics.push_back(*it);
       }
     }
-    if (pending) {
+    if (pending && std::holds_alternative<avio::RemoveNic>(online.changes[i])) {
       report.warnings.push_back(fmt::format(
           "The guest has not released the device of '{}': its removal is pending and it stays "
           "configured until the guest lets go (hpvmstatus shows it).",
           avio::describe(online.changes[i])));
+    } else if (pending) {
+      report.warnings.push_back(
+          fmt::format("The guest has not released the adapter left empty by '{}': its removal is "
+                      "pending (hpvmstatus shows it).",
+                      avio::describe(online.changes[i])));
     }
   }
   if (kept) {
@@ -200,6 +210,27 @@ void apply_online(Store& store, ModifyPlan& plan, Report& report) {
 
 } // namespace
 
+std::vector<std::string> drop_released_nics(Store& store, const Guest& guest,
+                                            const std::set<std::string>& released) {
+  Store::WriteTransaction tx(store);
+  DevicePlanner planner(store, guest, true);
+  std::vector<std::string> dropped;
+  for (const auto& n : guest.networks) {
+    if (released.contains(avio::nic_id(n.address))) {
+      planner.remove(format(n));
+      dropped.push_back(format(n));
+    }
+  }
+  if (dropped.empty()) {
+    return dropped;
+  }
+  ModifyPlan plan{guest, guest, planner.storage_identities(), planner.vswitch_ports(), {}, {}, {}};
+  plan.after.networks = planner.networks();
+  apply_modification(store, plan);
+  tx.commit();
+  return dropped;
+}
+
 std::vector<std::string> resync_guest(Store& store, const std::string& name) {
   const Guest guest = find_guest(store, name);
   if (!run_state(store.root(), guest.uuid).on) {
@@ -209,7 +240,7 @@ std::vector<std::string> resync_guest(Store& store, const std::string& name) {
                     name, name),
         name);
   }
-  return resync_running_guest(store.root(), guest, k_removal_timeout);
+  return resync_running_guest(store, guest, k_removal_timeout);
 }
 
 Report modify_guest(Store& store, const ModifyRequest& request) {

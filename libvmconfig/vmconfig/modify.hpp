@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ struct ModifyPlan {
   std::vector<std::optional<int>> vswitch_ports; // of after.networks
   std::vector<std::string> errors;
   std::vector<std::string> warnings;
+  std::vector<std::optional<int>> before_ports; // of before.networks
 };
 
 // Checks `request` against `guest` (as stored) and the host; writes nothing.
@@ -63,6 +65,12 @@ Report modify_guest(Store& store, const ModifyRequest& request);
 // returns what it changed, one line each. The configuration is the truth and
 // is not touched. Throws hpvm::Error for a guest that is not running.
 std::vector<std::string> resync_guest(Store& store, const std::string& name);
+
+// Removes from the configuration the vNICs with these QEMU ids: PCI removals
+// the guest has completed since hpvmmodify reported them pending (or a stop
+// completed). Returns the statements removed; its own transaction.
+std::vector<std::string> drop_released_nics(Store& store, const Guest& guest,
+                                            const std::set<std::string>& released);
 
 // Brings the device database's record of which backing stores the guest
 // (formerly called `old_name`) depends on in line with its storage devices.

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 namespace vmconfig {
@@ -19,7 +20,10 @@ std::string next_start(const std::string& what) {
 
 OnlineChanges plan_online_changes(const Guest& before, const Guest& after) {
   OnlineChanges out;
-  std::vector<avio::HotChange> removals, replacements, additions;
+  // PCI removals (vNICs, an adapter's last target) go last: the guest may
+  // keep such a device, and an eject asked for cannot be taken back when a
+  // later change fails.
+  std::vector<avio::HotChange> removals, replacements, additions, pci_removals;
 
   std::map<avio::StorageAddress, const StorageDevice*> old_storage, new_storage;
   for (const auto& d : before.storage) {
@@ -31,7 +35,11 @@ OnlineChanges plan_online_changes(const Guest& before, const Guest& after) {
   for (const auto& [address, d] : old_storage) {
     const auto it = new_storage.find(address);
     if (it == new_storage.end()) {
-      removals.emplace_back(avio::RemoveStorage{runtime_disk(*d)});
+      const bool adapter_stays =
+          std::any_of(after.storage.begin(), after.storage.end(), [&](const StorageDevice& o) {
+            return o.address.bus == address.bus && o.address.slot == address.slot;
+          });
+      (adapter_stays ? removals : pci_removals).emplace_back(avio::RemoveStorage{runtime_disk(*d)});
     } else if (it->second->adapter != d->adapter) {
       out.deferred.push_back(next_start(fmt::format("The adapter switch of '{}' to {}", format(*d),
                                                     to_string(it->second->adapter))));
@@ -58,7 +66,7 @@ OnlineChanges plan_online_changes(const Guest& before, const Guest& after) {
   for (const auto& [address, n] : old_nics) {
     const auto it = new_nics.find(address);
     if (it == new_nics.end()) {
-      removals.emplace_back(avio::RemoveNic{runtime_nic(before, *n)});
+      pci_removals.emplace_back(avio::RemoveNic{runtime_nic(before, *n)});
       out.removed_nics.push_back(*n);
     } else if (!(*it->second == *n)) {
       out.deferred.push_back(
@@ -78,7 +86,7 @@ OnlineChanges plan_online_changes(const Guest& before, const Guest& after) {
   if (before.memory_mb != after.memory_mb) {
     out.deferred.push_back(next_start(fmt::format("The memory size {} MB", after.memory_mb)));
   }
-  for (auto* list : {&removals, &replacements, &additions}) {
+  for (auto* list : {&removals, &replacements, &additions, &pci_removals}) {
     out.changes.insert(out.changes.end(), list->begin(), list->end());
   }
   return out;

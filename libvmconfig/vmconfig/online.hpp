@@ -13,7 +13,7 @@
 namespace vmconfig {
 
 struct OnlineChanges {
-  std::vector<avio::HotChange> changes;    // removals, replacements, then additions
+  std::vector<avio::HotChange> changes;    // removals, replacements, additions, PCI removals
   std::vector<std::string> deferred;       // what waits for the next start, one line each
   std::vector<NetworkDevice> added_nics;   // their taps are made before the batch
   std::vector<NetworkDevice> removed_nics; // their taps go after it

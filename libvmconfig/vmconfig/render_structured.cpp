@@ -145,6 +145,14 @@ std::string render_json(const std::vector<GuestStatus>& guests) {
       nic["port"] = n.port ? nlohmann::ordered_json(*n.port) : nlohmann::ordered_json(nullptr);
       j["network"].push_back(std::move(nic));
     }
+    if (live) { // -P/-p of a running guest (or one QEMU left run files of)
+      j["runtime"] = {{"qemu_state", live->qemu_status},
+                      {"differences", live->differences},
+                      {"pending", live->pending}};
+      if (!live->problem.empty()) {
+        j["runtime"]["problem"] = live->problem;
+      }
+    }
     list.push_back(std::move(j));
   }
   return nlohmann::ordered_json{{"guests", list}}.dump(2) + "\n";

@@ -28,8 +28,9 @@ std::string status_report(Store& store, const StatusRequest& request) {
     Guest g = request.name ? find_guest(store, *request.name) : find_guest(store, *request.number);
     const RunState state = run_state(root, g.uuid);
     std::optional<LiveState> live;
-    if (request.format == StatusFormat::details || request.format == StatusFormat::verbose) {
-      live = runtime_report(root, g, state);
+    if (request.format == StatusFormat::details || request.format == StatusFormat::verbose ||
+        request.format == StatusFormat::json) {
+      live = runtime_report(store, g, state);
     }
     guests.push_back({std::move(g), state, std::move(live)});
   } else {

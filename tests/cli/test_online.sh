@@ -20,6 +20,7 @@ run hpvmstart -P g1
 assert_exit 0
 started g1
 block() { qmp g1 block | sort; }
+runtime_state() { hpvmstatus -P g1 | sed -n '/^\[Runtime State\]/,$p'; }
 
 section "hot-add a disk to the running guest"
 before=$(log_lines)
@@ -108,15 +109,59 @@ Difference : vCPUs : 2 configured, 1 running (at the next start)
 Difference : Memory : 512 MB configured, 256 MB running (at the next start)" \
   bash -c "hpvmstatus -P g1 | sed -n '/^\[Runtime State\]/,\$p'"
 
+section "an adapter switch and a vNIC model change wait for the next start and are shown"
+run hpvmmodify -P g1 -m hba:scsi:0,1 -m network:lan:0,5,0x02aabbccdd01:vswitch:vsw1
+assert_exit 0
+assert_stderr_has "^hpvmmodify: WARNING \(g1\): The adapter switch of 'disk:avio_stor:0,1,0:file:$S/d1.img' to scsi takes effect at the guest's next start\.$"
+expect_stdout "[Runtime State]
+QEMU state : running
+Difference : vCPUs : 2 configured, 1 running (at the next start)
+Difference : Memory : 512 MB configured, 256 MB running (at the next start)
+Difference : scsi adapter 0,1 : running as avio_stor (at the next start)
+Difference : network:lan:0,5,0x02AABBCCDD01:vswitch:vsw1 : running as avio_lan (at the next start)" runtime_state
+
 section "removing a PCI device the guest does not release: pending, still configured"
+port=$(sql "SELECT vswitch_port FROM network_devices WHERE mac = $((0x02aabbccdd02))")
+check "the vNIC holds a vswitch port" test -n "$port"
 # No guest OS answers the ACPI eject request.
 run hpvmmodify -P g1 -d network:lan:1,0,0x02aabbccdd02:vswitch:vsw1
 assert_exit 0
 assert_stderr "hpvmmodify: WARNING (g1): The guest has not released the device of 'remove lan 1,0': its removal is pending and it stays configured until the guest lets go (hpvmstatus shows it)."
 expect_sql "SELECT count(*) FROM network_devices WHERE mac = $((0x02aabbccdd02))" 1
-run hpvmstatus -P g1
-assert_stdout_has "^Pending : "
+expect_sql "SELECT vswitch_port FROM network_devices WHERE mac = $((0x02aabbccdd02))" "$port"
+run runtime_state
+assert_stdout_has "^Pending : network:lan:1,0,0x02AABBCCDD02:vswitch:vsw1 : removal pending$"
+# Asked again, the guest is not asked twice: still pending.
+run hpvmmodify -P g1 -d network:lan:1,0,0x02aabbccdd02:vswitch:vsw1
+assert_exit 0
+assert_stderr "hpvmmodify: WARNING (g1): The guest has not released the device of 'remove lan 1,0': its removal is pending and it stays configured until the guest lets go (hpvmstatus shows it)."
+
+section "a stop completes the pending removal; the next start applies the pending changes"
+run hpvmstop -Q -P g1
+assert_exit 0
+assert_stderr "hpvmstop: WARNING (g1): The pending removal of 'network:lan:1,0,0x02AABBCCDD02:vswitch:vsw1' is complete: it is removed from the configuration."
+expect_sql "SELECT count(*) FROM network_devices WHERE mac = $((0x02aabbccdd02))" 0
+check "the hot-added vNIC's tap is gone" bash -c "! ip link show hpv1n10 2>/dev/null"
+run hpvmstart -P g1
+assert_exit 0
+started g1
+expect_stdout '"megasas"' qmp g1 get /machine/peripheral/hpvm.hba.b0s1 type
+expect_stdout '"e1000"' qmp g1 get /machine/peripheral/hpvm.nic.b0s5 type
+expect_stdout "[Runtime State]
+QEMU state : running
+Devices : as configured" runtime_state
+
+section "removing a device the guest no longer has: the configuration follows"
+"$HOTPLUG" g1 "-disk:scsi:3,3,0:file:$S/d3.img" >/dev/null 2>&1 ||
+  "$HOTPLUG" g1 "-disk:avio_stor:3,3,0:file:$S/d3.img" >/dev/null
+run hpvmmodify -P g1 -d "disk:avio_stor:3,3,0:file:$S/d3.img"
+assert_exit 0
+# The adapter left empty is a PCI device: no guest OS lets go of it.
+assert_stderr "hpvmmodify: WARNING (g1): The guest has not released the adapter left empty by 'remove disk 3,3,0': its removal is pending (hpvmstatus shows it)."
+expect_sql "SELECT count(*) FROM storage_devices WHERE location = '$S/d3.img'" 0
+expect_stdout "[Runtime State]
+QEMU state : running
+Pending : avio_stor adapter 3,3 : removal pending" runtime_state
 
 expect_ok hpvmstop -Q -P g1
-check "the hot-added vNIC's tap is gone" bash -c "! ip link show hpv1n10 2>/dev/null"
 finish

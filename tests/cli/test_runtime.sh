@@ -132,7 +132,7 @@ expect_stdout "hpvm.tgt.b0s1t3 -" bash -c "$QMP $(run_dir g1)/qmp.sock block | g
 expect_stdout "add avio_lan 4,1: done" "$HOTPLUG" g1 "+network:avio_lan:4,1,0x02aabbccdd03:vswitch:vsw1"
 expect_stdout '"02:aa:bb:cc:dd:03"' qmp g1 get /machine/peripheral/hpvm.nic.b4s1 mac
 expect_stdout "remove avio_lan 4,1: removal pending" "$HOTPLUG" -t 300 g1 "-network:avio_lan:4,1,0x02aabbccdd03:vswitch:vsw1"
-expect_stdout "Pending : hpvm.nic.b4s1 : removal pending" bash -c "hpvmstatus -P g1 | grep '^Pending'"
+expect_stdout "Pending : avio_lan vNIC 4,1 : removal pending" bash -c "hpvmstatus -P g1 | grep '^Pending'"
 
 section "a failed batch is undone"
 expect_stderr 1 "hpvm-hotplug: ERROR: Change 3 (add disk 0,1,7) failed: Could not open '$S/nothere.img': No such file or directory" \
@@ -156,8 +156,8 @@ change the backing store of dvd 0,1,4: done" "$HOTPLUG" g1 "-disk:avio_stor:0,1,
 expect_stdout "Difference : dvd:avio_stor:0,1,4:file:$S/cd.iso : running with '$S/cd2.iso'
 Difference : disk:avio_stor:0,1,0:file:$S/d1.img : configured, not in the running guest
 Difference : hpvm.tgt.b3s3t7 ($S/d3.img) : in the running guest, not configured
-Pending : hpvm.hba.b3s3 : removal pending
-Pending : hpvm.nic.b4s1 : removal pending" bash -c "hpvmstatus -P g1 | grep -E '^(Difference|Pending)'"
+Pending : avio_stor adapter 3,3 : removal pending
+Pending : avio_lan vNIC 4,1 : removal pending" bash -c "hpvmstatus -P g1 | grep -E '^(Difference|Pending)'"
 expect_stdout "add disk 0,1,0
 change the backing store of dvd 0,1,4
 remove disk 3,3,7: removal pending" "$HOTPLUG" -t 300 g1 --resync
@@ -180,6 +180,28 @@ section "hpvmconsole"
 expect_ok hpvmconsole -P g1
 refuse 1 "hpvmconsole: ERROR (g2): The guest 'g2' is not running." hpvmconsole -P g2
 check "the console log exists" test -f "$(run_dir g1)/console.log"
+
+section "hpvmconsole relays both ways and detaches with Ctrl-B"
+# A guest that boots a one-sector program echoing its serial port.
+python3 "$HPVM_SOURCE/tests/runtime/echo_boot.py" "$S/echo.img"
+expect_ok hpvmcreate -P echo -r 64M -a "disk:avio_stor::file:$S/echo.img"
+run hpvmstart -P echo
+assert_exit 0
+started echo
+# Firmware under nested KVM can take many seconds to reach the boot sector.
+for ((i = 0; i < 600; i++)); do
+  grep -q "hpvm-echo ready" "$(run_dir echo)/console.log" 2>/dev/null && break
+  sleep 0.1
+done
+check "the guest's boot program wrote to its console (console.log)" \
+  grep -q "hpvm-echo ready" "$(run_dir echo)/console.log"
+run python3 "$HPVM_SOURCE/tests/runtime/console_drive.py" hpvm-ping hpvmconsole -P echo
+assert_exit 0
+assert_stdout "[echo] Console. (Use Ctrl-B to detach.)
+hpvm-ping
+exit 0"
+expect_stdout "running" qmp echo status
+expect_ok hpvmstop -Q -P echo
 
 section "hpvmstop: confirmation, graceful with timeout, hard"
 feed "n"

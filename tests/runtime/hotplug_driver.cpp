@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
     const auto guest = vmconfig::find_guest(store, argv[first]);
     if (std::strcmp(argv[first + 1], "--resync") == 0) {
       for (const auto& change : vmconfig::resync_running_guest(
-               store.root(), guest, std::chrono::milliseconds(removal_timeout_ms))) {
+               store, guest, std::chrono::milliseconds(removal_timeout_ms))) {
         fmt::print("{}\n", change);
       }
       return 0;

@@ -115,3 +115,16 @@ TEST_CASE("qmp: a command QEMU does not answer times out") {
 TEST_CASE("qmp: no socket, no client") {
   CHECK_THROWS_AS(avio::QmpClient("/nonexistent/qmp.sock", 100ms), hpvm::Error);
 }
+
+TEST_CASE("qmp: the capabilities answer is read with the first command's (one round trip)") {
+  // This peer answers nothing until it has read the first command too.
+  ScriptedPeer peer({"", k_ok + "{\"return\": {\"status\": \"running\"}}\n"});
+  avio::QmpClient qmp(peer.path(), 500ms);
+  CHECK(qmp.execute("query-status")["status"] == "running");
+}
+
+TEST_CASE("qmp: refused capabilities fail the first command") {
+  ScriptedPeer peer({"", "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"no\"}}\n"});
+  avio::QmpClient qmp(peer.path(), 500ms);
+  CHECK_THROWS_WITH_AS(qmp.execute("query-status"), "no", avio::QmpError);
+}

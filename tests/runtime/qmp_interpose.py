@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Stands between a guest's QEMU and one client on the QMP socket, and kills
+that client with SIGKILL at a chosen point of a hot-plug, for the crash tests.
+
+  qmp_interpose.py SOCKET QEMU_SOCKET (before|after) COMMAND
+
+Listens on SOCKET (where the client looks for QEMU) and relays every line to
+QEMU_SOCKET (where the test moved QEMU's own socket). When the client sends
+COMMAND, the client (found by SO_PEERCRED, so always the process that really
+connected) is killed: "before" the command reaches QEMU, or "after" QEMU
+answered it and before the client can read the answer. QEMU is real; only the
+moment of the kill is chosen. Prints "killed PID" and exits after one client.
+"""
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+
+
+def main():
+    listen_path, qemu_path, when, command = sys.argv[1:5]
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(listen_path)
+    server.listen(1)
+    print("listening", flush=True)
+    client, _ = server.accept()
+    creds = client.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    client_pid = struct.unpack("3i", creds)[0]
+    qemu = socket.socket(socket.AF_UNIX)
+    qemu.connect(qemu_path)
+    from_client = client.makefile("rb")
+    from_qemu = qemu.makefile("rb")
+    client.sendall(from_qemu.readline())  # the greeting
+    for line in from_client:
+        sent = json.loads(line).get("execute")
+        if sent == command and when == "before":
+            break
+        qemu.sendall(line)
+        while True:  # relay events until the answer to this command
+            reply = from_qemu.readline()
+            message = json.loads(reply)
+            if "event" not in message:
+                break
+            client.sendall(reply)
+        if sent == command:
+            break
+        client.sendall(reply)
+    else:
+        sys.exit(f"qmp_interpose.py: the client never sent {command}")
+    os.kill(client_pid, signal.SIGKILL)
+    print(f"killed {client_pid}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
