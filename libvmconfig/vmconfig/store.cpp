@@ -192,6 +192,13 @@ void enable_wal(SQLite::Database& db) {
   }
 }
 
+// The WAL's size after a reset; a checkpoint on close deletes it.
+constexpr int k_wal_size_limit = 4 * 1024 * 1024;
+
+void set_checkpoint_on_close(SQLite::Database& db, bool on) {
+  sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, on ? 0 : 1, nullptr);
+}
+
 const char* k_busy_message =
     "The configuration database is locked by another command; nothing was changed. Try again.";
 
@@ -238,10 +245,16 @@ Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
   try {
     enable_wal(*m_db);
     m_db->exec("PRAGMA synchronous=NORMAL");
-    // The last connection to close would checkpoint the WAL and fsync the
-    // database: hpvmstatus would pay a disk flush for a read. Checkpoints
-    // happen as writes fill the WAL instead.
-    sqlite3_db_config(m_db->getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    // When the WAL is reset for reuse, it is cut back to this size.
+    m_db->exec(fmt::format("PRAGMA journal_size_limit={}", k_wal_size_limit));
+    // The last connection to close checkpoints the WAL into the database,
+    // fsyncs it and deletes the WAL: a command that only read (hpvmstatus)
+    // must not pay that flush, so connections start without it and
+    // WriteTransaction::commit() turns it back on. Without it no write would
+    // ever empty the WAL: each command is a new process that rebuilds the
+    // WAL index from the whole WAL, and the frames an automatic checkpoint
+    // copied are only reused by a later write of the same process.
+    set_checkpoint_on_close(*m_db, false);
     m_db->exec("PRAGMA foreign_keys=ON");
     migrate();
   } catch (const SQLite::Exception& e) {
@@ -276,10 +289,11 @@ void Store::migrate() {
   }
   m_db->exec(fmt::format("PRAGMA user_version={}", latest));
   tx.commit();
+  set_checkpoint_on_close(*m_db, true);
 }
 
 Store::WriteTransaction::WriteTransaction(Store& store) try
-    : m_tx(*store.m_db, SQLite::TransactionBehavior::IMMEDIATE) {
+    : m_db(*store.m_db), m_tx(*store.m_db, SQLite::TransactionBehavior::IMMEDIATE) {
 } catch (const SQLite::Exception& e) {
   if (is_busy(e)) {
     throw hpvm::Busy(k_busy_message);
@@ -290,6 +304,7 @@ Store::WriteTransaction::WriteTransaction(Store& store) try
 void Store::WriteTransaction::commit() {
   try {
     m_tx.commit();
+    set_checkpoint_on_close(m_db, true);
   } catch (const SQLite::Exception& e) {
     if (is_busy(e)) {
       throw hpvm::Busy(k_busy_message);

@@ -61,13 +61,15 @@ public:
 
   // A write transaction (BEGIN IMMEDIATE): it takes the database's write lock
   // at once, so checks made inside it stay true until commit. Destroying it
-  // uncommitted rolls everything back.
+  // uncommitted rolls everything back. Once one has committed, closing the
+  // store checkpoints the WAL if no other command has the database open.
   class WriteTransaction {
   public:
     explicit WriteTransaction(Store& store);
     void commit();
 
   private:
+    SQLite::Database& m_db;
     SQLite::Transaction m_tx;
   };
 

@@ -589,6 +589,52 @@ check "8 concurrent creates of different guests all succeeded ($ok did)" test "$
 expect_sql "SELECT count(DISTINCT vm_number), count(DISTINCT uuid) FROM guests WHERE name LIKE 'many_'" "8|8"
 
 # ------------------------------------------------------------------------
+section "the WAL stays bounded over many creates"
+# Each command is a new process: unless a writer checkpoints when it closes,
+# the WAL only ever grows (302 MB at 2,399 guests) and every later command
+# pays for reading it. 40 creates, then 2 x 20 at once.
+wal_size() { stat -c %s "$DB-wal" 2>/dev/null || echo 0; }
+saved_root=$HPVM_ROOT
+new_root
+for i in $(seq 1 40); do
+  sized_file "$S/wal$i-1.img" 1M
+  sized_file "$S/wal$i-2.img" 1M
+done
+largest=0
+for i in $(seq 1 40); do
+  hpvmcreate -P wal$i -a disk:avio_stor::file:"$S/wal$i-1.img" \
+    -a disk:avio_stor::file:"$S/wal$i-2.img" -a network:avio_lan::vswitch:sw1 >/dev/null 2>&1 ||
+    fail "hpvmcreate -P wal$i failed"
+  size=$(wal_size)
+  ((size > largest)) && largest=$size
+done
+check "the WAL never exceeded 256 KiB over 40 sequential creates (largest: $largest bytes)" \
+  test "$largest" -le 262144
+check "no WAL is left after the last create ($(wal_size) bytes)" test "$(wal_size)" = 0
+stream() {
+  local i
+  for i in $(seq "$1" "$2"); do
+    sized_file "$S/walp$i.img" 1M
+    hpvmcreate -P walp$i -a disk:avio_stor::file:"$S/walp$i.img" >/dev/null 2>&1 || return 1
+  done
+}
+stream 1 20 & a=$!
+stream 21 40 & b=$!
+ok=0
+wait "$a" && ok=$((ok + 1))
+wait "$b" && ok=$((ok + 1))
+check "2 x 20 concurrent creates all succeeded ($ok of 2 streams did)" test "$ok" = 2
+expect_sql "SELECT count(*) FROM guests WHERE name LIKE 'walp%'" 40
+check "the WAL stays under 1 MiB after concurrent creates ($(wal_size) bytes)" \
+  test "$(wal_size)" -le 1048576
+# A read leaves it as it is and stays cheap: no checkpoint, no flush.
+expect_ok hpvmcreate -P walq
+run hpvmstatus
+assert_exit 0
+check "hpvmstatus did not recreate a WAL with frames ($(wal_size) bytes)" test "$(wal_size)" = 0
+use_root "$saved_root"
+
+# ------------------------------------------------------------------------
 section "real block devices (loop)"
 if [[ $(id -u) -ne 0 ]]; then
   skip "not root: cannot attach loop devices"
