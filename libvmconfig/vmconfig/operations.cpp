@@ -47,9 +47,7 @@ Report create_guest(Store& store, const CreateRequest& request) {
     errors.push_back(fmt::format("A guest named '{}' already exists.", name));
   }
   DevicePlanner planner(store, guest, request.force);
-  for (const auto& statement : request.resources) {
-    planner.add(statement);
-  }
+  planner.add_all(request.resources);
   errors.insert(errors.end(), planner.errors().begin(), planner.errors().end());
   report.warnings.insert(report.warnings.end(), planner.warnings().begin(),
                          planner.warnings().end());

@@ -135,6 +135,8 @@ section "resources: placement and database rows"
 # The vswitches the vNICs name exist (a vNIC on an unknown one is a warning,
 # tested in test_hpvmnet.sh).
 for vsw in sw1 sw2 sw3; do expect_ok hpvmnet -c -S $vsw; done
+# The given addresses (0,1,5 and 2,3,127; the vNIC at 1,0) are reserved
+# first; the others fill those adapters, then free slots.
 expect_ok hpvmcreate -P r1 -a disk:avio_stor::file:"$S/d1.img" -a dvd:scsi::file:"$S/cd.iso" \
   -a dvd:scsi::null:"$S/dir" -a dvd:aviostor::null: -a network:lan:,,$M1:vswitch:sw1 \
   -a network:aviolan:1,0,02-00-00-00-00-02:vswitch:sw2:portid:4 -a network:lan:vswitch:sw3 \
@@ -143,20 +145,20 @@ expect_ok hpvmcreate -P r1 -a disk:avio_stor::file:"$S/d1.img" -a dvd:scsi::file
 expect_sql "SELECT s.device_type, s.adapter_type, s.bus, s.slot, s.target, s.storage_type, s.location
             FROM storage_devices s JOIN guests g ON g.id = s.guest_id WHERE g.name = 'r1'
             ORDER BY s.bus, s.slot, s.target" \
-  "disk|avio_stor|0|0|0|file|$S/d1.img
-dvd|avio_stor|0|0|1|null|
-dvd|scsi|0|1|0|file|$S/cd.iso
+  "dvd|scsi|0|1|0|file|$S/cd.iso
 dvd|scsi|0|1|1|null|$S/dir
 dvd|scsi|0|1|2|file|$S/dvd2048.iso
 disk|scsi|0|1|5|file|$S/d2.img
+disk|avio_stor|2|3|0|file|$S/d1.img
+dvd|avio_stor|2|3|1|null|
 disk|avio_stor|2|3|127|file|$S/disk512.img"
 R1_MAC3=$(sql "SELECT printf('0x%012X', n.mac) FROM network_devices n JOIN guests g ON g.id = n.guest_id
                WHERE g.name = 'r1' AND n.vswitch = 'sw3'")
 expect_sql "SELECT n.adapter_type, n.bus, n.slot, printf('0x%012X', n.mac), n.vswitch, ifnull(n.port, '-')
             FROM network_devices n JOIN guests g ON g.id = n.guest_id WHERE g.name = 'r1'
             ORDER BY n.bus, n.slot" \
-  "lan|0|2|$M1|sw1|-
-lan|0|3|$R1_MAC3|sw3|-
+  "lan|0|0|$M1|sw1|-
+lan|0|2|$R1_MAC3|sw3|-
 avio_lan|1|0|$M2|sw2|4"
 # A generated MAC is locally administered and unicast (first octet: x2, x6, xA, xE).
 check "generated MAC $R1_MAC3 is locally administered unicast" grep -qE '^0x[0-9A-F][26AE][0-9A-F]{10}$' <<<"$R1_MAC3"
@@ -189,6 +191,19 @@ expect_sql "SELECT d.guest FROM devdb_dependents d JOIN devdb_entries e ON e.id 
             WHERE e.name = '$S/d1.img' ORDER BY d.guest" "r1
 r2"
 expect_sql "SELECT count(*) FROM devdb_entries WHERE name = '$S/d1.img'" 1
+
+# Addresses a statement gives are reserved before omitted ones are chosen,
+# whatever the order of -a: the disk does not take the vNIC's slot 0,0.
+for f in r3a r3b r3c; do sized_file "$S/$f.img" 1M; done
+expect_ok hpvmcreate -s -P r3 -a disk:scsi::file:"$S/r3a.img" -a network:lan:0,0:vswitch:sw1
+expect_ok hpvmcreate -P r3 -a disk:scsi::file:"$S/r3a.img" -a disk:scsi:0,1:file:"$S/r3b.img" \
+  -a network:lan:0,0,0x020000000C03:vswitch:sw1 -a disk:scsi:0,1,0:file:"$S/r3c.img"
+expect_sql "SELECT s.bus, s.slot, s.target, s.location FROM storage_devices s JOIN guests g ON g.id = s.guest_id
+            WHERE g.name = 'r3' ORDER BY s.bus, s.slot, s.target" \
+  "0|1|0|$S/r3c.img
+0|1|1|$S/r3b.img
+0|1|2|$S/r3a.img"
+expect_sql "SELECT n.bus, n.slot FROM network_devices n JOIN guests g ON g.id = n.guest_id WHERE g.name = 'r3'" "0|0"
 
 section "-s checks and changes nothing"
 db_snapshot
@@ -397,7 +412,8 @@ create_refused b3 "Unable to place 'disk:avio_stor:0,1:file:$S/d2.img': bus 0 sl
   -a disk:scsi:0,1:file:"$S/d1.img" -a disk:avio_stor:0,1:file:"$S/d2.img"
 create_refused b3 "Unable to place 'disk:scsi:0,1,0:file:$S/d1.img': bus 0 slot 1 holds a network adapter." -- \
   -a network:lan:0,1:vswitch:a -a disk:scsi:0,1,0:file:"$S/d1.img"
-create_refused b3 "Unable to place 'network:lan:0,1,0x020000000B01:vswitch:a': bus 0 slot 1 is already in use by a scsi adapter." -- \
+# A full address is placed before one that leaves the target out.
+create_refused b3 "Unable to place 'disk:scsi:0,1:file:$S/d1.img': bus 0 slot 1 holds a network adapter." -- \
   -a disk:scsi:0,1:file:"$S/d1.img" -a network:lan:0,1,0x020000000B01:vswitch:a
 create_refused b3 "Unable to place 'network:lan:0,1:vswitch:b': bus 0 slot 1 is already in use by a network adapter." -- \
   -a network:lan:0,1:vswitch:a -a network:lan:0,1:vswitch:b
@@ -469,10 +485,11 @@ mac_refused ff-ff-ff-ff-ff-ff "0xFFFFFFFFFFFF is the broadcast address"
 mac_refused $M1 "$M1 is already used by guest 'r1'"
 mac_refused 02-00-00-00-00-02 "$M2 is already used by guest 'r1'"
 mac_refused "${R1_MAC3,,}" "$R1_MAC3 is already used by guest 'r1'"
-# Duplicate within one command, also in different spellings.
+# Duplicate within one command, also in different spellings (a vNIC with a
+# full address is placed first, so the other one is refused).
 create_refused b7 "Unable to add 'network:lan:,,0x02000000AA01:vswitch:b': MAC address 0x02000000AA01 is already used by this guest." -- \
   -a network:lan:,,0x02000000aa01:vswitch:a -a network:lan:,,0x02000000AA01:vswitch:b
-create_refused b7 "Unable to add 'network:avio_lan:1,1,02-00-00-00-aa-01:vswitch:b': MAC address 0x02000000AA01 is already used by this guest." -- \
+create_refused b7 "Unable to add 'network:lan:,,0x02000000AA01:vswitch:a': MAC address 0x02000000AA01 is already used by this guest." -- \
   -a network:lan:,,0x02000000AA01:vswitch:a -a network:avio_lan:1,1,02-00-00-00-aa-01:vswitch:b
 # A host interface's own MAC.
 host_if="" host_mac=""
