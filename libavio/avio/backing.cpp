@@ -229,9 +229,19 @@ const char* describe(HostKind kind) {
   return "unknown";
 }
 
+bool is_hpux_lunpath(std::string_view location) {
+  const auto dot = location.find(".0x");
+  return !location.empty() && location.front() != '/' && dot != std::string_view::npos &&
+         location.substr(0, dot).find_first_not_of("0123456789/") == std::string_view::npos;
+}
+
 HostEntity probe(const std::string& path) {
   HostEntity e;
   e.path = path;
+  if (is_hpux_lunpath(path)) {
+    e.identity = "lunpath:" + path; // not a Linux path: nothing to look at
+    return e;
+  }
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     std::error_code ec;
@@ -272,6 +282,14 @@ BackingProblems check_backing(DeviceType device, StorageType storage, const Host
   const std::string& path = entity.path;
   if (storage == StorageType::null && path.empty()) {
     return out; // an empty drive
+  }
+  if (storage == StorageType::attach_path && is_hpux_lunpath(path)) {
+    std::string text = fmt::format(
+        "Backing store '{}' is an HP-UX lunpath; on Linux attach_path needs the SCSI generic "
+        "device of the same tape, changer or burner (/dev/sg* or /dev/bsg/...).",
+        path);
+    (force ? out.warnings : out.errors).push_back(std::move(text));
+    return out;
   }
   if (entity.kind == HostKind::missing) {
     std::string text = fmt::format("Backing store '{}' does not exist.", path);

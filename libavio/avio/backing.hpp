@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace avio {
@@ -40,6 +41,11 @@ struct HostEntity {
 };
 
 HostEntity probe(const std::string& path);
+
+// HP-UX agile lunpaths look like 0/7/1/1.0x500104f00048b29e.0x0: hardware
+// path, then target WWN and LUN in hex. HPVM's attach_path takes them; a
+// Linux host needs the SCSI generic node of the same device instead.
+bool is_hpux_lunpath(std::string_view location);
 
 // The identity probe() gives the block device `kernel_name` (as in /sys/class/block).
 std::string block_identity(const std::string& kernel_name);

@@ -240,6 +240,28 @@ expect_sql "SELECT count(*) FROM devdb_entries WHERE name IN ('$S/later.img', '$
 # -F does not excuse a backing store of the wrong kind.
 create_refused f2 "Backing store '$S/dir' is a directory; storage type 'file' needs a regular file." -- \
   -F -a disk:scsi::file:"$S/dir"
+# An HP-UX lunpath is valid attach_path syntax, but a Linux host needs the
+# SCSI generic node: refused, or with -F a warning (the guest cannot start
+# until hpvmmodify -m gives the /dev/sg* node).
+LUNPATH=0/7/1/1.0x500104f00048b29e.0x0
+LUN_MSG="Backing store '$LUNPATH' is an HP-UX lunpath; on Linux attach_path needs the SCSI generic device of the same tape, changer or burner (/dev/sg* or /dev/bsg/...)."
+create_refused f3 "$LUN_MSG" -- -a tape:avio_stor::attach_path:$LUNPATH
+expect_stderr 0 "hpvmcreate: WARNING (f3): $LUN_MSG" \
+  hpvmcreate -P f3 -F -a tape:avio_stor:0,4,0:attach_path:$LUNPATH
+expect_sql "SELECT s.device_type, s.adapter_type, s.bus, s.slot, s.target, s.storage_type, s.location
+            FROM storage_devices s JOIN guests g ON g.id = s.guest_id WHERE g.name = 'f3'" \
+  "tape|avio_stor|0|4|0|attach_path|$LUNPATH"
+expect_stdout - hpvmstatus -d -P f3 <<EOF
+[Virtual Machine Devices]
+
+[Storage Interface Details]
+tape:avio_stor:0,4,0:attach_path:$LUNPATH
+
+[Network Interface Details]
+
+[Misc Interface Details]
+serial:com1::tty:console
+EOF
 
 # ------------------------------------------------------------------------
 section "refused: guest names"

@@ -247,6 +247,33 @@ TEST_CASE("backing: a missing backing store is an error, or a warning with -F") 
   }
 }
 
+TEST_CASE("backing: an HP-UX lunpath is refused for attach_path, or a warning with -F") {
+  const std::string lunpath = "0/7/1/1.0x500104f00048b29e.0x0";
+  CHECK(is_hpux_lunpath(lunpath));
+  CHECK(is_hpux_lunpath("0/1/1/0.0x50060b0000332253.0x0"));
+  CHECK_FALSE(is_hpux_lunpath("/dev/sg3"));
+  CHECK_FALSE(is_hpux_lunpath("/0/7/1/1.0x5"));
+  CHECK_FALSE(is_hpux_lunpath("0/7/a/1.0x5"));
+  CHECK_FALSE(is_hpux_lunpath(""));
+  const HostEntity e = probe(lunpath);
+  CHECK(e.kind == HostKind::missing);
+  CHECK(e.identity == "lunpath:" + lunpath);
+  const std::string message =
+      "Backing store '" + lunpath +
+      "' is an HP-UX lunpath; on Linux attach_path needs the SCSI generic device of the same "
+      "tape, changer or burner (/dev/sg* or /dev/bsg/...).";
+  for (auto device : {DeviceType::tape, DeviceType::changer, DeviceType::burner}) {
+    const BackingProblems strict = check_backing(device, StorageType::attach_path, e, false);
+    REQUIRE(strict.errors.size() == 1);
+    CHECK(strict.errors[0] == message);
+    CHECK(strict.warnings.empty());
+    const BackingProblems forced = check_backing(device, StorageType::attach_path, e, true);
+    CHECK(forced.errors.empty());
+    REQUIRE(forced.warnings.size() == 1);
+    CHECK(forced.warnings[0] == message);
+  }
+}
+
 TEST_CASE("backing: null storage: an empty drive or a directory") {
   TempDir tmp;
   // No location at all: an empty DVD drive.
