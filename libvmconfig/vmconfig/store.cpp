@@ -10,8 +10,10 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 #include <unordered_map>
 
@@ -199,6 +201,20 @@ void set_checkpoint_on_close(SQLite::Database& db, bool on) {
   sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, on ? 0 : 1, nullptr);
 }
 
+// The database is 0600 however it came to be (copied in, restored from a
+// backup): it holds who may administer which guest.
+void restrict_mode(const fs::path& db_path) {
+  struct stat st {};
+  if (::stat(db_path.c_str(), &st) != 0 || (st.st_mode & 0077) == 0) {
+    return;
+  }
+  if (::chmod(db_path.c_str(), st.st_mode & 0700) != 0) {
+    throw hpvm::Error(fmt::format("The configuration database '{}' has mode {:04o} and cannot be "
+                                  "made 0600: {}.",
+                                  db_path.string(), st.st_mode & 07777, std::strerror(errno)));
+  }
+}
+
 const char* k_busy_message =
     "The configuration database is locked by another command; nothing was changed. Try again.";
 
@@ -224,13 +240,18 @@ Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
     migrate();
     return;
   }
+  // Only a directory the suite creates is made 0700: an existing one (say
+  // HPVM_ROOT=/tmp) keeps its mode.
   std::error_code ec;
+  const bool had_root = fs::is_directory(m_root, ec);
   fs::create_directories(m_root / "common", ec);
   if (ec) {
     throw hpvm::Error(
         fmt::format("Cannot create the HPVM directory '{}': {}.", m_root.string(), ec.message()));
   }
-  ::chmod(m_root.c_str(), 0700);
+  if (!had_root) {
+    ::chmod(m_root.c_str(), 0700);
+  }
   const fs::path db_path = database_path(m_root);
   const mode_t old_mask = ::umask(0077); // the database and its WAL files are 0600
   try {
@@ -242,6 +263,7 @@ Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
                                   db_path.string(), e.what()));
   }
   ::umask(old_mask);
+  restrict_mode(db_path);
   try {
     enable_wal(*m_db);
     m_db->exec("PRAGMA synchronous=NORMAL");

@@ -20,9 +20,12 @@ M2=0x020000000002
 
 # ------------------------------------------------------------------------
 section "first create makes the root, database and log"
+# An existing HPVM_ROOT keeps its mode (HPVM_ROOT=/tmp must not lock /tmp
+# down); only what the suite creates is made 0700.
 chmod 0755 "$HPVM_ROOT"
 expect_ok hpvmcreate -P g1
-check "HPVM_ROOT is mode 0700 (is $(file_mode "$HPVM_ROOT"))" test "$(file_mode "$HPVM_ROOT")" = 700
+check "an existing HPVM_ROOT keeps its mode 0755 (is $(file_mode "$HPVM_ROOT"))" test "$(file_mode "$HPVM_ROOT")" = 755
+chmod 0700 "$HPVM_ROOT"
 check "hpvm.db exists" test -f "$DB"
 check "hpvm.db is mode 0600 (is $(file_mode "$DB"))" test "$(file_mode "$DB")" = 600
 for f in "$DB-wal" "$DB-shm" "$LOG"; do
@@ -40,6 +43,11 @@ use_root "$S/deep/root"
 expect_ok hpvmcreate -P g1
 check "a new nested HPVM_ROOT is mode 0700" test "$(file_mode "$HPVM_ROOT")" = 700
 check "its hpvm.db is mode 0600" test "$(file_mode "$DB")" = 600
+# A database file that became readable by others is made 0600 again.
+chmod 0644 "$DB"
+run hpvmstatus
+assert_exit 0
+check "hpvm.db made 0600 again when opened (is $(file_mode "$DB"))" test "$(file_mode "$DB")" = 600
 use_root "$main_root"
 rm -rf "$S/deep"
 
