@@ -272,14 +272,14 @@ std::vector<StorageUse> storage_with_identity(Store& store, const std::string& i
 }
 
 std::vector<StorageUse> storage_uses(Store& store, const std::optional<std::string>& guest) {
-  SQLite::Statement q(store.database(),
-                      std::string(k_use_query) +
-                          "WHERE s.location <> '' AND (?1 IS NULL OR g.name = ?1) "
-                          "ORDER BY g.vm_number, s.bus, s.slot, s.target");
+  // One guest's rows by the name index ("?1 IS NULL OR g.name = ?1" would
+  // read every storage row of every guest).
+  SQLite::Statement q(store.database(), std::string(k_use_query) +
+                                            (guest ? "WHERE s.location <> '' AND g.name = ?1 "
+                                                   : "WHERE s.location <> '' ") +
+                                            "ORDER BY g.vm_number, s.bus, s.slot, s.target");
   if (guest) {
     q.bind(1, *guest);
-  } else {
-    q.bind(1);
   }
   return read_uses(q);
 }
