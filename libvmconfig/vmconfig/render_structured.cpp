@@ -45,7 +45,7 @@ std::string render_xml(const std::vector<GuestStatus>& guests) {
   xmlDocSetRootElement(doc.get(), root);
   attr(root, "version", "1.0");
   xmlNodePtr pman = xmlNewChild(root, nullptr, x("pman"), nullptr);
-  for (const auto& [g, state, live] : guests) {
+  for (const auto& [g, state, live, counts] : guests) {
     xmlNodePtr vm = xmlNewChild(pman, nullptr, x("virtual_machine"), nullptr);
     attr(vm, "name", g.name);
     text_child(vm, "local_id", std::to_string(g.vm_number));
@@ -103,7 +103,7 @@ std::string render_xml(const std::vector<GuestStatus>& guests) {
 
 std::string render_json(const std::vector<GuestStatus>& guests) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
-  for (const auto& [g, state, live] : guests) {
+  for (const auto& [g, state, live, counts] : guests) {
     nlohmann::ordered_json j;
     j["name"] = g.name;
     j["vm_number"] = g.vm_number;

@@ -447,7 +447,20 @@ std::optional<Guest> Store::load_guest(int vm_number) {
   return load_guest_where("vm_number", vm_number);
 }
 
-std::vector<Guest> Store::load_guests() {
+std::unordered_map<std::int64_t, std::pair<int, int>> Store::device_counts() {
+  std::unordered_map<std::int64_t, std::pair<int, int>> out;
+  SQLite::Statement s(*m_db, "SELECT guest_id, count(*) FROM storage_devices GROUP BY guest_id");
+  while (s.executeStep()) {
+    out[s.getColumn(0).getInt64()].first = s.getColumn(1).getInt();
+  }
+  SQLite::Statement n(*m_db, "SELECT guest_id, count(*) FROM network_devices GROUP BY guest_id");
+  while (n.executeStep()) {
+    out[n.getColumn(0).getInt64()].second = n.getColumn(1).getInt();
+  }
+  return out;
+}
+
+std::vector<Guest> Store::load_guests(Devices devices) {
   // A handful of whole-table reads, joined in memory, so listing every guest
   // costs the same few queries at 10 or 10,000 guests.
   std::vector<Guest> guests;
@@ -458,17 +471,19 @@ std::vector<Guest> Store::load_guests() {
     index[q.getColumn(0).getInt64()] = guests.size();
     guests.push_back(read_guest_row(q));
   }
-  SQLite::Statement s(*m_db, fmt::format("SELECT guest_id, {} FROM storage_devices "
-                                         "ORDER BY guest_id, bus, slot, target",
-                                         k_storage_columns));
-  while (s.executeStep()) {
-    guests[index.at(s.getColumn(0).getInt64())].storage.push_back(read_storage(s, 1));
-  }
-  SQLite::Statement n(*m_db, fmt::format("SELECT guest_id, {} FROM network_devices "
-                                         "ORDER BY guest_id, bus, slot",
-                                         k_network_columns));
-  while (n.executeStep()) {
-    guests[index.at(n.getColumn(0).getInt64())].networks.push_back(read_network(n, 1));
+  if (devices == Devices::with) {
+    SQLite::Statement s(*m_db, fmt::format("SELECT guest_id, {} FROM storage_devices "
+                                           "ORDER BY guest_id, bus, slot, target",
+                                           k_storage_columns));
+    while (s.executeStep()) {
+      guests[index.at(s.getColumn(0).getInt64())].storage.push_back(read_storage(s, 1));
+    }
+    SQLite::Statement n(*m_db, fmt::format("SELECT guest_id, {} FROM network_devices "
+                                           "ORDER BY guest_id, bus, slot",
+                                           k_network_columns));
+    while (n.executeStep()) {
+      guests[index.at(n.getColumn(0).getInt64())].networks.push_back(read_network(n, 1));
+    }
   }
   SQLite::Statement x(*m_db, "SELECT guest_id, keyword, value FROM guest_extended "
                              "ORDER BY guest_id, keyword");

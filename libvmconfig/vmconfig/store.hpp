@@ -12,6 +12,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace vmconfig {
@@ -75,7 +77,11 @@ public:
 
   std::optional<Guest> load_guest(const std::string& name);
   std::optional<Guest> load_guest(int vm_number);
-  std::vector<Guest> load_guests();
+  enum class Devices : unsigned char { with, without };
+  // Every guest; Devices::without leaves storage and networks empty.
+  std::vector<Guest> load_guests(Devices devices = Devices::with);
+  // Guest id -> (storage devices, vNICs), for guests that have any.
+  std::unordered_map<std::int64_t, std::pair<int, int>> device_counts();
   std::vector<GuestSummary> summaries();
   std::vector<std::string> guest_names();
 
