@@ -390,3 +390,45 @@ TEST_CASE("backing: block devices: kernel name, identity, stack, unique id") {
     CHECK(unique_id(e).empty()); // loop devices have no WWID
   }
 }
+
+TEST_CASE("backing: a block device's size from /sys when it cannot be opened") {
+  CHECK_FALSE(sysfs_block_size(0, 0).has_value()); // no such block device
+  // Every block device in /sys: its size there matches what probe() gives
+  // (BLKGETSIZE64 when the node can be opened, /sys otherwise).
+  std::error_code ec;
+  int compared = 0;
+  for (const auto& entry : fs::directory_iterator("/sys/class/block", ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::string dev = read_first_line(entry.path() / "dev");
+    const auto colon = dev.find(':');
+    if (colon == std::string::npos || !fs::exists("/dev/" + name)) {
+      continue;
+    }
+    const auto maj = static_cast<unsigned>(std::stoul(dev.substr(0, colon)));
+    const auto min = static_cast<unsigned>(std::stoul(dev.substr(colon + 1)));
+    const auto bytes = sysfs_block_size(maj, min);
+    REQUIRE(bytes.has_value());
+    const HostEntity e = probe("/dev/" + name);
+    CAPTURE(name);
+    CHECK(e.size_problem.empty());
+    CHECK(e.size == *bytes);
+    if (++compared == 8) {
+      break;
+    }
+  }
+  if (compared == 0) {
+    MESSAGE("no block devices in /sys/class/block with a /dev node: not compared");
+  }
+}
+
+TEST_CASE("backing: a block device of unknown size is refused with the reason") {
+  HostEntity e;
+  e.path = "/dev/vdz";
+  e.kind = HostKind::whole_disk;
+  e.size_problem =
+      "it cannot be opened (Permission denied) and /sys/dev/block/254:0/size cannot be read";
+  const BackingProblems p = check_backing(DeviceType::disk, StorageType::disk, e, false);
+  REQUIRE(p.errors.size() == 1);
+  CHECK(p.errors[0] == "Backing store '/dev/vdz' has no known size: it cannot be opened "
+                       "(Permission denied) and /sys/dev/block/254:0/size cannot be read.");
+}
