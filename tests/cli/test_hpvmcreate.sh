@@ -672,9 +672,13 @@ wait "$a" && ok=$((ok + 1))
 wait "$b" && ok=$((ok + 1))
 check "2 x 20 concurrent creates all succeeded ($ok of 2 streams did)" test "$ok" = 2
 expect_sql "SELECT count(*) FROM guests WHERE name LIKE 'walp%'" 40
-check "the WAL stays under 1 MiB after concurrent creates ($(wal_size) bytes)" \
-  test "$(wal_size)" -le 1048576
-# A read leaves it as it is and stays cheap: no checkpoint, no flush.
+# While commands overlap none closes last: the automatic checkpoint (1,000
+# pages) and journal_size_limit (4 MiB) bound the WAL; two closing at the
+# same instant may both leave it.
+check "the WAL stays under 8 MiB after concurrent creates ($(wal_size) bytes)" \
+  test "$(wal_size)" -le 8388608
+# The next create, alone, empties it; a read leaves it as it is and stays
+# cheap: no checkpoint, no flush.
 expect_ok hpvmcreate -P walq
 run hpvmstatus
 assert_exit 0
