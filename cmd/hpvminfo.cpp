@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     }
     fmt::print("hpvminfo: Running on an HPVM host.\n");
     if (verbose) {
-      fmt::print("Host name: {}\nHPVM root: {}\n", host, root.string());
+      fmt::print("Hostname: {}\nHPVM root: {}\n", host, root.string());
     }
   });
 }

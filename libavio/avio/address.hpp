@@ -6,6 +6,8 @@
 //    (in bus, then slot order) that has room and matches any bus/slot given;
 //    otherwise a new adapter in the first free slot (bus, then slot order);
 //  * vNIC: the first free slot (bus, then slot order), on the given bus if any.
+// Devices are placed one call at a time; DevicePlanner::add_all() orders a
+// command's statements so that given addresses are placed first.
 #pragma once
 
 #include "avio/types.hpp"

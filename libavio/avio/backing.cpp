@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <set>
 
@@ -21,17 +23,31 @@ namespace avio {
 
 namespace {
 
-std::uint64_t block_device_size(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    return 0;
+// The size of a block device: BLKGETSIZE64 when it can be opened, else
+// /sys/dev/block/M:m/size (512-byte sectors, readable by anyone). Sets
+// `problem` when neither works.
+std::uint64_t block_device_size(const std::string& path, unsigned maj, unsigned min,
+                                std::string& problem) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  const int open_errno = errno;
+  if (fd >= 0) {
+    std::uint64_t bytes = 0;
+    const bool ok = ::ioctl(fd, BLKGETSIZE64, &bytes) == 0;
+    ::close(fd);
+    if (ok) {
+      return bytes;
+    }
   }
-  std::uint64_t bytes = 0;
-  if (::ioctl(fd, BLKGETSIZE64, &bytes) != 0) {
-    bytes = 0;
+  if (auto bytes = sysfs_block_size(maj, min)) {
+    return *bytes;
   }
-  ::close(fd);
-  return bytes;
+  problem = fd < 0 ? fmt::format("it cannot be opened ({}) and /sys/dev/block/{}:{}/size "
+                                 "cannot be read",
+                                 std::strerror(open_errno), maj, min)
+                   : fmt::format("neither BLKGETSIZE64 nor /sys/dev/block/{}:{}/size gives "
+                                 "its size",
+                                 maj, min);
+  return 0;
 }
 
 HostKind classify_block(unsigned maj, unsigned min) {
@@ -241,9 +257,27 @@ const char* describe(HostKind kind) {
   return "unknown";
 }
 
+std::optional<std::uint64_t> sysfs_block_size(unsigned maj, unsigned min) {
+  const std::string text = read_first_line(fmt::format("/sys/dev/block/{}:{}/size", maj, min));
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stoull(text) * 512;
+}
+
+bool is_hpux_lunpath(std::string_view location) {
+  const auto dot = location.find(".0x");
+  return !location.empty() && location.front() != '/' && dot != std::string_view::npos &&
+         location.substr(0, dot).find_first_not_of("0123456789/") == std::string_view::npos;
+}
+
 HostEntity probe(const std::string& path) {
   HostEntity e;
   e.path = path;
+  if (is_hpux_lunpath(path)) {
+    e.identity = "lunpath:" + path; // not a Linux path: nothing to look at
+    return e;
+  }
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     std::error_code ec;
@@ -257,7 +291,7 @@ HostEntity probe(const std::string& path) {
     e.kind = HostKind::directory;
   } else if (S_ISBLK(st.st_mode)) {
     e.kind = classify_block(major(st.st_rdev), minor(st.st_rdev));
-    e.size = block_device_size(path);
+    e.size = block_device_size(path, major(st.st_rdev), minor(st.st_rdev), e.size_problem);
     std::error_code ec;
     e.block_name =
         fs::canonical(fmt::format("/sys/dev/block/{}:{}", major(st.st_rdev), minor(st.st_rdev)), ec)
@@ -284,6 +318,14 @@ BackingProblems check_backing(DeviceType device, StorageType storage, const Host
   const std::string& path = entity.path;
   if (storage == StorageType::null && path.empty()) {
     return out; // an empty drive
+  }
+  if (storage == StorageType::attach_path && is_hpux_lunpath(path)) {
+    std::string text = fmt::format(
+        "Backing store '{}' is an HP-UX lunpath; on Linux attach_path needs the SCSI generic "
+        "device of the same tape, changer or burner (/dev/sg* or /dev/bsg/...).",
+        path);
+    (force ? out.warnings : out.errors).push_back(std::move(text));
+    return out;
   }
   if (entity.kind == HostKind::missing) {
     std::string text = fmt::format("Backing store '{}' does not exist.", path);
@@ -350,7 +392,10 @@ BackingProblems check_backing(DeviceType device, StorageType storage, const Host
   const bool sized = storage == StorageType::file || storage == StorageType::lv ||
                      (storage == StorageType::disk && device == DeviceType::disk);
   const std::uint64_t minimum = device == DeviceType::dvd ? k_min_dvd_bytes : k_min_disk_bytes;
-  if (sized && entity.size < minimum) {
+  if (sized && !entity.size_problem.empty()) {
+    out.errors.push_back(
+        fmt::format("Backing store '{}' has no known size: {}.", path, entity.size_problem));
+  } else if (sized && entity.size < minimum) {
     out.errors.push_back(
         fmt::format("Backing store '{}' is {} bytes; a virtual {} needs at least {} bytes.", path,
                     entity.size, device == DeviceType::dvd ? "DVD" : "disk", minimum));

@@ -5,7 +5,9 @@
 #include "avio/types.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace avio {
@@ -32,6 +34,8 @@ struct HostEntity {
   std::string path; // as given
   HostKind kind = HostKind::missing;
   std::uint64_t size = 0; // bytes; 0 for directories and character devices
+  // Why a block device's size is unknown ("" when it is known).
+  std::string size_problem;
   // One key per host storage entity: every path that reaches the same
   // file or device (symlinks, /dev/disk/by-* names) yields the same key, and
   // so do several paths to one disk (the same WWID).
@@ -40,6 +44,15 @@ struct HostEntity {
 };
 
 HostEntity probe(const std::string& path);
+
+// The size in bytes /sys/dev/block/MAJ:MIN/size gives, if it can be read.
+// probe() falls back on it when the device cannot be opened.
+std::optional<std::uint64_t> sysfs_block_size(unsigned maj, unsigned min);
+
+// HP-UX agile lunpaths look like 0/7/1/1.0x500104f00048b29e.0x0: hardware
+// path, then target WWN and LUN in hex. HPVM's attach_path takes them; a
+// Linux host needs the SCSI generic node of the same device instead.
+bool is_hpux_lunpath(std::string_view location);
 
 // The identity probe() gives the block device `kernel_name` (as in /sys/class/block).
 std::string block_identity(const std::string& kernel_name);

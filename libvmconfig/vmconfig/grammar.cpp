@@ -2,6 +2,8 @@
 
 #include "vmconfig/names.hpp"
 
+#include <avio/backing.hpp>
+
 #include <fmt/format.h>
 
 #include <array>
@@ -76,14 +78,6 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
     out.push_back(s.substr(start, pos - start));
     start = pos + 1;
   }
-}
-
-// HP-UX agile lunpaths look like 0/7/1/1.0x500104f00048b29e.0x0: hardware
-// path, then target WWN and LUN in hex.
-bool is_hpux_lunpath(std::string_view location) {
-  const auto dot = location.find(".0x");
-  return !location.empty() && location.front() != '/' && dot != std::string_view::npos &&
-         location.substr(0, dot).find_first_not_of("0123456789/") == std::string_view::npos;
 }
 
 // Parses one statement; every failure names the field.
@@ -198,13 +192,11 @@ private:
     if (st.location.empty() && st.storage != StorageType::null) {
       fail("location", "is missing");
     }
-    if (st.storage == StorageType::attach_path && is_hpux_lunpath(st.location)) {
-      fail("location",
-           fmt::format("'{}' is an HP-UX lunpath; give the Linux /dev/sg* device of the "
-                       "same tape, changer or burner",
-                       st.location));
-    }
-    if (!st.location.empty() && st.location.front() != '/') {
+    // attach_path also takes HP-UX lunpaths (0/7/1/1.0x500104f00048b29e.0x0),
+    // valid HPVM syntax; the host check (avio::check_backing) refuses them.
+    const bool lunpath =
+        st.storage == StorageType::attach_path && avio::is_hpux_lunpath(st.location);
+    if (!st.location.empty() && st.location.front() != '/' && !lunpath) {
       fail("location", fmt::format("'{}' is not an absolute path", st.location));
     }
     return st;

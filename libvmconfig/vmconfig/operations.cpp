@@ -47,15 +47,8 @@ Report create_guest(Store& store, const CreateRequest& request) {
     errors.push_back(fmt::format("A guest named '{}' already exists.", name));
   }
   DevicePlanner planner(store, guest, request.force);
-  for (std::size_t i = 0; i < request.resources.size(); ++i) {
-    const std::size_t seen = planner.errors().size();
-    planner.add(request.resources[i]);
-    const bool named = i < request.origins.size() && !request.origins[i].empty();
-    for (std::size_t e = seen; e < planner.errors().size(); ++e) {
-      errors.push_back(named ? fmt::format("{}: {}", request.origins[i], planner.errors()[e])
-                             : planner.errors()[e]);
-    }
-  }
+  planner.add_all(request.resources, request.origins);
+  errors.insert(errors.end(), planner.errors().begin(), planner.errors().end());
   report.warnings.insert(report.warnings.end(), planner.warnings().begin(),
                          planner.warnings().end());
   if (!errors.empty()) {

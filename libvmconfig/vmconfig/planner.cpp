@@ -82,6 +82,56 @@ void DevicePlanner::add(const std::string& text) {
   }
 }
 
+namespace {
+
+// 0: the statement gives its whole address (or is not a statement: its error
+// is all it yields), 1: bus and device, 2: less.
+int placement_group(const std::string& text) {
+  try {
+    const ResourceStatement statement = parse_resource(text);
+    if (const auto* st = std::get_if<StorageStatement>(&statement)) {
+      const auto& a = st->address;
+      return a.bus && a.slot ? (a.target ? 0 : 1) : 2;
+    }
+    if (const auto* nw = std::get_if<NetworkStatement>(&statement)) {
+      return nw->address.bus && nw->address.slot ? 0 : 2;
+    }
+  } catch (const StatementError&) {
+  }
+  return 0;
+}
+
+} // namespace
+
+void DevicePlanner::add_all(const std::vector<std::string>& statements,
+                            const std::vector<std::string>& origins) {
+  // The errors of each statement, kept apart to be reported in order.
+  // Warnings stay as they come: a repeated one is given once.
+  std::vector<std::vector<std::string>> errors(statements.size());
+  std::vector<int> groups;
+  groups.reserve(statements.size());
+  for (const auto& text : statements) {
+    groups.push_back(placement_group(text));
+  }
+  for (int group = 0; group <= 2; ++group) {
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+      if (groups[i] != group) {
+        continue;
+      }
+      const auto e = m_errors.size();
+      add(statements[i]);
+      errors[i].assign(m_errors.begin() + static_cast<std::ptrdiff_t>(e), m_errors.end());
+      m_errors.resize(e);
+    }
+  }
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    const bool named = i < origins.size() && !origins[i].empty();
+    for (const auto& e : errors[i]) {
+      m_errors.push_back(named ? fmt::format("{}: {}", origins[i], e) : e);
+    }
+  }
+}
+
 void DevicePlanner::remove(const std::string& text) {
   const auto parsed = parse(text);
   if (!parsed) {

@@ -31,6 +31,15 @@ public:
 
   // One -a statement: a new device. Problems go to errors()/warnings().
   void add(const std::string& statement);
+  // Several -a statements of one command (hpvmcreate): the addresses they
+  // give are reserved before any is allocated, so the result does not depend
+  // on their order. Statements with a full address (bus,device,target;
+  // bus,device for a vNIC) are placed first, then those giving bus,device,
+  // then the rest, each group in command-line order. Problems are reported
+  // in command-line order, each prefixed with "origins[i]: " when given
+  // (hpvmimport names the HP-UX statement a problem comes from).
+  void add_all(const std::vector<std::string>& statements,
+               const std::vector<std::string>& origins = {});
   // One -d statement: removes the device at the statement's address; the
   // rest of the statement must describe that device.
   void remove(const std::string& statement);

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vmconfig {
@@ -17,6 +18,9 @@ struct GuestStatus {
   RunState state;
   // Set for a running guest in the -P and -P -V reports.
   std::optional<LiveState> live;
+  // hpvmstatus -M over every guest loads no devices, only how many each has
+  // (storage, vNICs); unset: the sizes of guest.storage and guest.networks.
+  std::optional<std::pair<int, int>> device_counts;
 };
 
 struct SummaryStatus {

@@ -14,6 +14,11 @@ namespace vmconfig {
 
 namespace {
 
+// An MHz entitlement given without a maximum (-E cycles) stores 0.
+bool no_maximum(const Entitlement& e) {
+  return e.cycles && e.maximum == 0.0;
+}
+
 const xmlChar* x(const char* s) {
   return reinterpret_cast<const xmlChar*>(s);
 }
@@ -40,7 +45,7 @@ std::string render_xml(const std::vector<GuestStatus>& guests) {
   xmlDocSetRootElement(doc.get(), root);
   attr(root, "version", "1.0");
   xmlNodePtr pman = xmlNewChild(root, nullptr, x("pman"), nullptr);
-  for (const auto& [g, state, live] : guests) {
+  for (const auto& [g, state, live, counts] : guests) {
     xmlNodePtr vm = xmlNewChild(pman, nullptr, x("virtual_machine"), nullptr);
     attr(vm, "name", g.name);
     text_child(vm, "local_id", std::to_string(g.vm_number));
@@ -57,7 +62,9 @@ std::string render_xml(const std::vector<GuestStatus>& guests) {
     xmlNodePtr ent = xmlNewChild(vm, nullptr, x("entitlement"), nullptr);
     attr(ent, "unit", g.entitlement.cycles ? "MHz" : "percent");
     attr(ent, "minimum", fmt::format("{:.1f}", g.entitlement.minimum));
-    attr(ent, "maximum", fmt::format("{:.1f}", g.entitlement.maximum));
+    if (!no_maximum(g.entitlement)) {
+      attr(ent, "maximum", fmt::format("{:.1f}", g.entitlement.maximum));
+    }
     xmlNodePtr mem = xmlNewChild(vm, nullptr, x("memory"), nullptr);
     const auto [total, unit] = memory_amount(g.memory_mb);
     attr(text_child(mem, "total", total), "unit", unit);
@@ -96,7 +103,7 @@ std::string render_xml(const std::vector<GuestStatus>& guests) {
 
 std::string render_json(const std::vector<GuestStatus>& guests) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
-  for (const auto& [g, state, live] : guests) {
+  for (const auto& [g, state, live, counts] : guests) {
     nlohmann::ordered_json j;
     j["name"] = g.name;
     j["vm_number"] = g.vm_number;
@@ -112,7 +119,9 @@ std::string render_json(const std::vector<GuestStatus>& guests) {
     j["vcpus"] = g.vcpus;
     j["entitlement"] = {{"unit", g.entitlement.cycles ? "MHz" : "percent"},
                         {"minimum", g.entitlement.minimum},
-                        {"maximum", g.entitlement.maximum}};
+                        {"maximum", no_maximum(g.entitlement)
+                                        ? nlohmann::ordered_json(nullptr)
+                                        : nlohmann::ordered_json(g.entitlement.maximum)}};
     j["memory_mb"] = g.memory_mb;
     j["reserved_memory_mb"] = k_reserved_memory_mb;
     j["extended"] = nlohmann::ordered_json::object();

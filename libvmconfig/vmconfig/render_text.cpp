@@ -233,10 +233,12 @@ std::string render_machine(const GuestStatus& gs) {
       "{}:{}:{}::Integrity VM:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{};{};{}:{};{}\n", g.name,
       g.uuid, g.vm_number, g.os_type, g.os_version, g.label, status(g.runnable),
       status(g.modifiable), gs.state.token(), start_text(g.start), status(g.visible),
-      g.storage.size(), g.networks.size(), g.entitlement.cycles ? "cycles" : "percent", 0,
-      ext("vm_type", "shared"), ext("ram_dyn_type", "none"), g.vcpus,
-      entitlement_text(g.entitlement, false), entitlement_text(g.entitlement, true),
-      memory_compact(g.memory_mb), memory_compact(k_reserved_memory_mb));
+      gs.device_counts ? static_cast<std::size_t>(gs.device_counts->first) : g.storage.size(),
+      gs.device_counts ? static_cast<std::size_t>(gs.device_counts->second) : g.networks.size(),
+      g.entitlement.cycles ? "cycles" : "percent", 0, ext("vm_type", "shared"),
+      ext("ram_dyn_type", "none"), g.vcpus, entitlement_text(g.entitlement, false),
+      entitlement_text(g.entitlement, true), memory_compact(g.memory_mb),
+      memory_compact(k_reserved_memory_mb));
 }
 
 } // namespace vmconfig

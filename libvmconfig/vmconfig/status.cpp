@@ -32,12 +32,22 @@ std::string status_report(Store& store, const StatusRequest& request) {
         request.format == StatusFormat::json) {
       live = runtime_report(store, g, state);
     }
-    guests.push_back({std::move(g), state, std::move(live)});
+    guests.push_back({std::move(g), state, std::move(live), std::nullopt});
+  } else if (request.format == StatusFormat::machine) {
+    // -M shows how many devices each guest has, not the devices.
+    const auto running = running_uuids(root);
+    const auto counts = store.device_counts();
+    for (auto& g : store.load_guests(Store::Devices::without)) {
+      const RunState state{running.contains(g.uuid)};
+      const auto c = counts.find(g.id);
+      guests.push_back(
+          {std::move(g), state, std::nullopt, c == counts.end() ? std::pair{0, 0} : c->second});
+    }
   } else {
     const auto running = running_uuids(root);
     for (auto& g : store.load_guests()) {
       const RunState state{running.contains(g.uuid)};
-      guests.push_back({std::move(g), state, std::nullopt});
+      guests.push_back({std::move(g), state, std::nullopt, std::nullopt});
     }
   }
   std::string out;

@@ -10,8 +10,10 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 #include <unordered_map>
 
@@ -210,6 +212,27 @@ void enable_wal(SQLite::Database& db) {
   }
 }
 
+// The WAL's size after a reset; a checkpoint on close deletes it.
+constexpr int k_wal_size_limit = 4 * 1024 * 1024;
+
+void set_checkpoint_on_close(SQLite::Database& db, bool on) {
+  sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, on ? 0 : 1, nullptr);
+}
+
+// The database is 0600 however it came to be (copied in, restored from a
+// backup): it holds who may administer which guest.
+void restrict_mode(const fs::path& db_path) {
+  struct stat st {};
+  if (::stat(db_path.c_str(), &st) != 0 || (st.st_mode & 0077) == 0) {
+    return;
+  }
+  if (::chmod(db_path.c_str(), st.st_mode & 0700) != 0) {
+    throw hpvm::Error(fmt::format("The configuration database '{}' has mode {:04o} and cannot be "
+                                  "made 0600: {}.",
+                                  db_path.string(), st.st_mode & 07777, std::strerror(errno)));
+  }
+}
+
 const char* k_busy_message =
     "The configuration database is locked by another command; nothing was changed. Try again.";
 
@@ -235,13 +258,18 @@ Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
     migrate();
     return;
   }
+  // Only a directory the suite creates is made 0700: an existing one (say
+  // HPVM_ROOT=/tmp) keeps its mode.
   std::error_code ec;
+  const bool had_root = fs::is_directory(m_root, ec);
   fs::create_directories(m_root / "common", ec);
   if (ec) {
     throw hpvm::Error(
         fmt::format("Cannot create the HPVM directory '{}': {}.", m_root.string(), ec.message()));
   }
-  ::chmod(m_root.c_str(), 0700);
+  if (!had_root) {
+    ::chmod(m_root.c_str(), 0700);
+  }
   const fs::path db_path = database_path(m_root);
   const mode_t old_mask = ::umask(0077); // the database and its WAL files are 0600
   try {
@@ -253,13 +281,20 @@ Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
                                   db_path.string(), e.what()));
   }
   ::umask(old_mask);
+  restrict_mode(db_path);
   try {
     enable_wal(*m_db);
     m_db->exec("PRAGMA synchronous=NORMAL");
-    // The last connection to close would checkpoint the WAL and fsync the
-    // database: hpvmstatus would pay a disk flush for a read. Checkpoints
-    // happen as writes fill the WAL instead.
-    sqlite3_db_config(m_db->getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    // When the WAL is reset for reuse, it is cut back to this size.
+    m_db->exec(fmt::format("PRAGMA journal_size_limit={}", k_wal_size_limit));
+    // The last connection to close checkpoints the WAL into the database,
+    // fsyncs it and deletes the WAL: a command that only read (hpvmstatus)
+    // must not pay that flush, so connections start without it and
+    // WriteTransaction::commit() turns it back on. Without it no write would
+    // ever empty the WAL: each command is a new process that rebuilds the
+    // WAL index from the whole WAL, and the frames an automatic checkpoint
+    // copied are only reused by a later write of the same process.
+    set_checkpoint_on_close(*m_db, false);
     m_db->exec("PRAGMA foreign_keys=ON");
     migrate();
   } catch (const SQLite::Exception& e) {
@@ -278,7 +313,9 @@ int Store::schema_version() {
 }
 
 void Store::migrate() {
-  constexpr int latest = static_cast<int>(std::size(k_migrations));
+  constexpr int latest = k_schema_version;
+  static_assert(latest == static_cast<int>(std::size(k_migrations)),
+                "Store::k_schema_version must count the migrations");
   if (schema_version() == latest) {
     return;
   }
@@ -294,10 +331,11 @@ void Store::migrate() {
   }
   m_db->exec(fmt::format("PRAGMA user_version={}", latest));
   tx.commit();
+  set_checkpoint_on_close(*m_db, true);
 }
 
 Store::WriteTransaction::WriteTransaction(Store& store) try
-    : m_tx(*store.m_db, SQLite::TransactionBehavior::IMMEDIATE) {
+    : m_db(*store.m_db), m_tx(*store.m_db, SQLite::TransactionBehavior::IMMEDIATE) {
 } catch (const SQLite::Exception& e) {
   if (is_busy(e)) {
     throw hpvm::Busy(k_busy_message);
@@ -308,6 +346,7 @@ Store::WriteTransaction::WriteTransaction(Store& store) try
 void Store::WriteTransaction::commit() {
   try {
     m_tx.commit();
+    set_checkpoint_on_close(m_db, true);
   } catch (const SQLite::Exception& e) {
     if (is_busy(e)) {
       throw hpvm::Busy(k_busy_message);
@@ -428,7 +467,20 @@ std::optional<Guest> Store::load_guest(int vm_number) {
   return load_guest_where("vm_number", vm_number);
 }
 
-std::vector<Guest> Store::load_guests() {
+std::unordered_map<std::int64_t, std::pair<int, int>> Store::device_counts() {
+  std::unordered_map<std::int64_t, std::pair<int, int>> out;
+  SQLite::Statement s(*m_db, "SELECT guest_id, count(*) FROM storage_devices GROUP BY guest_id");
+  while (s.executeStep()) {
+    out[s.getColumn(0).getInt64()].first = s.getColumn(1).getInt();
+  }
+  SQLite::Statement n(*m_db, "SELECT guest_id, count(*) FROM network_devices GROUP BY guest_id");
+  while (n.executeStep()) {
+    out[n.getColumn(0).getInt64()].second = n.getColumn(1).getInt();
+  }
+  return out;
+}
+
+std::vector<Guest> Store::load_guests(Devices devices) {
   // A handful of whole-table reads, joined in memory, so listing every guest
   // costs the same few queries at 10 or 10,000 guests.
   std::vector<Guest> guests;
@@ -439,17 +491,19 @@ std::vector<Guest> Store::load_guests() {
     index[q.getColumn(0).getInt64()] = guests.size();
     guests.push_back(read_guest_row(q));
   }
-  SQLite::Statement s(*m_db, fmt::format("SELECT guest_id, {} FROM storage_devices "
-                                         "ORDER BY guest_id, bus, slot, target",
-                                         k_storage_columns));
-  while (s.executeStep()) {
-    guests[index.at(s.getColumn(0).getInt64())].storage.push_back(read_storage(s, 1));
-  }
-  SQLite::Statement n(*m_db, fmt::format("SELECT guest_id, {} FROM network_devices "
-                                         "ORDER BY guest_id, bus, slot",
-                                         k_network_columns));
-  while (n.executeStep()) {
-    guests[index.at(n.getColumn(0).getInt64())].networks.push_back(read_network(n, 1));
+  if (devices == Devices::with) {
+    SQLite::Statement s(*m_db, fmt::format("SELECT guest_id, {} FROM storage_devices "
+                                           "ORDER BY guest_id, bus, slot, target",
+                                           k_storage_columns));
+    while (s.executeStep()) {
+      guests[index.at(s.getColumn(0).getInt64())].storage.push_back(read_storage(s, 1));
+    }
+    SQLite::Statement n(*m_db, fmt::format("SELECT guest_id, {} FROM network_devices "
+                                           "ORDER BY guest_id, bus, slot",
+                                           k_network_columns));
+    while (n.executeStep()) {
+      guests[index.at(n.getColumn(0).getInt64())].networks.push_back(read_network(n, 1));
+    }
   }
   SQLite::Statement x(*m_db, "SELECT guest_id, keyword, value FROM guest_extended "
                              "ORDER BY guest_id, keyword");

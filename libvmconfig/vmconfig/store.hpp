@@ -12,6 +12,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace vmconfig {
@@ -30,7 +32,7 @@ struct GuestSummary {
 
 class Store {
 public:
-  static constexpr int k_schema_version = 4;
+  static constexpr int k_schema_version = 6; // one per entry of store.cpp's k_migrations
 
   // $HPVM_ROOT, or /var/opt/hpvm when it is not set.
   static std::filesystem::path root_from_environment();
@@ -61,19 +63,25 @@ public:
 
   // A write transaction (BEGIN IMMEDIATE): it takes the database's write lock
   // at once, so checks made inside it stay true until commit. Destroying it
-  // uncommitted rolls everything back.
+  // uncommitted rolls everything back. Once one has committed, closing the
+  // store checkpoints the WAL if no other command has the database open.
   class WriteTransaction {
   public:
     explicit WriteTransaction(Store& store);
     void commit();
 
   private:
+    SQLite::Database& m_db;
     SQLite::Transaction m_tx;
   };
 
   std::optional<Guest> load_guest(const std::string& name);
   std::optional<Guest> load_guest(int vm_number);
-  std::vector<Guest> load_guests();
+  enum class Devices : unsigned char { with, without };
+  // Every guest; Devices::without leaves storage and networks empty.
+  std::vector<Guest> load_guests(Devices devices = Devices::with);
+  // Guest id -> (storage devices, vNICs), for guests that have any.
+  std::unordered_map<std::int64_t, std::pair<int, int>> device_counts();
   std::vector<GuestSummary> summaries();
   std::vector<std::string> guest_names();
 

@@ -20,9 +20,37 @@ DevEntry read_entry_row(SQLite::Statement& q) {
   return e;
 }
 
-// Fills aliases, attributes and dependents of `entries` with three queries.
+// Fills aliases, attributes and dependents of `entries`: a few entries (a
+// lookup by name, identity or dependent) with indexed queries per entry, so
+// their cost does not grow with the database; many (a listing) with three
+// whole-table reads.
 void load_details(SQLite::Database& db, std::vector<DevEntry>& entries) {
   if (entries.empty()) {
+    return;
+  }
+  constexpr std::size_t k_few = 32;
+  if (entries.size() <= k_few) {
+    SQLite::Statement a(db, "SELECT alias FROM devdb_aliases WHERE entry_id = ? ORDER BY seq");
+    SQLite::Statement t(db,
+                        "SELECT name, value FROM devdb_attributes WHERE entry_id = ? ORDER BY seq");
+    SQLite::Statement d(db, "SELECT guest FROM devdb_dependents WHERE entry_id = ? ORDER BY guest");
+    for (auto& e : entries) {
+      a.reset();
+      a.bind(1, e.id);
+      while (a.executeStep()) {
+        e.aliases.push_back(a.getColumn(0).getString());
+      }
+      t.reset();
+      t.bind(1, e.id);
+      while (t.executeStep()) {
+        e.attributes.push_back({t.getColumn(0).getString(), t.getColumn(1).getString()});
+      }
+      d.reset();
+      d.bind(1, e.id);
+      while (d.executeStep()) {
+        e.dependents.push_back(d.getColumn(0).getString());
+      }
+    }
     return;
   }
   std::unordered_map<std::int64_t, DevEntry*> by_id;
@@ -85,8 +113,11 @@ std::vector<DevEntry> load_entries(Store& store, std::optional<EntryType> type) 
 
 std::optional<DevEntry> find_entry(Store& store, EntryType type, const std::string& name) {
   return first(query_entries(store,
-                             "WHERE type = ?1 AND (name = ?2 OR id IN (SELECT entry_id FROM "
-                             "devdb_aliases WHERE alias = ?2))",
+                             // Two indexed lookups, then the rows by id ("+type": not by
+                             // the type index, which would visit every entry of the type).
+                             "WHERE id IN (SELECT id FROM devdb_entries WHERE type = ?1 AND "
+                             "name = ?2 UNION SELECT entry_id FROM devdb_aliases WHERE alias = ?2) "
+                             "AND +type = ?1",
                              {std::string(to_string(type)), name}));
 }
 
@@ -241,14 +272,14 @@ std::vector<StorageUse> storage_with_identity(Store& store, const std::string& i
 }
 
 std::vector<StorageUse> storage_uses(Store& store, const std::optional<std::string>& guest) {
-  SQLite::Statement q(store.database(),
-                      std::string(k_use_query) +
-                          "WHERE s.location <> '' AND (?1 IS NULL OR g.name = ?1) "
-                          "ORDER BY g.vm_number, s.bus, s.slot, s.target");
+  // One guest's rows by the name index ("?1 IS NULL OR g.name = ?1" would
+  // read every storage row of every guest).
+  SQLite::Statement q(store.database(), std::string(k_use_query) +
+                                            (guest ? "WHERE s.location <> '' AND g.name = ?1 "
+                                                   : "WHERE s.location <> '' ") +
+                                            "ORDER BY g.vm_number, s.bus, s.slot, s.target");
   if (guest) {
     q.bind(1, *guest);
-  } else {
-    q.bind(1);
   }
   return read_uses(q);
 }

@@ -3,7 +3,11 @@
 # partitions), a real LVM volume group on loop devices, and a mounted loop
 # file system that hpvmhostrdev restricts. Every refusal leaves the database
 # byte-identical. Everything made here (mounts, VGs, loop devices) is
-# removed at exit by lib.sh.
+# removed at exit by lib.sh. It runs in its own network namespace: the
+# start-up run (hpvmnet -b) boots localnet, whose bridge must stay private.
+if [[ -z ${HPVM_RUNTIME_NETNS:-} ]] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
+  HPVM_RUNTIME_NETNS=1 exec unshare -n bash "$0" "$@"
+fi
 source "$(dirname "$0")/lib.sh"
 
 if [[ $(id -u) -ne 0 ]]; then

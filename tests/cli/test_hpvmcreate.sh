@@ -20,9 +20,12 @@ M2=0x020000000002
 
 # ------------------------------------------------------------------------
 section "first create makes the root, database and log"
+# An existing HPVM_ROOT keeps its mode (HPVM_ROOT=/tmp must not lock /tmp
+# down); only what the suite creates is made 0700.
 chmod 0755 "$HPVM_ROOT"
 expect_ok hpvmcreate -P g1
-check "HPVM_ROOT is mode 0700 (is $(file_mode "$HPVM_ROOT"))" test "$(file_mode "$HPVM_ROOT")" = 700
+check "an existing HPVM_ROOT keeps its mode 0755 (is $(file_mode "$HPVM_ROOT"))" test "$(file_mode "$HPVM_ROOT")" = 755
+chmod 0700 "$HPVM_ROOT"
 check "hpvm.db exists" test -f "$DB"
 check "hpvm.db is mode 0600 (is $(file_mode "$DB"))" test "$(file_mode "$DB")" = 600
 for f in "$DB-wal" "$DB-shm" "$LOG"; do
@@ -40,6 +43,11 @@ use_root "$S/deep/root"
 expect_ok hpvmcreate -P g1
 check "a new nested HPVM_ROOT is mode 0700" test "$(file_mode "$HPVM_ROOT")" = 700
 check "its hpvm.db is mode 0600" test "$(file_mode "$DB")" = 600
+# A database file that became readable by others is made 0600 again.
+chmod 0644 "$DB"
+run hpvmstatus
+assert_exit 0
+check "hpvm.db made 0600 again when opened (is $(file_mode "$DB"))" test "$(file_mode "$DB")" = 600
 use_root "$main_root"
 rm -rf "$S/deep"
 
@@ -135,6 +143,8 @@ section "resources: placement and database rows"
 # The vswitches the vNICs name exist (a vNIC on an unknown one is a warning,
 # tested in test_hpvmnet.sh).
 for vsw in sw1 sw2 sw3; do expect_ok hpvmnet -c -S $vsw; done
+# The given addresses (0,1,5 and 2,3,127; the vNIC at 1,0) are reserved
+# first; the others fill those adapters, then free slots.
 expect_ok hpvmcreate -P r1 -a disk:avio_stor::file:"$S/d1.img" -a dvd:scsi::file:"$S/cd.iso" \
   -a dvd:scsi::null:"$S/dir" -a dvd:aviostor::null: -a network:lan:,,$M1:vswitch:sw1 \
   -a network:aviolan:1,0,02-00-00-00-00-02:vswitch:sw2:portid:4 -a network:lan:vswitch:sw3 \
@@ -143,20 +153,20 @@ expect_ok hpvmcreate -P r1 -a disk:avio_stor::file:"$S/d1.img" -a dvd:scsi::file
 expect_sql "SELECT s.device_type, s.adapter_type, s.bus, s.slot, s.target, s.storage_type, s.location
             FROM storage_devices s JOIN guests g ON g.id = s.guest_id WHERE g.name = 'r1'
             ORDER BY s.bus, s.slot, s.target" \
-  "disk|avio_stor|0|0|0|file|$S/d1.img
-dvd|avio_stor|0|0|1|null|
-dvd|scsi|0|1|0|file|$S/cd.iso
+  "dvd|scsi|0|1|0|file|$S/cd.iso
 dvd|scsi|0|1|1|null|$S/dir
 dvd|scsi|0|1|2|file|$S/dvd2048.iso
 disk|scsi|0|1|5|file|$S/d2.img
+disk|avio_stor|2|3|0|file|$S/d1.img
+dvd|avio_stor|2|3|1|null|
 disk|avio_stor|2|3|127|file|$S/disk512.img"
 R1_MAC3=$(sql "SELECT printf('0x%012X', n.mac) FROM network_devices n JOIN guests g ON g.id = n.guest_id
                WHERE g.name = 'r1' AND n.vswitch = 'sw3'")
 expect_sql "SELECT n.adapter_type, n.bus, n.slot, printf('0x%012X', n.mac), n.vswitch, ifnull(n.port, '-')
             FROM network_devices n JOIN guests g ON g.id = n.guest_id WHERE g.name = 'r1'
             ORDER BY n.bus, n.slot" \
-  "lan|0|2|$M1|sw1|-
-lan|0|3|$R1_MAC3|sw3|-
+  "lan|0|0|$M1|sw1|-
+lan|0|2|$R1_MAC3|sw3|-
 avio_lan|1|0|$M2|sw2|4"
 # A generated MAC is locally administered and unicast (first octet: x2, x6, xA, xE).
 check "generated MAC $R1_MAC3 is locally administered unicast" grep -qE '^0x[0-9A-F][26AE][0-9A-F]{10}$' <<<"$R1_MAC3"
@@ -189,6 +199,19 @@ expect_sql "SELECT d.guest FROM devdb_dependents d JOIN devdb_entries e ON e.id 
             WHERE e.name = '$S/d1.img' ORDER BY d.guest" "r1
 r2"
 expect_sql "SELECT count(*) FROM devdb_entries WHERE name = '$S/d1.img'" 1
+
+# Addresses a statement gives are reserved before omitted ones are chosen,
+# whatever the order of -a: the disk does not take the vNIC's slot 0,0.
+for f in r3a r3b r3c; do sized_file "$S/$f.img" 1M; done
+expect_ok hpvmcreate -s -P r3 -a disk:scsi::file:"$S/r3a.img" -a network:lan:0,0:vswitch:sw1
+expect_ok hpvmcreate -P r3 -a disk:scsi::file:"$S/r3a.img" -a disk:scsi:0,1:file:"$S/r3b.img" \
+  -a network:lan:0,0,0x020000000C03:vswitch:sw1 -a disk:scsi:0,1,0:file:"$S/r3c.img"
+expect_sql "SELECT s.bus, s.slot, s.target, s.location FROM storage_devices s JOIN guests g ON g.id = s.guest_id
+            WHERE g.name = 'r3' ORDER BY s.bus, s.slot, s.target" \
+  "0|1|0|$S/r3c.img
+0|1|1|$S/r3b.img
+0|1|2|$S/r3a.img"
+expect_sql "SELECT n.bus, n.slot FROM network_devices n JOIN guests g ON g.id = n.guest_id WHERE g.name = 'r3'" "0|0"
 
 section "-s checks and changes nothing"
 db_snapshot
@@ -225,6 +248,28 @@ expect_sql "SELECT count(*) FROM devdb_entries WHERE name IN ('$S/later.img', '$
 # -F does not excuse a backing store of the wrong kind.
 create_refused f2 "Backing store '$S/dir' is a directory; storage type 'file' needs a regular file." -- \
   -F -a disk:scsi::file:"$S/dir"
+# An HP-UX lunpath is valid attach_path syntax, but a Linux host needs the
+# SCSI generic node: refused, or with -F a warning (the guest cannot start
+# until hpvmmodify -m gives the /dev/sg* node).
+LUNPATH=0/7/1/1.0x500104f00048b29e.0x0
+LUN_MSG="Backing store '$LUNPATH' is an HP-UX lunpath; on Linux attach_path needs the SCSI generic device of the same tape, changer or burner (/dev/sg* or /dev/bsg/...)."
+create_refused f3 "$LUN_MSG" -- -a tape:avio_stor::attach_path:$LUNPATH
+expect_stderr 0 "hpvmcreate: WARNING (f3): $LUN_MSG" \
+  hpvmcreate -P f3 -F -a tape:avio_stor:0,4,0:attach_path:$LUNPATH
+expect_sql "SELECT s.device_type, s.adapter_type, s.bus, s.slot, s.target, s.storage_type, s.location
+            FROM storage_devices s JOIN guests g ON g.id = s.guest_id WHERE g.name = 'f3'" \
+  "tape|avio_stor|0|4|0|attach_path|$LUNPATH"
+expect_stdout - hpvmstatus -d -P f3 <<EOF
+[Virtual Machine Devices]
+
+[Storage Interface Details]
+tape:avio_stor:0,4,0:attach_path:$LUNPATH
+
+[Network Interface Details]
+
+[Misc Interface Details]
+serial:com1::tty:console
+EOF
 
 # ------------------------------------------------------------------------
 section "refused: guest names"
@@ -397,7 +442,8 @@ create_refused b3 "Unable to place 'disk:avio_stor:0,1:file:$S/d2.img': bus 0 sl
   -a disk:scsi:0,1:file:"$S/d1.img" -a disk:avio_stor:0,1:file:"$S/d2.img"
 create_refused b3 "Unable to place 'disk:scsi:0,1,0:file:$S/d1.img': bus 0 slot 1 holds a network adapter." -- \
   -a network:lan:0,1:vswitch:a -a disk:scsi:0,1,0:file:"$S/d1.img"
-create_refused b3 "Unable to place 'network:lan:0,1,0x020000000B01:vswitch:a': bus 0 slot 1 is already in use by a scsi adapter." -- \
+# A full address is placed before one that leaves the target out.
+create_refused b3 "Unable to place 'disk:scsi:0,1:file:$S/d1.img': bus 0 slot 1 holds a network adapter." -- \
   -a disk:scsi:0,1:file:"$S/d1.img" -a network:lan:0,1,0x020000000B01:vswitch:a
 create_refused b3 "Unable to place 'network:lan:0,1:vswitch:b': bus 0 slot 1 is already in use by a network adapter." -- \
   -a network:lan:0,1:vswitch:a -a network:lan:0,1:vswitch:b
@@ -477,10 +523,11 @@ create_refused b7 "Unable to add 'network:lan:,,0x0A000000AA01:vswitch:b': MAC a
 mac_refused $M1 "$M1 is already used by guest 'r1'"
 mac_refused 02-00-00-00-00-02 "$M2 is already used by guest 'r1'"
 mac_refused "${R1_MAC3,,}" "$R1_MAC3 is already used by guest 'r1'"
-# Duplicate within one command, also in different spellings.
+# Duplicate within one command, also in different spellings (a vNIC with a
+# full address is placed first, so the other one is refused).
 create_refused b7 "Unable to add 'network:lan:,,0x02000000AA01:vswitch:b': MAC address 0x02000000AA01 is already used by this guest." -- \
   -a network:lan:,,0x02000000aa01:vswitch:a -a network:lan:,,0x02000000AA01:vswitch:b
-create_refused b7 "Unable to add 'network:avio_lan:1,1,02-00-00-00-aa-01:vswitch:b': MAC address 0x02000000AA01 is already used by this guest." -- \
+create_refused b7 "Unable to add 'network:lan:,,0x02000000AA01:vswitch:a': MAC address 0x02000000AA01 is already used by this guest." -- \
   -a network:lan:,,0x02000000AA01:vswitch:a -a network:avio_lan:1,1,02-00-00-00-aa-01:vswitch:b
 # A host interface's own MAC.
 host_if="" host_mac=""
@@ -596,6 +643,56 @@ ok=0
 for i in "${!pids[@]}"; do wait "${pids[$i]}" && ok=$((ok + 1)); done
 check "8 concurrent creates of different guests all succeeded ($ok did)" test "$ok" = 8
 expect_sql "SELECT count(DISTINCT vm_number), count(DISTINCT uuid) FROM guests WHERE name LIKE 'many_'" "8|8"
+
+# ------------------------------------------------------------------------
+section "the WAL stays bounded over many creates"
+# Each command is a new process: unless a writer checkpoints when it closes,
+# the WAL only ever grows (302 MB at 2,399 guests) and every later command
+# pays for reading it. 40 creates, then 2 x 20 at once.
+wal_size() { stat -c %s "$DB-wal" 2>/dev/null || echo 0; }
+saved_root=$HPVM_ROOT
+new_root
+for i in $(seq 1 40); do
+  sized_file "$S/wal$i-1.img" 1M
+  sized_file "$S/wal$i-2.img" 1M
+done
+largest=0
+for i in $(seq 1 40); do
+  hpvmcreate -P wal$i -a disk:avio_stor::file:"$S/wal$i-1.img" \
+    -a disk:avio_stor::file:"$S/wal$i-2.img" -a network:avio_lan::vswitch:sw1 >/dev/null 2>&1 ||
+    fail "hpvmcreate -P wal$i failed"
+  size=$(wal_size)
+  ((size > largest)) && largest=$size
+done
+check "the WAL never exceeded 256 KiB over 40 sequential creates (largest: $largest bytes)" \
+  test "$largest" -le 262144
+check "no WAL is left after the last create ($(wal_size) bytes)" test "$(wal_size)" = 0
+stream() {
+  local i
+  for i in $(seq "$1" "$2"); do
+    sized_file "$S/walp$i.img" 1M
+    hpvmcreate -P walp$i -a disk:avio_stor::file:"$S/walp$i.img" >/dev/null 2>&1 || return 1
+  done
+}
+stream 1 20 & a=$!
+stream 21 40 & b=$!
+ok=0
+wait "$a" && ok=$((ok + 1))
+wait "$b" && ok=$((ok + 1))
+check "2 x 20 concurrent creates all succeeded ($ok of 2 streams did)" test "$ok" = 2
+expect_sql "SELECT count(*) FROM guests WHERE name LIKE 'walp%'" 40
+# While commands overlap none closes last: the automatic checkpoint (1,000
+# pages) and journal_size_limit (4 MiB) bound the WAL; two closing at the
+# same instant may both leave it.
+check "the WAL stays under 8 MiB after concurrent creates ($(wal_size) bytes)" \
+  test "$(wal_size)" -le 8388608
+# The next create, alone, empties it; a read leaves it as it is and stays
+# cheap: no checkpoint, no flush.
+expect_ok hpvmcreate -P walq
+run hpvmstatus
+assert_exit 0
+check "hpvmstatus did not recreate a WAL with frames ($(wal_size) bytes)" test "$(wal_size)" = 0
+use_root "$saved_root"
 
 # ------------------------------------------------------------------------
 section "real block devices (loop)"

@@ -39,7 +39,7 @@ db_snapshot
 log_before=$(log_lines)
 expect_stdout "hpvminfo: Running on an HPVM host." hpvminfo
 expect_stdout "hpvminfo: Running on an HPVM host.
-Host name: $(uname -n)
+Hostname: $(uname -n)
 HPVM root: $HPVM_ROOT" hpvminfo -V
 LAST="hpvminfo"
 expect_db_unchanged

@@ -435,7 +435,7 @@ expect_stdout - hpvmstatus -X -p 2 <<EOF
       <modify_status>enabled</modify_status>
       <visible_status>enabled</visible_status>
       <vcpu_number>1</vcpu_number>
-      <entitlement unit="MHz" minimum="1500.0" maximum="0.0"/>
+      <entitlement unit="MHz" minimum="1500.0"/>
       <memory>
         <total unit="MB">1536</total>
         <reserved unit="MB">64</reserved>
@@ -461,6 +461,33 @@ if command -v xmllint >/dev/null; then
   check "-X: g1 has 4 storage devices" test "$(xp 'count(/hpvm/pman/virtual_machine[@name="g1"]/storage/device)')" = 4
 fi
 
+# Read the way the inventory agents (FusionInventory, GLPI; XML::Simple drops
+# the root element) read it: {pman}{virtual_machine}{<name>}{uuid}, {local_id},
+# {vm_state}, {vcpu_number}, {memory}{total}{content} and {unit}. A variant
+# that keeps the root reads {hpvm}{pman}{virtual_machine}: both hold.
+if command -v python3 >/dev/null; then
+  cat >"$S/agent.py" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "hpvm", root.tag
+pman = root.find("pman")  # what XML::Simple's {pman} is
+assert pman is not None and len(root.findall("pman")) == 1
+vms = {vm.get("name"): vm for vm in pman.findall("virtual_machine")}
+for name, vm in vms.items():
+    total = vm.find("memory/total")
+    assert total.get("unit") in ("MB", "GB"), total.get("unit")
+    assert vm.findtext("vm_state") in ("On", "Off", "Invalid")
+    print("|".join([name, vm.findtext("local_id"), vm.findtext("uuid"), vm.findtext("vm_state"),
+                    vm.findtext("vcpu_number"), total.text, total.get("unit")]))
+PY
+  check "-X: the agents' reading of the document" test "$(python3 "$S/agent.py" "$OUT" 2>&1)" = "g1|1|$U1|Off|2|4|GB
+g2|2|$U2|Off|1|1536|MB
+g3|3|$U3|Off|1|2|GB"
+else
+  skip "python3 is not installed: -X not read the agents' way"
+fi
+
 section "-J: JSON"
 jq_check() { # description python-expression [extra args: sys.argv[3:]] (j = parsed output)
   if python3 -c 'import json, sys
@@ -480,7 +507,7 @@ if command -v python3 >/dev/null; then
   jq_check "states" 'all(g["state"] == "Off" for g in j["guests"])'
   jq_check "g1 scalars" '[j["guests"][0][k] for k in ("os_type", "os_version", "label", "start_type", "vcpus", "memory_mb", "reserved_memory_mb", "runnable_status", "modify_status", "visible_status")] == ["LINUX", "5.10", "web server", "manual", 2, 4096, 64, "enabled", "enabled", "disabled"]'
   jq_check "g1 entitlement" 'j["guests"][0]["entitlement"] == {"unit": "percent", "minimum": 20.0, "maximum": 80.0}'
-  jq_check "g2 entitlement in MHz" 'j["guests"][1]["entitlement"] == {"unit": "MHz", "minimum": 1500.0, "maximum": 0.0}'
+  jq_check "g2 entitlement in MHz" 'j["guests"][1]["entitlement"] == {"unit": "MHz", "minimum": 1500.0, "maximum": None}'
   jq_check "g1 extended" 'j["guests"][0]["extended"] == {"ram_dyn_type": "driver"}'
   jq_check "g1 console access" 'j["guests"][0]["console_access"] == [{"kind": "user", "name": "root", "role": "admin"}, {"kind": "user", "name": "daemon", "role": "oper"}, {"kind": "group", "name": "root", "role": "oper"}]'
   jq_check "g1 storage statements" "[d['statement'] for d in j['guests'][0]['storage']] == ['disk:avio_stor:0,0,0:file:$S/d1.img', 'dvd:avio_stor:0,0,1:null:', 'dvd:scsi:0,1,0:file:$S/cd.iso', 'dvd:scsi:0,1,1:null:$S/dir']"
@@ -509,7 +536,7 @@ expect_stdout - hpvmstatus -J -P g2 <<EOF
       "entitlement": {
         "unit": "MHz",
         "minimum": 1500.0,
-        "maximum": 0.0
+        "maximum": null
       },
       "memory_mb": 1536,
       "reserved_memory_mb": 64,

@@ -247,6 +247,33 @@ TEST_CASE("backing: a missing backing store is an error, or a warning with -F") 
   }
 }
 
+TEST_CASE("backing: an HP-UX lunpath is refused for attach_path, or a warning with -F") {
+  const std::string lunpath = "0/7/1/1.0x500104f00048b29e.0x0";
+  CHECK(is_hpux_lunpath(lunpath));
+  CHECK(is_hpux_lunpath("0/1/1/0.0x50060b0000332253.0x0"));
+  CHECK_FALSE(is_hpux_lunpath("/dev/sg3"));
+  CHECK_FALSE(is_hpux_lunpath("/0/7/1/1.0x5"));
+  CHECK_FALSE(is_hpux_lunpath("0/7/a/1.0x5"));
+  CHECK_FALSE(is_hpux_lunpath(""));
+  const HostEntity e = probe(lunpath);
+  CHECK(e.kind == HostKind::missing);
+  CHECK(e.identity == "lunpath:" + lunpath);
+  const std::string message =
+      "Backing store '" + lunpath +
+      "' is an HP-UX lunpath; on Linux attach_path needs the SCSI generic device of the same "
+      "tape, changer or burner (/dev/sg* or /dev/bsg/...).";
+  for (auto device : {DeviceType::tape, DeviceType::changer, DeviceType::burner}) {
+    const BackingProblems strict = check_backing(device, StorageType::attach_path, e, false);
+    REQUIRE(strict.errors.size() == 1);
+    CHECK(strict.errors[0] == message);
+    CHECK(strict.warnings.empty());
+    const BackingProblems forced = check_backing(device, StorageType::attach_path, e, true);
+    CHECK(forced.errors.empty());
+    REQUIRE(forced.warnings.size() == 1);
+    CHECK(forced.warnings[0] == message);
+  }
+}
+
 TEST_CASE("backing: null storage: an empty drive or a directory") {
   TempDir tmp;
   // No location at all: an empty DVD drive.
@@ -362,4 +389,46 @@ TEST_CASE("backing: block devices: kernel name, identity, stack, unique id") {
     CHECK(e.identity == "blk:" + dev);
     CHECK(unique_id(e).empty()); // loop devices have no WWID
   }
+}
+
+TEST_CASE("backing: a block device's size from /sys when it cannot be opened") {
+  CHECK_FALSE(sysfs_block_size(0, 0).has_value()); // no such block device
+  // Every block device in /sys: its size there matches what probe() gives
+  // (BLKGETSIZE64 when the node can be opened, /sys otherwise).
+  std::error_code ec;
+  int compared = 0;
+  for (const auto& entry : fs::directory_iterator("/sys/class/block", ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::string dev = read_first_line(entry.path() / "dev");
+    const auto colon = dev.find(':');
+    if (colon == std::string::npos || !fs::exists("/dev/" + name)) {
+      continue;
+    }
+    const auto maj = static_cast<unsigned>(std::stoul(dev.substr(0, colon)));
+    const auto min = static_cast<unsigned>(std::stoul(dev.substr(colon + 1)));
+    const auto bytes = sysfs_block_size(maj, min);
+    REQUIRE(bytes.has_value());
+    const HostEntity e = probe("/dev/" + name);
+    CAPTURE(name);
+    CHECK(e.size_problem.empty());
+    CHECK(e.size == *bytes);
+    if (++compared == 8) {
+      break;
+    }
+  }
+  if (compared == 0) {
+    MESSAGE("no block devices in /sys/class/block with a /dev node: not compared");
+  }
+}
+
+TEST_CASE("backing: a block device of unknown size is refused with the reason") {
+  HostEntity e;
+  e.path = "/dev/vdz";
+  e.kind = HostKind::whole_disk;
+  e.size_problem =
+      "it cannot be opened (Permission denied) and /sys/dev/block/254:0/size cannot be read";
+  const BackingProblems p = check_backing(DeviceType::disk, StorageType::disk, e, false);
+  REQUIRE(p.errors.size() == 1);
+  CHECK(p.errors[0] == "Backing store '/dev/vdz' has no known size: it cannot be opened "
+                       "(Permission denied) and /sys/dev/block/254:0/size cannot be read.");
 }

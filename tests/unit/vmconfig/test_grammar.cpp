@@ -173,7 +173,22 @@ const std::vector<StorageExample> k_storage_examples{
     {"tape:scsi:0,4:attach:/dev/pt/pt_tape1", DeviceType::tape, StorageAdapter::scsi, 0, 4, none,
      StorageType::attach, "/dev/pt/pt_tape1"},
     // avio-whitepaper.md 4.1/5.2 attach_path statements with HP-UX lunpath
-    // hardware paths: see KNOWN BUGS at the end of this file.
+    // hardware paths: valid syntax; the host check refuses them (test_backing.cpp).
+    {"tape:avio_stor::attach_path:0/7/1/1.0x500104f00048b29e.0x0", DeviceType::tape,
+     StorageAdapter::avio_stor, none, none, none, StorageType::attach_path,
+     "0/7/1/1.0x500104f00048b29e.0x0"},
+    {"tape:avio_stor:0,5,0:attach_path:0/1/1/0.0x50060b0000332254.0x0", DeviceType::tape,
+     StorageAdapter::avio_stor, 0, 5, 0, StorageType::attach_path,
+     "0/1/1/0.0x50060b0000332254.0x0"},
+    {"changer:avio_stor:0,5,1:attach_path:0/1/1/0.0x50060b0000332253.0x0", DeviceType::changer,
+     StorageAdapter::avio_stor, 0, 5, 1, StorageType::attach_path,
+     "0/1/1/0.0x50060b0000332253.0x0"},
+    {"burner:avio_stor:0,5,2:attach_path:0/1/1/0.0x50060b0000332252.0x0", DeviceType::burner,
+     StorageAdapter::avio_stor, 0, 5, 2, StorageType::attach_path,
+     "0/1/1/0.0x50060b0000332252.0x0"},
+    {"tape:avio_stor:0,4,0:attach_path:0/7/1/1.0x500104f00048b29e.0x0", DeviceType::tape,
+     StorageAdapter::avio_stor, 0, 4, 0, StorageType::attach_path,
+     "0/7/1/1.0x500104f00048b29e.0x0"},
 };
 
 struct NetworkExample {
@@ -637,6 +652,8 @@ TEST_CASE("grammar: canonical statements format back to the same text") {
       // others
       "disk:avio_stor:0,1,3:file:/vm/g1.img",
       "changer:avio_stor:0,5,1:attach_path:/dev/sg3",
+      "tape:avio_stor:0,4,0:attach_path:0/7/1/1.0x500104f00048b29e.0x0",
+      "burner:avio_stor:0,5,2:attach_path:0/1/1/0.0x50060b0000332252.0x0",
       "burner:scsi:7,7,14:attach:/dev/sg4",
       "dvd:scsi:0,0,0:null:",
       "dvd:avio_stor:1,2,127:null:/var/opt/hpvm/ISO-images/hpux/",
@@ -1076,20 +1093,25 @@ TEST_CASE("grammar: a misspelt vswitch keyword in the short form is named as suc
   check_rejected("network:lan:0:vswitch:vsw1", "device", "must be given together with the other");
 }
 
-TEST_CASE("grammar: HP-UX lunpaths are refused with the Linux equivalent named") {
-  // The reference's attach_path examples use HP-UX agile lunpaths; a Linux host
-  // takes the /dev/sg* node of the same device instead (hpvmresources(5)).
+TEST_CASE("grammar: HP-UX lunpaths are valid attach_path locations, and only there") {
+  // The reference's attach_path examples use HP-UX agile lunpaths: valid HPVM
+  // syntax, so they parse and print back; the host check refuses them on
+  // Linux (avio::check_backing, test_backing.cpp).
   for (const char* text : {"tape:avio_stor::attach_path:0/7/1/1.0x500104f00048b29e.0x0",
                            "changer:avio_stor:0,5,1:attach_path:0/1/1/0.0x50060b0000332253.0x0",
                            "burner:avio_stor:0,5,2:attach_path:0/1/1/0.0x50060b0000332252.0x0"}) {
     CAPTURE(text);
     const std::string location =
         std::string(text).substr(std::string(text).rfind("attach_path:") + 12);
-    check_rejected(text, "location",
-                   "'" + location +
-                       "' is an HP-UX lunpath; give the Linux /dev/sg* device of the same tape, "
-                       "changer or burner");
+    CHECK(storage_of(text).location == location);
   }
+  // Other storage types still need an absolute path.
+  check_rejected("tape:avio_stor::attach:0/7/1/1.0x500104f00048b29e.0x0", "location",
+                 "'0/7/1/1.0x500104f00048b29e.0x0' is not an absolute path");
+  // Something that only looks half like a lunpath is a relative path.
+  check_rejected("tape:avio_stor::attach_path:0/7/a/1.0x5", "location",
+                 "'0/7/a/1.0x5' is not an absolute path");
+  check_rejected("tape:avio_stor::attach_path:sg3", "location", "'sg3' is not an absolute path");
   const auto st =
       std::get<StorageStatement>(parse_resource("tape:avio_stor:0,4,0:attach_path:/dev/sg3"));
   CHECK(st.location == "/dev/sg3");

@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -344,4 +345,65 @@ TEST_CASE("planner: statements apply in order") {
   p.add("network:lan:0,0:vswitch:sw1");
   CHECK(p.errors().empty());
   CHECK(p.storage().empty());
+}
+
+TEST_CASE("planner: add_all reserves given addresses before allocating") {
+  Scratch s;
+  Store store(s.dir / "root");
+  Guest g;
+  g.name = "g1";
+  const std::string a = "disk:scsi::file:" + s.path("a.img");
+  const std::string n = "network:lan:0,0,0x020000000001:vswitch:sw1";
+  const V placed{"disk:scsi:0,1,0:file:" + s.path("a.img"),
+                 "network:lan:0,0,0x020000000001:vswitch:sw1"};
+  SUBCASE("an omitted address first, the slot it would take given later") {
+    DevicePlanner p(store, g, false);
+    p.add_all({a, n});
+    CHECK(p.errors().empty());
+    CHECK(statements(p) == placed);
+  }
+  SUBCASE("the other order gives the same devices") {
+    DevicePlanner p(store, g, false);
+    p.add_all({n, a});
+    CHECK(p.errors().empty());
+    CHECK(statements(p) == placed);
+  }
+  SUBCASE("one add at a time still goes in order (hpvmmodify -a)") {
+    DevicePlanner p(store, g, false);
+    p.add(a);
+    p.add(n);
+    REQUIRE(p.errors().size() == 1);
+    CHECK(p.errors()[0].find("bus 0 slot 0 is already in use by a scsi adapter") !=
+          std::string::npos);
+  }
+}
+
+TEST_CASE("planner: add_all places full addresses, then bus,device, then the rest") {
+  Scratch s;
+  Store store(s.dir / "root");
+  Guest g;
+  g.name = "g1";
+  DevicePlanner p(store, g, false);
+  p.add_all({"disk:scsi::file:" + s.path("c.img"), "disk:scsi:0,0:file:" + s.path("b.img"),
+             "disk:scsi:0,0,0:file:" + s.path("a.img")});
+  CHECK(p.errors().empty());
+  std::vector<std::string> got = statements(p);
+  std::sort(got.begin(), got.end());
+  CHECK(got == V{"disk:scsi:0,0,0:file:" + s.path("a.img"),
+                 "disk:scsi:0,0,1:file:" + s.path("b.img"),
+                 "disk:scsi:0,0,2:file:" + s.path("c.img")});
+}
+
+TEST_CASE("planner: add_all reports problems in command-line order") {
+  Scratch s;
+  Store store(s.dir / "root");
+  Guest g;
+  g.name = "g1";
+  DevicePlanner p(store, g, false);
+  p.add_all({"disk:scsi::file:" + s.path("missing1.img"), "disk:scsi:0,0,0:file:bogus?",
+             "disk:scsi:0,1,0:file:" + s.path("missing2.img")});
+  REQUIRE(p.errors().size() == 3);
+  CHECK(p.errors()[0].find("missing1.img") != std::string::npos);
+  CHECK(p.errors()[1].find("bogus?") != std::string::npos);
+  CHECK(p.errors()[2].find("missing2.img") != std::string::npos);
 }
