@@ -1,5 +1,7 @@
 // Tests for libavio/avio/backing.cpp: probe() on real files, directories,
 // symlinks and special files in a temporary directory, and check_backing().
+#include "../temp_dir.hpp"
+
 #include <avio/backing.hpp>
 #include <avio/sysfs.hpp>
 
@@ -20,22 +22,11 @@ using namespace avio;
 namespace {
 
 // A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
+class TempDir : public hpvm_test::TempDir {
 public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "hpvm-unit-backing-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    m_path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(m_path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+  TempDir() : hpvm_test::TempDir("unit-backing") {}
 
-  const fs::path& path() const { return m_path; }
-  std::string operator/(const std::string& name) const { return (m_path / name).string(); }
+  std::string operator/(const std::string& name) const { return (path() / name).string(); }
 
   // A regular file of `bytes` bytes.
   std::string file(const std::string& name, std::size_t bytes) const {
@@ -51,9 +42,6 @@ public:
     REQUIRE(fs::create_directory(p));
     return p;
   }
-
-private:
-  fs::path m_path;
 };
 
 std::string ino_identity(const std::string& p) {

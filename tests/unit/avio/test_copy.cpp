@@ -1,4 +1,6 @@
 // Tests for libavio/avio/copy.cpp: copying storage into a new backing store.
+#include "../temp_dir.hpp"
+
 #include <avio/copy.hpp>
 #include <avio/error.hpp>
 
@@ -17,18 +19,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Dir {
-  fs::path path;
-  Dir() {
-    char tmpl[] = "/tmp/hpvm-test_copy.XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~Dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  Dir(const Dir&) = delete;
-  Dir& operator=(const Dir&) = delete;
+struct Dir : hpvm_test::TempDir {
+  Dir() : TempDir("test_copy") {}
 };
 
 void write_at(const fs::path& p, off_t offset, const std::string& data) {
@@ -53,8 +45,8 @@ std::uint64_t allocated(const fs::path& p) {
 
 TEST_CASE("copy: a sparse file keeps its data, size and holes") {
   Dir d;
-  const auto src = d.path / "src.img";
-  const auto dst = d.path / "dst.img";
+  const auto src = d.path() / "src.img";
+  const auto dst = d.path() / "dst.img";
   const std::uint64_t size = 64ULL << 20;
   write_at(src, 0, "head");
   write_at(src, 32 << 20, std::string(4096, 'm'));
@@ -77,32 +69,32 @@ TEST_CASE("copy: a sparse file keeps its data, size and holes") {
 
 TEST_CASE("copy: an empty file and a file without holes") {
   Dir d;
-  std::ofstream(d.path / "empty").flush();
-  std::ofstream(d.path / "out1").flush();
-  avio::copy_storage(d.path / "empty", d.path / "out1", nullptr);
-  CHECK(fs::file_size(d.path / "out1") == 0);
+  std::ofstream(d.path() / "empty").flush();
+  std::ofstream(d.path() / "out1").flush();
+  avio::copy_storage(d.path() / "empty", d.path() / "out1", nullptr);
+  CHECK(fs::file_size(d.path() / "out1") == 0);
   std::string data(3 << 20, 'z');
   data[12345] = 'q';
-  write_at(d.path / "full", 0, data);
-  std::ofstream(d.path / "out2").flush();
-  avio::copy_storage(d.path / "full", d.path / "out2", nullptr);
-  CHECK(contents(d.path / "out2") == data);
+  write_at(d.path() / "full", 0, data);
+  std::ofstream(d.path() / "out2").flush();
+  avio::copy_storage(d.path() / "full", d.path() / "out2", nullptr);
+  CHECK(contents(d.path() / "out2") == data);
 }
 
 TEST_CASE("copy: errors name the paths") {
   Dir d;
-  std::ofstream(d.path / "src").put('x');
+  std::ofstream(d.path() / "src").put('x');
   CHECK_THROWS_WITH_AS(
-      avio::copy_storage((d.path / "none").string(), (d.path / "src").string(), nullptr),
-      ("Cannot copy '" + (d.path / "none").string() + "' to '" + (d.path / "src").string() +
+      avio::copy_storage((d.path() / "none").string(), (d.path() / "src").string(), nullptr),
+      ("Cannot copy '" + (d.path() / "none").string() + "' to '" + (d.path() / "src").string() +
        "': opening the source: No such file or directory.")
           .c_str(),
       hpvm::Error);
   CHECK_THROWS_WITH_AS(
-      avio::copy_storage((d.path / "src").string(), (d.path / "none").string(), nullptr),
-      ("Cannot copy '" + (d.path / "src").string() + "' to '" + (d.path / "none").string() +
+      avio::copy_storage((d.path() / "src").string(), (d.path() / "none").string(), nullptr),
+      ("Cannot copy '" + (d.path() / "src").string() + "' to '" + (d.path() / "none").string() +
        "': opening the target: No such file or directory.")
           .c_str(),
       hpvm::Error);
-  CHECK_THROWS_AS(avio::storage_size(d.path.string()), hpvm::Error);
+  CHECK_THROWS_AS(avio::storage_size(d.path().string()), hpvm::Error);
 }

@@ -1,5 +1,7 @@
 // Tests for libvmconfig/vmconfig/planner.cpp: removing (-d), replacing (-m)
 // and switching adapters (-m hba:) on a guest's existing devices.
+#include "../temp_dir.hpp"
+
 #include <vmconfig/grammar.hpp>
 #include <vmconfig/planner.hpp>
 #include <vmconfig/store.hpp>
@@ -18,21 +20,13 @@ namespace fs = std::filesystem;
 namespace {
 
 // A private HPVM root with a few backing files, removed afterwards.
-struct Scratch {
-  fs::path dir;
-  Scratch() {
-    char tmpl[] = "/tmp/hpvm-test_planner.XXXXXX";
-    dir = ::mkdtemp(tmpl);
+struct Scratch : hpvm_test::TempDir {
+  const fs::path& dir = TempDir::path();
+  Scratch() : TempDir("test_planner") {
     for (const char* name : {"a.img", "b.img", "c.img", "cd1.iso", "cd2.iso"}) {
       fs::resize_file(touch(name), 1 << 20);
     }
   }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
   fs::path touch(const char* name) const {
     std::ofstream(dir / name).put('x');
     return dir / name;

@@ -2,6 +2,8 @@
 // command relies on (WAL, foreign keys, busy timeout), the forward
 // migrations from a schema version 1 database, the refusal of a newer
 // schema, and the modes of what the store creates.
+#include "../temp_dir.hpp"
+
 #include <avio/error.hpp>
 #include <vmconfig/store.hpp>
 
@@ -21,18 +23,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempRoot {
-  fs::path dir;
-  TempRoot() {
-    char tmpl[] = "/tmp/hpvm-test_store.XXXXXX";
-    dir = ::mkdtemp(tmpl);
-  }
-  ~TempRoot() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  TempRoot(const TempRoot&) = delete;
-  TempRoot& operator=(const TempRoot&) = delete;
+struct TempRoot : hpvm_test::TempDir {
+  TempRoot() : TempDir("test_store") {}
 };
 
 // Sets an environment variable for one scope.
@@ -61,7 +53,7 @@ unsigned mode_of(const fs::path& path) {
 
 TEST_CASE("store: WAL, foreign keys and the busy timeout are set on every connection") {
   TempRoot t;
-  const fs::path root = t.dir / "root";
+  const fs::path root = t.path() / "root";
   {
     Store store(root);
     CHECK(store.database().execAndGet("PRAGMA journal_mode").getString() == "wal");
@@ -87,7 +79,7 @@ TEST_CASE("store: WAL, foreign keys and the busy timeout are set on every connec
 
 TEST_CASE("store: foreign keys cascade a guest's rows away") {
   TempRoot t;
-  Store store(t.dir / "root");
+  Store store(t.path() / "root");
   auto& db = store.database();
   db.exec("INSERT INTO guests (name, vm_number, uuid, os_type, vcpus, entitlement_min, "
           "entitlement_max, memory_mb, start_auto) VALUES ('g1', 1, 'u1', 'LINUX', 1, 10, 100, "
@@ -102,7 +94,7 @@ TEST_CASE("store: foreign keys cascade a guest's rows away") {
 
 TEST_CASE("store: a schema version 1 database is migrated forward, its rows kept") {
   TempRoot t;
-  const fs::path root = t.dir / "root";
+  const fs::path root = t.path() / "root";
   fs::create_directories(root);
   {
     SQLite::Database v1((root / "hpvm.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
@@ -140,7 +132,7 @@ TEST_CASE("store: a schema version 1 database is migrated forward, its rows kept
 
 TEST_CASE("store: a database newer than the program is refused and left alone") {
   TempRoot t;
-  const fs::path root = t.dir / "root";
+  const fs::path root = t.path() / "root";
   { Store store(root); }
   {
     SQLite::Database db((root / "hpvm.db").string(), SQLite::OPEN_READWRITE);
@@ -158,14 +150,14 @@ TEST_CASE("store: a database newer than the program is refused and left alone") 
 TEST_CASE("store: modes: a root it creates is 0700, an existing one keeps its mode") {
   TempRoot t;
   {
-    const fs::path root = t.dir / "new" / "root";
+    const fs::path root = t.path() / "new" / "root";
     Store store(root);
     CHECK(mode_of(root) == 0700);
     CHECK(mode_of(root / "hpvm.db") == 0600);
   }
   {
     // HPVM_ROOT=/tmp must not lock /tmp down.
-    const fs::path root = t.dir / "shared";
+    const fs::path root = t.path() / "shared";
     fs::create_directory(root);
     ::chmod(root.c_str(), 01777);
     Store store(root);
@@ -176,7 +168,7 @@ TEST_CASE("store: modes: a root it creates is 0700, an existing one keeps its mo
 
 TEST_CASE("store: a database file readable by others is made 0600 when opened") {
   TempRoot t;
-  const fs::path root = t.dir / "root";
+  const fs::path root = t.path() / "root";
   { Store store(root); }
   ::chmod((root / "hpvm.db").c_str(), 0644);
   SUBCASE("by a command that writes") {
