@@ -78,13 +78,22 @@ const avio::LvmTopology& DeviceRules::lvm() {
   return *m_lvm;
 }
 
+namespace {
+
+// Whether `location` may name an LV: only then is LVM asked (lvs and pvs
+// cost tens of milliseconds, most of a hot-add's time).
+bool may_be_logical_volume(const std::string& location, const avio::HostEntity& e) {
+  return e.kind == avio::HostKind::logical_volume ||
+         (e.kind == avio::HostKind::missing && location.rfind("/dev/", 0) == 0);
+}
+
+} // namespace
+
 std::map<std::string, DeviceRules::Overlap> DeviceRules::overlaps_of(const std::string& location,
                                                                      const avio::HostEntity& e) {
   std::map<std::string, Overlap> out;
   const bool block = !e.block_name.empty();
-  const bool maybe_lv = e.kind == avio::HostKind::logical_volume ||
-                        (e.kind == avio::HostKind::missing && location.rfind("/dev/", 0) == 0);
-  if (!block && !maybe_lv) {
+  if (!block && !may_be_logical_volume(location, e)) {
     return out; // files and directories overlap nothing but themselves
   }
   std::vector<std::string> stack = avio::stacked_block_devices(e.block_name);
@@ -172,7 +181,7 @@ DeviceRules::restricted_problem(const std::string& location, const avio::HostEnt
 std::map<std::string, DeviceRules::Overlap>
 DeviceRules::restricting_overlaps(const std::string& location, const avio::HostEntity& entity,
                                   const std::map<std::string, Overlap>& overlaps) {
-  if (lvm().logical_volume(location) == nullptr) {
+  if (!may_be_logical_volume(location, entity) || lvm().logical_volume(location) == nullptr) {
     return overlaps;
   }
   // An LV has extents of its own on its physical volumes: the host using
