@@ -315,6 +315,19 @@ std::vector<std::string> resync_running_guest(Store& store, const Guest& configu
   const Guest guest = done.empty() ? configured : find_guest(store, configured.name);
   const auto orphans = avio::remove_orphans(qmp, live);
   done.insert(done.end(), orphans.begin(), orphans.end());
+  // The tap the dead command made for such a netdev, unless a configured
+  // vNIC (re-added below) owns it.
+  for (const auto& netdev : live.orphan_netdevs) {
+    int bus = 0, slot = 0;
+    const bool owned =
+        std::sscanf(netdev.c_str(), "hpvm.net.b%ds%d", &bus, &slot) != 2 ||
+        std::any_of(guest.networks.begin(), guest.networks.end(), [&](const NetworkDevice& n) {
+          return n.address.bus == bus && n.address.slot == slot;
+        });
+    if (!owned) {
+      avio::remove_port_tap(avio::tap_name(guest.vm_number, bus, slot));
+    }
+  }
 
   std::vector<avio::HotChange> changes;
   std::set<std::string> configured_ids;

@@ -65,7 +65,7 @@ expect_stdout "[Runtime State]
 QEMU state : running
 Devices : as configured" runtime_state
 
-section "killed before device_add of a vNIC: a netdev no vNIC uses; -R removes it"
+section "killed before device_add of a vNIC: a netdev no vNIC uses; -R removes it and its tap"
 db_snapshot
 killed_during before device_add hpvmmodify -P g1 -a network:avio_lan:0,6,0x02aabbccdd06:vswitch:vsw1
 assert_exit 137
@@ -77,6 +77,7 @@ run hpvmmodify -P g1 -R
 assert_exit 0
 assert_stdout "hpvmmodify: remove the unused netdev 'hpvm.net.b0s6'"
 expect_db_unchanged
+check "the dead command's tap hpv1n06 is gone" bash -c "! ip link show hpv1n06 2>/dev/null"
 expect_stdout "[Runtime State]
 QEMU state : running
 Devices : as configured" runtime_state
