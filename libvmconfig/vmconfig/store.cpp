@@ -184,6 +184,12 @@ CREATE TABLE avio_conversion_devices (
   PRIMARY KEY (guest_id, phase, seq)
 );
 )sql",
+    // 6 -> 7: vNIC MACs by their low five octets (what a tap's MAC keeps),
+    // so the uniqueness check reads an index, not every vNIC. The expression
+    // must stay the one in Store::mac_suffix_holders.
+    R"sql(
+CREATE INDEX network_devices_mac_suffix ON network_devices((mac & 1099511627775));
+)sql",
 };
 
 bool is_busy(const SQLite::Exception& e) {
@@ -557,11 +563,12 @@ int Store::next_vm_number() {
 
 std::vector<Store::MacHolder> Store::mac_suffix_holders(avio::MacAddress mac) {
   std::vector<MacHolder> out;
+  // The mask is written out so SQLite uses the index network_devices_mac_suffix.
+  static_assert(avio::MacAddress::k_suffix_mask == 1099511627775ULL);
   SQLite::Statement q(*m_db, "SELECT g.name, n.bus, n.slot, n.mac FROM network_devices n JOIN "
-                             "guests g ON g.id = n.guest_id WHERE (n.mac & ?) = ? "
+                             "guests g ON g.id = n.guest_id WHERE (n.mac & 1099511627775) = ? "
                              "ORDER BY g.vm_number, n.bus, n.slot");
-  q.bind(1, static_cast<std::int64_t>(avio::MacAddress::k_suffix_mask));
-  q.bind(2, static_cast<std::int64_t>(mac.suffix()));
+  q.bind(1, static_cast<std::int64_t>(mac.suffix()));
   while (q.executeStep()) {
     out.push_back({q.getColumn(0).getString(),
                    {q.getColumn(1).getInt(), q.getColumn(2).getInt()},

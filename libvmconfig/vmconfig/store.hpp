@@ -32,7 +32,7 @@ struct GuestSummary {
 
 class Store {
 public:
-  static constexpr int k_schema_version = 6; // one per entry of store.cpp's k_migrations
+  static constexpr int k_schema_version = 7; // one per entry of store.cpp's k_migrations
 
   // $HPVM_ROOT, or /var/opt/hpvm when it is not set.
   static std::filesystem::path root_from_environment();

@@ -140,7 +140,7 @@ TEST_CASE("store: a database newer than the program is refused and left alone") 
   }
   CHECK_THROWS_WITH_AS(Store{root},
                        "The configuration database has schema version 99, newer than this "
-                       "program's 6.",
+                       "program's 7.",
                        hpvm::Error);
   CHECK_THROWS_AS(Store(root, Store::Access::if_exists), hpvm::Error);
   SQLite::Database db((root / "hpvm.db").string(), SQLite::OPEN_READONLY);
