@@ -185,10 +185,12 @@ CREATE TABLE avio_conversion_devices (
 );
 )sql",
     // 6 -> 7: vNIC MACs by their low five octets (what a tap's MAC keeps),
-    // so the uniqueness check reads an index, not every vNIC. The expression
-    // must stay the one in Store::mac_suffix_holders.
+    // so the uniqueness check reads an index, not every vNIC (the expression
+    // must stay the one in Store::mac_suffix_holders); vNICs by vswitch, for
+    // the port allocation of every new vNIC.
     R"sql(
 CREATE INDEX network_devices_mac_suffix ON network_devices((mac & 1099511627775));
+CREATE INDEX network_devices_vswitch ON network_devices(vswitch);
 )sql",
 };
 

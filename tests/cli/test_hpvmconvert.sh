@@ -134,7 +134,7 @@ refuse 1 "hpvmconvert: ERROR (g1): The guest 'g1' has no conversion to undo." hp
 
 section "a version 4 database is migrated; its record has no snapshot: -U refuses"
 expect_ok hpvmconvert -P g1 -C
-sqlite3 "$DB" "DROP TABLE avio_conversion_devices; DROP TABLE vswitch_numbers; DROP INDEX network_devices_mac_suffix; PRAGMA user_version=4"
+sqlite3 "$DB" "DROP TABLE avio_conversion_devices; DROP TABLE vswitch_numbers; DROP INDEX network_devices_mac_suffix; DROP INDEX network_devices_vswitch; PRAGMA user_version=4"
 run hpvmstatus -P g1 -d
 assert_exit 0
 expect_sql "PRAGMA user_version" 7
