@@ -1,0 +1,41 @@
+# -DHPVM_STATIC_LIBS=ON (the default) links the C++ runtime, fmt, SQLite and
+# libnl into each command. Every command is a short-lived process, and
+# resolving those shared libraries' symbols at each start cost about 2 ms of
+# a 3 ms `hpvmmodify --version` (bench/runtime measures a whole hot-add).
+# glibc stays shared (NSS for user names) and so does libxml2 (ICU), which only
+# hpvmstatus loads. Sanitizer builds keep everything shared.
+option(HPVM_STATIC_LIBS "Link libstdc++, fmt, SQLite and libnl statically" ON)
+if(HPVM_SANITIZE)
+  set(HPVM_STATIC_LIBS OFF)
+endif()
+
+add_library(hpvm_libnl INTERFACE)
+if(NOT HPVM_STATIC_LIBS)
+  add_library(hpvm_fmt INTERFACE)
+  target_link_libraries(hpvm_fmt INTERFACE fmt::fmt)
+  target_link_libraries(hpvm_libnl INTERFACE PkgConfig::LIBNL)
+  return()
+endif()
+
+add_link_options(-static-libstdc++ -static-libgcc)
+# fmt's headers, and its compiled part built from one source file of ours.
+add_library(hpvm_fmt STATIC ${CMAKE_CURRENT_LIST_DIR}/fmt/format.cpp)
+get_target_property(HPVM_FMT_INCLUDES fmt::fmt INTERFACE_INCLUDE_DIRECTORIES)
+target_include_directories(hpvm_fmt SYSTEM PUBLIC ${HPVM_FMT_INCLUDES})
+
+function(hpvm_static_library variable name)
+  find_library(${variable} NAMES lib${name}.a)
+  if(NOT ${variable})
+    message(FATAL_ERROR "HPVM_STATIC_LIBS: lib${name}.a not found (install its -dev package, "
+                        "or configure with -DHPVM_STATIC_LIBS=OFF)")
+  endif()
+endfunction()
+
+hpvm_static_library(HPVM_SQLITE3_ARCHIVE sqlite3)
+set_target_properties(SQLite::SQLite3 PROPERTIES IMPORTED_LOCATION ${HPVM_SQLITE3_ARCHIVE})
+set_property(TARGET SQLite::SQLite3 APPEND PROPERTY INTERFACE_LINK_LIBRARIES m dl Threads::Threads)
+
+hpvm_static_library(HPVM_NL_ROUTE_ARCHIVE nl-route-3)
+hpvm_static_library(HPVM_NL_ARCHIVE nl-3)
+target_include_directories(hpvm_libnl SYSTEM INTERFACE ${LIBNL_INCLUDE_DIRS})
+target_link_libraries(hpvm_libnl INTERFACE ${HPVM_NL_ROUTE_ARCHIVE} ${HPVM_NL_ARCHIVE} Threads::Threads)
