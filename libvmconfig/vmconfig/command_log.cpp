@@ -7,7 +7,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include <chrono>
+#include <ctime>
 
 namespace vmconfig {
 
@@ -55,9 +55,12 @@ void append_command_log(const std::filesystem::path& root, const std::vector<std
                         std::string_view outcome) {
   const passwd* pw = ::getpwuid(::geteuid());
   const std::string user = pw != nullptr ? pw->pw_name : std::to_string(::geteuid());
-  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  // UTC, as the Z says: fmt 9 formats a system_clock time point in local time.
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
   const std::string line =
-      fmt::format("{:%Y-%m-%dT%H:%M:%SZ} {} {} {}\n", now, user, outcome, quote_command_line(argv));
+      fmt::format("{:%Y-%m-%dT%H:%M:%SZ} {} {} {}\n", utc, user, outcome, quote_command_line(argv));
   std::error_code ec;
   if (!std::filesystem::exists(root, ec)) {
     return; // a command that failed on a host never set up leaves no trace
