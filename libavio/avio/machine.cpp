@@ -25,6 +25,60 @@ std::string netdev_id(const NicAddress& a) {
   return fmt::format("hpvm.net.b{}s{}", a.bus, a.slot);
 }
 
+namespace {
+
+// The numbers in an id ("hpvm.tgt.b0s2t5": 0, 2, 5). Each inverse below
+// rebuilds the id from them and compares, so the formats above stay the
+// only statement of what our ids look like.
+std::vector<int> id_numbers(const std::string& id) {
+  std::vector<int> numbers;
+  for (std::size_t i = 0; i < id.size();) {
+    if (id[i] < '0' || id[i] > '9') {
+      ++i;
+      continue;
+    }
+    int n = 0;
+    for (; i < id.size() && id[i] >= '0' && id[i] <= '9' && n < 100000; ++i) {
+      n = n * 10 + (id[i] - '0');
+    }
+    numbers.push_back(n);
+  }
+  return numbers;
+}
+
+std::optional<NicAddress> two_numbers(const std::string& id,
+                                      std::string (*make)(const NicAddress&)) {
+  const auto n = id_numbers(id);
+  if (n.size() != 2) {
+    return std::nullopt;
+  }
+  const NicAddress a{n[0], n[1]};
+  return make(a) == id ? std::optional(a) : std::nullopt;
+}
+
+} // namespace
+
+std::optional<NicAddress> adapter_address_of(const std::string& id) {
+  return two_numbers(id, [](const NicAddress& a) { return adapter_id(a.bus, a.slot); });
+}
+
+std::optional<StorageAddress> target_address_of(const std::string& id) {
+  const auto n = id_numbers(id);
+  if (n.size() != 3) {
+    return std::nullopt;
+  }
+  const StorageAddress a{n[0], n[1], n[2]};
+  return target_id(a) == id ? std::optional(a) : std::nullopt;
+}
+
+std::optional<NicAddress> nic_address_of(const std::string& id) {
+  return two_numbers(id, nic_id);
+}
+
+std::optional<NicAddress> netdev_address_of(const std::string& id) {
+  return two_numbers(id, netdev_id);
+}
+
 const char* adapter_model(StorageAdapter adapter) {
   // megasas honours SCSI ids 0-14 and hot-plug of targets; lsi53c895a and
   // mptsas1068 stop at id 7.

@@ -63,6 +63,11 @@ std::string target_id(const StorageAddress& address);
 std::string node_name(const StorageAddress& address);
 std::string nic_id(const NicAddress& address);
 std::string netdev_id(const NicAddress& address);
+// Their inverses: the address an id of ours names (nullopt for any other id).
+std::optional<NicAddress> adapter_address_of(const std::string& id); // bus, slot of hpvm.hba.*
+std::optional<StorageAddress> target_address_of(const std::string& id);
+std::optional<NicAddress> nic_address_of(const std::string& id);
+std::optional<NicAddress> netdev_address_of(const std::string& id);
 
 // QEMU device models.
 const char* adapter_model(StorageAdapter adapter); // virtio-scsi-pci, megasas

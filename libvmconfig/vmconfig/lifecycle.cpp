@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -270,9 +269,8 @@ Report stop_guest(Store& store, const StopRequest& request) {
   avio::clean_run_files(run);
   detach_ports(guest);
   for (const auto& id : unfinished) {
-    int bus = 0, slot = 0;
-    if (std::sscanf(id.c_str(), "hpvm.nic.b%ds%d", &bus, &slot) == 2) {
-      avio::remove_port_tap(avio::tap_name(guest.vm_number, bus, slot)); // configured or not
+    if (const auto nic = avio::nic_address_of(id)) { // configured or not
+      avio::remove_port_tap(avio::tap_name(guest.vm_number, nic->bus, nic->slot));
     }
   }
   unmark_running(store.root(), guest.uuid);
@@ -318,14 +316,12 @@ std::vector<std::string> resync_running_guest(Store& store, const Guest& configu
   // The tap the dead command made for such a netdev, unless a configured
   // vNIC (re-added below) owns it.
   for (const auto& netdev : live.orphan_netdevs) {
-    int bus = 0, slot = 0;
+    const auto address = avio::netdev_address_of(netdev);
     const bool owned =
-        std::sscanf(netdev.c_str(), "hpvm.net.b%ds%d", &bus, &slot) != 2 ||
-        std::any_of(guest.networks.begin(), guest.networks.end(), [&](const NetworkDevice& n) {
-          return n.address.bus == bus && n.address.slot == slot;
-        });
+        !address || std::any_of(guest.networks.begin(), guest.networks.end(),
+                                [&](const NetworkDevice& n) { return n.address == *address; });
     if (!owned) {
-      avio::remove_port_tap(avio::tap_name(guest.vm_number, bus, slot));
+      avio::remove_port_tap(avio::tap_name(guest.vm_number, address->bus, address->slot));
     }
   }
 
@@ -362,23 +358,19 @@ std::vector<std::string> resync_running_guest(Store& store, const Guest& configu
     if (configured_ids.contains(id)) {
       continue;
     }
-    int bus = 0, slot = 0, target = 0;
-    if (std::sscanf(id.c_str(), "hpvm.tgt.b%ds%dt%d", &bus, &slot, &target) == 3) {
+    if (const auto target = avio::target_address_of(id)) {
       const auto it = live.backing.find(id);
-      avio::GuestDisk disk{DeviceType::disk,
-                           StorageAdapter::avio_stor,
-                           {bus, slot, target},
-                           StorageType::file,
+      avio::GuestDisk disk{DeviceType::disk, StorageAdapter::avio_stor, *target, StorageType::file,
                            it == live.backing.end() ? "" : it->second};
       changes.emplace_back(avio::RemoveStorage{disk});
-    } else if (std::sscanf(id.c_str(), "hpvm.nic.b%ds%d", &bus, &slot) == 2 &&
-               !live.removal_pending.contains(id)) {
+    } else if (const auto nic = avio::nic_address_of(id);
+               nic && !live.removal_pending.contains(id)) {
       const auto type = live.types.find(id);
       const NetAdapter adapter =
           type != live.types.end() && type->second == avio::nic_model(NetAdapter::lan)
               ? NetAdapter::lan
               : NetAdapter::avio_lan;
-      changes.emplace_back(avio::RemoveNic{avio::GuestNic{adapter, {bus, slot}, {}, {}}});
+      changes.emplace_back(avio::RemoveNic{avio::GuestNic{adapter, *nic, {}, {}}});
     }
   }
   avio::BatchOptions options;
@@ -529,15 +521,15 @@ LiveState live_state(Store& store, const Guest& g) {
   }
   for (const auto& id : live.removal_pending) {
     const auto it = expected.find(id);
-    int bus = 0, slot = 0;
     std::string what = it == expected.end() ? id : it->second;
     const auto type = live.types.find(id);
     const std::string model = type == live.types.end() ? "" : type->second;
-    if (it == expected.end() && std::sscanf(id.c_str(), "hpvm.hba.b%ds%d", &bus, &slot) == 2) {
-      what = fmt::format("{} adapter {},{}", adapter_kind(model), bus, slot);
-    } else if (it == expected.end() &&
-               std::sscanf(id.c_str(), "hpvm.nic.b%ds%d", &bus, &slot) == 2) {
-      what = fmt::format("{} vNIC {},{}", nic_kind(model), bus, slot);
+    if (it == expected.end()) { // no longer configured: named by type and address
+      if (const auto adapter = avio::adapter_address_of(id)) {
+        what = fmt::format("{} adapter {},{}", adapter_kind(model), adapter->bus, adapter->slot);
+      } else if (const auto nic = avio::nic_address_of(id)) {
+        what = fmt::format("{} vNIC {},{}", nic_kind(model), nic->bus, nic->slot);
+      }
     }
     state.pending.push_back(what + " : removal pending");
   }

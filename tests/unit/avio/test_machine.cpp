@@ -125,3 +125,19 @@ TEST_CASE("qemu command: one adapter per slot, all bridges, paths only inside JS
   CHECK(bridges == 8);
   CHECK(adapters == 1);
 }
+
+TEST_CASE("machine: QEMU ids read back into the addresses they were made from") {
+  CHECK(avio::target_address_of(avio::target_id({0, 2, 5})) == avio::StorageAddress{0, 2, 5});
+  CHECK(avio::target_address_of("hpvm.tgt.b12s31t14") == avio::StorageAddress{12, 31, 14});
+  CHECK(avio::adapter_address_of(avio::adapter_id(3, 4)) == avio::NicAddress{3, 4});
+  CHECK(avio::nic_address_of(avio::nic_id({0, 7})) == avio::NicAddress{0, 7});
+  CHECK(avio::netdev_address_of(avio::netdev_id({1, 3})) == avio::NicAddress{1, 3});
+  // Another kind of id, trailing text, missing numbers or other devices: none.
+  CHECK_FALSE(avio::nic_address_of(avio::netdev_id({0, 7})));
+  CHECK_FALSE(avio::adapter_address_of(avio::nic_id({0, 7})));
+  CHECK_FALSE(avio::target_address_of("hpvm.tgt.b0s2t5x"));
+  CHECK_FALSE(avio::target_address_of("hpvm.tgt.b0s2"));
+  CHECK_FALSE(avio::nic_address_of("hpvm.nic.b0s07"));
+  CHECK_FALSE(avio::nic_address_of("hpvm.bus5"));
+  CHECK_FALSE(avio::nic_address_of("net0"));
+}
