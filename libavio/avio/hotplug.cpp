@@ -40,8 +40,7 @@ std::string where(const StorageAddress& a) {
 class Batch {
 public:
   Batch(QmpClient& qmp, const BatchOptions& options)
-      : m_qmp(qmp), m_options(options), m_ids(peripheral_ids(qmp)),
-        m_asked_to_leave(recorded_removals(options.pending_file)) {}
+      : m_qmp(qmp), m_options(options), m_asked_to_leave(recorded_removals(options.pending_file)) {}
 
   // A PCI device the guest was asked to eject and has not: QEMU removes it
   // whenever the guest lets go; until then hpvmstatus shows it as pending.
@@ -91,15 +90,17 @@ private:
     const auto event = m_qmp.wait_event(
         "DEVICE_DELETED", [&](const Json& e) { return e["data"].value("device", "") == id; },
         timeout);
-    if (event) {
-      m_ids.erase(id);
+    if (event && m_ids) {
+      m_ids->erase(id);
     }
     return event.has_value();
   }
 
   void add_device(const Json& device) {
     m_qmp.execute("device_add", device);
-    m_ids.insert(device["id"].get<std::string>());
+    if (m_ids) {
+      m_ids->insert(device["id"].get<std::string>());
+    }
   }
 
   // Runs `add`; when QEMU refuses it and `leftover` can be deleted (an object
@@ -110,7 +111,7 @@ private:
     try {
       add();
     } catch (const QmpError&) {
-      if (m_ids.contains(device_id)) {
+      if (ids().contains(device_id)) {
         throw;
       }
       const std::exception_ptr refused = std::current_exception();
@@ -149,24 +150,35 @@ private:
     }
   }
 
-  bool adapter_has_targets(int bus, int slot) const {
+  bool adapter_has_targets(int bus, int slot) {
     const std::string prefix = fmt::format("hpvm.tgt.b{}s{}t", bus, slot);
-    const auto it = m_ids.lower_bound(prefix);
-    return it != m_ids.end() && it->rfind(prefix, 0) == 0;
+    const auto it = ids().lower_bound(prefix);
+    return it != ids().end() && it->rfind(prefix, 0) == 0;
   }
 
   Outcome do_apply(const AddStorage& c) {
     const auto& a = c.disk.address;
     const std::string adapter = adapter_id(a.bus, a.slot);
-    if (!m_ids.contains(adapter)) {
-      add_device(adapter_device(c.disk.adapter, a.bus, a.slot));
-      m_undo.emplace_back([this, adapter] {
-        if (!remove_device(adapter, pci_removal_wait())) {
-          throw hpvm::Error(fmt::format(
-              "The guest has not released the new adapter '{}'; its removal is pending.", adapter));
+    // Most hot-adds go onto an adapter the guest has: that is tried first,
+    // and the guest's devices are only asked for when QEMU refuses it.
+    if (!m_ids || m_ids->contains(adapter)) {
+      try {
+        add_target(c.disk);
+        m_undo.emplace_back([this, disk = c.disk] { remove_target(disk); });
+        return Outcome::done;
+      } catch (const QmpError&) {
+        if (ids().contains(adapter)) {
+          throw;
         }
-      });
+      }
     }
+    add_device(adapter_device(c.disk.adapter, a.bus, a.slot));
+    m_undo.emplace_back([this, adapter] {
+      if (!remove_device(adapter, pci_removal_wait())) {
+        throw hpvm::Error(fmt::format(
+            "The guest has not released the new adapter '{}'; its removal is pending.", adapter));
+      }
+    });
     add_target(c.disk);
     m_undo.emplace_back([this, disk = c.disk] { remove_target(disk); });
     return Outcome::done;
@@ -183,7 +195,7 @@ private:
 
   Outcome do_apply(const RemoveStorage& c) {
     const auto& a = c.disk.address;
-    if (m_ids.contains(target_id(a))) {
+    if (ids().contains(target_id(a))) {
       remove_target(c.disk);
       m_undo.emplace_back([this, disk = c.disk] { add_target(disk); });
     } else if (!c.disk.location.empty()) {
@@ -193,7 +205,7 @@ private:
       return Outcome::done;
     }
     const std::string adapter = adapter_id(a.bus, a.slot);
-    if (!m_ids.contains(adapter)) {
+    if (!ids().contains(adapter)) {
       return Outcome::done;
     }
     if (m_asked_to_leave.contains(adapter)) {
@@ -230,7 +242,7 @@ private:
 
   Outcome do_apply(const RemoveNic& c) {
     const std::string id = nic_id(c.nic.address);
-    if (!m_ids.contains(id)) { // the guest let go of it already
+    if (!ids().contains(id)) { // the guest let go of it already
       delete_leftover("netdev_del", {{"id", netdev_id(c.nic.address)}});
       return Outcome::done;
     }
@@ -284,9 +296,18 @@ private:
     return Outcome::done;
   }
 
+  // The guest's devices now, asked of QEMU (qom-list) the first time a
+  // change needs them: a disk hot-added onto a live adapter never does.
+  std::set<std::string>& ids() {
+    if (!m_ids) {
+      m_ids = peripheral_ids(m_qmp);
+    }
+    return *m_ids;
+  }
+
   QmpClient& m_qmp;
   const BatchOptions& m_options;
-  std::set<std::string> m_ids;            // the guest's devices now
+  std::optional<std::set<std::string>> m_ids;
   std::set<std::string> m_asked_to_leave; // PCI removals already asked of the guest
   std::vector<std::function<void()>> m_undo;
   std::optional<std::chrono::steady_clock::time_point> m_removal_deadline;

@@ -42,16 +42,12 @@ QmpClient::QmpClient(const std::filesystem::path& socket, Millis timeout) {
                                   std::strerror(error)));
   }
   try {
-    // Capabilities are asked for at once and their answer is read with the
-    // first command's: one round trip less per connection.
+    // Capabilities are asked for at once; the greeting and their answer are
+    // read with the first command's: no round trip of its own.
     send(Json{{"execute", "qmp_capabilities"}});
     m_handshake_pending = true;
     m_timeout = timeout;
-    const auto deadline = Clock::now() + timeout;
-    const auto greeting = read_message(deadline);
-    if (!greeting || !greeting->contains("QMP")) {
-      throw hpvm::Error(fmt::format("The QMP socket '{}' sent no greeting.", path));
-    }
+    m_socket = path;
   } catch (...) {
     ::close(m_fd);
     throw;
@@ -61,7 +57,8 @@ QmpClient::QmpClient(const std::filesystem::path& socket, Millis timeout) {
 QmpClient::QmpClient(QmpClient&& other) noexcept
     : m_fd(std::exchange(other.m_fd, -1)), m_buffer(std::move(other.m_buffer)),
       m_events(std::move(other.m_events)), m_closed(other.m_closed),
-      m_handshake_pending(other.m_handshake_pending), m_timeout(other.m_timeout) {}
+      m_handshake_pending(other.m_handshake_pending), m_timeout(other.m_timeout),
+      m_socket(std::move(other.m_socket)) {}
 
 void QmpClient::complete_handshake() {
   if (!m_handshake_pending) {
@@ -69,6 +66,10 @@ void QmpClient::complete_handshake() {
   }
   m_handshake_pending = false;
   const auto deadline = Clock::now() + m_timeout;
+  const auto greeting = read_message(deadline);
+  if (!greeting || !greeting->contains("QMP")) {
+    throw hpvm::Error(fmt::format("The QMP socket '{}' sent no greeting.", m_socket));
+  }
   while (true) {
     auto message = read_message(deadline);
     if (!message) {

@@ -35,9 +35,10 @@ private:
 
 class QmpClient {
 public:
-  // Connects, asks for capabilities and reads the greeting (the answer to
-  // qmp_capabilities is read with the first command's). Throws hpvm::Error
-  // when the socket does not greet within `timeout`.
+  // Connects and asks for capabilities; the greeting and the answer to
+  // qmp_capabilities are read with the first command's. Throws hpvm::Error
+  // when nothing listens on the socket; the first command throws when it
+  // does not greet within `timeout`.
   explicit QmpClient(const std::filesystem::path& socket, Millis timeout = k_qmp_timeout);
   QmpClient(const QmpClient&) = delete;
   QmpClient& operator=(const QmpClient&) = delete;
@@ -62,7 +63,7 @@ private:
   // The next message, or nullopt at the deadline.
   std::optional<Json> read_message(std::chrono::steady_clock::time_point deadline);
   void send(const Json& message);
-  // Reads the reply to the qmp_capabilities the constructor sent.
+  // Reads the greeting and the reply to the qmp_capabilities the constructor sent.
   void complete_handshake();
 
   int m_fd = -1;
@@ -71,6 +72,7 @@ private:
   bool m_closed = false;
   bool m_handshake_pending = false;
   Millis m_timeout{};
+  std::string m_socket; // for messages
 };
 
 } // namespace avio

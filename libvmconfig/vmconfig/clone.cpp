@@ -294,7 +294,7 @@ Report clone_guest(Store& store, const CloneRequest& r) {
     clone.uuid = new_uuid();
     store.insert_guest(clone, plan.storage_identities);
     VswitchStore(store).set_nic_ports(clone.name, clone.networks, plan.vswitch_ports);
-    update_device_dependents(store, clone.name, clone, plan.storage_identities);
+    update_device_dependents(store, clone.name, clone, nullptr);
     try {
       make_run_dir(store.root(), clone);
       tx.commit();

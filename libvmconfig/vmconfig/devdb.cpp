@@ -407,40 +407,59 @@ void release(Store& store, const DevEntry& entry, const std::string& guest) {
   }
 }
 
+// Gives the backing store of `use` its gdev entry, with `guest` a dependent.
+void attach_dependent(Store& store, const std::string& guest, const devdb_store::StorageUse& use) {
+  auto entry = devdb_store::find_entry(store, EntryType::gdev, use.location);
+  if (!entry) {
+    entry = devdb_store::find_by_identity(store, EntryType::gdev, use.identity);
+  }
+  if (!entry) {
+    DevEntry e;
+    e.type = EntryType::gdev;
+    e.name = use.location;
+    e.identity = use.identity;
+    e.unique_id = avio::unique_id(avio::probe(use.location));
+    const auto storage = storage_type_from(use.storage_type);
+    // A DVD image is read-only media: shareable from the start (SHARE=NO
+    // keeps it to one guest); anything writable is shared only deliberately.
+    const bool dvd_image = use.device_type == "dvd" && use.storage_type == "file";
+    e.attributes = {{"DEVTYPE", storage ? devtype_of(*storage) : std::string("DISK")},
+                    {"SHARE", dvd_image ? "YES" : "NO"}};
+    devdb_store::insert_entry(store, e);
+    entry = std::move(e);
+  } else if (!entry->named(use.location)) {
+    // Another path to the same host entity: one entry, one more name.
+    auto aliases = entry->aliases;
+    aliases.push_back(use.location);
+    devdb_store::set_names(store, entry->id, entry->name, aliases);
+  }
+  devdb_store::add_dependent(store, entry->id, guest);
+}
+
 } // namespace
 
-void sync_guest_dependents(Store& store, const Guest& guest) {
-  std::set<std::int64_t> wanted;
-  for (const auto& use : devdb_store::storage_uses(store, guest.name)) {
-    auto entry = devdb_store::find_entry(store, EntryType::gdev, use.location);
-    if (!entry) {
-      entry = devdb_store::find_by_identity(store, EntryType::gdev, use.identity);
+void sync_guest_dependents(Store& store, const Guest& guest, const Guest* before) {
+  // The backing stores `before` had kept their entries: only new ones are
+  // looked up (a handful of queries each, most of a hot-add's database time).
+  std::set<std::string> kept;
+  if (before != nullptr) {
+    for (const auto& d : before->storage) {
+      kept.insert(d.location);
     }
-    if (!entry) {
-      DevEntry e;
-      e.type = EntryType::gdev;
-      e.name = use.location;
-      e.identity = use.identity;
-      e.unique_id = avio::unique_id(avio::probe(use.location));
-      const auto storage = storage_type_from(use.storage_type);
-      // A DVD image is read-only media: shareable from the start (SHARE=NO
-      // keeps it to one guest); anything writable is shared only deliberately.
-      const bool dvd_image = use.device_type == "dvd" && use.storage_type == "file";
-      e.attributes = {{"DEVTYPE", storage ? devtype_of(*storage) : std::string("DISK")},
-                      {"SHARE", dvd_image ? "YES" : "NO"}};
-      devdb_store::insert_entry(store, e);
-      entry = std::move(e);
-    } else if (!entry->named(use.location)) {
-      // Another path to the same host entity: one entry, one more name.
-      auto aliases = entry->aliases;
-      aliases.push_back(use.location);
-      devdb_store::set_names(store, entry->id, entry->name, aliases);
-    }
-    devdb_store::add_dependent(store, entry->id, guest.name);
-    wanted.insert(entry->id);
   }
+  const auto uses = devdb_store::storage_uses(store, guest.name);
+  for (const auto& use : uses) {
+    if (!kept.contains(use.location)) {
+      attach_dependent(store, guest.name, use);
+    }
+  }
+  // An entry still names one of the guest's backing stores (by path or by
+  // host entity) or loses the guest.
   for (const auto& entry : devdb_store::entries_of_dependent(store, guest.name)) {
-    if (wanted.count(entry.id) == 0) {
+    const bool used = std::any_of(uses.begin(), uses.end(), [&](const auto& use) {
+      return entry.named(use.location) || (!use.identity.empty() && entry.identity == use.identity);
+    });
+    if (!used) {
       release(store, entry, guest.name);
     }
   }

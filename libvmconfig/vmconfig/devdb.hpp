@@ -4,7 +4,7 @@
 // Keeping gdev entries in step with guests -- the one call other operations
 // make after they change a guest's storage:
 //
-//   sync_guest_dependents(store, guest)
+//   sync_guest_dependents(store, guest[, before])
 //     Call inside the caller's Store::WriteTransaction, after the guest's
 //     storage_devices rows are written (hpvmcreate, hpvmmodify -a/-d/-m,
 //     hpvmclone). It recomputes the guest's dependencies from those rows:
@@ -107,7 +107,9 @@ std::uint64_t parse_file_size(std::string_view text);
 Attribute checked_user_attribute(EntryType type, const Attribute& attribute);
 
 // ------------------------------------------ keeping dependents in step
-void sync_guest_dependents(Store& store, const Guest& guest);
+// `before`: the guest before a modification; its backing stores are taken
+// to have their entries already (nullptr: every backing store is looked up).
+void sync_guest_dependents(Store& store, const Guest& guest, const Guest* before = nullptr);
 void drop_guest_dependents(Store& store, const std::string& guest);
 void rename_dependent(Store& store, const std::string& old_name, const std::string& new_name);
 

@@ -100,19 +100,18 @@ ModifyPlan plan_modification(Store& store, const Guest& guest, const ModifyReque
 }
 
 void update_device_dependents(Store& store, const std::string& old_name, const Guest& guest,
-                              const std::vector<std::string>& storage_identities) {
-  (void)storage_identities; // sync_guest_dependents probes the guest's storage itself
+                              const Guest* before) {
   if (old_name != guest.name) {
     rename_dependent(store, old_name, guest.name);
   }
-  sync_guest_dependents(store, guest);
+  sync_guest_dependents(store, guest, before);
 }
 
 void apply_modification(Store& store, const ModifyPlan& plan) {
   update_guest(store, plan.after, plan.storage_identities);
   // The rows were written again: each vNIC's vswitch port with them.
   VswitchStore(store).set_nic_ports(plan.after.name, plan.after.networks, plan.vswitch_ports);
-  update_device_dependents(store, plan.before.name, plan.after, plan.storage_identities);
+  update_device_dependents(store, plan.before.name, plan.after, &plan.before);
   if (plan.after.name != plan.before.name) {
     link_guest(store.root(), plan.after.name, plan.after.uuid);
   }

@@ -73,9 +73,10 @@ std::vector<std::string> drop_released_nics(Store& store, const Guest& guest,
                                             const std::set<std::string>& released);
 
 // Brings the device database's record of which backing stores the guest
-// (formerly called `old_name`) depends on in line with its storage devices.
-// The one place hpvmmodify and hpvmclone maintain gdev dependents.
+// (formerly called `old_name`) depends on in line with its storage devices;
+// `before` as for sync_guest_dependents. The one place hpvmmodify and
+// hpvmclone maintain gdev dependents.
 void update_device_dependents(Store& store, const std::string& old_name, const Guest& guest,
-                              const std::vector<std::string>& storage_identities);
+                              const Guest* before);
 
 } // namespace vmconfig

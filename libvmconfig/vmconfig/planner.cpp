@@ -35,8 +35,7 @@ std::string where(const avio::NicAddress& a) {
 
 DevicePlanner::DevicePlanner(Store& store, const Guest& guest, bool force)
     : m_store(store), m_guest_name(guest.name), m_vm_number(guest.vm_number), m_force(force),
-      m_rules(store, guest.name), m_host_macs(avio::host_interface_macs()),
-      m_rng(std::random_device{}()) {
+      m_rules(store, guest.name), m_rng(std::random_device{}()) {
   for (const auto& d : guest.storage) {
     m_topology.place_storage(d.adapter, {d.address.bus, d.address.slot, d.address.target},
                              file_backed(d));
@@ -441,7 +440,10 @@ std::optional<std::string> DevicePlanner::mac_problem(avio::MacAddress mac,
     }
     return same_tap(holder.mac, fmt::format("guest '{}'", holder.guest));
   }
-  for (const auto& [name, host_mac] : m_host_macs) {
+  if (!m_host_macs) {
+    m_host_macs = avio::host_interface_macs();
+  }
+  for (const auto& [name, host_mac] : *m_host_macs) {
     if (host_mac == mac) {
       return fmt::format("MAC address {} belongs to the host interface '{}'", mac.canonical(),
                          name);

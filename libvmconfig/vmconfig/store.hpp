@@ -8,6 +8,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -33,6 +34,9 @@ struct GuestSummary {
 class Store {
 public:
   static constexpr int k_schema_version = 7; // one per entry of store.cpp's k_migrations
+  // A writer closing last checkpoints the WAL (three fsyncs) once it holds
+  // this much; below it the WAL stays for the next command to append to.
+  static constexpr std::uintmax_t k_checkpoint_wal_bytes = 512 * 1024;
 
   // $HPVM_ROOT, or /var/opt/hpvm when it is not set.
   static std::filesystem::path root_from_environment();
@@ -61,16 +65,40 @@ public:
   SQLite::Database& database() { return *m_db; }
   int schema_version();
 
+  // A statement prepared once per store and reused: preparing is most of the
+  // cost of a small indexed query, and one hot-add runs the device database's
+  // lookups once per backing store. The handle gives it back reset (its read
+  // ended, its bindings cleared) when it goes out of scope; asked for again
+  // while a handle to it is alive, the SQL gets a statement of its own.
+  class Statement {
+  public:
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    ~Statement();
+    SQLite::Statement& operator*() { return *m_statement; }
+    SQLite::Statement* operator->() { return m_statement; }
+
+  private:
+    friend class Store;
+    Statement(SQLite::Statement* cached, bool* busy, std::unique_ptr<SQLite::Statement> own);
+    SQLite::Statement* m_statement;
+    bool* m_busy; // the cache entry's, or nullptr for a statement of its own
+    std::unique_ptr<SQLite::Statement> m_own;
+  };
+  Statement statement(const std::string& sql);
+
   // A write transaction (BEGIN IMMEDIATE): it takes the database's write lock
   // at once, so checks made inside it stay true until commit. Destroying it
-  // uncommitted rolls everything back. Once one has committed, closing the
-  // store checkpoints the WAL if no other command has the database open.
+  // uncommitted rolls everything back. Once one has committed and the WAL
+  // holds k_checkpoint_wal_bytes, closing the store checkpoints the WAL into
+  // the database and deletes it, if no other command has the database open.
   class WriteTransaction {
   public:
     explicit WriteTransaction(Store& store);
     void commit();
 
   private:
+    Store& m_store;
     SQLite::Database& m_db;
     SQLite::Transaction m_tx;
   };
@@ -111,8 +139,15 @@ private:
   // `column` is one of our own column names, never user text.
   template <typename Key> std::optional<Guest> load_guest_where(const char* column, const Key& key);
 
+  struct CachedStatement {
+    std::unique_ptr<SQLite::Statement> statement;
+    bool busy = false;
+  };
+
   std::filesystem::path m_root;
   std::unique_ptr<SQLite::Database> m_db;
+  // Declared after m_db: finalized before the database closes.
+  std::unordered_map<std::string, CachedStatement> m_statements;
 };
 
 } // namespace vmconfig

@@ -24,35 +24,37 @@ DevEntry read_entry_row(SQLite::Statement& q) {
 // lookup by name, identity or dependent) with indexed queries per entry, so
 // their cost does not grow with the database; many (a listing) with three
 // whole-table reads.
-void load_details(SQLite::Database& db, std::vector<DevEntry>& entries) {
+void load_details(Store& store, std::vector<DevEntry>& entries) {
   if (entries.empty()) {
     return;
   }
   constexpr std::size_t k_few = 32;
   if (entries.size() <= k_few) {
-    SQLite::Statement a(db, "SELECT alias FROM devdb_aliases WHERE entry_id = ? ORDER BY seq");
-    SQLite::Statement t(db,
-                        "SELECT name, value FROM devdb_attributes WHERE entry_id = ? ORDER BY seq");
-    SQLite::Statement d(db, "SELECT guest FROM devdb_dependents WHERE entry_id = ? ORDER BY guest");
+    auto a = store.statement("SELECT alias FROM devdb_aliases WHERE entry_id = ? ORDER BY seq");
+    auto t =
+        store.statement("SELECT name, value FROM devdb_attributes WHERE entry_id = ? ORDER BY seq");
+    auto d =
+        store.statement("SELECT guest FROM devdb_dependents WHERE entry_id = ? ORDER BY guest");
     for (auto& e : entries) {
-      a.reset();
-      a.bind(1, e.id);
-      while (a.executeStep()) {
-        e.aliases.push_back(a.getColumn(0).getString());
+      a->reset();
+      a->bind(1, e.id);
+      while (a->executeStep()) {
+        e.aliases.push_back(a->getColumn(0).getString());
       }
-      t.reset();
-      t.bind(1, e.id);
-      while (t.executeStep()) {
-        e.attributes.push_back({t.getColumn(0).getString(), t.getColumn(1).getString()});
+      t->reset();
+      t->bind(1, e.id);
+      while (t->executeStep()) {
+        e.attributes.push_back({t->getColumn(0).getString(), t->getColumn(1).getString()});
       }
-      d.reset();
-      d.bind(1, e.id);
-      while (d.executeStep()) {
-        e.dependents.push_back(d.getColumn(0).getString());
+      d->reset();
+      d->bind(1, e.id);
+      while (d->executeStep()) {
+        e.dependents.push_back(d->getColumn(0).getString());
       }
     }
     return;
   }
+  auto& db = store.database();
   std::unordered_map<std::int64_t, DevEntry*> by_id;
   for (auto& e : entries) {
     by_id[e.id] = &e;
@@ -80,18 +82,20 @@ void load_details(SQLite::Database& db, std::vector<DevEntry>& entries) {
 
 std::vector<DevEntry> query_entries(Store& store, const std::string& where,
                                     const std::vector<std::string>& params) {
-  SQLite::Statement q(store.database(),
-                      std::string("SELECT ") + k_entry_columns + " FROM devdb_entries " + where +
-                          " ORDER BY CASE type WHEN 'server' THEN 0 WHEN 'env' THEN 1 "
-                          "WHEN 'rdev' THEN 2 ELSE 3 END, name");
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    q.bind(static_cast<int>(i + 1), params[i]);
-  }
   std::vector<DevEntry> out;
-  while (q.executeStep()) {
-    out.push_back(read_entry_row(q));
+  {
+    auto q =
+        store.statement(std::string("SELECT ") + k_entry_columns + " FROM devdb_entries " + where +
+                        " ORDER BY CASE type WHEN 'server' THEN 0 WHEN 'env' THEN 1 "
+                        "WHEN 'rdev' THEN 2 ELSE 3 END, name");
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      q->bind(static_cast<int>(i + 1), params[i]);
+    }
+    while (q->executeStep()) {
+      out.push_back(read_entry_row(*q));
+    }
   }
-  load_details(store.database(), out);
+  load_details(store, out);
   return out;
 }
 
@@ -220,11 +224,11 @@ void delete_attribute(Store& store, std::int64_t id, const std::string& name) {
 }
 
 void add_dependent(Store& store, std::int64_t id, const std::string& guest) {
-  SQLite::Statement q(store.database(),
-                      "INSERT OR IGNORE INTO devdb_dependents (entry_id, guest) VALUES (?, ?)");
-  q.bind(1, id);
-  q.bind(2, guest);
-  q.exec();
+  auto q =
+      store.statement("INSERT OR IGNORE INTO devdb_dependents (entry_id, guest) VALUES (?, ?)");
+  q->bind(1, id);
+  q->bind(2, guest);
+  q->exec();
 }
 
 void delete_dependent(Store& store, std::int64_t id, const std::string& guest) {

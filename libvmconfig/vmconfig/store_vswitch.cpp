@@ -199,31 +199,29 @@ void VswitchStore::set_nic_ports(const std::string& guest,
 
 void VswitchStore::set_nic_port(const std::string& guest, avio::NicAddress address,
                                 std::optional<int> port) {
-  SQLite::Statement q(m_store.database(),
-                      "UPDATE network_devices SET vswitch_port = ? WHERE bus = ? AND slot = ? AND "
-                      "guest_id = (SELECT id FROM guests WHERE name = ?)");
+  auto q = m_store.statement("UPDATE network_devices SET vswitch_port = ? WHERE bus = ? AND "
+                             "slot = ? AND guest_id = (SELECT id FROM guests WHERE name = ?)");
   if (port) {
-    q.bind(1, *port);
+    q->bind(1, *port);
   } else {
-    q.bind(1);
+    q->bind(1);
   }
-  q.bind(2, address.bus);
-  q.bind(3, address.slot);
-  q.bind(4, guest);
-  q.exec();
+  q->bind(2, address.bus);
+  q->bind(3, address.slot);
+  q->bind(4, guest);
+  q->exec();
 }
 
 std::optional<int> VswitchStore::nic_port(const std::string& guest, avio::NicAddress address) {
-  SQLite::Statement q(m_store.database(),
-                      "SELECT n.vswitch_port FROM network_devices n JOIN guests g ON g.id = "
-                      "n.guest_id WHERE g.name = ? AND n.bus = ? AND n.slot = ?");
-  q.bind(1, guest);
-  q.bind(2, address.bus);
-  q.bind(3, address.slot);
-  if (!q.executeStep() || q.getColumn(0).isNull()) {
+  auto q = m_store.statement("SELECT n.vswitch_port FROM network_devices n JOIN guests g ON g.id "
+                             "= n.guest_id WHERE g.name = ? AND n.bus = ? AND n.slot = ?");
+  q->bind(1, guest);
+  q->bind(2, address.bus);
+  q->bind(3, address.slot);
+  if (!q->executeStep() || q->getColumn(0).isNull()) {
     return std::nullopt;
   }
-  return q.getColumn(0).getInt();
+  return q->getColumn(0).getInt();
 }
 
 void VswitchStore::release_unpinned(const std::string& name) {

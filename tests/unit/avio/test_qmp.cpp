@@ -128,3 +128,30 @@ TEST_CASE("qmp: refused capabilities fail the first command") {
   avio::QmpClient qmp(peer.path(), 500ms);
   CHECK_THROWS_WITH_AS(qmp.execute("query-status"), "no", avio::QmpError);
 }
+
+TEST_CASE("qmp: a socket that never greets fails the first command, not the connection") {
+  const fs::path path =
+      fs::temp_directory_path() / ("hpvm-unit-qmp-mute-" + std::to_string(::getpid()));
+  fs::remove(path);
+  const int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(listener, 1) == 0);
+  std::thread mute([listener] {
+    const int fd = ::accept(listener, nullptr, nullptr);
+    char c = 0;
+    while (::read(fd, &c, 1) == 1) { // reads the client's lines, answers nothing
+    }
+    ::close(fd);
+  });
+  {
+    avio::QmpClient qmp(path, 100ms);
+    CHECK_THROWS_WITH_AS(qmp.execute("query-status"), doctest::Contains("sent no greeting"),
+                         hpvm::Error);
+  }
+  mute.join();
+  ::close(listener);
+  fs::remove(path);
+}

@@ -8,10 +8,12 @@
 #include <vmconfig/store.hpp>
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -60,6 +62,7 @@ TEST_CASE("store: WAL, foreign keys and the busy timeout are set on every connec
     CHECK(store.database().execAndGet("PRAGMA foreign_keys").getInt() == 1);
     CHECK(store.database().execAndGet("PRAGMA busy_timeout").getInt() == 10000);
     CHECK(store.database().execAndGet("PRAGMA synchronous").getInt() == 1); // NORMAL
+    CHECK(store.database().execAndGet("PRAGMA journal_size_limit").getInt() == 4 * 1024 * 1024);
     CHECK(store.schema_version() == Store::k_schema_version);
   }
   {
@@ -75,6 +78,38 @@ TEST_CASE("store: WAL, foreign keys and the busy timeout are set on every connec
     Store store(root);
     CHECK(store.database().execAndGet("PRAGMA busy_timeout").getInt() == 10000);
   }
+}
+
+TEST_CASE("store: a writer closing last checkpoints the WAL once it holds enough") {
+  TempRoot t;
+  const fs::path root = t.path() / "root";
+  const fs::path wal = Store::database_path(root).string() + "-wal";
+  Store{root}; // creates the database (its migration checkpoints on close)
+  REQUIRE_FALSE(fs::exists(wal));
+  {
+    Store store(root);
+    Store::WriteTransaction tx(store);
+    store.database().exec("CREATE TABLE scratch (x BLOB)");
+    tx.commit();
+  }
+  // A small write leaves its frames for the next command: no checkpoint.
+  REQUIRE(fs::exists(wal));
+  CHECK(fs::file_size(wal) > 0);
+  CHECK(fs::file_size(wal) < Store::k_checkpoint_wal_bytes);
+  {
+    Store store(root);
+    CHECK(store.database().tableExists("scratch")); // read back from the WAL
+    Store::WriteTransaction tx(store);
+    SQLite::Statement insert(store.database(), "INSERT INTO scratch VALUES (randomblob(?))");
+    insert.bind(1, static_cast<std::int64_t>(Store::k_checkpoint_wal_bytes));
+    insert.exec();
+    tx.commit();
+  }
+  // Past the threshold, the last writer to close copies it into the database.
+  CHECK_FALSE(fs::exists(wal));
+  Store store(root);
+  CHECK(store.database().execAndGet("SELECT length(x) FROM scratch").getInt64() ==
+        static_cast<std::int64_t>(Store::k_checkpoint_wal_bytes));
 }
 
 TEST_CASE("store: foreign keys cascade a guest's rows away") {
