@@ -161,25 +161,27 @@ private:
     const std::string adapter = adapter_id(a.bus, a.slot);
     // Most hot-adds go onto an adapter the guest has: that is tried first,
     // and the guest's devices are only asked for when QEMU refuses it.
+    bool added = false;
     if (!m_ids || m_ids->contains(adapter)) {
       try {
         add_target(c.disk);
-        m_undo.emplace_back([this, disk = c.disk] { remove_target(disk); });
-        return Outcome::done;
+        added = true;
       } catch (const QmpError&) {
         if (ids().contains(adapter)) {
           throw;
         }
       }
     }
-    add_device(adapter_device(c.disk.adapter, a.bus, a.slot));
-    m_undo.emplace_back([this, adapter] {
-      if (!remove_device(adapter, pci_removal_wait())) {
-        throw hpvm::Error(fmt::format(
-            "The guest has not released the new adapter '{}'; its removal is pending.", adapter));
-      }
-    });
-    add_target(c.disk);
+    if (!added) {
+      add_device(adapter_device(c.disk.adapter, a.bus, a.slot));
+      m_undo.emplace_back([this, adapter] {
+        if (!remove_device(adapter, pci_removal_wait())) {
+          throw hpvm::Error(fmt::format(
+              "The guest has not released the new adapter '{}'; its removal is pending.", adapter));
+        }
+      });
+      add_target(c.disk);
+    }
     m_undo.emplace_back([this, disk = c.disk] { remove_target(disk); });
     return Outcome::done;
   }

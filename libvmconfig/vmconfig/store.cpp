@@ -312,7 +312,7 @@ Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
     // fsyncs it and deletes the WAL. Connections start without that and
     // WriteTransaction::commit() turns it on once the WAL holds
     // k_checkpoint_wal_bytes: a read (hpvmstatus) or a small write (a hot-add)
-    // does not pay three more fsyncs, and the WAL every command rebuilds its
+    // does not pay the checkpoint's fsyncs, and the WAL every command rebuilds its
     // index from stays small. Without it no write would ever empty the WAL:
     // each command is a new process, and the frames an automatic checkpoint
     // copied are only reused by a later write of the same process.
@@ -387,7 +387,7 @@ void Store::migrate() {
 }
 
 Store::WriteTransaction::WriteTransaction(Store& store) try
-    : m_store(store), m_db(*store.m_db), m_tx(*store.m_db, SQLite::TransactionBehavior::IMMEDIATE) {
+    : m_store(store), m_tx(*store.m_db, SQLite::TransactionBehavior::IMMEDIATE) {
 } catch (const SQLite::Exception& e) {
   if (is_busy(e)) {
     throw hpvm::Busy(k_busy_message);
@@ -399,7 +399,7 @@ void Store::WriteTransaction::commit() {
   try {
     m_tx.commit();
     if (wal_bytes(database_path(m_store.root())) >= k_checkpoint_wal_bytes) {
-      set_checkpoint_on_close(m_db, true);
+      set_checkpoint_on_close(*m_store.m_db, true);
     }
   } catch (const SQLite::Exception& e) {
     if (is_busy(e)) {

@@ -34,7 +34,7 @@ struct GuestSummary {
 class Store {
 public:
   static constexpr int k_schema_version = 7; // one per entry of store.cpp's k_migrations
-  // A writer closing last checkpoints the WAL (three fsyncs) once it holds
+  // A writer closing last checkpoints the WAL (fsyncs) once it holds
   // this much; below it the WAL stays for the next command to append to.
   static constexpr std::uintmax_t k_checkpoint_wal_bytes = 512 * 1024;
 
@@ -99,7 +99,6 @@ public:
 
   private:
     Store& m_store;
-    SQLite::Database& m_db;
     SQLite::Transaction m_tx;
   };
 
