@@ -453,6 +453,13 @@ void sync_guest_dependents(Store& store, const Guest& guest, const Guest* before
       attach_dependent(store, guest.name, use);
     }
   }
+  // Only a backing store the guest no longer uses can release an entry.
+  if (before != nullptr && std::all_of(kept.begin(), kept.end(), [&](const std::string& location) {
+        return std::any_of(uses.begin(), uses.end(),
+                           [&](const auto& use) { return use.location == location; });
+      })) {
+    return;
+  }
   // An entry still names one of the guest's backing stores (by path or by
   // host entity) or loses the guest.
   for (const auto& entry : devdb_store::entries_of_dependent(store, guest.name)) {

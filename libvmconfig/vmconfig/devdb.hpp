@@ -108,7 +108,9 @@ Attribute checked_user_attribute(EntryType type, const Attribute& attribute);
 
 // ------------------------------------------ keeping dependents in step
 // `before`: the guest before a modification; its backing stores are taken
-// to have their entries already (nullptr: every backing store is looked up).
+// to have their entries already, and entries are released only when one of
+// them is gone (nullptr: every backing store is looked up, every entry the
+// guest depends on checked).
 void sync_guest_dependents(Store& store, const Guest& guest, const Guest* before = nullptr);
 void drop_guest_dependents(Store& store, const std::string& guest);
 void rename_dependent(Store& store, const std::string& old_name, const std::string& new_name);

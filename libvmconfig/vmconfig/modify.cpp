@@ -108,7 +108,7 @@ void update_device_dependents(Store& store, const std::string& old_name, const G
 }
 
 void apply_modification(Store& store, const ModifyPlan& plan) {
-  update_guest(store, plan.after, plan.storage_identities);
+  update_guest(store, plan.before, plan.after, plan.storage_identities);
   // The rows were written again: each vNIC's vswitch port with them.
   VswitchStore(store).set_nic_ports(plan.after.name, plan.after.networks, plan.vswitch_ports);
   update_device_dependents(store, plan.before.name, plan.after, &plan.before);
@@ -137,6 +137,7 @@ void remove_taps(const Guest& guest, const std::vector<NetworkDevice>& nics) {
 // the modification's transaction, after its rows are written.
 void apply_online(Store& store, ModifyPlan& plan, Report& report) {
   const OnlineChanges online = plan_online_changes(plan.before, plan.after);
+  const Guest written = plan.after; // what the transaction holds now
   for (const auto& n : online.added_nics) {
     if (const auto request = port_request(store, plan.after, n)) {
       try {
@@ -202,6 +203,8 @@ void apply_online(Store& store, ModifyPlan& plan, Report& report) {
     }
   }
   if (kept) {
+    // Written over what the first write left, so only the kept vNICs go back.
+    plan.before = written;
     apply_modification(store, plan);
   }
   remove_taps(plan.before, gone_nics);

@@ -50,9 +50,11 @@ struct ModifyPlan {
 // Call it inside the Store::WriteTransaction that will apply it.
 ModifyPlan plan_modification(Store& store, const Guest& guest, const ModifyRequest& request);
 
-// Writes a plan without errors: the guest row, its devices and their
-// device-database dependencies, and a renamed guests/<name> link. Inside the
-// caller's transaction; the link is put back if the caller does not commit.
+// Writes a plan without errors: what changed from plan.before (which must be
+// what the database holds) to plan.after in the guest row and its devices,
+// their device-database dependencies, and a renamed guests/<name> link.
+// Inside the caller's transaction; the link is put back if the caller does
+// not commit.
 void apply_modification(Store& store, const ModifyPlan& plan);
 
 // Checks and applies `request` in one write transaction, or with check_only

@@ -653,60 +653,75 @@ void Store::insert_guest(Guest& g, const std::vector<std::string>& storage_ident
 
 void Store::insert_guest_details(const Guest& g,
                                  const std::vector<std::string>& storage_identities) {
-  SQLite::Statement s(*m_db, "INSERT INTO storage_devices (guest_id, device_type, adapter_type, "
-                             "bus, slot, target, storage_type, location, identity) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (std::size_t i = 0; i < g.storage.size(); ++i) {
-    const auto& d = g.storage[i];
-    s.reset();
-    s.bind(1, g.id);
-    s.bind(2, std::string(to_string(d.device)));
-    s.bind(3, std::string(to_string(d.adapter)));
-    s.bind(4, d.address.bus);
-    s.bind(5, d.address.slot);
-    s.bind(6, d.address.target);
-    s.bind(7, std::string(to_string(d.storage)));
-    s.bind(8, d.location);
-    s.bind(9, i < storage_identities.size() ? storage_identities[i] : std::string());
-    s.exec();
+    insert_storage_device(g, g.storage[i],
+                          i < storage_identities.size() ? storage_identities[i] : std::string());
   }
-  SQLite::Statement n(*m_db, "INSERT INTO network_devices (guest_id, adapter_type, bus, slot, "
-                             "mac, vswitch, port) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  insert_networks(g);
+  insert_extended(g);
+  insert_access(g);
+}
+
+void Store::insert_storage_device(const Guest& g, const StorageDevice& d,
+                                  const std::string& identity) {
+  auto s = statement("INSERT INTO storage_devices (guest_id, device_type, adapter_type, bus, "
+                     "slot, target, storage_type, location, identity) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s->bind(1, g.id);
+  s->bind(2, std::string(to_string(d.device)));
+  s->bind(3, std::string(to_string(d.adapter)));
+  s->bind(4, d.address.bus);
+  s->bind(5, d.address.slot);
+  s->bind(6, d.address.target);
+  s->bind(7, std::string(to_string(d.storage)));
+  s->bind(8, d.location);
+  s->bind(9, identity);
+  s->exec();
+}
+
+void Store::insert_networks(const Guest& g) {
+  auto n = statement("INSERT INTO network_devices (guest_id, adapter_type, bus, slot, mac, "
+                     "vswitch, port) VALUES (?, ?, ?, ?, ?, ?, ?)");
   for (const auto& d : g.networks) {
-    n.reset();
-    n.bind(1, g.id);
-    n.bind(2, std::string(to_string(d.adapter)));
-    n.bind(3, d.address.bus);
-    n.bind(4, d.address.slot);
-    n.bind(5, static_cast<std::int64_t>(d.mac.value()));
-    n.bind(6, d.vswitch);
+    n->reset();
+    n->bind(1, g.id);
+    n->bind(2, std::string(to_string(d.adapter)));
+    n->bind(3, d.address.bus);
+    n->bind(4, d.address.slot);
+    n->bind(5, static_cast<std::int64_t>(d.mac.value()));
+    n->bind(6, d.vswitch);
     if (d.port) {
-      n.bind(7, *d.port);
+      n->bind(7, *d.port);
     } else {
-      n.bind(7);
+      n->bind(7);
     }
-    n.exec();
+    n->exec();
   }
-  SQLite::Statement x(*m_db,
-                      "INSERT INTO guest_extended (guest_id, keyword, value) VALUES (?, ?, ?)");
+}
+
+void Store::insert_extended(const Guest& g) {
+  auto x = statement("INSERT INTO guest_extended (guest_id, keyword, value) VALUES (?, ?, ?)");
   for (const auto& [key, value] : g.extended) {
-    x.reset();
-    x.bind(1, g.id);
-    x.bind(2, key);
-    x.bind(3, value);
-    x.exec();
+    x->reset();
+    x->bind(1, g.id);
+    x->bind(2, key);
+    x->bind(3, value);
+    x->exec();
   }
-  SQLite::Statement a(*m_db, "INSERT INTO guest_access (guest_id, seq, is_group, name, admin) "
-                             "VALUES (?, ?, ?, ?, ?)");
+}
+
+void Store::insert_access(const Guest& g) {
+  auto a = statement("INSERT INTO guest_access (guest_id, seq, is_group, name, admin) "
+                     "VALUES (?, ?, ?, ?, ?)");
   int seq = 0;
   for (const auto& acc : g.access) {
-    a.reset();
-    a.bind(1, g.id);
-    a.bind(2, seq++);
-    a.bind(3, acc.kind == ConsoleAccess::Kind::group ? 1 : 0);
-    a.bind(4, acc.name);
-    a.bind(5, acc.admin ? 1 : 0);
-    a.exec();
+    a->reset();
+    a->bind(1, g.id);
+    a->bind(2, seq++);
+    a->bind(3, acc.kind == ConsoleAccess::Kind::group ? 1 : 0);
+    a->bind(4, acc.name);
+    a->bind(5, acc.admin ? 1 : 0);
+    a->exec();
   }
 }
 

@@ -124,9 +124,16 @@ public:
   // Inserts the guest and all its devices; sets guest.id.
   void insert_guest(Guest& guest, const std::vector<std::string>& storage_identities);
   // Inserts the rows that hang off a stored guest (guest.id): devices, -x
-  // keywords, console access. insert_guest() calls it; so does an update
-  // that has deleted the old rows.
+  // keywords, console access. insert_guest() calls it.
   void insert_guest_details(const Guest& guest, const std::vector<std::string>& storage_identities);
+  // Its parts, for an update that writes only what changed (update_guest()):
+  // one storage device, and all of the guest's vNICs, -x keywords or
+  // console access rows (whose old rows are gone).
+  void insert_storage_device(const Guest& guest, const StorageDevice& device,
+                             const std::string& identity);
+  void insert_networks(const Guest& guest);
+  void insert_extended(const Guest& guest);
+  void insert_access(const Guest& guest);
   void delete_guest(const Guest& guest);
 
   // The device database's SQL is in store_devdb.cpp.

@@ -106,6 +106,22 @@ std::optional<DevEntry> first(std::vector<DevEntry> entries) {
   return std::move(entries.front());
 }
 
+void insert_aliases(Store& store, std::int64_t id, const std::vector<std::string>& aliases) {
+  if (aliases.empty()) {
+    return;
+  }
+  auto ins = store.statement("INSERT OR IGNORE INTO devdb_aliases (entry_id, seq, alias) "
+                             "VALUES (?, ?, ?)");
+  int seq = 0;
+  for (const auto& alias : aliases) {
+    ins->reset();
+    ins->bind(1, id);
+    ins->bind(2, seq++);
+    ins->bind(3, alias);
+    ins->exec();
+  }
+}
+
 } // namespace
 
 std::vector<DevEntry> load_entries(Store& store, std::optional<EntryType> type) {
@@ -140,16 +156,15 @@ std::vector<DevEntry> entries_of_dependent(Store& store, const std::string& gues
 }
 
 void insert_entry(Store& store, DevEntry& entry) {
-  auto& db = store.database();
-  SQLite::Statement q(
-      db, "INSERT INTO devdb_entries (type, name, identity, unique_id) VALUES (?, ?, ?, ?)");
-  q.bind(1, std::string(to_string(entry.type)));
-  q.bind(2, entry.name);
-  q.bind(3, entry.identity);
-  q.bind(4, entry.unique_id);
-  q.exec();
-  entry.id = db.getLastInsertRowid();
-  set_names(store, entry.id, entry.name, entry.aliases);
+  auto q = store.statement(
+      "INSERT INTO devdb_entries (type, name, identity, unique_id) VALUES (?, ?, ?, ?)");
+  q->bind(1, std::string(to_string(entry.type)));
+  q->bind(2, entry.name);
+  q->bind(3, entry.identity);
+  q->bind(4, entry.unique_id);
+  q->exec();
+  entry.id = store.database().getLastInsertRowid();
+  insert_aliases(store, entry.id, entry.aliases); // a new entry: no old aliases to drop
   for (const auto& a : entry.attributes) {
     set_attribute(store, entry.id, a);
   }
@@ -166,24 +181,14 @@ void delete_entry(Store& store, std::int64_t id) {
 
 void set_names(Store& store, std::int64_t id, const std::string& name,
                const std::vector<std::string>& aliases) {
-  auto& db = store.database();
-  SQLite::Statement n(db, "UPDATE devdb_entries SET name = ? WHERE id = ?");
-  n.bind(1, name);
-  n.bind(2, id);
-  n.exec();
-  SQLite::Statement del(db, "DELETE FROM devdb_aliases WHERE entry_id = ?");
-  del.bind(1, id);
-  del.exec();
-  SQLite::Statement ins(db, "INSERT OR IGNORE INTO devdb_aliases (entry_id, seq, alias) "
-                            "VALUES (?, ?, ?)");
-  int seq = 0;
-  for (const auto& alias : aliases) {
-    ins.reset();
-    ins.bind(1, id);
-    ins.bind(2, seq++);
-    ins.bind(3, alias);
-    ins.exec();
-  }
+  auto n = store.statement("UPDATE devdb_entries SET name = ? WHERE id = ?");
+  n->bind(1, name);
+  n->bind(2, id);
+  n->exec();
+  auto del = store.statement("DELETE FROM devdb_aliases WHERE entry_id = ?");
+  del->bind(1, id);
+  del->exec();
+  insert_aliases(store, id, aliases);
 }
 
 void set_host_identity(Store& store, std::int64_t id, const std::string& identity,
@@ -197,22 +202,21 @@ void set_host_identity(Store& store, std::int64_t id, const std::string& identit
 }
 
 void set_attribute(Store& store, std::int64_t id, const Attribute& attribute) {
-  auto& db = store.database();
-  SQLite::Statement upd(db,
-                        "UPDATE devdb_attributes SET value = ? WHERE entry_id = ? AND name = ?");
-  upd.bind(1, attribute.value);
-  upd.bind(2, id);
-  upd.bind(3, attribute.name);
-  if (upd.exec() > 0) {
+  auto upd =
+      store.statement("UPDATE devdb_attributes SET value = ? WHERE entry_id = ? AND name = ?");
+  upd->bind(1, attribute.value);
+  upd->bind(2, id);
+  upd->bind(3, attribute.name);
+  if (upd->exec() > 0) {
     return;
   }
-  SQLite::Statement ins(db, "INSERT INTO devdb_attributes (entry_id, seq, name, value) "
-                            "VALUES (?1, (SELECT coalesce(max(seq), -1) + 1 FROM devdb_attributes "
-                            "WHERE entry_id = ?1), ?2, ?3)");
-  ins.bind(1, id);
-  ins.bind(2, attribute.name);
-  ins.bind(3, attribute.value);
-  ins.exec();
+  auto ins = store.statement("INSERT INTO devdb_attributes (entry_id, seq, name, value) "
+                             "VALUES (?1, (SELECT coalesce(max(seq), -1) + 1 FROM devdb_attributes "
+                             "WHERE entry_id = ?1), ?2, ?3)");
+  ins->bind(1, id);
+  ins->bind(2, attribute.name);
+  ins->bind(3, attribute.value);
+  ins->exec();
 }
 
 void delete_attribute(Store& store, std::int64_t id, const std::string& name) {

@@ -13,10 +13,11 @@ namespace vmconfig {
 
 class Store;
 
-// Writes `guest` (found by guest.id) over its stored row: name and
-// characteristics, and its devices, -x keywords and console access rows
-// (deleted and inserted again, so device row ids change).
-void update_guest(Store& store, const Guest& guest,
+// Writes `guest` (found by guest.id) over its stored row, `stored` being what
+// the database holds now: only what differs is written. Storage devices are
+// matched by address, so a kept device keeps its row (and row id); vNICs, -x
+// keywords and console access rows are written again when they changed.
+void update_guest(Store& store, const Guest& stored, const Guest& guest,
                   const std::vector<std::string>& storage_identities);
 
 // Whether the gdev entry of the host storage entity `identity` says SHARE=YES.

@@ -199,8 +199,10 @@ void VswitchStore::set_nic_ports(const std::string& guest,
 
 void VswitchStore::set_nic_port(const std::string& guest, avio::NicAddress address,
                                 std::optional<int> port) {
-  auto q = m_store.statement("UPDATE network_devices SET vswitch_port = ? WHERE bus = ? AND "
-                             "slot = ? AND guest_id = (SELECT id FROM guests WHERE name = ?)");
+  // Unchanged, the row is not written again.
+  auto q = m_store.statement(
+      "UPDATE network_devices SET vswitch_port = ?1 WHERE bus = ?2 AND slot = ?3 AND "
+      "guest_id = (SELECT id FROM guests WHERE name = ?4) AND vswitch_port IS NOT ?1");
   if (port) {
     q->bind(1, *port);
   } else {
