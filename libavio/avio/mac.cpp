@@ -100,29 +100,3 @@ std::optional<std::string> MacAddress::rule_violation() const {
 }
 
 } // namespace avio
-
-#include <filesystem>
-#include <fstream>
-
-namespace avio {
-
-std::vector<std::pair<std::string, MacAddress>> host_interface_macs() {
-  std::vector<std::pair<std::string, MacAddress>> out;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/sys/class/net", ec)) {
-    std::ifstream in(entry.path() / "address");
-    std::string text;
-    std::getline(in, text);
-    for (char& c : text) {
-      if (c == ':') {
-        c = '-';
-      }
-    }
-    if (auto mac = MacAddress::parse(text); mac && mac->value() != 0) {
-      out.emplace_back(entry.path().filename().string(), *mac);
-    }
-  }
-  return out;
-}
-
-} // namespace avio

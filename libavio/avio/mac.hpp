@@ -52,14 +52,3 @@ private:
 };
 
 } // namespace avio
-
-#include <utility>
-#include <vector>
-
-namespace avio {
-
-// The MAC addresses of this host's own network interfaces (name, address):
-// a vNIC may never take one of them.
-std::vector<std::pair<std::string, MacAddress>> host_interface_macs();
-
-} // namespace avio

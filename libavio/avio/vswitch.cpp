@@ -45,6 +45,20 @@ struct AddrPut {
 };
 using Link = std::unique_ptr<rtnl_link, LinkPut>;
 
+// The link's Ethernet address, if it has one.
+std::optional<MacAddress> mac_of(rtnl_link* link) {
+  nl_addr* addr = rtnl_link_get_addr(link);
+  if (addr == nullptr || nl_addr_get_len(addr) != 6) {
+    return std::nullopt;
+  }
+  const auto* bytes = static_cast<const unsigned char*>(nl_addr_get_binary_addr(addr));
+  std::uint64_t value = 0;
+  for (unsigned i = 0; i < 6; ++i) {
+    value = (value << 8U) | bytes[i];
+  }
+  return MacAddress(value);
+}
+
 // A connected NETLINK_ROUTE socket.
 class Rtnl {
 public:
@@ -215,13 +229,8 @@ LinkState link_state(const std::string& name) {
   state.exists = true;
   state.up = (rtnl_link_get_flags(link.get()) & IFF_UP) != 0;
   state.loopback = rtnl_link_get_arptype(link.get()) == ARPHRD_LOOPBACK;
-  if (nl_addr* addr = rtnl_link_get_addr(link.get()); addr && nl_addr_get_len(addr) == 6) {
-    const auto* bytes = static_cast<const unsigned char*>(nl_addr_get_binary_addr(addr));
-    std::uint64_t value = 0;
-    for (unsigned i = 0; i < 6; ++i) {
-      value = (value << 8U) | bytes[i];
-    }
-    state.mac = MacAddress(value);
+  if (const auto mac = mac_of(link.get())) {
+    state.mac = *mac;
   }
   state.master = master_name(rtnl, link.get());
   if (const char* kind = rtnl_link_get_type(link.get())) {
@@ -430,26 +439,37 @@ std::optional<PortCounters> port_counters(const std::string& name) {
   if (!valid_ifname(name)) {
     return std::nullopt;
   }
-  const auto dir = std::filesystem::path("/sys/class/net") / name / "statistics";
-  auto counter = [&dir](const char* file) -> std::optional<std::uint64_t> {
-    const std::string text = read_first_line(dir / file);
-    if (text.empty()) {
-      return std::nullopt;
-    }
-    return std::stoull(text);
-  };
-  PortCounters c;
-  const auto rx_packets = counter("rx_packets");
-  if (!rx_packets) {
+  Rtnl rtnl;
+  Link link = rtnl.find(name);
+  if (!link) {
     return std::nullopt;
   }
-  c.rx_packets = *rx_packets;
-  c.rx_bytes = counter("rx_bytes").value_or(0);
-  c.tx_packets = counter("tx_packets").value_or(0);
-  c.tx_bytes = counter("tx_bytes").value_or(0);
-  c.rx_dropped = counter("rx_dropped").value_or(0);
-  c.tx_dropped = counter("tx_dropped").value_or(0);
+  const auto stat = [&link](rtnl_link_stat_id_t id) { return rtnl_link_get_stat(link.get(), id); };
+  PortCounters c;
+  c.rx_packets = stat(RTNL_LINK_RX_PACKETS);
+  c.rx_bytes = stat(RTNL_LINK_RX_BYTES);
+  c.tx_packets = stat(RTNL_LINK_TX_PACKETS);
+  c.tx_bytes = stat(RTNL_LINK_TX_BYTES);
+  c.rx_dropped = stat(RTNL_LINK_RX_DROPPED);
+  c.tx_dropped = stat(RTNL_LINK_TX_DROPPED);
   return c;
+}
+
+std::vector<std::pair<std::string, MacAddress>> host_interface_macs() {
+  Rtnl rtnl;
+  nl_cache* raw = nullptr;
+  if (int err = rtnl_link_alloc_cache(rtnl.get(), AF_UNSPEC, &raw); err < 0) {
+    throw hpvm::Error(fmt::format("Cannot list the host's interfaces: {}.", nl_geterror(err)));
+  }
+  std::unique_ptr<nl_cache, CacheFree> cache(raw);
+  std::vector<std::pair<std::string, MacAddress>> out;
+  for (nl_object* obj = nl_cache_get_first(cache.get()); obj; obj = nl_cache_get_next(obj)) {
+    auto* link = reinterpret_cast<rtnl_link*>(obj);
+    if (const auto mac = mac_of(link); mac && mac->value() != 0) {
+      out.emplace_back(rtnl_link_get_name(link), *mac);
+    }
+  }
+  return out;
 }
 
 } // namespace avio

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace avio {
@@ -94,7 +95,13 @@ void remove_port_tap(const std::string& tap);
 void set_port_vlan(const std::string& port_interface, std::optional<int> untagged_vlan,
                    std::optional<int> previous_vlan = std::nullopt);
 
-// Counters of one interface (/sys/class/net/<if>/statistics).
+// The MAC addresses of the host's network interfaces (name, address), in the
+// network namespace the command runs in (asked over netlink: /sys/class/net
+// shows the namespace sysfs was mounted in): a vNIC may never take one.
+std::vector<std::pair<std::string, MacAddress>> host_interface_macs();
+
+// Counters of one interface (its netlink link statistics, the numbers
+// /sys/class/net/<if>/statistics shows).
 struct PortCounters {
   std::uint64_t rx_packets = 0;
   std::uint64_t rx_bytes = 0;

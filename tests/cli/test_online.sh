@@ -14,6 +14,19 @@ source "$(dirname "$0")/runtime_lib.sh"
 for d in d1 d2 d3 d4 locked; do sized_file "$S/$d.img" 8M; done
 expect_ok hpvmnet -c -S vsw1
 expect_ok hpvmnet -b -S vsw1
+
+section "the host interfaces a vNIC's MAC is checked against are this namespace's"
+# unshare -n leaves /sys/class/net showing the host's namespace: the check
+# asks netlink, so it sees the interface made here.
+ip link add hx0 type veth peer name hx1
+ip link set hx0 address 02:aa:bb:cc:dd:77
+db_snapshot
+run hpvmcreate -P g9 -a network:avio_lan:,,0x02aabbccdd77:vswitch:vsw1
+assert_exit 1
+assert_stderr "hpvmcreate: ERROR (g9): Unable to add 'network:avio_lan:,,0x02aabbccdd77:vswitch:vsw1': MAC address 0x02AABBCCDD77 belongs to the host interface 'hx0'.
+hpvmcreate: Unable to create the guest."
+expect_db_unchanged
+ip link del hx0
 expect_ok hpvmcreate -P g1 -r 256M -a "disk:avio_stor:0,1,0:file:$S/d1.img" \
   -a network:avio_lan:0,5,0x02aabbccdd01:vswitch:vsw1
 run hpvmstart -P g1

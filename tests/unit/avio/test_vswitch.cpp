@@ -58,3 +58,14 @@ TEST_CASE("vswitch: removing a tap that does not exist is fine") {
   CHECK_NOTHROW(remove_port_tap("no-such-tap0"));
   CHECK_NOTHROW(halt_bridge("no-such-br0"));
 }
+
+TEST_CASE("vswitch: the host's own interface addresses, as the interfaces themselves have them") {
+  for (const auto& [name, mac] : avio::host_interface_macs()) {
+    CAPTURE(name);
+    CHECK(name != "lo"); // no Ethernet address
+    CHECK(mac.value() != 0);
+    const auto state = avio::link_state(name);
+    CHECK(state.exists);
+    CHECK(state.mac == mac);
+  }
+}
