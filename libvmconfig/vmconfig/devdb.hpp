@@ -12,6 +12,7 @@
 //     to the same disk or file becomes an alias of the existing entry) with
 //     the guest as a dependent; entries the guest no longer uses lose it, and
 //     an entry losing its last dependent is deleted unless PRESERVE=YES.
+//     With `before` (hpvmmodify), only what changed from it is looked at.
 //   drop_guest_dependents(store, name)    hpvmremove: as if it had no storage.
 //   rename_dependent(store, old, new)     hpvmmodify -N.
 //

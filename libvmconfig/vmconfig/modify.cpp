@@ -109,7 +109,7 @@ void update_device_dependents(Store& store, const std::string& old_name, const G
 
 void apply_modification(Store& store, const ModifyPlan& plan) {
   update_guest(store, plan.before, plan.after, plan.storage_identities);
-  // The rows were written again: each vNIC's vswitch port with them.
+  // Each vNIC's vswitch port, which a vNIC row written again above has lost.
   VswitchStore(store).set_nic_ports(plan.after.name, plan.after.networks, plan.vswitch_ports);
   update_device_dependents(store, plan.before.name, plan.after, &plan.before);
   if (plan.after.name != plan.before.name) {

@@ -100,7 +100,7 @@ private:
   bool m_force;
   DeviceRules m_rules; // the device database's rules (devdb_rules.hpp)
   avio::Topology m_topology;
-  // The host interfaces' MACs, read from sysfs when a vNIC is first checked.
+  // The host interfaces' MACs, asked of the kernel when a vNIC is first checked.
   std::optional<std::vector<std::pair<std::string, avio::MacAddress>>> m_host_macs;
   std::mt19937_64 m_rng;
   std::vector<StorageDevice> m_storage;

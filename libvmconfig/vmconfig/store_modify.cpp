@@ -1,13 +1,11 @@
 #include "vmconfig/store_modify.hpp"
 
 #include "vmconfig/grammar.hpp"
-#include "vmconfig/planner.hpp"
 #include "vmconfig/store.hpp"
 
 #include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
-#include <set>
 
 namespace vmconfig {
 
