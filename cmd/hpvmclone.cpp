@@ -3,7 +3,7 @@
 #include "cli/progress.hpp"
 #include "cli/runner.hpp"
 
-#include <vmconfig/clone.hpp>
+#include <vmconfig/ops/clone.hpp>
 
 int main(int argc, char** argv) {
   vmconfig::CloneRequest request;

@@ -2,8 +2,8 @@
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
-#include <vmconfig/conversion.hpp>
-#include <vmconfig/render_conversion.hpp>
+#include <vmconfig/ops/conversion.hpp>
+#include <vmconfig/render/render_conversion.hpp>
 
 #include <fmt/format.h>
 

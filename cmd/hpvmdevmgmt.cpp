@@ -4,7 +4,7 @@
 
 #include <avio/backing_file.hpp>
 #include <avio/error.hpp>
-#include <vmconfig/devdb_operations.hpp>
+#include <vmconfig/ops/devdb_operations.hpp>
 
 #include <fmt/format.h>
 

@@ -3,7 +3,7 @@
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
-#include <vmconfig/hpvm_import.hpp>
+#include <vmconfig/ops/hpvm_import.hpp>
 
 #include <fmt/format.h>
 

@@ -3,7 +3,7 @@
 
 #include <avio/error.hpp>
 #include <avio/runstate.hpp>
-#include <vmconfig/store.hpp>
+#include <vmconfig/store/store.hpp>
 
 #include <fmt/format.h>
 

@@ -3,7 +3,7 @@
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
-#include <vmconfig/modify.hpp>
+#include <vmconfig/ops/modify.hpp>
 
 #include <fmt/format.h>
 

@@ -2,8 +2,8 @@
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
-#include <vmconfig/devdb_operations.hpp>
-#include <vmconfig/vswitch.hpp>
+#include <vmconfig/ops/devdb_operations.hpp>
+#include <vmconfig/ops/vswitch.hpp>
 
 #include <fmt/format.h>
 

@@ -1,7 +1,7 @@
 // hpvmstart: start a virtual machine.
 #include "cli/runner.hpp"
 
-#include <vmconfig/lifecycle.hpp>
+#include <vmconfig/ops/lifecycle.hpp>
 
 #include <fmt/format.h>
 

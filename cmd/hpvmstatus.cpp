@@ -2,7 +2,7 @@
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
-#include <vmconfig/operations.hpp>
+#include <vmconfig/ops/operations.hpp>
 
 #include <fmt/format.h>
 

@@ -2,7 +2,7 @@
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
-#include <vmconfig/lifecycle.hpp>
+#include <vmconfig/ops/lifecycle.hpp>
 
 #include <fmt/format.h>
 

@@ -2,8 +2,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <vmconfig/characteristics.hpp>
-#include <vmconfig/modify.hpp>
+#include <vmconfig/model/characteristics.hpp>
+#include <vmconfig/ops/modify.hpp>
 
 namespace cli {
 

@@ -2,7 +2,7 @@
 // terminal, and HPVM's "Virtual storage cloned successfully." per device.
 #pragma once
 
-#include <vmconfig/clone.hpp>
+#include <vmconfig/ops/clone.hpp>
 
 #include <chrono>
 #include <string>

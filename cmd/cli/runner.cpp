@@ -3,10 +3,10 @@
 #include "cli/version.hpp"
 
 #include <avio/error.hpp>
-#include <vmconfig/command_log.hpp>
-#include <vmconfig/store.hpp>
+#include <vmconfig/ops/command_log.hpp>
+#include <vmconfig/store/errors.hpp>
+#include <vmconfig/store/store.hpp>
 
-#include <SQLiteCpp/Exception.h>
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -27,7 +27,7 @@ void print_line(const std::string& prefix, std::string_view message) {
 
 int report_failure(const std::string& command, int usage_status) {
   try {
-    throw;
+    vmconfig::rethrow_as_project_error();
   } catch (const hpvm::Refused& e) {
     print_refusal(command, e);
     return k_exit_failure;
@@ -37,10 +37,6 @@ int report_failure(const std::string& command, int usage_status) {
     return usage_status;
   } catch (const hpvm::Error& e) {
     print_line(tag(command, "ERROR", e.guest()), e.what());
-    return k_exit_failure;
-  } catch (const SQLite::Exception& e) {
-    print_line(tag(command, "ERROR", ""),
-               fmt::format("Configuration database error: {}", e.what()));
     return k_exit_failure;
   } catch (const std::exception& e) {
     print_line(tag(command, "ERROR", ""), e.what());

@@ -9,8 +9,8 @@
 // Prints one line per change ("done" or "removal pending"); on failure the
 // error, what rollback could not undo, and exit status 1.
 #include <avio/error.hpp>
-#include <vmconfig/grammar.hpp>
-#include <vmconfig/lifecycle.hpp>
+#include <vmconfig/model/grammar.hpp>
+#include <vmconfig/ops/lifecycle.hpp>
 
 #include <fmt/format.h>
 

@@ -1,7 +1,7 @@
 // Tests for libvmconfig/vmconfig/avio_conversion.cpp: scsi/lan statements
 // onto AVIO with every address kept; attached devices block.
-#include <vmconfig/avio_conversion.hpp>
-#include <vmconfig/grammar.hpp>
+#include <vmconfig/model/avio_conversion.hpp>
+#include <vmconfig/model/grammar.hpp>
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
 // Tests for libvmconfig/vmconfig/characteristics.cpp: the -O -c -e -E -r -l
 // -B -u -g -x options, their defaults, and how memory and entitlement print.
-#include <vmconfig/characteristics.hpp>
+#include <vmconfig/model/characteristics.hpp>
 
 #include <doctest/doctest.h>
 

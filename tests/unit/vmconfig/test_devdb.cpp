@@ -1,7 +1,7 @@
 // Tests for libvmconfig/vmconfig/devdb.cpp: the hpvmdevmgmt -l line format
 // and the parsing of every hpvmdevmgmt argument.
 #include <avio/error.hpp>
-#include <vmconfig/devdb.hpp>
+#include <vmconfig/model/devdb_entry.hpp>
 
 #include <doctest/doctest.h>
 

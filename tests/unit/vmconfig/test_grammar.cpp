@@ -3,7 +3,7 @@
 // (/work/shared/reference/hpvm-commands.md section 2 and elsewhere,
 // avio-whitepaper.md section 4.1 and elsewhere, hpvm-commands-gaps.md) appears
 // below, either parsed or, where the reference flags it as a typo, rejected.
-#include <vmconfig/grammar.hpp>
+#include <vmconfig/model/grammar.hpp>
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>

@@ -1,6 +1,6 @@
 // Tests for libvmconfig/vmconfig/hpvm_import.cpp: reading the text an HPVM
 // host prints (hpvmstatus -P tables, the -M line) and the path map.
-#include <vmconfig/hpvm_import.hpp>
+#include <vmconfig/ops/hpvm_import.hpp>
 
 #include <doctest/doctest.h>
 

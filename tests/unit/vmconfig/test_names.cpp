@@ -1,5 +1,5 @@
 // Tests for libvmconfig/vmconfig/names.cpp: guest, vswitch and label rules.
-#include <vmconfig/names.hpp>
+#include <vmconfig/model/names.hpp>
 
 #include <doctest/doctest.h>
 

@@ -2,9 +2,9 @@
 // and switching adapters (-m hba:) on a guest's existing devices.
 #include "../temp_dir.hpp"
 
-#include <vmconfig/grammar.hpp>
-#include <vmconfig/planner.hpp>
-#include <vmconfig/store.hpp>
+#include <vmconfig/model/grammar.hpp>
+#include <vmconfig/ops/planner.hpp>
+#include <vmconfig/store/store.hpp>
 
 #include <doctest/doctest.h>
 

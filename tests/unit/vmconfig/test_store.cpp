@@ -5,7 +5,7 @@
 #include "../temp_dir.hpp"
 
 #include <avio/error.hpp>
-#include <vmconfig/store.hpp>
+#include <vmconfig/store/store.hpp>
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>

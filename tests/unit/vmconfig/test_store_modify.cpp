@@ -2,8 +2,8 @@
 // only what changed between the stored guest and the new one.
 #include "../temp_dir.hpp"
 
-#include <vmconfig/store.hpp>
-#include <vmconfig/store_modify.hpp>
+#include <vmconfig/store/store.hpp>
+#include <vmconfig/store/store_modify.hpp>
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>

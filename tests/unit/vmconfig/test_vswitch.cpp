@@ -2,8 +2,8 @@
 // parsing, port planning and the runtime's port requests, on a real
 // database in a temporary HPVM_ROOT (no host interfaces are touched).
 #include <avio/error.hpp>
-#include <vmconfig/operations.hpp>
-#include <vmconfig/vswitch.hpp>
+#include <vmconfig/ops/operations.hpp>
+#include <vmconfig/ops/vswitch.hpp>
 
 #include <doctest/doctest.h>
 

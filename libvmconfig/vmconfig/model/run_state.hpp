@@ -1,0 +1,24 @@
+// What the suite knows of a guest's runtime: whether it runs, and what QEMU
+// says of it. Plain values; ops/runtime.* and ops/lifecycle.* fill them in.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace vmconfig {
+
+// "On" or "Off" as -M and -X print it; the tables use the same words.
+struct RunState {
+  bool on = false;
+  const char* token() const { return on ? "On" : "Off"; }
+};
+
+// A running guest as QEMU reports it (lifecycle.hpp's live_state()).
+struct LiveState {
+  std::string qemu_status;              // query-status: running, paused, ...
+  std::vector<std::string> differences; // configuration vs running guest, one line each
+  std::vector<std::string> pending;     // PCI removals the guest has not completed
+  std::string problem;                  // why QEMU could not be asked, if it could not
+};
+
+} // namespace vmconfig

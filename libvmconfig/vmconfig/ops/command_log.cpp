@@ -1,0 +1,78 @@
+#include "vmconfig/ops/command_log.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <ctime>
+
+namespace vmconfig {
+
+std::filesystem::path command_log_path(const std::filesystem::path& root) {
+  return root / "common" / "command.log";
+}
+
+std::string printable(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      c = '?';
+    }
+  }
+  return out;
+}
+
+std::string quote_command_line(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& arg : argv) {
+    if (!out.empty()) {
+      out += ' ';
+    }
+    bool plain = !arg.empty();
+    for (char c : arg) {
+      const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') ||
+                        std::string_view("_./:=,@%+-").find(c) != std::string_view::npos;
+      plain = plain && safe;
+    }
+    if (plain) {
+      out += arg;
+      continue;
+    }
+    out += '\'';
+    for (char c : printable(arg)) { // one record stays one line
+      out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    out += '\'';
+  }
+  return out;
+}
+
+void append_command_log(const std::filesystem::path& root, const std::vector<std::string>& argv,
+                        std::string_view outcome) {
+  const passwd* pw = ::getpwuid(::geteuid());
+  const std::string user = pw != nullptr ? pw->pw_name : std::to_string(::geteuid());
+  // UTC, as the Z says: fmt 9 formats a system_clock time point in local time.
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  const std::string line =
+      fmt::format("{:%Y-%m-%dT%H:%M:%SZ} {} {} {}\n", utc, user, outcome, quote_command_line(argv));
+  std::error_code ec;
+  if (!std::filesystem::exists(root, ec)) {
+    return; // a command that failed on a host never set up leaves no trace
+  }
+  std::filesystem::create_directories(command_log_path(root).parent_path(), ec);
+  const int fd =
+      ::open(command_log_path(root).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return;
+  }
+  [[maybe_unused]] const auto written = ::write(fd, line.data(), line.size());
+  ::close(fd);
+}
+
+} // namespace vmconfig

@@ -1,0 +1,98 @@
+#include "vmconfig/ops/operations.hpp"
+
+#include "vmconfig/devdb/dependents.hpp"
+#include "vmconfig/model/names.hpp"
+#include "vmconfig/ops/planner.hpp"
+#include "vmconfig/ops/runtime.hpp"
+#include "vmconfig/store/store_vswitch.hpp"
+
+#include <avio/error.hpp>
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace vmconfig {
+
+Guest find_guest(Store& store, const std::string& name) {
+  if (auto g = store.load_guest(name)) {
+    return *g;
+  }
+  throw hpvm::Error(fmt::format("The guest '{}' does not exist.", name), name);
+}
+
+Guest find_guest(Store& store, int vm_number) {
+  if (auto g = store.load_guest(vm_number)) {
+    return *g;
+  }
+  throw hpvm::Error(fmt::format("No guest has the VM number {}.", vm_number));
+}
+
+Report create_guest(Store& store, const CreateRequest& request) {
+  const std::string& name = request.name;
+  if (auto problem = guest_name_problem(name)) {
+    throw hpvm::Refused({fmt::format("Invalid {}.", *problem)}, "Unable to create the guest.",
+                        name);
+  }
+  Report report;
+  std::vector<std::string> errors;
+  Guest guest;
+  guest.name = name;
+  apply_characteristics(request.characteristics, request.force, guest, errors, report.warnings);
+
+  Store::WriteTransaction tx(store);
+  if (store.load_guest(name)) {
+    errors.push_back(fmt::format("A guest named '{}' already exists.", name));
+  }
+  DevicePlanner planner(store, guest, request.force);
+  planner.add_all(request.resources, request.origins);
+  errors.insert(errors.end(), planner.errors().begin(), planner.errors().end());
+  report.warnings.insert(report.warnings.end(), planner.warnings().begin(),
+                         planner.warnings().end());
+  if (!errors.empty()) {
+    throw hpvm::Refused(std::move(errors), "Unable to create the guest.", name);
+  }
+  if (request.check_only) {
+    return report; // -s: everything checked, nothing written
+  }
+  guest.storage = planner.storage();
+  guest.networks = planner.networks();
+  guest.vm_number = store.next_vm_number();
+  guest.uuid = new_uuid();
+  store.insert_guest(guest, planner.storage_identities());
+  VswitchStore(store).set_nic_ports(guest.name, guest.networks, planner.vswitch_ports());
+  sync_guest_dependents(store, guest);
+  try {
+    make_run_dir(store.root(), guest);
+    tx.commit();
+  } catch (...) {
+    remove_run_dir(store.root(), guest);
+    throw;
+  }
+  return report;
+}
+
+Guest check_removable(Store& store, const std::string& name) {
+  Guest guest = find_guest(store, name);
+  if (run_state(store.root(), guest.uuid).on) {
+    throw hpvm::Refused(
+        {fmt::format("The guest '{}' is running; stop it first with hpvmstop.", name)},
+        "Unable to remove the guest.", name);
+  }
+  return guest;
+}
+
+Report remove_guest(Store& store, const std::string& name) {
+  Report report;
+  Store::WriteTransaction tx(store);
+  const Guest guest = check_removable(store, name);
+  drop_guest_dependents(store, guest.name);
+  store.delete_guest(guest);
+  tx.commit();
+  remove_run_dir(store.root(), guest);
+  return report;
+}
+
+} // namespace vmconfig

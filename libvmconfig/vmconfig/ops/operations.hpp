@@ -1,0 +1,56 @@
+// The operations the commands perform. Each runs in one write transaction:
+// it either commits everything or leaves the database as it was.
+#pragma once
+
+#include "vmconfig/model/characteristics.hpp"
+#include "vmconfig/model/report.hpp"
+#include "vmconfig/store/store.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vmconfig {
+
+struct CreateRequest {
+  std::string name;
+  CharacteristicsRequest characteristics;
+  std::vector<std::string> resources; // -a statements
+  bool check_only = false;            // -s
+  bool force = false;                 // -F
+  // Where each of `resources` came from, put before the problems found with
+  // it (hpvmimport: the HP-UX statement and its mapped path); "" or missing:
+  // the problem names the statement itself.
+  std::vector<std::string> origins;
+};
+
+// Creates a guest, or with check_only checks everything and changes nothing.
+// Throws hpvm::Refused listing every problem.
+Report create_guest(Store& store, const CreateRequest& request);
+
+// Removes a stopped guest, its run directory and its device-database
+// dependencies. Throws hpvm::Error for an unknown or running guest.
+Report remove_guest(Store& store, const std::string& name);
+// The checks remove_guest makes first, for asking only about a guest that can go.
+Guest check_removable(Store& store, const std::string& name);
+
+// Finds a guest by name or number; throws hpvm::Error naming what was not found.
+Guest find_guest(Store& store, const std::string& name);
+Guest find_guest(Store& store, int vm_number);
+
+} // namespace vmconfig
+
+namespace vmconfig {
+
+enum class StatusFormat : unsigned char { summary, details, verbose, devices, machine, xml, json };
+
+struct StatusRequest {
+  std::optional<std::string> name; // -P
+  std::optional<int> number;       // -p
+  StatusFormat format = StatusFormat::summary;
+};
+
+// The text hpvmstatus prints for `request`.
+std::string status_report(Store& store, const StatusRequest& request);
+
+} // namespace vmconfig

@@ -1,0 +1,88 @@
+#include "vmconfig/ops/runtime.hpp"
+
+#include <avio/error.hpp>
+
+#include <sys/stat.h>
+
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace vmconfig {
+
+avio::RunDir run_dir(const fs::path& root, const std::string& uuid) {
+  return avio::RunDir{root / "uuids" / uuid};
+}
+
+fs::path guest_link(const fs::path& root, const std::string& name) {
+  return root / "guests" / name;
+}
+
+std::string new_uuid() {
+  std::ifstream in("/proc/sys/kernel/random/uuid");
+  std::string uuid;
+  std::getline(in, uuid);
+  if (uuid.size() != 36) {
+    throw hpvm::Error("Cannot generate a UUID: /proc/sys/kernel/random/uuid is not readable.");
+  }
+  return uuid;
+}
+
+void link_guest(const fs::path& root, const std::string& name, const std::string& uuid) {
+  const fs::path link = guest_link(root, name);
+  fs::create_directories(link.parent_path());
+  std::error_code ec;
+  fs::remove(link, ec);
+  fs::create_directory_symlink(fs::path("..") / "uuids" / uuid, link);
+}
+
+void unlink_guest(const fs::path& root, const std::string& name) {
+  std::error_code ec;
+  fs::remove(guest_link(root, name), ec);
+}
+
+void make_run_dir(const fs::path& root, const Guest& g) {
+  const fs::path dir = run_dir(root, g.uuid).dir;
+  fs::create_directories(dir);
+  ::chmod(dir.c_str(), 0700);
+  link_guest(root, g.name, g.uuid);
+}
+
+void remove_run_dir(const fs::path& root, const Guest& g) {
+  unlink_guest(root, g.name);
+  std::error_code ec;
+  fs::remove_all(run_dir(root, g.uuid).dir, ec);
+  unmark_running(root, g.uuid);
+}
+
+RunState run_state(const fs::path& root, const std::string& uuid) {
+  return RunState{avio::running_qemu(run_dir(root, uuid)).has_value()};
+}
+
+fs::path running_index(const fs::path& root) {
+  return root / "running";
+}
+
+void mark_running(const fs::path& root, const std::string& uuid) {
+  fs::create_directories(running_index(root));
+  std::ofstream(running_index(root) / uuid).flush();
+}
+
+void unmark_running(const fs::path& root, const std::string& uuid) {
+  std::error_code ec;
+  fs::remove(running_index(root) / uuid, ec);
+}
+
+std::set<std::string> running_uuids(const fs::path& root) {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(running_index(root), ec)) {
+    std::string uuid = entry.path().filename().string();
+    if (run_state(root, uuid).on) {
+      out.insert(std::move(uuid));
+    }
+  }
+  return out;
+}
+
+} // namespace vmconfig

@@ -1,0 +1,642 @@
+#include "vmconfig/ops/vswitch.hpp"
+
+#include "vmconfig/model/grammar.hpp"
+#include "vmconfig/model/names.hpp"
+#include "vmconfig/ops/runtime.hpp"
+
+#include <avio/error.hpp>
+#include <avio/types.hpp>
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+namespace vmconfig {
+
+namespace {
+
+// hpvmnet names the vswitch where hpvmcreate names the guest.
+[[noreturn]] void fail(const std::string& vswitch, const std::string& message) {
+  throw hpvm::Error(message, vswitch);
+}
+
+// Runs `body`; a host error (from libavio, which knows no vswitch names) is
+// re-thrown naming the vswitch.
+template <typename Body> Report tagged(const std::string& vswitch, Body body) {
+  try {
+    return body();
+  } catch (const hpvm::Refused&) {
+    throw;
+  } catch (const hpvm::UsageError&) {
+    throw;
+  } catch (const hpvm::Error& e) {
+    if (!e.guest().empty()) {
+      throw;
+    }
+    throw hpvm::Error(e.what(), vswitch);
+  }
+}
+
+Vswitch find_vswitch(VswitchStore& vs, const std::string& name) {
+  // Looked up first (a bound parameter): a vswitch recorded under a name
+  // longer than today's limit can still be shown and deleted.
+  if (auto v = vs.find(name)) {
+    return *v;
+  }
+  if (auto problem = vswitch_name_problem(name)) {
+    fail(name, fmt::format("Invalid {}.", *problem));
+  }
+  fail(name, fmt::format("The vswitch '{}' does not exist.", name));
+}
+
+std::string bridge_of(const Vswitch& v) {
+  return avio::bridge_name(v.number);
+}
+
+constexpr const char* k_no_vlan_filtering =
+    "This kernel's bridges have no VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING): port VLANs "
+    "are recorded but not applied, and ports on a VLAN are not attached.";
+
+bool booted(const Vswitch& v) {
+  const auto s = avio::link_state(bridge_of(v));
+  return s.exists && s.up && s.kind == "bridge";
+}
+
+// A local vswitch recorded Up needs nothing from the host: it is Up, and
+// its bridge is created when a port is attached (localnet on a fresh host,
+// any local vswitch after a host reboot).
+bool up_on_demand(const Vswitch& v) {
+  return v.up && v.uplink.empty();
+}
+
+// What the State column says: ports can be attached now.
+bool shown_up(const Vswitch& v) {
+  return up_on_demand(v) || booted(v);
+}
+
+std::optional<int> lowest_free_port(const std::set<int>& used) {
+  for (int p = 0; p <= avio::k_max_port; ++p) {
+    if (used.count(p) == 0) {
+      return p;
+    }
+  }
+  return std::nullopt;
+}
+
+// Gives ports to the vNICs on `v` that have none (configured before it existed).
+void place_unplaced(VswitchStore& vs, const Vswitch& v, std::vector<std::string>& warnings) {
+  std::set<int> used = vs.used_ports(v.name);
+  for (const auto& h : vs.unplaced(v.name)) {
+    auto port = lowest_free_port(used);
+    if (!port) {
+      warnings.push_back(fmt::format("The vswitch '{}' has no free port (0-{}) for guest '{}'.",
+                                     v.name, avio::k_max_port, h.guest));
+      return;
+    }
+    used.insert(*port);
+    vs.set_nic_port(h.guest, h.nic.address, port);
+  }
+}
+
+avio::PortRequest request_for(const Vswitch& v, const PortHolder& h,
+                              const std::map<int, int>& vlans) {
+  std::optional<int> vlan;
+  if (h.port) {
+    if (auto it = vlans.find(*h.port); it != vlans.end()) {
+      vlan = it->second;
+    }
+  }
+  return {bridge_of(v), avio::tap_name(h.vm_number, h.nic.address.bus, h.nic.address.slot),
+          h.nic.mac, vlan};
+}
+
+// `previous`: the port VLANs before this command changed them, whose
+// uplink VLANs no port has any more are removed from the uplink.
+avio::BridgeRequest bridge_request(VswitchStore& vs, const Vswitch& v,
+                                   const std::map<int, int>& previous = {}) {
+  avio::BridgeRequest r;
+  r.bridge = bridge_of(v);
+  if (!v.uplink.empty()) {
+    r.uplink = v.uplink;
+  }
+  const auto now = vs.port_vlans(v.id);
+  r.uplink_vlans = uplink_vlans(now);
+  r.stale_uplink_vlans = stale_uplink_vlans(previous, now);
+  return r;
+}
+
+// Makes a booted vswitch's ports match the running guests: their taps are
+// (re-)created and attached; taps left behind by guests no longer running
+// are removed.
+void reattach(Store& store, VswitchStore& vs, const Vswitch& v,
+              std::vector<std::string>& warnings) {
+  const auto vlans = vs.port_vlans(v.id);
+  for (const auto& [port, h] : vs.holders(v.name)) {
+    try {
+      if (!run_state(store.root(), h.uuid).on) {
+        avio::remove_port_tap(avio::tap_name(h.vm_number, h.nic.address.bus, h.nic.address.slot));
+        continue;
+      }
+      avio::create_port_tap(request_for(v, h, vlans));
+    } catch (const hpvm::Error& e) {
+      warnings.push_back(fmt::format("Port {} of guest '{}': {}", port, h.guest, e.what()));
+    }
+  }
+}
+
+// Why the host interface `uplink` may not be a vswitch's uplink because of
+// the database: a vNIC has its MAC (or, for an uplink MAC starting with FE,
+// that vNIC's tap would), so a guest would share its uplink's address.
+std::optional<std::string> uplink_mac_problem(Store& store, const std::string& uplink) {
+  const auto mac = avio::link_state(uplink).mac;
+  if (!mac) {
+    return std::nullopt;
+  }
+  for (const auto& h : store.mac_suffix_holders(*mac)) {
+    if (h.mac == *mac) {
+      return fmt::format("'{}' has the MAC address {} of guest '{}' (vNIC at bus {} device {})",
+                         uplink, mac->canonical(), h.guest, h.address.bus, h.address.slot);
+    }
+    if (avio::tap_mac(h.mac) == *mac) {
+      return fmt::format("'{}' has the MAC address {} of the tap of guest '{}' (vNIC at bus {} "
+                         "device {})",
+                         uplink, mac->canonical(), h.guest, h.address.bus, h.address.slot);
+    }
+  }
+  return std::nullopt;
+}
+
+// Every reason `uplink` may not be the uplink of the bridge `bridge`.
+std::optional<std::string> any_uplink_problem(Store& store, const std::string& uplink,
+                                              const std::string& bridge) {
+  if (auto problem = avio::uplink_problem(uplink, bridge)) {
+    return problem;
+  }
+  return uplink_mac_problem(store, uplink);
+}
+
+bool any_running(Store& store, VswitchStore& vs, const Vswitch& v) {
+  for (const auto& [port, h] : vs.holders(v.name)) {
+    if (run_state(store.root(), h.uuid).on) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void boot_one(Store& store, VswitchStore& vs, const Vswitch& v, Report& report) {
+  if (!v.uplink.empty()) {
+    if (auto problem = any_uplink_problem(store, v.uplink, bridge_of(v))) {
+      fail(v.name, fmt::format("Cannot boot the vswitch '{}': {}.", v.name, *problem));
+    }
+  }
+  const auto request = bridge_request(vs, v);
+  avio::boot_bridge(request);
+  if (!request.uplink_vlans.empty() && !avio::bridge_vlan_filtering(request.bridge)) {
+    report.warnings.push_back(k_no_vlan_filtering);
+  }
+  vs.set_up(v.id, true);
+  place_unplaced(vs, v, report.warnings);
+  reattach(store, vs, v, report.warnings);
+}
+
+std::string mac_text(const Vswitch& v) {
+  if (v.uplink.empty()) {
+    return "N/A";
+  }
+  const auto s = avio::link_state(v.uplink);
+  return s.mac ? fmt::format("0x{:012x}", s.mac->value()) : "N/A";
+}
+
+std::string ip_text(const Vswitch& v) {
+  if (v.uplink.empty()) {
+    return "N/A";
+  }
+  // The host's address may sit on the uplink or, moved there, on the bridge.
+  for (const auto& ifname : {v.uplink, bridge_of(v)}) {
+    if (auto addresses = avio::ipv4_addresses(ifname); !addresses.empty()) {
+      return addresses.front();
+    }
+  }
+  return "";
+}
+
+void line(std::string& out, std::string text) {
+  while (!text.empty() && text.back() == ' ') {
+    text.pop_back();
+  }
+  out += text;
+  out += '\n';
+}
+
+constexpr const char* k_list_header =
+    "Name     Number State   Mode      NamePPA  MAC Address    IP Address\n"
+    "======== ====== ======= ========= ======== ============== ===============\n";
+
+void list_row(std::string& out, const Vswitch& v) {
+  line(out, fmt::format("{:<8} {:>6} {:<7} {:<9} {:<8} {:<14} {}", v.name, v.number,
+                        shown_up(v) ? "Up" : "Down", v.mode, v.uplink, mac_text(v), ip_text(v)));
+}
+
+void ports_table(Store& store, VswitchStore& vs, const Vswitch& v, std::string& out) {
+  out += "\n[Port Configuration Details]\n"
+         "Port    Port         Port     Untagged Number of    Active VM\n"
+         "Number  State        Adaptor  VLANID   Reserved VMs\n"
+         "======= ============ ======== ======== ============ ============\n";
+  const auto holders = vs.holders(v.name);
+  const auto vlans = vs.port_vlans(v.id);
+  std::set<int> ports;
+  for (const auto& [p, h] : holders) {
+    ports.insert(p);
+  }
+  for (const auto& [p, vlan] : vlans) {
+    ports.insert(p);
+  }
+  const std::string bridge = bridge_of(v);
+  for (int p : ports) {
+    const auto h = holders.find(p);
+    const auto vlan = vlans.find(p);
+    const bool held = h != holders.end();
+    // Active: the guest runs and its tap is a port of the bridge (not after
+    // -h, which detaches it).
+    const bool active =
+        held && run_state(store.root(), h->second.uuid).on &&
+        avio::link_state(avio::tap_name(h->second.vm_number, h->second.nic.address.bus,
+                                        h->second.nic.address.slot))
+                .master == bridge;
+    line(out, fmt::format("{:<7} {:<12} {:<8} {:<8} {:<12} {}", p,
+                          active ? "Active"
+                          : held ? "Reserved"
+                                 : "Available",
+                          held ? std::string(to_string(h->second.nic.adapter)) : "",
+                          vlan != vlans.end() ? std::to_string(vlan->second) : "none", held ? 1 : 0,
+                          active ? h->second.guest : ""));
+  }
+}
+
+void statistics_table(Store& store, VswitchStore& vs, const Vswitch& v, std::string& out) {
+  out += "\n[Port Statistics]\n"
+         "Port    Interface       Active VM    Frames In    Bytes In       Frames Out   "
+         "Bytes Out      Dropped\n"
+         "======= =============== ============ ============ ============== ============ "
+         "============== ========\n";
+  auto row = [&out](const std::string& port, const std::string& ifname, const std::string& vm) {
+    const auto c = avio::port_counters(ifname);
+    if (!c) {
+      return;
+    }
+    line(out, fmt::format("{:<7} {:<15} {:<12} {:>12} {:>14} {:>12} {:>14} {:>8}", port, ifname, vm,
+                          c->rx_packets, c->rx_bytes, c->tx_packets, c->tx_bytes,
+                          c->rx_dropped + c->tx_dropped));
+  };
+  const std::string bridge = bridge_of(v);
+  if (!v.uplink.empty() && avio::link_state(v.uplink).master == bridge) {
+    row(std::to_string(avio::k_max_port + 1), v.uplink, ""); // HPVM calls the uplink port 512
+  }
+  for (const auto& [p, h] : vs.holders(v.name)) {
+    const std::string tap = avio::tap_name(h.vm_number, h.nic.address.bus, h.nic.address.slot);
+    if (avio::link_state(tap).master != bridge) {
+      continue;
+    }
+    row(std::to_string(p), tap, run_state(store.root(), h.uuid).on ? h.guest : "");
+  }
+}
+
+int parse_int(std::string_view text, std::string_view what, const std::string& spec) {
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    throw hpvm::UsageError(
+        fmt::format("Invalid port setting '{}': {} '{}' is not a number.", spec, what, text));
+  }
+  return value;
+}
+
+} // namespace
+
+std::set<int> uplink_vlans(const std::map<int, int>& port_vlans) {
+  std::set<int> out;
+  for (const auto& [port, vlan] : port_vlans) {
+    out.insert(vlan);
+  }
+  return out;
+}
+
+std::set<int> stale_uplink_vlans(const std::map<int, int>& before,
+                                 const std::map<int, int>& after) {
+  const std::set<int> wanted = uplink_vlans(after);
+  std::set<int> out;
+  for (int vlan : uplink_vlans(before)) {
+    if (wanted.count(vlan) == 0) {
+      out.insert(vlan);
+    }
+  }
+  return out;
+}
+
+Vswitch require_vswitch(Store& store, const std::string& name) {
+  VswitchStore vs(store);
+  return find_vswitch(vs, name);
+}
+
+PortVlanSpec parse_port_vlan(const std::string& spec) {
+  // portid:N:vlanid:V|none
+  std::vector<std::string_view> fields;
+  std::string_view rest(spec);
+  while (true) {
+    const auto colon = rest.find(':');
+    fields.push_back(rest.substr(0, colon));
+    if (colon == std::string_view::npos) {
+      break;
+    }
+    rest.remove_prefix(colon + 1);
+  }
+  if (fields.size() != 4 || fields[0] != "portid" || fields[2] != "vlanid") {
+    throw hpvm::UsageError(fmt::format(
+        "Invalid port setting '{}': expected portid:N:vlanid:V or portid:N:vlanid:none.", spec));
+  }
+  PortVlanSpec out;
+  out.port = parse_int(fields[1], "port number", spec);
+  if (out.port < 0 || out.port > avio::k_max_port) {
+    throw hpvm::UsageError(fmt::format("Invalid port setting '{}': port number {} is out of range "
+                                       "(0-{}).",
+                                       spec, out.port, avio::k_max_port));
+  }
+  if (fields[3] != "none") {
+    const int vlan = parse_int(fields[3], "VLAN ID", spec);
+    if (vlan < avio::k_min_port_vlan || vlan > avio::k_max_port_vlan) {
+      throw hpvm::UsageError(fmt::format(
+          "Invalid port setting '{}': VLAN ID {} is out of range ({}-{}; VLAN 1 carries the "
+          "untagged network).",
+          spec, vlan, avio::k_min_port_vlan, avio::k_max_port_vlan));
+    }
+    out.vlan = vlan;
+  }
+  return out;
+}
+
+Report create_vswitch(Store& store, const std::string& name,
+                      const std::optional<std::string>& uplink) {
+  return tagged(name, [&]() -> Report {
+    if (auto problem = vswitch_name_problem(name)) {
+      fail(name, fmt::format("Invalid {}.", *problem));
+    }
+    Report report;
+    Store::WriteTransaction tx(store);
+    VswitchStore vs(store);
+    if (vs.find(name)) {
+      fail(name, fmt::format("The vswitch '{}' already exists.", name));
+    }
+    Vswitch v;
+    v.name = name;
+    v.number = vs.next_number();
+    if (uplink) {
+      for (const auto& other : vs.list()) {
+        if (other.uplink == *uplink) {
+          fail(name,
+               fmt::format("The host interface '{}' is already the uplink of the vswitch '{}'.",
+                           *uplink, other.name));
+        }
+      }
+      if (auto problem = any_uplink_problem(store, *uplink, avio::bridge_name(v.number))) {
+        fail(name, fmt::format("Cannot use '{}' as the uplink: {}.", *uplink, *problem));
+      }
+      v.uplink = *uplink;
+    }
+    vs.insert(v);
+    place_unplaced(vs, v, report.warnings);
+    tx.commit();
+    return report;
+  });
+}
+
+Report boot_vswitch(Store& store, const std::optional<std::string>& name) {
+  Report report;
+  Store::WriteTransaction tx(store);
+  VswitchStore vs(store);
+  if (name) {
+    return tagged(*name, [&] {
+      boot_one(store, vs, find_vswitch(vs, *name), report);
+      tx.commit();
+      return report;
+    });
+  }
+  std::vector<std::string> problems;
+  for (const auto& v : vs.list()) {
+    if (!v.up) {
+      continue;
+    }
+    try {
+      boot_one(store, vs, v, report);
+    } catch (const hpvm::Error& e) {
+      problems.emplace_back(e.what());
+    }
+  }
+  tx.commit();
+  if (!problems.empty()) {
+    throw hpvm::Refused(std::move(problems), "Not every vswitch was booted.", "");
+  }
+  return report;
+}
+
+Report halt_vswitch(Store& store, const std::string& name) {
+  return tagged(name, [&]() -> Report {
+    Store::WriteTransaction tx(store);
+    VswitchStore vs(store);
+    const Vswitch v = find_vswitch(vs, name);
+    avio::halt_bridge(bridge_of(v));
+    vs.set_up(v.id, false);
+    tx.commit();
+    return {};
+  });
+}
+
+Report delete_vswitch(Store& store, const std::string& name, bool force) {
+  return tagged(name, [&]() -> Report {
+    Store::WriteTransaction tx(store);
+    VswitchStore vs(store);
+    const Vswitch v = find_vswitch(vs, name);
+    if (v.name == k_localnet) {
+      fail(name, "The vswitch 'localnet' always exists; it cannot be deleted.");
+    }
+    Report report;
+    if (const int guests = vs.guest_count(name); guests > 0) {
+      if (!force) {
+        fail(name, fmt::format("The vswitch '{}' is configured on {} guest(s); remove their vNICs "
+                               "first, or use -F.",
+                               name, guests));
+      }
+      report.warnings.push_back(
+          fmt::format("{} guest(s) keep vNICs on the deleted vswitch '{}'.", guests, name));
+    }
+    // The guests' taps go with the vswitch (a running guest's vNIC is left
+    // unconnected, as on a vswitch that does not exist).
+    for (const auto& h : vs.nics_on(name)) {
+      avio::remove_port_tap(avio::tap_name(h.vm_number, h.nic.address.bus, h.nic.address.slot));
+      if (run_state(store.root(), h.uuid).on) {
+        report.warnings.push_back(fmt::format(
+            "The running guest '{}' is no longer connected: its vNIC at bus {} device {} was on "
+            "the vswitch '{}'.",
+            h.guest, h.nic.address.bus, h.nic.address.slot, name));
+      }
+    }
+    avio::halt_bridge(bridge_of(v));
+    vs.release_unpinned(name);
+    vs.remove(v);
+    tx.commit();
+    return report;
+  });
+}
+
+Report set_port_vlan(Store& store, const std::string& name, const std::string& spec) {
+  return tagged(name, [&]() -> Report {
+    const PortVlanSpec want = parse_port_vlan(spec);
+    Report report;
+    Store::WriteTransaction tx(store);
+    VswitchStore vs(store);
+    const Vswitch v = find_vswitch(vs, name);
+    const auto vlans = vs.port_vlans(v.id);
+    std::optional<int> previous;
+    if (auto it = vlans.find(want.port); it != vlans.end()) {
+      previous = it->second;
+    }
+    vs.set_port_vlan(v.id, want.port, want.vlan);
+    // A booted vswitch takes the change at once: the uplink carries the VLAN,
+    // and the port's tap, if attached, moves to it.
+    if (booted(v)) {
+      avio::boot_bridge(bridge_request(vs, v, vlans));
+      if (want.vlan && !avio::bridge_vlan_filtering(bridge_of(v))) {
+        report.warnings.push_back(k_no_vlan_filtering);
+      }
+      const auto holders = vs.holders(v.name);
+      if (auto h = holders.find(want.port); h != holders.end()) {
+        const auto tap = avio::tap_name(h->second.vm_number, h->second.nic.address.bus,
+                                        h->second.nic.address.slot);
+        if (avio::link_state(tap).master == bridge_of(v)) {
+          avio::set_port_vlan(tap, want.vlan, previous);
+        }
+      }
+    }
+    tx.commit();
+    return report;
+  });
+}
+
+Report reattach_ports(Store& store, const std::optional<std::string>& name) {
+  Report report;
+  VswitchStore vs(store);
+  std::vector<Vswitch> targets;
+  if (name) {
+    targets.push_back(find_vswitch(vs, *name));
+  } else {
+    targets = vs.list();
+  }
+  for (const auto& v : targets) {
+    if (up_on_demand(v) && !booted(v) && any_running(store, vs, v)) {
+      avio::boot_bridge(bridge_request(vs, v));
+    }
+    if (booted(v)) {
+      reattach(store, vs, v, report.warnings);
+    } else if (up_on_demand(v)) {
+      continue; // no guest on it runs: its bridge waits for the first port
+    } else if (name) {
+      fail(v.name, fmt::format("The vswitch '{}' is down; boot it with hpvmnet -b.", v.name));
+    }
+  }
+  return report;
+}
+
+std::string vswitch_report(Store& store, const std::optional<std::string>& name, NetView view) {
+  VswitchStore vs(store);
+  std::vector<Vswitch> shown;
+  if (name) {
+    shown.push_back(find_vswitch(vs, *name));
+  } else {
+    shown = vs.list();
+  }
+  std::string out;
+  if (view == NetView::list) {
+    out = k_list_header;
+    for (const auto& v : shown) {
+      list_row(out, v);
+    }
+    return out;
+  }
+  for (const auto& v : shown) {
+    if (!out.empty()) {
+      out += '\n';
+    }
+    out += k_list_header;
+    list_row(out, v);
+    if (view == NetView::ports) {
+      ports_table(store, vs, v, out);
+    } else {
+      statistics_table(store, vs, v, out);
+    }
+  }
+  return out;
+}
+
+PortPlan plan_vswitch_port(Store& store, const std::string& vswitch, std::optional<int> pinned,
+                           const std::set<int>& taken) {
+  PortPlan plan;
+  VswitchStore vs(store);
+  const auto v = vs.find(vswitch);
+  if (pinned) {
+    const auto holders = vs.holders(vswitch);
+    if (auto h = holders.find(*pinned); h != holders.end()) {
+      plan.error = fmt::format("port {} of vswitch '{}' is already reserved by guest '{}'", *pinned,
+                               vswitch, h->second.guest);
+    } else if (taken.count(*pinned) != 0) {
+      plan.error =
+          fmt::format("port {} of vswitch '{}' is already given to another vNIC", *pinned, vswitch);
+    } else {
+      plan.port = pinned;
+    }
+  } else if (v) {
+    std::set<int> used = vs.used_ports(vswitch);
+    used.insert(taken.begin(), taken.end());
+    plan.port = lowest_free_port(used);
+    if (!plan.port) {
+      plan.error =
+          fmt::format("the vswitch '{}' has no free port (0-{})", vswitch, avio::k_max_port);
+    }
+  }
+  if (!v && !plan.error) {
+    plan.warning = fmt::format("The vswitch '{}' does not exist; create it with hpvmnet -c before "
+                               "the guest starts.",
+                               vswitch);
+  }
+  return plan;
+}
+
+std::optional<avio::PortRequest> port_request(Store& store, const Guest& guest,
+                                              const NetworkDevice& nic) {
+  VswitchStore vs(store);
+  const auto v = vs.find(nic.vswitch);
+  if (!v) {
+    return std::nullopt;
+  }
+  PortHolder h{guest.name, guest.vm_number, guest.uuid, nic, vs.nic_port(guest.name, nic.address)};
+  return request_for(*v, h, vs.port_vlans(v->id));
+}
+
+void prepare_port_bridge(Store& store, const std::string& vswitch) {
+  VswitchStore vs(store);
+  const auto v = vs.find(vswitch);
+  if (v && up_on_demand(*v) && !booted(*v)) {
+    avio::boot_bridge(bridge_request(vs, *v));
+  }
+}
+
+std::vector<avio::PortRequest> port_requests(Store& store, const Guest& guest) {
+  std::vector<avio::PortRequest> out;
+  for (const auto& nic : guest.networks) {
+    if (auto r = port_request(store, guest, nic)) {
+      out.push_back(std::move(*r));
+    }
+  }
+  return out;
+}
+
+} // namespace vmconfig

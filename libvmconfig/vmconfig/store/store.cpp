@@ -1,0 +1,734 @@
+#include "vmconfig/store/store.hpp"
+
+#include "vmconfig/model/grammar.hpp"
+
+#include <avio/error.hpp>
+
+#include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <unordered_map>
+
+namespace fs = std::filesystem;
+
+namespace vmconfig {
+
+namespace {
+
+// How long a command waits for another's write lock before it gives up;
+// HPVM_BUSY_TIMEOUT_MS overrides the 10 s (tests use short waits).
+int busy_timeout_ms() {
+  const char* env = std::getenv("HPVM_BUSY_TIMEOUT_MS");
+  if (env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    const long ms = std::strtol(env, &end, 10);
+    if (*end == '\0' && ms >= 0 && ms <= 3600000) {
+      return static_cast<int>(ms);
+    }
+  }
+  return 10000;
+}
+
+// Forward migrations: entry i takes the schema from version i to i+1.
+// Append only; never edit an entry that has been released.
+const char* const k_migrations[] = {
+    R"sql(
+CREATE TABLE guests (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  vm_number INTEGER NOT NULL UNIQUE,
+  uuid TEXT NOT NULL UNIQUE,
+  os_type TEXT NOT NULL,
+  os_version TEXT NOT NULL DEFAULT '',
+  vcpus INTEGER NOT NULL,
+  entitlement_cycles INTEGER NOT NULL DEFAULT 0,
+  entitlement_min REAL NOT NULL,
+  entitlement_max REAL NOT NULL,
+  memory_mb INTEGER NOT NULL,
+  label TEXT NOT NULL DEFAULT '',
+  start_auto INTEGER NOT NULL,
+  runnable INTEGER NOT NULL DEFAULT 1,
+  modifiable INTEGER NOT NULL DEFAULT 1,
+  visible INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE guest_extended (
+  guest_id INTEGER NOT NULL REFERENCES guests(id) ON DELETE CASCADE,
+  keyword TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (guest_id, keyword)
+);
+CREATE TABLE guest_access (
+  guest_id INTEGER NOT NULL REFERENCES guests(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  is_group INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  admin INTEGER NOT NULL,
+  PRIMARY KEY (guest_id, is_group, name)
+);
+CREATE TABLE storage_devices (
+  id INTEGER PRIMARY KEY,
+  guest_id INTEGER NOT NULL REFERENCES guests(id) ON DELETE CASCADE,
+  device_type TEXT NOT NULL,
+  adapter_type TEXT NOT NULL,
+  bus INTEGER NOT NULL,
+  slot INTEGER NOT NULL,
+  target INTEGER NOT NULL,
+  storage_type TEXT NOT NULL,
+  location TEXT NOT NULL,
+  identity TEXT NOT NULL DEFAULT '',
+  UNIQUE (guest_id, bus, slot, target)
+);
+CREATE INDEX storage_devices_identity ON storage_devices(identity);
+CREATE TABLE network_devices (
+  id INTEGER PRIMARY KEY,
+  guest_id INTEGER NOT NULL REFERENCES guests(id) ON DELETE CASCADE,
+  adapter_type TEXT NOT NULL,
+  bus INTEGER NOT NULL,
+  slot INTEGER NOT NULL,
+  mac INTEGER NOT NULL UNIQUE,
+  vswitch TEXT NOT NULL,
+  port INTEGER,
+  UNIQUE (guest_id, bus, slot)
+);
+CREATE TABLE devdb_entries (
+  id INTEGER PRIMARY KEY,
+  type TEXT NOT NULL CHECK (type IN ('gdev', 'rdev', 'server', 'env')),
+  name TEXT NOT NULL,
+  identity TEXT NOT NULL DEFAULT '',
+  UNIQUE (type, name)
+);
+CREATE TABLE devdb_attributes (
+  entry_id INTEGER NOT NULL REFERENCES devdb_entries(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (entry_id, name)
+);
+CREATE TABLE devdb_dependents (
+  entry_id INTEGER NOT NULL REFERENCES devdb_entries(id) ON DELETE CASCADE,
+  guest TEXT NOT NULL,
+  PRIMARY KEY (entry_id, guest)
+);
+CREATE INDEX devdb_dependents_guest ON devdb_dependents(guest);
+)sql",
+    // 1 -> 2: vswitches (localnet exists from the start as number 1), their
+    // port configuration, and the vswitch port each vNIC holds (unique per
+    // vswitch name; pinned ports keep their portid).
+    R"sql(
+CREATE TABLE vswitches (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  number INTEGER NOT NULL UNIQUE,
+  uplink TEXT NOT NULL DEFAULT '',
+  up INTEGER NOT NULL DEFAULT 0,
+  mode TEXT NOT NULL DEFAULT 'Shared'
+);
+INSERT INTO vswitches (name, number, uplink, up) VALUES ('localnet', 1, '', 1);
+CREATE TABLE vswitch_ports (
+  vswitch_id INTEGER NOT NULL REFERENCES vswitches(id) ON DELETE CASCADE,
+  port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 511),
+  untagged_vlan INTEGER NOT NULL CHECK (untagged_vlan BETWEEN 0 AND 4094),
+  PRIMARY KEY (vswitch_id, port)
+);
+ALTER TABLE network_devices ADD COLUMN vswitch_port INTEGER;
+UPDATE network_devices SET vswitch_port = port WHERE id IN
+  (SELECT min(id) FROM network_devices WHERE port IS NOT NULL GROUP BY vswitch, port);
+CREATE UNIQUE INDEX network_devices_vswitch_port ON network_devices(vswitch, vswitch_port);
+)sql",
+    // 2 -> 3: device-database aliases (several names of one entry) and the
+    // unique id (WWID) hpvmdevmgmt -l shows.
+    R"sql(
+CREATE TABLE devdb_aliases (
+  entry_id INTEGER NOT NULL REFERENCES devdb_entries(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  alias TEXT NOT NULL,
+  PRIMARY KEY (entry_id, alias)
+);
+CREATE INDEX devdb_aliases_alias ON devdb_aliases(alias);
+ALTER TABLE devdb_entries ADD COLUMN unique_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX devdb_entries_identity ON devdb_entries(identity);
+)sql",
+    // 3 -> 4: the undo record of each guest's last AVIO conversion
+    // (hpvmconvert -U): the hpvmmodify -m statements that put it back.
+    R"sql(
+CREATE TABLE avio_conversion_undo (
+  guest_id INTEGER NOT NULL REFERENCES guests(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  statement TEXT NOT NULL,
+  PRIMARY KEY (guest_id, seq)
+);
+)sql",
+    // 4 -> 5: the highest vswitch number ever given, so that a deleted
+    // vswitch's number (and its bridge name hpvswN) is never given again.
+    R"sql(
+CREATE TABLE vswitch_numbers (last INTEGER NOT NULL);
+INSERT INTO vswitch_numbers (last) SELECT coalesce(max(number), 1) FROM vswitches;
+)sql",
+    // 5 -> 6: what each conversion found and left (the guest's devices as
+    // statements), so that an undo can refuse a guest changed since. Records
+    // from before version 6 have no snapshot; hpvmconvert -U says so.
+    R"sql(
+CREATE TABLE avio_conversion_devices (
+  guest_id INTEGER NOT NULL REFERENCES guests(id) ON DELETE CASCADE,
+  phase TEXT NOT NULL CHECK (phase IN ('before', 'after')),
+  seq INTEGER NOT NULL,
+  statement TEXT NOT NULL,
+  PRIMARY KEY (guest_id, phase, seq)
+);
+)sql",
+    // 6 -> 7: vNIC MACs by their low five octets (what a tap's MAC keeps),
+    // so the uniqueness check reads an index, not every vNIC (the expression
+    // must stay the one in Store::mac_suffix_holders); vNICs by vswitch, for
+    // the port allocation of every new vNIC.
+    R"sql(
+CREATE INDEX network_devices_mac_suffix ON network_devices((mac & 1099511627775));
+CREATE INDEX network_devices_vswitch ON network_devices(vswitch);
+)sql",
+};
+
+bool is_busy(const SQLite::Exception& e) {
+  return e.getErrorCode() == SQLITE_BUSY || e.getErrorCode() == SQLITE_LOCKED;
+}
+
+// Switching a new database to WAL needs an exclusive lock, and SQLite does not
+// call the busy handler for it: two commands creating the database at once
+// would fail. The mode is persistent, so only the first opener switches, and
+// it retries for as long as the busy timeout.
+void enable_wal(SQLite::Database& db) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms());
+  while (true) {
+    try {
+      if (db.execAndGet("PRAGMA journal_mode").getString() != "wal") {
+        db.execAndGet("PRAGMA journal_mode=WAL");
+      }
+      return;
+    } catch (const SQLite::Exception& e) {
+      if (!is_busy(e) || std::chrono::steady_clock::now() > deadline) {
+        throw;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+}
+
+// The WAL's size after a reset; a checkpoint on close deletes it.
+constexpr int k_wal_size_limit = 4 * 1024 * 1024;
+
+std::uintmax_t wal_bytes(const fs::path& db_path) {
+  std::error_code ec;
+  const auto size = fs::file_size(fs::path(db_path.string() + "-wal"), ec);
+  return ec ? 0 : size;
+}
+
+void set_checkpoint_on_close(SQLite::Database& db, bool on) {
+  sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, on ? 0 : 1, nullptr);
+}
+
+// The database is 0600 however it came to be (copied in, restored from a
+// backup): it holds who may administer which guest.
+void restrict_mode(const fs::path& db_path) {
+  struct stat st {};
+  if (::stat(db_path.c_str(), &st) != 0 || (st.st_mode & 0077) == 0) {
+    return;
+  }
+  if (::chmod(db_path.c_str(), st.st_mode & 0700) != 0) {
+    throw hpvm::Error(fmt::format("The configuration database '{}' has mode {:04o} and cannot be "
+                                  "made 0600: {}.",
+                                  db_path.string(), st.st_mode & 07777, std::strerror(errno)));
+  }
+}
+
+const char* k_busy_message =
+    "The configuration database is locked by another command; nothing was changed. Try again.";
+
+} // namespace
+
+fs::path Store::root_from_environment() {
+  const char* env = std::getenv("HPVM_ROOT");
+  return env != nullptr && *env != '\0' ? fs::path(env) : fs::path("/var/opt/hpvm");
+}
+
+fs::path Store::database_path(const fs::path& root) {
+  return root / "hpvm.db";
+}
+
+bool Store::exists(const fs::path& root) {
+  std::error_code ec;
+  return fs::exists(database_path(root), ec);
+}
+
+Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
+  if (access == Access::if_exists && !exists(m_root)) {
+    m_db = std::make_unique<SQLite::Database>(":memory:", SQLite::OPEN_READWRITE);
+    migrate();
+    return;
+  }
+  // Only a directory the suite creates is made 0700: an existing one (say
+  // HPVM_ROOT=/tmp) keeps its mode.
+  std::error_code ec;
+  const bool had_root = fs::is_directory(m_root, ec);
+  fs::create_directories(m_root / "common", ec);
+  if (ec) {
+    throw hpvm::Error(
+        fmt::format("Cannot create the HPVM directory '{}': {}.", m_root.string(), ec.message()));
+  }
+  if (!had_root) {
+    ::chmod(m_root.c_str(), 0700);
+  }
+  const fs::path db_path = database_path(m_root);
+  const mode_t old_mask = ::umask(0077); // the database and its WAL files are 0600
+  try {
+    m_db = std::make_unique<SQLite::Database>(
+        db_path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, busy_timeout_ms());
+  } catch (const SQLite::Exception& e) {
+    ::umask(old_mask);
+    throw hpvm::Error(fmt::format("Cannot open the configuration database '{}': {}.",
+                                  db_path.string(), e.what()));
+  }
+  ::umask(old_mask);
+  restrict_mode(db_path);
+  try {
+    enable_wal(*m_db);
+    // synchronous=NORMAL: a commit is in the WAL when the command returns, so
+    // it survives the command, QEMU or the guest dying at once, and a power
+    // cut once the kernel has written it back (vm.dirty_expire_centisecs,
+    // 30 s by default); a power cut can lose the last commits, never corrupt
+    // the database. FULL would fsync at every commit: 1.3 ms median and up
+    // to 200 ms on this host's disk, for each hot-add.
+    // When the WAL is reset for reuse, it is cut back to journal_size_limit.
+    m_db->exec(fmt::format("PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit={}; "
+                           "PRAGMA foreign_keys=ON",
+                           k_wal_size_limit));
+    // The last connection to close checkpoints the WAL into the database,
+    // fsyncs it and deletes the WAL. Connections start without that and
+    // WriteTransaction::commit() turns it on once the WAL holds
+    // k_checkpoint_wal_bytes: a read (hpvmstatus) or a small write (a hot-add)
+    // does not pay the checkpoint's fsyncs, and the WAL every command rebuilds its
+    // index from stays small. Without it no write would ever empty the WAL:
+    // each command is a new process, and the frames an automatic checkpoint
+    // copied are only reused by a later write of the same process.
+    set_checkpoint_on_close(*m_db, false);
+    migrate();
+  } catch (const SQLite::Exception& e) {
+    if (is_busy(e)) {
+      throw hpvm::Busy(k_busy_message);
+    }
+    throw hpvm::Error(fmt::format("The configuration database '{}' is not usable: {}.",
+                                  db_path.string(), e.what()));
+  }
+}
+
+Store::~Store() = default;
+
+Store::Statement::Statement(SQLite::Statement* cached, bool* busy,
+                            std::unique_ptr<SQLite::Statement> own)
+    : m_statement(own ? own.get() : cached), m_busy(busy), m_own(std::move(own)) {
+  if (m_busy != nullptr) {
+    *m_busy = true;
+  }
+}
+
+Store::Statement::~Statement() {
+  if (m_busy != nullptr) {
+    // A statement left mid-result would keep its read transaction open.
+    m_statement->tryReset();
+    try {
+      m_statement->clearBindings(); // sqlite3_clear_bindings cannot fail
+    } catch (const SQLite::Exception&) {
+    }
+    *m_busy = false;
+  }
+}
+
+Store::Statement Store::statement(const std::string& sql) {
+  auto& cached = m_statements[sql];
+  if (cached.busy) {
+    return Statement(nullptr, nullptr, std::make_unique<SQLite::Statement>(*m_db, sql));
+  }
+  if (!cached.statement) {
+    cached.statement = std::make_unique<SQLite::Statement>(*m_db, sql);
+  }
+  return Statement(cached.statement.get(), &cached.busy, nullptr);
+}
+
+int Store::schema_version() {
+  return m_db->execAndGet("PRAGMA user_version").getInt();
+}
+
+void Store::migrate() {
+  constexpr int latest = k_schema_version;
+  static_assert(latest == static_cast<int>(std::size(k_migrations)),
+                "Store::k_schema_version must count the migrations");
+  if (schema_version() == latest) {
+    return;
+  }
+  SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+  const int current = schema_version(); // again, now that we hold the write lock
+  if (current > latest) {
+    throw hpvm::Error(fmt::format(
+        "The configuration database has schema version {}, newer than this program's {}.", current,
+        latest));
+  }
+  for (int v = current; v < latest; ++v) {
+    m_db->exec(k_migrations[v]);
+  }
+  m_db->exec(fmt::format("PRAGMA user_version={}", latest));
+  tx.commit();
+  set_checkpoint_on_close(*m_db, true);
+}
+
+Store::WriteTransaction::WriteTransaction(Store& store) try
+    : m_store(store), m_tx(*store.m_db, SQLite::TransactionBehavior::IMMEDIATE) {
+} catch (const SQLite::Exception& e) {
+  if (is_busy(e)) {
+    throw hpvm::Busy(k_busy_message);
+  }
+  throw;
+}
+
+void Store::WriteTransaction::commit() {
+  try {
+    m_tx.commit();
+    if (wal_bytes(database_path(m_store.root())) >= k_checkpoint_wal_bytes) {
+      set_checkpoint_on_close(*m_store.m_db, true);
+    }
+  } catch (const SQLite::Exception& e) {
+    if (is_busy(e)) {
+      throw hpvm::Busy(k_busy_message);
+    }
+    throw;
+  }
+}
+
+namespace {
+
+constexpr const char* k_guest_columns =
+    "id, name, vm_number, uuid, os_type, os_version, vcpus, entitlement_cycles, entitlement_min, "
+    "entitlement_max, memory_mb, label, start_auto, runnable, modifiable, visible";
+
+} // namespace
+
+Guest Store::read_guest_row(SQLite::Statement& q) {
+  Guest g;
+  g.id = q.getColumn(0).getInt64();
+  g.name = q.getColumn(1).getString();
+  g.vm_number = q.getColumn(2).getInt();
+  g.uuid = q.getColumn(3).getString();
+  g.os_type = q.getColumn(4).getString();
+  g.os_version = q.getColumn(5).getString();
+  g.vcpus = q.getColumn(6).getInt();
+  g.entitlement.cycles = q.getColumn(7).getInt() != 0;
+  g.entitlement.minimum = q.getColumn(8).getDouble();
+  g.entitlement.maximum = q.getColumn(9).getDouble();
+  g.memory_mb = static_cast<std::uint64_t>(q.getColumn(10).getInt64());
+  g.label = q.getColumn(11).getString();
+  g.start = q.getColumn(12).getInt() != 0 ? StartAttr::automatic : StartAttr::manual;
+  g.runnable = q.getColumn(13).getInt() != 0;
+  g.modifiable = q.getColumn(14).getInt() != 0;
+  g.visible = q.getColumn(15).getInt() != 0;
+  return g;
+}
+
+namespace {
+
+StorageDevice read_storage(SQLite::Statement& q, int first) {
+  StorageDevice d;
+  d.device = *device_type_from(q.getColumn(first).getString());
+  d.adapter = *storage_adapter_from(q.getColumn(first + 1).getString());
+  d.address = {q.getColumn(first + 2).getInt(), q.getColumn(first + 3).getInt(),
+               q.getColumn(first + 4).getInt()};
+  d.storage = *storage_type_from(q.getColumn(first + 5).getString());
+  d.location = q.getColumn(first + 6).getString();
+  return d;
+}
+
+NetworkDevice read_network(SQLite::Statement& q, int first) {
+  NetworkDevice n;
+  n.adapter = *net_adapter_from(q.getColumn(first).getString());
+  n.address = {q.getColumn(first + 1).getInt(), q.getColumn(first + 2).getInt()};
+  n.mac = avio::MacAddress(static_cast<std::uint64_t>(q.getColumn(first + 3).getInt64()));
+  n.vswitch = q.getColumn(first + 4).getString();
+  if (!q.getColumn(first + 5).isNull()) {
+    n.port = q.getColumn(first + 5).getInt();
+  }
+  return n;
+}
+
+constexpr const char* k_storage_columns =
+    "device_type, adapter_type, bus, slot, target, storage_type, location";
+constexpr const char* k_network_columns = "adapter_type, bus, slot, mac, vswitch, port";
+
+} // namespace
+
+void Store::load_devices(Guest& g) {
+  SQLite::Statement s(*m_db, fmt::format("SELECT {} FROM storage_devices WHERE guest_id = ? "
+                                         "ORDER BY bus, slot, target",
+                                         k_storage_columns));
+  s.bind(1, g.id);
+  while (s.executeStep()) {
+    g.storage.push_back(read_storage(s, 0));
+  }
+  SQLite::Statement n(*m_db, fmt::format("SELECT {} FROM network_devices WHERE guest_id = ? "
+                                         "ORDER BY bus, slot",
+                                         k_network_columns));
+  n.bind(1, g.id);
+  while (n.executeStep()) {
+    g.networks.push_back(read_network(n, 0));
+  }
+  SQLite::Statement x(*m_db, "SELECT keyword, value FROM guest_extended WHERE guest_id = ? "
+                             "ORDER BY keyword");
+  x.bind(1, g.id);
+  while (x.executeStep()) {
+    g.extended[x.getColumn(0).getString()] = x.getColumn(1).getString();
+  }
+  SQLite::Statement a(*m_db, "SELECT is_group, name, admin FROM guest_access WHERE guest_id = ? "
+                             "ORDER BY seq");
+  a.bind(1, g.id);
+  while (a.executeStep()) {
+    g.access.push_back(
+        {a.getColumn(0).getInt() != 0 ? ConsoleAccess::Kind::group : ConsoleAccess::Kind::user,
+         a.getColumn(1).getString(), a.getColumn(2).getInt() != 0});
+  }
+}
+
+template <typename Key>
+std::optional<Guest> Store::load_guest_where(const char* column, const Key& key) {
+  SQLite::Statement q(*m_db,
+                      fmt::format("SELECT {} FROM guests WHERE {} = ?", k_guest_columns, column));
+  q.bind(1, key);
+  if (!q.executeStep()) {
+    return std::nullopt;
+  }
+  Guest g = read_guest_row(q);
+  load_devices(g);
+  return g;
+}
+
+std::optional<Guest> Store::load_guest(const std::string& name) {
+  return load_guest_where("name", name);
+}
+
+std::optional<Guest> Store::load_guest(int vm_number) {
+  return load_guest_where("vm_number", vm_number);
+}
+
+std::unordered_map<std::int64_t, std::pair<int, int>> Store::device_counts() {
+  std::unordered_map<std::int64_t, std::pair<int, int>> out;
+  SQLite::Statement s(*m_db, "SELECT guest_id, count(*) FROM storage_devices GROUP BY guest_id");
+  while (s.executeStep()) {
+    out[s.getColumn(0).getInt64()].first = s.getColumn(1).getInt();
+  }
+  SQLite::Statement n(*m_db, "SELECT guest_id, count(*) FROM network_devices GROUP BY guest_id");
+  while (n.executeStep()) {
+    out[n.getColumn(0).getInt64()].second = n.getColumn(1).getInt();
+  }
+  return out;
+}
+
+std::vector<Guest> Store::load_guests(Devices devices) {
+  // A handful of whole-table reads, joined in memory, so listing every guest
+  // costs the same few queries at 10 or 10,000 guests.
+  std::vector<Guest> guests;
+  std::unordered_map<std::int64_t, std::size_t> index;
+  SQLite::Statement q(*m_db,
+                      fmt::format("SELECT {} FROM guests ORDER BY vm_number", k_guest_columns));
+  while (q.executeStep()) {
+    index[q.getColumn(0).getInt64()] = guests.size();
+    guests.push_back(read_guest_row(q));
+  }
+  if (devices == Devices::with) {
+    SQLite::Statement s(*m_db, fmt::format("SELECT guest_id, {} FROM storage_devices "
+                                           "ORDER BY guest_id, bus, slot, target",
+                                           k_storage_columns));
+    while (s.executeStep()) {
+      guests[index.at(s.getColumn(0).getInt64())].storage.push_back(read_storage(s, 1));
+    }
+    SQLite::Statement n(*m_db, fmt::format("SELECT guest_id, {} FROM network_devices "
+                                           "ORDER BY guest_id, bus, slot",
+                                           k_network_columns));
+    while (n.executeStep()) {
+      guests[index.at(n.getColumn(0).getInt64())].networks.push_back(read_network(n, 1));
+    }
+  }
+  SQLite::Statement x(*m_db, "SELECT guest_id, keyword, value FROM guest_extended "
+                             "ORDER BY guest_id, keyword");
+  while (x.executeStep()) {
+    guests[index.at(x.getColumn(0).getInt64())].extended[x.getColumn(1).getString()] =
+        x.getColumn(2).getString();
+  }
+  SQLite::Statement a(*m_db, "SELECT guest_id, is_group, name, admin FROM guest_access "
+                             "ORDER BY guest_id, seq");
+  while (a.executeStep()) {
+    guests[index.at(a.getColumn(0).getInt64())].access.push_back(
+        {a.getColumn(1).getInt() != 0 ? ConsoleAccess::Kind::group : ConsoleAccess::Kind::user,
+         a.getColumn(2).getString(), a.getColumn(3).getInt() != 0});
+  }
+  return guests;
+}
+
+std::vector<GuestSummary> Store::summaries() {
+  std::vector<GuestSummary> out;
+  SQLite::Statement q(*m_db, "SELECT g.name, g.uuid, g.vm_number, g.os_type, g.vcpus, g.memory_mb, "
+                             "(SELECT count(*) FROM storage_devices s WHERE s.guest_id = g.id), "
+                             "(SELECT count(*) FROM network_devices n WHERE n.guest_id = g.id) "
+                             "FROM guests g ORDER BY g.vm_number");
+  while (q.executeStep()) {
+    GuestSummary s;
+    s.name = q.getColumn(0).getString();
+    s.uuid = q.getColumn(1).getString();
+    s.vm_number = q.getColumn(2).getInt();
+    s.os_type = q.getColumn(3).getString();
+    s.vcpus = q.getColumn(4).getInt();
+    s.memory_mb = static_cast<std::uint64_t>(q.getColumn(5).getInt64());
+    s.storage_devices = q.getColumn(6).getInt();
+    s.network_devices = q.getColumn(7).getInt();
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<std::string> Store::guest_names() {
+  std::vector<std::string> out;
+  SQLite::Statement q(*m_db, "SELECT name FROM guests ORDER BY vm_number");
+  while (q.executeStep()) {
+    out.push_back(q.getColumn(0).getString());
+  }
+  return out;
+}
+
+int Store::next_vm_number() {
+  return m_db->execAndGet("SELECT coalesce(max(vm_number), 0) + 1 FROM guests").getInt();
+}
+
+std::vector<Store::MacHolder> Store::mac_suffix_holders(avio::MacAddress mac) {
+  std::vector<MacHolder> out;
+  // The mask is written out so SQLite uses the index network_devices_mac_suffix.
+  static_assert(avio::MacAddress::k_suffix_mask == 1099511627775ULL);
+  SQLite::Statement q(*m_db, "SELECT g.name, n.bus, n.slot, n.mac FROM network_devices n JOIN "
+                             "guests g ON g.id = n.guest_id WHERE (n.mac & 1099511627775) = ? "
+                             "ORDER BY g.vm_number, n.bus, n.slot");
+  q.bind(1, static_cast<std::int64_t>(mac.suffix()));
+  while (q.executeStep()) {
+    out.push_back({q.getColumn(0).getString(),
+                   {q.getColumn(1).getInt(), q.getColumn(2).getInt()},
+                   avio::MacAddress(static_cast<std::uint64_t>(q.getColumn(3).getInt64()))});
+  }
+  return out;
+}
+
+void Store::insert_guest(Guest& g, const std::vector<std::string>& storage_identities) {
+  SQLite::Statement q(*m_db,
+                      "INSERT INTO guests (name, vm_number, uuid, os_type, os_version, vcpus, "
+                      "entitlement_cycles, entitlement_min, entitlement_max, memory_mb, label, "
+                      "start_auto, runnable, modifiable, visible) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  q.bind(1, g.name);
+  q.bind(2, g.vm_number);
+  q.bind(3, g.uuid);
+  q.bind(4, g.os_type);
+  q.bind(5, g.os_version);
+  q.bind(6, g.vcpus);
+  q.bind(7, g.entitlement.cycles ? 1 : 0);
+  q.bind(8, g.entitlement.minimum);
+  q.bind(9, g.entitlement.maximum);
+  q.bind(10, static_cast<std::int64_t>(g.memory_mb));
+  q.bind(11, g.label);
+  q.bind(12, g.start == StartAttr::automatic ? 1 : 0);
+  q.bind(13, g.runnable ? 1 : 0);
+  q.bind(14, g.modifiable ? 1 : 0);
+  q.bind(15, g.visible ? 1 : 0);
+  q.exec();
+  g.id = m_db->getLastInsertRowid();
+  insert_guest_details(g, storage_identities);
+}
+
+void Store::insert_guest_details(const Guest& g,
+                                 const std::vector<std::string>& storage_identities) {
+  for (std::size_t i = 0; i < g.storage.size(); ++i) {
+    insert_storage_device(g, g.storage[i],
+                          i < storage_identities.size() ? storage_identities[i] : std::string());
+  }
+  insert_networks(g);
+  insert_extended(g);
+  insert_access(g);
+}
+
+void Store::insert_storage_device(const Guest& g, const StorageDevice& d,
+                                  const std::string& identity) {
+  auto s = statement("INSERT INTO storage_devices (guest_id, device_type, adapter_type, bus, "
+                     "slot, target, storage_type, location, identity) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s->bind(1, g.id);
+  s->bind(2, std::string(to_string(d.device)));
+  s->bind(3, std::string(to_string(d.adapter)));
+  s->bind(4, d.address.bus);
+  s->bind(5, d.address.slot);
+  s->bind(6, d.address.target);
+  s->bind(7, std::string(to_string(d.storage)));
+  s->bind(8, d.location);
+  s->bind(9, identity);
+  s->exec();
+}
+
+void Store::insert_networks(const Guest& g) {
+  auto n = statement("INSERT INTO network_devices (guest_id, adapter_type, bus, slot, mac, "
+                     "vswitch, port) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  for (const auto& d : g.networks) {
+    n->reset();
+    n->bind(1, g.id);
+    n->bind(2, std::string(to_string(d.adapter)));
+    n->bind(3, d.address.bus);
+    n->bind(4, d.address.slot);
+    n->bind(5, static_cast<std::int64_t>(d.mac.value()));
+    n->bind(6, d.vswitch);
+    if (d.port) {
+      n->bind(7, *d.port);
+    } else {
+      n->bind(7);
+    }
+    n->exec();
+  }
+}
+
+void Store::insert_extended(const Guest& g) {
+  auto x = statement("INSERT INTO guest_extended (guest_id, keyword, value) VALUES (?, ?, ?)");
+  for (const auto& [key, value] : g.extended) {
+    x->reset();
+    x->bind(1, g.id);
+    x->bind(2, key);
+    x->bind(3, value);
+    x->exec();
+  }
+}
+
+void Store::insert_access(const Guest& g) {
+  auto a = statement("INSERT INTO guest_access (guest_id, seq, is_group, name, admin) "
+                     "VALUES (?, ?, ?, ?, ?)");
+  int seq = 0;
+  for (const auto& acc : g.access) {
+    a->reset();
+    a->bind(1, g.id);
+    a->bind(2, seq++);
+    a->bind(3, acc.kind == ConsoleAccess::Kind::group ? 1 : 0);
+    a->bind(4, acc.name);
+    a->bind(5, acc.admin ? 1 : 0);
+    a->exec();
+  }
+}
+
+void Store::delete_guest(const Guest& g) {
+  SQLite::Statement q(*m_db, "DELETE FROM guests WHERE id = ?");
+  q.bind(1, g.id);
+  q.exec();
+}
+
+} // namespace vmconfig

@@ -1,0 +1,148 @@
+// The configuration database: $HPVM_ROOT/hpvm.db (SQLite, WAL, foreign keys,
+// busy timeout, schema version with forward migrations). All SQL lives here
+// and every statement binds its parameters.
+#pragma once
+
+#include "vmconfig/model/guest.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace vmconfig {
+
+
+class Store {
+public:
+  static constexpr int k_schema_version = 7; // one per entry of store.cpp's k_migrations
+  // A writer closing last checkpoints the WAL (fsyncs) once it holds
+  // this much; below it the WAL stays for the next command to append to.
+  static constexpr std::uintmax_t k_checkpoint_wal_bytes = 512 * 1024;
+
+  // $HPVM_ROOT, or /var/opt/hpvm when it is not set.
+  static std::filesystem::path root_from_environment();
+  static std::filesystem::path database_path(const std::filesystem::path& root);
+  static bool exists(const std::filesystem::path& root);
+
+  enum class Access : unsigned char {
+    // Creates the directory (0700) and the database (0600) if needed.
+    create,
+    // Opens an existing database; when there is none, an empty in-memory one.
+    // Commands that read (hpvmstatus, -s checks, removing a guest) must not
+    // set a host up as a side effect.
+    if_exists,
+  };
+
+  // Opens the database under `root` and migrates the schema forward.
+  explicit Store(std::filesystem::path root, Access access = Access::create);
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  ~Store();
+
+  const std::filesystem::path& root() const { return m_root; }
+  // For the repositories in store_*.cpp (device database, vswitches, runtime
+  // state) that keep their SQL next to this file. Nothing outside
+  // libvmconfig's store_*.cpp files runs SQL.
+  SQLite::Database& database() { return *m_db; }
+  int schema_version();
+
+  // A statement prepared once per store and reused: preparing is most of the
+  // cost of a small indexed query, and one hot-add runs the device database's
+  // lookups once per backing store. The handle gives it back reset (its read
+  // ended, its bindings cleared) when it goes out of scope; asked for again
+  // while a handle to it is alive, the SQL gets a statement of its own.
+  class Statement {
+  public:
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    ~Statement();
+    SQLite::Statement& operator*() { return *m_statement; }
+    SQLite::Statement* operator->() { return m_statement; }
+
+  private:
+    friend class Store;
+    Statement(SQLite::Statement* cached, bool* busy, std::unique_ptr<SQLite::Statement> own);
+    SQLite::Statement* m_statement;
+    bool* m_busy; // the cache entry's, or nullptr for a statement of its own
+    std::unique_ptr<SQLite::Statement> m_own;
+  };
+  Statement statement(const std::string& sql);
+
+  // A write transaction (BEGIN IMMEDIATE): it takes the database's write lock
+  // at once, so checks made inside it stay true until commit. Destroying it
+  // uncommitted rolls everything back. Once one has committed and the WAL
+  // holds k_checkpoint_wal_bytes, closing the store checkpoints the WAL into
+  // the database and deletes it, if no other command has the database open.
+  class WriteTransaction {
+  public:
+    explicit WriteTransaction(Store& store);
+    void commit();
+
+  private:
+    Store& m_store;
+    SQLite::Transaction m_tx;
+  };
+
+  std::optional<Guest> load_guest(const std::string& name);
+  std::optional<Guest> load_guest(int vm_number);
+  enum class Devices : unsigned char { with, without };
+  // Every guest; Devices::without leaves storage and networks empty.
+  std::vector<Guest> load_guests(Devices devices = Devices::with);
+  // Guest id -> (storage devices, vNICs), for guests that have any.
+  std::unordered_map<std::int64_t, std::pair<int, int>> device_counts();
+  std::vector<GuestSummary> summaries();
+  std::vector<std::string> guest_names();
+
+  int next_vm_number();
+  // The vNICs in the database whose MAC has the suffix (low five octets) of
+  // `mac`, so whose taps would have the same MAC; an equal MAC is one of them.
+  struct MacHolder {
+    std::string guest;
+    avio::NicAddress address;
+    avio::MacAddress mac;
+  };
+  std::vector<MacHolder> mac_suffix_holders(avio::MacAddress mac);
+  // Inserts the guest and all its devices; sets guest.id.
+  void insert_guest(Guest& guest, const std::vector<std::string>& storage_identities);
+  // Inserts the rows that hang off a stored guest (guest.id): devices, -x
+  // keywords, console access. insert_guest() calls it.
+  void insert_guest_details(const Guest& guest, const std::vector<std::string>& storage_identities);
+  // Its parts, for an update that writes only what changed (update_guest()):
+  // one storage device, and all of the guest's vNICs, -x keywords or
+  // console access rows (whose old rows are gone).
+  void insert_storage_device(const Guest& guest, const StorageDevice& device,
+                             const std::string& identity);
+  void insert_networks(const Guest& guest);
+  void insert_extended(const Guest& guest);
+  void insert_access(const Guest& guest);
+  void delete_guest(const Guest& guest);
+
+  // The device database's SQL is in store_devdb.cpp.
+
+private:
+  void migrate();
+  Guest read_guest_row(SQLite::Statement& q);
+  void load_devices(Guest& guest);
+  // `column` is one of our own column names, never user text.
+  template <typename Key> std::optional<Guest> load_guest_where(const char* column, const Key& key);
+
+  struct CachedStatement {
+    std::unique_ptr<SQLite::Statement> statement;
+    bool busy = false;
+  };
+
+  std::filesystem::path m_root;
+  std::unique_ptr<SQLite::Database> m_db;
+  // Declared after m_db: finalized before the database closes.
+  std::unordered_map<std::string, CachedStatement> m_statements;
+};
+
+} // namespace vmconfig

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The layering rule, checked on every build's test run: each folder of
+# libvmconfig includes only from the folders below it, libavio never includes
+# libvmconfig, and cmd/ reaches libvmconfig only through its operations,
+# renderers and model. A new include that breaks the order fails here.
+#   check_layers.sh SOURCE_DIR
+set -euo pipefail
+cd "${1:-$(dirname "$0")/../..}"
+
+# folder -> the vmconfig folders its files may include (itself included)
+declare -A allowed=(
+  [model]="model"
+  [store]="model store"
+  [devdb]="model store devdb"
+  [render]="model render"
+  [ops]="model store devdb render ops"
+)
+bad=0
+violation() { echo "layering: $1"; bad=1; }
+
+for folder in "${!allowed[@]}"; do
+  while IFS= read -r line; do
+    file=${line%%:*}
+    target=$(sed -E 's#.*vmconfig/([a-z_]+)/.*#\1#' <<<"$line")
+    [[ " ${allowed[$folder]} " == *" $target "* ]] ||
+      violation "$file includes vmconfig/$target/ (a $folder file may include: ${allowed[$folder]})"
+  done < <(grep -Hn -E '#include [<"]vmconfig/[a-z_]+/' -r "libvmconfig/vmconfig/$folder" || true)
+done
+# Every libvmconfig file lives in one of the folders above.
+while IFS= read -r file; do
+  violation "$file is not in a layer folder (${!allowed[*]})"
+done < <(find libvmconfig/vmconfig -maxdepth 1 -type f \( -name '*.cpp' -o -name '*.hpp' \))
+while IFS= read -r line; do
+  violation "libavio includes libvmconfig: $line"
+done < <(grep -rn -E '#include [<"]vmconfig/' libavio || true)
+while IFS= read -r line; do
+  violation "cmd/ reaches into the store (it may name only the Store handle and store/errors.hpp): $line"
+done < <(grep -rn -E "#include [<\"](vmconfig/store/|SQLiteCpp|sqlite3)" cmd | grep -v -E "vmconfig/store/(store|errors)\.hpp" || true)
+while IFS= read -r line; do
+  violation "cmd/ names a SQLite type: $line"
+done < <(grep -rn 'SQLite::' cmd || true)
+while IFS= read -r line; do
+  violation "SQL outside the store: $line"
+done < <(grep -rln 'SQLite::' libvmconfig | grep -v '^libvmconfig/vmconfig/store/' || true)
+
+if ((bad)); then
+  exit 1
+fi
+echo "layering: libvmconfig's folders, libavio and cmd/ keep the order model < store < devdb < ops, render < ops"
