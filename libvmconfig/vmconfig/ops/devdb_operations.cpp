@@ -1,9 +1,9 @@
 #include "vmconfig/ops/devdb_operations.hpp"
 
 #include "vmconfig/devdb/dependents.hpp"
-#include "vmconfig/ops/command_log.hpp"
 #include "vmconfig/devdb/devdb_rules.hpp"
 #include "vmconfig/model/grammar.hpp"
+#include "vmconfig/ops/command_log.hpp"
 #include "vmconfig/store/store_devdb.hpp"
 
 #include <avio/backing.hpp>

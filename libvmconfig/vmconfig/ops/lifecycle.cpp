@@ -2,8 +2,8 @@
 
 #include "vmconfig/model/grammar.hpp"
 #include "vmconfig/ops/modify.hpp"
-#include "vmconfig/store/store_runtime.hpp"
 #include "vmconfig/ops/vswitch.hpp"
+#include "vmconfig/store/store_runtime.hpp"
 
 #include <avio/backing.hpp>
 #include <avio/error.hpp>

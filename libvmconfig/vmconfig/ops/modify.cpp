@@ -2,14 +2,14 @@
 
 #include "vmconfig/devdb/dependents.hpp"
 #include "vmconfig/model/grammar.hpp"
-#include "vmconfig/ops/lifecycle.hpp"
 #include "vmconfig/model/names.hpp"
+#include "vmconfig/ops/lifecycle.hpp"
 #include "vmconfig/ops/online.hpp"
 #include "vmconfig/ops/planner.hpp"
 #include "vmconfig/ops/runtime.hpp"
+#include "vmconfig/ops/vswitch.hpp"
 #include "vmconfig/store/store_modify.hpp"
 #include "vmconfig/store/store_vswitch.hpp"
-#include "vmconfig/ops/vswitch.hpp"
 
 #include <avio/error.hpp>
 #include <avio/hotplug.hpp>

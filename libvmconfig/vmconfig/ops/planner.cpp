@@ -1,9 +1,9 @@
 #include "vmconfig/ops/planner.hpp"
 
 #include "vmconfig/model/grammar.hpp"
+#include "vmconfig/ops/vswitch.hpp"
 #include "vmconfig/store/store.hpp"
 #include "vmconfig/store/store_vswitch.hpp"
-#include "vmconfig/ops/vswitch.hpp"
 
 #include <avio/vswitch.hpp>
 

@@ -2,8 +2,8 @@
 // apart from operations.cpp so only hpvmstatus links the XML renderer.
 #include "vmconfig/ops/lifecycle.hpp"
 #include "vmconfig/ops/operations.hpp"
-#include "vmconfig/render/render.hpp"
 #include "vmconfig/ops/runtime.hpp"
+#include "vmconfig/render/render.hpp"
 
 #include <filesystem>
 

@@ -19,7 +19,6 @@
 
 namespace vmconfig {
 
-
 class Store {
 public:
   static constexpr int k_schema_version = 7; // one per entry of store.cpp's k_migrations
