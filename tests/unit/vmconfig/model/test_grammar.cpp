@@ -1,4 +1,4 @@
-// Tests for libvmconfig/vmconfig/grammar.cpp: the hpvmresources(5) statement
+// Tests for libvmconfig/vmconfig/model/grammar.cpp: the hpvmresources(5) statement
 // grammar. Every example statement printed in the reference
 // (/work/shared/reference/hpvm-commands.md section 2 and elsewhere,
 // avio-whitepaper.md section 4.1 and elsewhere, hpvm-commands-gaps.md) appears

@@ -1,4 +1,4 @@
-// Tests for libvmconfig/vmconfig/planner.cpp: removing (-d), replacing (-m)
+// Tests for libvmconfig/vmconfig/ops/planner.cpp: removing (-d), replacing (-m)
 // and switching adapters (-m hba:) on a guest's existing devices.
 #include "../temp_dir.hpp"
 

@@ -1,4 +1,4 @@
-// Tests for libvmconfig/vmconfig/characteristics.cpp: the -O -c -e -E -r -l
+// Tests for libvmconfig/vmconfig/model/characteristics.cpp: the -O -c -e -E -r -l
 // -B -u -g -x options, their defaults, and how memory and entitlement print.
 #include <vmconfig/model/characteristics.hpp>
 

@@ -1,4 +1,4 @@
-// Tests for libvmconfig/vmconfig/devdb.cpp: the hpvmdevmgmt -l line format
+// Tests for libvmconfig/vmconfig/model/devdb_entry.cpp: the hpvmdevmgmt -l line format
 // and the parsing of every hpvmdevmgmt argument.
 #include <avio/error.hpp>
 #include <vmconfig/model/devdb_entry.hpp>

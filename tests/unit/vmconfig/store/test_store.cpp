@@ -1,4 +1,4 @@
-// Tests for libvmconfig/vmconfig/store.cpp: the connection settings every
+// Tests for libvmconfig/vmconfig/store/store.cpp: the connection settings every
 // command relies on (WAL, foreign keys, busy timeout), the forward
 // migrations from a schema version 1 database, the refusal of a newer
 // schema, and the modes of what the store creates.

@@ -1,4 +1,4 @@
-// Tests for libvmconfig/vmconfig/vswitch.cpp and store_vswitch.cpp: -u
+// Tests for libvmconfig/vmconfig/ops/vswitch.cpp and store_vswitch.cpp: -u
 // parsing, port planning and the runtime's port requests, on a real
 // database in a temporary HPVM_ROOT (no host interfaces are touched).
 #include <avio/error.hpp>

@@ -1,4 +1,4 @@
-// Tests for libvmconfig/vmconfig/avio_conversion.cpp: scsi/lan statements
+// Tests for libvmconfig/vmconfig/model/avio_conversion.cpp: scsi/lan statements
 // onto AVIO with every address kept; attached devices block.
 #include <vmconfig/model/avio_conversion.hpp>
 #include <vmconfig/model/grammar.hpp>

@@ -1,4 +1,4 @@
-// Unit tests for libvmconfig/vmconfig/store_modify.cpp: update_guest writes
+// Unit tests for libvmconfig/vmconfig/store/store_modify.cpp: update_guest writes
 // only what changed between the stored guest and the new one.
 #include "../temp_dir.hpp"
 

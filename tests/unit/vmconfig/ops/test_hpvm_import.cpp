@@ -1,4 +1,4 @@
-// Tests for libvmconfig/vmconfig/hpvm_import.cpp: reading the text an HPVM
+// Tests for libvmconfig/vmconfig/ops/hpvm_import.cpp: reading the text an HPVM
 // host prints (hpvmstatus -P tables, the -M line) and the path map.
 #include <vmconfig/ops/hpvm_import.hpp>
 

@@ -1,4 +1,4 @@
-// Tests for libvmconfig/vmconfig/names.cpp: guest, vswitch and label rules.
+// Tests for libvmconfig/vmconfig/model/names.cpp: guest, vswitch and label rules.
 #include <vmconfig/model/names.hpp>
 
 #include <doctest/doctest.h>
