@@ -13,13 +13,15 @@ source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/runtime_lib.sh
 source "$(dirname "$0")/runtime_lib.sh"
 
-# Runs a command and records how long it took, in whole seconds ($SECS).
+# Runs a command and records how long it took, in whole seconds ($SECS); a
+# command that hangs is killed after 60 s (and fails its bound).
 timed() {
   local start=$EPOCHREALTIME
-  run "$@"
+  run timeout -s KILL 60 "$@"
   SECS=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", b - a }')
 }
 within() { # seconds label
+  echo "  $2: ${SECS}s (bound ${1}s)"
   if ((SECS <= $1)); then pass; else fail "$2 took ${SECS}s (bound ${1}s)"; fi
 }
 
@@ -28,7 +30,7 @@ sized_file "$S/other.img" 8M
 
 start_guest() { # name
   expect_ok hpvmcreate -P "$1" -O linux -r 128M -a disk:avio_stor::file:"$S/$1.img"
-  expect_ok hpvmstart -P "$1"
+  expect_exit 0 hpvmstart -P "$1"
   started "$1"
 }
 qemu_pid() { cat "$(run_dir "$1")/qemu.pid"; }
@@ -65,7 +67,7 @@ timed hpvmcreate -P other -O linux -r 128M -a disk:avio_stor::file:"$S/other.img
 assert_exit 0
 within 12 "hpvmcreate while a command waits on a busy monitor"
 wait "$waiter" || true
-expect_sql 1 "SELECT count(*) FROM guests WHERE name = 'other'"
+expect_sql "SELECT count(*) FROM guests WHERE name = 'other'" 1
 pid=$(qemu_pid busy)
 timed hpvmstop -P busy -F -q
 assert_exit 0
@@ -74,7 +76,7 @@ if alive "$pid"; then fail "the QEMU (pid $pid) survived hpvmstop -F"; else pass
 expect_exit 0 hpvmstatus -M -P busy
 assert_stdout_has ":Off:"
 kill "$holder" 2>/dev/null
-expect_ok hpvmstart -P busy
+expect_exit 0 hpvmstart -P busy
 started busy
 expect_ok hpvmstop -P busy -F -q
 
@@ -101,7 +103,7 @@ timed hpvmstop -P frozen -F -q
 assert_exit 0
 within 15 "hpvmstop -F on a stopped QEMU"
 if alive "$pid"; then fail "the stopped QEMU (pid $pid) survived hpvmstop -F"; else pass; fi
-expect_ok hpvmstart -P frozen
+expect_exit 0 hpvmstart -P frozen
 started frozen
 pid=$(qemu_pid frozen)
 kill -STOP "$pid"
