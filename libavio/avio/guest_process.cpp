@@ -1,6 +1,7 @@
 #include "avio/guest_process.hpp"
 
 #include "avio/error.hpp"
+#include "avio/sysfs.hpp"
 
 #include <fmt/format.h>
 
@@ -183,28 +184,47 @@ bool qemu_alive(pid_t pid) {
   return !ec && exe.filename().string().rfind("qemu-system", 0) == 0;
 }
 
+bool process_stopped(pid_t pid) {
+  // /proc/<pid>/stat: "pid (comm) S ...": the state follows the last ')'.
+  const std::string stat = read_first_line(fs::path("/proc") / std::to_string(pid) / "stat");
+  const auto end = stat.rfind(')');
+  return end != std::string::npos && end + 2 < stat.size() &&
+         (stat[end + 2] == 'T' || stat[end + 2] == 't');
+}
+
 void stop_hard(const RunDir& run, pid_t pid) {
-  try {
-    QmpClient qmp(run.qmp_socket(), 2000ms);
-    qmp.execute("quit");
-    if (wait_gone(pid, 5s)) {
-      return;
+  // A stopped (SIGSTOP) QEMU never answers its monitor: straight to signals.
+  if (!process_stopped(pid)) {
+    try {
+      QmpClient qmp(run.qmp_socket(), 2000ms, 1000ms);
+      qmp.execute("quit", Json::object(), 2000ms);
+      if (wait_gone(pid, 3s)) {
+        return;
+      }
+    } catch (const hpvm::Error&) {
+      // A busy, hung or half-dead monitor: signals below.
     }
-  } catch (const hpvm::Error&) {
-    // A hung or half-dead QEMU: signals below.
   }
-  if (::kill(pid, SIGTERM) == 0 && wait_gone(pid, 3s)) {
+  // SIGCONT lets a stopped QEMU act on the SIGTERM (it exits cleanly).
+  if (::kill(pid, SIGTERM) == 0 && ::kill(pid, SIGCONT) == 0 && wait_gone(pid, 3s)) {
     return;
   }
   ::kill(pid, SIGKILL);
   if (!wait_gone(pid, 5s)) {
-    throw hpvm::Error(fmt::format("QEMU (pid {}) did not exit after SIGKILL.", pid));
+    throw hpvm::Error(fmt::format("QEMU (pid {}) did not exit within 5 s of SIGKILL.", pid));
   }
 }
 
 bool stop_graceful(const RunDir& run, pid_t pid, std::chrono::milliseconds timeout) {
-  QmpClient qmp(run.qmp_socket());
-  qmp.execute("system_powerdown");
+  if (process_stopped(pid)) {
+    return false;
+  }
+  try {
+    QmpClient qmp(run.qmp_socket());
+    qmp.execute("system_powerdown");
+  } catch (const hpvm::Error&) {
+    return false; // the monitor does not answer: the caller stops it hard
+  }
   return wait_gone(pid, timeout);
 }
 

@@ -32,11 +32,16 @@ std::vector<std::string> qemu_command(const MachineSpec& spec, Accelerator accel
 // message (from the log) when it does not start.
 pid_t launch(const MachineSpec& spec, const RunDir& run, Accelerator accel);
 
-// Asks QEMU to quit, then SIGTERM, then SIGKILL to `pid`, until it is gone.
+// Asks QEMU to quit (unless it is stopped: a stopped QEMU never answers),
+// then SIGTERM (with SIGCONT), then SIGKILL to `pid`, until it is gone; each
+// step bounded, ~14 s at the very most. Never depends on the monitor.
 void stop_hard(const RunDir& run, pid_t pid);
 // ACPI power button through QMP; true when the guest powered off within
-// `timeout`, false when it did not (the caller decides what next).
+// `timeout`, false when it did not or its monitor does not answer (the
+// caller decides what next).
 bool stop_graceful(const RunDir& run, pid_t pid, std::chrono::milliseconds timeout);
+// Whether `pid` is stopped (SIGSTOP, or traced).
+bool process_stopped(pid_t pid);
 
 // Whether `pid` is still a live QEMU process.
 bool qemu_alive(pid_t pid);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -9,45 +10,100 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 namespace avio {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
 
 int milliseconds_until(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
   return left < 0 ? 0 : static_cast<int>(left);
 }
 
-} // namespace
-
-QmpClient::QmpClient(const std::filesystem::path& socket, Millis timeout) {
+// The address QEMU listens on. A path too long for sun_path is reached
+// through a descriptor of its directory (/proc/self/fd/N/name), so a deep
+// $HPVM_ROOT still works; `dir_fd` holds that descriptor until connect().
+sockaddr_un socket_address(const std::filesystem::path& socket, int& dir_fd) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
-  const std::string path = socket.string();
+  std::string path = socket.string();
   if (path.size() >= sizeof address.sun_path) {
-    throw hpvm::Error(fmt::format("The QMP socket path '{}' is too long.", path));
+    dir_fd = ::open(socket.parent_path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0) {
+      throw hpvm::Error(fmt::format("Cannot open the directory of the QMP socket '{}': {}.",
+                                    socket.string(), std::strerror(errno)));
+    }
+    path = fmt::format("/proc/self/fd/{}/{}", dir_fd, socket.filename().string());
+    if (path.size() >= sizeof address.sun_path) {
+      throw hpvm::Error(fmt::format("The QMP socket name '{}' is too long.", socket.string()));
+    }
   }
   std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  m_fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (m_fd < 0 ||
-      ::connect(m_fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-    const int error = errno;
-    if (m_fd >= 0) {
-      ::close(m_fd);
+  return address;
+}
+
+// Connects without blocking: a listen queue that stays full (a client holds
+// the monitor and others wait behind it) is retried until `wait` passes.
+int connect_bounded(const std::filesystem::path& socket, Millis wait) {
+  int dir_fd = -1;
+  const sockaddr_un address = socket_address(socket, dir_fd);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int error = fd < 0 ? errno : 0;
+  const auto deadline = Clock::now() + wait;
+  while (fd >= 0) {
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) {
+      error = 0;
+      break;
     }
-    throw hpvm::Error(fmt::format("Cannot connect to the guest's QMP socket '{}': {}.", path,
-                                  std::strerror(error)));
+    error = errno;
+    if (error != EAGAIN && error != EINTR) {
+      break;
+    }
+    if (Clock::now() >= deadline) {
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
   }
+  if (dir_fd >= 0) {
+    ::close(dir_fd);
+  }
+  if (error == 0) {
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+  }
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  if (error == EAGAIN) {
+    throw hpvm::Error(fmt::format(
+        "The guest's monitor is busy: another client holds its QMP socket '{}' and more wait "
+        "behind it (gave up after {} ms).",
+        socket.string(), wait.count()));
+  }
+  throw hpvm::Error(fmt::format("Cannot connect to the guest's QMP socket '{}': {}.",
+                                socket.string(), std::strerror(error)));
+}
+
+// Ids name the process too: a reply left over from a killed command of an
+// earlier process never matches this one's.
+std::string command_id(unsigned n) {
+  return fmt::format("hpvm-{}-{}", ::getpid(), n);
+}
+
+} // namespace
+
+QmpClient::QmpClient(const std::filesystem::path& socket, Millis timeout, Millis greeting_timeout)
+    : m_fd(connect_bounded(socket, greeting_timeout)), m_timeout(timeout),
+      m_greeting_timeout(greeting_timeout), m_socket(socket.string()) {
   try {
     // Capabilities are asked for at once; the greeting and their answer are
     // read with the first command's: no round trip of its own.
-    send(Json{{"execute", "qmp_capabilities"}});
+    send(Json{{"execute", "qmp_capabilities"}, {"id", command_id(0)}});
     m_handshake_pending = true;
-    m_timeout = timeout;
-    m_socket = path;
   } catch (...) {
     ::close(m_fd);
     throw;
@@ -58,6 +114,7 @@ QmpClient::QmpClient(QmpClient&& other) noexcept
     : m_fd(std::exchange(other.m_fd, -1)), m_buffer(std::move(other.m_buffer)),
       m_events(std::move(other.m_events)), m_closed(other.m_closed),
       m_handshake_pending(other.m_handshake_pending), m_timeout(other.m_timeout),
+      m_greeting_timeout(other.m_greeting_timeout), m_next_id(other.m_next_id),
       m_socket(std::move(other.m_socket)) {}
 
 void QmpClient::complete_handshake() {
@@ -65,26 +122,37 @@ void QmpClient::complete_handshake() {
     return;
   }
   m_handshake_pending = false;
-  const auto deadline = Clock::now() + m_timeout;
-  const auto greeting = read_message(deadline);
+  const auto greeting = read_message(Clock::now() + m_greeting_timeout);
   if (!greeting || !greeting->contains("QMP")) {
-    throw hpvm::Error(fmt::format("The QMP socket '{}' sent no greeting.", m_socket));
+    throw hpvm::Error(fmt::format(
+        "The guest's monitor did not answer within {} ms: another client holds its QMP socket "
+        "'{}', or QEMU is not responding.",
+        m_greeting_timeout.count(), m_socket));
   }
+  reply_to("qmp_capabilities", command_id(0), Clock::now() + m_timeout, m_timeout);
+}
+
+Json QmpClient::reply_to(const std::string& command, const std::string& id,
+                         Clock::time_point deadline, Millis timeout) {
   while (true) {
     auto message = read_message(deadline);
     if (!message) {
       throw hpvm::Error(
-          fmt::format("QEMU did not answer 'qmp_capabilities' within {} ms.", m_timeout.count()));
+          fmt::format("QEMU did not answer '{}' within {} ms.", command, timeout.count()));
     }
     if (message->contains("event")) {
       m_events.push_back(std::move(*message));
       continue;
     }
-    if (auto error = message->find("error"); error != message->end()) {
-      throw QmpError("qmp_capabilities", error->value("class", ""),
-                     error->value("desc", "unknown error"));
+    if (const auto other = message->find("id"); other != message->end() && *other != id) {
+      continue; // the answer to a command this client never sent
     }
-    return;
+    if (auto error = message->find("error"); error != message->end()) {
+      throw QmpError(command, error->value("class", ""), error->value("desc", "unknown error"));
+    }
+    if (auto result = message->find("return"); result != message->end()) {
+      return *result;
+    }
   }
 }
 
@@ -144,30 +212,14 @@ std::optional<Json> QmpClient::read_message(Clock::time_point deadline) {
 }
 
 Json QmpClient::execute(const std::string& command, const Json& arguments, Millis timeout) {
-  Json request{{"execute", command}};
+  const std::string id = command_id(++m_next_id);
+  Json request{{"execute", command}, {"id", id}};
   if (!arguments.empty()) {
     request["arguments"] = arguments;
   }
   send(request);
   complete_handshake();
-  const auto deadline = Clock::now() + timeout;
-  while (true) {
-    auto message = read_message(deadline);
-    if (!message) {
-      throw hpvm::Error(
-          fmt::format("QEMU did not answer '{}' within {} ms.", command, timeout.count()));
-    }
-    if (message->contains("event")) {
-      m_events.push_back(std::move(*message));
-      continue;
-    }
-    if (auto error = message->find("error"); error != message->end()) {
-      throw QmpError(command, error->value("class", ""), error->value("desc", "unknown error"));
-    }
-    if (auto result = message->find("return"); result != message->end()) {
-      return *result;
-    }
-  }
+  return reply_to(command, id, Clock::now() + timeout, timeout);
 }
 
 std::optional<Json> QmpClient::wait_event(const std::string& name,

@@ -19,6 +19,11 @@ using Json = nlohmann::json;
 using Millis = std::chrono::milliseconds;
 
 inline constexpr Millis k_qmp_timeout{10000};
+// How long a command waits for the monitor itself: to be let in (connect)
+// and to be greeted. QEMU serves one monitor client at a time and greets the
+// next only when the first leaves, so a busy or stopped QEMU shows here;
+// commands must not hang on it (read-only ones report "unknown" instead).
+inline constexpr Millis k_qmp_greeting_timeout{3000};
 
 // QEMU answered a command with an error. what() is QEMU's description.
 class QmpError : public hpvm::Error {
@@ -37,9 +42,13 @@ class QmpClient {
 public:
   // Connects and asks for capabilities; the greeting and the answer to
   // qmp_capabilities are read with the first command's. Throws hpvm::Error
-  // when nothing listens on the socket; the first command throws when it
-  // does not greet within `timeout`.
-  explicit QmpClient(const std::filesystem::path& socket, Millis timeout = k_qmp_timeout);
+  // when nothing listens on the socket, or when the listen queue stays full
+  // for `greeting_timeout` (a busy monitor); the first command throws when
+  // QEMU does not greet within `greeting_timeout` nor answer the
+  // capabilities within `timeout`. The socket's path may be of any length
+  // (it is reached through its directory).
+  explicit QmpClient(const std::filesystem::path& socket, Millis timeout = k_qmp_timeout,
+                     Millis greeting_timeout = k_qmp_greeting_timeout);
   QmpClient(const QmpClient&) = delete;
   QmpClient& operator=(const QmpClient&) = delete;
   QmpClient(QmpClient&& other) noexcept;
@@ -47,7 +56,9 @@ public:
   ~QmpClient();
 
   // Runs one command and returns its "return" value. Throws QmpError for an
-  // error reply and hpvm::Error for a timeout or a closed connection.
+  // error reply and hpvm::Error for a timeout or a closed connection. Every
+  // command carries an id; a reply with another id (to a command of a client
+  // that left before reading it) is dropped.
   Json execute(const std::string& command, const Json& arguments = Json::object(),
                Millis timeout = k_qmp_timeout);
 
@@ -63,6 +74,9 @@ private:
   // The next message, or nullopt at the deadline.
   std::optional<Json> read_message(std::chrono::steady_clock::time_point deadline);
   void send(const Json& message);
+  // Waits for the reply to the command sent with `id`, queueing events.
+  Json reply_to(const std::string& command, const std::string& id,
+                std::chrono::steady_clock::time_point deadline, Millis timeout);
   // Reads the greeting and the reply to the qmp_capabilities the constructor sent.
   void complete_handshake();
 
@@ -72,6 +86,8 @@ private:
   bool m_closed = false;
   bool m_handshake_pending = false;
   Millis m_timeout{};
+  Millis m_greeting_timeout{};
+  unsigned m_next_id = 0;
   std::string m_socket; // for messages
 };
 

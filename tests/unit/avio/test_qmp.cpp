@@ -100,9 +100,99 @@ TEST_CASE("qmp: capabilities, a reply, an error, and an event between replies") 
     requests = peer.requests();
   }
   REQUIRE(requests.size() == 3);
-  CHECK(avio::Json::parse(requests[0]) == avio::Json{{"execute", "qmp_capabilities"}});
-  CHECK(avio::Json::parse(requests[2]) ==
-        avio::Json{{"execute", "device_add"}, {"arguments", {{"id", "x"}}}});
+  auto first = avio::Json::parse(requests[0]);
+  auto third = avio::Json::parse(requests[2]);
+  // Every command carries an id of its own, naming this process.
+  const std::string prefix = "hpvm-" + std::to_string(::getpid()) + "-";
+  CHECK(first["id"].get<std::string>().rfind(prefix, 0) == 0);
+  CHECK(third["id"].get<std::string>().rfind(prefix, 0) == 0);
+  CHECK(first["id"] != third["id"]);
+  first.erase("id");
+  third.erase("id");
+  CHECK(first == avio::Json{{"execute", "qmp_capabilities"}});
+  CHECK(third == avio::Json{{"execute", "device_add"}, {"arguments", {{"id", "x"}}}});
+}
+
+TEST_CASE("qmp: a reply carrying another client's id is dropped, not taken for ours") {
+  ScriptedPeer peer({k_ok, "{\"return\": {\"status\": \"stale\"}, \"id\": \"hpvm-1-7\"}\n"
+                           "{\"error\": {\"class\": \"GenericError\", \"desc\": \"old\"}, "
+                           "\"id\": \"someone\"}\n"
+                           "{\"return\": {\"status\": \"running\"}}\n"});
+  avio::QmpClient qmp(peer.path(), 2000ms);
+  CHECK(qmp.execute("query-status")["status"] == "running");
+}
+
+// A listener that never accepts, its queue filled: a monitor another client
+// holds with more connections waiting behind it.
+TEST_CASE("qmp: a busy monitor (listen queue full) is refused within the bound") {
+  const fs::path path =
+      fs::temp_directory_path() / ("hpvm-unit-qmp-busy-" + std::to_string(::getpid()));
+  fs::remove(path);
+  const int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(listener, 0) == 0);
+  std::vector<int> queued;
+  for (int i = 0; i < 4; ++i) { // fill the queue without blocking
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    (void)::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    queued.push_back(fd);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH_AS(avio::QmpClient(path, 2000ms, 300ms),
+                       doctest::Contains("The guest's monitor is busy"), hpvm::Error);
+  const auto took = std::chrono::steady_clock::now() - start;
+  CHECK(took >= 300ms);
+  CHECK(took < 2000ms);
+  for (const int fd : queued) {
+    ::close(fd);
+  }
+  ::close(listener);
+  fs::remove(path);
+}
+
+TEST_CASE("qmp: a socket path longer than sun_path is reached through its directory") {
+  const fs::path deep = fs::temp_directory_path() / ("hpvm-unit-qmp-" + std::to_string(::getpid()) +
+                                                     "-" + std::string(120, 'd'));
+  fs::create_directories(deep);
+  const fs::path path = deep / "qmp.sock";
+  REQUIRE(path.string().size() > sizeof(sockaddr_un{}.sun_path));
+  const int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  // Bound from inside the directory, as QEMU binds a relative path.
+  const auto here = fs::current_path();
+  fs::current_path(deep);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, "qmp.sock", sizeof a.sun_path - 1);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  fs::current_path(here);
+  REQUIRE(::listen(listener, 1) == 0);
+  std::thread peer([listener] {
+    const int fd = ::accept(listener, nullptr, nullptr);
+    const std::string greeting = "{\"QMP\": {}}\n";
+    (void)::write(fd, greeting.data(), greeting.size());
+    std::string in;
+    char c = 0;
+    int answered = 0;
+    while (answered < 2 && ::read(fd, &c, 1) == 1) {
+      if (c == '\n') {
+        const std::string reply =
+            answered == 0 ? "{\"return\": {}}\n" : "{\"return\": {\"status\": \"deep\"}}\n";
+        (void)::write(fd, reply.data(), reply.size());
+        ++answered;
+      }
+    }
+    ::close(fd);
+  });
+  {
+    avio::QmpClient qmp(path, 2000ms);
+    CHECK(qmp.execute("query-status")["status"] == "deep");
+  }
+  peer.join();
+  ::close(listener);
+  fs::remove_all(deep);
 }
 
 TEST_CASE("qmp: a command QEMU does not answer times out") {
@@ -147,8 +237,9 @@ TEST_CASE("qmp: a socket that never greets fails the first command, not the conn
     ::close(fd);
   });
   {
-    avio::QmpClient qmp(path, 100ms);
-    CHECK_THROWS_WITH_AS(qmp.execute("query-status"), doctest::Contains("sent no greeting"),
+    avio::QmpClient qmp(path, 100ms, 100ms);
+    CHECK_THROWS_WITH_AS(qmp.execute("query-status"),
+                         doctest::Contains("The guest's monitor did not answer within"),
                          hpvm::Error);
   }
   mute.join();
