@@ -9,6 +9,7 @@
 #include <avio/backing.hpp>
 #include <avio/error.hpp>
 #include <avio/host_usage.hpp>
+#include <avio/text.hpp>
 
 #include <fmt/format.h>
 
@@ -74,13 +75,8 @@ DevEntry find_or_fail(Store& store, EntryType type, const std::string& name) {
   throw hpvm::Error(fmt::format("There is no {} entry '{}'.", to_string(type), name));
 }
 
-std::string join(const std::vector<std::string>& parts, const char* separator) {
-  std::string out;
-  for (const auto& p : parts) {
-    out += (out.empty() ? "" : separator) + p;
-  }
-  return out;
-}
+using avio::equal_ignoring_case;
+using avio::join;
 
 // Checks an attribute a user sets on `entry` against the host.
 Attribute checked_for_entry(const DevEntry& entry, const Attribute& requested) {
@@ -101,13 +97,6 @@ Attribute checked_for_entry(const DevEntry& entry, const Attribute& requested) {
                                   entry.name, join(entry.dependents, ", ")));
   }
   return a;
-}
-
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::toupper(static_cast<unsigned char>(x)) ==
-           std::toupper(static_cast<unsigned char>(y));
-  });
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 #include "vmconfig/ops/runtime.hpp"
 
 #include <avio/error.hpp>
+#include <avio/text.hpp>
 #include <avio/types.hpp>
 
 #include <fmt/format.h>
@@ -221,21 +222,16 @@ std::string ip_text(const Vswitch& v) {
   return "";
 }
 
-void line(std::string& out, std::string text) {
-  while (!text.empty() && text.back() == ' ') {
-    text.pop_back();
-  }
-  out += text;
-  out += '\n';
-}
+using avio::append_line;
 
 constexpr const char* k_list_header =
     "Name     Number State   Mode      NamePPA  MAC Address    IP Address\n"
     "======== ====== ======= ========= ======== ============== ===============\n";
 
 void list_row(std::string& out, const Vswitch& v) {
-  line(out, fmt::format("{:<8} {:>6} {:<7} {:<9} {:<8} {:<14} {}", v.name, v.number,
-                        shown_up(v) ? "Up" : "Down", v.mode, v.uplink, mac_text(v), ip_text(v)));
+  append_line(out,
+              fmt::format("{:<8} {:>6} {:<7} {:<9} {:<8} {:<14} {}", v.name, v.number,
+                          shown_up(v) ? "Up" : "Down", v.mode, v.uplink, mac_text(v), ip_text(v)));
 }
 
 void ports_table(Store& store, VswitchStore& vs, const Vswitch& v, std::string& out) {
@@ -264,13 +260,13 @@ void ports_table(Store& store, VswitchStore& vs, const Vswitch& v, std::string& 
         avio::link_state(avio::tap_name(h->second.vm_number, h->second.nic.address.bus,
                                         h->second.nic.address.slot))
                 .master == bridge;
-    line(out, fmt::format("{:<7} {:<12} {:<8} {:<8} {:<12} {}", p,
-                          active ? "Active"
-                          : held ? "Reserved"
-                                 : "Available",
-                          held ? std::string(to_string(h->second.nic.adapter)) : "",
-                          vlan != vlans.end() ? std::to_string(vlan->second) : "none", held ? 1 : 0,
-                          active ? h->second.guest : ""));
+    append_line(out, fmt::format("{:<7} {:<12} {:<8} {:<8} {:<12} {}", p,
+                                 active ? "Active"
+                                 : held ? "Reserved"
+                                        : "Available",
+                                 held ? std::string(to_string(h->second.nic.adapter)) : "",
+                                 vlan != vlans.end() ? std::to_string(vlan->second) : "none",
+                                 held ? 1 : 0, active ? h->second.guest : ""));
   }
 }
 
@@ -285,9 +281,9 @@ void statistics_table(Store& store, VswitchStore& vs, const Vswitch& v, std::str
     if (!c) {
       return;
     }
-    line(out, fmt::format("{:<7} {:<15} {:<12} {:>12} {:>14} {:>12} {:>14} {:>8}", port, ifname, vm,
-                          c->rx_packets, c->rx_bytes, c->tx_packets, c->tx_bytes,
-                          c->rx_dropped + c->tx_dropped));
+    append_line(out, fmt::format("{:<7} {:<15} {:<12} {:>12} {:>14} {:>12} {:>14} {:>8}", port,
+                                 ifname, vm, c->rx_packets, c->rx_bytes, c->tx_packets, c->tx_bytes,
+                                 c->rx_dropped + c->tx_dropped));
   };
   const std::string bridge = bridge_of(v);
   if (!v.uplink.empty() && avio::link_state(v.uplink).master == bridge) {
@@ -341,16 +337,7 @@ Vswitch require_vswitch(Store& store, const std::string& name) {
 
 PortVlanSpec parse_port_vlan(const std::string& spec) {
   // portid:N:vlanid:V|none
-  std::vector<std::string_view> fields;
-  std::string_view rest(spec);
-  while (true) {
-    const auto colon = rest.find(':');
-    fields.push_back(rest.substr(0, colon));
-    if (colon == std::string_view::npos) {
-      break;
-    }
-    rest.remove_prefix(colon + 1);
-  }
+  const auto fields = avio::split_view(spec, ':');
   if (fields.size() != 4 || fields[0] != "portid" || fields[2] != "vlanid") {
     throw hpvm::UsageError(fmt::format(
         "Invalid port setting '{}': expected portid:N:vlanid:V or portid:N:vlanid:none.", spec));
