@@ -37,8 +37,7 @@ int main(int argc, char** argv) {
       throw hpvm::UsageError("-U undoes one guest's conversion: give -P name.");
     }
     const bool plan_only = !apply && !undo;
-    vmconfig::Store store(vmconfig::Store::root_from_environment(),
-                          plan_only ? vmconfig::Store::Access::if_exists
+    vmconfig::Store store(plan_only ? vmconfig::Store::Access::if_exists
                                     : vmconfig::Store::Access::create);
     const std::optional<std::string> target = all ? std::nullopt : std::optional(name);
     if (plan_only) {

@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
       }
       return;
     }
-    vmconfig::Store store(vmconfig::Store::root_from_environment());
+    vmconfig::Store store;
     if (!list.empty()) {
       fmt::print("{}", vmconfig::list_entries(store, vmconfig::parse_list_spec(list)));
       return;

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
     if (mutating) {
       logging = cli::Logging::command_log;
     }
-    vmconfig::Store store(vmconfig::Store::root_from_environment());
+    vmconfig::Store store;
     vmconfig::Report report;
     using vmconfig::NetView;
     if (create) {

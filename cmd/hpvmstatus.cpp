@@ -47,8 +47,7 @@ int main(int argc, char** argv) {
     if (devices && !one) {
       throw hpvm::UsageError("-d needs a guest: give -P name or -p number.");
     }
-    vmconfig::Store store(vmconfig::Store::root_from_environment(),
-                          vmconfig::Store::Access::if_exists);
+    vmconfig::Store store(vmconfig::Store::Access::if_exists);
     fmt::print("{}", vmconfig::status_report(store, request));
   });
 }
