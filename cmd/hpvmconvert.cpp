@@ -1,4 +1,5 @@
 // hpvmconvert: move guests from the emulated scsi/lan adapters to AVIO.
+#include "cli/options.hpp"
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
@@ -19,13 +20,7 @@ int main(int argc, char** argv) {
   auto* u = app.add_flag("-U", undo, "Undo the guest's last conversion (needs -P)");
   auto* m = app.add_flag("-M", machine, "Plan as tab-separated lines, one per device");
   auto* j = app.add_flag("-J,--json", json, "Plan as JSON");
-  for (auto* a : {c, u, m, j}) {
-    for (auto* b : {c, u, m, j}) {
-      if (a != b) {
-        a->excludes(b);
-      }
-    }
-  }
+  cli::exclude_each_other({c, u, m, j});
   const auto logging = [&] {
     return apply || undo ? cli::Logging::command_log : cli::Logging::none;
   };
