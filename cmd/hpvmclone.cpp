@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   return cli::run("hpvmclone", argc, argv, app, cli::Logging::command_log, [&] {
     request.changes = cli::device_changes(app, changes);
     request.observer = &progress;
-    vmconfig::Store store(vmconfig::Store::root_from_environment());
+    vmconfig::Store store;
     const auto report = vmconfig::clone_guest(store, request);
     cli::print_warnings("hpvmclone", request.source, report.warnings);
   });

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   cli::configure_app(app);
   app.add_option("-P", name, "Name of the guest")->required();
   return cli::run("hpvmconsole", argc, argv, app, cli::Logging::none, [&] {
-    vmconfig::Store store(vmconfig::Store::root_from_environment());
+    vmconfig::Store store;
     const auto guest = vmconfig::find_guest(store, name);
     if (!vmconfig::run_state(store.root(), guest.uuid).on) {
       throw hpvm::Error(fmt::format("The guest '{}' is not running.", name), name);

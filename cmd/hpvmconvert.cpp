@@ -1,4 +1,5 @@
 // hpvmconvert: move guests from the emulated scsi/lan adapters to AVIO.
+#include "cli/options.hpp"
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
@@ -19,13 +20,7 @@ int main(int argc, char** argv) {
   auto* u = app.add_flag("-U", undo, "Undo the guest's last conversion (needs -P)");
   auto* m = app.add_flag("-M", machine, "Plan as tab-separated lines, one per device");
   auto* j = app.add_flag("-J,--json", json, "Plan as JSON");
-  for (auto* a : {c, u, m, j}) {
-    for (auto* b : {c, u, m, j}) {
-      if (a != b) {
-        a->excludes(b);
-      }
-    }
-  }
+  cli::exclude_each_other({c, u, m, j});
   const auto logging = [&] {
     return apply || undo ? cli::Logging::command_log : cli::Logging::none;
   };
@@ -37,8 +32,7 @@ int main(int argc, char** argv) {
       throw hpvm::UsageError("-U undoes one guest's conversion: give -P name.");
     }
     const bool plan_only = !apply && !undo;
-    vmconfig::Store store(vmconfig::Store::root_from_environment(),
-                          plan_only ? vmconfig::Store::Access::if_exists
+    vmconfig::Store store(plan_only ? vmconfig::Store::Access::if_exists
                                     : vmconfig::Store::Access::create);
     const std::optional<std::string> target = all ? std::nullopt : std::optional(name);
     if (plan_only) {

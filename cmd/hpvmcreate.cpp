@@ -16,8 +16,7 @@ int main(int argc, char** argv) {
   app.add_flag("-F", request.force, "Force: accept backing stores that do not exist yet");
   return cli::run("hpvmcreate", argc, argv, app, cli::Logging::command_log, [&] {
     // -s checks without setting up a host that has no database yet.
-    vmconfig::Store store(vmconfig::Store::root_from_environment(),
-                          request.check_only ? vmconfig::Store::Access::if_exists
+    vmconfig::Store store(request.check_only ? vmconfig::Store::Access::if_exists
                                              : vmconfig::Store::Access::create);
     const auto report = vmconfig::create_guest(store, request);
     cli::print_warnings("hpvmcreate", request.name, report.warnings);

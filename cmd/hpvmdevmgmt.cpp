@@ -1,4 +1,5 @@
 // hpvmdevmgmt: manage the device database (gdev, rdev, server, env entries).
+#include "cli/progress.hpp"
 #include "cli/runner.hpp"
 #include "cli/version.hpp"
 
@@ -7,29 +8,6 @@
 #include <vmconfig/ops/devdb_operations.hpp>
 
 #include <fmt/format.h>
-
-#include <unistd.h>
-
-#include <cstdio>
-
-namespace {
-
-// A progress bar on a terminal for writes of at least this size.
-constexpr std::uint64_t k_progress_minimum = 64ULL << 20;
-
-void show_progress(const std::string& file, std::uint64_t done, std::uint64_t total) {
-  constexpr std::size_t width = 40;
-  const std::uint64_t percent = total == 0 ? 100 : done * 100 / total;
-  const auto filled = static_cast<std::size_t>(percent * width / 100);
-  fmt::print(stderr, "\rhpvmdevmgmt: {} [{}{}] {:3d}%", file, std::string(filled, '#'),
-             std::string(width - filled, ' '), percent);
-  if (done == total) {
-    fmt::print(stderr, "\n");
-  }
-  std::fflush(stderr);
-}
-
-} // namespace
 
 int main(int argc, char** argv) {
   std::string list, add, del, modify, replace, size, file;
@@ -80,12 +58,8 @@ int main(int argc, char** argv) {
       }
       const std::uint64_t bytes = vmconfig::parse_file_size(size);
       avio::Progress progress;
-      if (!sparse && ::isatty(STDERR_FILENO) != 0) {
-        progress = [&](std::uint64_t done, std::uint64_t total) {
-          if (total >= k_progress_minimum) {
-            show_progress(file, done, total);
-          }
-        };
+      if (!sparse) {
+        progress = cli::file_progress_bar("hpvmdevmgmt", file);
       }
       avio::extend_file(file, bytes, sparse, progress);
       if (verbose) {
@@ -93,7 +67,7 @@ int main(int argc, char** argv) {
       }
       return;
     }
-    vmconfig::Store store(vmconfig::Store::root_from_environment());
+    vmconfig::Store store;
     if (!list.empty()) {
       fmt::print("{}", vmconfig::list_entries(store, vmconfig::parse_list_spec(list)));
       return;

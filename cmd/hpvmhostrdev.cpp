@@ -29,13 +29,11 @@ int main(int argc, char** argv) {
           fmt::print("{}", app.help());
           return;
         }
-        const auto root = vmconfig::Store::root_from_environment();
+        vmconfig::Store store; // creates the HPVM root if needed
         if (enable || disable) {
-          vmconfig::Store store(root); // creates the HPVM root if needed
           vmconfig::set_host_rdev_autorun(store.root(), enable);
           return;
         }
-        vmconfig::Store store(root);
         vmconfig::HostRdevChanges changes;
         if (remove) {
           changes = vmconfig::delete_host_rdevs(store);

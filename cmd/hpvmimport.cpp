@@ -61,17 +61,16 @@ int main(int argc, char** argv) {
     if (name_option->count() > 0) {
       request.name = name;
     }
-    const auto root = vmconfig::Store::root_from_environment();
-    if (!request.check_only && !vmconfig::Store::exists(root)) {
+    if (!request.check_only && !vmconfig::Store::location().exists) {
       // A refused import leaves no database behind: on a host with none, it
       // is checked against an empty configuration before one is created.
-      vmconfig::Store empty(root, vmconfig::Store::Access::if_exists);
+      vmconfig::Store empty(vmconfig::Store::Access::if_exists);
       auto check = request;
       check.check_only = true;
       vmconfig::import_guest(empty, check);
     }
-    vmconfig::Store store(root, request.check_only ? vmconfig::Store::Access::if_exists
-                                                   : vmconfig::Store::Access::create);
+    vmconfig::Store store(request.check_only ? vmconfig::Store::Access::if_exists
+                                             : vmconfig::Store::Access::create);
     const auto result = vmconfig::import_guest(store, request);
     cli::print_warnings("hpvmimport", result.name, result.report.warnings);
     if (verbose || request.check_only) {

@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   cli::configure_app(app);
   app.add_flag("-V", verbose, "Verbose: also print the host name and the HPVM root");
   return cli::run("hpvminfo", argc, argv, app, cli::Logging::none, [&] {
-    const auto root = vmconfig::Store::root_from_environment();
+    const auto location = vmconfig::Store::location();
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     if (avio::running_inside_guest()) {
@@ -25,15 +25,15 @@ int main(int argc, char** argv) {
       }
       return;
     }
-    if (!vmconfig::Store::exists(root)) {
+    if (!location.exists) {
       throw hpvm::Error(fmt::format(
           "Not running on an HPVM host or inside an HPVM guest (no configuration database "
           "under '{}').",
-          root.string()));
+          location.root.string()));
     }
     fmt::print("hpvminfo: Running on an HPVM host.\n");
     if (verbose) {
-      fmt::print("Hostname: {}\nHPVM root: {}\n", host, root.string());
+      fmt::print("Hostname: {}\nHPVM root: {}\n", host, location.root.string());
     }
   });
 }

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
       request.new_name = new_name;
     }
     request.changes = cli::device_changes(app, changes);
-    vmconfig::Store store(vmconfig::Store::root_from_environment());
+    vmconfig::Store store;
     if (resync) {
       const auto options = app.get_options();
       const auto others = std::count_if(options.begin(), options.end(), [&](const CLI::Option* o) {

@@ -1,4 +1,5 @@
 // hpvmnet: configure virtual switches (Linux bridges) and their ports.
+#include "cli/options.hpp"
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
@@ -44,14 +45,7 @@ int main(int argc, char** argv) {
   app.add_flag("-Q", quiet, "Do not ask for confirmation");
   app.add_flag("-F", force, "Force: no confirmation; delete even with guests configured");
   n->needs(c);
-  const std::vector<CLI::Option*> actions{c, b, h, d, r, u, a};
-  for (auto* x : actions) {
-    for (auto* y : actions) {
-      if (x != y) {
-        x->excludes(y);
-      }
-    }
-  }
+  cli::exclude_each_other({c, b, h, d, r, u, a});
   cli::Logging logging = cli::Logging::none;
   return cli::run("hpvmnet", argc, argv, app, logging, [&] {
     std::optional<std::string> vswitch;
@@ -68,7 +62,7 @@ int main(int argc, char** argv) {
     if (mutating) {
       logging = cli::Logging::command_log;
     }
-    vmconfig::Store store(vmconfig::Store::root_from_environment());
+    vmconfig::Store store;
     vmconfig::Report report;
     using vmconfig::NetView;
     if (create) {

@@ -16,8 +16,7 @@ int main(int argc, char** argv) {
   app.add_option("-P", name, "Name of the guest to remove")->required();
   app.add_flag("-Q", quiet, "Do not ask for confirmation");
   return cli::run("hpvmremove", argc, argv, app, cli::Logging::command_log, [&] {
-    vmconfig::Store store(vmconfig::Store::root_from_environment(),
-                          vmconfig::Store::Access::if_exists);
+    vmconfig::Store store(vmconfig::Store::Access::if_exists);
     vmconfig::check_removable(store, name); // unknown or running: refused before any question
     if (!quiet) {
       fmt::print("hpvmremove: Remove the virtual machine '{}'? [n]: ", name);

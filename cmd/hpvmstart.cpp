@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   app.add_option("-P", request.name, "Name of the guest to start")->required();
   app.add_flag("-F", request.force, "Force: start although the VM Host lacks free memory");
   return cli::run("hpvmstart", argc, argv, app, cli::Logging::command_log, [&] {
-    vmconfig::Store store(vmconfig::Store::root_from_environment());
+    vmconfig::Store store;
     const auto report = vmconfig::start_guest(store, request, [](std::string_view line) {
       fmt::print("{}\n", line);
       std::fflush(stdout);

@@ -1,4 +1,5 @@
 // hpvmstatus: show guests' configuration and state.
+#include "cli/options.hpp"
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
@@ -21,13 +22,7 @@ int main(int argc, char** argv) {
   auto* m = app.add_flag("-M", machine, "Machine-readable: one colon-separated line per guest");
   auto* x = app.add_flag("-X", xml, "XML output (schema hpvmstatus.xsd)");
   auto* j = app.add_flag("-J,--json", json, "JSON output");
-  for (auto* a : {v, d, m, x, j}) {
-    for (auto* b : {v, d, m, x, j}) {
-      if (a != b) {
-        a->excludes(b);
-      }
-    }
-  }
+  cli::exclude_each_other({v, d, m, x, j});
   return cli::run("hpvmstatus", argc, argv, app, cli::Logging::none, [&] {
     if (by_name->count() > 0) {
       request.name = name;
@@ -47,8 +42,7 @@ int main(int argc, char** argv) {
     if (devices && !one) {
       throw hpvm::UsageError("-d needs a guest: give -P name or -p number.");
     }
-    vmconfig::Store store(vmconfig::Store::root_from_environment(),
-                          vmconfig::Store::Access::if_exists);
+    vmconfig::Store store(vmconfig::Store::Access::if_exists);
     fmt::print("{}", vmconfig::status_report(store, request));
   });
 }

@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   app.add_flag("-q,-Q", quiet, "Quiet: do not ask for confirmation");
   return cli::run("hpvmstop", argc, argv, app, cli::Logging::command_log, [&] {
     request.timeout = std::chrono::seconds(timeout);
-    vmconfig::Store store(vmconfig::Store::root_from_environment());
+    vmconfig::Store store;
     vmconfig::find_guest(store, request.name); // an unknown guest fails before any question
     if (!force && !quiet) {
       fmt::print("hpvmstop: Stop the virtual machine '{}'? [n]: ", request.name);

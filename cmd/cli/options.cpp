@@ -8,6 +8,16 @@ CLI::Option* add_optional(CLI::App& app, const std::string& name,
       name, [&target](const std::string& value) { target = value; }, description);
 }
 
+void exclude_each_other(const std::vector<CLI::Option*>& options) {
+  for (auto* a : options) {
+    for (auto* b : options) {
+      if (a != b) {
+        a->excludes(b);
+      }
+    }
+  }
+}
+
 void add_characteristic_options(CLI::App& app, vmconfig::CharacteristicsRequest& r) {
   add_optional(app, "-O", r.os_type,
                "Guest OS type: hpux, linux, windows, openvms, unknown [:version]");

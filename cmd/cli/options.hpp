@@ -22,6 +22,10 @@ void add_device_change_options(CLI::App& app, DeviceChangeOptions& options);
 std::vector<vmconfig::DeviceChange> device_changes(const CLI::App& app,
                                                    const DeviceChangeOptions& options);
 
+// Options of which at most one may be given: each excludes every other
+// (CLI11's "-a excludes -b" when two are).
+void exclude_each_other(const std::vector<CLI::Option*>& options);
+
 // An option whose presence matters: `target` is set only when it is given.
 CLI::Option* add_optional(CLI::App& app, const std::string& name,
                           std::optional<std::string>& target, const std::string& description);

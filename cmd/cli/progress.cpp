@@ -4,19 +4,28 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace cli {
 
 namespace {
 
-constexpr int k_bar_width = 30;
+constexpr std::size_t k_bar_width = 30;
+// hpvmdevmgmt -S draws a bar for writes of at least this size.
+constexpr std::uint64_t k_file_progress_minimum = 64ULL << 20;
+constexpr std::size_t k_file_bar_width = 40;
 
 std::string mib(std::uint64_t bytes) {
   return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
 }
 
 } // namespace
+
+std::string progress_bar(std::uint64_t percent, std::size_t width, char empty) {
+  const auto filled = std::min(static_cast<std::size_t>(percent * width / 100), width);
+  return "[" + std::string(filled, '#') + std::string(width - filled, empty) + "]";
+}
 
 CopyProgressBar::CopyProgressBar(std::string command)
     : m_command(std::move(command)), m_tty(::isatty(STDERR_FILENO) == 1) {}
@@ -41,10 +50,9 @@ void CopyProgressBar::progress(std::uint64_t done, std::uint64_t total) {
   }
   m_last_percent = percent;
   m_last_draw = now;
-  const int filled = percent * k_bar_width / 100;
-  fmt::print(stderr, "\r[{}{}] {:3}% {} of {}", std::string(static_cast<std::size_t>(filled), '#'),
-             std::string(static_cast<std::size_t>(k_bar_width - filled), '.'), percent, mib(done),
-             mib(total));
+  fmt::print(stderr, "\r{} {:3}% {} of {}",
+             progress_bar(static_cast<std::uint64_t>(percent), k_bar_width, '.'), percent,
+             mib(done), mib(total));
   std::fflush(stderr);
 }
 
@@ -54,6 +62,25 @@ void CopyProgressBar::finished(const std::string& /*from*/, const std::string& /
   }
   fmt::print("{}: Virtual storage cloned successfully.\n", m_command);
   std::fflush(stdout);
+}
+
+std::function<void(std::uint64_t, std::uint64_t)> file_progress_bar(const std::string& command,
+                                                                    const std::string& file) {
+  if (::isatty(STDERR_FILENO) == 0) {
+    return {};
+  }
+  return [command, file](std::uint64_t done, std::uint64_t total) {
+    if (total < k_file_progress_minimum) {
+      return;
+    }
+    const std::uint64_t percent = total == 0 ? 100 : done * 100 / total;
+    fmt::print(stderr, "\r{}: {} {} {:3d}%", command, file,
+               progress_bar(percent, k_file_bar_width, ' '), percent);
+    if (done == total) {
+      fmt::print(stderr, "\n");
+    }
+    std::fflush(stderr);
+  };
 }
 
 } // namespace cli

@@ -1,14 +1,21 @@
-// Progress of hpvmclone -b copies: a bar on standard error when it is a
-// terminal, and HPVM's "Virtual storage cloned successfully." per device.
+// Progress bars on standard error, drawn only when it is a terminal: hpvmclone
+// -b copies and hpvmdevmgmt -S writes.
 #pragma once
 
 #include <vmconfig/ops/clone.hpp>
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <string>
 
 namespace cli {
 
+// "[####....]": `percent` of `width` cells '#', the others `empty`.
+std::string progress_bar(std::uint64_t percent, std::size_t width, char empty);
+
+// hpvmclone -b: "[###...] NN% X MiB of Y MiB" redrawn at most ten times a
+// second, and HPVM's "Virtual storage cloned successfully." per device.
 class CopyProgressBar : public vmconfig::CopyObserver {
 public:
   explicit CopyProgressBar(std::string command);
@@ -22,5 +29,11 @@ private:
   int m_last_percent = -1;
   std::chrono::steady_clock::time_point m_last_draw;
 };
+
+// hpvmdevmgmt -S: "<command>: <file> [####    ] NN%" redrawn at each report of
+// a write of at least 64 MiB, ended by a newline at 100%. Empty (no bar)
+// when standard error is not a terminal.
+std::function<void(std::uint64_t done, std::uint64_t total)>
+file_progress_bar(const std::string& command, const std::string& file);
 
 } // namespace cli

@@ -5,7 +5,6 @@
 #include <avio/error.hpp>
 #include <vmconfig/ops/command_log.hpp>
 #include <vmconfig/store/errors.hpp>
-#include <vmconfig/store/store.hpp>
 
 #include <fmt/format.h>
 
@@ -83,7 +82,7 @@ int run(const std::string& command, int argc, char** argv, CLI::App& app,
   if (logging() == Logging::command_log) {
     std::vector<std::string> args(argv, argv + argc);
     args[0] = command;
-    vmconfig::append_command_log(vmconfig::Store::root_from_environment(), args,
+    vmconfig::append_command_log(args,
                                  status == 0 ? "SUCCESS" : fmt::format("FAILURE({})", status));
   }
   return status;

@@ -1,6 +1,7 @@
 #include "avio/lvm.hpp"
 
 #include "avio/exec.hpp"
+#include "avio/text.hpp"
 
 #include <filesystem>
 
@@ -10,22 +11,15 @@ namespace avio {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+// pvs and lvs pad fields with blanks; a line may end with a carriage return.
+constexpr std::string_view k_blanks = " \t\r";
 
 // The '|'-separated fields of each non-empty line.
 std::vector<std::vector<std::string>> report_rows(std::string_view report) {
   std::vector<std::vector<std::string>> rows;
   while (!report.empty()) {
     const auto eol = report.find('\n');
-    std::string_view line = trim(report.substr(0, eol));
+    std::string_view line = trim(report.substr(0, eol), k_blanks);
     report = eol == std::string_view::npos ? std::string_view() : report.substr(eol + 1);
     if (line.empty()) {
       continue;
@@ -33,7 +27,7 @@ std::vector<std::vector<std::string>> report_rows(std::string_view report) {
     std::vector<std::string> fields;
     while (true) {
       const auto bar = line.find('|');
-      fields.emplace_back(trim(line.substr(0, bar)));
+      fields.emplace_back(trim(line.substr(0, bar), k_blanks));
       if (bar == std::string_view::npos) {
         break;
       }

@@ -1,5 +1,8 @@
-// Where a guest's runtime files live, and whether its QEMU process runs.
+// Whether a guest's QEMU process runs (its run directory: avio/layout.hpp), and
+// how a guest of this suite knows it is one.
 #pragma once
+
+#include "avio/layout.hpp"
 
 #include <sys/types.h>
 
@@ -8,19 +11,6 @@
 #include <string>
 
 namespace avio {
-
-// The files of one guest's run directory ($HPVM_ROOT/uuids/<uuid>).
-struct RunDir {
-  std::filesystem::path dir;
-  std::filesystem::path pid_file() const { return dir / "qemu.pid"; }
-  std::filesystem::path qmp_socket() const { return dir / "qmp.sock"; }
-  std::filesystem::path console_socket() const { return dir / "console.sock"; }
-  std::filesystem::path log_file() const { return dir / "qemu.log"; }
-  // Everything the guest wrote to its serial console (HPVM's console log).
-  std::filesystem::path console_log() const { return dir / "console.log"; }
-  // Ids of PCI devices whose hot-removal the guest has not completed.
-  std::filesystem::path pending_removals_file() const { return dir / "pending-removals"; }
-};
 
 // The pid of the guest's live QEMU process, or nullopt when none runs (no pid
 // file, a dead pid, or a pid that now belongs to another program).

@@ -43,6 +43,19 @@ while IFS= read -r line; do
   violation "SQL outside the store: $line"
 done < <(grep -rln 'SQLite::' libvmconfig | grep -v '^libvmconfig/vmconfig/store/' || true)
 
+# The HPVM root's layout: only libavio/avio/layout.* knows the paths under
+# $HPVM_ROOT (hpvm.db, common/, command.log, hpvmhostrdev.*, uuids/, guests/,
+# running/, the run directory's files) and reads HPVM_ROOT; cmd/ never asks
+# for the root (the Store opens it, the command log finds it).
+layout_names='hpvm\.db(-wal)?|command\.log|hpvmhostrdev\.(backup|auto)|qemu\.(pid|log)|(qmp|console)\.sock|console\.log|pending-removals'
+while IFS= read -r line; do
+  violation "a path under \$HPVM_ROOT spelled outside avio/layout: $line"
+done < <(grep -rn -E "\"($layout_names)\"|/ *\"(uuids|guests|running|common)\"|\"(uuids|guests|running|common)/|getenv\(\"HPVM_ROOT\"\)" \
+  cmd libavio libvmconfig | grep -v -E '^libavio/avio/layout\.(hpp|cpp):' | grep -v -E '^[^:]+:[0-9]+:\s*//' || true)
+while IFS= read -r line; do
+  violation "cmd/ fetches the HPVM root itself: $line"
+done < <(grep -rn -E 'root_from_environment|avio/layout\.hpp|avio::layout' cmd || true)
+
 if ((bad)); then
   exit 1
 fi

@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    vmconfig::Store store(vmconfig::Store::root_from_environment());
+    vmconfig::Store store;
     const auto guest = vmconfig::find_guest(store, argv[first]);
     if (std::strcmp(argv[first + 1], "--resync") == 0) {
       for (const auto& change : vmconfig::resync_running_guest(

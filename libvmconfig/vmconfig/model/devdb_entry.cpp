@@ -4,6 +4,7 @@
 
 #include <avio/backing.hpp>
 #include <avio/error.hpp>
+#include <avio/text.hpp>
 
 #include <fmt/format.h>
 
@@ -17,36 +18,9 @@ namespace vmconfig {
 
 namespace {
 
-std::vector<std::string> split(std::string_view text, char separator) {
-  std::vector<std::string> out;
-  while (true) {
-    const auto at = text.find(separator);
-    out.emplace_back(text.substr(0, at));
-    if (at == std::string_view::npos) {
-      return out;
-    }
-    text.remove_prefix(at + 1);
-  }
-}
-
-std::string join(const std::vector<std::string>& parts, char separator) {
-  std::string out;
-  for (const auto& p : parts) {
-    if (!out.empty()) {
-      out += separator;
-    }
-    out += p;
-  }
-  return out;
-}
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
+using avio::join;
+using avio::split;
+using avio::upper;
 
 [[noreturn]] void usage(std::string message) {
   throw hpvm::UsageError(std::move(message));
@@ -148,7 +122,7 @@ std::string format_entry(const DevEntry& e, bool exists) {
   for (const auto& a : e.attributes) {
     attrs.push_back(a.name + "=" + a.value);
   }
-  return fmt::format("{}:{}:{}:{}", join(names, ','), join(attrs, ','), join(e.dependents, ','),
+  return fmt::format("{}:{}:{}:{}", join(names, ","), join(attrs, ","), join(e.dependents, ","),
                      e.unique_id);
 }
 
@@ -184,7 +158,7 @@ DevEntry parse_entry_line(std::string_view line) {
     throw hpvm::Error(fmt::format("'{}' has no CONFIG=type attribute.", line));
   }
   fields.resize(n - 3);
-  auto names = split(join(fields, ':'), ',');
+  auto names = split(join(fields, ":"), ',');
   e.name = names.front();
   e.aliases.assign(names.begin() + 1, names.end());
   return e;
@@ -382,7 +356,7 @@ Attribute checked_user_attribute(EntryType type, const Attribute& attribute) {
       allowed.emplace_back(v);
     }
     throw hpvm::Error(fmt::format("Invalid value '{}' for the attribute {}: expected {}.",
-                                  attribute.value, name, join(allowed, '|')));
+                                  attribute.value, name, join(allowed, "|")));
   }
   throw hpvm::Error(fmt::format(
       "Unknown attribute '{}': expected SHARE, PRESERVE, USAGE, RECURSIVE, DEVTYPE, IGNOREWWID "

@@ -3,6 +3,7 @@
 #include "vmconfig/model/names.hpp"
 
 #include <avio/backing.hpp>
+#include <avio/text.hpp>
 
 #include <fmt/format.h>
 
@@ -66,19 +67,7 @@ std::string_view name_of(const std::array<Keyword<E>, N>& table, E value) {
   return "?";
 }
 
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  while (true) {
-    const auto pos = s.find(sep, start);
-    if (pos == std::string_view::npos) {
-      out.push_back(s.substr(start));
-      return out;
-    }
-    out.push_back(s.substr(start, pos - start));
-    start = pos + 1;
-  }
-}
+using avio::split_view;
 
 // Parses one statement; every failure names the field.
 class Parser {
@@ -118,7 +107,7 @@ public:
         fail("statement", "contains a control character");
       }
     }
-    const auto fields = split(m_text, ':');
+    const auto fields = split_view(m_text, ':');
     if (fields[0] == "network") {
       return network(fields);
     }
@@ -156,7 +145,7 @@ private:
     StorageStatement st;
     st.device = *device_type_from(f[0]);
     st.adapter = storage_adapter(f[1]);
-    const auto addr = split(f[2], ',');
+    const auto addr = split_view(f[2], ',');
     if (addr.size() > 3) {
       fail("hardware address",
            fmt::format("'{}' has more than three parts (bus,device,target)", f[2]));
@@ -257,7 +246,7 @@ private:
   }
 
   void hardware(std::string_view hw, NetworkStatement& nw) const {
-    const auto parts = split(hw, ',');
+    const auto parts = split_view(hw, ',');
     if (parts.size() > 3) {
       fail("hardware address", fmt::format("'{}' has more than three parts (bus,device,mac)", hw));
     }
@@ -283,7 +272,7 @@ private:
     }
     HbaStatement h;
     h.adapter = storage_adapter(f[1]);
-    const auto addr = split(f[2], ',');
+    const auto addr = split_view(f[2], ',');
     if (addr.size() != 2) {
       fail("hardware address", fmt::format("'{}' must be bus,slot", f[2]));
     }

@@ -1,5 +1,7 @@
 #include "vmconfig/ops/command_log.hpp"
 
+#include <avio/layout.hpp>
+
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
@@ -10,10 +12,6 @@
 #include <ctime>
 
 namespace vmconfig {
-
-std::filesystem::path command_log_path(const std::filesystem::path& root) {
-  return root / "common" / "command.log";
-}
 
 std::string printable(std::string_view text) {
   std::string out(text);
@@ -51,8 +49,8 @@ std::string quote_command_line(const std::vector<std::string>& argv) {
   return out;
 }
 
-void append_command_log(const std::filesystem::path& root, const std::vector<std::string>& argv,
-                        std::string_view outcome) {
+void append_command_log(const std::vector<std::string>& argv, std::string_view outcome) {
+  const std::filesystem::path root = avio::layout::root_from_environment();
   const passwd* pw = ::getpwuid(::geteuid());
   const std::string user = pw != nullptr ? pw->pw_name : std::to_string(::geteuid());
   // UTC, as the Z says: fmt 9 formats a system_clock time point in local time.
@@ -65,9 +63,9 @@ void append_command_log(const std::filesystem::path& root, const std::vector<std
   if (!std::filesystem::exists(root, ec)) {
     return; // a command that failed on a host never set up leaves no trace
   }
-  std::filesystem::create_directories(command_log_path(root).parent_path(), ec);
-  const int fd =
-      ::open(command_log_path(root).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  std::filesystem::create_directories(avio::layout::common_dir(root), ec);
+  const int fd = ::open(avio::layout::command_log(root).c_str(),
+                        O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     return;
   }

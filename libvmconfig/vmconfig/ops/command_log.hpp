@@ -2,14 +2,11 @@
 // mutating command, "<UTC time> <user> <outcome> <command line>".
 #pragma once
 
-#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace vmconfig {
-
-std::filesystem::path command_log_path(const std::filesystem::path& root);
 
 // `text` with control characters shown as '?': user text echoed in a message
 // or a log record must not move the cursor or start a new line.
@@ -20,8 +17,8 @@ std::string quote_command_line(const std::vector<std::string>& argv);
 
 // Appends one record with a single write(2) on an O_APPEND file, so records of
 // concurrent commands never interleave. Failures to log are ignored: the log
-// must never make a command fail.
-void append_command_log(const std::filesystem::path& root, const std::vector<std::string>& argv,
-                        std::string_view outcome);
+// must never make a command fail. The log is the one under the HPVM root the
+// commands use ($HPVM_ROOT, default /var/opt/hpvm).
+void append_command_log(const std::vector<std::string>& argv, std::string_view outcome);
 
 } // namespace vmconfig

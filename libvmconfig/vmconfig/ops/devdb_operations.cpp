@@ -9,6 +9,8 @@
 #include <avio/backing.hpp>
 #include <avio/error.hpp>
 #include <avio/host_usage.hpp>
+#include <avio/layout.hpp>
+#include <avio/text.hpp>
 
 #include <fmt/format.h>
 
@@ -74,13 +76,8 @@ DevEntry find_or_fail(Store& store, EntryType type, const std::string& name) {
   throw hpvm::Error(fmt::format("There is no {} entry '{}'.", to_string(type), name));
 }
 
-std::string join(const std::vector<std::string>& parts, const char* separator) {
-  std::string out;
-  for (const auto& p : parts) {
-    out += (out.empty() ? "" : separator) + p;
-  }
-  return out;
-}
+using avio::equal_ignoring_case;
+using avio::join;
 
 // Checks an attribute a user sets on `entry` against the host.
 Attribute checked_for_entry(const DevEntry& entry, const Attribute& requested) {
@@ -101,13 +98,6 @@ Attribute checked_for_entry(const DevEntry& entry, const Attribute& requested) {
                                   entry.name, join(entry.dependents, ", ")));
   }
   return a;
-}
-
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::toupper(static_cast<unsigned char>(x)) ==
-           std::toupper(static_cast<unsigned char>(y));
-  });
 }
 
 } // namespace
@@ -458,13 +448,6 @@ std::string repair_script(Store& store) {
 
 namespace {
 
-fs::path backup_path(const fs::path& root) {
-  return root / "common" / "hpvmhostrdev.backup";
-}
-fs::path autorun_path(const fs::path& root) {
-  return root / "common" / "hpvmhostrdev.auto";
-}
-
 void write_file_atomically(const fs::path& path, const std::string& text) {
   const fs::path tmp = path.string() + ".tmp";
   {
@@ -489,7 +472,7 @@ void back_up_rdevs(Store& store) {
   for (const auto& e : devdb_store::load_entries(store, EntryType::rdev)) {
     text += format_entry(e, true) + "\n";
   }
-  write_file_atomically(backup_path(store.root()), text);
+  write_file_atomically(avio::layout::host_rdev_backup(store.root()), text);
 }
 
 } // namespace
@@ -556,7 +539,7 @@ HostRdevChanges delete_host_rdevs(Store& store) {
 
 HostRdevChanges restore_host_rdevs(Store& store) {
   HostRdevChanges changes;
-  std::ifstream in(backup_path(store.root()));
+  std::ifstream in(avio::layout::host_rdev_backup(store.root()));
   if (!in) {
     throw hpvm::Error("There is no backup to restore: hpvmhostrdev has not changed the database.");
   }
@@ -589,11 +572,12 @@ HostRdevChanges restore_host_rdevs(Store& store) {
 }
 
 void set_host_rdev_autorun(const fs::path& root, bool enabled) {
-  write_file_atomically(autorun_path(root), enabled ? "enabled\n" : "disabled\n");
+  write_file_atomically(avio::layout::host_rdev_autorun(root),
+                        enabled ? "enabled\n" : "disabled\n");
 }
 
 bool host_rdev_autorun(const fs::path& root) {
-  std::ifstream in(autorun_path(root));
+  std::ifstream in(avio::layout::host_rdev_autorun(root));
   std::string word;
   return !(in >> word) || word != "disabled"; // enabled unless turned off, as HPVM
 }

@@ -5,6 +5,7 @@
 
 #include <avio/backing.hpp>
 #include <avio/error.hpp>
+#include <avio/text.hpp>
 
 #include <fmt/format.h>
 
@@ -28,14 +29,8 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-std::string trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  const auto last = s.find_last_not_of(" \t");
-  return std::string(s.substr(first, last - first + 1));
-}
+using avio::split;
+using avio::trim;
 
 std::vector<std::string> words(std::string_view s) {
   std::vector<std::string> out;
@@ -46,23 +41,12 @@ std::vector<std::string> words(std::string_view s) {
   return out;
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (auto pos = s.find(sep); pos != std::string::npos; pos = s.find(sep, start)) {
-    out.push_back(s.substr(start, pos - start));
-    start = pos + 1;
-  }
-  out.push_back(s.substr(start));
-  return out;
-}
-
 // The lines of each "[Section]" of hpvmstatus text.
 std::map<std::string, std::vector<std::string>> sections_of(const std::string& text) {
   std::map<std::string, std::vector<std::string>> out;
   std::string current;
   for (const auto& raw : lines_of(text)) {
-    const std::string line = trim(raw);
+    const std::string line(trim(raw));
     if (line.size() > 2 && line.front() == '[' && line.back() == ']') {
       current = line.substr(1, line.size() - 2);
       out[current];
@@ -77,7 +61,7 @@ std::map<std::string, std::vector<std::string>> sections_of(const std::string& t
 std::optional<std::vector<std::string>> first_row(const std::vector<std::string>& lines) {
   bool ruled = false;
   for (const auto& line : lines) {
-    const std::string t = trim(line);
+    const std::string t(trim(line));
     if (!ruled) {
       ruled = !t.empty() && t.find_first_not_of("= ") == std::string::npos;
     } else if (!t.empty()) {
@@ -85,10 +69,6 @@ std::optional<std::vector<std::string>> first_row(const std::vector<std::string>
     }
   }
   return std::nullopt;
-}
-
-bool ends_with(const std::string& s, std::string_view tail) {
-  return s.ends_with(tail);
 }
 
 std::string without(std::string s, std::string_view tail) {
@@ -118,7 +98,7 @@ void read_access(const std::vector<std::string>& lines, ImportedCharacteristics&
     if (colon == std::string::npos) {
       continue;
     }
-    const std::string key = trim(line.substr(0, colon));
+    const std::string key(trim(line.substr(0, colon)));
     const bool admin = key.starts_with("Admin");
     auto& list = key.ends_with("Groups") ? out.characteristics.groups : out.characteristics.users;
     if (!key.ends_with("Groups") && !key.ends_with("Users")) {
@@ -161,10 +141,10 @@ ImportedCharacteristics read_status_details(const std::string& text,
       out.characteristics.vcpus = (*r)[0];
       const std::string& min = (*r)[1];
       const std::string& max = (*r)[2];
-      if (ends_with(min, "%")) {
+      if (min.ends_with("%")) {
         out.characteristics.entitlement =
             fmt::format("{}:{}", without(min, "%"), without(max, "%"));
-      } else if (ends_with(min, "MHz")) {
+      } else if (min.ends_with("MHz")) {
         out.characteristics.cycles =
             max == "-" ? without(min, "MHz")
                        : fmt::format("{}:{}", without(min, "MHz"), without(max, "MHz"));
@@ -235,7 +215,7 @@ std::map<std::string, std::string> read_path_map(const std::string& text,
   int number = 0;
   for (const auto& raw : lines_of(text)) {
     ++number;
-    const std::string line = trim(raw.substr(0, raw.find('#')));
+    const std::string line(trim(raw.substr(0, raw.find('#'))));
     if (line.empty()) {
       continue;
     }
@@ -327,7 +307,7 @@ std::vector<std::string> import_statements(const ImportRequest& request,
   int number = 0;
   for (const auto& raw : lines_of(request.sources.devices)) {
     ++number;
-    const std::string line = trim(raw);
+    const std::string line(trim(raw));
     if (line.empty() || line.front() == '[' || line.front() == '#') {
       continue;
     }

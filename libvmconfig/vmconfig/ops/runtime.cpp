@@ -1,6 +1,7 @@
 #include "vmconfig/ops/runtime.hpp"
 
 #include <avio/error.hpp>
+#include <avio/layout.hpp>
 
 #include <sys/stat.h>
 
@@ -11,11 +12,11 @@ namespace fs = std::filesystem;
 namespace vmconfig {
 
 avio::RunDir run_dir(const fs::path& root, const std::string& uuid) {
-  return avio::RunDir{root / "uuids" / uuid};
+  return avio::layout::run_dir(root, uuid);
 }
 
 fs::path guest_link(const fs::path& root, const std::string& name) {
-  return root / "guests" / name;
+  return avio::layout::guest_link(root, name);
 }
 
 std::string new_uuid() {
@@ -33,7 +34,7 @@ void link_guest(const fs::path& root, const std::string& name, const std::string
   fs::create_directories(link.parent_path());
   std::error_code ec;
   fs::remove(link, ec);
-  fs::create_directory_symlink(fs::path("..") / "uuids" / uuid, link);
+  fs::create_directory_symlink(avio::layout::guest_link_target(uuid), link);
 }
 
 void unlink_guest(const fs::path& root, const std::string& name) {
@@ -60,17 +61,17 @@ RunState run_state(const fs::path& root, const std::string& uuid) {
 }
 
 fs::path running_index(const fs::path& root) {
-  return root / "running";
+  return avio::layout::running_index(root);
 }
 
 void mark_running(const fs::path& root, const std::string& uuid) {
   fs::create_directories(running_index(root));
-  std::ofstream(running_index(root) / uuid).flush();
+  std::ofstream(avio::layout::running_entry(root, uuid)).flush();
 }
 
 void unmark_running(const fs::path& root, const std::string& uuid) {
   std::error_code ec;
-  fs::remove(running_index(root) / uuid, ec);
+  fs::remove(avio::layout::running_entry(root, uuid), ec);
 }
 
 std::set<std::string> running_uuids(const fs::path& root) {

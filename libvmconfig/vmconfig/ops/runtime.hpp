@@ -13,7 +13,8 @@
 
 namespace vmconfig {
 
-// $HPVM_ROOT/uuids/<uuid>; $HPVM_ROOT/guests/<name> is a symlink to it, as on HPVM.
+// $HPVM_ROOT/uuids/<uuid>; $HPVM_ROOT/guests/<name> is a symlink to it, as on
+// HPVM (avio/layout.hpp spells every path).
 avio::RunDir run_dir(const std::filesystem::path& root, const std::string& uuid);
 std::filesystem::path guest_link(const std::filesystem::path& root, const std::string& name);
 

@@ -3,8 +3,10 @@
 #include "vmconfig/model/grammar.hpp"
 #include "vmconfig/model/names.hpp"
 #include "vmconfig/ops/runtime.hpp"
+#include "vmconfig/render/render_vswitch.hpp"
 
 #include <avio/error.hpp>
+#include <avio/text.hpp>
 #include <avio/types.hpp>
 
 #include <fmt/format.h>
@@ -200,49 +202,23 @@ void boot_one(Store& store, VswitchStore& vs, const Vswitch& v, Report& report) 
   reattach(store, vs, v, report.warnings);
 }
 
-std::string mac_text(const Vswitch& v) {
+// The uplink's MAC and first IPv4 address (unset and "" for a local vswitch).
+void read_uplink(const Vswitch& v, VswitchStatus& out) {
   if (v.uplink.empty()) {
-    return "N/A";
+    return;
   }
-  const auto s = avio::link_state(v.uplink);
-  return s.mac ? fmt::format("0x{:012x}", s.mac->value()) : "N/A";
-}
-
-std::string ip_text(const Vswitch& v) {
-  if (v.uplink.empty()) {
-    return "N/A";
-  }
+  out.uplink_mac = avio::link_state(v.uplink).mac;
   // The host's address may sit on the uplink or, moved there, on the bridge.
   for (const auto& ifname : {v.uplink, bridge_of(v)}) {
     if (auto addresses = avio::ipv4_addresses(ifname); !addresses.empty()) {
-      return addresses.front();
+      out.ip = addresses.front();
+      return;
     }
   }
-  return "";
 }
 
-void line(std::string& out, std::string text) {
-  while (!text.empty() && text.back() == ' ') {
-    text.pop_back();
-  }
-  out += text;
-  out += '\n';
-}
-
-constexpr const char* k_list_header =
-    "Name     Number State   Mode      NamePPA  MAC Address    IP Address\n"
-    "======== ====== ======= ========= ======== ============== ===============\n";
-
-void list_row(std::string& out, const Vswitch& v) {
-  line(out, fmt::format("{:<8} {:>6} {:<7} {:<9} {:<8} {:<14} {}", v.name, v.number,
-                        shown_up(v) ? "Up" : "Down", v.mode, v.uplink, mac_text(v), ip_text(v)));
-}
-
-void ports_table(Store& store, VswitchStore& vs, const Vswitch& v, std::string& out) {
-  out += "\n[Port Configuration Details]\n"
-         "Port    Port         Port     Untagged Number of    Active VM\n"
-         "Number  State        Adaptor  VLANID   Reserved VMs\n"
-         "======= ============ ======== ======== ============ ============\n";
+// Every port a vNIC holds or a VLAN is configured on, and whether it is active.
+std::vector<VswitchPortStatus> port_statuses(Store& store, VswitchStore& vs, const Vswitch& v) {
   const auto holders = vs.holders(v.name);
   const auto vlans = vs.port_vlans(v.id);
   std::set<int> ports;
@@ -253,53 +229,52 @@ void ports_table(Store& store, VswitchStore& vs, const Vswitch& v, std::string& 
     ports.insert(p);
   }
   const std::string bridge = bridge_of(v);
+  std::vector<VswitchPortStatus> out;
   for (int p : ports) {
-    const auto h = holders.find(p);
-    const auto vlan = vlans.find(p);
-    const bool held = h != holders.end();
-    // Active: the guest runs and its tap is a port of the bridge (not after
-    // -h, which detaches it).
-    const bool active =
-        held && run_state(store.root(), h->second.uuid).on &&
-        avio::link_state(avio::tap_name(h->second.vm_number, h->second.nic.address.bus,
-                                        h->second.nic.address.slot))
-                .master == bridge;
-    line(out, fmt::format("{:<7} {:<12} {:<8} {:<8} {:<12} {}", p,
-                          active ? "Active"
-                          : held ? "Reserved"
-                                 : "Available",
-                          held ? std::string(to_string(h->second.nic.adapter)) : "",
-                          vlan != vlans.end() ? std::to_string(vlan->second) : "none", held ? 1 : 0,
-                          active ? h->second.guest : ""));
+    VswitchPortStatus status;
+    status.port = p;
+    if (const auto vlan = vlans.find(p); vlan != vlans.end()) {
+      status.vlan = vlan->second;
+    }
+    if (const auto h = holders.find(p); h != holders.end()) {
+      status.guest = h->second.guest;
+      status.adapter = h->second.nic.adapter;
+      // Active: the guest runs and its tap is a port of the bridge (not after
+      // -h, which detaches it).
+      status.active =
+          run_state(store.root(), h->second.uuid).on &&
+          avio::link_state(avio::tap_name(h->second.vm_number, h->second.nic.address.bus,
+                                          h->second.nic.address.slot))
+                  .master == bridge;
+    }
+    out.push_back(std::move(status));
   }
+  return out;
 }
 
-void statistics_table(Store& store, VswitchStore& vs, const Vswitch& v, std::string& out) {
-  out += "\n[Port Statistics]\n"
-         "Port    Interface       Active VM    Frames In    Bytes In       Frames Out   "
-         "Bytes Out      Dropped\n"
-         "======= =============== ============ ============ ============== ============ "
-         "============== ========\n";
-  auto row = [&out](const std::string& port, const std::string& ifname, const std::string& vm) {
+// The counters of the uplink and of the guests' taps attached to the bridge.
+std::vector<VswitchPortCounters> port_statistics(Store& store, VswitchStore& vs, const Vswitch& v) {
+  std::vector<VswitchPortCounters> out;
+  auto add = [&out](int port, const std::string& ifname, const std::string& guest) {
     const auto c = avio::port_counters(ifname);
     if (!c) {
       return;
     }
-    line(out, fmt::format("{:<7} {:<15} {:<12} {:>12} {:>14} {:>12} {:>14} {:>8}", port, ifname, vm,
-                          c->rx_packets, c->rx_bytes, c->tx_packets, c->tx_bytes,
-                          c->rx_dropped + c->tx_dropped));
+    out.push_back({port, ifname, guest, c->rx_packets, c->rx_bytes, c->tx_packets, c->tx_bytes,
+                   c->rx_dropped + c->tx_dropped});
   };
   const std::string bridge = bridge_of(v);
   if (!v.uplink.empty() && avio::link_state(v.uplink).master == bridge) {
-    row(std::to_string(avio::k_max_port + 1), v.uplink, ""); // HPVM calls the uplink port 512
+    add(avio::k_max_port + 1, v.uplink, ""); // HPVM calls the uplink port 512
   }
   for (const auto& [p, h] : vs.holders(v.name)) {
     const std::string tap = avio::tap_name(h.vm_number, h.nic.address.bus, h.nic.address.slot);
     if (avio::link_state(tap).master != bridge) {
       continue;
     }
-    row(std::to_string(p), tap, run_state(store.root(), h.uuid).on ? h.guest : "");
+    add(p, tap, run_state(store.root(), h.uuid).on ? h.guest : "");
   }
+  return out;
 }
 
 int parse_int(std::string_view text, std::string_view what, const std::string& spec) {
@@ -341,16 +316,7 @@ Vswitch require_vswitch(Store& store, const std::string& name) {
 
 PortVlanSpec parse_port_vlan(const std::string& spec) {
   // portid:N:vlanid:V|none
-  std::vector<std::string_view> fields;
-  std::string_view rest(spec);
-  while (true) {
-    const auto colon = rest.find(':');
-    fields.push_back(rest.substr(0, colon));
-    if (colon == std::string_view::npos) {
-      break;
-    }
-    rest.remove_prefix(colon + 1);
-  }
+  const auto fields = avio::split_view(spec, ':');
   if (fields.size() != 4 || fields[0] != "portid" || fields[2] != "vlanid") {
     throw hpvm::UsageError(fmt::format(
         "Invalid port setting '{}': expected portid:N:vlanid:V or portid:N:vlanid:none.", spec));
@@ -554,27 +520,23 @@ std::string vswitch_report(Store& store, const std::optional<std::string>& name,
   } else {
     shown = vs.list();
   }
-  std::string out;
-  if (view == NetView::list) {
-    out = k_list_header;
-    for (const auto& v : shown) {
-      list_row(out, v);
-    }
-    return out;
-  }
+  std::vector<VswitchStatus> statuses;
   for (const auto& v : shown) {
-    if (!out.empty()) {
-      out += '\n';
-    }
-    out += k_list_header;
-    list_row(out, v);
+    VswitchStatus status{v};
+    status.up = shown_up(v);
+    read_uplink(v, status);
     if (view == NetView::ports) {
-      ports_table(store, vs, v, out);
-    } else {
-      statistics_table(store, vs, v, out);
+      status.ports = port_statuses(store, vs, v);
+    } else if (view == NetView::statistics) {
+      status.statistics = port_statistics(store, vs, v);
     }
+    statuses.push_back(std::move(status));
   }
-  return out;
+  if (view == NetView::list) {
+    return render_vswitch_list(statuses);
+  }
+  return view == NetView::ports ? render_vswitch_ports(statuses)
+                                : render_vswitch_statistics(statuses);
 }
 
 PortPlan plan_vswitch_port(Store& store, const std::string& vswitch, std::optional<int> pinned,

@@ -55,7 +55,8 @@ std::set<int> uplink_vlans(const std::map<int, int>& port_vlans);
 std::set<int> stale_uplink_vlans(const std::map<int, int>& before, const std::map<int, int>& after);
 
 enum class NetView : unsigned char { list, ports, statistics };
-// hpvmnet (list), -S name (ports), -A [-S name] (statistics).
+// hpvmnet (list), -S name (ports), -A [-S name] (statistics): what the store
+// and the host say of each vswitch, as render/render_vswitch.hpp shows it.
 std::string vswitch_report(Store& store, const std::optional<std::string>& name, NetView view);
 
 // The vswitch port a new vNIC gets (DevicePlanner): the pinned one if free,

@@ -2,20 +2,15 @@
 #include "vmconfig/model/grammar.hpp"
 #include "vmconfig/render/render.hpp"
 
+#include <avio/text.hpp>
+
 #include <fmt/format.h>
 
 namespace vmconfig {
 
 namespace {
 
-// Appends one table line without trailing blanks.
-void line(std::string& out, std::string text) {
-  while (!text.empty() && text.back() == ' ') {
-    text.pop_back();
-  }
-  out += text;
-  out += '\n';
-}
+using avio::append_line;
 
 const char* start_text(StartAttr s) {
   return s == StartAttr::automatic ? "Auto" : "Manual";
@@ -48,28 +43,28 @@ void storage_row(std::string& out, std::string_view device, std::string_view ada
                  std::string_view bus, std::string_view dev, std::string_view ftn,
                  std::string_view tgt, std::string_view lun, std::string_view storage,
                  std::string_view location) {
-  line(out, fmt::format("{:<7} {:<10} {:>3} {:>3} {:>3} {:>3} {:>3} {:<9} {}", device, adaptor, bus,
-                        dev, ftn, tgt, lun, storage, location));
+  append_line(out, fmt::format("{:<7} {:<10} {:>3} {:>3} {:>3} {:>3} {:>3} {:<9} {}", device,
+                               adaptor, bus, dev, ftn, tgt, lun, storage, location));
 }
 
 // The running guest as QEMU sees it, after the configured devices.
 std::string runtime_section(const LiveState& live) {
   std::string out = "\n[Runtime State]\n";
   if (!live.problem.empty()) {
-    line(out,
-         "QEMU state : " + std::string(live.qemu_status.empty() ? "unknown" : live.qemu_status) +
-             " (" + live.problem + ")");
+    append_line(out, "QEMU state : " +
+                         std::string(live.qemu_status.empty() ? "unknown" : live.qemu_status) +
+                         " (" + live.problem + ")");
     return out;
   }
-  line(out, "QEMU state : " + live.qemu_status);
+  append_line(out, "QEMU state : " + live.qemu_status);
   if (live.differences.empty() && live.pending.empty()) {
-    line(out, "Devices : as configured");
+    append_line(out, "Devices : as configured");
   }
   for (const auto& d : live.differences) {
-    line(out, "Difference : " + d);
+    append_line(out, "Difference : " + d);
   }
   for (const auto& p : live.pending) {
-    line(out, "Pending : " + p);
+    append_line(out, "Pending : " + p);
   }
   return out;
 }
@@ -82,9 +77,9 @@ std::string render_summary(const std::vector<SummaryStatus>& guests) {
       "Virtual Machine Name VM #  OS Type State     #VCPUs #Devs #Nets Memory  Runsysid\n"
       "==================== ===== ======= ========= ====== ===== ===== ======= ========\n";
   for (const auto& [s, state] : guests) {
-    line(out, fmt::format("{:<20} {:>5} {:<7} {:<9} {:>6} {:>5} {:>5} {:>7} {:>8}", s.name,
-                          s.vm_number, s.os_type, state.token(), s.vcpus, s.storage_devices,
-                          s.network_devices, memory_spaced(s.memory_mb), 0));
+    append_line(out, fmt::format("{:<20} {:>5} {:<7} {:<9} {:>6} {:>5} {:>5} {:>7} {:>8}", s.name,
+                                 s.vm_number, s.os_type, state.token(), s.vcpus, s.storage_devices,
+                                 s.network_devices, memory_spaced(s.memory_mb), 0));
   }
   return out;
 }
@@ -95,23 +90,24 @@ std::string render_details(const GuestStatus& gs) {
   out += "[Virtual Machine Details]\n"
          "Virtual Machine Name VM #  OS Type State\n"
          "==================== ===== ======= ========\n";
-  line(out, fmt::format("{:<20} {:>5} {:<7} {}", g.name, g.vm_number, g.os_type, gs.state.token()));
+  append_line(
+      out, fmt::format("{:<20} {:>5} {:<7} {}", g.name, g.vm_number, g.os_type, gs.state.token()));
   out += "\n[Authorized Administrators]\n";
-  line(out, "Oper Groups:" + access_list(g, ConsoleAccess::Kind::group, false));
-  line(out, "Admin Groups:" + access_list(g, ConsoleAccess::Kind::group, true));
-  line(out, "Oper Users:" + access_list(g, ConsoleAccess::Kind::user, false));
-  line(out, "Admin Users:" + access_list(g, ConsoleAccess::Kind::user, true));
+  append_line(out, "Oper Groups:" + access_list(g, ConsoleAccess::Kind::group, false));
+  append_line(out, "Admin Groups:" + access_list(g, ConsoleAccess::Kind::group, true));
+  append_line(out, "Oper Users:" + access_list(g, ConsoleAccess::Kind::user, false));
+  append_line(out, "Admin Users:" + access_list(g, ConsoleAccess::Kind::user, true));
   out += "\n[Virtual CPU Details]\n"
          "#vCPUs Entitlement Maximum\n"
          "====== =========== =======\n";
-  line(out, fmt::format("{:>2}{:>12}{:>8}", g.vcpus, entitlement_text(g.entitlement, false),
-                        entitlement_text(g.entitlement, true)));
+  append_line(out, fmt::format("{:>2}{:>12}{:>8}", g.vcpus, entitlement_text(g.entitlement, false),
+                               entitlement_text(g.entitlement, true)));
   out += "\n[Memory Details]\n"
          "Total    Reserved\n"
          "Memory   Memory\n"
          "=======  ========\n";
-  line(out,
-       fmt::format("{:>5}{:>10}", memory_spaced(g.memory_mb), memory_spaced(k_reserved_memory_mb)));
+  append_line(out, fmt::format("{:>5}{:>10}", memory_spaced(g.memory_mb),
+                               memory_spaced(k_reserved_memory_mb)));
   out += "\n[Storage Interface Details]\n";
   out += k_device_table_header;
   for (const auto& d : g.storage) {
@@ -123,9 +119,9 @@ std::string render_details(const GuestStatus& gs) {
          "Interface Adaptor    Name/Num   PortNum Bus Dev Ftn Mac Address\n"
          "========= ========== ========== ======= === === === =================\n";
   for (const auto& n : g.networks) {
-    line(out, fmt::format("{:<9} {:<10} {:<10} {:<7} {:>3} {:>3} {:>3} {}", "vswitch",
-                          to_string(n.adapter), n.vswitch, port_text(n), n.address.bus,
-                          n.address.slot, 0, n.mac.dashed()));
+    append_line(out, fmt::format("{:<9} {:<10} {:<10} {:<7} {:>3} {:>3} {:>3} {}", "vswitch",
+                                 to_string(n.adapter), n.vswitch, port_text(n), n.address.bus,
+                                 n.address.slot, 0, n.mac.dashed()));
   }
   out += "\n[Misc Interface Details]\n";
   out += k_device_table_header;
@@ -140,33 +136,33 @@ std::string render_verbose(const GuestStatus& gs) {
   const Guest& g = gs.guest;
   std::string out;
   out += "[Virtual Machines Details]\n";
-  line(out, "Virtual Machine Name : " + g.name);
-  line(out, "Virtual Machine UUID : " + g.uuid);
-  line(out, fmt::format("Virtual Machine ID : {}", g.vm_number));
-  line(out, "Virtual Machine Label : " + g.label);
-  line(out, "Operating System : " + g.os_type);
-  line(out, "Operating System Version : " + g.os_version);
-  line(out, fmt::format("State : {}", gs.state.token()));
-  line(out, fmt::format("Start type : {}", start_text(g.start)));
-  line(out, fmt::format("Runnable status : {}", enabled_text(g.runnable)));
-  line(out, fmt::format("Modify status : {}", enabled_text(g.modifiable)));
-  line(out, fmt::format("Visible status : {}", enabled_text(g.visible)));
+  append_line(out, "Virtual Machine Name : " + g.name);
+  append_line(out, "Virtual Machine UUID : " + g.uuid);
+  append_line(out, fmt::format("Virtual Machine ID : {}", g.vm_number));
+  append_line(out, "Virtual Machine Label : " + g.label);
+  append_line(out, "Operating System : " + g.os_type);
+  append_line(out, "Operating System Version : " + g.os_version);
+  append_line(out, fmt::format("State : {}", gs.state.token()));
+  append_line(out, fmt::format("Start type : {}", start_text(g.start)));
+  append_line(out, fmt::format("Runnable status : {}", enabled_text(g.runnable)));
+  append_line(out, fmt::format("Modify status : {}", enabled_text(g.modifiable)));
+  append_line(out, fmt::format("Visible status : {}", enabled_text(g.visible)));
   out += "\n[Authorized Administrators]\n";
-  line(out, "Oper Groups :" + access_list(g, ConsoleAccess::Kind::group, false));
-  line(out, "Admin Groups :" + access_list(g, ConsoleAccess::Kind::group, true));
-  line(out, "Oper Users :" + access_list(g, ConsoleAccess::Kind::user, false));
-  line(out, "Admin Users :" + access_list(g, ConsoleAccess::Kind::user, true));
+  append_line(out, "Oper Groups :" + access_list(g, ConsoleAccess::Kind::group, false));
+  append_line(out, "Admin Groups :" + access_list(g, ConsoleAccess::Kind::group, true));
+  append_line(out, "Oper Users :" + access_list(g, ConsoleAccess::Kind::user, false));
+  append_line(out, "Admin Users :" + access_list(g, ConsoleAccess::Kind::user, true));
   out += "\n[Virtual CPU Details]\n";
-  line(out, fmt::format("Number of virtual CPUs : {}", g.vcpus));
-  line(out, "Entitlement : " + entitlement_text(g.entitlement, false));
-  line(out, "Maximum entitlement : " + entitlement_text(g.entitlement, true));
+  append_line(out, fmt::format("Number of virtual CPUs : {}", g.vcpus));
+  append_line(out, "Entitlement : " + entitlement_text(g.entitlement, false));
+  append_line(out, "Maximum entitlement : " + entitlement_text(g.entitlement, true));
   out += "\n[Memory Details]\n";
-  line(out, "Total memory : " + memory_spaced(g.memory_mb));
-  line(out, "Reserved memory : " + memory_spaced(k_reserved_memory_mb));
+  append_line(out, "Total memory : " + memory_spaced(g.memory_mb));
+  append_line(out, "Reserved memory : " + memory_spaced(k_reserved_memory_mb));
   if (!g.extended.empty()) {
     out += "\n[Extended Attributes]\n";
     for (const auto& [key, value] : g.extended) {
-      line(out, key + " : " + value);
+      append_line(out, key + " : " + value);
     }
   }
   out += "\n[Storage Interface Details]\n";
@@ -174,35 +170,35 @@ std::string render_verbose(const GuestStatus& gs) {
   for (const auto& d : g.storage) {
     out += first ? "" : "\n";
     first = false;
-    line(out, fmt::format("Device type :{}", to_string(d.device)));
-    line(out, fmt::format("Adapter type :{}", to_string(d.adapter)));
-    line(out, fmt::format("Bus :{}", d.address.bus));
-    line(out, fmt::format("Device :{}", d.address.slot));
-    line(out, "Function :0");
-    line(out, fmt::format("Target :{}", d.address.target));
-    line(out, "Lun :0");
-    line(out, fmt::format("Physical Storage type :{}", to_string(d.storage)));
-    line(out, "Physical Device :" + d.location);
+    append_line(out, fmt::format("Device type :{}", to_string(d.device)));
+    append_line(out, fmt::format("Adapter type :{}", to_string(d.adapter)));
+    append_line(out, fmt::format("Bus :{}", d.address.bus));
+    append_line(out, fmt::format("Device :{}", d.address.slot));
+    append_line(out, "Function :0");
+    append_line(out, fmt::format("Target :{}", d.address.target));
+    append_line(out, "Lun :0");
+    append_line(out, fmt::format("Physical Storage type :{}", to_string(d.storage)));
+    append_line(out, "Physical Device :" + d.location);
   }
   out += "\n[Network Interface Details]\n";
   first = true;
   for (const auto& n : g.networks) {
     out += first ? "" : "\n";
     first = false;
-    line(out, "Physical Storage type :vswitch");
-    line(out, fmt::format("Guest Adaptor type :{}", to_string(n.adapter)));
-    line(out, "Backing :" + n.vswitch);
-    line(out, "Vswitch Port :" + port_text(n));
-    line(out, fmt::format("Bus :{}", n.address.bus));
-    line(out, fmt::format("Device :{}", n.address.slot));
-    line(out, "Function :0");
-    line(out, "Mac Address :" + n.mac.dashed());
+    append_line(out, "Physical Storage type :vswitch");
+    append_line(out, fmt::format("Guest Adaptor type :{}", to_string(n.adapter)));
+    append_line(out, "Backing :" + n.vswitch);
+    append_line(out, "Vswitch Port :" + port_text(n));
+    append_line(out, fmt::format("Bus :{}", n.address.bus));
+    append_line(out, fmt::format("Device :{}", n.address.slot));
+    append_line(out, "Function :0");
+    append_line(out, "Mac Address :" + n.mac.dashed());
   }
   out += "\n[Misc Interface Details]\n";
-  line(out, "Device type :serial");
-  line(out, "Adapter type :com1");
-  line(out, "Physical Storage type :tty");
-  line(out, "Physical Device :console");
+  append_line(out, "Device type :serial");
+  append_line(out, "Adapter type :com1");
+  append_line(out, "Physical Storage type :tty");
+  append_line(out, "Physical Device :console");
   if (gs.live) {
     out += runtime_section(*gs.live);
   }

@@ -3,6 +3,7 @@
 #include "vmconfig/model/grammar.hpp"
 
 #include <avio/error.hpp>
+#include <avio/layout.hpp>
 
 #include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
@@ -223,9 +224,9 @@ void enable_wal(SQLite::Database& db) {
 // The WAL's size after a reset; a checkpoint on close deletes it.
 constexpr int k_wal_size_limit = 4 * 1024 * 1024;
 
-std::uintmax_t wal_bytes(const fs::path& db_path) {
+std::uintmax_t wal_bytes(const fs::path& root) {
   std::error_code ec;
-  const auto size = fs::file_size(fs::path(db_path.string() + "-wal"), ec);
+  const auto size = fs::file_size(avio::layout::database_wal(root), ec);
   return ec ? 0 : size;
 }
 
@@ -252,19 +253,18 @@ const char* k_busy_message =
 
 } // namespace
 
-fs::path Store::root_from_environment() {
-  const char* env = std::getenv("HPVM_ROOT");
-  return env != nullptr && *env != '\0' ? fs::path(env) : fs::path("/var/opt/hpvm");
-}
-
-fs::path Store::database_path(const fs::path& root) {
-  return root / "hpvm.db";
-}
-
 bool Store::exists(const fs::path& root) {
   std::error_code ec;
-  return fs::exists(database_path(root), ec);
+  return fs::exists(avio::layout::database(root), ec);
 }
+
+Store::Location Store::location() {
+  Location out{avio::layout::root_from_environment()};
+  out.exists = exists(out.root);
+  return out;
+}
+
+Store::Store(Access access) : Store(avio::layout::root_from_environment(), access) {}
 
 Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
   if (access == Access::if_exists && !exists(m_root)) {
@@ -276,7 +276,7 @@ Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
   // HPVM_ROOT=/tmp) keeps its mode.
   std::error_code ec;
   const bool had_root = fs::is_directory(m_root, ec);
-  fs::create_directories(m_root / "common", ec);
+  fs::create_directories(avio::layout::common_dir(m_root), ec);
   if (ec) {
     throw hpvm::Error(
         fmt::format("Cannot create the HPVM directory '{}': {}.", m_root.string(), ec.message()));
@@ -284,7 +284,7 @@ Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
   if (!had_root) {
     ::chmod(m_root.c_str(), 0700);
   }
-  const fs::path db_path = database_path(m_root);
+  const fs::path db_path = avio::layout::database(m_root);
   const mode_t old_mask = ::umask(0077); // the database and its WAL files are 0600
   try {
     m_db = std::make_unique<SQLite::Database>(
@@ -398,7 +398,7 @@ Store::WriteTransaction::WriteTransaction(Store& store) try
 void Store::WriteTransaction::commit() {
   try {
     m_tx.commit();
-    if (wal_bytes(database_path(m_store.root())) >= k_checkpoint_wal_bytes) {
+    if (wal_bytes(m_store.root()) >= k_checkpoint_wal_bytes) {
       set_checkpoint_on_close(*m_store.m_db, true);
     }
   } catch (const SQLite::Exception& e) {

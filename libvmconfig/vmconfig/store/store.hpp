@@ -26,10 +26,15 @@ public:
   // this much; below it the WAL stays for the next command to append to.
   static constexpr std::uintmax_t k_checkpoint_wal_bytes = 512 * 1024;
 
-  // $HPVM_ROOT, or /var/opt/hpvm when it is not set.
-  static std::filesystem::path root_from_environment();
-  static std::filesystem::path database_path(const std::filesystem::path& root);
+  // Whether a database exists under `root`.
   static bool exists(const std::filesystem::path& root);
+  // The HPVM root the commands use ($HPVM_ROOT, default /var/opt/hpvm) and
+  // whether a database exists there (hpvminfo reports both).
+  struct Location {
+    std::filesystem::path root;
+    bool exists = false;
+  };
+  static Location location();
 
   enum class Access : unsigned char {
     // Creates the directory (0700) and the database (0600) if needed.
@@ -42,6 +47,8 @@ public:
 
   // Opens the database under `root` and migrates the schema forward.
   explicit Store(std::filesystem::path root, Access access = Access::create);
+  // The same under the HPVM root the commands use ($HPVM_ROOT, default /var/opt/hpvm).
+  explicit Store(Access access = Access::create);
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
   ~Store();

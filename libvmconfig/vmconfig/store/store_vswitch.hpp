@@ -3,6 +3,7 @@
 // for them is in store_vswitch.cpp; callers hold the Store's transaction.
 #pragma once
 
+#include "vmconfig/model/vswitch.hpp"
 #include "vmconfig/store/store.hpp"
 
 #include <map>
@@ -14,15 +15,6 @@
 namespace vmconfig {
 
 inline constexpr const char* k_localnet = "localnet";
-
-struct Vswitch {
-  std::int64_t id = 0;
-  std::string name;
-  int number = 0;
-  std::string uplink; // host interface; "" for a local vswitch
-  bool up = false;    // booted (recorded: `hpvmnet -b` with no -S boots these again)
-  std::string mode = "Shared";
-};
 
 // A vNIC that holds a port of a vswitch.
 struct PortHolder {

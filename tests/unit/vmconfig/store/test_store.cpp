@@ -5,6 +5,7 @@
 #include "../temp_dir.hpp"
 
 #include <avio/error.hpp>
+#include <avio/layout.hpp>
 #include <vmconfig/store/store.hpp>
 
 #include <SQLiteCpp/Database.h>
@@ -83,7 +84,7 @@ TEST_CASE("store: WAL, foreign keys and the busy timeout are set on every connec
 TEST_CASE("store: a writer closing last checkpoints the WAL once it holds enough") {
   TempRoot t;
   const fs::path root = t.path() / "root";
-  const fs::path wal = Store::database_path(root).string() + "-wal";
+  const fs::path wal = avio::layout::database_wal(root);
   Store{root}; // creates the database (its migration checkpoints on close)
   REQUIRE_FALSE(fs::exists(wal));
   {

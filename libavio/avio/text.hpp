@@ -1,0 +1,32 @@
+// Small string helpers every layer uses: split, join, trim, upper case, and
+// the line ending of a table row.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace avio {
+
+// The pieces of `text` between `separator`s: "a,,b" gives "a", "", "b"; ""
+// gives one empty piece.
+std::vector<std::string> split(std::string_view text, char separator);
+// The same pieces as views into `text`, which must outlive them.
+std::vector<std::string_view> split_view(std::string_view text, char separator);
+
+// `parts` with `separator` between them.
+std::string join(const std::vector<std::string>& parts, std::string_view separator);
+
+// `text` without the `blanks` at its start and end (trim) or at its end only (trim_end).
+std::string_view trim(std::string_view text, std::string_view blanks = " \t");
+std::string_view trim_end(std::string_view text, std::string_view blanks = " \t");
+
+// `text` in upper case (ASCII).
+std::string upper(std::string_view text);
+bool equal_ignoring_case(std::string_view a, std::string_view b);
+
+// Appends `row` without its trailing spaces, then a newline: a table row
+// whose last columns are empty ends at its last text.
+void append_line(std::string& out, std::string_view row);
+
+} // namespace avio
