@@ -3,7 +3,7 @@
 #pragma once
 
 #include "vmconfig/model/devdb_entry.hpp"
-#include "vmconfig/ops/operations.hpp"
+#include "vmconfig/ops/guests.hpp"
 
 #include <filesystem>
 #include <optional>
