@@ -1,3 +1,5 @@
+// Long (~580 lines) for one job: the Store class itself (opening, WAL,
+// migrating, transactions, and the guest rows its private row readers share).
 #include "vmconfig/store/store.hpp"
 
 #include "vmconfig/model/grammar.hpp"
