@@ -3,8 +3,8 @@
 
 #include <avio/console.hpp>
 #include <avio/error.hpp>
+#include <vmconfig/ops/guests.hpp>
 #include <vmconfig/ops/lifecycle.hpp>
-#include <vmconfig/ops/operations.hpp>
 
 #include <fmt/format.h>
 

@@ -2,7 +2,7 @@
 #include "cli/options.hpp"
 #include "cli/runner.hpp"
 
-#include <vmconfig/ops/operations.hpp>
+#include <vmconfig/ops/guests.hpp>
 
 int main(int argc, char** argv) {
   vmconfig::CreateRequest request;

@@ -3,7 +3,6 @@
 #include "cli/runner.hpp"
 #include "cli/version.hpp"
 
-#include <avio/backing_file.hpp>
 #include <avio/error.hpp>
 #include <vmconfig/ops/devdb_operations.hpp>
 
@@ -52,51 +51,23 @@ int main(int argc, char** argv) {
       fmt::print("hpvmdevmgmt: Version {}\n", cli::k_version);
       return;
     }
+    vmconfig::DevmgmtRequest request{list, add, del, modify, replace, {}, repair, rebuild};
     if (!size.empty()) {
       if (file.empty()) {
         throw hpvm::UsageError("-S needs a file name: hpvmdevmgmt -S size file.");
       }
       const std::uint64_t bytes = vmconfig::parse_file_size(size);
-      avio::Progress progress;
+      vmconfig::FileProgress progress;
       if (!sparse) {
         progress = cli::file_progress_bar("hpvmdevmgmt", file);
       }
-      avio::extend_file(file, bytes, sparse, progress);
-      if (verbose) {
-        fmt::print("hpvmdevmgmt: '{}' is {} bytes.\n", file, bytes);
-      }
-      return;
+      request.size = vmconfig::FileSizeRequest{file, bytes, sparse, progress};
     }
-    vmconfig::Store store;
-    if (!list.empty()) {
-      fmt::print("{}", vmconfig::list_entries(store, vmconfig::parse_list_spec(list)));
-      return;
-    }
-    if (repair) {
-      fmt::print("{}", vmconfig::repair_script(store));
-      return;
-    }
-    vmconfig::Report report;
-    std::string done;
-    if (!add.empty()) {
-      report = vmconfig::add_entry(store, vmconfig::parse_add_spec(add));
-      done = fmt::format("Added '{}'.", add);
-    } else if (!del.empty()) {
-      report = vmconfig::delete_entry(store, vmconfig::parse_delete_spec(del));
-      done = fmt::format("Deleted '{}'.", del);
-    } else if (!modify.empty()) {
-      report = vmconfig::modify_entry(store, vmconfig::parse_modify_spec(modify));
-      done = fmt::format("Modified '{}'.", modify);
-    } else if (!replace.empty()) {
-      report = vmconfig::replace_entry(store, vmconfig::parse_replace_spec(replace));
-      done = fmt::format("Replaced '{}'.", replace);
-    } else {
-      report = vmconfig::rebuild_entries(store);
-      done = "Rebuilt the gdev entries from the guests' devices.";
-    }
-    cli::print_warnings("hpvmdevmgmt", "", report.warnings);
-    if (verbose) {
-      fmt::print("hpvmdevmgmt: {}\n", done);
+    const auto result = vmconfig::run_devmgmt(request);
+    fmt::print("{}", result.output);
+    cli::print_warnings("hpvmdevmgmt", "", result.report.warnings);
+    if (verbose && !result.done.empty()) {
+      fmt::print("hpvmdevmgmt: {}\n", result.done);
     }
   });
 }

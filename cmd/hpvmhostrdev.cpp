@@ -3,7 +3,7 @@
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
-#include <vmconfig/ops/devdb_operations.hpp>
+#include <vmconfig/ops/host_rdevs.hpp>
 
 #include <fmt/format.h>
 

@@ -2,12 +2,11 @@
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
+#include <avio/host.hpp>
 #include <avio/runstate.hpp>
 #include <vmconfig/store/store.hpp>
 
 #include <fmt/format.h>
-
-#include <unistd.h>
 
 int main(int argc, char** argv) {
   bool verbose = false;
@@ -16,8 +15,7 @@ int main(int argc, char** argv) {
   app.add_flag("-V", verbose, "Verbose: also print the host name and the HPVM root");
   return cli::run("hpvminfo", argc, argv, app, cli::Logging::none, [&] {
     const auto location = vmconfig::Store::location();
-    char host[256] = {};
-    ::gethostname(host, sizeof host - 1);
+    const std::string host = avio::host_name();
     if (avio::running_inside_guest()) {
       fmt::print("hpvminfo: Running inside an HPVM guest.\n");
       if (const auto vm_host = avio::guest_host_name(); verbose && !vm_host.empty()) {

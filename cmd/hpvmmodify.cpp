@@ -3,6 +3,7 @@
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
+#include <vmconfig/ops/live.hpp>
 #include <vmconfig/ops/modify.hpp>
 
 #include <fmt/format.h>

@@ -2,7 +2,7 @@
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
-#include <vmconfig/ops/operations.hpp>
+#include <vmconfig/ops/guests.hpp>
 
 #include <fmt/format.h>
 

@@ -3,7 +3,7 @@
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
-#include <vmconfig/ops/operations.hpp>
+#include <vmconfig/ops/status.hpp>
 
 #include <fmt/format.h>
 

@@ -265,6 +265,30 @@ std::optional<std::uint64_t> sysfs_block_size(unsigned maj, unsigned min) {
   return std::stoull(text) * 512;
 }
 
+bool path_exists(const std::string& path) {
+  std::error_code ec;
+  return fs::exists(path, ec);
+}
+
+fs::path resolved_path(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(path, ec);
+  return ec ? fs::path(path).lexically_normal() : p;
+}
+
+std::optional<std::uint64_t> file_system_of(fs::path p) {
+  while (true) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0) {
+      return static_cast<std::uint64_t>(st.st_dev);
+    }
+    if (!p.has_relative_path()) {
+      return std::nullopt;
+    }
+    p = p.parent_path();
+  }
+}
+
 bool is_hpux_lunpath(std::string_view location) {
   const auto dot = location.find(".0x");
   return !location.empty() && location.front() != '/' && dot != std::string_view::npos &&

@@ -5,6 +5,7 @@
 #include "avio/types.hpp"
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,17 @@ HostEntity probe(const std::string& path);
 // The size in bytes /sys/dev/block/MAJ:MIN/size gives, if it can be read.
 // probe() falls back on it when the device cannot be opened.
 std::optional<std::uint64_t> sysfs_block_size(unsigned maj, unsigned min);
+
+// Whether something exists at `path` on this host (symlinks followed).
+bool path_exists(const std::string& path);
+
+// `path` with symlinks, "." and ".." resolved as far as it exists (the rest
+// appended); only lexically normalised when it cannot be resolved.
+std::filesystem::path resolved_path(const std::string& path);
+
+// The file system (st_dev) `path` is on, or its nearest existing parent is;
+// nullopt when none can be examined.
+std::optional<std::uint64_t> file_system_of(std::filesystem::path path);
 
 // HP-UX agile lunpaths look like 0/7/1/1.0x500104f00048b29e.0x0: hardware
 // path, then target WWN and LUN in hex. HPVM's attach_path takes them; a

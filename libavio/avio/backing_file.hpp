@@ -1,4 +1,4 @@
-// Creating and pre-extending backing files (hpvmdevmgmt -S).
+// Creating and pre-extending backing files (hpvmdevmgmt -S, hpvmclone -b).
 #pragma once
 
 #include <cstdint>
@@ -17,5 +17,13 @@ using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 // regular file, or a failed write (a file it created is removed again).
 void extend_file(const std::string& path, std::uint64_t bytes, bool sparse,
                  const Progress& progress = {});
+
+// Creates the regular file `path` (0600), which must not exist yet, `bytes`
+// long and sparse: the target of a copy. Throws hpvm::Error when it cannot
+// (nothing is left behind).
+void create_sparse_file(const std::string& path, std::uint64_t bytes);
+
+// Removes a file create_sparse_file() made, ignoring errors.
+void remove_created_file(const std::string& path) noexcept;
 
 } // namespace avio

@@ -56,6 +56,60 @@ while IFS= read -r line; do
   violation "cmd/ fetches the HPVM root itself: $line"
 done < <(grep -rn -E 'root_from_environment|avio/layout\.hpp|avio::layout' cmd || true)
 
+# Host access goes through libavio: libvmconfig and cmd/ make no system call
+# on a host path of their own (the host name, /proc, creating or removing
+# files, resolving paths). One exception: the store's mode check of hpvm.db.
+host_access='gethostname|/proc|[^a-z_]open\(|ftruncate|unlink\(|weakly_canonical|::stat\('
+while IFS= read -r line; do
+  violation "host access outside libavio (give it a function in libavio/avio/): $line"
+done < <(grep -rn -E "$host_access" libvmconfig cmd |
+  grep -v -E '^libvmconfig/vmconfig/store/store\.cpp:[0-9]+: +if \(::stat\(db_path\.c_str\(\)' || true)
+
+# No include cycle among libvmconfig's files (x.hpp and x.cpp are one node):
+# a file may use only what is below it, so each can be read, tested and
+# changed without the ones above it.
+while IFS= read -r line; do
+  violation "include cycle in libvmconfig: $line"
+done < <(python3 - <<'PY'
+import os, re, sys
+base = 'libvmconfig'
+graph = {}
+inc = re.compile(r'^\s*#\s*include\s*[<"](vmconfig/[^">]+)\.(?:hpp|h)[">]')
+for dirpath, _, files in os.walk(os.path.join(base, 'vmconfig')):
+    for f in sorted(files):
+        if not f.endswith(('.cpp', '.hpp')):
+            continue
+        path = os.path.join(dirpath, f)
+        node = os.path.splitext(os.path.relpath(path, base))[0]
+        edges = graph.setdefault(node, set())
+        with open(path, encoding='utf-8') as fh:
+            for line in fh:
+                m = inc.match(line)
+                if m and m.group(1) != node:
+                    edges.add(m.group(1))
+state = {}  # 1: on the path, 2: done
+def visit(node, path):
+    state[node] = 1
+    path.append(node)
+    for nxt in sorted(graph.get(node, ())):
+        if state.get(nxt) == 1:
+            return path[path.index(nxt):] + [nxt]
+        if nxt not in state:
+            found = visit(nxt, path)
+            if found:
+                return found
+    path.pop()
+    state[node] = 2
+    return None
+for node in sorted(graph):
+    if node not in state:
+        cycle = visit(node, [])
+        if cycle:
+            print(' -> '.join(cycle))
+            sys.exit(1)
+PY
+)
+
 if ((bad)); then
   exit 1
 fi

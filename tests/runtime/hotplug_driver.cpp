@@ -10,7 +10,9 @@
 // error, what rollback could not undo, and exit status 1.
 #include <avio/error.hpp>
 #include <vmconfig/model/grammar.hpp>
-#include <vmconfig/ops/lifecycle.hpp>
+#include <vmconfig/ops/guests.hpp>
+#include <vmconfig/ops/live.hpp>
+#include <vmconfig/ops/runtime_devices.hpp>
 
 #include <fmt/format.h>
 

@@ -5,8 +5,6 @@
 
 #include <fmt/format.h>
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <filesystem>
 
@@ -15,26 +13,6 @@ namespace fs = std::filesystem;
 namespace vmconfig {
 
 namespace {
-
-fs::path canonical_path(const std::string& path) {
-  std::error_code ec;
-  fs::path p = fs::weakly_canonical(path, ec);
-  return ec ? fs::path(path).lexically_normal() : p;
-}
-
-// The st_dev of the path, or of its nearest existing parent.
-std::optional<dev_t> file_system_of(fs::path p) {
-  while (true) {
-    struct stat st {};
-    if (::stat(p.c_str(), &st) == 0) {
-      return st.st_dev;
-    }
-    if (!p.has_relative_path()) {
-      return std::nullopt;
-    }
-    p = p.parent_path();
-  }
-}
 
 // Whether `path` is below `dir` (at any depth, or directly in it).
 bool below(const fs::path& path, const fs::path& dir, bool any_depth) {
@@ -138,7 +116,7 @@ std::map<std::string, DeviceRules::Overlap> DeviceRules::overlaps_of(const std::
 std::optional<std::string>
 DeviceRules::restricted_problem(const std::string& location, const avio::HostEntity& entity,
                                 const std::map<std::string, Overlap>& overlaps) {
-  const fs::path path = canonical_path(location);
+  const fs::path path = avio::resolved_path(location);
   for (const auto& r : m_restricted) {
     const std::string& name = r.entry.name;
     if (r.entity.identity == entity.identity) {
@@ -151,7 +129,7 @@ DeviceRules::restricted_problem(const std::string& location, const avio::HostEnt
                                location, name);
     }
     if (r.entity.kind == avio::HostKind::directory) {
-      const fs::path dir = canonical_path(name);
+      const fs::path dir = avio::resolved_path(name);
       const std::string* recursive = r.entry.attribute("RECURSIVE");
       if (recursive != nullptr && *recursive == "DIR" && below(path, dir, true)) {
         return fmt::format("Backing store '{}' is restricted: it is under the rdev directory '{}' "
@@ -159,7 +137,7 @@ DeviceRules::restricted_problem(const std::string& location, const avio::HostEnt
                            location, name);
       }
       if (recursive != nullptr && *recursive == "FS" && below(path, dir, true) &&
-          file_system_of(path) == file_system_of(dir)) {
+          avio::file_system_of(path) == avio::file_system_of(dir)) {
         return fmt::format("Backing store '{}' is restricted: it is under the rdev directory '{}' "
                            "on the same file system (RECURSIVE=FS).",
                            location, name);

@@ -1,5 +1,5 @@
 // What the suite knows of a guest's runtime: whether it runs, and what QEMU
-// says of it. Plain values; ops/runtime.* and ops/lifecycle.* fill them in.
+// says of it. Plain values; ops/runtime.* and ops/live.* fill them in.
 #pragma once
 
 #include <string>
@@ -13,7 +13,7 @@ struct RunState {
   const char* token() const { return on ? "On" : "Off"; }
 };
 
-// A running guest as QEMU reports it (lifecycle.hpp's live_state()).
+// A running guest as QEMU reports it (live.hpp's live_state()).
 struct LiveState {
   std::string qemu_status;              // query-status: running, paused, ...
   std::vector<std::string> differences; // configuration vs running guest, one line each

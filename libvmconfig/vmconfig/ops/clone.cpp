@@ -9,17 +9,13 @@
 #include "vmconfig/store/store_vswitch.hpp"
 
 #include <avio/backing.hpp>
+#include <avio/backing_file.hpp>
 #include <avio/copy.hpp>
 #include <avio/error.hpp>
 
 #include <fmt/format.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <set>
 
 namespace vmconfig {
@@ -57,16 +53,10 @@ bool copyable(StorageType t) {
 
 // Creates an empty target file of `bytes` (sparse) for a -b copy.
 std::optional<std::string> create_target(const std::string& path, std::uint64_t bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return fmt::format("Cannot create '{}': {}.", path, std::strerror(errno));
-  }
-  const bool sized = ::ftruncate(fd, static_cast<off_t>(bytes)) == 0;
-  const int saved = errno;
-  ::close(fd);
-  if (!sized) {
-    ::unlink(path.c_str());
-    return fmt::format("Cannot size '{}': {}.", path, std::strerror(saved));
+  try {
+    avio::create_sparse_file(path, bytes);
+  } catch (const hpvm::Error& e) {
+    return e.what();
   }
   return std::nullopt;
 }
@@ -235,7 +225,7 @@ ClonePlan plan_clone(Store& store, const CloneRequest& r, std::set<std::string>*
 
 void remove_files(const std::set<std::string>& files) {
   for (const auto& f : files) {
-    ::unlink(f.c_str());
+    avio::remove_created_file(f);
   }
 }
 

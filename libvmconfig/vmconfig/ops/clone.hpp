@@ -4,8 +4,8 @@
 #pragma once
 
 #include "vmconfig/model/characteristics.hpp"
+#include "vmconfig/ops/guests.hpp"
 #include "vmconfig/ops/modify.hpp"
-#include "vmconfig/ops/operations.hpp"
 
 #include <cstdint>
 #include <string>

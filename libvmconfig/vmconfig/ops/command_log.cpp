@@ -1,13 +1,10 @@
 #include "vmconfig/ops/command_log.hpp"
 
+#include <avio/host.hpp>
 #include <avio/layout.hpp>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-
-#include <fcntl.h>
-#include <pwd.h>
-#include <unistd.h>
 
 #include <ctime>
 
@@ -51,8 +48,7 @@ std::string quote_command_line(const std::vector<std::string>& argv) {
 
 void append_command_log(const std::vector<std::string>& argv, std::string_view outcome) {
   const std::filesystem::path root = avio::layout::root_from_environment();
-  const passwd* pw = ::getpwuid(::geteuid());
-  const std::string user = pw != nullptr ? pw->pw_name : std::to_string(::geteuid());
+  const std::string user = avio::effective_user_name();
   // UTC, as the Z says: fmt 9 formats a system_clock time point in local time.
   const std::time_t now = std::time(nullptr);
   std::tm utc{};
@@ -64,13 +60,7 @@ void append_command_log(const std::vector<std::string>& argv, std::string_view o
     return; // a command that failed on a host never set up leaves no trace
   }
   std::filesystem::create_directories(avio::layout::common_dir(root), ec);
-  const int fd = ::open(avio::layout::command_log(root).c_str(),
-                        O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return;
-  }
-  [[maybe_unused]] const auto written = ::write(fd, line.data(), line.size());
-  ::close(fd);
+  avio::append_record(avio::layout::command_log(root), line);
 }
 
 } // namespace vmconfig

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "vmconfig/model/avio_conversion.hpp"
-#include "vmconfig/ops/operations.hpp"
+#include "vmconfig/ops/guests.hpp"
 
 #include <optional>
 #include <string>

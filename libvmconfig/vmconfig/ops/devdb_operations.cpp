@@ -7,23 +7,17 @@
 #include "vmconfig/store/store_devdb.hpp"
 
 #include <avio/backing.hpp>
+#include <avio/backing_file.hpp>
 #include <avio/error.hpp>
-#include <avio/host_usage.hpp>
-#include <avio/layout.hpp>
 #include <avio/text.hpp>
 
 #include <fmt/format.h>
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
-
-namespace fs = std::filesystem;
 
 namespace vmconfig {
 
@@ -41,32 +35,6 @@ bool is_path(const std::string& name) {
 
 bool exists_on_host(const DevEntry& e) {
   return !is_path(e.name) || avio::probe(e.name).kind != avio::HostKind::missing;
-}
-
-// The DEVTYPE the host says a path is ("" when it does not exist).
-std::string devtype_of(avio::HostKind kind) {
-  switch (kind) {
-  case avio::HostKind::missing:
-    return {};
-  case avio::HostKind::regular_file:
-    return "FILE";
-  case avio::HostKind::directory:
-    return "DIR";
-  case avio::HostKind::logical_volume:
-    return "LV";
-  case avio::HostKind::scsi_generic:
-    return "ATTACH";
-  case avio::HostKind::whole_disk:
-  case avio::HostKind::partition:
-  case avio::HostKind::device_mapper:
-  case avio::HostKind::optical_drive:
-  case avio::HostKind::other_block:
-    return "DISK";
-  case avio::HostKind::other_char:
-  case avio::HostKind::other:
-    return "FILE";
-  }
-  return {};
 }
 
 DevEntry find_or_fail(Store& store, EntryType type, const std::string& name) {
@@ -101,6 +69,32 @@ Attribute checked_for_entry(const DevEntry& entry, const Attribute& requested) {
 }
 
 } // namespace
+
+// The DEVTYPE the host says a path is ("" when it does not exist).
+std::string devtype_of(avio::HostKind kind) {
+  switch (kind) {
+  case avio::HostKind::missing:
+    return {};
+  case avio::HostKind::regular_file:
+    return "FILE";
+  case avio::HostKind::directory:
+    return "DIR";
+  case avio::HostKind::logical_volume:
+    return "LV";
+  case avio::HostKind::scsi_generic:
+    return "ATTACH";
+  case avio::HostKind::whole_disk:
+  case avio::HostKind::partition:
+  case avio::HostKind::device_mapper:
+  case avio::HostKind::optical_drive:
+  case avio::HostKind::other_block:
+    return "DISK";
+  case avio::HostKind::other_char:
+  case avio::HostKind::other:
+    return "FILE";
+  }
+  return {};
+}
 
 std::string list_entries(Store& store, const ListSpec& spec) {
   std::string out;
@@ -444,149 +438,35 @@ std::string repair_script(Store& store) {
                      body.empty() ? std::string("# No inconsistencies found.\n") : body);
 }
 
-// ---------------------------------------------------------- hpvmhostrdev
-
-namespace {
-
-void write_file_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    const mode_t old = ::umask(0077);
-    std::ofstream out(tmp, std::ios::trunc);
-    ::umask(old);
-    out << text;
-    if (!out.flush()) {
-      throw hpvm::Error(fmt::format("Cannot write '{}'.", tmp.string()));
-    }
+DevmgmtResult run_devmgmt(const DevmgmtRequest& request) {
+  DevmgmtResult result;
+  if (const auto& size = request.size) {
+    avio::extend_file(size->file, size->bytes, size->sparse, size->progress);
+    result.done = fmt::format("'{}' is {} bytes.", size->file, size->bytes);
+    return result;
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    throw hpvm::Error(fmt::format("Cannot write '{}': {}.", path.string(), ec.message()));
+  Store store;
+  if (!request.list.empty()) {
+    result.output = list_entries(store, parse_list_spec(request.list));
+  } else if (request.repair) {
+    result.output = repair_script(store);
+  } else if (!request.add.empty()) {
+    result.report = add_entry(store, parse_add_spec(request.add));
+    result.done = fmt::format("Added '{}'.", request.add);
+  } else if (!request.remove.empty()) {
+    result.report = delete_entry(store, parse_delete_spec(request.remove));
+    result.done = fmt::format("Deleted '{}'.", request.remove);
+  } else if (!request.modify.empty()) {
+    result.report = modify_entry(store, parse_modify_spec(request.modify));
+    result.done = fmt::format("Modified '{}'.", request.modify);
+  } else if (!request.replace.empty()) {
+    result.report = replace_entry(store, parse_replace_spec(request.replace));
+    result.done = fmt::format("Replaced '{}'.", request.replace);
+  } else {
+    result.report = rebuild_entries(store);
+    result.done = "Rebuilt the gdev entries from the guests' devices.";
   }
-}
-
-// The rdev entries as -l lines, for -r.
-void back_up_rdevs(Store& store) {
-  std::string text;
-  for (const auto& e : devdb_store::load_entries(store, EntryType::rdev)) {
-    text += format_entry(e, true) + "\n";
-  }
-  write_file_atomically(avio::layout::host_rdev_backup(store.root()), text);
-}
-
-} // namespace
-
-HostRdevChanges update_host_rdevs(Store& store, bool rescan) {
-  HostRdevChanges changes;
-  if (rescan) {
-    avio::rescan_scsi_hosts();
-  }
-  const auto in_use = avio::host_storage_in_use();
-  Store::WriteTransaction tx(store);
-  back_up_rdevs(store);
-  std::set<std::string> current;
-  for (const auto& use : in_use) {
-    const auto entity = avio::probe(use.path);
-    current.insert(entity.identity);
-    auto existing = devdb_store::find_entry(store, EntryType::rdev, use.path);
-    if (!existing) {
-      existing = devdb_store::find_by_identity(store, EntryType::rdev, entity.identity);
-    }
-    if (existing) {
-      continue; // already restricted, by hand or by an earlier run
-    }
-    DevEntry e;
-    e.type = EntryType::rdev;
-    e.name = use.path;
-    e.aliases = use.aliases;
-    e.identity = entity.identity;
-    e.unique_id = avio::unique_id(entity);
-    e.attributes = {{"DEVTYPE", devtype_of(entity.kind).empty() ? "DISK" : devtype_of(entity.kind)},
-                    {"SHARE", "NO"},
-                    {"AUTORDEV", "YES"}};
-    devdb_store::insert_entry(store, e);
-    changes.added.push_back(use.path);
-    for (const auto& g : devdb_store::storage_with_identity(store, entity.identity, "")) {
-      changes.warnings.push_back(fmt::format("Guest '{}' uses '{}', which the host uses ({}).",
-                                             g.guest, g.location, use.reason));
-    }
-  }
-  for (const auto& e : devdb_store::load_entries(store, EntryType::rdev)) {
-    if (e.attribute_is("AUTORDEV", "YES") && current.count(e.identity) == 0 &&
-        current.count(avio::probe(e.name).identity) == 0) {
-      devdb_store::delete_entry(store, e.id);
-      changes.removed.push_back(e.name);
-    }
-  }
-  tx.commit();
-  return changes;
-}
-
-HostRdevChanges delete_host_rdevs(Store& store) {
-  HostRdevChanges changes;
-  Store::WriteTransaction tx(store);
-  back_up_rdevs(store);
-  for (const auto& e : devdb_store::load_entries(store, EntryType::rdev)) {
-    if (e.attribute_is("AUTORDEV", "YES")) {
-      devdb_store::delete_entry(store, e.id);
-      changes.removed.push_back(e.name);
-    }
-  }
-  tx.commit();
-  return changes;
-}
-
-HostRdevChanges restore_host_rdevs(Store& store) {
-  HostRdevChanges changes;
-  std::ifstream in(avio::layout::host_rdev_backup(store.root()));
-  if (!in) {
-    throw hpvm::Error("There is no backup to restore: hpvmhostrdev has not changed the database.");
-  }
-  std::vector<DevEntry> saved;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) {
-      saved.push_back(parse_entry_line(line));
-    }
-  }
-  // Only hpvmhostrdev's own entries change; hand-made ones are left alone.
-  Store::WriteTransaction tx(store);
-  for (const auto& e : devdb_store::load_entries(store, EntryType::rdev)) {
-    if (e.attribute_is("AUTORDEV", "YES")) {
-      devdb_store::delete_entry(store, e.id);
-      changes.removed.push_back(e.name);
-    }
-  }
-  for (auto& e : saved) {
-    if (e.type != EntryType::rdev || !e.attribute_is("AUTORDEV", "YES") ||
-        devdb_store::find_entry(store, EntryType::rdev, e.name)) {
-      continue;
-    }
-    e.identity = avio::probe(e.name).identity;
-    e.dependents.clear();
-    devdb_store::insert_entry(store, e);
-    changes.added.push_back(e.name);
-  }
-  tx.commit();
-  return changes;
-}
-
-void set_host_rdev_autorun(const fs::path& root, bool enabled) {
-  write_file_atomically(avio::layout::host_rdev_autorun(root),
-                        enabled ? "enabled\n" : "disabled\n");
-}
-
-bool host_rdev_autorun(const fs::path& root) {
-  std::ifstream in(avio::layout::host_rdev_autorun(root));
-  std::string word;
-  return !(in >> word) || word != "disabled"; // enabled unless turned off, as HPVM
-}
-
-std::optional<HostRdevChanges> update_host_rdevs_at_start(Store& store) {
-  if (!host_rdev_autorun(store.root())) {
-    return std::nullopt;
-  }
-  return update_host_rdevs(store, false);
+  return result;
 }
 
 } // namespace vmconfig

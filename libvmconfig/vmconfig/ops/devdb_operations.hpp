@@ -1,11 +1,15 @@
-// What hpvmdevmgmt and hpvmhostrdev do. Each change runs in one write
-// transaction: it commits everything or leaves the database as it was.
+// What hpvmdevmgmt does. Each change runs in one write transaction: it
+// commits everything or leaves the database as it was.
 #pragma once
 
 #include "vmconfig/model/devdb_entry.hpp"
-#include "vmconfig/ops/operations.hpp"
+#include "vmconfig/ops/guests.hpp"
 
+#include <avio/backing.hpp>
+
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -33,31 +37,41 @@ Report rebuild_entries(Store& store);
 // must choose).
 std::string repair_script(Store& store);
 
-// ---------------------------------------------------------- hpvmhostrdev
+// The DEVTYPE the host says a path is ("" when it does not exist).
+std::string devtype_of(avio::HostKind kind);
 
-struct HostRdevChanges {
-  std::vector<std::string> added;
-  std::vector<std::string> removed;
-  std::vector<std::string> warnings;
+// Progress of the zeros -S writes: bytes written so far, bytes to write in all.
+using FileProgress = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
+// -S: the length a backing file is given, creating it if needed.
+struct FileSizeRequest {
+  std::string file;
+  std::uint64_t bytes = 0;
+  bool sparse = false; // -A: only the length; no blocks are written
+  FileProgress progress;
 };
 
-// Adds every device the host uses as an rdev entry (AUTORDEV=YES) and
-// removes its own entries the host no longer uses; `rescan` first asks the
-// SCSI adapters to rescan. Backs the rdev entries up first.
-HostRdevChanges update_host_rdevs(Store& store, bool rescan);
-// Removes every AUTORDEV=YES entry (hand-made ones stay). Backs up first.
-HostRdevChanges delete_host_rdevs(Store& store);
-// Puts hpvmhostrdev's own rdev entries back as they were before the last
-// update or delete (hand-made entries are not touched).
-HostRdevChanges restore_host_rdevs(Store& store);
+// One hpvmdevmgmt action as its command line gives it: exactly one is set.
+struct DevmgmtRequest {
+  std::string list;                    // -l spec
+  std::string add;                     // -a spec
+  std::string remove;                  // -d spec
+  std::string modify;                  // -m spec
+  std::string replace;                 // -n spec
+  std::optional<FileSizeRequest> size; // -S
+  bool repair = false;                 // -r
+  bool rebuild = false;                // -I
+};
 
-// Whether hpvmhostrdev -u runs when the suite starts on the host (-E / -D;
-// enabled unless turned off, as on HPVM).
-void set_host_rdev_autorun(const std::filesystem::path& root, bool enabled);
-bool host_rdev_autorun(const std::filesystem::path& root);
-// The start-up run (hpvmnet -b without -S, which share/systemd/hpvm.service
-// runs at boot): update_host_rdevs() without a rescan, as hpvmhostrdev -u,
-// when host_rdev_autorun(); nullopt when it is turned off.
-std::optional<HostRdevChanges> update_host_rdevs_at_start(Store& store);
+struct DevmgmtResult {
+  std::string output; // what -l and -r print
+  Report report;      // what a change warns of
+  std::string done;   // what a change did, for -V; "" for -l and -r
+};
+
+// Parses the action's spec and performs it. The database is
+// opened (the default root) for every action but -S (which touches only its
+// file).
+DevmgmtResult run_devmgmt(const DevmgmtRequest& request);
 
 } // namespace vmconfig

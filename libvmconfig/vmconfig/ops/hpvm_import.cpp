@@ -9,7 +9,6 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -336,7 +335,7 @@ std::vector<std::string> import_statements(const ImportRequest& request,
         if (st->storage != StorageType::attach && st->storage != StorageType::attach_path) {
           st->storage = storage_type_on_this_host(*st);
         }
-      } else if (std::error_code ec; !std::filesystem::exists(st->location, ec)) {
+      } else if (!avio::path_exists(st->location)) {
         errors.push_back(fmt::format("The path '{}' of '{}' has no entry in the map file and "
                                      "does not exist on this host.",
                                      st->location, line));

@@ -6,7 +6,7 @@
 // and MACs, on AVIO when asked.
 #pragma once
 
-#include "vmconfig/ops/operations.hpp"
+#include "vmconfig/ops/guests.hpp"
 
 #include <map>
 #include <optional>

@@ -3,10 +3,10 @@
 #include "vmconfig/devdb/dependents.hpp"
 #include "vmconfig/model/grammar.hpp"
 #include "vmconfig/model/names.hpp"
-#include "vmconfig/ops/lifecycle.hpp"
 #include "vmconfig/ops/online.hpp"
 #include "vmconfig/ops/planner.hpp"
 #include "vmconfig/ops/runtime.hpp"
+#include "vmconfig/ops/runtime_devices.hpp"
 #include "vmconfig/ops/vswitch.hpp"
 #include "vmconfig/store/store_modify.hpp"
 #include "vmconfig/store/store_vswitch.hpp"
@@ -119,10 +119,6 @@ void apply_modification(Store& store, const ModifyPlan& plan) {
 
 namespace {
 
-// How long a hot-removed PCI device may take to leave before it is reported
-// as removal pending.
-constexpr std::chrono::milliseconds k_removal_timeout{5000};
-
 void remove_taps(const Guest& guest, const std::vector<NetworkDevice>& nics) {
   for (const auto& n : nics) {
     try {
@@ -231,18 +227,6 @@ std::vector<std::string> drop_released_nics(Store& store, const Guest& guest,
   apply_modification(store, plan);
   tx.commit();
   return dropped;
-}
-
-std::vector<std::string> resync_guest(Store& store, const std::string& name) {
-  const Guest guest = find_guest(store, name);
-  if (!run_state(store.root(), guest.uuid).on) {
-    throw hpvm::Error(
-        fmt::format("The guest '{}' is not running: there is nothing to bring in line "
-                    "(hpvmstop -P {} removes stale run files).",
-                    name, name),
-        name);
-  }
-  return resync_running_guest(store, guest, k_removal_timeout);
 }
 
 Report modify_guest(Store& store, const ModifyRequest& request) {

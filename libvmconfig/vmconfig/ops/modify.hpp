@@ -4,7 +4,7 @@
 #pragma once
 
 #include "vmconfig/model/characteristics.hpp"
-#include "vmconfig/ops/operations.hpp"
+#include "vmconfig/ops/guests.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -61,12 +61,6 @@ void apply_modification(Store& store, const ModifyPlan& plan);
 // only checks. Throws hpvm::Refused listing every problem, hpvm::UsageError
 // when the request changes nothing.
 Report modify_guest(Store& store, const ModifyRequest& request);
-
-// hpvmmodify -R: brings a running guest back in line with its stored
-// configuration (after a command or QEMU died halfway through a change) and
-// returns what it changed, one line each. The configuration is the truth and
-// is not touched. Throws hpvm::Error for a guest that is not running.
-std::vector<std::string> resync_guest(Store& store, const std::string& name);
 
 // Removes from the configuration the vNICs with these QEMU ids: PCI removals
 // the guest has completed since hpvmmodify reported them pending (or a stop

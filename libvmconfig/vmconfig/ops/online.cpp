@@ -1,7 +1,7 @@
 #include "vmconfig/ops/online.hpp"
 
 #include "vmconfig/model/grammar.hpp"
-#include "vmconfig/ops/lifecycle.hpp"
+#include "vmconfig/ops/runtime_devices.hpp"
 
 #include <fmt/format.h>
 

@@ -1,3 +1,5 @@
+// Long (~540 lines) for one job: DevicePlanner's methods, one group per
+// statement kind (add, remove, modify of storage, vNICs and adapters).
 #include "vmconfig/ops/planner.hpp"
 
 #include "vmconfig/model/grammar.hpp"

@@ -1,6 +1,7 @@
 #include "vmconfig/ops/runtime.hpp"
 
 #include <avio/error.hpp>
+#include <avio/host.hpp>
 #include <avio/layout.hpp>
 
 #include <sys/stat.h>
@@ -20,13 +21,7 @@ fs::path guest_link(const fs::path& root, const std::string& name) {
 }
 
 std::string new_uuid() {
-  std::ifstream in("/proc/sys/kernel/random/uuid");
-  std::string uuid;
-  std::getline(in, uuid);
-  if (uuid.size() != 36) {
-    throw hpvm::Error("Cannot generate a UUID: /proc/sys/kernel/random/uuid is not readable.");
-  }
-  return uuid;
+  return avio::new_uuid();
 }
 
 void link_guest(const fs::path& root, const std::string& name, const std::string& uuid) {

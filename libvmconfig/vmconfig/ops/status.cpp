@@ -1,7 +1,9 @@
 // hpvmstatus: every output format of the configuration and live state. Kept
-// apart from operations.cpp so only hpvmstatus links the XML renderer.
-#include "vmconfig/ops/lifecycle.hpp"
-#include "vmconfig/ops/operations.hpp"
+// apart from guests.cpp so only hpvmstatus links the XML renderer.
+#include "vmconfig/ops/status.hpp"
+
+#include "vmconfig/ops/guests.hpp"
+#include "vmconfig/ops/live.hpp"
 #include "vmconfig/ops/runtime.hpp"
 #include "vmconfig/render/render.hpp"
 

@@ -522,7 +522,8 @@ std::string vswitch_report(Store& store, const std::optional<std::string>& name,
   }
   std::vector<VswitchStatus> statuses;
   for (const auto& v : shown) {
-    VswitchStatus status{v};
+    VswitchStatus status;
+    status.vswitch = v;
     status.up = shown_up(v);
     read_uplink(v, status);
     if (view == NetView::ports) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "vmconfig/model/guest.hpp"
+#include "vmconfig/store/migrations.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Transaction.h>
@@ -21,7 +22,7 @@ namespace vmconfig {
 
 class Store {
 public:
-  static constexpr int k_schema_version = 7; // one per entry of store.cpp's k_migrations
+  static constexpr int k_schema_version = k_migration_count; // one per migration
   // A writer closing last checkpoints the WAL (fsyncs) once it holds
   // this much; below it the WAL stays for the next command to append to.
   static constexpr std::uintmax_t k_checkpoint_wal_bytes = 512 * 1024;

@@ -2,7 +2,7 @@
 // parsing, port planning and the runtime's port requests, on a real
 // database in a temporary HPVM_ROOT (no host interfaces are touched).
 #include <avio/error.hpp>
-#include <vmconfig/ops/operations.hpp>
+#include <vmconfig/ops/guests.hpp>
 #include <vmconfig/ops/vswitch.hpp>
 
 #include <doctest/doctest.h>

@@ -1,4 +1,4 @@
-#include "vmconfig/ops/operations.hpp"
+#include "vmconfig/ops/guests.hpp"
 
 #include "vmconfig/devdb/dependents.hpp"
 #include "vmconfig/model/names.hpp"

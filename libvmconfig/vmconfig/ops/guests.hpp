@@ -1,12 +1,12 @@
-// The operations the commands perform. Each runs in one write transaction:
-// it either commits everything or leaves the database as it was.
+// Guests as a whole: creating, removing and finding them. Each change runs in
+// one write transaction: it either commits everything or leaves the database
+// as it was.
 #pragma once
 
 #include "vmconfig/model/characteristics.hpp"
 #include "vmconfig/model/report.hpp"
 #include "vmconfig/store/store.hpp"
 
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,20 +37,5 @@ Guest check_removable(Store& store, const std::string& name);
 // Finds a guest by name or number; throws hpvm::Error naming what was not found.
 Guest find_guest(Store& store, const std::string& name);
 Guest find_guest(Store& store, int vm_number);
-
-} // namespace vmconfig
-
-namespace vmconfig {
-
-enum class StatusFormat : unsigned char { summary, details, verbose, devices, machine, xml, json };
-
-struct StatusRequest {
-  std::optional<std::string> name; // -P
-  std::optional<int> number;       // -p
-  StatusFormat format = StatusFormat::summary;
-};
-
-// The text hpvmstatus prints for `request`.
-std::string status_report(Store& store, const StatusRequest& request);
 
 } // namespace vmconfig

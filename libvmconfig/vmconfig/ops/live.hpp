@@ -1,0 +1,40 @@
+// A running guest against its configuration: what QEMU runs that differs
+// (hpvmstatus) and bringing it back in line (hpvmmodify -R). Above modify,
+// whose drop_released_nics() it uses for removals the guest has completed.
+#pragma once
+
+#include "vmconfig/model/guest.hpp"
+#include "vmconfig/model/run_state.hpp"
+#include "vmconfig/store/store.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vmconfig {
+
+// Brings a running guest back in line with its configuration (after a
+// command died between changing the guest and committing, say): vNICs whose
+// pending removal the guest completed leave the configuration; block nodes
+// and netdevs no device uses are deleted; SCSI targets and vNICs only in the
+// guest are removed, configured ones missing from it are added (a vNIC's tap
+// joined to its vswitch first), and backing stores that differ are replaced,
+// as one batch. What only a restart changes (adapter types, vNIC models,
+// MACs) is listed. Returns one line per change or remaining difference.
+std::vector<std::string> resync_running_guest(Store& store, const Guest& guest,
+                                              std::chrono::milliseconds removal_timeout);
+
+// hpvmmodify -R: brings a running guest back in line with its stored
+// configuration (after a command or QEMU died halfway through a change) and
+// returns what it changed, one line each. The configuration is the truth and
+// is not touched. Throws hpvm::Error for a guest that is not running.
+std::vector<std::string> resync_guest(Store& store, const std::string& name);
+
+// What the running guest has against what is configured, for hpvmstatus.
+LiveState live_state(Store& store, const Guest& guest);
+// live_state() for a running guest; for a stopped one, a report only when a
+// crashed QEMU left run files behind (hpvmstop -P cleans them up).
+std::optional<LiveState> runtime_report(Store& store, const Guest& guest, RunState state);
+
+} // namespace vmconfig
