@@ -347,10 +347,10 @@ bool BatchResult::any_pending() const {
 }
 
 BatchFailed::BatchFailed(std::size_t index, std::string change, const std::string& reason,
-                         std::vector<std::string> rollback_problems)
+                         std::vector<std::string> rollback_problems, bool refused)
     : hpvm::Error(fmt::format("Change {} ({}) failed: {}", index + 1, change, reason)),
       m_index(index), m_change(std::move(change)), m_reason(reason),
-      m_rollback_problems(std::move(rollback_problems)) {}
+      m_rollback_problems(std::move(rollback_problems)), m_refused(refused) {}
 
 BatchResult apply_batch(QmpClient& qmp, const std::vector<HotChange>& changes,
                         const BatchOptions& options) {
@@ -360,7 +360,8 @@ BatchResult apply_batch(QmpClient& qmp, const std::vector<HotChange>& changes,
     try {
       result.outcomes.push_back(batch.apply(changes[i]));
     } catch (const std::exception& e) {
-      throw BatchFailed(i, describe(changes[i]), e.what(), batch.rollback());
+      const bool refused = dynamic_cast<const QmpError*>(&e) != nullptr;
+      throw BatchFailed(i, describe(changes[i]), e.what(), batch.rollback(), refused);
     }
   }
   return result;

@@ -73,8 +73,11 @@ struct BatchResult {
 class BatchFailed : public hpvm::Error {
 public:
   BatchFailed(std::size_t index, std::string change, const std::string& reason,
-              std::vector<std::string> rollback_problems);
+              std::vector<std::string> rollback_problems, bool refused = true);
   std::size_t index() const { return m_index; }
+  // true: QEMU answered with an error; false: it did not answer at all (a
+  // busy, stopped or vanished monitor).
+  bool refused() const { return m_refused; }
   const std::string& change() const { return m_change; }
   const std::string& reason() const { return m_reason; }
   const std::vector<std::string>& rollback_problems() const { return m_rollback_problems; }
@@ -84,6 +87,7 @@ private:
   std::string m_change;
   std::string m_reason;
   std::vector<std::string> m_rollback_problems;
+  bool m_refused;
 };
 
 BatchResult apply_batch(QmpClient& qmp, const std::vector<HotChange>& changes,

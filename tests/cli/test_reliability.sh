@@ -87,13 +87,14 @@ pid=$(qemu_pid frozen)
 kill -STOP "$pid"
 timed hpvmstatus -P frozen
 assert_exit 0
-within 8 "hpvmstatus -P on a stopped QEMU"
-assert_stdout_has "^QEMU state : unknown \("
+within 2 "hpvmstatus -P on a stopped QEMU"
+assert_stdout_has "^QEMU state : unknown \(QEMU \(pid $pid\) is stopped \(SIGSTOP or a debugger\) and cannot answer its monitor; 'kill -CONT $pid' resumes it, 'hpvmstop -P frozen -F' stops it\)$"
 db_snapshot
 for attempt in 1 2 3; do # more than the listen queue holds
   timed hpvmmodify -P frozen -a disk:avio_stor::file:"$S/new.img"
   assert_exit 1
   within 10 "hpvmmodify -a on a stopped QEMU (attempt $attempt)"
+  assert_stderr_has "^hpvmmodify: ERROR \(frozen\): The running guest (did not answer|cannot be changed)"
 done
 expect_db_unchanged
 timed hpvmstatus -M -P frozen

@@ -177,6 +177,14 @@ LiveState live_state(Store& store, const Guest& g) {
   const avio::RunDir run = run_dir(store.root(), g.uuid);
   avio::LiveDevices live;
   std::set<std::string> recorded;
+  // A stopped QEMU cannot answer: say so at once instead of waiting for it.
+  if (const auto pid = avio::running_qemu(run); pid && avio::process_stopped(*pid)) {
+    state.problem = fmt::format(
+        "QEMU (pid {}) is stopped (SIGSTOP or a debugger) and cannot answer its monitor; "
+        "'kill -CONT {}' resumes it, 'hpvmstop -P {} -F' stops it",
+        *pid, *pid, g.name);
+    return state;
+  }
   try {
     avio::QmpClient qmp(run.qmp_socket(), 2000ms);
     state.qemu_status = qmp.execute("query-status").value("status", "unknown");

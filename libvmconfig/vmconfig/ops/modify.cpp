@@ -154,8 +154,12 @@ void apply_online(Store& store, ModifyPlan& plan, Report& report) {
     result = change_running_guest(store.root(), plan.after, online.changes, k_removal_timeout);
   } catch (const avio::BatchFailed& e) {
     remove_taps(plan.after, online.added_nics);
-    std::vector<std::string> problems{fmt::format(
-        "The running guest refused '{}': {}. Nothing was changed.", e.change(), e.reason())};
+    // QEMU's own errors have no final period, the suite's messages do.
+    const std::string reason = e.reason().ends_with('.') ? e.reason() : e.reason() + ".";
+    std::vector<std::string> problems{
+        fmt::format("{} '{}': {} Nothing was changed.",
+                    e.refused() ? "The running guest refused" : "The running guest did not answer",
+                    e.change(), reason)};
     problems.insert(problems.end(), e.rollback_problems().begin(), e.rollback_problems().end());
     throw hpvm::Refused(std::move(problems), k_refused, plan.before.name);
   } catch (const hpvm::Busy&) {

@@ -1,3 +1,6 @@
+// Long (~600 lines) for one job: hpvmnet's operations (-c -b -h -d -u -r) and
+// the host queries that fill its tables; the tables themselves are in
+// render/render_vswitch.*.
 #include "vmconfig/ops/vswitch.hpp"
 
 #include "vmconfig/model/grammar.hpp"
