@@ -225,7 +225,9 @@ link_field() {
 exists_in_ns() { in_ns ip link show "$1" >/dev/null 2>&1; }
 
 in_ns ip link set lo up
-in_ns ip link add up0 type veth peer name up0p
+# A fixed MAC: the kernel's random one has the first octet fe one time in 64,
+# and hpvmcreate then refuses it for that (reserved for taps), not as up0's.
+in_ns ip link add up0 address 06:5b:c9:9e:2f:ad type veth peer name up0p
 in_ns ip addr add 192.0.2.10/24 dev up0
 in_ns ip link set up0p up
 UP0_MAC=$(in_ns cat /sys/class/net/up0/address)
