@@ -147,7 +147,7 @@ done
 # ------------------------------------------ keywords the code knows about
 section "hpvmresources(5): every grammar keyword"
 res="$TMP/hpvmresources.5.txt"
-grammar="$HPVM_SOURCE/libvmconfig/vmconfig/grammar.cpp"
+grammar="$HPVM_SOURCE/libvmconfig/vmconfig/model/grammar.cpp"
 if [[ -f $res && -f $grammar ]]; then
   mapfile -t words < <(grep -oE 'Keyword<[A-Za-z]+>\{"[a-z_]+"' "$grammar" | sed -E 's/.*\{"//; s/"$//' | sort -u)
   if [[ ${#words[@]} -ge 10 ]]; then pass; else fail "found only ${#words[@]} keywords in grammar.cpp"; fi
@@ -160,7 +160,7 @@ fi
 
 section "hpvmcreate(1M): every -x keyword"
 create="$TMP/hpvmcreate.1m.txt"
-chars="$HPVM_SOURCE/libvmconfig/vmconfig/characteristics.cpp"
+chars="$HPVM_SOURCE/libvmconfig/vmconfig/model/characteristics.cpp"
 if [[ -f $create && -f $chars ]]; then
   mapfile -t words < <(grep -oE 'key == "[a-z_]+"' "$chars" | sed -E 's/.*"([a-z_]+)"/\1/' | sort -u)
   if [[ ${#words[@]} -ge 10 ]]; then pass; else fail "found only ${#words[@]} -x keywords in characteristics.cpp"; fi
