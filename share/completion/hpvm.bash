@@ -18,8 +18,8 @@
 # The `complete` line at the end registers every command in _hpvm_spec.
 #
 # Values come from the code: cmd/*.cpp and cmd/cli/options.cpp (options),
-# libvmconfig/vmconfig/grammar.cpp (resource statements) and
-# libvmconfig/vmconfig/characteristics.cpp (-O, -B, -x).
+# libvmconfig/vmconfig/model/grammar.cpp (resource statements) and
+# libvmconfig/vmconfig/model/characteristics.cpp (-O, -B, -x).
 
 # The usual completion idioms: COMPREPLY=($(compgen ...)) and compgen -W
 # '${list[@]}' (compgen expands it itself).

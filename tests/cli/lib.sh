@@ -7,6 +7,9 @@
 #  * runs commands with `run` (stdin is /dev/null unless `feed` gave text),
 #    keeping stdout, stderr and the exit status of the last run;
 #  * checks them: assert_* look at the last run, expect_* run and check;
+#    refuse (and refused, for the ERROR (guest) form) checks a refusal:
+#    exit status, exact stderr, no stdout, database unchanged, command log;
+#  * fake_qemu starts a QEMU process that makes a guest look running;
 #  * counts checks, prints every failure with a diff, and `finish` prints a
 #    summary and exits non-zero when a check failed.
 #
@@ -377,19 +380,67 @@ refuse() {
   esac
 }
 
-# create_refused "ERROR line"... -- args: hpvmcreate args refused with these
-# problems (tagged with the guest named by -P) and the summary line.
-create_refused() {
-  local guest=$1
-  shift
+# refused COMMAND GUEST "ERROR line"... -- args: COMMAND -P GUEST args is
+# refused (exit 1) with exactly these problems, each tagged with GUEST
+# ("COMMAND: ERROR (GUEST): line"), and the summary line "COMMAND: Unable to
+# VERB the guest." (VERB: the command name without "hpvm": create, modify,
+# clone, ...); checked by refuse (nothing on stdout, database and run
+# directories unchanged, one FAILURE(1) log line).
+refused() {
+  local cmd=$1 guest=$2
+  shift 2
   local lines=()
   while [[ $# -gt 0 && $1 != -- ]]; do
-    lines+=("hpvmcreate: ERROR ($guest): $1")
+    lines+=("$cmd: ERROR ($guest): $1")
     shift
   done
+  if [[ $# -eq 0 ]]; then
+    fail "refused $cmd $guest: no -- before the arguments (a bug in the suite)"
+    return
+  fi
   shift
-  lines+=("hpvmcreate: Unable to create the guest.")
-  refuse 1 "$(printf '%s\n' "${lines[@]}")" hpvmcreate -P "$guest" "$@"
+  lines+=("$cmd: Unable to ${cmd#hpvm} the guest.")
+  refuse 1 "$(printf '%s\n' "${lines[@]}")" "$cmd" -P "$guest" "$@"
+}
+
+# ------------------------------------------------------------ fake QEMU
+
+# fake_qemu VAR GUEST: a QEMU process with no machine (no QMP socket, no
+# devices) stands in for GUEST's, so that the commands see the guest running:
+# its pid goes into the guest's run directory (uuids/<uuid>/qemu.pid), VAR is
+# set to it, and it is killed at exit (track_pid). Call it in the suite's
+# shell, not in $(...): the clean-up list must see the pid. Fails (one failed
+# check, with QEMU's output) when QEMU does not start within 5 s; check
+# `command -v qemu-system-x86_64` first.
+fake_qemu() {
+  local var=$1 guest=$2 uuid pid i log
+  uuid=$(uuid_of "$guest")
+  if [[ -z $uuid || ! -d $HPVM_ROOT/uuids/$uuid ]]; then
+    fail "fake_qemu: the guest '$guest' has no run directory"
+    return 1
+  fi
+  log=$(mktemp "$_H/qemu-$guest.XXXXXX.log")
+  qemu-system-x86_64 -machine none -S -display none -nodefaults -monitor none -serial none \
+    </dev/null >"$log" 2>&1 &
+  pid=$!
+  track_pid "$pid"
+  for ((i = 0; i < 100; i++)); do
+    [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == *qemu-system* ]] && break
+    sleep 0.05
+  done
+  if [[ $(readlink "/proc/$pid/exe" 2>/dev/null) != *qemu-system* ]]; then
+    fail "fake_qemu: QEMU did not start for '$guest'" "$(cat "$log")"
+    return 1
+  fi
+  echo "$pid" >"$HPVM_ROOT/uuids/$uuid/qemu.pid"
+  printf -v "$var" '%s' "$pid"
+}
+
+# stop_fake_qemu PID: kills a process fake_qemu started and waits for it
+# (its pid file stays, as a crashed QEMU's would).
+stop_fake_qemu() {
+  kill "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
 }
 
 # -------------------------------------------------------------- utilities

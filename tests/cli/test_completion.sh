@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# CLI suite: bash completion (share/completion/hpvm.bash).
+# CLI suite: bash completion (share/completion/hpvm.bash) and zsh completion
+# (share/completion/_hpvm).
 #
 # Sources bash-completion and the completion file, makes a private HPVM_ROOT
 # with guests created by the real hpvmcreate, then for each case sets
 # COMP_WORDS/COMP_CWORD/COMP_LINE/COMP_POINT the way readline does, calls the
 # registered completion function and compares COMPREPLY exactly (in order).
+#
+# Every command built (each hpvm* executable in HPVM_BIN) must be registered
+# in both files, and each option its --help lists must be completed by both,
+# as an option taking a value or a flag as --help says, repeatable when
+# --help says so ("TEXT ..."); options the completion offers that --help does
+# not list fail too. zsh's specs are read by running _hpvm under zsh with
+# _arguments replaced by a function that prints them.
 #
 # Environment: HPVM_BIN (directory of the built commands), HPVM_SOURCE
 # (source root). Exit 0 pass, 1 fail, 77 skip (bash-completion not installed).
@@ -187,13 +195,108 @@ expect_files() {
   if [[ $COMPOPTS == *"-o filenames"* ]]; then pass; else fail "completing '$1': compopt -o filenames not set"; fi
 }
 
-# ------------------------------------------------------------------ cases
+# ---------------------------------------- every command, every --help option
 
-section "registration"
-for cmd in hpvmcreate hpvmstatus hpvmremove hpvminfo hpvmimport hpvmmodify hpvmclone hpvmconvert hpvmstart hpvmstop hpvmconsole; do
-  spec=$(complete -p "$cmd" 2>/dev/null)
-  if [[ $spec == "complete -F _hpvm $cmd" ]]; then pass; else fail "complete -p $cmd: '$spec'"; fi
+# The commands: every hpvm* executable built.
+COMMANDS=()
+for f in "$HPVM_BIN"/hpvm*; do
+  [[ -f $f && -x $f ]] && COMMANDS+=("${f##*/}")
 done
+
+# help_options CMD: the options CMD --help lists (CLI11's format), one a line:
+# "NAME KIND", KIND being flag, value (one value: "-P TEXT") or values
+# (repeatable: "-a TEXT ..."). "-J,--json" gives two lines. The value's
+# type follows the names after one blank; the description comes after more.
+help_options() {
+  local line names rest kind name
+  local -a split
+  while IFS= read -r line; do
+    [[ $line =~ ^\ \ (-[^\ ]*)(.*)$ ]] || continue
+    names=${BASH_REMATCH[1]}
+    rest=${BASH_REMATCH[2]}
+    kind=flag
+    if [[ $rest =~ ^\ [A-Z][A-Z0-9_]*(:[^\ ]*)?\ \.\.\.(\ |$) ]]; then
+      kind=values
+    elif [[ $rest =~ ^\ [A-Z][A-Z0-9_]*(:[^\ ]*)?(\ |$) ]]; then
+      kind=value
+    fi
+    IFS=, read -ra split <<<"$names"
+    for name in "${split[@]}"; do
+      printf '%s %s\n' "$name" "$kind"
+    done
+  done < <("$HPVM_BIN/$1" --help 2>/dev/null)
+}
+
+# in_list WORD WORD...: WORD is one of the others.
+in_list() {
+  local word=$1 w
+  shift
+  for w in "$@"; do
+    [[ $w == "$word" ]] && return 0
+  done
+  return 1
+}
+
+# check_options SHELL CMD FILE NAMES...: every option of CMD's --help is in
+# NAMES (what SHELL's completion offers), and nothing else is.
+check_options() {
+  local shell=$1 cmd=$2 file=$3 name
+  shift 3
+  for name in "${HELP_NAMES[@]}"; do
+    if in_list "$name" "$@"; then pass; else fail "$shell: $cmd: option $name (from $cmd --help) has no completion in $file"; fi
+  done
+  for name in "$@"; do
+    if in_list "$name" "${HELP_NAMES[@]}"; then pass; else fail "$shell: $cmd: $file completes $name, which $cmd --help does not list"; fi
+  done
+}
+
+section "every command built, every option its --help lists (bash)"
+if ((${#COMMANDS[@]} < 4)); then
+  fail "found ${#COMMANDS[@]} hpvm* commands in $HPVM_BIN: ${COMMANDS[*]}"
+fi
+declare -A HELP_KIND=() HELP_OF=()
+for cmd in "${COMMANDS[@]}"; do
+  HELP_NAMES=()
+  while read -r name kind; do
+    HELP_NAMES+=("$name")
+    HELP_KIND[$cmd $name]=$kind
+  done < <(help_options "$cmd")
+  HELP_OF[$cmd]="${HELP_NAMES[*]}"
+  if ! in_list --help "${HELP_NAMES[@]}" || ! in_list --version "${HELP_NAMES[@]}"; then
+    fail "$cmd --help: no --help and --version among the options read from it: '${HELP_NAMES[*]}'"
+  fi
+  spec=$(complete -p "$cmd" 2>/dev/null)
+  if [[ $spec == "complete -F _hpvm $cmd" ]]; then
+    pass
+  else
+    fail "bash: $cmd is not registered for completion by hpvm.bash (complete -p $cmd: '$spec')"
+    continue
+  fi
+  # With nothing given yet, every option is offered.
+  complete_line "$cmd "
+  check_options bash "$cmd" hpvm.bash ${COMPREPLY[@]+"${COMPREPLY[@]}"}
+  for name in "${HELP_NAMES[@]}"; do
+    [[ $name == --help || $name == --version ]] && continue
+    kind=${HELP_KIND[$cmd $name]}
+    # After an option taking a value comes its value, not options.
+    complete_line "$cmd $name "
+    if in_list --help ${COMPREPLY[@]+"${COMPREPLY[@]}"}; then
+      [[ $kind == flag ]] && pass || fail "bash: $cmd $name takes a value (--help: $kind), but hpvm.bash completes it as a flag"
+    else
+      [[ $kind != flag ]] && pass || fail "bash: $cmd $name is a flag, but hpvm.bash completes a value after it"
+    fi
+    [[ $kind == flag ]] && continue
+    # Once given, an option is offered again only when it may be repeated.
+    complete_line "$cmd $name x -"
+    if in_list "$name" ${COMPREPLY[@]+"${COMPREPLY[@]}"}; then
+      [[ $kind == values ]] && pass || fail "bash: $cmd $name may be given once, but hpvm.bash offers it again"
+    else
+      [[ $kind == value ]] && pass || fail "bash: $cmd $name may be repeated (--help: TEXT ...), but hpvm.bash offers it once"
+    fi
+  done
+done
+
+# ------------------------------------------------------------------ cases
 
 section "options"
 CREATE_OPTS=(-P -O -c -e -E -r -l -B -u -g -x -a -s -F --help --version)
@@ -372,10 +475,6 @@ expect "hpvmnet -c -S x -" -n -Q -F --help --version
 expect "hpvmnet -b -" -S -Q -F --help --version
 
 section "hpvmdevmgmt and hpvmhostrdev"
-for cmd in hpvmdevmgmt hpvmhostrdev; do
-  spec=$(complete -p "$cmd" 2>/dev/null)
-  if [[ $spec == "complete -F _hpvm $cmd" ]]; then pass; else fail "complete -p $cmd: '$spec'"; fi
-done
 hpvmdevmgmt -a "gdev:$ST/disk1.img,$ST/disk2.img:attr:USAGE=DISK" 2>/dev/null || fail "hpvmdevmgmt -a gdev"
 hpvmdevmgmt -a "rdev:$ST/sub" || fail "hpvmdevmgmt -a rdev"
 DEVMGMT_OPTS=(-l -a -d -m -n -S -A -r -I -v -V --help --version)
@@ -446,12 +545,86 @@ expect "hpvmmodify -d "
 expect "hpvmmodify -P nosuch -d "
 export HPVM_ROOT=$TMP/root
 
-section "zsh completion (share/completion/_hpvm)"
-if command -v zsh >/dev/null; then
-  if out=$(zsh -n "$HPVM_SOURCE/share/completion/_hpvm" 2>&1); then pass; else fail "zsh -n _hpvm" "$out"; fi
+section "zsh completion (share/completion/_hpvm): every command built, every --help option"
+ZSH_FILE=$HPVM_SOURCE/share/completion/_hpvm
+zsh_skipped=0
+if ! command -v zsh >/dev/null; then
+  echo "SKIP zsh is not installed: _hpvm not checked (scripts/bootstrap installs zsh)"
+  zsh_skipped=1
+elif ! out=$(zsh -n "$ZSH_FILE" 2>&1); then
+  fail "zsh -n _hpvm" "$out"
 else
-  echo "SKIP zsh is not installed: _hpvm not checked"
+  pass
+  read -r first_line <"$ZSH_FILE"
+  read -ra compdef <<<"$first_line"
+  # _hpvm's function body, run once per command with _arguments printing
+  # the specs it is given, one a line, after a "== command" line.
+  # shellcheck disable=SC2016 # expanded by zsh
+  zsh_specs=$(zsh -f -c '
+    _arguments() { print -rl -- "$@" }
+    eval "_hpvm_under_test() { $(<$1) }"
+    shift
+    for service in "$@"; do
+      words=($service)
+      print -r -- "== $service"
+      _hpvm_under_test
+    done' zsh "$ZSH_FILE" "${COMMANDS[@]}" 2>&1)
+  for cmd in "${COMMANDS[@]}"; do
+    if [[ ${compdef[0]} == "#compdef" ]] && in_list "$cmd" "${compdef[@]:1}"; then
+      pass
+    else
+      fail "zsh: $cmd is not on the #compdef line of _hpvm: '$first_line'"
+    fi
+    read -ra HELP_NAMES <<<"${HELP_OF[$cmd]}"
+    names=()
+    declare -A zkind=()
+    while IFS= read -r spec; do
+      spec=${spec#\(*\)} # the options it excludes
+      repeat=0
+      if [[ $spec == \** ]]; then
+        repeat=1
+        spec=${spec#\*}
+      fi
+      [[ $spec =~ ^(-[^]:=+[]*)(\[[^]]*\])?(:?) ]] || continue
+      name=${BASH_REMATCH[1]}
+      names+=("$name")
+      if [[ -n ${BASH_REMATCH[3]} ]]; then
+        ((repeat)) && zkind[$name]=values || zkind[$name]=value
+      else
+        zkind[$name]=flag
+      fi
+    done < <(awk -v cmd="== $cmd" '$0 == cmd {on = 1; next} /^== / {on = 0} on' <<<"$zsh_specs")
+    if ((${#names[@]} == 0)); then
+      fail "zsh: _hpvm has no _arguments for $cmd (no branch in its case)"
+      continue
+    fi
+    check_options zsh "$cmd" _hpvm "${names[@]}"
+    for name in "${HELP_NAMES[@]}"; do
+      [[ $name == --help || $name == --version || -z ${zkind[$name]-} ]] && continue
+      kind=${HELP_KIND[$cmd $name]}
+      if [[ ${zkind[$name]} == "$kind" ]]; then
+        pass
+      else
+        fail "zsh: $cmd $name: --help says $kind, _hpvm's spec says ${zkind[$name]}"
+      fi
+    done
+    unset zkind
+  done
+  # Vswitch names come from hpvmnet (this HPVM_ROOT has localnet and vsw9).
+  # shellcheck disable=SC2016 # expanded by zsh
+  out=$(zsh -f -c '
+    _arguments() { : }
+    _wanted() { shift 3; "$@" }
+    compadd() { [[ $1 == -a ]] && print -rl -- ${(P)2} }
+    eval "_hpvm_under_test() { $(<$1) }"
+    service=none words=(hpvmnet)
+    _hpvm_under_test
+    _hpvm_vswitch_names' zsh "$ZSH_FILE" 2>&1)
+  if [[ $out == $'localnet\nvsw9' ]]; then pass; else fail "zsh: _hpvm_vswitch_names offers '$out', expected localnet and vsw9"; fi
 fi
 
 printf 'test_completion: %d checks, %d failed\n' "$checks" "$failures"
+if ((failures == 0 && zsh_skipped)); then
+  exit 77 # the bash half passed; the zsh half was not checked
+fi
 [[ $failures -eq 0 ]]

@@ -24,14 +24,14 @@ export LVM_SUPPRESS_FD_WARNINGS=1
 section "a loop disk given to one guest"
 expect_ok hpvmcreate -P g1 -a "disk:avio_stor::disk:$A"
 expect_stdout "$A:CONFIG=gdev,EXIST=YES,DEVTYPE=DISK,SHARE=NO:g1:" hpvmdevmgmt -l "gdev:$A"
-create_refused g2 "Backing store '$A' is used by guest 'g1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$A:attr:SHARE=YES)." \
+refused hpvmcreate g2 "Backing store '$A' is used by guest 'g1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$A:attr:SHARE=YES)." \
   -- -a "disk:avio_stor::disk:$A"
 # A symlink (as /dev/disk/by-* names are) to the same disk is the same entity.
 ln -s "$A" "$S/by-id-link"
-create_refused g2 "Backing store '$S/by-id-link' is used by guest 'g1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$A:attr:SHARE=YES)." \
+refused hpvmcreate g2 "Backing store '$S/by-id-link' is used by guest 'g1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$A:attr:SHARE=YES)." \
   -- -a "disk:avio_stor::disk:$S/by-id-link"
 expect_ok hpvmremove -Q -P g1
-create_refused g1x "Backing store '$S/by-id-link' is already given to this guest (directly or by another path)." \
+refused hpvmcreate g1x "Backing store '$S/by-id-link' is already given to this guest (directly or by another path)." \
   -- -a "disk:avio_stor::disk:$A" -a "disk:avio_stor::disk:$S/by-id-link"
 expect_stdout "" hpvmdevmgmt -l gdev
 
@@ -45,7 +45,7 @@ if [[ -n $P && -b ${P}p1 && -b ${P}p2 ]]; then
   # A partition is not a whole disk, so it is never a guest's disk; a
   # restricted (mounted) partition restricts its disk, and the reverse.
   expect_ok hpvmdevmgmt -a "rdev:${P}p1"
-  create_refused g3 "Backing store '$P' is restricted: it shares blocks with '${P}p1' (a partition, device-mapper or md device stacked with it); '${P}p1' is an rdev entry the host uses." \
+  refused hpvmcreate g3 "Backing store '$P' is restricted: it shares blocks with '${P}p1' (a partition, device-mapper or md device stacked with it); '${P}p1' is an rdev entry the host uses." \
     -- -a "disk:avio_stor::disk:$P"
   expect_ok hpvmdevmgmt -d "rdev:${P}p1"
   expect_ok hpvmcreate -P g3 -a "disk:avio_stor::disk:$P"
@@ -53,7 +53,7 @@ if [[ -n $P && -b ${P}p1 && -b ${P}p2 ]]; then
   assert_exit 0
   assert_stderr ""
   expect_ok hpvmremove -Q -P g3
-  create_refused g3 "Backing store '$P' is restricted: it shares blocks with '${P}p2' (a partition, device-mapper or md device stacked with it); '${P}p2' is an rdev entry the host uses." \
+  refused hpvmcreate g3 "Backing store '$P' is restricted: it shares blocks with '${P}p2' (a partition, device-mapper or md device stacked with it); '${P}p2' is an rdev entry the host uses." \
     -- -a "disk:avio_stor::disk:$P"
   expect_ok hpvmdevmgmt -d "rdev:${P}p2"
 else
@@ -85,15 +85,15 @@ else
     skip "lvcreate failed"
   else
     expect_ok hpvmcreate -P g1 -a "disk:avio_stor::disk:$PV"
-    create_refused g2 "Backing store '$LV' overlaps storage guest 'g1' uses: it is a logical volume of volume group '$VG', which is on '$PV'." \
+    refused hpvmcreate g2 "Backing store '$LV' overlaps storage guest 'g1' uses: it is a logical volume of volume group '$VG', which is on '$PV'." \
       -- ${F[@]+"${F[@]}"} -a "disk:avio_stor::lv:$LV"
     expect_ok hpvmremove -Q -P g1
     run hpvmcreate -P g2 ${F[@]+"${F[@]}"} -a "disk:avio_stor::lv:$LV"
     assert_exit 0
-    create_refused g3 "Backing store '$PV' overlaps storage guest 'g2' uses: it holds volume group '$VG', whose logical volume is '$LV'." \
+    refused hpvmcreate g3 "Backing store '$PV' overlaps storage guest 'g2' uses: it holds volume group '$VG', whose logical volume is '$LV'." \
       -- -a "disk:avio_stor::disk:$PV"
     expect_ok hpvmremove -Q -P g2
-    create_refused g3 "Backing store '$PV' overlaps storage this guest uses: it holds volume group '$VG', whose logical volume is '$LV'." \
+    refused hpvmcreate g3 "Backing store '$PV' overlaps storage this guest uses: it holds volume group '$VG', whose logical volume is '$LV'." \
       -- ${F[@]+"${F[@]}"} -a "disk:avio_stor::lv:$LV" -a "disk:avio_stor::disk:$PV"
 
     section "LVM: the host restricts only what it uses of a volume group"
@@ -107,7 +107,7 @@ else
     # A restricted PV (as the PV under the host's root LV is) restricts the
     # disk, not the other LVs of its volume group.
     expect_ok hpvmdevmgmt -a "rdev:$PV"
-    create_refused l1 "Backing store '$PV' is restricted: it is an rdev entry; the host uses it." \
+    refused hpvmcreate l1 "Backing store '$PV' is restricted: it is an rdev entry; the host uses it." \
       -- -a "disk:avio_stor::disk:$PV"
     run hpvmcreate -P l1 ${F[@]+"${F[@]}"} -a "disk:avio_stor::lv:$LV"
     assert_exit 0
@@ -116,7 +116,7 @@ else
     if [[ ${#F[@]} -eq 0 ]]; then
       # The LV itself restricted.
       expect_ok hpvmdevmgmt -a "rdev:$LV"
-      create_refused l1 "Backing store '$LV' is restricted: it is an rdev entry; the host uses it." \
+      refused hpvmcreate l1 "Backing store '$LV' is restricted: it is an rdev entry; the host uses it." \
         -- -a "disk:avio_stor::lv:$LV"
       expect_ok hpvmdevmgmt -d "rdev:$LV"
       # A real host use: an LV of the group mounted. hpvmhostrdev restricts
@@ -130,9 +130,9 @@ else
         run hpvmdevmgmt -l rdev:AUTORDEV=YES
         assert_stdout_has "^$PV[:,]"
         assert_stdout_has "^/dev/mapper/$VG-lv2[:,]"
-        create_refused l1 "Backing store '$LV2' is restricted: it is the rdev entry '/dev/mapper/$VG-lv2' by another path; the host uses it." \
+        refused hpvmcreate l1 "Backing store '$LV2' is restricted: it is the rdev entry '/dev/mapper/$VG-lv2' by another path; the host uses it." \
           -- -a "disk:avio_stor::lv:$LV2"
-        create_refused l1 "Backing store '$PV' is restricted: it is an rdev entry; the host uses it." \
+        refused hpvmcreate l1 "Backing store '$PV' is restricted: it is an rdev entry; the host uses it." \
           -- -a "disk:avio_stor::disk:$PV"
         expect_ok hpvmcreate -P l1 -a "disk:avio_stor::lv:$LV"
         expect_ok hpvmremove -Q -P l1
@@ -150,12 +150,10 @@ else
     expect_ok hpvmcreate -P o1 -a "disk:avio_stor::disk:$PV"
     expect_ok hpvmcreate -P o2 -a "disk:avio_stor::file:$S/o.img"
     overlap_o1="Backing store '$LV' overlaps storage guest 'o1' uses: it is a logical volume of volume group '$VG', which is on '$PV'."
-    refuse 1 "hpvmmodify: ERROR (o2): $overlap_o1
-hpvmmodify: Unable to modify the guest." hpvmmodify -P o2 ${F[@]+"${F[@]}"} -a "disk:avio_stor::lv:$LV"
-    refuse 1 "hpvmmodify: ERROR (o2): $overlap_o1
-hpvmmodify: Unable to modify the guest." hpvmmodify -P o2 ${F[@]+"${F[@]}"} -m "disk:avio_stor:0,0,0:lv:$LV"
-    refuse 1 "hpvmmodify: ERROR (o2): Backing store '$PV' is used by guest 'o1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$PV:attr:SHARE=YES).
-hpvmmodify: Unable to modify the guest." hpvmmodify -P o2 -a "disk:avio_stor::disk:$PV"
+    refused hpvmmodify o2 "$overlap_o1" -- ${F[@]+"${F[@]}"} -a "disk:avio_stor::lv:$LV"
+    refused hpvmmodify o2 "$overlap_o1" -- ${F[@]+"${F[@]}"} -m "disk:avio_stor:0,0,0:lv:$LV"
+    refused hpvmmodify o2 "Backing store '$PV' is used by guest 'o1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$PV:attr:SHARE=YES)." -- \
+      -a "disk:avio_stor::disk:$PV"
     expect_ok hpvmremove -Q -P o1
     # The clone of a guest on an LV whose volume group has since grown onto
     # a disk another guest uses inherits the overlap: refused, -F or not.
@@ -164,8 +162,8 @@ hpvmmodify: Unable to modify the guest." hpvmmodify -P o2 -a "disk:avio_stor::di
     if new_loop Q "$S/q.raw" 16M; then
       expect_ok hpvmcreate -P o3 -a "disk:avio_stor::disk:$Q"
       if pvcreate -q "$Q" >/dev/null 2>&1 && vgextend -q "$VG" "$Q" >/dev/null 2>&1; then
-        refuse 1 "hpvmclone: ERROR (o2): disk:avio_stor:0,0,0:lv:$LV (from the guest 'o2'): Backing store '$LV' overlaps storage guest 'o3' uses: it is a logical volume of volume group '$VG', which is on '$Q'.
-hpvmclone: Unable to clone the guest." hpvmclone -P o2 -N o4 -F
+        refused hpvmclone o2 "disk:avio_stor:0,0,0:lv:$LV (from the guest 'o2'): Backing store '$LV' overlaps storage guest 'o3' uses: it is a logical volume of volume group '$VG', which is on '$Q'." -- \
+          -N o4 -F
         vgreduce -q "$VG" "$Q" >/dev/null 2>&1
       else
         skip "pvcreate/vgextend on a second loop device failed"
@@ -207,7 +205,7 @@ else
   else
     skip "/ is not on a block device here ($root_majmin): the check that its disk is restricted"
   fi
-  create_refused g1 "Backing store '$M' is restricted: it is an rdev entry; the host uses it." \
+  refused hpvmcreate g1 "Backing store '$M' is restricted: it is an rdev entry; the host uses it." \
     -- -a "disk:avio_stor::disk:$M"
   # hand-made entries stay; -d removes only hpvmhostrdev's own.
   sized_file "$S/hand.img" 1M

@@ -22,19 +22,6 @@ sized_file "$S/other.img" 1M
 sized_file "$S/cd.iso" 4096
 mkdir "$S/dir"
 
-clone_refused() { # SOURCE "ERROR line"... -- args
-  local guest=$1
-  shift
-  local lines=()
-  while [[ $# -gt 0 && $1 != -- ]]; do
-    lines+=("hpvmclone: ERROR ($guest): $1")
-    shift
-  done
-  shift
-  lines+=("hpvmclone: Unable to clone the guest.")
-  refuse 1 "$(printf '%s\n' "${lines[@]}")" hpvmclone -P "$guest" "$@"
-}
-
 devices() { hpvmstatus -P "$1" -d | grep -E '^(disk|dvd|tape|changer|burner|network):'; }
 guest_row() {
   sql "SELECT os_type, os_version, vcpus, entitlement_cycles, entitlement_min, entitlement_max, memory_mb,
@@ -49,7 +36,7 @@ expect_ok hpvmcreate -P dvdonly -a dvd:scsi::file:"$S/cd.iso" -a dvd:scsi::null:
   -a network:lan::vswitch:sw1
 # A DVD image's entry is SHARE=YES from the start; a directory of images is
 # shared (even by a clone) only once its entry says so.
-clone_refused dvdonly "dvd:scsi:0,0,1:null:$S/dir would share its backing store with the guest 'dvdonly': give the clone its own with -b, -m or -d, mark the backing store SHARE=YES with hpvmdevmgmt, or force with -F." \
+refused hpvmclone dvdonly "dvd:scsi:0,0,1:null:$S/dir would share its backing store with the guest 'dvdonly': give the clone its own with -b, -m or -d, mark the backing store SHARE=YES with hpvmdevmgmt, or force with -F." \
   -- -N d2
 expect_ok hpvmdevmgmt -m "gdev:$S/dir:attr:SHARE=YES"
 
@@ -70,7 +57,7 @@ $S/dir|dvdonly,d2"
 
 section "shared writable storage is refused, naming the device"
 share_msg="disk:avio_stor:0,0,0:file:$S/root.img would share its backing store with the guest 'src': give the clone its own with -b, -m or -d, mark the backing store SHARE=YES with hpvmdevmgmt, or force with -F."
-clone_refused src "$share_msg" -- -N c1
+refused hpvmclone src "$share_msg" -- -N c1
 check "no run dir for c1" test ! -e "$HPVM_ROOT/guests/c1"
 # -F passes with a WARNING that says so.
 before=$(log_lines)
@@ -91,7 +78,7 @@ before=$(log_lines)
 expect_ok hpvmclone -s -P dvdonly -N s1 -c 2
 expect_db_unchanged
 expect_logged "$before" SUCCESS "hpvmclone -s -P dvdonly -N s1 -c 2\$"
-clone_refused src "$share_msg" -- -s -N s1
+refused hpvmclone src "$share_msg" -- -s -N s1
 
 section "every characteristic is inherited; options change the clone"
 expect_ok hpvmclone -P src -N c2 -d disk:avio_stor:0,0,0:file:"$S/root.img"
@@ -128,8 +115,8 @@ expect_ok hpvmcreate -P rsrc -a dvd:avio_stor::file:"$S/rcd.iso"
 run hpvmdevmgmt -a "rdev:$S/rcd.iso"
 assert_exit 0
 restricted_cd="dvd:avio_stor:0,0,0:file:$S/rcd.iso (from the guest 'rsrc'): Backing store '$S/rcd.iso' is restricted: it is an rdev entry; the host uses it."
-clone_refused rsrc "$restricted_cd" -- -N rc1
-clone_refused rsrc "$restricted_cd" -- -N rc1 -F
+refused hpvmclone rsrc "$restricted_cd" -- -N rc1
+refused hpvmclone rsrc "$restricted_cd" -- -N rc1 -F
 expect_ok hpvmclone -P rsrc -N rc1 -m dvd:avio_stor:0,0,0:file:"$S/rcd2.iso"
 check "rc1 has the new image" test "$(devices rc1)" = "dvd:avio_stor:0,0,0:file:$S/rcd2.iso"
 expect_ok hpvmclone -P rsrc -N rc2 -d dvd:avio_stor:0,0,0:file:"$S/rcd.iso"
@@ -138,13 +125,13 @@ sized_file "$S/rdisk.img" 1M
 expect_ok hpvmcreate -P rdsrc -a disk:avio_stor::file:"$S/rdisk.img"
 run hpvmdevmgmt -a "rdev:$S/rdisk.img"
 assert_exit 0
-clone_refused rdsrc "disk:avio_stor:0,0,0:file:$S/rdisk.img (from the guest 'rdsrc'): Backing store '$S/rdisk.img' is restricted: it is an rdev entry; the host uses it." -- \
+refused hpvmclone rdsrc "disk:avio_stor:0,0,0:file:$S/rdisk.img (from the guest 'rdsrc'): Backing store '$S/rdisk.img' is restricted: it is an rdev entry; the host uses it." -- \
   -N rd1 -F
 # A DVD image whose entry says SHARE=NO is not shared with the clone.
 sized_file "$S/v.iso" 4096
 expect_ok hpvmcreate -P vsrc -a dvd:avio_stor::file:"$S/v.iso"
 expect_ok hpvmdevmgmt -m "gdev:$S/v.iso:attr:SHARE=NO"
-clone_refused vsrc "dvd:avio_stor:0,0,0:file:$S/v.iso would share its backing store with the guest 'vsrc': give the clone its own with -b, -m or -d, mark the backing store SHARE=YES with hpvmdevmgmt, or force with -F." \
+refused hpvmclone vsrc "dvd:avio_stor:0,0,0:file:$S/v.iso would share its backing store with the guest 'vsrc': give the clone its own with -b, -m or -d, mark the backing store SHARE=YES with hpvmdevmgmt, or force with -F." \
   -- -N v1
 expect_ok hpvmdevmgmt -m "gdev:$S/v.iso:attr:SHARE=YES"
 expect_ok hpvmclone -P vsrc -N v1
@@ -157,7 +144,7 @@ expect_ok hpvmcreate -P tdisk -a disk:avio_stor::file:"$S/t.img"
 expect_ok hpvmcreate -P tsrc -a dvd:avio_stor::file:"$S/t.iso"
 rm "$S/t.iso"
 ln -s t.img "$S/t.iso"
-clone_refused tsrc "dvd:avio_stor:0,0,0:file:$S/t.iso (from the guest 'tsrc'): Backing store '$S/t.iso' is used by guest 'tdisk' as a disk; one host storage entity serves one device type at a time." \
+refused hpvmclone tsrc "dvd:avio_stor:0,0,0:file:$S/t.iso (from the guest 'tsrc'): Backing store '$S/t.iso' is used by guest 'tdisk' as a disk; one host storage entity serves one device type at a time." \
   "dvd:avio_stor:0,0,0:file:$S/t.iso would share its backing store with the guest 'tsrc': give the clone its own with -b, -m or -d, mark the backing store SHARE=YES with hpvmdevmgmt, or force with -F." \
   -- -N t1
 
@@ -179,25 +166,25 @@ expect_db_unchanged
 check "-s made no target file" test ! -e "$S/b2-root.img"
 
 section "-b refusals (and no file left behind)"
-clone_refused src "Backing store '$S/data.img' already exists; -b copies into a new file (or an existing disk or logical volume)." "$share_msg" -- \
+refused hpvmclone src "Backing store '$S/data.img' already exists; -b copies into a new file (or an existing disk or logical volume)." "$share_msg" -- \
   -N b3 -b disk:avio_stor:0,0,0:file:"$S/data.img"
-clone_refused src "'disk:avio_stor:0,0,0:file:$S/root.img' would copy '$S/root.img' onto itself." "$share_msg" -- \
+refused hpvmclone src "'disk:avio_stor:0,0,0:file:$S/root.img' would copy '$S/root.img' onto itself." "$share_msg" -- \
   -N b3 -b disk:avio_stor:0,0,0:file:"$S/root.img"
-clone_refused src "The guest 'src' has no storage device at bus 0 device 4 target 0 ('disk:avio_stor:0,4,0:file:$S/b3.img')." \
+refused hpvmclone src "The guest 'src' has no storage device at bus 0 device 4 target 0 ('disk:avio_stor:0,4,0:file:$S/b3.img')." \
   "$share_msg" -- -N b3 -b disk:avio_stor:0,4,0:file:"$S/b3.img"
-clone_refused src "'dvd:scsi:0,1,0:file:$S/b3.iso': dvd:scsi:0,1,0:null: has no storage to copy." "$share_msg" -- \
+refused hpvmclone src "'dvd:scsi:0,1,0:file:$S/b3.iso': dvd:scsi:0,1,0:null: has no storage to copy." "$share_msg" -- \
   -N b3 -b dvd:scsi:0,1,0:file:"$S/b3.iso"
-clone_refused src "'disk:avio_stor:0,0:file:$S/b3.img' does not give the device's address: -b needs bus,device,target as hpvmstatus -d prints them." "$share_msg" -- \
+refused hpvmclone src "'disk:avio_stor:0,0:file:$S/b3.img' does not give the device's address: -b needs bus,device,target as hpvmstatus -d prints them." "$share_msg" -- \
   -N b3 -b disk:avio_stor:0,0:file:"$S/b3.img"
-clone_refused src "'network:lan:0,1:vswitch:sw1' is not a storage device; -b copies storage." "$share_msg" -- \
+refused hpvmclone src "'network:lan:0,1:vswitch:sw1' is not a storage device; -b copies storage." "$share_msg" -- \
   -N b3 -b network:lan:0,1:vswitch:sw1
-clone_refused src "Cannot create '$S/nodir/b3.img': No such file or directory." "$share_msg" -- \
+refused hpvmclone src "Cannot create '$S/nodir/b3.img': No such file or directory." "$share_msg" -- \
   -N b3 -b disk:avio_stor:0,0,0:file:"$S/nodir/b3.img"
 # A later problem refuses the clone; the file made for the copy is removed again.
-clone_refused src "Backing store '$S/nope.img' does not exist." -- \
+refused hpvmclone src "Backing store '$S/nope.img' does not exist." -- \
   -N b3 -b disk:avio_stor:0,0,0:file:"$S/b3.img" -a disk:scsi::file:"$S/nope.img"
 check "the refused clone left no target file" test ! -e "$S/b3.img"
-clone_refused src "A guest named 'b1' already exists." -- -N b1 -b disk:avio_stor:0,0,0:file:"$S/b3.img"
+refused hpvmclone src "A guest named 'b1' already exists." -- -N b1 -b disk:avio_stor:0,0,0:file:"$S/b3.img"
 check "no target file" test ! -e "$S/b3.img"
 
 section "-b progress on a terminal"
@@ -226,7 +213,7 @@ else
     sized_file "$S/small.img" 16M
     SMALL=$(losetup --find --show "$S/small.img")
     track_loop "$SMALL"
-    clone_refused src "Backing store '$SMALL' has 16777216 bytes, fewer than the 67108864 bytes of '$S/root.img'." "$share_msg" -- \
+    refused hpvmclone src "Backing store '$SMALL' has 16777216 bytes, fewer than the 67108864 bytes of '$S/root.img'." "$share_msg" -- \
       -N L1 -b disk:avio_stor:0,0,0:disk:"$SMALL"
     expect_stdout "hpvmclone: Virtual storage cloned successfully." \
       hpvmclone -P src -N L1 -b disk:avio_stor:0,0,0:disk:"$LOOP"
@@ -234,7 +221,7 @@ else
       cmp -s -n 67108864 "$S/root.img" "$LOOP"
     check "L1's disk is the device" test "$(devices L1 | head -1)" = "disk:avio_stor:0,0,0:disk:$LOOP"
     # A device another guest uses is not overwritten.
-    clone_refused src "Backing store '$LOOP' is used by guest 'L1'; -b would overwrite it." "$share_msg" -- \
+    refused hpvmclone src "Backing store '$LOOP' is used by guest 'L1'; -b would overwrite it." "$share_msg" -- \
       -N L2 -b disk:avio_stor:0,0,0:disk:"$LOOP"
   fi
 fi
@@ -243,30 +230,22 @@ section "-b from a running source warns"
 if ! command -v qemu-system-x86_64 >/dev/null; then
   skip "qemu-system-x86_64 is not installed: running source not tested"
 else
-  qemu-system-x86_64 -machine none -S -display none -nodefaults -monitor none -serial none \
-    </dev/null >"$S/qemu.log" 2>&1 &
-  qpid=$!
-  track_pid "$qpid"
-  for _ in $(seq 1 50); do
-    [[ $(readlink "/proc/$qpid/exe" 2>/dev/null) == *qemu-system* ]] && break
-    sleep 0.1
-  done
-  echo "$qpid" >"$HPVM_ROOT/uuids/$(uuid_of src)/qemu.pid"
-  run hpvmclone -P src -N live1 -b disk:avio_stor:0,0,0:file:"$S/live1.img"
-  assert_exit 0
-  assert_stdout "hpvmclone: Virtual storage cloned successfully."
-  assert_stderr "hpvmclone: WARNING (src): The guest 'src' is running: the copies of its storage may not be consistent."
-  kill "$qpid"
-  wait "$qpid" 2>/dev/null
-  rm -f "$HPVM_ROOT/uuids/$(uuid_of src)/qemu.pid"
+  if fake_qemu qpid src; then
+    run hpvmclone -P src -N live1 -b disk:avio_stor:0,0,0:file:"$S/live1.img"
+    assert_exit 0
+    assert_stdout "hpvmclone: Virtual storage cloned successfully."
+    assert_stderr "hpvmclone: WARNING (src): The guest 'src' is running: the copies of its storage may not be consistent."
+    stop_fake_qemu "$qpid"
+    rm -f "$HPVM_ROOT/uuids/$(uuid_of src)/qemu.pid"
+  fi
 fi
 
 # ------------------------------------------------------------------------
 section "refused: names and sources"
 refuse 1 "hpvmclone: ERROR (nosuch): The guest 'nosuch' does not exist." hpvmclone -P nosuch -N x1
-clone_refused src "A guest named 'dvdonly' already exists." -- -N dvdonly
-clone_refused src "Invalid guest name 'a/b' may contain only letters, digits, '_', '.' and '-'." -- -N a/b
-clone_refused src "Invalid number of vCPUs '0': expected 1-256." "$share_msg" -- -N x1 -c 0
+refused hpvmclone src "A guest named 'dvdonly' already exists." -- -N dvdonly
+refused hpvmclone src "Invalid guest name 'a/b' may contain only letters, digits, '_', '.' and '-'." -- -N a/b
+refused hpvmclone src "Invalid number of vCPUs '0': expected 1-256." "$share_msg" -- -N x1 -c 0
 refuse 2 "hpvmclone: ERROR: -N is required
 Run 'hpvmclone --help' for usage." hpvmclone -P src
 run hpvmclone --help

@@ -168,8 +168,7 @@ refuse 1 "hpvmconvert: ERROR (nosuch): The guest 'nosuch' does not exist." hpvmc
 refuse 1 "hpvmconvert: ERROR (nosuch): The guest 'nosuch' does not exist." hpvmconvert -P nosuch -C
 expect_ok hpvmconvert -P g1 -U
 expect_ok hpvmmodify -P g1 -x modify_status=disabled
-refuse 1 "hpvmconvert: ERROR (g1): The guest's modify_status is disabled: the only change allowed is -x modify_status=enabled.
-hpvmconvert: Unable to convert the guest." hpvmconvert -P g1 -C
+refused hpvmconvert g1 "The guest's modify_status is disabled: the only change allowed is -x modify_status=enabled." -- -C
 refuse 2 "hpvmconvert: ERROR: Give -P name or -A (every guest).
 Run 'hpvmconvert --help' for usage." hpvmconvert -C
 refuse 2 "hpvmconvert: ERROR: -U undoes one guest's conversion: give -P name.

@@ -229,8 +229,8 @@ expect_db_unchanged
 check "-s made no guests/s1" test ! -e "$HPVM_ROOT/guests/s1"
 expect_logged "$before" SUCCESS "hpvmcreate -s -P s1 "
 # -s still refuses what create would refuse.
-create_refused s1 "Backing store '$S/nope.img' does not exist." -- -s -a disk:scsi::file:"$S/nope.img"
-create_refused g1 "A guest named 'g1' already exists." -- -s
+refused hpvmcreate s1 "Backing store '$S/nope.img' does not exist." -- -s -a disk:scsi::file:"$S/nope.img"
+refused hpvmcreate g1 "A guest named 'g1' already exists." -- -s
 # -s -F: the warning, no change.
 db_snapshot
 run hpvmcreate -s -F -P s1 -a disk:scsi::file:"$S/nope.img"
@@ -240,8 +240,8 @@ assert_stdout ""
 expect_db_unchanged
 
 section "-F accepts a missing backing store with a WARNING"
-create_refused f1 "Backing store '$S/later.img' does not exist." -- -a disk:scsi::file:"$S/later.img"
-create_refused f1 "Backing store '$S/later.iso' does not exist." -- -a dvd:avio_stor::file:"$S/later.iso"
+refused hpvmcreate f1 "Backing store '$S/later.img' does not exist." -- -a disk:scsi::file:"$S/later.img"
+refused hpvmcreate f1 "Backing store '$S/later.iso' does not exist." -- -a dvd:avio_stor::file:"$S/later.iso"
 before=$(log_lines)
 expect_stderr 0 "hpvmcreate: WARNING (f1): Backing store '$S/later.img' does not exist.
 hpvmcreate: WARNING (f1): Backing store '$S/later.iso' does not exist." \
@@ -254,14 +254,14 @@ expect_sql "SELECT s.storage_type, s.location, s.identity FROM storage_devices s
 file|$S/later.iso|path:$S/later.iso"
 expect_sql "SELECT count(*) FROM devdb_entries WHERE name IN ('$S/later.img', '$S/later.iso')" 2
 # -F does not excuse a backing store of the wrong kind.
-create_refused f2 "Backing store '$S/dir' is a directory; storage type 'file' needs a regular file." -- \
+refused hpvmcreate f2 "Backing store '$S/dir' is a directory; storage type 'file' needs a regular file." -- \
   -F -a disk:scsi::file:"$S/dir"
 # An HP-UX lunpath is valid attach_path syntax, but a Linux host needs the
 # SCSI generic node: refused, or with -F a warning (the guest cannot start
 # until hpvmmodify -m gives the /dev/sg* node).
 LUNPATH=0/7/1/1.0x500104f00048b29e.0x0
 LUN_MSG="Backing store '$LUNPATH' is an HP-UX lunpath; on Linux attach_path needs the SCSI generic device of the same tape, changer or burner (/dev/sg* or /dev/bsg/...)."
-create_refused f3 "$LUN_MSG" -- -a tape:avio_stor::attach_path:$LUNPATH
+refused hpvmcreate f3 "$LUN_MSG" -- -a tape:avio_stor::attach_path:$LUNPATH
 expect_stderr 0 "hpvmcreate: WARNING (f3): $LUN_MSG" \
   hpvmcreate -P f3 -F -a tape:avio_stor:0,4,0:attach_path:$LUNPATH
 expect_sql "SELECT s.device_type, s.adapter_type, s.bus, s.slot, s.target, s.storage_type, s.location
@@ -284,14 +284,14 @@ section "refused: guest names"
 refuse 1 "hpvmcreate: ERROR: Invalid guest name is empty.
 hpvmcreate: Unable to create the guest." hpvmcreate -P ""
 name65=$(printf 'n%.0s' {1..65})
-create_refused "$name65" "Invalid guest name '$name65' is longer than 64 characters." --
+refused hpvmcreate "$name65" "Invalid guest name '$name65' is longer than 64 characters." --
 for bad in ../x .. . .hidden _x; do
-  create_refused "$bad" "Invalid guest name '$bad' must start with a letter or digit." --
+  refused hpvmcreate "$bad" "Invalid guest name '$bad' must start with a letter or digit." --
 done
 refuse 1 "hpvmcreate: ERROR (-x): Invalid guest name '-x' must start with a letter or digit.
 hpvmcreate: Unable to create the guest." hpvmcreate -P-x
 for bad in a/b x/../y 'a b' 'a;b' 'a:b' 'g$x' "g'" 'gä' 'a*'; do
-  create_refused "$bad" "Invalid guest name '$bad' may contain only letters, digits, '_', '.' and '-'." --
+  refused hpvmcreate "$bad" "Invalid guest name '$bad' may contain only letters, digits, '_', '.' and '-'." --
 done
 # Control characters are echoed as '?': a message stays on its line.
 refuse 1 "hpvmcreate: ERROR (a?b): Invalid guest name 'a?b' may contain only letters, digits, '_', '.' and '-'.
@@ -299,56 +299,55 @@ hpvmcreate: Unable to create the guest." hpvmcreate -P $'a\tb'
 check "no directory escaped HPVM_ROOT" test ! -e "$HPVM_ROOT/x" -a ! -e "$(dirname "$HPVM_ROOT")/x"
 
 section "refused: duplicate guest"
-create_refused g1 "A guest named 'g1' already exists." --
-create_refused g1 "A guest named 'g1' already exists." -- -c 2 -a disk:scsi::file:"$S/d3.img"
+refused hpvmcreate g1 "A guest named 'g1' already exists." --
+refused hpvmcreate g1 "A guest named 'g1' already exists." -- -c 2 -a disk:scsi::file:"$S/d3.img"
 # Every problem is listed, not just the first.
-refuse 1 "hpvmcreate: ERROR (g1): Invalid OS type 'bogus': expected hpux, linux, windows, openvms or unknown.
-hpvmcreate: ERROR (g1): A guest named 'g1' already exists.
-hpvmcreate: Unable to create the guest." hpvmcreate -P g1 -O bogus
+refused hpvmcreate g1 "Invalid OS type 'bogus': expected hpux, linux, windows, openvms or unknown." \
+  "A guest named 'g1' already exists." -- -O bogus
 
 section "refused: characteristic values"
-create_refused b1 "Invalid OS type 'hp-ux': expected hpux, linux, windows, openvms or unknown." -- -O hp-ux
-create_refused b1 "Invalid OS type '': expected hpux, linux, windows, openvms or unknown." -- -O ""
-create_refused b1 "Invalid OS version '5:10': use only letters, digits, '.', '_' and '-'." -- -O linux:5:10
-create_refused b1 "Invalid OS version '5 10': use only letters, digits, '.', '_' and '-'." -- -O "linux:5 10"
+refused hpvmcreate b1 "Invalid OS type 'hp-ux': expected hpux, linux, windows, openvms or unknown." -- -O hp-ux
+refused hpvmcreate b1 "Invalid OS type '': expected hpux, linux, windows, openvms or unknown." -- -O ""
+refused hpvmcreate b1 "Invalid OS version '5:10': use only letters, digits, '.', '_' and '-'." -- -O linux:5:10
+refused hpvmcreate b1 "Invalid OS version '5 10': use only letters, digits, '.', '_' and '-'." -- -O "linux:5 10"
 for c in 0 257 abc 1.5 ""; do
-  create_refused b1 "Invalid number of vCPUs '$c': expected 1-256." -- -c "$c"
+  refused hpvmcreate b1 "Invalid number of vCPUs '$c': expected 1-256." -- -c "$c"
 done
-create_refused b1 "Entitlement '0' is out of range: percentages are 1-100." -- -e 0
-create_refused b1 "Entitlement '101' is out of range: percentages are 1-100." -- -e 101
-create_refused b1 "Entitlement '10:101' is out of range: percentages are 1-100." -- -e 10:101
-create_refused b1 "Entitlement maximum 40 is below the minimum 50." -- -e 50:40
-create_refused b1 "Invalid entitlement 'abc' for -e: expected percent[:max_percent]." -- -e abc
-create_refused b1 "Invalid entitlement '10:' for -e: expected percent[:max_percent]." -- -e 10:
-create_refused b1 "Invalid entitlement '' for -e: expected percent[:max_percent]." -- -e ""
-create_refused b1 "Entitlement '0' is out of range: cycles must be positive." -- -E 0
-create_refused b1 "Entitlement maximum 50 is below the minimum 100." -- -E 100:50
-create_refused b1 "Invalid entitlement 'x' for -E: expected cycles[:max_cycles]." -- -E x
+refused hpvmcreate b1 "Entitlement '0' is out of range: percentages are 1-100." -- -e 0
+refused hpvmcreate b1 "Entitlement '101' is out of range: percentages are 1-100." -- -e 101
+refused hpvmcreate b1 "Entitlement '10:101' is out of range: percentages are 1-100." -- -e 10:101
+refused hpvmcreate b1 "Entitlement maximum 40 is below the minimum 50." -- -e 50:40
+refused hpvmcreate b1 "Invalid entitlement 'abc' for -e: expected percent[:max_percent]." -- -e abc
+refused hpvmcreate b1 "Invalid entitlement '10:' for -e: expected percent[:max_percent]." -- -e 10:
+refused hpvmcreate b1 "Invalid entitlement '' for -e: expected percent[:max_percent]." -- -e ""
+refused hpvmcreate b1 "Entitlement '0' is out of range: cycles must be positive." -- -E 0
+refused hpvmcreate b1 "Entitlement maximum 50 is below the minimum 100." -- -E 100:50
+refused hpvmcreate b1 "Invalid entitlement 'x' for -E: expected cycles[:max_cycles]." -- -E x
 for r in 1 31M 31 abc 4X "" 17T G; do
-  create_refused b1 "Invalid memory size '$r': expected a size of at least 32 MB such as 512M or 4G." -- -r "$r"
+  refused hpvmcreate b1 "Invalid memory size '$r': expected a size of at least 32 MB such as 512M or 4G." -- -r "$r"
 done
-create_refused b1 "Invalid label: label is longer than 255 characters." -- -l "${label255}x"
-create_refused b1 "Invalid label: label 'a:b' may contain only letters, digits, '-', '_', '.' and spaces." -- -l a:b
-create_refused b1 "Invalid start attribute 'yes': expected auto or manual." -- -B yes
-create_refused b1 "Invalid start attribute '': expected auto or manual." -- -B ""
-create_refused b1 "The user 'no-such-user-x' does not exist on this host." -- -u no-such-user-x
-create_refused b1 "Invalid console user 'root:boss': the role must be admin or oper." -- -u root:boss
-create_refused b1 "Invalid console user ':admin': the name is missing." -- -u :admin
-create_refused b1 "The group 'no-such-group-x' does not exist on this host." -- -g no-such-group-x:admin
-create_refused b1 "Invalid console group 'root:x': the role must be admin or oper." -- -g root:x
-create_refused b1 "Invalid -x argument 'ram_dyn_type': expected keyword=value." -- -x ram_dyn_type
-create_refused b1 "Invalid -x argument '=x': expected keyword=value." -- -x =x
-create_refused b1 "Unknown -x keyword 'colour'." -- -x colour=blue
-create_refused b1 "Invalid value 'maybe' for -x runnable_status: expected enabled or disabled." -- -x runnable_status=maybe
-create_refused b1 "Invalid value 'lots' for -x ram_dyn_min: expected an amount of memory." -- -x ram_dyn_min=lots
-create_refused b1 "Invalid value '1m' for -x graceful_stop_timeout: expected a number of seconds." -- -x graceful_stop_timeout=1m
-create_refused b1 "Invalid value '2' for -x amr_enable: expected 0 or 1." -- -x amr_enable=2
-create_refused b1 "Invalid value 'some' for -x ram_dyn_type: expected none, any or driver." -- -x ram_dyn_type=some
-create_refused b1 "Invalid value 'numa' for -x sched_preference: expected cell or ilm." -- -x sched_preference=numa
-create_refused b1 "Invalid value 'yes' for -x resources_reserved: expected true or false." -- -x resources_reserved=yes
-create_refused b1 "Invalid value 'vpar' for -x vm_type: expected shared (vPars do not exist on Linux hosts)." -- -x vm_type=vpar
+refused hpvmcreate b1 "Invalid label: label is longer than 255 characters." -- -l "${label255}x"
+refused hpvmcreate b1 "Invalid label: label 'a:b' may contain only letters, digits, '-', '_', '.' and spaces." -- -l a:b
+refused hpvmcreate b1 "Invalid start attribute 'yes': expected auto or manual." -- -B yes
+refused hpvmcreate b1 "Invalid start attribute '': expected auto or manual." -- -B ""
+refused hpvmcreate b1 "The user 'no-such-user-x' does not exist on this host." -- -u no-such-user-x
+refused hpvmcreate b1 "Invalid console user 'root:boss': the role must be admin or oper." -- -u root:boss
+refused hpvmcreate b1 "Invalid console user ':admin': the name is missing." -- -u :admin
+refused hpvmcreate b1 "The group 'no-such-group-x' does not exist on this host." -- -g no-such-group-x:admin
+refused hpvmcreate b1 "Invalid console group 'root:x': the role must be admin or oper." -- -g root:x
+refused hpvmcreate b1 "Invalid -x argument 'ram_dyn_type': expected keyword=value." -- -x ram_dyn_type
+refused hpvmcreate b1 "Invalid -x argument '=x': expected keyword=value." -- -x =x
+refused hpvmcreate b1 "Unknown -x keyword 'colour'." -- -x colour=blue
+refused hpvmcreate b1 "Invalid value 'maybe' for -x runnable_status: expected enabled or disabled." -- -x runnable_status=maybe
+refused hpvmcreate b1 "Invalid value 'lots' for -x ram_dyn_min: expected an amount of memory." -- -x ram_dyn_min=lots
+refused hpvmcreate b1 "Invalid value '1m' for -x graceful_stop_timeout: expected a number of seconds." -- -x graceful_stop_timeout=1m
+refused hpvmcreate b1 "Invalid value '2' for -x amr_enable: expected 0 or 1." -- -x amr_enable=2
+refused hpvmcreate b1 "Invalid value 'some' for -x ram_dyn_type: expected none, any or driver." -- -x ram_dyn_type=some
+refused hpvmcreate b1 "Invalid value 'numa' for -x sched_preference: expected cell or ilm." -- -x sched_preference=numa
+refused hpvmcreate b1 "Invalid value 'yes' for -x resources_reserved: expected true or false." -- -x resources_reserved=yes
+refused hpvmcreate b1 "Invalid value 'vpar' for -x vm_type: expected shared (vPars do not exist on Linux hosts)." -- -x vm_type=vpar
 # Every problem is reported, in option order.
-create_refused b1 \
+refused hpvmcreate b1 \
   "Invalid OS type 'foo': expected hpux, linux, windows, openvms or unknown." \
   "Invalid number of vCPUs '0': expected 1-256." \
   "Entitlement '0' is out of range: percentages are 1-100." \
@@ -383,7 +382,7 @@ expect_stdout "$(sed -n 's/^project(hpvm VERSION \([0-9.]*\).*/\1/p' "$HPVM_SOUR
 # ------------------------------------------------------------------------
 section "refused: malformed resource statements"
 bad_statement() { # statement reason
-  create_refused b2 "Invalid resource statement '$1': $2." -- -a "$1"
+  refused hpvmcreate b2 "Invalid resource statement '$1': $2." -- -a "$1"
 }
 bad_statement "" "statement is empty"
 bad_statement ":" "device type is missing"
@@ -405,8 +404,8 @@ bad_statement "disk:scsi:0,0,t:file:/x" "target 't' is not a number"
 bad_statement "disk:scsi:,1:file:/x" "bus is missing while a device (slot) is given"
 bad_statement "disk:scsi:0,,1:file:/x" "device is missing while a target is given"
 bad_statement "disk:scsi:1,2,3,4:file:/x" "hardware address '1,2,3,4' has more than three parts (bus,device,target)"
-refuse 1 "hpvmcreate: ERROR (b2): Invalid resource statement 'disk:scsi::file:/x?y': statement contains a control character.
-hpvmcreate: Unable to create the guest." hpvmcreate -P b2 -a $'disk:scsi::file:/x\ny'
+refused hpvmcreate b2 "Invalid resource statement 'disk:scsi::file:/x?y': statement contains a control character." -- \
+  -a $'disk:scsi::file:/x\ny'
 bad_statement "network" "adapter type is missing (lan or avio_lan)"
 bad_statement "network:" "adapter type is missing (lan or avio_lan)"
 bad_statement "network:foo::vswitch:a" "adapter type 'foo' is not lan, avio_lan or aviolan"
@@ -430,7 +429,7 @@ bad_statement "network:lan:,,0x02:vswitch:a" "MAC address '0x02' is not 0xAABBCC
 bad_statement "network:lan:,,02:00:00:00:00:01:vswitch:a" "MAC address '02' is not 0xAABBCCDDEEFF or aa-bb-cc-dd-ee-ff"
 bad_statement "network:lan:,,0x02000000000G:vswitch:a" "MAC address '0x02000000000G' is not 0xAABBCCDDEEFF or aa-bb-cc-dd-ee-ff"
 bad_statement "network:lan:,,02-00-00-00-00:vswitch:a" "MAC address '02-00-00-00-00' is not 0xAABBCCDDEEFF or aa-bb-cc-dd-ee-ff"
-create_refused b2 "'hba:avio_stor:0,1' switches an adapter's type; that is done with hpvmmodify -m, not added." -- \
+refused hpvmcreate b2 "'hba:avio_stor:0,1' switches an adapter's type; that is done with hpvmmodify -m, not added." -- \
   -a hba:avio_stor:0,1
 
 section "refused: out-of-range addresses"
@@ -444,16 +443,16 @@ bad_statement "network:avio_lan:0,8:vswitch:a" "device 8 is out of range (0-7)"
 bad_statement "network:lan::vswitch:a:portid:512" "port number 512 is out of range (0-511)"
 
 section "refused: address conflicts"
-create_refused b3 "Unable to place 'disk:scsi:0,1,0:file:$S/d2.img': target 0 on bus 0 slot 1 is already in use." -- \
+refused hpvmcreate b3 "Unable to place 'disk:scsi:0,1,0:file:$S/d2.img': target 0 on bus 0 slot 1 is already in use." -- \
   -a disk:scsi:0,1,0:file:"$S/d1.img" -a disk:scsi:0,1,0:file:"$S/d2.img"
-create_refused b3 "Unable to place 'disk:avio_stor:0,1:file:$S/d2.img': bus 0 slot 1 holds a scsi adapter, not avio_stor." -- \
+refused hpvmcreate b3 "Unable to place 'disk:avio_stor:0,1:file:$S/d2.img': bus 0 slot 1 holds a scsi adapter, not avio_stor." -- \
   -a disk:scsi:0,1:file:"$S/d1.img" -a disk:avio_stor:0,1:file:"$S/d2.img"
-create_refused b3 "Unable to place 'disk:scsi:0,1,0:file:$S/d1.img': bus 0 slot 1 holds a network adapter." -- \
+refused hpvmcreate b3 "Unable to place 'disk:scsi:0,1,0:file:$S/d1.img': bus 0 slot 1 holds a network adapter." -- \
   -a network:lan:0,1:vswitch:a -a disk:scsi:0,1,0:file:"$S/d1.img"
 # A full address is placed before one that leaves the target out.
-create_refused b3 "Unable to place 'disk:scsi:0,1:file:$S/d1.img': bus 0 slot 1 holds a network adapter." -- \
+refused hpvmcreate b3 "Unable to place 'disk:scsi:0,1:file:$S/d1.img': bus 0 slot 1 holds a network adapter." -- \
   -a disk:scsi:0,1:file:"$S/d1.img" -a network:lan:0,1,0x020000000B01:vswitch:a
-create_refused b3 "Unable to place 'network:lan:0,1:vswitch:b': bus 0 slot 1 is already in use by a network adapter." -- \
+refused hpvmcreate b3 "Unable to place 'network:lan:0,1:vswitch:b': bus 0 slot 1 is already in use by a network adapter." -- \
   -a network:lan:0,1:vswitch:a -a network:lan:0,1:vswitch:b
 # Device limits: 30 VIO (scsi) devices, 30 file backing stores.
 many=()
@@ -461,10 +460,10 @@ for i in $(seq 1 31); do
   sized_file "$S/m$i.img" 512
   many+=(-a "disk:scsi::file:$S/m$i.img")
 done
-create_refused b3 "Unable to place 'disk:scsi::file:$S/m31.img': the guest already has the maximum of 30 VIO (scsi) storage devices." -- "${many[@]}"
+refused hpvmcreate b3 "Unable to place 'disk:scsi::file:$S/m31.img': the guest already has the maximum of 30 VIO (scsi) storage devices." -- "${many[@]}"
 many=()
 for i in $(seq 1 31); do many+=(-a "disk:avio_stor::file:$S/m$i.img"); done
-create_refused b3 "Unable to place 'disk:avio_stor::file:$S/m31.img': the guest already has the maximum of 30 file backing stores." -- "${many[@]}"
+refused hpvmcreate b3 "Unable to place 'disk:avio_stor::file:$S/m31.img': the guest already has the maximum of 30 file backing stores." -- "${many[@]}"
 # 30 scsi devices fit: two adapters, 15 targets each.
 many=()
 for i in $(seq 1 30); do many+=(-a "disk:scsi::file:$S/m$i.img"); done
@@ -474,45 +473,45 @@ expect_sql "SELECT s.slot, count(*), max(s.target) FROM storage_devices s JOIN g
 1|15|14"
 
 section "refused: storage-type mismatches"
-create_refused b4 "Backing store '$S/dir' is a directory; storage type 'file' needs a regular file." -- -a disk:scsi::file:"$S/dir"
-create_refused b4 "Backing store '$S/dir' is a directory; storage type 'file' needs a regular file." -- -a dvd:scsi::file:"$S/dir"
-create_refused b4 "Backing store '$S/d1.img' is a regular file; storage type 'disk' needs a whole-disk block device." -- -a disk:scsi::disk:"$S/d1.img"
-create_refused b4 "Backing store '$S/d1.img' is a regular file; storage type 'disk' needs an optical drive." -- -a dvd:scsi::disk:"$S/d1.img"
-create_refused b4 "Backing store '$S/d1.img' is a regular file; storage type 'lv' needs an LVM logical volume." -- -a disk:scsi::lv:"$S/d1.img"
-create_refused b4 "Backing store '$S/cd.iso' is a regular file; storage type 'null' needs a directory or an optical drive." -- -a dvd:scsi::null:"$S/cd.iso"
-create_refused b4 "Backing store '/dev/null' is a character device; storage type 'attach' needs a SCSI generic device (/dev/sg*)." -- -a tape:scsi::attach:/dev/null
-create_refused b4 "Backing store '/dev/null' is a character device; storage type 'file' needs a regular file." -- -a disk:scsi::file:/dev/null
-create_refused b4 "Backing store '$S/nope.img' does not exist." -- -a disk:scsi::file:"$S/nope.img"
-create_refused b4 "Backing store '$S/nope' does not exist." -- -a dvd:scsi::null:"$S/nope"
+refused hpvmcreate b4 "Backing store '$S/dir' is a directory; storage type 'file' needs a regular file." -- -a disk:scsi::file:"$S/dir"
+refused hpvmcreate b4 "Backing store '$S/dir' is a directory; storage type 'file' needs a regular file." -- -a dvd:scsi::file:"$S/dir"
+refused hpvmcreate b4 "Backing store '$S/d1.img' is a regular file; storage type 'disk' needs a whole-disk block device." -- -a disk:scsi::disk:"$S/d1.img"
+refused hpvmcreate b4 "Backing store '$S/d1.img' is a regular file; storage type 'disk' needs an optical drive." -- -a dvd:scsi::disk:"$S/d1.img"
+refused hpvmcreate b4 "Backing store '$S/d1.img' is a regular file; storage type 'lv' needs an LVM logical volume." -- -a disk:scsi::lv:"$S/d1.img"
+refused hpvmcreate b4 "Backing store '$S/cd.iso' is a regular file; storage type 'null' needs a directory or an optical drive." -- -a dvd:scsi::null:"$S/cd.iso"
+refused hpvmcreate b4 "Backing store '/dev/null' is a character device; storage type 'attach' needs a SCSI generic device (/dev/sg*)." -- -a tape:scsi::attach:/dev/null
+refused hpvmcreate b4 "Backing store '/dev/null' is a character device; storage type 'file' needs a regular file." -- -a disk:scsi::file:/dev/null
+refused hpvmcreate b4 "Backing store '$S/nope.img' does not exist." -- -a disk:scsi::file:"$S/nope.img"
+refused hpvmcreate b4 "Backing store '$S/nope' does not exist." -- -a dvd:scsi::null:"$S/nope"
 
 section "refused: backing stores too small"
-create_refused b5 "Backing store '$S/disk511.img' is 511 bytes; a virtual disk needs at least 512 bytes." -- -a disk:scsi::file:"$S/disk511.img"
-create_refused b5 "Backing store '$S/dvd2047.iso' is 2047 bytes; a virtual DVD needs at least 2048 bytes." -- -a dvd:avio_stor::file:"$S/dvd2047.iso"
+refused hpvmcreate b5 "Backing store '$S/disk511.img' is 511 bytes; a virtual disk needs at least 512 bytes." -- -a disk:scsi::file:"$S/disk511.img"
+refused hpvmcreate b5 "Backing store '$S/dvd2047.iso' is 2047 bytes; a virtual DVD needs at least 2048 bytes." -- -a dvd:avio_stor::file:"$S/dvd2047.iso"
 sized_file "$S/empty.img" 0
-create_refused b5 "Backing store '$S/empty.img' is 0 bytes; a virtual disk needs at least 512 bytes." -- -a disk:avio_stor::file:"$S/empty.img"
+refused hpvmcreate b5 "Backing store '$S/empty.img' is 0 bytes; a virtual disk needs at least 512 bytes." -- -a disk:avio_stor::file:"$S/empty.img"
 
 section "refused: the same backing store twice"
-create_refused b6 "Backing store '$S/d1.img' is already given to this guest (directly or by another path)." -- \
+refused hpvmcreate b6 "Backing store '$S/d1.img' is already given to this guest (directly or by another path)." -- \
   -a disk:scsi::file:"$S/d1.img" -a disk:avio_stor::file:"$S/d1.img"
-create_refused b6 "Backing store '$S/link.img' is already given to this guest (directly or by another path)." -- \
+refused hpvmcreate b6 "Backing store '$S/link.img' is already given to this guest (directly or by another path)." -- \
   -a disk:scsi::file:"$S/d1.img" -a disk:scsi::file:"$S/link.img"
-create_refused b6 "Backing store '$S/./d1.img' is already given to this guest (directly or by another path)." -- \
+refused hpvmcreate b6 "Backing store '$S/./d1.img' is already given to this guest (directly or by another path)." -- \
   -a disk:scsi::file:"$S/d1.img" -a dvd:scsi::file:"$S/./d1.img"
-create_refused b6 "Backing store '$S/dir/../d1.img' is already given to this guest (directly or by another path)." -- \
+refused hpvmcreate b6 "Backing store '$S/dir/../d1.img' is already given to this guest (directly or by another path)." -- \
   -a disk:scsi::file:"$S/d1.img" -a disk:scsi::file:"$S/dir/../d1.img"
 ln "$S/d1.img" "$S/hard.img"
-create_refused b6 "Backing store '$S/hard.img' is already given to this guest (directly or by another path)." -- \
+refused hpvmcreate b6 "Backing store '$S/hard.img' is already given to this guest (directly or by another path)." -- \
   -a disk:scsi::file:"$S/d1.img" -a disk:scsi::file:"$S/hard.img"
-create_refused b6 "Backing store '$S/dir' is already given to this guest (directly or by another path)." -- \
+refused hpvmcreate b6 "Backing store '$S/dir' is already given to this guest (directly or by another path)." -- \
   -a dvd:scsi::null:"$S/dir" -a dvd:scsi::null:"$S/dir"
-create_refused b6 "Backing store '$S/gone.img' is already given to this guest (directly or by another path)." -- \
+refused hpvmcreate b6 "Backing store '$S/gone.img' is already given to this guest (directly or by another path)." -- \
   -F -a disk:scsi::file:"$S/gone.img" -a disk:scsi::file:"$S/gone.img"
 # Two empty DVD drives are two devices, not one backing store twice.
 expect_ok hpvmcreate -P b6ok -a dvd:scsi::null: -a dvd:scsi::null:
 
 section "refused: MAC address rules"
 mac_refused() { # statement-mac problem
-  create_refused b7 "Unable to add 'network:lan:,,$1:vswitch:a': MAC address $2." -- -a "network:lan:,,$1:vswitch:a"
+  refused hpvmcreate b7 "Unable to add 'network:lan:,,$1:vswitch:a': MAC address $2." -- -a "network:lan:,,$1:vswitch:a"
 }
 mac_refused 0x030000000001 "0x030000000001 has the multicast bit set"
 mac_refused 01-00-5e-00-00-01 "0x01005E000001 has the multicast bit set"
@@ -525,7 +524,7 @@ mac_refused 0xFE0000000001 "0xFE0000000001 has the first octet FE, which is rese
 mac_refused fe-12-34-56-78-9a "0xFE123456789A has the first octet FE, which is reserved for the host's taps"
 mac_refused 0x060000000001 "0x060000000001 differs from $M1 of guest 'r1' only in the first octet (both taps would have the MAC fe:00:00:00:00:01)"
 mac_refused 0x520000000002 "0x520000000002 differs from $M2 of guest 'r1' only in the first octet (both taps would have the MAC fe:00:00:00:00:02)"
-create_refused b7 "Unable to add 'network:lan:,,0x0A000000AA01:vswitch:b': MAC address 0x0A000000AA01 differs from 0x02000000AA01 of this guest only in the first octet (both taps would have the MAC fe:00:00:00:aa:01)." -- \
+refused hpvmcreate b7 "Unable to add 'network:lan:,,0x0A000000AA01:vswitch:b': MAC address 0x0A000000AA01 differs from 0x02000000AA01 of this guest only in the first octet (both taps would have the MAC fe:00:00:00:aa:01)." -- \
   -a network:lan:,,0x02000000aa01:vswitch:a -a network:lan:,,0x0A000000AA01:vswitch:b
 # Duplicate across guests: r1 has $M1 (any spelling).
 mac_refused $M1 "$M1 is already used by guest 'r1'"
@@ -533,9 +532,9 @@ mac_refused 02-00-00-00-00-02 "$M2 is already used by guest 'r1'"
 mac_refused "${R1_MAC3,,}" "$R1_MAC3 is already used by guest 'r1'"
 # Duplicate within one command, also in different spellings (a vNIC with a
 # full address is placed first, so the other one is refused).
-create_refused b7 "Unable to add 'network:lan:,,0x02000000AA01:vswitch:b': MAC address 0x02000000AA01 is already used by this guest." -- \
+refused hpvmcreate b7 "Unable to add 'network:lan:,,0x02000000AA01:vswitch:b': MAC address 0x02000000AA01 is already used by this guest." -- \
   -a network:lan:,,0x02000000aa01:vswitch:a -a network:lan:,,0x02000000AA01:vswitch:b
-create_refused b7 "Unable to add 'network:lan:,,0x02000000AA01:vswitch:a': MAC address 0x02000000AA01 is already used by this guest." -- \
+refused hpvmcreate b7 "Unable to add 'network:lan:,,0x02000000AA01:vswitch:a': MAC address 0x02000000AA01 is already used by this guest." -- \
   -a network:lan:,,0x02000000AA01:vswitch:a -a network:avio_lan:1,1,02-00-00-00-aa-01:vswitch:b
 # A host interface's own MAC.
 host_if="" host_mac=""
@@ -556,7 +555,7 @@ else
 fi
 
 section "refused: several problems at once are all listed"
-create_refused b8 \
+refused hpvmcreate b8 \
   "Invalid resource statement 'bogus': device type 'bogus' is not one of disk, dvd, tape, changer, burner, network, hba." \
   "Backing store '$S/dir' is a directory; storage type 'file' needs a regular file." \
   "Unable to add 'network:lan:,,0x030000000001:vswitch:a': MAC address 0x030000000001 has the multicast bit set." \
@@ -730,13 +729,13 @@ else
   else
     track_loop "$LOOP"
     ln -s "$LOOP" "$S/loop-link"
-    create_refused L1 "Backing store '$LOOP' is a whole-disk block device; storage type 'file' needs a regular file." -- \
+    refused hpvmcreate L1 "Backing store '$LOOP' is a whole-disk block device; storage type 'file' needs a regular file." -- \
       -a disk:avio_stor::file:"$LOOP"
-    create_refused L1 "Backing store '$LOOP' is a whole-disk block device; storage type 'disk' needs an optical drive." -- \
+    refused hpvmcreate L1 "Backing store '$LOOP' is a whole-disk block device; storage type 'disk' needs an optical drive." -- \
       -a dvd:avio_stor::disk:"$LOOP"
-    create_refused L1 "Backing store '$LOOP' is a whole-disk block device; storage type 'lv' needs an LVM logical volume." -- \
+    refused hpvmcreate L1 "Backing store '$LOOP' is a whole-disk block device; storage type 'lv' needs an LVM logical volume." -- \
       -a disk:avio_stor::lv:"$LOOP"
-    create_refused L1 "Backing store '$S/loop-link' is already given to this guest (directly or by another path)." -- \
+    refused hpvmcreate L1 "Backing store '$S/loop-link' is already given to this guest (directly or by another path)." -- \
       -a disk:avio_stor::disk:"$LOOP" -a disk:scsi::disk:"$S/loop-link"
     expect_ok hpvmcreate -P L1 -a disk:avio_stor::disk:"$LOOP"
     expect_sql "SELECT s.device_type, s.adapter_type, s.storage_type, s.location, s.identity
@@ -749,7 +748,7 @@ else
     TINY=$(losetup --find --show "$S/tiny.img" 2>/dev/null)
     if [[ -n $TINY ]]; then
       track_loop "$TINY"
-      create_refused L2 "Backing store '$TINY' is 0 bytes; a virtual disk needs at least 512 bytes." -- \
+      refused hpvmcreate L2 "Backing store '$TINY' is 0 bytes; a virtual disk needs at least 512 bytes." -- \
         -a disk:avio_stor::disk:"$TINY"
     fi
   fi

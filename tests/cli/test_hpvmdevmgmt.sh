@@ -82,24 +82,24 @@ assert_stdout_has '^hpvmdevmgmt: Version [0-9]+\.[0-9]+\.[0-9]+$'
 
 # ------------------------------------------------------------------------
 section "sharing: refused unless SHARE=YES"
-create_refused g2 "Backing store '$S/d1.img' is used by guest 'g1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$S/d1.img:attr:SHARE=YES)." \
+refused hpvmcreate g2 "Backing store '$S/d1.img' is used by guest 'g1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$S/d1.img:attr:SHARE=YES)." \
   -- -a "disk:avio_stor::file:$S/d1.img"
 # Another path to the same file is the same entity.
-create_refused g2 "Backing store '$S/link.img' is used by guest 'g1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$S/d1.img:attr:SHARE=YES)." \
+refused hpvmcreate g2 "Backing store '$S/link.img' is used by guest 'g1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$S/d1.img:attr:SHARE=YES)." \
   -- -a "disk:scsi::file:$S/link.img"
 # A DVD image is shareable from the start; SHARE=NO keeps it to one guest.
 expect_stdout "$S/cd.iso:CONFIG=gdev,EXIST=YES,DEVTYPE=FILE,SHARE=YES:g1:" hpvmdevmgmt -l "gdev:$S/cd.iso"
 before=$(log_lines)
 expect_ok hpvmdevmgmt -m "gdev:$S/cd.iso:attr:SHARE=NO"
 expect_logged "$before" SUCCESS "hpvmdevmgmt -m gdev:$S/cd.iso:attr:SHARE=NO\$"
-create_refused g2 "Backing store '$S/link.iso' is used by guest 'g1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$S/cd.iso:attr:SHARE=YES)." \
+refused hpvmcreate g2 "Backing store '$S/link.iso' is used by guest 'g1'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$S/cd.iso:attr:SHARE=YES)." \
   -- -a "dvd:scsi::file:$S/link.iso"
 
 section "one device type per entity, even when shared"
 before=$(log_lines)
 expect_ok hpvmdevmgmt -m "gdev:$S/cd.iso:attr:SHARE=yes"
 expect_logged "$before" SUCCESS "hpvmdevmgmt -m gdev:$S/cd.iso:attr:SHARE=yes\$"
-create_refused g2 "Backing store '$S/cd.iso' is used by guest 'g1' as a dvd; one host storage entity serves one device type at a time." \
+refused hpvmcreate g2 "Backing store '$S/cd.iso' is used by guest 'g1' as a dvd; one host storage entity serves one device type at a time." \
   -- -a "disk:avio_stor::file:$S/cd.iso"
 
 section "a shared DVD image, by another path, becomes an alias"
@@ -154,18 +154,18 @@ refuse 2 "hpvmdevmgmt: ERROR: Invalid -m argument 'gdev:/x:SHARE=YES': expected 
 Run 'hpvmdevmgmt --help' for usage." hpvmdevmgmt -m gdev:/x:SHARE=YES
 
 section "restricted paths are refused to guests"
-create_refused g3 "Backing store '$S/host.img' is restricted: it is an rdev entry; the host uses it." \
+refused hpvmcreate g3 "Backing store '$S/host.img' is restricted: it is an rdev entry; the host uses it." \
   -- -a "disk:avio_stor::file:$S/host.img"
 ln -s "$S/host.img" "$S/host-link.img"
-create_refused g3 "Backing store '$S/host-link.img' is restricted: it is the rdev entry '$S/host.img' by another path; the host uses it." \
+refused hpvmcreate g3 "Backing store '$S/host-link.img' is restricted: it is the rdev entry '$S/host.img' by another path; the host uses it." \
   -- -a "disk:avio_stor::file:$S/host-link.img"
-create_refused g3 "Backing store '$S/vault/deep/x.img' is restricted: it is under the rdev directory '$S/vault' (RECURSIVE=DIR)." \
+refused hpvmcreate g3 "Backing store '$S/vault/deep/x.img' is restricted: it is under the rdev directory '$S/vault' (RECURSIVE=DIR)." \
   -- -a "disk:avio_stor::file:$S/vault/deep/x.img"
-create_refused g3 "Backing store '$S/fs/deep/x.img' is restricted: it is under the rdev directory '$S/fs' on the same file system (RECURSIVE=FS)." \
+refused hpvmcreate g3 "Backing store '$S/fs/deep/x.img' is restricted: it is under the rdev directory '$S/fs' on the same file system (RECURSIVE=FS)." \
   -- -a "disk:avio_stor::file:$S/fs/deep/x.img"
-create_refused g3 "Backing store '$S/flat/top.img' is restricted: it is in the rdev directory '$S/flat'." \
+refused hpvmcreate g3 "Backing store '$S/flat/top.img' is restricted: it is in the rdev directory '$S/flat'." \
   -- -a "disk:avio_stor::file:$S/flat/top.img"
-create_refused g3 "Backing store '$S/vault' is restricted: it is an rdev entry; the host uses it." \
+refused hpvmcreate g3 "Backing store '$S/vault' is restricted: it is an rdev entry; the host uses it." \
   -- -a "dvd:avio_stor::null:$S/vault"
 # Without RECURSIVE only the directory's own entries are restricted.
 expect_ok hpvmcreate -P g3 -a "disk:avio_stor::file:$S/flat/deep/x.img"

@@ -18,20 +18,6 @@ sized_file "$S/cd1.iso" 4096
 sized_file "$S/cd2.iso" 4096
 mkdir "$S/dir"
 
-# modify_refused GUEST "ERROR line"... -- args: refused with these problems.
-modify_refused() {
-  local guest=$1
-  shift
-  local lines=()
-  while [[ $# -gt 0 && $1 != -- ]]; do
-    lines+=("hpvmmodify: ERROR ($guest): $1")
-    shift
-  done
-  shift
-  lines+=("hpvmmodify: Unable to modify the guest.")
-  refuse 1 "$(printf '%s\n' "${lines[@]}")" hpvmmodify -P "$guest" "$@"
-}
-
 devices() { hpvmstatus -P "$1" -d | grep -E '^(disk|dvd|tape|changer|burner|network):'; }
 
 # expect_devices GUEST <<EOF: the guest's devices as hpvmstatus -d prints them.
@@ -73,7 +59,7 @@ disk:scsi:0,0,0:file:$S/a.img
 dvd:scsi:0,0,1:file:$S/cd1.iso
 network:lan:0,1,0x020000000001:vswitch:sw1:portid:3
 EOT
-modify_refused g1 "Invalid number of vCPUs '0': expected 1-256." \
+refused hpvmmodify g1 "Invalid number of vCPUs '0': expected 1-256." \
   "Invalid memory size '1': expected a size of at least 32 MB such as 512M or 4G." \
   "Unknown -x keyword 'foo'." -- -c 0 -r 1 -x foo=bar
 
@@ -112,7 +98,7 @@ expect_sql "SELECT target, location FROM storage_devices WHERE location LIKE '%d
 db_snapshot
 expect_ok hpvmmodify -P g1 -a disk:scsi:0,0,5:file:"$S/b.img" -d disk:scsi:0,0,5:file:"$S/b.img"
 expect_db_unchanged
-modify_refused g1 "No storage device is at bus 0 device 0 target 5 ('disk:scsi:0,0,5:file:$S/b.img')." -- \
+refused hpvmmodify g1 "No storage device is at bus 0 device 0 target 5 ('disk:scsi:0,0,5:file:$S/b.img')." -- \
   -d disk:scsi:0,0,5:file:"$S/b.img" -a disk:scsi:0,0,5:file:"$S/b.img"
 # The device's attributes in the device database survive a modify.
 sqlite3 "$DB" "INSERT INTO devdb_attributes (entry_id, seq, name, value)
@@ -146,31 +132,31 @@ expect_ok hpvmmodify -P g1 -d network:lan:0,1:vswitch:sw2 -a network:lan:,,0x020
 expect_sql "SELECT slot, printf('0x%012X', mac), vswitch FROM network_devices" "1|0x020000000001|sw1"
 
 section "refused: -d and -m that name no device, or the wrong one"
-modify_refused g1 "'disk:scsi:0,0:file:$S/a.img' does not give the device's address: -d needs bus,device,target as hpvmstatus -d prints them." -- \
+refused hpvmmodify g1 "'disk:scsi:0,0:file:$S/a.img' does not give the device's address: -d needs bus,device,target as hpvmstatus -d prints them." -- \
   -d disk:scsi:0,0:file:"$S/a.img"
-modify_refused g1 "No storage device is at bus 0 device 5 target 0 ('disk:scsi:0,5,0:file:$S/a.img')." -- \
+refused hpvmmodify g1 "No storage device is at bus 0 device 5 target 0 ('disk:scsi:0,5,0:file:$S/a.img')." -- \
   -m disk:scsi:0,5,0:file:"$S/a.img"
-modify_refused g1 "'disk:scsi:0,0,0:file:$S/b.img' does not match the device at bus 0 device 0 target 0: disk:scsi:0,0,0:file:$S/a.img." -- \
+refused hpvmmodify g1 "'disk:scsi:0,0,0:file:$S/b.img' does not match the device at bus 0 device 0 target 0: disk:scsi:0,0,0:file:$S/a.img." -- \
   -d disk:scsi:0,0,0:file:"$S/b.img"
-modify_refused g1 "'network:lan:0,1:vswitch:sw9' does not match the vNIC at bus 0 device 1: network:lan:0,1,0x020000000001:vswitch:sw1." -- \
+refused hpvmmodify g1 "'network:lan:0,1:vswitch:sw9' does not match the vNIC at bus 0 device 1: network:lan:0,1,0x020000000001:vswitch:sw1." -- \
   -d network:lan:0,1:vswitch:sw9
-modify_refused g1 "'network:lan::vswitch:sw1' does not give the vNIC's address: -m needs bus,device as hpvmstatus -d prints them." -- \
+refused hpvmmodify g1 "'network:lan::vswitch:sw1' does not give the vNIC's address: -m needs bus,device as hpvmstatus -d prints them." -- \
   -m network:lan::vswitch:sw1
-modify_refused g1 "'dvd:scsi:0,0,0:file:$S/cd2.iso' cannot turn the disk at bus 0 device 0 target 0 into a dvd: delete it (-d) and add a new device (-a)." -- \
+refused hpvmmodify g1 "'dvd:scsi:0,0,0:file:$S/cd2.iso' cannot turn the disk at bus 0 device 0 target 0 into a dvd: delete it (-d) and add a new device (-a)." -- \
   -m dvd:scsi:0,0,0:file:"$S/cd2.iso"
-modify_refused g1 "'disk:avio_stor:0,0,0:file:$S/b.img' names a avio_stor adapter, but the device at bus 0 device 0 target 0 is on a scsi adapter; switch the adapter with -m hba:avio_stor:0,0." -- \
+refused hpvmmodify g1 "'disk:avio_stor:0,0,0:file:$S/b.img' names a avio_stor adapter, but the device at bus 0 device 0 target 0 is on a scsi adapter; switch the adapter with -m hba:avio_stor:0,0." -- \
   -m disk:avio_stor:0,0,0:file:"$S/b.img"
-modify_refused g1 "Backing store '$S/d.img' is already given to this guest (directly or by another path)." -- \
+refused hpvmmodify g1 "Backing store '$S/d.img' is already given to this guest (directly or by another path)." -- \
   -m disk:scsi:0,0,0:file:"$S/d.img"
-modify_refused g1 "Backing store '$S/nope.img' does not exist." -- -m disk:scsi:0,0,0:file:"$S/nope.img"
-modify_refused g1 "Unable to change 'network:lan:0,1,0x030000000001:vswitch:sw1': MAC address 0x030000000001 has the multicast bit set." -- \
+refused hpvmmodify g1 "Backing store '$S/nope.img' does not exist." -- -m disk:scsi:0,0,0:file:"$S/nope.img"
+refused hpvmmodify g1 "Unable to change 'network:lan:0,1,0x030000000001:vswitch:sw1': MAC address 0x030000000001 has the multicast bit set." -- \
   -m network:lan:0,1,0x030000000001:vswitch:sw1
-modify_refused g1 "'hba:scsi:0,0' names an adapter, which cannot be deleted: it goes away with the last device on it." -- -d hba:scsi:0,0
-modify_refused g1 "Invalid resource statement 'disk:scsi:0,0,0': statement has too few fields (devicetype:adaptertype:bus,device,target:storage:location)." -- \
+refused hpvmmodify g1 "'hba:scsi:0,0' names an adapter, which cannot be deleted: it goes away with the last device on it." -- -d hba:scsi:0,0
+refused hpvmmodify g1 "Invalid resource statement 'disk:scsi:0,0,0': statement has too few fields (devicetype:adaptertype:bus,device,target:storage:location)." -- \
   -d disk:scsi:0,0,0
 
 section "all or nothing: one bad statement refuses the whole command"
-modify_refused g1 "Backing store '$S/nope.img' does not exist." \
+refused hpvmmodify g1 "Backing store '$S/nope.img' does not exist." \
   "No vNIC is at bus 3 device 3 ('network:lan:3,3:vswitch:x')." -- \
   -c 4 -a disk:scsi::file:"$S/b.img" -d dvd:scsi:0,0,1:file:"$S/cd1.iso" -a disk:scsi::file:"$S/nope.img" \
   -m network:lan:3,3:vswitch:x -N g1new -l other
@@ -185,24 +171,24 @@ expect_ok hpvmcreate -P r1 -a disk:avio_stor::file:"$S/r-own.img"
 expect_ok hpvmcreate -P r2 -a disk:avio_stor::file:"$S/r-other.img" -a dvd:avio_stor::file:"$S/r.iso"
 expect_ok hpvmdevmgmt -a "rdev:$S/r-host.img"
 # Restricted, added or as a new backing store; -F does not pass it.
-modify_refused r1 "Backing store '$S/r-host.img' is restricted: it is an rdev entry; the host uses it." -- \
+refused hpvmmodify r1 "Backing store '$S/r-host.img' is restricted: it is an rdev entry; the host uses it." -- \
   -a disk:avio_stor::file:"$S/r-host.img"
-modify_refused r1 "Backing store '$S/r-host.img' is restricted: it is an rdev entry; the host uses it." -- \
+refused hpvmmodify r1 "Backing store '$S/r-host.img' is restricted: it is an rdev entry; the host uses it." -- \
   -F -m disk:avio_stor:0,0,0:file:"$S/r-host.img"
 # Another guest's backing store without SHARE=YES.
 share_r2="Backing store '$S/r-other.img' is used by guest 'r2'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$S/r-other.img:attr:SHARE=YES)."
-modify_refused r1 "$share_r2" -- -a disk:avio_stor::file:"$S/r-other.img"
-modify_refused r1 "$share_r2" -- -m disk:avio_stor:0,0,0:file:"$S/r-other.img"
+refused hpvmmodify r1 "$share_r2" -- -a disk:avio_stor::file:"$S/r-other.img"
+refused hpvmmodify r1 "$share_r2" -- -m disk:avio_stor:0,0,0:file:"$S/r-other.img"
 # A DVD image is shared from the start, and not once its entry says SHARE=NO.
 expect_ok hpvmmodify -P r1 -s -a dvd:avio_stor::file:"$S/r.iso"
 expect_ok hpvmdevmgmt -m "gdev:$S/r.iso:attr:SHARE=NO"
-modify_refused r1 "Backing store '$S/r.iso' is used by guest 'r2'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$S/r.iso:attr:SHARE=YES)." -- \
+refused hpvmmodify r1 "Backing store '$S/r.iso' is used by guest 'r2'; it can be shared only when its gdev entry has SHARE=YES (hpvmdevmgmt -m gdev:$S/r.iso:attr:SHARE=YES)." -- \
   -a dvd:avio_stor::file:"$S/r.iso"
 expect_ok hpvmdevmgmt -m "gdev:$S/r.iso:attr:SHARE=YES"
 # One host entity, one device type, shared or not.
-modify_refused r1 "Backing store '$S/r.iso' is used by guest 'r2' as a dvd; one host storage entity serves one device type at a time." -- \
+refused hpvmmodify r1 "Backing store '$S/r.iso' is used by guest 'r2' as a dvd; one host storage entity serves one device type at a time." -- \
   -a disk:avio_stor::file:"$S/r.iso"
-modify_refused r1 "Backing store '$S/r.iso' is used by guest 'r2' as a dvd; one host storage entity serves one device type at a time." -- \
+refused hpvmmodify r1 "Backing store '$S/r.iso' is used by guest 'r2' as a dvd; one host storage entity serves one device type at a time." -- \
   -m disk:avio_stor:0,0,0:file:"$S/r.iso"
 expect_ok hpvmremove -Q -P r1
 expect_ok hpvmremove -Q -P r2
@@ -221,7 +207,7 @@ before=$(log_lines)
 expect_ok hpvmmodify -P g1 -s -c 1 -a disk:scsi::file:"$S/b.img" -N renamed
 expect_db_unchanged
 expect_logged "$before" SUCCESS "hpvmmodify -P g1 -s "
-modify_refused g1 "Backing store '$S/nope.img' does not exist." -- -s -a disk:scsi::file:"$S/nope.img"
+refused hpvmmodify g1 "Backing store '$S/nope.img' does not exist." -- -s -a disk:scsi::file:"$S/nope.img"
 
 # ------------------------------------------------------------------------
 section "-m hba: switching an adapter's type"
@@ -237,16 +223,16 @@ EOT
 expect_ok hpvmmodify -P h1 -m hba:scsi:0,2
 expect_sql "SELECT group_concat(adapter_type || ':' || target) FROM storage_devices s JOIN guests g ON g.id = s.guest_id
             WHERE g.name = 'h1' AND slot = 2" "scsi:0,scsi:14"
-modify_refused h1 "Unable to switch 'hba:scsi:0,3': disk:avio_stor:0,3,20:file:$S/e.img has target 20, and a scsi adapter has only targets 0-14." -- \
+refused hpvmmodify h1 "Unable to switch 'hba:scsi:0,3': disk:avio_stor:0,3,20:file:$S/e.img has target 20, and a scsi adapter has only targets 0-14." -- \
   -m hba:scsi:0,3
-modify_refused h1 "Unable to switch 'hba:scsi:0,2': the adapter at bus 0 device 2 is already scsi." -- -m hba:scsi:0,2
-modify_refused h1 "Unable to switch 'hba:avio_stor:5,5': bus 5 device 5 holds no storage adapter." -- -m hba:avio_stor:5,5
+refused hpvmmodify h1 "Unable to switch 'hba:scsi:0,2': the adapter at bus 0 device 2 is already scsi." -- -m hba:scsi:0,2
+refused hpvmmodify h1 "Unable to switch 'hba:avio_stor:5,5': bus 5 device 5 holds no storage adapter." -- -m hba:avio_stor:5,5
 # Attached devices block the switch, even with -F.
 expect_stderr 0 "hpvmcreate: WARNING (h2): Backing store '/dev/sg-hpvm-test-none' does not exist.
 hpvmcreate: WARNING (h2): Backing store '/dev/sg-hpvm-test-none2' does not exist." \
   hpvmcreate -P h2 -F -a tape:scsi:0,4,0:attach:/dev/sg-hpvm-test-none -a disk:scsi:0,4,1:file:"$S/f.img" \
   -a changer:scsi:0,4,2:attach_path:/dev/sg-hpvm-test-none2
-modify_refused h2 "Unable to switch 'hba:avio_stor:0,4': the attached tape tape:scsi:0,4,0:attach:/dev/sg-hpvm-test-none sits on the adapter; delete it first." \
+refused hpvmmodify h2 "Unable to switch 'hba:avio_stor:0,4': the attached tape tape:scsi:0,4,0:attach:/dev/sg-hpvm-test-none sits on the adapter; delete it first." \
   "Unable to switch 'hba:avio_stor:0,4': the attached changer changer:scsi:0,4,2:attach_path:/dev/sg-hpvm-test-none2 sits on the adapter; delete it first." -- \
   -F -m hba:avio_stor:0,4
 # Removing them first (in the same command) lets it pass.
@@ -264,8 +250,8 @@ check "guests/h2new points at the run dir" test "$(readlink "$HPVM_ROOT/guests/h
 check "guests/h2 is gone" test ! -e "$HPVM_ROOT/guests/h2"
 expect_sql "SELECT d.guest FROM devdb_dependents d JOIN devdb_entries e ON e.id = d.entry_id WHERE e.name = '$S/f.img'" "h2new"
 expect_ok hpvmmodify -P h2new -N h2new
-modify_refused h2new "A guest named 'g1' already exists." -- -N g1
-modify_refused h2new "Invalid new name: guest name 'a/b' may contain only letters, digits, '_', '.' and '-'." -- -N a/b
+refused hpvmmodify h2new "A guest named 'g1' already exists." -- -N g1
+refused hpvmmodify h2new "Invalid new name: guest name 'a/b' may contain only letters, digits, '_', '.' and '-'." -- -N a/b
 refuse 1 "hpvmmodify: ERROR (h2): The guest 'h2' does not exist." hpvmmodify -P h2 -c 1
 
 # ------------------------------------------------------------------------
@@ -273,18 +259,18 @@ section "-x modify_status=disabled refuses every change but enabling it"
 expect_ok hpvmmodify -P h2new -x modify_status=disabled -x runnable_status=disabled
 expect_sql "SELECT runnable, modifiable FROM guests WHERE name = 'h2new'" "0|0"
 disabled="The guest's modify_status is disabled: the only change allowed is -x modify_status=enabled."
-modify_refused h2new "$disabled" -- -c 2
-modify_refused h2new "$disabled" -- -x runnable_status=enabled
-modify_refused h2new "$disabled" -- -a disk:scsi::file:"$S/a.img"
-modify_refused h2new "$disabled" -- -N other
-modify_refused h2new "$disabled" -- -x modify_status=enabled -c 1
-modify_refused h2new "$disabled" -- -s -l x
+refused hpvmmodify h2new "$disabled" -- -c 2
+refused hpvmmodify h2new "$disabled" -- -x runnable_status=enabled
+refused hpvmmodify h2new "$disabled" -- -a disk:scsi::file:"$S/a.img"
+refused hpvmmodify h2new "$disabled" -- -N other
+refused hpvmmodify h2new "$disabled" -- -x modify_status=enabled -c 1
+refused hpvmmodify h2new "$disabled" -- -s -l x
 expect_ok hpvmmodify -P h2new -x modify_status=enabled
 expect_sql "SELECT runnable, modifiable FROM guests WHERE name = 'h2new'" "0|1"
 expect_ok hpvmmodify -P h2new -x modify_status=disabled
 # register_status=enabled would enable modify_status too: refused as well.
-modify_refused h2new "$disabled" -- -x register_status=enabled
-modify_refused h2new "$disabled" -- -x modify_status=enabled -x register_status=enabled
+refused hpvmmodify h2new "$disabled" -- -x register_status=enabled
+refused hpvmmodify h2new "$disabled" -- -x modify_status=enabled -x register_status=enabled
 expect_ok hpvmmodify -P h2new -x modify_status=enabled
 expect_ok hpvmmodify -P h2new -x register_status=enabled
 expect_sql "SELECT runnable, modifiable, visible FROM guests WHERE name = 'h2new'" "1|1|1"
@@ -306,26 +292,17 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
   skip "qemu-system-x86_64 is not installed: running-guest refusal not tested"
 else
   expect_ok hpvmcreate -P run1
-  qemu-system-x86_64 -machine none -S -display none -nodefaults -monitor none -serial none \
-    </dev/null >"$S/qemu.log" 2>&1 &
-  qpid=$!
-  track_pid "$qpid"
-  for _ in $(seq 1 50); do
-    [[ $(readlink "/proc/$qpid/exe" 2>/dev/null) == *qemu-system* ]] && break
-    sleep 0.1
-  done
-  echo "$qpid" >"$HPVM_ROOT/uuids/$(uuid_of run1)/qemu.pid"
   # (test_online.sh changes real running guests; this QEMU has no QMP socket.)
-  run_dir1="$HPVM_ROOT/uuids/$(uuid_of run1)"
-  sized_file "$S/live.img" 1M
-  refuse 1 "hpvmmodify: ERROR (run1): The running guest cannot be changed: Cannot connect to the guest's QMP socket '$run_dir1/qmp.sock': No such file or directory. Nothing was changed.
-hpvmmodify: Unable to modify the guest." \
-    hpvmmodify -P run1 -a "disk:avio_stor::file:$S/live.img"
-  expect_stderr 0 "hpvmmodify: WARNING (run1): The vCPU count 2 takes effect at the guest's next start." \
-    hpvmmodify -P run1 -c 2
-  expect_sql "SELECT vcpus FROM guests WHERE name = 'run1'" 2
-  kill "$qpid"
-  wait "$qpid" 2>/dev/null
+  if fake_qemu qpid run1; then
+    run_dir1="$HPVM_ROOT/uuids/$(uuid_of run1)"
+    sized_file "$S/live.img" 1M
+    refused hpvmmodify run1 "The running guest cannot be changed: Cannot connect to the guest's QMP socket '$run_dir1/qmp.sock': No such file or directory. Nothing was changed." -- \
+      -a "disk:avio_stor::file:$S/live.img"
+    expect_stderr 0 "hpvmmodify: WARNING (run1): The vCPU count 2 takes effect at the guest's next start." \
+      hpvmmodify -P run1 -c 2
+    expect_sql "SELECT vcpus FROM guests WHERE name = 'run1'" 2
+    stop_fake_qemu "$qpid"
+  fi
 fi
 
 # ------------------------------------------------------------------------

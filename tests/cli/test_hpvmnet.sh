@@ -120,18 +120,18 @@ g2|0,2|lan1|-|2"
 run hpvmstatus -d -P g2
 assert_stdout_has '^network:lan:0,1,0x020000000003:vswitch:lan1:portid:5$'
 assert_stdout_has '^network:lan:0,2,0x020000000004:vswitch:lan1$'
-create_refused g3 "Unable to add 'network:lan::vswitch:lan1:portid:5': port 5 of vswitch 'lan1' is already reserved by guest 'g2'." -- \
+refused hpvmcreate g3 "Unable to add 'network:lan::vswitch:lan1:portid:5': port 5 of vswitch 'lan1' is already reserved by guest 'g2'." -- \
   -a network:lan::vswitch:lan1:portid:5
-create_refused g3 "Unable to add 'network:lan::vswitch:lan1:portid:7': port 7 of vswitch 'lan1' is already given to another vNIC." -- \
+refused hpvmcreate g3 "Unable to add 'network:lan::vswitch:lan1:portid:7': port 7 of vswitch 'lan1' is already given to another vNIC." -- \
   -a network:lan::vswitch:lan1:portid:7 -a network:lan::vswitch:lan1:portid:7
-create_refused g3 "Unable to add 'network:lan:,,0x020000000001:vswitch:lan2': MAC address 0x020000000001 is already used by guest 'g1'." -- \
+refused hpvmcreate g3 "Unable to add 'network:lan:,,0x020000000001:vswitch:lan2': MAC address 0x020000000001 is already used by guest 'g1'." -- \
   -a network:lan:,,0x020000000001:vswitch:lan2
 # A tap's MAC is the guest's with first octet fe: no guest MAC starts with
 # fe, and no two guest MACs differ only in the first octet, so taps never
 # share a MAC with each other or with a guest.
-create_refused g3 "Unable to add 'network:lan:,,0x060000000001:vswitch:lan2': MAC address 0x060000000001 differs from 0x020000000001 of guest 'g1' only in the first octet (both taps would have the MAC fe:00:00:00:00:01)." -- \
+refused hpvmcreate g3 "Unable to add 'network:lan:,,0x060000000001:vswitch:lan2': MAC address 0x060000000001 differs from 0x020000000001 of guest 'g1' only in the first octet (both taps would have the MAC fe:00:00:00:00:01)." -- \
   -a network:lan:,,0x060000000001:vswitch:lan2
-create_refused g3 "Unable to add 'network:lan:,,0xfe0000000001:vswitch:lan2': MAC address 0xFE0000000001 has the first octet FE, which is reserved for the host's taps." -- \
+refused hpvmcreate g3 "Unable to add 'network:lan:,,0xfe0000000001:vswitch:lan2': MAC address 0xFE0000000001 has the first octet FE, which is reserved for the host's taps." -- \
   -a network:lan:,,0xfe0000000001:vswitch:lan2
 
 section "a vNIC on an unknown vswitch is a warning; its port comes with the vswitch"
@@ -197,7 +197,7 @@ section "vswitch names: 8 characters fill the Name column"
 expect_ok hpvmnet -c -S abcdefgh
 run hpvmnet
 assert_stdout_has "^abcdefgh      7 Down    Shared             N/A            N/A\$"
-create_refused g9 "Invalid resource statement 'network:lan::vswitch:abcdefghi': vswitch name 'abcdefghi' is longer than 8 characters." -- \
+refused hpvmcreate g9 "Invalid resource statement 'network:lan::vswitch:abcdefghi': vswitch name 'abcdefghi' is longer than 8 characters." -- \
   -a network:lan::vswitch:abcdefghi
 expect_ok hpvmnet -d -Q -S abcdefgh
 # A vswitch recorded under a longer name (earlier versions allowed 32
@@ -225,7 +225,9 @@ link_field() {
 exists_in_ns() { in_ns ip link show "$1" >/dev/null 2>&1; }
 
 in_ns ip link set lo up
-in_ns ip link add up0 type veth peer name up0p
+# A fixed MAC: the kernel's random one has the first octet fe one time in 64,
+# and hpvmcreate then refuses it for that (reserved for taps), not as up0's.
+in_ns ip link add up0 address 06:5b:c9:9e:2f:ad type veth peer name up0p
 in_ns ip addr add 192.0.2.10/24 dev up0
 in_ns ip link set up0p up
 UP0_MAC=$(in_ns cat /sys/class/net/up0/address)
@@ -296,26 +298,12 @@ N2=$(sql "SELECT vm_number FROM guests WHERE name = 'n2'")
 T1=hpv${N1}n01
 T2=hpv${N1}n02
 T3=hpv${N2}n14
-# A real QEMU process (no machine) stands in for n1's guest.
-start_qemu() { # guest
-  local uuid qpid i
-  uuid=$(uuid_of "$1")
-  qemu-system-x86_64 -machine none -S -display none -nodefaults -monitor none -serial none \
-    </dev/null >"$S/qemu-$1.log" 2>&1 &
-  qpid=$!
-  track_pid "$qpid"
-  for ((i = 0; i < 100; i++)); do
-    [[ $(readlink "/proc/$qpid/exe" 2>/dev/null) == *qemu-system* ]] && break
-    sleep 0.05
-  done
-  echo "$qpid" >"$HPVM_ROOT/uuids/$uuid/qemu.pid"
-  echo "$qpid"
-}
+# A real QEMU process (no machine) stands in for n1's guest (fake_qemu).
 if ! command -v qemu-system-x86_64 >/dev/null; then
   skip "qemu-system-x86_64 is not installed: running guests' taps not tested (scripts/bootstrap installs it)"
   finish
 fi
-Q1=$(start_qemu n1)
+fake_qemu Q1 n1
 expect_ok in_ns hpvmnet -r
 for t in "$T1" "$T2"; do
   check "tap $t exists" exists_in_ns "$t"
@@ -422,8 +410,7 @@ check "$T1 is back on $BR" test "$(link_field "$T1" "l.get('master')")" = "$BR"
 check "n1's localnet tap is on hpvsw1" test "$(link_field "hpv${N1}n00" "l.get('master')")" = hpvsw1
 
 section "netns: a stopped guest's taps are removed by -r"
-kill "$Q1"
-wait "$Q1" 2>/dev/null
+stop_fake_qemu "$Q1"
 expect_ok in_ns hpvmnet -r
 for t in "$T1" "$T2" "hpv${N1}n00"; do
   check "tap $t is gone" test -z "$(in_ns ip -br link show "$t" 2>/dev/null)"
@@ -436,7 +423,7 @@ expect_ok in_ns hpvmnet -c -S tmpsw
 TMPBR=hpvsw$(sql "SELECT number FROM vswitches WHERE name = 'tmpsw'")
 expect_ok in_ns hpvmcreate -P n3 -a network:lan:0,1,0x020000000301:vswitch:tmpsw
 T4=hpv$(sql "SELECT vm_number FROM guests WHERE name = 'n3'")n01
-Q3=$(start_qemu n3)
+fake_qemu Q3 n3
 expect_ok in_ns hpvmnet -b -S tmpsw
 check "$T4 is a port of $TMPBR" test "$(link_field "$T4" "l.get('master')")" = "$TMPBR"
 expect_stderr 0 "hpvmnet: WARNING (tmpsw): 1 guest(s) keep vNICs on the deleted vswitch 'tmpsw'.
@@ -444,8 +431,7 @@ hpvmnet: WARNING (tmpsw): The running guest 'n3' is no longer connected: its vNI
   in_ns hpvmnet -d -F -S tmpsw
 check "tap $T4 is gone" test -z "$(in_ns ip -br link show "$T4" 2>/dev/null)"
 check "bridge $TMPBR is gone" test -z "$(in_ns ip -br link show "$TMPBR" 2>/dev/null)"
-kill "$Q3"
-wait "$Q3" 2>/dev/null
+stop_fake_qemu "$Q3"
 expect_ok in_ns hpvmremove -Q -P n3
 
 section "netns: deleting a vswitch deletes its bridge"

@@ -187,18 +187,7 @@ UR=$(uuid_of run1)
 if ! command -v qemu-system-x86_64 >/dev/null; then
   skip "qemu-system-x86_64 is not installed: running-guest refusal not tested (scripts/bootstrap installs it)"
 else
-  qemu-system-x86_64 -machine none -S -display none -nodefaults -monitor none -serial none \
-    </dev/null >"$S/qemu.log" 2>&1 &
-  qpid=$!
-  track_pid "$qpid"
-  for _ in $(seq 1 50); do
-    [[ $(readlink "/proc/$qpid/exe" 2>/dev/null) == *qemu-system* ]] && break
-    sleep 0.1
-  done
-  if [[ $(readlink "/proc/$qpid/exe" 2>/dev/null) != *qemu-system* ]]; then
-    fail "QEMU did not start: $(cat "$S/qemu.log")"
-  else
-    echo "$qpid" >"$HPVM_ROOT/uuids/$UR/qemu.pid"
+  if fake_qemu qpid run1; then
     mkdir -p "$HPVM_ROOT/running" && touch "$HPVM_ROOT/running/$UR" # as the runtime does
     run hpvmstatus
     check "summary shows run1 On" grep -qE '^run1 +[0-9]+ UNKNOWN +On ' "$OUT"
@@ -234,8 +223,7 @@ hpvmremove: Unable to remove the guest."
     check "the QEMU process was left alone" kill -0 "$qpid"
     check "run1's pid file is still there" test -f "$HPVM_ROOT/uuids/$UR/qemu.pid"
 
-    kill "$qpid"
-    wait "$qpid" 2>/dev/null
+    stop_fake_qemu "$qpid"
     run hpvmstatus -M -P run1
     check "-M field 10 is Off once QEMU is gone" test "$(cut -d: -f11 "$OUT")" = Off
   fi

@@ -1,6 +1,8 @@
-// Tests for libavio/avio/qmp.cpp against a scripted QMP peer on a real unix
+// Tests for libavio/avio/qmp.cpp against a scripted QMP peer (qmp_peer.hpp) on a real unix
 // socket: greeting and capabilities, replies, errors, events that arrive
 // between replies, and deadlines.
+#include "qmp_peer.hpp"
+
 #include <avio/qmp.hpp>
 
 #include <doctest/doctest.h>
@@ -20,55 +22,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Accepts one connection, sends the greeting, then for each line it reads
-// sends the next scripted answer (several lines, or none).
-class ScriptedPeer {
-public:
-  explicit ScriptedPeer(std::vector<std::string> answers)
-      : m_path(fs::temp_directory_path() / ("hpvm-unit-qmp-" + std::to_string(::getpid()))) {
-    fs::remove(m_path);
-    m_listen = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::strncpy(a.sun_path, m_path.c_str(), sizeof a.sun_path - 1);
-    REQUIRE(::bind(m_listen, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(m_listen, 1) == 0);
-    m_thread = std::thread([this, answers = std::move(answers)] {
-      const int fd = ::accept(m_listen, nullptr, nullptr);
-      const std::string greeting = R"({"QMP": {"version": {}, "capabilities": []}})"
-                                   "\n";
-      (void)::write(fd, greeting.data(), greeting.size());
-      std::string in;
-      char c = 0;
-      for (const auto& answer : answers) {
-        while (::read(fd, &c, 1) == 1 && c != '\n') {
-          in += c;
-        }
-        m_requests.push_back(in);
-        in.clear();
-        (void)::write(fd, answer.data(), answer.size());
-      }
-      while (::read(fd, &c, 1) == 1) {
-      }
-      ::close(fd);
-    });
-  }
-  ScriptedPeer(const ScriptedPeer&) = delete;
-  ScriptedPeer& operator=(const ScriptedPeer&) = delete;
-  ~ScriptedPeer() {
-    m_thread.join();
-    ::close(m_listen);
-    fs::remove(m_path);
-  }
-  const fs::path& path() const { return m_path; }
-  const std::vector<std::string>& requests() const { return m_requests; }
-
-private:
-  fs::path m_path;
-  int m_listen = -1;
-  std::vector<std::string> m_requests;
-  std::thread m_thread;
-};
+using hpvm_test::QmpPeer;
 
 const std::string k_ok = "{\"return\": {}}\n";
 
@@ -77,9 +31,9 @@ const std::string k_ok = "{\"return\": {}}\n";
 TEST_CASE("qmp: capabilities, a reply, an error, and an event between replies") {
   std::vector<std::string> requests;
   {
-    ScriptedPeer peer({k_ok, "{\"return\": {\"status\": \"running\"}}\n",
-                       "{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"x\"}}\n"
-                       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Duplicate ID\"}}\n"});
+    QmpPeer peer({k_ok, "{\"return\": {\"status\": \"running\"}}\n",
+                  "{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"x\"}}\n"
+                  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Duplicate ID\"}}\n"});
     avio::QmpClient qmp(peer.path(), 2000ms);
     CHECK(qmp.execute("query-status")["status"] == "running");
     try {
@@ -196,7 +150,7 @@ TEST_CASE("qmp: a socket path longer than sun_path is reached through its direct
 }
 
 TEST_CASE("qmp: a command QEMU does not answer times out") {
-  ScriptedPeer peer({k_ok, ""});
+  QmpPeer peer({k_ok, ""});
   avio::QmpClient qmp(peer.path(), 2000ms);
   CHECK_THROWS_WITH_AS(qmp.execute("query-status", avio::Json::object(), 100ms),
                        "QEMU did not answer 'query-status' within 100 ms.", hpvm::Error);
@@ -208,21 +162,20 @@ TEST_CASE("qmp: no socket, no client") {
 
 TEST_CASE("qmp: the capabilities answer is read with the first command's (one round trip)") {
   // This peer answers nothing until it has read the first command too.
-  ScriptedPeer peer({"", k_ok + "{\"return\": {\"status\": \"running\"}}\n"});
+  QmpPeer peer({"", k_ok + "{\"return\": {\"status\": \"running\"}}\n"});
   avio::QmpClient qmp(peer.path(), 500ms);
   CHECK(qmp.execute("query-status")["status"] == "running");
 }
 
 TEST_CASE("qmp: refused capabilities fail the first command") {
-  ScriptedPeer peer({"", "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"no\"}}\n"});
+  QmpPeer peer({"", "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"no\"}}\n"});
   avio::QmpClient qmp(peer.path(), 500ms);
   CHECK_THROWS_WITH_AS(qmp.execute("query-status"), "no", avio::QmpError);
 }
 
 TEST_CASE("qmp: a socket that never greets fails the first command, not the connection") {
-  const fs::path path =
-      fs::temp_directory_path() / ("hpvm-unit-qmp-mute-" + std::to_string(::getpid()));
-  fs::remove(path);
+  const hpvm_test::TempDir dir("unit-qmp-mute");
+  const fs::path path = dir.path() / "qmp.sock";
   const int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
@@ -244,5 +197,4 @@ TEST_CASE("qmp: a socket that never greets fails the first command, not the conn
   }
   mute.join();
   ::close(listener);
-  fs::remove(path);
 }

@@ -1,35 +1,15 @@
 // Tests for libvmconfig/vmconfig/ops/vswitch.cpp and store_vswitch.cpp: -u
 // parsing, port planning and the runtime's port requests, on a real
 // database in a temporary HPVM_ROOT (no host interfaces are touched).
+#include "../temp_dir.hpp"
+
 #include <avio/error.hpp>
 #include <vmconfig/ops/guests.hpp>
 #include <vmconfig/ops/vswitch.hpp>
 
 #include <doctest/doctest.h>
 
-#include <filesystem>
-#include <random>
-
 using namespace vmconfig;
-namespace fs = std::filesystem;
-
-namespace {
-
-// A fresh HPVM_ROOT, removed afterwards.
-struct TempRoot {
-  fs::path path;
-  TempRoot() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("hpvm-unit-vswitch-" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempRoot() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-} // namespace
 
 TEST_CASE("vswitch: -u values") {
   CHECK(parse_port_vlan("portid:5:vlanid:120").port == 5);
@@ -47,8 +27,8 @@ TEST_CASE("vswitch: -u values") {
 }
 
 TEST_CASE("vswitch: port planning and port requests") {
-  TempRoot root;
-  Store store(root.path);
+  const hpvm_test::TempDir root("unit-vswitch"); // a fresh HPVM_ROOT
+  Store store(root.path());
   CHECK(require_vswitch(store, "localnet").number == 1);
   CHECK_THROWS_AS(require_vswitch(store, "nosuch"), hpvm::Error);
   create_vswitch(store, "v1", std::nullopt);
