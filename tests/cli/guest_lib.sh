@@ -35,16 +35,23 @@ guest_image() {
 _console_dir() { printf '%s/console.%s' "$_H" "$1"; }
 
 console_open() {
-  local guest=$1 dir in_fd out_fd
+  local guest=$1 dir in_fd out_fd fd
   dir=$(_console_dir "$guest")
   rm -rf -- "$dir"
   mkdir -p "$dir"
   mkfifo "$dir/in" "$dir/out"
-  python3 "$GUEST_CONSOLE" --log "$dir/log" hpvmconsole -P "$guest" <"$dir/in" >"$dir/out" &
+  # The driver must not inherit the other drivers' fifo ends: a driver only
+  # ends when its request fifo has no writer left.
+  (
+    for fd in "${_console_fds[@]}"; do exec {fd}>&-; done
+    exec python3 "$GUEST_CONSOLE" --log "$dir/log" hpvmconsole -P "$guest"
+  ) <"$dir/in" >"$dir/out" &
   track_pid $!
   exec {in_fd}>"$dir/in" {out_fd}<"$dir/out"
+  _console_fds+=("$in_fd" "$out_fd")
   printf '%s %s %s\n' "$in_fd" "$out_fd" $! >"$dir/fds"
 }
+_console_fds=()
 
 # _console_request GUEST SECS REQUEST: GOUT (the answer's lines), GRC (its
 # status: a number, timeout or closed).
@@ -107,6 +114,12 @@ console_close() {
   read -r in_fd out_fd pid <"$dir/fds"
   local status=$GRC
   exec {in_fd}>&- {out_fd}<&-
+  local fd open=()
+  for fd in "${_console_fds[@]}"; do [[ $fd == "$in_fd" || $fd == "$out_fd" ]] || open+=("$fd"); done
+  _console_fds=("${open[@]}")
+  local i
+  for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   GRC=$status
 }
