@@ -78,6 +78,7 @@ console_tail() { tail -n "${2:-15}" "$(_console_dir "$1")/log" 2>/dev/null | tr 
 
 console_wait() {
   _console_request "$1" "$2" "wait $2 $3"
+  # shellcheck disable=SC2034 # for the suites
   GLINE=$GOUT
   [[ $GRC == 0 ]]
 }

@@ -18,6 +18,9 @@
 #  - hpvmstop -g powers a guest off through ACPI within seconds.
 # Four boots (g1 and g2 together, then g2 twice). Runs in its own network
 # namespace so the guests' taps and bridges stay private.
+#
+# Guest commands are in single quotes: they expand in the guest.
+# shellcheck disable=SC2016
 if [[ -z ${HPVM_RUNTIME_NETNS:-} ]] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
   HPVM_RUNTIME_NETNS=1 exec unshare -n bash "$0" "$@"
 fi
