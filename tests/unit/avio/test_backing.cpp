@@ -1,6 +1,6 @@
 // Tests for libavio/avio/backing.cpp: probe() on real files, directories,
 // symlinks and special files in a temporary directory, and check_backing().
-#include "../temp_dir.hpp"
+#include "temp_dir.hpp"
 
 #include <avio/backing.hpp>
 #include <avio/sysfs.hpp>

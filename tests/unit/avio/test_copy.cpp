@@ -1,5 +1,5 @@
 // Tests for libavio/avio/copy.cpp: copying storage into a new backing store.
-#include "../temp_dir.hpp"
+#include "temp_dir.hpp"
 
 #include <avio/copy.hpp>
 #include <avio/error.hpp>

@@ -3,9 +3,9 @@
 // netdevs as QEMU would, and fails the one command a test picks. Checked:
 // every QMP command sent, in order (so a failed batch's undo commands come
 // newest first), what the batch reports, and the guest left as it was.
-#include "../string_list.hpp"
-#include "../temp_dir.hpp"
 #include "qmp_peer.hpp"
+#include "string_list.hpp"
+#include "temp_dir.hpp"
 
 #include <avio/hotplug.hpp>
 #include <avio/qmp.hpp>

@@ -68,10 +68,10 @@ TEST_CASE("qmp: capabilities, a reply, an error, and an event between replies") 
 }
 
 TEST_CASE("qmp: a reply carrying another client's id is dropped, not taken for ours") {
-  ScriptedPeer peer({k_ok, "{\"return\": {\"status\": \"stale\"}, \"id\": \"hpvm-1-7\"}\n"
-                           "{\"error\": {\"class\": \"GenericError\", \"desc\": \"old\"}, "
-                           "\"id\": \"someone\"}\n"
-                           "{\"return\": {\"status\": \"running\"}}\n"});
+  QmpPeer peer({k_ok, "{\"return\": {\"status\": \"stale\"}, \"id\": \"hpvm-1-7\"}\n"
+                      "{\"error\": {\"class\": \"GenericError\", \"desc\": \"old\"}, "
+                      "\"id\": \"someone\"}\n"
+                      "{\"return\": {\"status\": \"running\"}}\n"});
   avio::QmpClient qmp(peer.path(), 2000ms);
   CHECK(qmp.execute("query-status")["status"] == "running");
 }

@@ -1,5 +1,5 @@
 // Tests for libavio/avio/runstate.cpp: telling a guest from inside (SMBIOS).
-#include "../temp_dir.hpp"
+#include "temp_dir.hpp"
 
 #include <avio/runstate.hpp>
 

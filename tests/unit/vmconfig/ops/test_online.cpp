@@ -1,7 +1,7 @@
 // Tests for libvmconfig/vmconfig/ops/online.cpp: which hot-plug changes a
 // modification of a running guest becomes (in the order the batch runs
 // them), and which differences wait for the guest's next start.
-#include "../string_list.hpp"
+#include "string_list.hpp"
 
 #include <vmconfig/ops/online.hpp>
 

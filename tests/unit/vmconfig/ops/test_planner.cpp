@@ -1,6 +1,6 @@
 // Tests for libvmconfig/vmconfig/ops/planner.cpp: removing (-d), replacing (-m)
 // and switching adapters (-m hba:) on a guest's existing devices.
-#include "../temp_dir.hpp"
+#include "temp_dir.hpp"
 
 #include <vmconfig/model/grammar.hpp>
 #include <vmconfig/ops/planner.hpp>

@@ -1,7 +1,7 @@
 // Tests for libvmconfig/vmconfig/ops/vswitch.cpp and store_vswitch.cpp: -u
 // parsing, port planning and the runtime's port requests, on a real
 // database in a temporary HPVM_ROOT (no host interfaces are touched).
-#include "../temp_dir.hpp"
+#include "temp_dir.hpp"
 
 #include <avio/error.hpp>
 #include <vmconfig/ops/guests.hpp>

@@ -2,7 +2,7 @@
 // command relies on (WAL, foreign keys, busy timeout), the forward
 // migrations from a schema version 1 database, the refusal of a newer
 // schema, and the modes of what the store creates.
-#include "../temp_dir.hpp"
+#include "temp_dir.hpp"
 
 #include <avio/error.hpp>
 #include <avio/layout.hpp>

@@ -1,6 +1,6 @@
 // Unit tests for libvmconfig/vmconfig/store/store_modify.cpp: update_guest writes
 // only what changed between the stored guest and the new one.
-#include "../temp_dir.hpp"
+#include "temp_dir.hpp"
 
 #include <vmconfig/store/store.hpp>
 #include <vmconfig/store/store_modify.hpp>
