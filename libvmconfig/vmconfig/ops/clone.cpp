@@ -6,6 +6,7 @@
 #include "vmconfig/ops/planner.hpp"
 #include "vmconfig/ops/runtime.hpp"
 #include "vmconfig/store/store_modify.hpp"
+#include "vmconfig/store/store_runtime.hpp"
 #include "vmconfig/store/store_vswitch.hpp"
 
 #include <avio/backing.hpp>
@@ -205,7 +206,7 @@ ClonePlan plan_clone(Store& store, const CloneRequest& r, std::set<std::string>*
   for (std::size_t i = 0; i < clone.storage.size(); ++i) {
     const auto& d = clone.storage[i];
     const auto& id = plan.storage_identities[i];
-    if (id.empty() || source_ids.count(id) == 0 || gdev_shared(store, id)) {
+    if (id.empty() || source_ids.count(id) == 0 || storage_shared(store, id)) {
       continue;
     }
     if (r.force) {

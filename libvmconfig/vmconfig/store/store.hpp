@@ -1,6 +1,7 @@
 // The configuration database: $HPVM_ROOT/hpvm.db (SQLite, WAL, foreign keys,
-// busy timeout, schema version with forward migrations). All SQL lives here
-// and every statement binds its parameters.
+// busy timeout, schema version with forward migrations). All SQL lives in
+// store/ (this class and the store_*.cpp files) and every statement binds
+// its parameters.
 #pragma once
 
 #include "vmconfig/model/guest.hpp"

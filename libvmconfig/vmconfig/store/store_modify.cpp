@@ -122,15 +122,6 @@ void update_guest(Store& store, const Guest& stored, const Guest& g,
   }
 }
 
-bool gdev_shared(Store& store, const std::string& identity) {
-  SQLite::Statement q(store.database(),
-                      "SELECT 1 FROM devdb_entries e JOIN devdb_attributes a ON a.entry_id = e.id "
-                      "WHERE e.type = 'gdev' AND e.identity = ? AND a.name = 'SHARE' "
-                      "AND a.value = 'YES'");
-  q.bind(1, identity);
-  return q.executeStep();
-}
-
 std::optional<std::string> storage_user(Store& store, const std::string& identity,
                                         const std::string& except) {
   SQLite::Statement q(store.database(),

@@ -20,9 +20,6 @@ class Store;
 void update_guest(Store& store, const Guest& stored, const Guest& guest,
                   const std::vector<std::string>& storage_identities);
 
-// Whether the gdev entry of the host storage entity `identity` says SHARE=YES.
-bool gdev_shared(Store& store, const std::string& identity);
-
 // A guest other than `except` with a storage device on the host entity
 // `identity`, if any.
 std::optional<std::string> storage_user(Store& store, const std::string& identity,

@@ -16,7 +16,8 @@ struct GuestRef {
 // Other guests configured with the host storage entity `identity`.
 std::vector<GuestRef> guests_using_storage(Store& store, const std::string& identity,
                                            std::int64_t except_guest_id);
-// Whether the device-database entry for `identity` says SHARE=YES.
+// Whether the gdev entry of the host storage entity `identity` says SHARE=YES
+// (the one place: hpvmstart and hpvmclone ask the same question).
 bool storage_shared(Store& store, const std::string& identity);
 // Whether `path` (or the entity `identity`) is a restricted (rdev) device.
 bool storage_restricted(Store& store, const std::string& path, const std::string& identity);

@@ -6,7 +6,7 @@
 // client closes the connection.
 #pragma once
 
-#include "../temp_dir.hpp"
+#include "temp_dir.hpp"
 
 #include <doctest/doctest.h>
 

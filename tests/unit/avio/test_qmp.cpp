@@ -2,6 +2,7 @@
 // socket: greeting and capabilities, replies, errors, events that arrive
 // between replies, and deadlines.
 #include "qmp_peer.hpp"
+#include "temp_dir.hpp"
 
 #include <avio/qmp.hpp>
 
@@ -79,9 +80,8 @@ TEST_CASE("qmp: a reply carrying another client's id is dropped, not taken for o
 // A listener that never accepts, its queue filled: a monitor another client
 // holds with more connections waiting behind it.
 TEST_CASE("qmp: a busy monitor (listen queue full) is refused within the bound") {
-  const fs::path path =
-      fs::temp_directory_path() / ("hpvm-unit-qmp-busy-" + std::to_string(::getpid()));
-  fs::remove(path);
+  const hpvm_test::TempDir dir("unit-qmp-busy");
+  const fs::path path = dir.path() / "qmp.sock";
   const int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
@@ -104,12 +104,11 @@ TEST_CASE("qmp: a busy monitor (listen queue full) is refused within the bound")
     ::close(fd);
   }
   ::close(listener);
-  fs::remove(path);
 }
 
 TEST_CASE("qmp: a socket path longer than sun_path is reached through its directory") {
-  const fs::path deep = fs::temp_directory_path() / ("hpvm-unit-qmp-" + std::to_string(::getpid()) +
-                                                     "-" + std::string(120, 'd'));
+  const hpvm_test::TempDir dir("unit-qmp-deep");
+  const fs::path deep = dir.path() / std::string(120, 'd');
   fs::create_directories(deep);
   const fs::path path = deep / "qmp.sock";
   REQUIRE(path.string().size() > sizeof(sockaddr_un{}.sun_path));
@@ -146,7 +145,6 @@ TEST_CASE("qmp: a socket path longer than sun_path is reached through its direct
   }
   peer.join();
   ::close(listener);
-  fs::remove_all(deep);
 }
 
 TEST_CASE("qmp: a command QEMU does not answer times out") {
