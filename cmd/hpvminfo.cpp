@@ -2,9 +2,7 @@
 #include "cli/runner.hpp"
 
 #include <avio/error.hpp>
-#include <avio/host.hpp>
-#include <avio/runstate.hpp>
-#include <vmconfig/store/store.hpp>
+#include <vmconfig/ops/system_role.hpp>
 
 #include <fmt/format.h>
 
@@ -14,24 +12,23 @@ int main(int argc, char** argv) {
   cli::configure_app(app);
   app.add_flag("-V", verbose, "Verbose: also print the host name and the HPVM root");
   return cli::run("hpvminfo", argc, argv, app, cli::Logging::none, [&] {
-    const auto location = vmconfig::Store::location();
-    const std::string host = avio::host_name();
-    if (avio::running_inside_guest()) {
+    const auto role = vmconfig::system_role();
+    if (role.inside_guest) {
       fmt::print("hpvminfo: Running inside an HPVM guest.\n");
-      if (const auto vm_host = avio::guest_host_name(); verbose && !vm_host.empty()) {
-        fmt::print("Hostname: {}\n", vm_host);
+      if (verbose && !role.vm_host.empty()) {
+        fmt::print("Hostname: {}\n", role.vm_host);
       }
       return;
     }
-    if (!location.exists) {
+    if (!role.configured_host) {
       throw hpvm::Error(fmt::format(
           "Not running on an HPVM host or inside an HPVM guest (no configuration database "
           "under '{}').",
-          location.root.string()));
+          role.root.string()));
     }
     fmt::print("hpvminfo: Running on an HPVM host.\n");
     if (verbose) {
-      fmt::print("Hostname: {}\nHPVM root: {}\n", host, location.root.string());
+      fmt::print("Hostname: {}\nHPVM root: {}\n", role.host_name, role.root.string());
     }
   });
 }

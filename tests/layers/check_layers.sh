@@ -39,6 +39,11 @@ done < <(grep -rn -E "#include [<\"](vmconfig/store/|SQLiteCpp|sqlite3)" cmd | g
 while IFS= read -r line; do
   violation "cmd/ names a SQLite type: $line"
 done < <(grep -rn 'SQLite::' cmd || true)
+# cmd/ reaches libavio only for the error types and the plain values ops
+# hand back (how a console session ended); everything else goes through ops/.
+while IFS= read -r line; do
+  violation "cmd/ calls libavio directly (go through an ops/ function): $line"
+done < <(grep -rn -E '#include [<"]avio/' cmd | grep -v -E 'avio/(error|console)\.hpp' || true)
 while IFS= read -r line; do
   violation "SQL outside the store: $line"
 done < <(grep -rln 'SQLite::' libvmconfig | grep -v '^libvmconfig/vmconfig/store/' || true)
