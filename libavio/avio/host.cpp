@@ -2,11 +2,17 @@
 
 #include "avio/error.hpp"
 
+#include <fmt/format.h>
+
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
+#include <thread>
 
 namespace avio {
 
@@ -44,7 +50,21 @@ std::string effective_user_name() {
   return pw != nullptr ? pw->pw_name : std::to_string(::geteuid());
 }
 
+bool user_exists(const std::string& name) {
+  return ::getpwnam(name.c_str()) != nullptr;
+}
+
+bool group_exists(const std::string& name) {
+  return ::getgrnam(name.c_str()) != nullptr;
+}
+
+unsigned host_cpu_count() {
+  return std::thread::hardware_concurrency();
+}
+
 bool append_record(const std::filesystem::path& file, std::string_view record) {
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
   const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     return false;
@@ -52,6 +72,34 @@ bool append_record(const std::filesystem::path& file, std::string_view record) {
   const auto written = ::write(fd, record.data(), record.size());
   ::close(fd);
   return written == static_cast<ssize_t>(record.size());
+}
+
+void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  {
+    const mode_t old = ::umask(0077);
+    std::ofstream out(tmp, std::ios::trunc);
+    ::umask(old);
+    out << text;
+    if (!out.flush()) {
+      throw hpvm::Error(fmt::format("Cannot write '{}'.", tmp.string()));
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    throw hpvm::Error(fmt::format("Cannot write '{}': {}.", path.string(), ec.message()));
+  }
+}
+
+std::optional<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return std::nullopt;
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
 }
 
 } // namespace avio

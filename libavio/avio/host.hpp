@@ -1,10 +1,12 @@
 // What libvmconfig and the commands ask of the host itself: its name, the
 // memory it can give guests, new random UUIDs from the kernel, who runs the
-// command, and appending a log record.
+// command, its users, groups and CPUs, and reading, writing and appending
+// small files.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,9 +26,25 @@ std::string new_uuid();
 // The name of the user this process runs as (its uid when it has no name).
 std::string effective_user_name();
 
+// Whether a user (getpwnam) or a group (getgrnam) of that name exists.
+bool user_exists(const std::string& name);
+bool group_exists(const std::string& name);
+
+// The number of CPUs the host has (std::thread::hardware_concurrency); 0
+// when it cannot tell.
+unsigned host_cpu_count();
+
 // Appends `record` to `file` with one write(2) on an O_APPEND descriptor
-// (created 0600), so records of concurrent commands never interleave.
+// (created 0600), so records of concurrent commands never interleave. The
+// file's directory is created first when missing (its parents too).
 // Best effort: false when the file cannot be written.
 bool append_record(const std::filesystem::path& file, std::string_view record);
+
+// Replaces `path` with `text`: written 0600 to "<path>.tmp", then renamed over
+// it. Throws hpvm::Error when either step fails.
+void write_file_atomically(const std::filesystem::path& path, const std::string& text);
+
+// The whole of the file at `path`; nullopt when it cannot be opened.
+std::optional<std::string> read_file(const std::filesystem::path& path);
 
 } // namespace avio

@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace avio {
 
@@ -53,5 +54,24 @@ Path running_index(const Path& root);
 Path running_entry(const Path& root, const std::string& uuid);
 
 } // namespace layout
+
+// The run tree itself (libvmconfig's ops/runtime.* wraps these).
+// Creates `run`'s directory and its parents (std::filesystem errors throw);
+// run_dir_exists says whether it is there.
+void create_run_dir(const RunDir& run);
+bool run_dir_exists(const RunDir& run);
+// Creates uuids/<uuid> (0700) and its guests/<name> link.
+void make_run_dir(const layout::Path& root, const std::string& name, const std::string& uuid);
+// Removes guests/<name>, uuids/<uuid> and running/<uuid>; errors are ignored.
+void remove_run_dir(const layout::Path& root, const std::string& name, const std::string& uuid);
+// Points guests/<name> at uuids/<uuid> (replacing any link there);
+// unlink_guest removes guests/<name>, ignoring errors.
+void link_guest(const layout::Path& root, const std::string& name, const std::string& uuid);
+void unlink_guest(const layout::Path& root, const std::string& name);
+// Creates (mark) or removes (unmark, ignoring errors) running/<uuid>.
+void mark_running(const layout::Path& root, const std::string& uuid);
+void unmark_running(const layout::Path& root, const std::string& uuid);
+// The names in running/ (none when it cannot be read).
+std::vector<std::string> running_entries(const layout::Path& root);
 
 } // namespace avio

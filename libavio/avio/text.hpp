@@ -1,5 +1,5 @@
-// Small string helpers every layer uses: split, join, trim, upper case, and
-// the line ending of a table row.
+// Small string helpers every layer uses: split, join, trim, upper and lower
+// case, and the line ending of a table row.
 #pragma once
 
 #include <string>
@@ -21,8 +21,9 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
 std::string_view trim(std::string_view text, std::string_view blanks = " \t");
 std::string_view trim_end(std::string_view text, std::string_view blanks = " \t");
 
-// `text` in upper case (ASCII).
+// `text` in upper (upper) or lower (lower) case (ASCII).
 std::string upper(std::string_view text);
+std::string lower(std::string_view text);
 bool equal_ignoring_case(std::string_view a, std::string_view b);
 
 // Appends `row` without its trailing spaces, then a newline: a table row

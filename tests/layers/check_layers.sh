@@ -62,13 +62,27 @@ while IFS= read -r line; do
 done < <(grep -rn -E 'root_from_environment|avio/layout\.hpp|avio::layout' cmd || true)
 
 # Host access goes through libavio: libvmconfig and cmd/ make no system call
-# on a host path of their own (the host name, /proc, creating or removing
-# files, resolving paths). One exception: the store's mode check of hpvm.db.
+# on a host path of their own (the host name, /proc, creating, writing,
+# reading or removing files and directories, file modes, users and groups,
+# CPUs, resolving paths): avio/host.*, avio/layout.* and the rest of libavio
+# do it for them.
 host_access='gethostname|/proc|[^a-z_]open\(|ftruncate|unlink\(|weakly_canonical|::stat\('
+host_access+='|(fs|filesystem)::(create_director|remove|rename)|create_directory_symlink'
+host_access+='|std::ofstream|std::ifstream|::chmod|::umask|getpwnam|getgrnam'
+host_access+='|hardware_concurrency|directory_iterator'
+# The named exceptions, each with its reason:
+host_access_allowed=(
+  # The store owns $HPVM_ROOT and hpvm.db: it creates the root (0700) and
+  # common/, opens the database under umask 0077 and keeps hpvm.db 0600.
+  '^libvmconfig/vmconfig/store/store\.cpp:[0-9]+: +(if \(::stat\(db_path\.c_str\(\)|if \(::chmod\(db_path\.c_str\(\)|fs::create_directories\(avio::layout::common_dir\(m_root\), ec\);|::chmod\(m_root\.c_str\(\), 0700\);|(const mode_t old_mask = )?::umask\((0077|old_mask)\);)'
+  # hpvmimport reads the file its user names (not a file of $HPVM_ROOT);
+  # moving it needs a change to cmd/hpvmimport.cpp, left for later.
+  '^cmd/hpvmimport\.cpp:[0-9]+: +std::ifstream in\(path\);$'
+)
+allowed_re=$(IFS='|'; echo "${host_access_allowed[*]}")
 while IFS= read -r line; do
   violation "host access outside libavio (give it a function in libavio/avio/): $line"
-done < <(grep -rn -E "$host_access" libvmconfig cmd |
-  grep -v -E '^libvmconfig/vmconfig/store/store\.cpp:[0-9]+: +if \(::stat\(db_path\.c_str\(\)' || true)
+done < <(grep -rn -E "$host_access" libvmconfig cmd | grep -v -E "$allowed_re" || true)
 
 # No include cycle among libvmconfig's files (x.hpp and x.cpp are one node):
 # a file may use only what is below it, so each can be read, tested and

@@ -2,15 +2,14 @@
 
 #include "vmconfig/model/names.hpp"
 
-#include <fmt/format.h>
+#include <avio/host.hpp>
+#include <avio/text.hpp>
 
-#include <grp.h>
-#include <pwd.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <thread>
 
 namespace vmconfig {
 
@@ -19,12 +18,6 @@ namespace {
 constexpr int k_max_vcpus = 256;
 constexpr std::uint64_t k_min_memory_mb = 32;
 constexpr std::uint64_t k_max_memory_mb = 16ULL * 1024 * 1024; // 16 TB
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 // The whole of `s` as a number, or nullopt.
 template <typename Number> std::optional<Number> parse_number(std::string_view s) {
@@ -53,9 +46,7 @@ std::optional<std::uint64_t> parse_memory_mb(std::string text) {
     return std::nullopt;
   }
   std::uint64_t factor = 1;
-  std::string upper = text;
-  std::transform(upper.begin(), upper.end(), upper.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  std::string upper = avio::upper(text);
   // "4GB" is "4G"; a bare "B" (bytes) is not a unit memory is given in.
   if (upper.size() > 2 && upper.back() == 'B' &&
       std::string_view("MGT").find(upper[upper.size() - 2]) != std::string_view::npos) {
@@ -124,7 +115,7 @@ void parse_access(const std::string& text, ConsoleAccess::Kind kind, bool force,
   a.kind = kind;
   a.name = text.substr(0, colon);
   if (colon != std::string::npos) {
-    const std::string role = lower(text.substr(colon + 1));
+    const std::string role = avio::lower(text.substr(colon + 1));
     if (role != "admin" && role != "oper") {
       errors.push_back(
           fmt::format("Invalid console {} '{}': the role must be admin or oper.", what, text));
@@ -136,8 +127,8 @@ void parse_access(const std::string& text, ConsoleAccess::Kind kind, bool force,
     errors.push_back(fmt::format("Invalid console {} '{}': the name is missing.", what, text));
     return;
   }
-  const bool known = kind == ConsoleAccess::Kind::user ? ::getpwnam(a.name.c_str()) != nullptr
-                                                       : ::getgrnam(a.name.c_str()) != nullptr;
+  const bool known =
+      kind == ConsoleAccess::Kind::user ? avio::user_exists(a.name) : avio::group_exists(a.name);
   if (!known) {
     std::string msg = fmt::format("The {} '{}' does not exist on this host.", what, a.name);
     (force ? warnings : errors).push_back(std::move(msg));
@@ -234,15 +225,13 @@ void apply_characteristics(const CharacteristicsRequest& r, bool force, Guest& g
                            std::vector<std::string>& errors, std::vector<std::string>& warnings) {
   if (r.os_type) {
     const auto colon = r.os_type->find(':');
-    const std::string type = lower(r.os_type->substr(0, colon));
+    const std::string type = avio::lower(r.os_type->substr(0, colon));
     static const std::vector<std::string> k_types{"hpux", "linux", "windows", "openvms", "unknown"};
     if (std::find(k_types.begin(), k_types.end(), type) == k_types.end()) {
       errors.push_back(fmt::format(
           "Invalid OS type '{}': expected hpux, linux, windows, openvms or unknown.", *r.os_type));
     } else {
-      guest.os_type = type;
-      std::transform(guest.os_type.begin(), guest.os_type.end(), guest.os_type.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      guest.os_type = avio::upper(type);
       const std::string version = colon == std::string::npos ? "" : r.os_type->substr(colon + 1);
       // The version is printed inside -M's colon-separated line: keep it to a safe set.
       const bool safe = std::all_of(version.begin(), version.end(), [](char c) {
@@ -263,7 +252,7 @@ void apply_characteristics(const CharacteristicsRequest& r, bool force, Guest& g
           fmt::format("Invalid number of vCPUs '{}': expected 1-{}.", *r.vcpus, k_max_vcpus));
     } else {
       guest.vcpus = static_cast<int>(*n);
-      const auto host_cpus = std::thread::hardware_concurrency();
+      const auto host_cpus = avio::host_cpu_count();
       if (host_cpus != 0 && *n > host_cpus) {
         warnings.push_back(
             fmt::format("The guest has {} vCPUs but this host has only {} CPUs.", *n, host_cpus));
@@ -296,7 +285,7 @@ void apply_characteristics(const CharacteristicsRequest& r, bool force, Guest& g
     }
   }
   if (r.start) {
-    const std::string s = lower(*r.start);
+    const std::string s = avio::lower(*r.start);
     if (s == "auto") {
       guest.start = StartAttr::automatic;
     } else if (s == "manual") {

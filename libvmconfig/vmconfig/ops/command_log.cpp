@@ -59,7 +59,6 @@ void append_command_log(const std::vector<std::string>& argv, std::string_view o
   if (!std::filesystem::exists(root, ec)) {
     return; // a command that failed on a host never set up leaves no trace
   }
-  std::filesystem::create_directories(avio::layout::common_dir(root), ec);
   avio::append_record(avio::layout::command_log(root), line);
 }
 

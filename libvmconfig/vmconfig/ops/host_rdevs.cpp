@@ -5,15 +5,14 @@
 
 #include <avio/backing.hpp>
 #include <avio/error.hpp>
+#include <avio/host.hpp>
 #include <avio/host_usage.hpp>
 #include <avio/layout.hpp>
 
 #include <fmt/format.h>
 
-#include <sys/stat.h>
-
-#include <fstream>
 #include <set>
+#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -21,31 +20,13 @@ namespace vmconfig {
 
 namespace {
 
-void write_file_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    const mode_t old = ::umask(0077);
-    std::ofstream out(tmp, std::ios::trunc);
-    ::umask(old);
-    out << text;
-    if (!out.flush()) {
-      throw hpvm::Error(fmt::format("Cannot write '{}'.", tmp.string()));
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    throw hpvm::Error(fmt::format("Cannot write '{}': {}.", path.string(), ec.message()));
-  }
-}
-
 // The rdev entries as -l lines, for -r.
 void back_up_rdevs(Store& store) {
   std::string text;
   for (const auto& e : devdb_store::load_entries(store, EntryType::rdev)) {
     text += format_entry(e, true) + "\n";
   }
-  write_file_atomically(avio::layout::host_rdev_backup(store.root()), text);
+  avio::write_file_atomically(avio::layout::host_rdev_backup(store.root()), text);
 }
 
 } // namespace
@@ -112,10 +93,11 @@ HostRdevChanges delete_host_rdevs(Store& store) {
 
 HostRdevChanges restore_host_rdevs(Store& store) {
   HostRdevChanges changes;
-  std::ifstream in(avio::layout::host_rdev_backup(store.root()));
-  if (!in) {
+  const auto backup = avio::read_file(avio::layout::host_rdev_backup(store.root()));
+  if (!backup) {
     throw hpvm::Error("There is no backup to restore: hpvmhostrdev has not changed the database.");
   }
+  std::istringstream in(*backup);
   std::vector<DevEntry> saved;
   for (std::string line; std::getline(in, line);) {
     if (!line.empty()) {
@@ -145,12 +127,12 @@ HostRdevChanges restore_host_rdevs(Store& store) {
 }
 
 void set_host_rdev_autorun(const fs::path& root, bool enabled) {
-  write_file_atomically(avio::layout::host_rdev_autorun(root),
-                        enabled ? "enabled\n" : "disabled\n");
+  avio::write_file_atomically(avio::layout::host_rdev_autorun(root),
+                              enabled ? "enabled\n" : "disabled\n");
 }
 
 bool host_rdev_autorun(const fs::path& root) {
-  std::ifstream in(avio::layout::host_rdev_autorun(root));
+  std::istringstream in(avio::read_file(avio::layout::host_rdev_autorun(root)).value_or(""));
   std::string word;
   return !(in >> word) || word != "disabled"; // enabled unless turned off, as HPVM
 }

@@ -134,7 +134,7 @@ void detach_ports(const Guest& guest) {
 Report start_guest(Store& store, const StartRequest& request, const Progress& progress) {
   const Guest guest = find_guest(store, request.name);
   const avio::RunDir run = run_dir(store.root(), guest.uuid);
-  fs::create_directories(run.dir);
+  avio::create_run_dir(run);
   avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);
   if (run_state(store.root(), guest.uuid).on) {
     throw hpvm::Error(fmt::format("The guest '{}' is already running.", guest.name), guest.name);
@@ -191,7 +191,7 @@ Report stop_guest(Store& store, const StopRequest& request) {
   const Guest guest = find_guest(store, request.name);
   const avio::RunDir run = run_dir(store.root(), guest.uuid);
   Report report;
-  if (!fs::exists(run.dir)) {
+  if (!avio::run_dir_exists(run)) {
     throw hpvm::Error(fmt::format("The guest '{}' is not running.", guest.name), guest.name);
   }
   avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);

@@ -4,10 +4,6 @@
 #include <avio/host.hpp>
 #include <avio/layout.hpp>
 
-#include <sys/stat.h>
-
-#include <fstream>
-
 namespace fs = std::filesystem;
 
 namespace vmconfig {
@@ -25,30 +21,19 @@ std::string new_uuid() {
 }
 
 void link_guest(const fs::path& root, const std::string& name, const std::string& uuid) {
-  const fs::path link = guest_link(root, name);
-  fs::create_directories(link.parent_path());
-  std::error_code ec;
-  fs::remove(link, ec);
-  fs::create_directory_symlink(avio::layout::guest_link_target(uuid), link);
+  avio::link_guest(root, name, uuid);
 }
 
 void unlink_guest(const fs::path& root, const std::string& name) {
-  std::error_code ec;
-  fs::remove(guest_link(root, name), ec);
+  avio::unlink_guest(root, name);
 }
 
 void make_run_dir(const fs::path& root, const Guest& g) {
-  const fs::path dir = run_dir(root, g.uuid).dir;
-  fs::create_directories(dir);
-  ::chmod(dir.c_str(), 0700);
-  link_guest(root, g.name, g.uuid);
+  avio::make_run_dir(root, g.name, g.uuid);
 }
 
 void remove_run_dir(const fs::path& root, const Guest& g) {
-  unlink_guest(root, g.name);
-  std::error_code ec;
-  fs::remove_all(run_dir(root, g.uuid).dir, ec);
-  unmark_running(root, g.uuid);
+  avio::remove_run_dir(root, g.name, g.uuid);
 }
 
 RunState run_state(const fs::path& root, const std::string& uuid) {
@@ -60,20 +45,16 @@ fs::path running_index(const fs::path& root) {
 }
 
 void mark_running(const fs::path& root, const std::string& uuid) {
-  fs::create_directories(running_index(root));
-  std::ofstream(avio::layout::running_entry(root, uuid)).flush();
+  avio::mark_running(root, uuid);
 }
 
 void unmark_running(const fs::path& root, const std::string& uuid) {
-  std::error_code ec;
-  fs::remove(avio::layout::running_entry(root, uuid), ec);
+  avio::unmark_running(root, uuid);
 }
 
 std::set<std::string> running_uuids(const fs::path& root) {
   std::set<std::string> out;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(running_index(root), ec)) {
-    std::string uuid = entry.path().filename().string();
+  for (auto& uuid : avio::running_entries(root)) {
     if (run_state(root, uuid).on) {
       out.insert(std::move(uuid));
     }

@@ -33,6 +33,8 @@ TEST_CASE("text: trim, upper case, table lines") {
   CHECK(trim("\rx") == "\rx");
   CHECK(trim_end("  a  ") == "  a");
   CHECK(upper("Share=yes") == "SHARE=YES");
+  CHECK(lower("Admin:OPER-1") == "admin:oper-1");
+  CHECK(lower("").empty());
   CHECK(equal_ignoring_case("Yes", "YES"));
   CHECK_FALSE(equal_ignoring_case("Yes", "YE"));
   std::string out;
