@@ -13,12 +13,12 @@
 
 GUEST_CONSOLE="$HPVM_SOURCE/tests/runtime/guest_console.py"
 
-# guest_image: the test guest's image (built, or taken from the cache), path
-# on stdout; exits 77 when the machine cannot build it.
+# guest_image: the test guest's image (built, or taken from the cache) in
+# $GUEST_IMAGE; exits the suite with 77 when the machine cannot build it.
 guest_image() {
   local build_dir=$HPVM_BIN/.. log=$_H/guest-image.log image
   if image=$("$HPVM_SOURCE/scripts/guest-image" "$build_dir" 2>"$log" | tail -n 1) && [[ -f $image ]]; then
-    printf '%s\n' "$image"
+    GUEST_IMAGE=$image
     return 0
   fi
   # The only reasons to skip: what the image is made of cannot be had here.

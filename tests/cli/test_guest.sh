@@ -22,6 +22,9 @@
 # Guest commands are in single quotes: they expand in the guest.
 # shellcheck disable=SC2016
 if [[ -z ${HPVM_RUNTIME_NETNS:-} ]] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
+  # The image is built (or found cached) here, where Debian's archive can be
+  # reached: inside the private namespace there is no network.
+  "${HPVM_SOURCE:-$(dirname "$0")/../..}/scripts/guest-image" "${HPVM_BIN:-build/cmd}/.." >/dev/null 2>&1 || true
   HPVM_RUNTIME_NETNS=1 exec unshare -n bash "$0" "$@"
 fi
 source "$(dirname "$0")/lib.sh"
@@ -35,7 +38,8 @@ BOOT_SECS=240
 suite_start=$(date +%s)
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
-image=$(guest_image)
+guest_image
+image=$GUEST_IMAGE
 cp --sparse=always -- "$image" "$S/root1.img"
 cp --sparse=always -- "$image" "$S/root2.img"
 root_sectors=$(($(stat -c %s "$image") / 512))

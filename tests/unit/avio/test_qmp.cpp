@@ -27,6 +27,18 @@ using hpvm_test::QmpPeer;
 
 const std::string k_ok = "{\"return\": {}}\n";
 
+// A unix socket listening at `path` (relative: in the current directory)
+// with room for `backlog` waiting connections; `address` is where it is.
+int listen_at(const std::string& path, int backlog, sockaddr_un& address) {
+  const int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  address = sockaddr_un{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(listener, backlog) == 0);
+  return listener;
+}
+
 } // namespace
 
 TEST_CASE("qmp: capabilities, a reply, an error, and an event between replies") {
@@ -82,12 +94,8 @@ TEST_CASE("qmp: a reply carrying another client's id is dropped, not taken for o
 TEST_CASE("qmp: a busy monitor (listen queue full) is refused within the bound") {
   const hpvm_test::TempDir dir("unit-qmp-busy");
   const fs::path path = dir.path() / "qmp.sock";
-  const int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
   sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(::listen(listener, 0) == 0);
+  const int listener = listen_at(path, 0, a);
   std::vector<int> queued;
   for (int i = 0; i < 4; ++i) { // fill the queue without blocking
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -112,16 +120,12 @@ TEST_CASE("qmp: a socket path longer than sun_path is reached through its direct
   fs::create_directories(deep);
   const fs::path path = deep / "qmp.sock";
   REQUIRE(path.string().size() > sizeof(sockaddr_un{}.sun_path));
-  const int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
   // Bound from inside the directory, as QEMU binds a relative path.
   const auto here = fs::current_path();
   fs::current_path(deep);
   sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::strncpy(a.sun_path, "qmp.sock", sizeof a.sun_path - 1);
-  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  const int listener = listen_at("qmp.sock", 1, a);
   fs::current_path(here);
-  REQUIRE(::listen(listener, 1) == 0);
   std::thread peer([listener] {
     const int fd = ::accept(listener, nullptr, nullptr);
     const std::string greeting = "{\"QMP\": {}}\n";
@@ -174,12 +178,8 @@ TEST_CASE("qmp: refused capabilities fail the first command") {
 TEST_CASE("qmp: a socket that never greets fails the first command, not the connection") {
   const hpvm_test::TempDir dir("unit-qmp-mute");
   const fs::path path = dir.path() / "qmp.sock";
-  const int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
   sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(::listen(listener, 1) == 0);
+  const int listener = listen_at(path.string(), 1, a);
   std::thread mute([listener] {
     const int fd = ::accept(listener, nullptr, nullptr);
     char c = 0;
