@@ -29,6 +29,18 @@ void back_up_rdevs(Store& store) {
   avio::write_file_atomically(avio::layout::host_rdev_backup(store.root()), text);
 }
 
+// Deletes hpvmhostrdev's own rdev entries (AUTORDEV=YES) for which `gone`
+// holds; hand-made entries are never touched.
+template <class Predicate>
+void drop_own_rdevs(Store& store, HostRdevChanges& changes, Predicate gone) {
+  for (const auto& e : devdb_store::load_entries(store, EntryType::rdev)) {
+    if (e.attribute_is("AUTORDEV", "YES") && gone(e)) {
+      devdb_store::delete_entry(store, e.id);
+      changes.removed.push_back(e.name);
+    }
+  }
+}
+
 } // namespace
 
 HostRdevChanges update_host_rdevs(Store& store, bool rescan) {
@@ -66,13 +78,9 @@ HostRdevChanges update_host_rdevs(Store& store, bool rescan) {
                                              g.guest, g.location, use.reason));
     }
   }
-  for (const auto& e : devdb_store::load_entries(store, EntryType::rdev)) {
-    if (e.attribute_is("AUTORDEV", "YES") && current.count(e.identity) == 0 &&
-        current.count(avio::probe(e.name).identity) == 0) {
-      devdb_store::delete_entry(store, e.id);
-      changes.removed.push_back(e.name);
-    }
-  }
+  drop_own_rdevs(store, changes, [&](const DevEntry& e) {
+    return current.count(e.identity) == 0 && current.count(avio::probe(e.name).identity) == 0;
+  });
   tx.commit();
   return changes;
 }
@@ -81,12 +89,7 @@ HostRdevChanges delete_host_rdevs(Store& store) {
   HostRdevChanges changes;
   Store::WriteTransaction tx(store);
   back_up_rdevs(store);
-  for (const auto& e : devdb_store::load_entries(store, EntryType::rdev)) {
-    if (e.attribute_is("AUTORDEV", "YES")) {
-      devdb_store::delete_entry(store, e.id);
-      changes.removed.push_back(e.name);
-    }
-  }
+  drop_own_rdevs(store, changes, [](const DevEntry&) { return true; });
   tx.commit();
   return changes;
 }
@@ -106,12 +109,7 @@ HostRdevChanges restore_host_rdevs(Store& store) {
   }
   // Only hpvmhostrdev's own entries change; hand-made ones are left alone.
   Store::WriteTransaction tx(store);
-  for (const auto& e : devdb_store::load_entries(store, EntryType::rdev)) {
-    if (e.attribute_is("AUTORDEV", "YES")) {
-      devdb_store::delete_entry(store, e.id);
-      changes.removed.push_back(e.name);
-    }
-  }
+  drop_own_rdevs(store, changes, [](const DevEntry&) { return true; });
   for (auto& e : saved) {
     if (e.type != EntryType::rdev || !e.attribute_is("AUTORDEV", "YES") ||
         devdb_store::find_entry(store, EntryType::rdev, e.name)) {
