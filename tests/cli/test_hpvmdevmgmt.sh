@@ -297,6 +297,25 @@ hpvmdevmgmt: ERROR: -S needs a file name: hpvmdevmgmt -S size file.
 Run 'hpvmdevmgmt --help' for usage.
 EOF
 
+section "hostile entry names: refused by -a, harmless in the -r script"
+refuse 1 "hpvmdevmgmt: ERROR: An entry name may not contain control characters." \
+  hpvmdevmgmt -a $'gdev:/tmp/y\ntouch /tmp/PWNED #'
+refuse 1 "hpvmdevmgmt: ERROR: 'rel/x' is not an absolute path: gdev entries name host paths." \
+  hpvmdevmgmt -a gdev:rel/x
+long="/$(printf 'a%.0s' {1..5000})"
+refuse 1 "hpvmdevmgmt: ERROR: The path is 5001 characters long; the host takes at most 4095." \
+  hpvmdevmgmt -a "rdev:$long"
+# An entry made before these checks (written here straight into the table)
+# still cannot smuggle a command into the repair script: its comment shows
+# the newline as '?'.
+sqlite3 "$DB" "INSERT INTO devdb_entries (type, name) VALUES ('gdev', '$S/gone' || char(10) || 'touch $S/PWNED #')"
+run hpvmdevmgmt -r
+assert_exit 0
+assert_stdout_has "^# gdev entry '$S/gone\?touch $S/PWNED #' does not exist on this host\.$"
+run sh -c 'hpvmdevmgmt -r | grep -v "^hpvmdevmgmt " | sh -n && hpvmdevmgmt -r | grep -c "^touch"'
+assert_stdout "0"
+check "the repair script, run, creates nothing" bash -c "hpvmdevmgmt -r | grep -v '^hpvmdevmgmt ' | sh >/dev/null 2>&1; test ! -e '$S/PWNED'"
+
 section "read-only modes are not logged"
 before=$(log_lines)
 run hpvmdevmgmt -l all

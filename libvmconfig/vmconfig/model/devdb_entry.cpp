@@ -18,6 +18,9 @@ namespace vmconfig {
 
 namespace {
 
+// PATH_MAX: the longest path the kernel takes, with its final NUL.
+constexpr std::size_t k_max_path = 4096;
+
 using avio::join;
 using avio::split;
 using avio::upper;
@@ -44,6 +47,27 @@ std::pair<EntryType, std::string> split_type(std::string_view text, const char* 
 void check_entry_name(std::string_view name, std::string_view text, const char* what) {
   if (name.empty()) {
     usage(fmt::format("Invalid {} argument '{}': an entry name is empty.", what, text));
+  }
+}
+
+// What a new entry may be called: no control characters (they would reach
+// terminals and the -r repair script); a gdev or rdev entry names a host
+// path, so it is absolute and no longer than the kernel takes.
+void check_new_entry_name(EntryType type, std::string_view name) {
+  if (std::any_of(name.begin(), name.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    throw hpvm::Error("An entry name may not contain control characters.");
+  }
+  if (type != EntryType::gdev && type != EntryType::rdev) {
+    return;
+  }
+  if (name.front() != '/') {
+    throw hpvm::Error(fmt::format("'{}' is not an absolute path: {} entries name host paths.", name,
+                                  to_string(type)));
+  }
+  if (name.size() >= k_max_path) {
+    throw hpvm::Error(fmt::format("The path is {} characters long; the host takes at most {}.",
+                                  name.size(), k_max_path - 1));
   }
 }
 
@@ -206,6 +230,7 @@ EntrySpec parse_add_spec(std::string_view text) {
   auto names = split(rest, ',');
   for (const auto& n : names) {
     check_entry_name(n, text, "-a");
+    check_new_entry_name(type, n);
   }
   spec.name = names.front();
   spec.aliases.assign(names.begin() + 1, names.end());

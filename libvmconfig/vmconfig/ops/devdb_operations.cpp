@@ -357,7 +357,9 @@ std::string repair_script(Store& store) {
   std::set<std::string> seen;
   auto fix = [&](const std::string& why, const std::string& command) {
     if (seen.insert(why + command).second) {
-      fixes << "# " << why << "\n" << command << "\n";
+      // A comment holds names as given: control characters (a newline
+      // would start a command of its own) are shown as '?'.
+      fixes << "# " << printable(why) << "\n" << command << "\n";
     }
   };
   auto quote = [](std::vector<std::string> argv) { return quote_command_line(argv); };
@@ -398,7 +400,7 @@ std::string repair_script(Store& store) {
       } else {
         fixes << fmt::format("# '{}' does not exist; guests {} use it. Replace it for them with a "
                              "new backing store:\n#   {}\n",
-                             e.name, join(e.dependents, ", "),
+                             printable(e.name), printable(join(e.dependents, ", ")),
                              quote({"hpvmdevmgmt", "-n", spec + ":NEW-BACKING-STORE"}));
       }
     } else if (!e.identity.empty() && host.identity != e.identity) {
