@@ -13,23 +13,42 @@
 
 GUEST_CONSOLE="$HPVM_SOURCE/tests/runtime/guest_console.py"
 
-# guest_image: the test guest's image (built, or taken from the cache) in
-# $GUEST_IMAGE; exits the suite with 77 when the machine cannot build it.
-guest_image() {
+# build_guest_image: the test guest's image (built, or taken from the cache)
+# in $GUEST_IMAGE, status 0; status 77 when the machine cannot build it
+# (what it is made of cannot be had here), 1 when the build failed; the
+# reason in $GUEST_IMAGE_WHY.
+build_guest_image() {
   local build_dir=$HPVM_BIN/.. log=$_H/guest-image.log image
   if image=$("$HPVM_SOURCE/scripts/guest-image" "$build_dir" 2>"$log" | tail -n 1) && [[ -f $image ]]; then
     GUEST_IMAGE=$image
     return 0
   fi
-  # The only reasons to skip: what the image is made of cannot be had here.
+  GUEST_IMAGE_WHY=$(tail -n 5 "$log")
   if grep -qE 'no \.deb of|cannot download|cannot tell which kernel|installing host packages needs root|Unable to locate package|Could not resolve|Temporary failure resolving|Failed to fetch' "$log"; then
-    echo "SKIP: the test guest image cannot be built on this machine (packages unavailable):"
-    tail -n 5 "$log"
-    exit 77
+    return 77
   fi
-  echo "scripts/guest-image failed:" >&2
-  cat "$log" >&2
-  exit 1
+  GUEST_IMAGE_WHY=$(cat "$log")
+  return 1
+}
+
+# guest_image: build_guest_image, or the suite ends: skipped (77) when the
+# machine cannot build the image, failed otherwise.
+guest_image() {
+  local rc=0
+  build_guest_image || rc=$?
+  case $rc in
+  0) return 0 ;;
+  77)
+    echo "SKIP: the test guest image cannot be built on this machine (packages unavailable):"
+    echo "$GUEST_IMAGE_WHY"
+    exit 77
+    ;;
+  *)
+    echo "scripts/guest-image failed:" >&2
+    echo "$GUEST_IMAGE_WHY" >&2
+    exit 1
+    ;;
+  esac
 }
 
 _console_dir() { printf '%s/console.%s' "$_H" "$1"; }

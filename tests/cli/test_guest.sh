@@ -11,8 +11,9 @@
 #    on one vswitch; port VLANs (hpvmnet -u) isolate them where the kernel's
 #    bridge can filter VLANs;
 #  - hot-add and hot-remove (hpvmmodify) of an avio_stor disk, whose blocks
-#    the guest writes and the host reads back, and of an avio_lan vNIC, with
-#    a ping to the vswitch's bridge;
+#    the guest writes and the host reads back, and of an avio_lan vNIC on
+#    vsw2, whose uplink (-n) is one end of a veth pair: ping and iperf3 to
+#    the address on the other end;
 #  - hpvmconvert: g2 boots again from the same root disk on virtio-scsi, its
 #    /data file intact and its MAC kept; undone, on megasas and e1000 again;
 #  - hpvmstop -g powers a guest off through ACPI within seconds.
@@ -50,6 +51,15 @@ section "boot: g1 with AVIO and emulated disks and vNICs, g2 on scsi and lan"
 expect_ok hpvmnet -c -S vsw1
 expect_ok hpvmnet -b -S vsw1
 bridge=hpvsw$(hpvmnet | awk '$1 == "vsw1" { print $2 }')
+# vsw2 is uplinked (-n) to one end of a veth pair whose other end has an
+# address in this namespace: a guest on vsw2 reaches it through the uplink.
+# The links go with the namespace.
+expect_ok ip link add hvup0 type veth peer name hvup1
+expect_ok ip addr add 198.51.100.1/24 dev hvup1
+expect_ok ip link set hvup1 up
+expect_ok hpvmnet -c -S vsw2 -n hvup0
+expect_ok hpvmnet -b -S vsw2
+bridge2=hpvsw$(hpvmnet | awk '$1 == "vsw2" { print $2 }')
 expect_ok hpvmcreate -P g1 -O linux -r 256M -a "disk:avio_stor:0,1,0:file:$S/root1.img" \
   -a "disk:scsi:1,2,3:file:$S/data1.img" \
   -a network:avio_lan:0,5,0x02aabbccdd01:vswitch:vsw1:portid:1 \
@@ -220,24 +230,32 @@ disk:scsi:1,2,3:file:$S/data1.img" bash -c "hpvmstatus -P g1 -d | grep -E '^disk
 run hpvmstatus -P g1
 check "hpvmstatus -P g1 no longer shows $S/hot.img" bash -c '! grep -qF -- "$1" "$2"' _ "$S/hot.img" "$OUT"
 
-section "hot-add and hot-remove an avio_lan vNIC while g1 runs"
-expect_ok hpvmmodify -P g1 -a network:avio_lan:3,4,0x02aabbccdd07:vswitch:vsw1
+section "hot-add and hot-remove an avio_lan vNIC on the uplinked vsw2 while g1 runs"
+expect_ok hpvmmodify -P g1 -a network:avio_lan:3,4,0x02aabbccdd07:vswitch:vsw2
 check_guest "the new vNIC appears" g1 'waitfor "ifof 02:aa:bb:cc:dd:07 | grep -q ."'
 expect_guest g1 "02:aa:bb:cc:dd:01 virtio_net 0000:00:10.0/0000:01:05.0 virtio-pci
 02:aa:bb:cc:dd:02 e1000 0000:00:12.0/0000:03:00.0 e1000
 02:aa:bb:cc:dd:07 virtio_net 0000:00:13.0/0000:04:04.0 virtio-pci" nics
-check "its tap hpv1n34 is a port of $bridge" bash -c "ip -o link show hpv1n34 | grep -q ' master $bridge '"
-expect_ok ip addr add 192.0.2.1/24 dev "$bridge"
-# g1's first vNIC leaves the subnet: the new one alone answers.
-expect_guest g1 "" 'ip addr del 192.0.2.11/24 dev $(ifof 02:aa:bb:cc:dd:01)'
-expect_guest g1 "" 'ip addr add 192.0.2.7/24 dev $(ifof 02:aa:bb:cc:dd:07)'
-check_guest "g1 pings the vswitch's bridge through the new vNIC" g1 "ping -c 2 -w 30 -q 192.0.2.1" 40
-expect_ok hpvmmodify -P g1 -d network:avio_lan:3,4,0x02aabbccdd07:vswitch:vsw1
+check "its tap hpv1n34 is a port of $bridge2" bash -c "ip -o link show hpv1n34 | grep -q ' master $bridge2 '"
+check "the uplink hvup0 is a port of $bridge2" bash -c "ip -o link show hvup0 | grep -q ' master $bridge2 '"
+expect_guest g1 "" 'ip addr add 198.51.100.7/24 dev $(ifof 02:aa:bb:cc:dd:07)'
+check_guest "g1 pings the far end of vsw2's uplink through the new vNIC" g1 "ping -c 2 -w 30 -q 198.51.100.1" 40
+# A TCP transfer to a server on the far end (one client, then it exits).
+iperf3 -s -1 -B 198.51.100.1 >"$_H/iperf-host" 2>&1 &
+track_pid $!
+iperf_host=$!
+for ((i = 0; i < 50; i++)); do ss -ltn 2>/dev/null | grep -q '198.51.100.1:5201' && break; sleep 0.1; done
+check_guest "iperf3 from g1 through the uplink to the host's end" g1 "iperf3 -c 198.51.100.1 -t 1 -f m >/tmp/iperf-up 2>&1" 60
+check_guest "iperf3 through the uplink reports a receiver rate" g1 "grep -q 'receiver\$' /tmp/iperf-up"
+kill "$iperf_host" 2>/dev/null
+wait "$iperf_host" 2>/dev/null
+expect_ok hpvmmodify -P g1 -d network:avio_lan:3,4,0x02aabbccdd07:vswitch:vsw2
 check_guest "the removed vNIC leaves the guest" g1 'waitfor "! ifof 02:aa:bb:cc:dd:07 | grep -q ."'
 expect_guest g1 "02:aa:bb:cc:dd:01 virtio_net 0000:00:10.0/0000:01:05.0 virtio-pci
 02:aa:bb:cc:dd:02 e1000 0000:00:12.0/0000:03:00.0 e1000" nics
 expect_stdout "network:avio_lan:0,5,0x02AABBCCDD01:vswitch:vsw1:portid:1
 network:lan:2,0,0x02AABBCCDD02:vswitch:vsw1" bash -c "hpvmstatus -P g1 -d | grep -E '^network:'"
+check "its tap hpv1n34 is gone" bash -c "! ip link show hpv1n34 2>/dev/null"
 
 section "hpvmstop -g powers g1 off through ACPI"
 start=$(date +%s%N)
@@ -263,6 +281,7 @@ expect_guest g2 "0:0:0:0 $root_sectors virtio_scsi 0000:00:10.0/0000:01:01.0 vir
 expect_guest g2 "02:aa:bb:cc:dd:21 virtio_net 0000:00:10.0/0000:01:02.0 virtio-pci" nics
 expect_guest g2 "$proof" "cat /data/proof"
 expect_guest g2 "" 'ip addr add 192.0.2.12/24 dev $(ifof 02:aa:bb:cc:dd:21)'
+expect_ok ip addr add 192.0.2.1/24 dev "$bridge"
 check_guest "g2 pings the vswitch's bridge on virtio-net" g2 "ping -c 2 -w 30 -q 192.0.2.1" 40
 expect_ok hpvmstop -P g2 -g -Q
 console_close g2

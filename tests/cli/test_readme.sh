@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# README.md's walkthrough is scripts/demo's real output: runs the demo with
-# this build's commands and compares its output with the block between
-# <!-- demo:begin --> and <!-- demo:end --> in README.md, the parts that vary
-# from run to run masked. Checks that the demo leaves nothing behind: no
-# QEMU it started still running, no scratch directory, no new interface in
-# this namespace. Regenerate the block with: scripts/demo --update-readme
+# README.md's walkthroughs are scripts/demo's real output: runs the demo
+# (and scripts/demo --guest, with the real test guest) with this build's
+# commands and compares its output with the block between
+# <!-- demo:begin --> and <!-- demo:end --> (<!-- guest-demo:... -->) in
+# README.md, the parts that vary from run to run masked. Checks that each
+# demo leaves nothing behind: no QEMU it started still running, no scratch
+# directory, no new interface in this namespace. Regenerate a block with:
+# scripts/demo [--guest] --update-readme
 # shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/guest_lib.sh
+source "$(dirname "$0")/guest_lib.sh"
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "SKIP: scripts/demo needs root (bridges, taps, a network namespace)."
@@ -27,12 +31,12 @@ fi
 
 README="$HPVM_SOURCE/README.md"
 DEMO="$HPVM_SOURCE/scripts/demo"
-HOW="regenerate it with: scripts/demo --update-readme (with the build's commands: HPVM_BIN=build/cmd scripts/demo --update-readme)"
 
-# The text between the markers, without the ```console fence lines.
+# The text between a marker's lines, without the ```console fence lines.
 readme_block() {
-  awk '$0 == "<!-- demo:begin -->" { on = 1; next }
-       $0 == "<!-- demo:end -->" { on = 0 }
+  awk -v begin="<!-- $1:begin -->" -v end="<!-- $1:end -->" '
+       $0 == begin { on = 1; next }
+       $0 == end { on = 0 }
        on && !/^```/ { print }' "$README"
 }
 
@@ -56,38 +60,57 @@ hpv_links() { ip -br link | awk '{ sub(/@.*/, "", $1); print $1 }' | grep '^hpv'
 # shellcheck disable=SC2317 # called through check
 qemu_gone() { [[ $(readlink "/proc/$1/exe" 2>/dev/null) != *qemu* ]]; }
 
-section "README.md has the demo's block"
-readme_block >"$_H/readme"
-check "README.md has a non-empty block between <!-- demo:begin --> and <!-- demo:end -->" test -s "$_H/readme"
+# check_demo MARKER [DEMO OPTIONS]: one demo against its README block.
+check_demo() {
+  local marker=$1 how
+  shift
+  how="regenerate it with: scripts/demo $* --update-readme (with the build's commands: HPVM_BIN=build/cmd scripts/demo $* --update-readme)"
+  section "README.md has the block <!-- $marker:begin -->"
+  readme_block "$marker" >"$_H/readme"
+  check "README.md has a non-empty block between <!-- $marker:begin --> and <!-- $marker:end -->" test -s "$_H/readme"
 
-section "scripts/demo runs every step"
-hpv_links >"$_H/links.before"
-# /tmp, not the harness's deeper directory: the guest's QMP socket path
-# under the scratch root must fit in a socket address (108 bytes).
-run env TMPDIR=/tmp HPVM_BIN="$HPVM_BIN" "$DEMO"
-assert_exit 0
-assert_stderr ""
-pids=$(sed -n 's/^Daemonizing.* (QEMU pid \([0-9]*\))$/\1/p' "$OUT")
-check "the demo started one QEMU" test -n "$pids"
+  section "scripts/demo $* runs every step"
+  hpv_links >"$_H/links.before"
+  # /tmp, not the harness's deeper directory: the guest's QMP socket path
+  # under the scratch root must fit in a socket address (108 bytes).
+  run env TMPDIR=/tmp HPVM_BIN="$HPVM_BIN" "$DEMO" "$@"
+  assert_exit 0
+  assert_stderr ""
+  local pids
+  pids=$(sed -n 's/^Daemonizing.* (QEMU pid \([0-9]*\))$/\1/p' "$OUT")
+  check "the demo started one QEMU" test -n "$pids"
 
-section "the demo's output is README.md's walkthrough"
-mask "$_H/readme" >"$_H/readme.masked"
-mask "$OUT" >"$_H/demo.masked"
-if cmp -s "$_H/readme.masked" "$_H/demo.masked"; then
-  pass
-else
-  fail "README.md's walkthrough is not scripts/demo's output (--- README.md, +++ scripts/demo; masked); $HOW" \
-    "$(diff -u "$_H/readme.masked" "$_H/demo.masked" | tail -n +3)"
-fi
+  section "the demo's output is README.md's block <!-- $marker:begin -->"
+  mask "$_H/readme" >"$_H/readme.masked"
+  mask "$OUT" >"$_H/demo.masked"
+  if cmp -s "$_H/readme.masked" "$_H/demo.masked"; then
+    pass
+  else
+    fail "README.md's <!-- $marker --> block is not scripts/demo $*'s output (--- README.md, +++ scripts/demo; masked); $how" \
+      "$(diff -u "$_H/readme.masked" "$_H/demo.masked" | tail -n +3)"
+  fi
 
-section "the demo leaves nothing behind"
-for pid in $pids; do
-  check "QEMU pid $pid (started by the demo) is gone" qemu_gone "$pid"
-done
-scratch=$(sed -n 's|^# export HPVM_ROOT=\(.*\)/root$|\1|p' "$OUT" | head -n 1)
-check "the demo printed its scratch directory" test -n "$scratch"
-check "the demo's scratch directory $scratch is removed" test ! -e "${scratch:-/nonexistent}"
-hpv_links >"$_H/links.after"
-check "no new hpv* interface in the test's network namespace" cmp -s "$_H/links.before" "$_H/links.after"
+  section "the demo leaves nothing behind"
+  local pid scratch
+  for pid in $pids; do
+    check "QEMU pid $pid (started by the demo) is gone" qemu_gone "$pid"
+  done
+  scratch=$(sed -n 's|^# export HPVM_ROOT=\(.*\)/root$|\1|p' "$OUT" | head -n 1)
+  check "the demo printed its scratch directory" test -n "$scratch"
+  check "the demo's scratch directory $scratch is removed" test ! -e "${scratch:-/nonexistent}"
+  hpv_links >"$_H/links.after"
+  check "no new hpv* interface in the test's network namespace" cmp -s "$_H/links.before" "$_H/links.after"
+}
+
+check_demo demo
+# The real guest's demo needs the test guest's image (built into this
+# build directory; cached after the first time).
+rc=0
+build_guest_image || rc=$?
+case $rc in
+0) check_demo guest-demo --guest ;;
+77) skip "scripts/demo --guest: the test guest image cannot be built on this machine: $GUEST_IMAGE_WHY" ;;
+*) fail "scripts/guest-image failed" "$GUEST_IMAGE_WHY" ;;
+esac
 
 finish
