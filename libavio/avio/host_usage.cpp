@@ -2,6 +2,7 @@
 
 #include "avio/backing.hpp"
 #include "avio/sysfs.hpp"
+#include "avio/text.hpp"
 
 #include <fmt/format.h>
 
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -195,10 +197,15 @@ std::optional<std::string> block_device_in_use(const std::string& kernel_name,
     }
   }
   for (const auto& name : stack) {
-    std::error_code ec;
     // Holders are what md, device-mapper and so LVM build on a device.
+    std::vector<std::string> holders;
+    std::error_code ec;
     for (const auto& holder : fs::directory_iterator(sys / name / "holders", ec)) {
-      return fmt::format("{} is held by {}", dev(name), dev(holder.path().filename().string()));
+      holders.push_back(dev(holder.path().filename().string()));
+    }
+    if (!holders.empty()) {
+      std::sort(holders.begin(), holders.end());
+      return fmt::format("{} is held by {}", dev(name), join(holders, ", "));
     }
   }
   // A claim this namespace cannot explain: a mount elsewhere, a file system
