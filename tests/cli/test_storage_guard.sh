@@ -214,6 +214,10 @@ if [[ $root_majmin != 0:* && -e /sys/dev/block/$root_majmin ]]; then
   if [[ -b /dev/$disk && -b /dev/$root_name ]]; then
     refused hpvmcreate r1 "Backing store '/dev/$disk' is host storage in use (/dev/$root_name is mounted on /); no guest may have it." \
       -- -a "disk:avio_stor::disk:/dev/$disk"
+    # A symlink to it (as a /dev/disk/by-id name is) is no way round.
+    ln -s "/dev/$disk" "$S/root-disk"
+    refused hpvmcreate r1 "Backing store '$S/root-disk' is host storage in use (/dev/$root_name is mounted on /); no guest may have it." \
+      -- -a "disk:avio_stor::disk:$S/root-disk"
   else
     skip "/dev/$disk is not a device node here"
   fi

@@ -291,8 +291,10 @@ Report replace_entry(Store& store, const ReplaceSpec& spec) {
   }
   const avio::HostEntity fresh = avio::probe(new_name);
   std::vector<std::string> problems;
-  if (const auto guarded = avio::guarded_storage(new_name, fresh, store.root())) {
-    // hpvmdevmgmt has no -F: a system file is given with hpvmmodify -m -F.
+  // hpvmdevmgmt has no -F: a system file is given with hpvmmodify -m -F.
+  if (const auto guarded = spec.type == EntryType::gdev
+                               ? avio::guarded_storage(new_name, fresh, store.root())
+                               : std::nullopt) {
     throw hpvm::Refused({guarded->refusal()}, fmt::format("Unable to replace '{}'.", entry.name),
                         "");
   }
