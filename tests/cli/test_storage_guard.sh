@@ -2,7 +2,8 @@
 # What no guest may be given, with or without rdev entries (hpvmhostrdev has
 # not run here): the suite's own files by any path (symlink, hard link, a
 # file not made yet), host storage in use (a loop file system mounted in a
-# private mount namespace, or in another one, an LVM PV under an active LV,
+# private mount namespace, or in another one, swap areas (a loop device and
+# a file, turned on for a moment), an LVM PV under an active LV,
 # the disk holding /), and host system files (unless -F). Every entry point
 # asks: hpvmcreate, hpvmmodify -a/-m, hpvmclone -b (target and source),
 # hpvmdevmgmt -a/-n/-S, hpvmimport's map, and hpvmstart, which also refuses a
@@ -201,6 +202,33 @@ hpvmcreate: Unable to create the guest."
   fi
   kill "$holder"
   wait "$holder" 2>/dev/null
+fi
+
+section "host storage in use: swap areas, a device and a file"
+# swapon is host-wide (no namespace hides it): a 16 MB area, turned off at exit.
+new_loop W "$S/w.raw" 16M
+if mkswap "$W" >/dev/null 2>&1 && swapon "$W" 2>/dev/null; then
+  track_swap "$W"
+  refused hpvmcreate w1 "Backing store '$W' is host storage in use ($W is a swap area); no guest may have it." \
+    -- -a "disk:avio_stor::disk:$W"
+  swapoff "$W"
+  expect_ok hpvmcreate -P w1 -a "disk:avio_stor::disk:$W"
+  expect_ok hpvmremove -Q -P w1
+else
+  skip "a loop device cannot be a swap area here"
+fi
+dd if=/dev/zero of="$S/swapfile" bs=1M count=16 status=none
+chmod 600 "$S/swapfile"
+if mkswap "$S/swapfile" >/dev/null 2>&1 && swapon "$S/swapfile" 2>/dev/null; then
+  track_swap "$S/swapfile"
+  refused hpvmcreate w1 "Backing store '$S/swapfile' is host storage in use (a swap file); no guest may have it." \
+    -- -a "disk:avio_stor::file:$S/swapfile"
+  ln -s "$S/swapfile" "$S/swaplink"
+  refused hpvmcreate w1 "Backing store '$S/swaplink' is host storage in use (a swap file, '$S/swapfile'); no guest may have it." \
+    -- -a "disk:avio_stor::file:$S/swaplink"
+  swapoff "$S/swapfile"
+else
+  skip "this file system takes no swap file"
 fi
 
 section "host storage in use: the disk holding /"
