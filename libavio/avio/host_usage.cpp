@@ -221,6 +221,22 @@ std::optional<std::string> block_device_in_use(const std::string& kernel_name,
   return std::nullopt;
 }
 
+std::optional<std::string> loop_backing_in_use(std::uint64_t dev, std::uint64_t ino) {
+  std::error_code ec;
+  for (const auto& block : fs::directory_iterator("/sys/class/block", ec)) {
+    const std::string name = block.path().filename().string();
+    const std::string file = read_first_line(block.path() / "loop" / "backing_file");
+    struct stat st {};
+    if (file.empty() || ::stat(file.c_str(), &st) != 0 || st.st_dev != dev || st.st_ino != ino) {
+      continue;
+    }
+    if (auto why = block_device_in_use(name, block_device_paths(name).path)) {
+      return fmt::format("{}, and {}", block_device_paths(name).path, *why);
+    }
+  }
+  return std::nullopt;
+}
+
 std::vector<std::pair<std::uint64_t, std::uint64_t>> swap_file_inodes() {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
   for (const auto& swap : parse_swaps(read_file("/proc/swaps"))) {

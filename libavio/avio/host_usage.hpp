@@ -48,6 +48,11 @@ std::vector<HostStorageUse> host_storage_in_use();
 std::optional<std::string> block_device_in_use(const std::string& kernel_name,
                                                const std::string& path);
 
+// The loop device backed by the file (device and inode numbers) that the
+// host uses, and why: "/dev/loop3, and /dev/loop3 is mounted on /mnt";
+// nullopt when no loop device in use reads the file.
+std::optional<std::string> loop_backing_in_use(std::uint64_t dev, std::uint64_t ino);
+
 // The swap areas that are regular files, as device and inode numbers.
 std::vector<std::pair<std::uint64_t, std::uint64_t>> swap_file_inodes();
 

@@ -138,6 +138,11 @@ std::optional<Guarded> guarded_storage(const std::string& path, const HostEntity
       return Guarded{fmt::format("Backing store '{}' is host storage in use (a swap file{})", path,
                                  leads.empty() ? std::string() : ", '" + resolved.string() + "'")};
     }
+    // The image of a loop device the host mounts is that file system.
+    if (auto why = loop_backing_in_use(st.st_dev, st.st_ino)) {
+      return Guarded{
+          fmt::format("Backing store '{}' is host storage in use (it backs {})", path, *why)};
+    }
   }
   if (exists && (S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode))) {
     return std::nullopt;

@@ -161,6 +161,9 @@ hpvmmodify: Unable to modify the guest." hpvmmodify -P src -a "disk:avio_stor::d
   in_use "hpvmclone: ERROR (src): $used
 hpvmclone: Unable to clone the guest." hpvmclone -P src -F -N c1 -b "disk:avio_stor:0,0,0:disk:$L"
   in_use "hpvmdevmgmt: ERROR: $used" hpvmdevmgmt -a "gdev:$L"
+  # The file behind the loop device is that file system too.
+  in_use "hpvmcreate: ERROR (m1): Backing store '$S/l.raw' is host storage in use (it backs $L, and $L is mounted on $S/mnt); no guest may have it.
+hpvmcreate: Unable to create the guest." hpvmcreate -P m1 -a "disk:avio_stor::file:$S/l.raw"
   # A guest configured on it while it was free does not start on it.
   expect_ok hpvmcreate -P m2 -a "disk:avio_stor::disk:$L"
   in_use "hpvmstart: ERROR (m2): disk 0,0,0: $used
