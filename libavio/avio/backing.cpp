@@ -336,6 +336,10 @@ HostEntity probe(const std::string& path) {
   return e;
 }
 
+bool names_host_object(const std::string& identity) {
+  return !identity.empty() && !identity.starts_with("path:") && !identity.starts_with("lunpath:");
+}
+
 BackingProblems check_backing(DeviceType device, StorageType storage, const HostEntity& entity,
                               bool force) {
   BackingProblems out;

@@ -46,6 +46,11 @@ struct HostEntity {
 
 HostEntity probe(const std::string& path);
 
+// Whether `identity` (from probe()) names a file or device that existed,
+// rather than a path with nothing at it: only such identities can be
+// compared later to find that a path now leads elsewhere.
+bool names_host_object(const std::string& identity);
+
 // The size in bytes /sys/dev/block/MAJ:MIN/size gives, if it can be read.
 // probe() falls back on it when the device cannot be opened.
 std::optional<std::uint64_t> sysfs_block_size(unsigned maj, unsigned min);

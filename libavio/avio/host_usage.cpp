@@ -2,13 +2,21 @@
 
 #include "avio/backing.hpp"
 #include "avio/sysfs.hpp"
+#include "avio/text.hpp"
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -148,6 +156,95 @@ std::vector<HostStorageUse> host_storage_in_use() {
   // LVM physical volumes count only through what the host uses on them (the
   // mounted or swapping LVs above, whose stacks reach the PVs); a volume
   // group the host uses nothing of is storage for guests.
+  return out;
+}
+
+std::optional<std::string> block_device_in_use(const std::string& kernel_name,
+                                               const std::string& path) {
+  if (kernel_name.empty()) {
+    return std::nullopt;
+  }
+  std::map<std::string, std::string> mounted; // kernel name -> mount point
+  for (const auto& m : parse_mountinfo(read_file("/proc/self/mountinfo"))) {
+    std::error_code ec;
+    const std::string name =
+        fs::canonical(fmt::format("/sys/dev/block/{}:{}", m.major, m.minor), ec)
+            .filename()
+            .string();
+    if (!ec && !name.empty()) {
+      mounted.emplace(name, m.mount_point);
+    }
+  }
+  std::set<std::string> swapped;
+  for (const auto& swap : parse_swaps(read_file("/proc/swaps"))) {
+    if (const HostEntity e = probe(swap); !e.block_name.empty()) {
+      swapped.insert(e.block_name);
+    }
+  }
+  const fs::path sys = "/sys/class/block";
+  auto dev = [](const std::string& name) { return block_device_paths(name).path; };
+  // The device and what is built on it: writing to it would write under any of them.
+  std::vector<std::string> stack{kernel_name};
+  for (auto& above : block_devices_above(kernel_name)) {
+    stack.push_back(std::move(above));
+  }
+  for (const auto& name : stack) {
+    if (auto m = mounted.find(name); m != mounted.end()) {
+      return fmt::format("{} is mounted on {}", dev(name), m->second);
+    }
+    if (swapped.count(name) != 0) {
+      return fmt::format("{} is a swap area", dev(name));
+    }
+  }
+  for (const auto& name : stack) {
+    // Holders are what md, device-mapper and so LVM build on a device.
+    std::vector<std::string> holders;
+    std::error_code ec;
+    for (const auto& holder : fs::directory_iterator(sys / name / "holders", ec)) {
+      holders.push_back(dev(holder.path().filename().string()));
+    }
+    if (!holders.empty()) {
+      std::sort(holders.begin(), holders.end());
+      return fmt::format("{} is held by {}", dev(name), join(holders, ", "));
+    }
+  }
+  // A claim this namespace cannot explain: a mount elsewhere, a file system
+  // being mounted, a device opened exclusively by a program.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_EXCL | O_NONBLOCK | O_CLOEXEC);
+  if (fd >= 0) {
+    ::close(fd);
+  } else if (errno == EBUSY) {
+    return fmt::format("{} is busy: the kernel refuses to open it exclusively (it is mounted, "
+                       "swapped or held elsewhere)",
+                       dev(kernel_name));
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> loop_backing_in_use(std::uint64_t dev, std::uint64_t ino) {
+  std::error_code ec;
+  for (const auto& block : fs::directory_iterator("/sys/class/block", ec)) {
+    const std::string name = block.path().filename().string();
+    const std::string file = read_first_line(block.path() / "loop" / "backing_file");
+    struct stat st {};
+    if (file.empty() || ::stat(file.c_str(), &st) != 0 || st.st_dev != dev || st.st_ino != ino) {
+      continue;
+    }
+    if (auto why = block_device_in_use(name, block_device_paths(name).path)) {
+      return fmt::format("{}, and {}", block_device_paths(name).path, *why);
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::pair<std::uint64_t, std::uint64_t>> swap_file_inodes() {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+  for (const auto& swap : parse_swaps(read_file("/proc/swaps"))) {
+    struct stat st {};
+    if (::stat(swap.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      out.emplace_back(st.st_dev, st.st_ino);
+    }
+  }
   return out;
 }
 

@@ -2,8 +2,9 @@
 # Harness for the CLI suites (tests/cli/test_*.sh). Source it; it
 #  * puts $HPVM_BIN first on PATH and makes a private HPVM_ROOT and scratch
 #    dir ($S), removed on exit together with every loop device attached
-#    (track_loop), file system mounted (track_mount), LVM volume group made
-#    (track_vg) and background process started (track_pid);
+#    (track_loop), file system mounted (track_mount), swap area turned on
+#    (track_swap), LVM volume group made (track_vg) and background process
+#    started (track_pid);
 #  * runs commands with `run` (stdin is /dev/null unless `feed` gave text),
 #    keeping stdout, stderr and the exit status of the last run;
 #  * checks them: assert_* look at the last run, expect_* run and check;
@@ -39,6 +40,7 @@ _section=""
 _cleanup_pids=()
 _cleanup_loops=()
 _cleanup_mounts=()
+_cleanup_swaps=()
 _cleanup_vgs=()
 _cleanup_dirs=()
 
@@ -53,6 +55,11 @@ _cleanup() {
   for dir in "${_cleanup_mounts[@]}"; do
     if mountpoint -q "$dir"; then
       umount "$dir" || echo "warning: could not unmount $dir" >&2
+    fi
+  done
+  for dev in "${_cleanup_swaps[@]}"; do
+    if grep -q "^$dev " /proc/swaps; then
+      swapoff "$dev" || echo "warning: could not turn off the swap area $dev" >&2
     fi
   done
   for dev in "${_cleanup_vgs[@]}"; do
@@ -98,6 +105,7 @@ new_root
 track_pid() { _cleanup_pids+=("$1"); }
 track_loop() { _cleanup_loops+=("$1"); }
 track_mount() { _cleanup_mounts+=("$1"); }
+track_swap() { _cleanup_swaps+=("$1"); }
 track_vg() { _cleanup_vgs+=("$1"); }
 
 # new_loop VAR FILE SIZE [losetup options]: attaches a loop device to a new

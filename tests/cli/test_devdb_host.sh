@@ -71,8 +71,15 @@ elif ! pvcreate -q "$PV" >/dev/null 2>&1 || ! vgcreate -q "$VG" "$PV" >/dev/null
 else
   track_vg "$VG"
   LV=/dev/$VG/lv1
+  ACTIVE=0
   if [[ -c /dev/mapper/control ]] && lvcreate -q -y -L 8M -n lv1 "$VG" >/dev/null 2>&1; then
-    F=() # the LV is active: a real block device
+    # An active LV holds its PV, and storage the host holds is never a
+    # guest's (test_storage_guard.sh): the overlap rules are checked on the
+    # inactive LV, given with -F (its device node is gone); the sections
+    # that need a real LV activate it.
+    ACTIVE=1
+    vgchange -q -an "$VG" >/dev/null 2>&1
+    F=(-F)
   elif lvcreate --config 'global{activation=0}' -an -Zn -q -y -L 8M -n lv1 "$VG" >/dev/null 2>&1; then
     # No device-mapper in this kernel: the LV exists in LVM's metadata only,
     # so it is given with -F (its device node does not exist).
@@ -113,7 +120,7 @@ else
     assert_exit 0
     expect_ok hpvmremove -Q -P l1
     expect_ok hpvmdevmgmt -d "rdev:$PV"
-    if [[ ${#F[@]} -eq 0 ]]; then
+    if [[ $ACTIVE -eq 1 ]] && vgchange -q -ay "$VG" >/dev/null 2>&1; then
       # The LV itself restricted.
       expect_ok hpvmdevmgmt -a "rdev:$LV"
       refused hpvmcreate l1 "Backing store '$LV' is restricted: it is an rdev entry; the host uses it." \
@@ -130,9 +137,10 @@ else
         run hpvmdevmgmt -l rdev:AUTORDEV=YES
         assert_stdout_has "^$PV[:,]"
         assert_stdout_has "^/dev/mapper/$VG-lv2[:,]"
-        refused hpvmcreate l1 "Backing store '$LV2' is restricted: it is the rdev entry '/dev/mapper/$VG-lv2' by another path; the host uses it." \
+        # What the host holds is refused before its rdev entries are looked at.
+        refused hpvmcreate l1 "Backing store '$LV2' is host storage in use (/dev/mapper/$VG-lv2 is mounted on $S/lvmnt); no guest may have it." \
           -- -a "disk:avio_stor::lv:$LV2"
-        refused hpvmcreate l1 "Backing store '$PV' is restricted: it is an rdev entry; the host uses it." \
+        refused hpvmcreate l1 "Backing store '$PV' is host storage in use ($PV is held by /dev/mapper/$VG-lv1, /dev/mapper/$VG-lv2); no guest may have it." \
           -- -a "disk:avio_stor::disk:$PV"
         expect_ok hpvmcreate -P l1 -a "disk:avio_stor::lv:$LV"
         expect_ok hpvmremove -Q -P l1
@@ -141,6 +149,7 @@ else
       else
         skip "an LV file system cannot be made or mounted here"
       fi
+      vgchange -q -an "$VG" >/dev/null 2>&1
     else
       skip "no device-mapper here: an rdev LV and a host-mounted LV need active LVs"
     fi
@@ -205,7 +214,8 @@ else
   else
     skip "/ is not on a block device here ($root_majmin): the check that its disk is restricted"
   fi
-  refused hpvmcreate g1 "Backing store '$M' is restricted: it is an rdev entry; the host uses it." \
+  # Mounted, it is refused before its rdev entry is looked at.
+  refused hpvmcreate g1 "Backing store '$M' is host storage in use ($M is mounted on $S/mnt); no guest may have it." \
     -- -a "disk:avio_stor::disk:$M"
   # hand-made entries stay; -d removes only hpvmhostrdev's own.
   sized_file "$S/hand.img" 1M

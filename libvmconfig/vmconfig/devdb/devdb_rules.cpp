@@ -3,6 +3,8 @@
 #include "vmconfig/model/grammar.hpp"
 #include "vmconfig/store/store_devdb.hpp"
 
+#include <avio/storage_guard.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -235,6 +237,21 @@ std::vector<std::string> DeviceRules::problems(avio::DeviceType device, const st
 
 void DeviceRules::note(const std::string& location, const avio::HostEntity& entity) {
   m_own.emplace(entity.identity, location);
+}
+
+bool admit_guarded(const Store& store, const std::string& location, const avio::HostEntity& entity,
+                   bool force, std::vector<std::string>& errors,
+                   std::vector<std::string>& warnings) {
+  const auto guarded = avio::guarded_storage(location, entity, store.root());
+  if (!guarded) {
+    return true;
+  }
+  if (guarded->forceable && force) {
+    warnings.push_back(guarded->forced());
+    return true;
+  }
+  errors.push_back(guarded->refusal());
+  return false;
 }
 
 } // namespace vmconfig

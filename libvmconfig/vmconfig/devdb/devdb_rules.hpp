@@ -13,6 +13,9 @@
 //   4. storage that overlaps storage in use (a partition and its disk,
 //      device-mapper/md devices and their slaves, an LV and the physical
 //      volumes of its volume group) is refused.
+// admit_guarded() adds the rule no database entry is needed for: the suite's
+// own files, host storage in use and host system files
+// (avio/storage_guard.hpp).
 // "The same entity" is avio::HostEntity::identity: every path to one file or
 // device, and every path to one disk (WWID), is one entity.
 #pragma once
@@ -83,5 +86,13 @@ private:
   std::map<std::string, std::string> m_own; // identity -> location, this guest's devices
   std::optional<avio::LvmTopology> m_lvm;
 };
+
+// The host's own rule beside the device database's (avio/storage_guard.hpp:
+// the suite's files, host storage in use, system files), with the store's
+// root as the suite's: a refusal goes to `errors` and false is returned; a
+// system file, with `force`, is a warning.
+bool admit_guarded(const Store& store, const std::string& location, const avio::HostEntity& entity,
+                   bool force, std::vector<std::string>& errors,
+                   std::vector<std::string>& warnings);
 
 } // namespace vmconfig

@@ -63,8 +63,9 @@ std::optional<std::string> create_target(const std::string& path, std::uint64_t 
 }
 
 // One -b statement: the source's device at its address, copied to a new backing store.
-void plan_copy(Store& store, const Guest& source, const std::string& text, DevicePlanner& planner,
-               std::set<std::string>* created, const std::set<std::string>& made, ClonePlan& plan) {
+void plan_copy(Store& store, const Guest& source, const std::string& text, bool force,
+               DevicePlanner& planner, std::set<std::string>* created,
+               const std::set<std::string>& made, ClonePlan& plan) {
   ResourceStatement statement;
   try {
     statement = parse_resource(text);
@@ -109,8 +110,17 @@ void plan_copy(Store& store, const Guest& source, const std::string& text, Devic
     plan.errors.push_back(fmt::format("Cannot copy {}: {}", format(*it), e.what()));
     return;
   }
+  // Neither end may be the suite's own files or host storage in use (a
+  // source swapped for a symlink to one would be read into the clone); the
+  // target is checked before it is created.
   const avio::HostEntity target = avio::probe(st->location);
-  if (target.identity == avio::probe(it->location).identity) {
+  const avio::HostEntity from = avio::probe(it->location);
+  std::vector<std::string> planner_warns; // the planner gives the target's own warning
+  if (!admit_guarded(store, it->location, from, force, plan.errors, plan.warnings) ||
+      !admit_guarded(store, st->location, target, force, plan.errors, planner_warns)) {
+    return;
+  }
+  if (target.identity == from.identity) {
     plan.errors.push_back(fmt::format("'{}' would copy '{}' onto itself.", text, it->location));
     return;
   }
@@ -172,7 +182,7 @@ ClonePlan plan_clone(Store& store, const CloneRequest& r, std::set<std::string>*
   DevicePlanner planner(store, clone, r.force);
   planner.renew_network_identities();
   for (const auto& text : r.copies) {
-    plan_copy(store, source, text, planner, created, made, plan);
+    plan_copy(store, source, text, r.force, planner, created, made, plan);
   }
   plan_device_changes(planner, r.changes);
   plan.errors.insert(plan.errors.end(), planner.errors().begin(), planner.errors().end());
@@ -190,8 +200,18 @@ ClonePlan plan_clone(Store& store, const CloneRequest& r, std::set<std::string>*
     if (d.location.empty() || !inherited(d, source)) {
       continue;
     }
-    for (const auto& p : rules.check_inherited(d.device, d.location, avio::probe(d.location))) {
+    const avio::HostEntity entity = avio::probe(d.location);
+    auto problems = rules.check_inherited(d.device, d.location, entity);
+    std::vector<std::string> warnings;
+    if (problems.empty()) {
+      admit_guarded(store, d.location, entity, r.force, problems, warnings);
+    }
+    for (const auto& p : problems) {
       plan.errors.push_back(fmt::format("{} (from the guest '{}'): {}", format(d), source.name, p));
+    }
+    for (const auto& w : warnings) {
+      plan.warnings.push_back(
+          fmt::format("{} (from the guest '{}'): {}", format(d), source.name, w));
     }
   }
 
@@ -254,6 +274,15 @@ Report clone_guest(Store& store, const CloneRequest& r) {
         copied = plan.copies;
       } // the lock is released while the data is copied
       for (const auto& c : copied) {
+        // The checks above held the lock; the copy does not. What the two
+        // paths are now is what gets read and overwritten.
+        std::vector<std::string> problems;
+        std::vector<std::string> warnings;
+        admit_guarded(store, c.from, avio::probe(c.from), r.force, problems, warnings);
+        admit_guarded(store, c.to, avio::probe(c.to), r.force, problems, warnings);
+        if (!problems.empty()) {
+          throw hpvm::Refused(std::move(problems), k_refused, r.source);
+        }
         if (r.observer != nullptr) {
           r.observer->started(c.from, c.to, avio::storage_size(c.from));
         }

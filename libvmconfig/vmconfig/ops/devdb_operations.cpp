@@ -9,6 +9,8 @@
 #include <avio/backing.hpp>
 #include <avio/backing_file.hpp>
 #include <avio/error.hpp>
+#include <avio/layout.hpp>
+#include <avio/storage_guard.hpp>
 #include <avio/text.hpp>
 
 #include <fmt/format.h>
@@ -158,6 +160,18 @@ Report add_entry(Store& store, const EntrySpec& spec) {
       throw hpvm::Error(fmt::format("'{}' is the {} entry '{}' by another path.", spec.name,
                                     to_string(spec.type), same->name));
     }
+    // A gdev entry is storage for guests: what no guest may have is
+    // refused; a system file is recorded, and the guest-giving commands
+    // ask for -F.
+    const auto guarded = spec.type == EntryType::gdev
+                             ? avio::guarded_storage(spec.name, e, store.root())
+                             : std::nullopt;
+    if (guarded && !guarded->forceable) {
+      throw hpvm::Error(guarded->refusal());
+    }
+    if (guarded) {
+      report.warnings.push_back(guarded->refusal());
+    }
     entry.identity = e.identity;
     entry.unique_id = avio::unique_id(e);
     if (e.kind == avio::HostKind::missing) {
@@ -277,6 +291,13 @@ Report replace_entry(Store& store, const ReplaceSpec& spec) {
   }
   const avio::HostEntity fresh = avio::probe(new_name);
   std::vector<std::string> problems;
+  // hpvmdevmgmt has no -F: a system file is given with hpvmmodify -m -F.
+  if (const auto guarded = spec.type == EntryType::gdev
+                               ? avio::guarded_storage(new_name, fresh, store.root())
+                               : std::nullopt) {
+    throw hpvm::Refused({guarded->refusal()}, fmt::format("Unable to replace '{}'.", entry.name),
+                        "");
+  }
   std::vector<devdb_store::StorageUse> moved;
   for (const auto& guest : entry.dependents) {
     DeviceRules rules(store, guest);
@@ -443,6 +464,13 @@ std::string repair_script(Store& store) {
 DevmgmtResult run_devmgmt(const DevmgmtRequest& request) {
   DevmgmtResult result;
   if (const auto& size = request.size) {
+    // -S writes zeros: never into the suite's own files or storage the
+    // host uses; nor, without a -F here, into a system file.
+    const avio::HostEntity entity = avio::probe(size->file);
+    if (const auto guarded =
+            avio::guarded_storage(size->file, entity, avio::layout::root_from_environment())) {
+      throw hpvm::Error(guarded->refusal());
+    }
     avio::extend_file(size->file, size->bytes, size->sparse, size->progress);
     result.done = fmt::format("'{}' is {} bytes.", size->file, size->bytes);
     return result;

@@ -4,17 +4,21 @@
 #include "vmconfig/ops/modify.hpp"
 #include "vmconfig/ops/runtime_devices.hpp"
 #include "vmconfig/ops/vswitch.hpp"
+#include "vmconfig/store/store_devdb.hpp"
 #include "vmconfig/store/store_runtime.hpp"
 
 #include <avio/backing.hpp>
 #include <avio/error.hpp>
 #include <avio/guest_process.hpp>
 #include <avio/host.hpp>
+#include <avio/storage_guard.hpp>
 #include <avio/vswitch.hpp>
 
 #include <fmt/format.h>
 
 #include <unistd.h>
+
+#include <map>
 
 namespace fs = std::filesystem;
 
@@ -35,17 +39,48 @@ struct StartProblems {
   std::vector<std::string> forceable; // become warnings with -F
 };
 
-void check_storage(Store& store, const Guest& guest, StartProblems& problems) {
+// Each backing store as it is now: the right kind, not restricted, not in
+// use by a running guest unless shared, still the file or device it was
+// when configured (a path swapped for a symlink to something else is not),
+// and not one no guest may have (avio/storage_guard.hpp). QEMU opens the
+// path itself (its file driver cannot refuse symlinks): these checks run
+// under the runtime lock just before it is launched.
+void check_storage(Store& store, const Guest& guest, bool force, StartProblems& problems,
+                   Report& report) {
+  std::map<std::string, std::string> recorded; // location -> identity when configured
+  for (auto& use : devdb_store::storage_uses(store, guest.name)) {
+    recorded.emplace(std::move(use.location), std::move(use.identity));
+  }
   for (const auto& d : guest.storage) {
     if (d.storage == StorageType::null) {
       continue;
     }
     const avio::HostEntity entity = avio::probe(d.location);
+    const auto was = recorded.find(d.location);
+    const bool known = was != recorded.end() && avio::names_host_object(was->second);
+    if (const auto guarded = avio::guarded_storage(d.location, entity, store.root())) {
+      // A system file given with -F stays given while it is the same file.
+      if (guarded->forceable && ((known && was->second == entity.identity) || force)) {
+        report.warnings.push_back(fmt::format("{}: {}", device_text(d), guarded->forced()));
+      } else {
+        problems.errors.push_back(fmt::format("{}: {}", device_text(d), guarded->refusal()));
+        continue;
+      }
+    }
     const auto checked = avio::check_backing(d.device, d.storage, entity, false);
     for (const auto& e : checked.errors) {
       problems.errors.push_back(fmt::format("{}: {}", device_text(d), e));
     }
     if (!checked.errors.empty()) {
+      continue;
+    }
+    if (known && was->second != entity.identity) {
+      const auto resolved = avio::resolved_path(d.location);
+      problems.errors.push_back(fmt::format(
+          "{}: the backing store '{}' is no longer the file or device it was configured with (it "
+          "is now {}{}); if it was replaced on purpose, 'hpvmdevmgmt -I' records what it is now.",
+          device_text(d), d.location, avio::describe(entity.kind),
+          resolved == d.location ? std::string() : fmt::format(", '{}'", resolved.string())));
       continue;
     }
     if (storage_restricted(store, d.location, entity.identity)) {
@@ -150,7 +185,7 @@ Report start_guest(Store& store, const StartRequest& request, const Progress& pr
     problems.errors.emplace_back(
         "The guest's runnable status is disabled (hpvmmodify -x runnable_status=enabled).");
   }
-  check_storage(store, guest, problems);
+  check_storage(store, guest, request.force, problems, report);
   check_memory(guest, problems);
   if (!request.force) {
     problems.errors.insert(problems.errors.end(), problems.forceable.begin(),

@@ -167,6 +167,11 @@ void DevicePlanner::modify(const std::string& text) {
 
 bool DevicePlanner::admit_backing(const StorageStatement& st, const avio::HostEntity& entity,
                                   std::optional<std::size_t> replacing) {
+  // What no guest may have whatever its kind or the device database says
+  // (the suite's files, host storage in use, system files) comes first.
+  if (!admit_guarded(m_store, st.location, entity, m_force, m_errors, m_warnings)) {
+    return false;
+  }
   const auto checked = avio::check_backing(st.device, st.storage, entity, m_force);
   m_warnings.insert(m_warnings.end(), checked.warnings.begin(), checked.warnings.end());
   if (!checked.errors.empty()) {
