@@ -7,7 +7,7 @@ W writers run N operations each at the same time against one HPVM_ROOT, in a
 private network namespace with one guest running firmware-only QEMU (TCG):
 hpvmmodify on a stopped guest (a disk added or removed, and a new label),
 hpvmmodify on the running guest (hot-add or hot-remove of a disk target),
-hpvmclone (and hpvmremove of the clone), hpvmnet (-c, -b, -u, -d) and
+hpvmclone of a guest with a vNIC (and hpvmremove of the clone), hpvmnet (-c, -b, -u, -d) and
 hpvmdevmgmt (-a, -m, -d). Each writer has objects of its own (its guest,
 disk files, vswitch, device-database entry; a target on the shared running
 guest), so every operation's effect is known and checked right after it:
@@ -36,6 +36,7 @@ import time
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kill_campaign as kc  # noqa: E402
 import stress_lib as sl  # noqa: E402
 
 RUNNING = "crun"
@@ -91,8 +92,8 @@ class Writer:
                 ok = False
         else:
             name = f"cw{self.w}c{self.clones_made + 1}"
-            # -F: the clone shares its source's disk file knowingly.
-            ok = self.do("hpvmclone", ["hpvmclone", "-P", self.guest, "-N", name, "-F"])
+            # The template's vNIC gets a new MAC: clones made at once must not share one.
+            ok = self.do("hpvmclone", ["hpvmclone", "-P", f"ct{self.w}", "-N", name])
             if ok:
                 self.clones_made += 1
                 self.clone = name
@@ -255,6 +256,7 @@ def main():
         rng = random.Random(seed)
         for w in range(args.writers):
             env.must("hpvmcreate", "-P", f"cw{w}")
+            env.must("hpvmcreate", "-P", f"ct{w}", "-a", "network:avio_lan::vswitch:vsw1")
             writers.append(Writer(env, w, args.ops, random.Random(rng.random()), stats))
         threads = [threading.Thread(target=wr.run) for wr in writers]
         start = time.monotonic()
@@ -277,6 +279,8 @@ def main():
     print(f"integrity_check: {check}")
     print(f"lost: {stats.lost}, duplicated: {stats.duplicated}, silent failures: {stats.silent}, "
           f"refusals without a reason: {stats.no_reason}")
+    print(f"findings: {len(stats.findings)}")
+    kc.print_findings(stats.findings)
     sys.exit(1 if stats.lost or stats.duplicated or stats.silent or stats.no_reason else 0)
 
 

@@ -31,6 +31,7 @@ alone does not fail the run: it is a finding, listed).
 import argparse
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -188,7 +189,7 @@ class Campaign:
             print("FINDING " + text, flush=True)
 
     def dump(self):
-        return sl.dump(self.env, detail_vswitches=("ksw",), mask_macs=("kcl",), running=("kr", "kn"))
+        return sl.dump(self.env, mask_macs=("kcl",), running=("kr", "kn"))
 
     def apply(self, state, kind, pos):
         new = dict(state)
@@ -299,8 +300,9 @@ class Campaign:
         else:
             verdict, expect = "neither", before
             self.note(f"'{step.label}' killed after {secs:.3f}s: the configuration is neither the "
-                      "state before nor after: "
-                      + describe(before, got, sl.differences(got, before, config)))
+                      "state before nor after: against before "
+                      + describe(before, got, sl.differences(got, before, config))
+                      + "; against after " + describe(after, got, sl.differences(got, after, config)))
         self.verdicts[verdict] += 1
         if verdict == "after" and step.action:
             step.action()
@@ -428,7 +430,16 @@ class Campaign:
               f"({sum(self.blocked.values())} blocked by a leftover"
               + "".join(f"; {label}: {n}" for label, n in sorted(self.blocked.items())) + f"); sweeps: {self.sweeps}")
         print(f"findings: {len(self.findings)}")
+        print_findings(self.findings)
         return total
+
+
+def print_findings(findings, limit=30):
+    """Each finding once, with how often it came (numbers and scratch paths
+    left out of the comparison)."""
+    counts = Counter(re.sub(r"/tmp/hpvm-[^/ ]+/s/|\d+\.\d+s", "", f) for f in findings)
+    for text, n in counts.most_common(limit):
+        print(f"  {n}x {text}")
 
 
 def describe(expect, got, keys, limit=4):

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 
 
 def enter_network_namespace(marker):
@@ -73,8 +72,8 @@ class Qmp:
 
 
 def live_devices(sock_path):
-    """What a running guest's QEMU has, as sorted lines: drives, devices
-    behind our PCI bridges, block nodes and netdevs of ours."""
+    """What a running guest's QEMU has, as sorted lines: drives, devices,
+    block nodes and netdevs of ours."""
     q = Qmp(sock_path)
     try:
         lines = []
@@ -82,12 +81,11 @@ def live_devices(sock_path):
             inserted = block.get("inserted")
             lines.append(f"drive {block.get('qdev', '').split('/')[-1]} "
                          f"{inserted['file'] if inserted else '-'}")
-        for bus in q.execute("query-pci"):
-            for device in bus["devices"]:
-                bridge = device.get("pci_bridge")
-                for child in (bridge or {}).get("devices", []):
-                    lines.append(f"pci {device.get('qdev_id', '')} {child['slot']} "
-                                 f"{child.get('qdev_id', '')}")
+        # Device ids (query-pci shows devices behind a bridge only once the
+        # firmware has numbered its bus: not yet just after a start).
+        for child in q.execute("qom-list", path="/machine/peripheral"):
+            if child["type"].startswith("child<"):
+                lines.append(f"device {child['name']}")
         for node in q.execute("query-named-block-nodes"):
             if node.get("node-name", "").startswith("hpvm"):
                 lines.append(f"node {node['node-name']}")
@@ -183,48 +181,61 @@ def _is_qemu(pid, root):
 MAC = re.compile(r"0x[0-9A-Fa-f]{12}")
 
 
-def dump(env, detail_vswitches=(), mask_macs=(), running=()):
+def dump(env, mask_macs=(), running=()):
     """The logical state as {key: text}. Key prefixes: guest:, devdb:,
-    vswitch:, port: (configuration); file:, scratch:, host:, proc:
-    (leftovers); live: (running guests' QEMU devices)."""
+    vswitch: (configuration: the database rows, ids left out); file:,
+    scratch:, host:, proc: (leftovers); live: (running guests' QEMU)."""
     d = {}
-    rc, out, err, _ = env.run("hpvmstatus", "-X")
-    if rc != 0:
-        d["error:hpvmstatus"] = err.strip()
-        out = "<hpvm/>"
-    uuids, numbers = {}, {}
-    for vm in ET.fromstring(out).iter("virtual_machine"):
-        name = vm.get("name")
-        for tag in ("uuid", "local_id"):
-            el = vm.find(tag)
-            if el is not None:
-                (uuids if tag == "uuid" else numbers)[el.text] = name
-                vm.remove(el)
-        vm.tail = None
-        # Indentation depends on the guest's place in the list: not compared.
-        text = " ".join(ET.tostring(vm, encoding="unicode").split())
-        if name in mask_macs:
-            text = MAC.sub("0xMAC", text)
-        d[f"guest:{name}"] = text
-    rc, out, err, _ = env.run("hpvmdevmgmt", "-l", "all")
-    if rc != 0:
-        d["error:hpvmdevmgmt"] = err.strip()
-    for line in out.splitlines():
-        d[f"devdb:{line.split(':', 1)[0]}"] = line
-    rc, out, err, _ = env.run("hpvmnet")
-    if rc != 0:
-        d["error:hpvmnet"] = err.strip()
-    bridges = {}
-    for line in out.splitlines()[2:]:
-        f = line.split()
-        bridges[f"hpvsw{f[1]}"] = f[0]
-        # The number is never given again, so a vswitch made anew has another.
-        d[f"vswitch:{f[0]}"] = " ".join(f[:1] + f[2:])
-    for vs in detail_vswitches:
-        if f"vswitch:{vs}" in d:
-            rc, out, err, _ = env.run("hpvmnet", "-S", vs)
-            for line in out.split("=======")[-1].splitlines()[1:]:
-                d[f"port:{vs}:{line.split()[0]}"] = " ".join(line.split())
+    con = sqlite3.connect(f"file:{env.db}?mode=ro", uri=True, timeout=30)
+    try:
+        guests = {i: n for i, n in con.execute("SELECT id, name FROM guests")}
+        uuids = {u: n for u, n in con.execute("SELECT uuid, name FROM guests")}
+        numbers = {str(v): n for v, n in con.execute("SELECT vm_number, name FROM guests")}
+        entries = {i: f"{t}:{n}" for i, t, n in con.execute("SELECT id, type, name FROM devdb_entries")}
+        vswitches = {i: n for i, n in con.execute("SELECT id, name FROM vswitches")}
+        bridges = {f"hpvsw{v}": n for v, n in con.execute("SELECT number, name FROM vswitches")}
+        tables = [t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                            "AND name NOT LIKE 'sqlite%' ORDER BY name")]
+        rows = {}
+        for table in tables:
+            if table == "vswitch_numbers":
+                continue  # the highest number ever given: it only grows
+            cur = con.execute(f'SELECT * FROM "{table}"')
+            cols = [c[0] for c in cur.description]
+            for row in cur:
+                r = dict(zip(cols, row))
+                if table == "guests":
+                    key = f"guest:{r['name']}"
+                elif "guest_id" in r:
+                    key = f"guest:{guests.get(r['guest_id'], '?')}"
+                elif table == "devdb_entries":
+                    key = f"devdb:{entries[r['id']]}"
+                elif "entry_id" in r:
+                    key = f"devdb:{entries.get(r['entry_id'], '?')}"
+                elif table == "vswitches":
+                    key = f"vswitch:{r['name']}"
+                elif "vswitch_id" in r:
+                    key = f"vswitch:{vswitches.get(r['vswitch_id'], '?')}"
+                else:
+                    key = f"table:{table}"
+                # Ids, uuids and numbers given anew each time are not compared.
+                for c in ("id", "guest_id", "entry_id", "vswitch_id", "uuid", "vm_number"):
+                    r.pop(c, None)
+                if table == "vswitches":
+                    r.pop("number")
+                if "identity" in r:
+                    # A file made anew (hpvmclone -b's target) has another inode.
+                    r["identity"] = re.sub(r"^ino:\d+:\d+$", "ino", str(r["identity"]))
+                if table == "network_devices" and r.get("vswitch_port") is not None:
+                    # The first free port: which one depends on the other guests.
+                    r["vswitch_port"] = "held"
+                if table == "network_devices" and key[6:] in mask_macs:
+                    r["mac"] = "MAC"
+                rows.setdefault(key, []).append(table + " " + "|".join(f"{c}={v}" for c, v in r.items()))
+        for key, lines in rows.items():
+            d[key] = "\n".join(sorted(lines))
+    finally:
+        con.close()
     # Leftovers: every file under HPVM_ROOT but the database and the log,
     # run directories named by their guest.
     for dirpath, dirnames, filenames in os.walk(env.root):
@@ -262,7 +273,7 @@ def dump(env, detail_vswitches=(), mask_macs=(), running=()):
             cwd = os.readlink(f"/proc/{pid}/cwd")
         except OSError:
             continue
-        if exe.startswith(env.bin + "/"):
+        if exe.startswith(env.bin + "/") and _root_of(pid) == env.root:
             d[f"proc:{os.path.basename(exe)}:{pid}"] = "running"
         elif "qemu-system" in exe and cwd.startswith(env.root):
             d["proc:qemu:" + _name_uuids(os.path.relpath(cwd, env.root), uuids)] = "running"
@@ -275,13 +286,25 @@ def dump(env, detail_vswitches=(), mask_macs=(), running=()):
     return d
 
 
+def _root_of(pid):
+    """The HPVM_ROOT a process runs with (another run's are not ours)."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            for var in f.read().split(b"\0"):
+                if var.startswith(b"HPVM_ROOT="):
+                    return var[len(b"HPVM_ROOT="):].decode()
+    except OSError:
+        pass
+    return None
+
+
 def _name_uuids(text, uuids):
     for uuid, name in uuids.items():
         text = text.replace(uuid, f"<{name}>")
     return text
 
 
-CONFIG = ("guest:", "devdb:", "vswitch:", "port:", "error:")
+CONFIG = ("guest:", "devdb:", "vswitch:", "table:")
 
 
 def category(key):
