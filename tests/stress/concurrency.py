@@ -70,7 +70,7 @@ class Writer:
                                             f"disk:avio_stor:0,2,0:file:{self.disk}"])
         if ok:
             self.has_disk, self.label = not self.has_disk, label
-        self.check_stopped()
+        self.check_stopped(ok)
 
     def op_modify_running(self, n):
         verb = "-d" if self.has_hot else "-a"
@@ -107,38 +107,40 @@ class Writer:
                  (["hpvmnet", "-S", self.vsw, "-u", f"portid:1:vlanid:{n % 4000 + 2}"], "hpvmnet -u"),
                  (["hpvmnet", "-d", "-S", self.vsw, "-Q", "-F"], "hpvmnet -d")]
         argv, label = steps[self.vsw_step]
-        if self.do(label, argv):
+        ok = self.do(label, argv)
+        if ok:
             self.vsw_step = (self.vsw_step + 1) % 4
             if label == "hpvmnet -u":
                 self.vlan = n % 4000 + 2
         rows = self.env.sql("SELECT up FROM vswitches WHERE name = ?", (self.vsw,))
         want = [] if self.vsw_step == 0 else [(0,)] if self.vsw_step == 1 else [(1,)]
-        self.expect(label, rows, want, None)
+        self.expect(label, rows, want, ok)
         if self.vsw_step == 3:
             ports = self.env.sql("SELECT p.untagged_vlan FROM vswitch_ports p JOIN vswitches v "
                                  "ON v.id = p.vswitch_id WHERE v.name = ? AND p.port = 1", (self.vsw,))
-            self.expect(label, ports, [(self.vlan,)], None)
+            self.expect(label, ports, [(self.vlan,)], ok)
 
     def op_devmgmt(self, n):
         steps = [(["hpvmdevmgmt", "-a", f"gdev:{self.gdev}:attr:SHARE=YES"], "hpvmdevmgmt -a"),
                  (["hpvmdevmgmt", "-m", f"gdev:{self.gdev}:attr:SHARE=NO"], "hpvmdevmgmt -m"),
                  (["hpvmdevmgmt", "-d", f"gdev:{self.gdev}"], "hpvmdevmgmt -d")]
         argv, label = steps[self.gdev_step]
-        if self.do(label, argv):
+        ok = self.do(label, argv)
+        if ok:
             self.gdev_step = (self.gdev_step + 1) % 3
         rows = self.env.sql("SELECT a.value FROM devdb_entries e LEFT JOIN devdb_attributes a "
                             "ON a.entry_id = e.id AND a.name = 'SHARE' WHERE e.name = ?", (self.gdev,))
         want = [[], [("YES",)], [("NO",)]][self.gdev_step]
-        self.expect(label, rows, want, None)
+        self.expect(label, rows, want, ok)
 
     # ---------------------------------------------------------- checking
 
-    def check_stopped(self):
+    def check_stopped(self, ok):
         rows = self.env.sql("SELECT count(*) FROM storage_devices s JOIN guests g ON g.id = s.guest_id "
                             "WHERE g.name = ? AND s.location = ?", (self.guest, self.disk))[0][0]
-        self.expect("hpvmmodify stopped", rows, 1 if self.has_disk else 0, None)
+        self.expect("hpvmmodify stopped", rows, 1 if self.has_disk else 0, ok)
         label = self.env.sql("SELECT label FROM guests WHERE name = ?", (self.guest,))
-        self.expect("hpvmmodify stopped", label, [(self.label,)], None)
+        self.expect("hpvmmodify stopped", label, [(self.label,)], ok)
 
     def do(self, label, argv):
         """Runs one operation; True when it worked. A failure must be a
