@@ -10,6 +10,7 @@
 # campaign reports them until the commands clean up after a kill. Each
 # driver runs in its own network namespace with firmware-only QEMU guests.
 # HPVM_KILLS, HPVM_WRITERS, HPVM_OPS and HPVM_SEED change the sizes and the seed.
+# shellcheck source=tests/cli/env.sh
 source "$(dirname "$0")/env.sh"
 seed=${HPVM_SEED:-$(date +%s)}
 status=0
