@@ -5,7 +5,8 @@
 # exactly before or after, a running guest's difference reported by
 # hpvmstatus -P and repaired by hpvmmodify -R, the next command works), then
 # 4 writers x 25 mixed operations at once (tests/stress/concurrency.py: 0
-# lost, 0 duplicated, 0 silent failures, every refusal says why). Leftovers
+# lost, 0 duplicated, 0 silent failures, every refusal says why), and 8 x 20
+# with a 1 ms busy timeout, so that refusals happen. Leftovers
 # (taps, run directories, files) are counted and listed, not failed: the
 # campaign reports them until the commands clean up after a kill. Each
 # driver runs in its own network namespace with firmware-only QEMU guests.
@@ -25,4 +26,17 @@ for driver in "kill_campaign.py --kills ${HPVM_KILLS:-100} --sweep-every 25" \
   *) echo "FAIL: ${driver%% *} exited $rc"; status=1 ;;
   esac
 done
+# Writers that cannot wait for the database (a 1 ms busy timeout): many
+# refusals, each must say why and change nothing.
+out=$(HPVM_BUSY_TIMEOUT_MS=1 python3 "$HPVM_SOURCE/tests/stress/concurrency.py" "$HPVM_BIN" \
+  --writers 8 --ops 20 --seed "$seed" --quiet)
+rc=$?
+printf '%s\n' "$out"
+if [[ $rc -ne 0 ]]; then
+  echo "FAIL: concurrency.py with a 1 ms busy timeout exited $rc"
+  status=1
+elif ! grep -qE '^  refused [0-9]+x: The configuration database is locked by another command' <<<"$out"; then
+  echo "FAIL: with a 1 ms busy timeout no writer was refused as busy"
+  status=1
+fi
 exit $status
