@@ -187,10 +187,10 @@ db_snapshot
 timed hpvmmodify -P dies -a disk:avio_stor::file:"$S/dies2.img"
 assert_exit 1
 within 5 "hpvmmodify when QEMU dies mid-command"
-assert_stderr_has "^hpvmmodify: ERROR \(dies\): .*QEMU closed the QMP connection"
+assert_stderr_has "^hpvmmodify: ERROR \(dies\): The running guest did not answer 'add disk 0,0,1': (Lost the connection to QEMU: Broken pipe|QEMU closed the QMP connection)\. Nothing was changed\.$"
 expect_db_unchanged
 wait "$interposer"
-expect_stdout "killed $pid" cat "$S/interpose.out"
+check "the interposer killed QEMU (pid $pid)" grep -qx "killed $pid" "$S/interpose.out"
 if alive "$pid"; then fail "QEMU (pid $pid) still runs"; else pass; fi
 rm -f "$sock.qemu"
 run hpvmstatus -M -P dies
@@ -231,7 +231,7 @@ assert_stderr_has "^hpvmstop: ERROR \(locked\): (Another command is starting, st
 timed hpvmstatus -P late
 assert_exit 1
 within 2 "hpvmstatus (a reader) while a stopped command holds the write lock"
-assert_stderr "hpvmstatus: ERROR: The guest 'late' does not exist."
+assert_stderr "hpvmstatus: ERROR (late): The guest 'late' does not exist."
 kill -KILL "$stopped"
 wait "$stopped" 2>/dev/null
 kill "$holder"

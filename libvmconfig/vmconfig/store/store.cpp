@@ -219,6 +219,9 @@ Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
   restrict_mode(db_path);
   try {
     configure();
+    if (missing) {
+      set_checkpoint_on_close(*m_db, true); // the new database is left without a WAL
+    }
   } catch (const SQLite::Exception& e) {
     if (is_busy(e)) {
       throw hpvm::Busy(k_busy_message);
