@@ -132,6 +132,15 @@ assert_exit 1
 assert_stderr_has "^hpvmcreate: ERROR: .*(read-only|readonly)"
 expect_db_unchanged
 umount "$HPVM_ROOT"
+# With the WAL checkpointed away there is no shared-memory index either.
+sqlite3 "$DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+check "no WAL left" test ! -e "$DB-wal"
+mount --bind "$HPVM_ROOT" "$HPVM_ROOT"
+mount -o remount,bind,ro "$HPVM_ROOT"
+run hpvmstatus -M
+assert_exit 0
+check "hpvmstatus -M lists both guests without a WAL" test "$(cut -d: -f1 "$OUT" | tr '\n' ' ')" = "g1 g2 "
+umount "$HPVM_ROOT"
 expect_ok hpvmcreate -P g3
 
 section "a full file system under the command log"

@@ -163,8 +163,10 @@ void require_root() {
 }
 
 // An SQLite URI for `path` (read-only opening of a database on a read-only
-// file system): '%', '?' and '#' in the path are escaped.
-std::string read_only_uri(const fs::path& path) {
+// file system): '%', '?' and '#' in the path are escaped. Without a WAL to
+// read, the database is immutable there: SQLite then needs no shared-memory
+// index (which it could not create).
+std::string read_only_uri(const fs::path& path, bool has_wal) {
   std::string out = "file:";
   for (const char c : path.string()) {
     if (c == '%' || c == '?' || c == '#') {
@@ -173,7 +175,7 @@ std::string read_only_uri(const fs::path& path) {
       out += c;
     }
   }
-  return out + "?mode=ro";
+  return out + (has_wal ? "?mode=ro" : "?mode=ro&immutable=1");
 }
 
 } // namespace
@@ -282,8 +284,9 @@ void Store::create_database() {
 void Store::open_read_only() {
   const fs::path db_path = avio::layout::database(m_root);
   try {
-    m_db = std::make_unique<SQLite::Database>(
-        read_only_uri(db_path), SQLite::OPEN_READONLY | SQLite::OPEN_URI, busy_timeout_ms());
+    m_db = std::make_unique<SQLite::Database>(read_only_uri(db_path, wal_bytes(m_root) > 0),
+                                              SQLite::OPEN_READONLY | SQLite::OPEN_URI,
+                                              busy_timeout_ms());
     if (schema_version() != k_schema_version) {
       throw hpvm::Error(fmt::format(
           "The configuration database '{}' has schema version {}, this program {}, and its file "
