@@ -36,7 +36,7 @@ pid_t launch(const MachineSpec& spec, const RunDir& run, Accelerator accel);
 
 // Asks QEMU to quit (unless it is stopped: a stopped QEMU never answers),
 // then SIGTERM (with SIGCONT), then SIGKILL to `pid`, until it is gone; each
-// step bounded, ~14 s at the very most. Never depends on the monitor. Only
+// step bounded, ~16 s at the very most. Never depends on the monitor. Only
 // a `pid` that is_guest_qemu(run, pid) is signalled, through a pidfd opened
 // before that check (a pid reused afterwards is never reached); any other
 // counts as already stopped.
