@@ -82,8 +82,13 @@ int run(const std::string& command, int argc, char** argv, CLI::App& app,
   if (logging() == Logging::command_log) {
     std::vector<std::string> args(argv, argv + argc);
     args[0] = command;
-    vmconfig::append_command_log(args,
-                                 status == 0 ? "SUCCESS" : fmt::format("FAILURE({})", status));
+    const std::string lost = vmconfig::append_command_log(
+        args, status == 0 ? "SUCCESS" : fmt::format("FAILURE({})", status));
+    if (!lost.empty()) {
+      // The command's own outcome stands; only its record is missing.
+      print_line(tag(command, "WARNING", ""),
+                 fmt::format("The command was not recorded in the command log: {}", lost));
+    }
   }
   return status;
 }

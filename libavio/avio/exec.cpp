@@ -1,15 +1,41 @@
 #include "avio/exec.hpp"
 
+#include "avio/error.hpp"
+
+#include <fmt/format.h>
+
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
 extern char** environ;
 
 namespace avio {
+
+bool wait_child(pid_t pid, int& status, std::chrono::steady_clock::time_point deadline) {
+  while (true) {
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid || (done < 0 && errno != EINTR)) {
+      return true;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      // Our own child, not reaped yet: its pid cannot have been reused.
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
 
 std::optional<std::string> capture_output(const std::vector<std::string>& argv,
                                           const std::vector<std::string>& extra_env) {
@@ -49,17 +75,33 @@ std::optional<std::string> capture_output(const std::vector<std::string>& argv,
   }
   std::string out;
   char buffer[4096];
+  const auto deadline = std::chrono::steady_clock::now() + k_tool_timeout;
+  bool finished = false;
   while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{pipe_fds[0], POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0)));
+    if (ready < 0 && errno == EINTR) {
+      continue;
+    }
+    if (ready <= 0) {
+      break; // the time is up
+    }
     const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
     if (n > 0) {
       out.append(buffer, static_cast<std::size_t>(n));
     } else if (n == 0 || errno != EINTR) {
+      finished = true;
       break;
     }
   }
   ::close(pipe_fds[0]);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  finished = finished && wait_child(pid, status, deadline);
+  if (!finished) {
+    throw hpvm::Error(fmt::format("'{}' did not finish within {} s; it was stopped.", argv[0],
+                                  k_tool_timeout.count() / 1000));
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return std::nullopt;

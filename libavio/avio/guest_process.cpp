@@ -1,18 +1,24 @@
 #include "avio/guest_process.hpp"
 
 #include "avio/error.hpp"
+#include "avio/exec.hpp"
+#include "avio/fd.hpp"
 #include "avio/sysfs.hpp"
 
 #include <fmt/format.h>
 
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -28,15 +34,39 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool wait_gone(pid_t pid, std::chrono::milliseconds timeout) {
+// A pidfd names one process, never a later one that reuses its pid: opened
+// and then checked to be the guest's QEMU, signals sent through it reach that
+// QEMU or nothing. -1 when it is not (or no longer) the guest's QEMU.
+int open_guest_qemu(const RunDir& run, pid_t pid) {
+  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd >= 0 && !is_guest_qemu(run, pid)) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends `sig` to the process `pidfd` names; false when it has exited.
+bool send_signal(int pidfd, int sig) {
+  return ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0;
+}
+
+// Whether the process `pidfd` names exits within `timeout` (a pidfd
+// becomes readable when it does).
+bool wait_gone(int pidfd, std::chrono::milliseconds timeout) {
+  pollfd p{pidfd, POLLIN, 0};
   const auto deadline = Clock::now() + timeout;
-  while (qemu_alive(pid)) {
-    if (Clock::now() >= deadline) {
+  while (true) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const int n = ::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0)));
+    if (n > 0) {
+      return true;
+    }
+    if (n == 0 || errno != EINTR) {
       return false;
     }
-    std::this_thread::sleep_for(5ms);
   }
-  return true;
 }
 
 // The last lines QEMU wrote to its log: its reason for not starting.
@@ -138,6 +168,8 @@ pid_t launch(const MachineSpec& spec, const RunDir& run, Accelerator accel) {
     argv.push_back(const_cast<char*>(a.c_str()));
   }
   argv.push_back(nullptr);
+  std::error_code ec;
+  fs::remove(run.start_file(), ec); // a previous QEMU's
   const int log = ::open(run.log_file().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (log < 0 || null < 0) {
@@ -149,7 +181,9 @@ pid_t launch(const MachineSpec& spec, const RunDir& run, Accelerator accel) {
     throw hpvm::Error(fmt::format("Cannot start QEMU: {}.", std::strerror(errno)));
   }
   if (child == 0) {
-    // Only async-signal-safe calls between fork and exec.
+    // Only async-signal-safe calls between fork and exec. The files QEMU
+    // makes (sockets, pid file, console log) are root's alone.
+    ::umask(0077);
     if (::chdir(run.dir.c_str()) != 0 || ::dup2(null, 0) < 0 || ::dup2(null, 1) < 0 ||
         ::dup2(log, 2) < 0) {
       ::_exit(126);
@@ -159,10 +193,17 @@ pid_t launch(const MachineSpec& spec, const RunDir& run, Accelerator accel) {
   }
   ::close(log);
   ::close(null);
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
   // With -daemonize the first process exits 0 once the guest is set up.
+  int status = 0;
+  if (!wait_child(child, status, Clock::now() + k_qemu_start_timeout)) {
+    // Its daemon may be up already (the pid file is written early).
+    if (auto pid = running_qemu(run)) {
+      stop_hard(run, *pid);
+    }
+    throw hpvm::Error(fmt::format("QEMU did not finish starting within {} s; it was stopped. See "
+                                  "'{}'.",
+                                  k_qemu_start_timeout.count() / 1000, run.log_file().string()));
+  }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     if (code == 127) {
@@ -173,15 +214,14 @@ pid_t launch(const MachineSpec& spec, const RunDir& run, Accelerator accel) {
                                   reason.empty() ? "see " + run.log_file().string() : reason));
   }
   if (auto pid = running_qemu(run)) {
+    try {
+      record_qemu_start(run, *pid);
+    } catch (const hpvm::Error&) {
+      // Unrecorded, the command line alone identifies the QEMU.
+    }
     return *pid;
   }
   throw hpvm::Error(fmt::format("QEMU started but left no pid file in '{}'.", run.dir.string()));
-}
-
-bool qemu_alive(pid_t pid) {
-  std::error_code ec;
-  const auto exe = fs::read_symlink(fs::path("/proc") / std::to_string(pid) / "exe", ec);
-  return !ec && exe.filename().string().rfind("qemu-system", 0) == 0;
 }
 
 bool process_stopped(pid_t pid) {
@@ -193,12 +233,16 @@ bool process_stopped(pid_t pid) {
 }
 
 void stop_hard(const RunDir& run, pid_t pid) {
+  const Fd qemu(open_guest_qemu(run, pid));
+  if (!qemu) {
+    return; // gone, or the pid is no longer the guest's QEMU: nothing to stop
+  }
   // A stopped (SIGSTOP) QEMU never answers its monitor: straight to signals.
   if (!process_stopped(pid)) {
     try {
       QmpClient qmp(run.qmp_socket(), 2000ms, 1000ms);
       qmp.execute("quit", Json::object(), 2000ms);
-      if (wait_gone(pid, 3s)) {
+      if (wait_gone(qemu.get(), 3s)) {
         return;
       }
     } catch (const hpvm::Error&) {
@@ -206,16 +250,21 @@ void stop_hard(const RunDir& run, pid_t pid) {
     }
   }
   // SIGCONT lets a stopped QEMU act on the SIGTERM (it exits cleanly).
-  if (::kill(pid, SIGTERM) == 0 && ::kill(pid, SIGCONT) == 0 && wait_gone(pid, 3s)) {
+  if (send_signal(qemu.get(), SIGTERM) && send_signal(qemu.get(), SIGCONT) &&
+      wait_gone(qemu.get(), 3s)) {
     return;
   }
-  ::kill(pid, SIGKILL);
-  if (!wait_gone(pid, 5s)) {
+  send_signal(qemu.get(), SIGKILL);
+  if (!wait_gone(qemu.get(), 5s)) {
     throw hpvm::Error(fmt::format("QEMU (pid {}) did not exit within 5 s of SIGKILL.", pid));
   }
 }
 
 bool stop_graceful(const RunDir& run, pid_t pid, std::chrono::milliseconds timeout) {
+  const Fd qemu(open_guest_qemu(run, pid));
+  if (!qemu) {
+    return true; // already gone
+  }
   if (process_stopped(pid)) {
     return false;
   }
@@ -225,7 +274,7 @@ bool stop_graceful(const RunDir& run, pid_t pid, std::chrono::milliseconds timeo
   } catch (const hpvm::Error&) {
     return false; // the monitor does not answer: the caller stops it hard
   }
-  return wait_gone(pid, timeout);
+  return wait_gone(qemu.get(), timeout);
 }
 
 std::vector<fs::path> stale_files(const RunDir& run) {
@@ -233,8 +282,8 @@ std::vector<fs::path> stale_files(const RunDir& run) {
   if (running_qemu(run)) {
     return out;
   }
-  for (const auto& f :
-       {run.pid_file(), run.qmp_socket(), run.console_socket(), run.pending_removals_file()}) {
+  for (const auto& f : {run.pid_file(), run.start_file(), run.qmp_socket(), run.console_socket(),
+                        run.pending_removals_file()}) {
     std::error_code ec;
     if (fs::exists(fs::symlink_status(f, ec))) {
       out.push_back(f);

@@ -29,24 +29,26 @@ std::vector<std::string> qemu_command(const MachineSpec& spec, Accelerator accel
 
 // Starts QEMU daemonised in `run.dir` and returns its pid once QEMU has
 // created its sockets and pid file. Throws hpvm::Error with QEMU's own
-// message (from the log) when it does not start.
+// message (from the log) when it does not start, and stops it when it has
+// not finished starting within k_qemu_start_timeout.
+inline constexpr std::chrono::milliseconds k_qemu_start_timeout{60000};
 pid_t launch(const MachineSpec& spec, const RunDir& run, Accelerator accel);
 
 // Asks QEMU to quit (unless it is stopped: a stopped QEMU never answers),
 // then SIGTERM (with SIGCONT), then SIGKILL to `pid`, until it is gone; each
-// step bounded, ~14 s at the very most. Never depends on the monitor.
+// step bounded, ~16 s at the very most. Never depends on the monitor. Only
+// a `pid` that is_guest_qemu(run, pid) is signalled, through a pidfd opened
+// before that check (a pid reused afterwards is never reached); any other
+// counts as already stopped.
 void stop_hard(const RunDir& run, pid_t pid);
 // ACPI power button through QMP; true when the guest powered off within
-// `timeout`, false when it did not or its monitor does not answer (the
-// caller decides what next).
+// `timeout` (or `pid` is not the guest's QEMU), false when it did not or its
+// monitor does not answer (the caller decides what next).
 bool stop_graceful(const RunDir& run, pid_t pid, std::chrono::milliseconds timeout);
 // Whether `pid` is stopped (SIGSTOP, or traced).
 bool process_stopped(pid_t pid);
 
-// Whether `pid` is still a live QEMU process.
-bool qemu_alive(pid_t pid);
-
-// Run-directory files left by a QEMU that is gone (pid file, sockets).
+// Run-directory files left by a QEMU that is gone (pid file, start time, sockets).
 std::vector<std::filesystem::path> stale_files(const RunDir& run);
 // Removes the run files of a guest that does not run; returns what it removed.
 std::vector<std::filesystem::path> clean_run_files(const RunDir& run);

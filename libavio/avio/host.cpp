@@ -1,6 +1,8 @@
 #include "avio/host.hpp"
 
 #include "avio/error.hpp"
+#include "avio/fd.hpp"
+#include "avio/layout.hpp"
 
 #include <fmt/format.h>
 
@@ -10,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -46,8 +50,16 @@ std::string new_uuid() {
 }
 
 std::string effective_user_name() {
-  const passwd* pw = ::getpwuid(::geteuid());
-  return pw != nullptr ? pw->pw_name : std::to_string(::geteuid());
+  return user_name(::geteuid());
+}
+
+bool effective_user_is_root() {
+  return ::geteuid() == 0;
+}
+
+std::string user_name(unsigned uid) {
+  const passwd* pw = ::getpwuid(uid);
+  return pw != nullptr ? pw->pw_name : std::to_string(uid);
 }
 
 bool user_exists(const std::string& name) {
@@ -62,16 +74,27 @@ unsigned host_cpu_count() {
   return std::thread::hardware_concurrency();
 }
 
-bool append_record(const std::filesystem::path& file, std::string_view record) {
-  std::error_code ec;
-  std::filesystem::create_directories(file.parent_path(), ec);
-  const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return false;
+void append_record(const std::filesystem::path& file, std::string_view record) {
+  make_private_dirs(file.parent_path());
+  const auto failed = [&file](int error) {
+    return hpvm::Error(fmt::format("Cannot write '{}': {}.", file.string(), std::strerror(error)));
+  };
+  const Fd fd(::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) {
+    throw failed(errno);
   }
-  const auto written = ::write(fd, record.data(), record.size());
-  ::close(fd);
-  return written == static_cast<ssize_t>(record.size());
+  const ssize_t written = ::write(fd.get(), record.data(), record.size());
+  if (written == static_cast<ssize_t>(record.size())) {
+    return;
+  }
+  const int error = written < 0 ? errno : ENOSPC;
+  if (written > 0) {
+    const off_t end = ::lseek(fd.get(), 0, SEEK_CUR);
+    if (end >= written && ::ftruncate(fd.get(), end - written) != 0) {
+      // The partial line stays; the error below says the record is lost.
+    }
+  }
+  throw failed(error);
 }
 
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {

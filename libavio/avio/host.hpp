@@ -25,6 +25,10 @@ std::string new_uuid();
 
 // The name of the user this process runs as (its uid when it has no name).
 std::string effective_user_name();
+// Whether this process runs as root (effective uid 0).
+bool effective_user_is_root();
+// The name of user `uid` (the number when it has no name).
+std::string user_name(unsigned uid);
 
 // Whether a user (getpwnam) or a group (getgrnam) of that name exists.
 bool user_exists(const std::string& name);
@@ -36,9 +40,11 @@ unsigned host_cpu_count();
 
 // Appends `record` to `file` with one write(2) on an O_APPEND descriptor
 // (created 0600), so records of concurrent commands never interleave. The
-// file's directory is created first when missing (its parents too).
-// Best effort: false when the file cannot be written.
-bool append_record(const std::filesystem::path& file, std::string_view record);
+// file's directory is created first when missing (make_private_dirs). Throws
+// hpvm::Error naming the file and the reason (a full file system) when the
+// record is not written whole; a part written is cut off again, so the
+// next record starts its own line.
+void append_record(const std::filesystem::path& file, std::string_view record);
 
 // Replaces `path` with `text`: written 0600 to "<path>.tmp", then renamed over
 // it. Throws hpvm::Error when either step fails.

@@ -1,8 +1,18 @@
 #include "avio/layout.hpp"
 
-#include <sys/stat.h>
+#include "avio/error.hpp"
 
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 namespace avio::layout {
@@ -18,6 +28,14 @@ Path database(const Path& root) {
 
 Path database_wal(const Path& root) {
   return root / "hpvm.db-wal";
+}
+
+Path database_draft(const Path& root, int pid) {
+  return root / ("hpvm.db.new." + std::to_string(pid));
+}
+
+Path database_before_upgrade(const Path& root, const std::string& schema) {
+  return common_dir(root) / ("hpvm.db.schema" + schema);
 }
 
 Path common_dir(const Path& root) {
@@ -62,8 +80,69 @@ namespace avio {
 
 namespace fs = std::filesystem;
 
+DatabaseFile database_file(const layout::Path& root) {
+  DatabaseFile out;
+  struct stat root_st {};
+  if (::stat(root.c_str(), &root_st) == 0) {
+    out.root_owned_by_other = root_st.st_uid != ::geteuid();
+  }
+  struct statvfs vfs {};
+  out.read_only = ::statvfs(root.c_str(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY) != 0;
+  struct stat st {};
+  if (::stat(layout::database(root).c_str(), &st) != 0) {
+    out.state = errno == EACCES ? DatabaseFile::State::denied : DatabaseFile::State::missing;
+    return out;
+  }
+  out.owner = st.st_uid;
+  if (::access(layout::database(root).c_str(), R_OK) != 0) {
+    out.state = DatabaseFile::State::denied;
+  } else {
+    out.state = st.st_size == 0 ? DatabaseFile::State::empty : DatabaseFile::State::present;
+  }
+  return out;
+}
+
+void make_private_dirs(const layout::Path& dir) {
+  layout::Path at;
+  for (const auto& part : dir) {
+    at /= part;
+    if (::mkdir(at.c_str(), 0700) == 0) {
+      ::chmod(at.c_str(), 0700); // a umask may have taken the owner's bits too
+    } else if (errno != EEXIST) {
+      throw hpvm::Error(
+          fmt::format("Cannot create the directory '{}': {}.", at.string(), std::strerror(errno)));
+    }
+  }
+}
+
+void create_root(const layout::Path& root) {
+  make_private_dirs(layout::common_dir(root));
+}
+
+void publish_database_draft(const layout::Path& draft, const layout::Path& database) {
+  if (::renameat2(AT_FDCWD, draft.c_str(), AT_FDCWD, database.c_str(), RENAME_NOREPLACE) == 0) {
+    return;
+  }
+  const int error = errno;
+  remove_database_draft(draft);
+  if (error != EEXIST) {
+    throw hpvm::Error(fmt::format("Cannot create the configuration database '{}': {}.",
+                                  database.string(), std::strerror(error)));
+  }
+}
+
+void remove_database_draft(const layout::Path& draft) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    ::unlink((draft.string() + suffix).c_str());
+  }
+}
+
+int process_id() {
+  return static_cast<int>(::getpid());
+}
+
 void create_run_dir(const RunDir& run) {
-  fs::create_directories(run.dir);
+  make_private_dirs(run.dir);
 }
 
 bool run_dir_exists(const RunDir& run) {
@@ -73,7 +152,6 @@ bool run_dir_exists(const RunDir& run) {
 void make_run_dir(const layout::Path& root, const std::string& name, const std::string& uuid) {
   const RunDir run = layout::run_dir(root, uuid);
   create_run_dir(run);
-  ::chmod(run.dir.c_str(), 0700);
   link_guest(root, name, uuid);
 }
 
@@ -86,7 +164,7 @@ void remove_run_dir(const layout::Path& root, const std::string& name, const std
 
 void link_guest(const layout::Path& root, const std::string& name, const std::string& uuid) {
   const fs::path link = layout::guest_link(root, name);
-  fs::create_directories(link.parent_path());
+  make_private_dirs(link.parent_path());
   std::error_code ec;
   fs::remove(link, ec);
   fs::create_directory_symlink(layout::guest_link_target(uuid), link);
@@ -98,7 +176,7 @@ void unlink_guest(const layout::Path& root, const std::string& name) {
 }
 
 void mark_running(const layout::Path& root, const std::string& uuid) {
-  fs::create_directories(layout::running_index(root));
+  make_private_dirs(layout::running_index(root));
   std::ofstream(layout::running_entry(root, uuid)).flush();
 }
 

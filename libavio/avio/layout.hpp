@@ -20,6 +20,9 @@ namespace avio {
 struct RunDir {
   std::filesystem::path dir;
   std::filesystem::path pid_file() const { return dir / "qemu.pid"; }
+  // The QEMU process's start time (/proc/<pid>/stat), written at launch: a
+  // pid the kernel later gives another process does not match it.
+  std::filesystem::path start_file() const { return dir / "qemu.start"; }
   std::filesystem::path qmp_socket() const { return dir / "qmp.sock"; }
   std::filesystem::path console_socket() const { return dir / "console.sock"; }
   std::filesystem::path log_file() const { return dir / "qemu.log"; }
@@ -39,6 +42,12 @@ Path root_from_environment();
 Path database(const Path& root);
 // SQLite's write-ahead log beside the database.
 Path database_wal(const Path& root);
+// A new database is made under this name (one per process) and linked to
+// hpvm.db once it holds its schema: hpvm.db is never a half-made file.
+Path database_draft(const Path& root, int pid);
+// The copy of the database a schema upgrade from version `schema` keeps
+// (common/hpvm.db.schema<schema>).
+Path database_before_upgrade(const Path& root, const std::string& schema);
 
 Path common_dir(const Path& root);
 Path command_log(const Path& root);
@@ -55,8 +64,38 @@ Path running_entry(const Path& root, const std::string& uuid);
 
 } // namespace layout
 
+// hpvm.db as this process finds it.
+struct DatabaseFile {
+  enum class State : unsigned char {
+    missing, // no such file (nor an unreadable root)
+    present,
+    empty,  // 0 bytes: truncated (a database is never published empty)
+    denied, // the root or the file cannot be read by this user
+  };
+  State state = State::missing;
+  unsigned owner = 0;               // the file's owner (present, empty)
+  bool root_owned_by_other = false; // $HPVM_ROOT belongs to another user
+  bool read_only = false;           // on a read-only file system
+};
+DatabaseFile database_file(const layout::Path& root);
+
+// Creates `dir` and its missing parents with mode 0700, whatever the umask:
+// nothing under $HPVM_ROOT is for other users. Existing directories keep
+// their mode. Throws hpvm::Error naming the directory.
+void make_private_dirs(const layout::Path& dir);
+// Creates $HPVM_ROOT and common/ (make_private_dirs).
+void create_root(const layout::Path& root);
+// Moves a complete new database (layout::database_draft) to `database`
+// unless one is there already (another command made it first): then the
+// draft is removed. Throws hpvm::Error when neither happens.
+void publish_database_draft(const layout::Path& draft, const layout::Path& database);
+// Removes a draft and what SQLite left beside it (-wal, -shm); no errors.
+void remove_database_draft(const layout::Path& draft);
+// This process's id (drafts are named by it).
+int process_id();
+
 // The run tree itself (libvmconfig's ops/runtime.* wraps these).
-// Creates `run`'s directory and its parents (std::filesystem errors throw);
+// Creates `run`'s directory and its parents (make_private_dirs);
 // run_dir_exists says whether it is there.
 void create_run_dir(const RunDir& run);
 bool run_dir_exists(const RunDir& run);

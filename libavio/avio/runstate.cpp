@@ -1,34 +1,77 @@
 #include "avio/runstate.hpp"
 
+#include "avio/host.hpp"
 #include "avio/sysfs.hpp"
-
-#include <signal.h>
 
 #include <fstream>
 #include <iterator>
+#include <sstream>
 
 namespace fs = std::filesystem;
 
 namespace avio {
 
-std::optional<pid_t> running_qemu(const RunDir& run) {
-  const std::string text = read_first_line(run.pid_file());
-  if (text.empty()) {
+namespace {
+
+std::string read_whole(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+} // namespace
+
+std::optional<unsigned long long> process_start_time(pid_t pid) {
+  // "pid (comm) S ppid ...": fields counted after the last ')', which a
+  // comm may itself contain; the start time is field 22, the 20th there.
+  const std::string stat = read_first_line(fs::path("/proc") / std::to_string(pid) / "stat");
+  const auto end = stat.rfind(')');
+  if (end == std::string::npos) {
     return std::nullopt;
   }
+  std::istringstream fields(stat.substr(end + 1));
+  std::string field;
+  for (int i = 0; i < 20 && fields >> field; ++i) {
+  }
+  try {
+    return std::stoull(field);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+void record_qemu_start(const RunDir& run, pid_t pid) {
+  if (const auto start = process_start_time(pid)) {
+    write_file_atomically(run.start_file(), std::to_string(*start) + "\n");
+  }
+}
+
+bool is_guest_qemu(const RunDir& run, pid_t pid) {
+  const fs::path proc = fs::path("/proc") / std::to_string(pid);
+  std::error_code ec;
+  const auto exe = fs::read_symlink(proc / "exe", ec);
+  if (pid <= 0 || ec || exe.filename().string().rfind("qemu-system", 0) != 0) {
+    return false;
+  }
+  const std::string uuid = run.dir.filename().string();
+  const std::string cmdline = read_whole(proc / "cmdline");
+  if (cmdline.find(std::string("\0-uuid\0", 7) + uuid + '\0') == std::string::npos) {
+    return false;
+  }
+  // A run from before start times were recorded has none: the command line
+  // alone decides.
+  const std::string recorded = read_first_line(run.start_file());
+  return recorded.empty() || std::to_string(process_start_time(pid).value_or(0)) == recorded;
+}
+
+std::optional<pid_t> running_qemu(const RunDir& run) {
+  const std::string text = read_first_line(run.pid_file());
   pid_t pid = 0;
   try {
     pid = static_cast<pid_t>(std::stol(text));
   } catch (const std::exception&) {
     return std::nullopt;
   }
-  if (pid <= 0 || (::kill(pid, 0) != 0 && errno != EPERM)) {
-    return std::nullopt;
-  }
-  // A recycled pid belongs to some other program: only a QEMU counts.
-  std::error_code ec;
-  const auto exe = fs::read_symlink(fs::path("/proc") / std::to_string(pid) / "exe", ec);
-  if (ec || exe.filename().string().rfind("qemu-system", 0) != 0) {
+  if (!is_guest_qemu(run, pid)) {
     return std::nullopt;
   }
   return pid;

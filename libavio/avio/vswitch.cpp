@@ -18,6 +18,8 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -59,6 +61,8 @@ std::optional<MacAddress> mac_of(rtnl_link* link) {
   return MacAddress(value);
 }
 
+constexpr int k_netlink_timeout_s = 5;
+
 // A connected NETLINK_ROUTE socket.
 class Rtnl {
 public:
@@ -69,6 +73,10 @@ public:
     if (int err = nl_connect(m_sock.get(), NETLINK_ROUTE); err < 0) {
       throw hpvm::Error(fmt::format("Cannot open a netlink socket: {}.", nl_geterror(err)));
     }
+    // The kernel answers at once; a reply that never comes fails the request
+    // instead of hanging the command (docs/WAITS.md).
+    const timeval bound{k_netlink_timeout_s, 0};
+    ::setsockopt(nl_socket_get_fd(m_sock.get()), SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
   }
   nl_sock* get() const { return m_sock.get(); }
 

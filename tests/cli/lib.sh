@@ -415,6 +415,7 @@ refused() {
 
 # fake_qemu VAR GUEST: a QEMU process with no machine (no QMP socket, no
 # devices) stands in for GUEST's, so that the commands see the guest running:
+# it carries the guest's -uuid (how the commands know a QEMU is the guest's),
 # its pid goes into the guest's run directory (uuids/<uuid>/qemu.pid), VAR is
 # set to it, and it is killed at exit (track_pid). Call it in the suite's
 # shell, not in $(...): the clean-up list must see the pid. Fails (one failed
@@ -429,7 +430,7 @@ fake_qemu() {
   fi
   log=$(mktemp "$_H/qemu-$guest.XXXXXX.log")
   qemu-system-x86_64 -machine none -S -display none -nodefaults -monitor none -serial none \
-    </dev/null >"$log" 2>&1 &
+    -uuid "$uuid" </dev/null >"$log" 2>&1 &
   pid=$!
   track_pid "$pid"
   for ((i = 0; i < 100; i++)); do

@@ -2,7 +2,7 @@
 """Stands between a guest's QEMU and one client on the QMP socket, and kills
 that client with SIGKILL at a chosen point of a hot-plug, for the crash tests.
 
-  qmp_interpose.py SOCKET QEMU_SOCKET (before|after) COMMAND
+  qmp_interpose.py SOCKET QEMU_SOCKET (before|after) COMMAND [client|qemu]
 
 Listens on SOCKET (where the client looks for QEMU) and relays every line to
 QEMU_SOCKET (where the test moved QEMU's own socket). When the client sends
@@ -10,6 +10,8 @@ COMMAND, the client (found by SO_PEERCRED, so always the process that really
 connected) is killed: "before" the command reaches QEMU, or "after" QEMU
 answered it and before the client can read the answer. QEMU is real; only the
 moment of the kill is chosen. Prints "killed PID" and exits after one client.
+With "qemu" last, QEMU is killed instead (found the same way, on its socket):
+a QEMU that dies in the middle of a command.
 """
 import json
 import os
@@ -21,6 +23,7 @@ import sys
 
 def main():
     listen_path, qemu_path, when, command = sys.argv[1:5]
+    victim = sys.argv[5] if len(sys.argv) > 5 else "client"
     server = socket.socket(socket.AF_UNIX)
     server.bind(listen_path)
     server.listen(1)
@@ -30,6 +33,8 @@ def main():
     client_pid = struct.unpack("3i", creds)[0]
     qemu = socket.socket(socket.AF_UNIX)
     qemu.connect(qemu_path)
+    creds = qemu.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    qemu_pid = struct.unpack("3i", creds)[0]
     from_client = client.makefile("rb")
     from_qemu = qemu.makefile("rb")
     client.sendall(from_qemu.readline())  # the greeting
@@ -49,8 +54,9 @@ def main():
         client.sendall(reply)
     else:
         sys.exit(f"qmp_interpose.py: the client never sent {command}")
-    os.kill(client_pid, signal.SIGKILL)
-    print(f"killed {client_pid}", flush=True)
+    pid = qemu_pid if victim == "qemu" else client_pid
+    os.kill(pid, signal.SIGKILL)
+    print(f"killed {pid}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #include "vmconfig/ops/command_log.hpp"
 
+#include <avio/error.hpp>
 #include <avio/host.hpp>
 #include <avio/layout.hpp>
 
@@ -46,7 +47,7 @@ std::string quote_command_line(const std::vector<std::string>& argv) {
   return out;
 }
 
-void append_command_log(const std::vector<std::string>& argv, std::string_view outcome) {
+std::string append_command_log(const std::vector<std::string>& argv, std::string_view outcome) {
   const std::filesystem::path root = avio::layout::root_from_environment();
   const std::string user = avio::effective_user_name();
   // UTC, as the Z says: fmt 9 formats a system_clock time point in local time.
@@ -56,10 +57,17 @@ void append_command_log(const std::vector<std::string>& argv, std::string_view o
   const std::string line =
       fmt::format("{:%Y-%m-%dT%H:%M:%SZ} {} {} {}\n", utc, user, outcome, quote_command_line(argv));
   std::error_code ec;
-  if (!std::filesystem::exists(root, ec)) {
-    return; // a command that failed on a host never set up leaves no trace
+  // Only root changes anything: another user's commands were refused before
+  // they touched anything, and could not write root's log anyway.
+  if (!avio::effective_user_is_root() || !std::filesystem::exists(root, ec)) {
+    return {};
   }
-  avio::append_record(avio::layout::command_log(root), line);
+  try {
+    avio::append_record(avio::layout::command_log(root), line);
+  } catch (const hpvm::Error& e) {
+    return e.what();
+  }
+  return {};
 }
 
 } // namespace vmconfig

@@ -16,9 +16,12 @@ std::string printable(std::string_view text);
 std::string quote_command_line(const std::vector<std::string>& argv);
 
 // Appends one record with a single write(2) on an O_APPEND file, so records of
-// concurrent commands never interleave. Failures to log are ignored: the log
-// must never make a command fail. The log is the one under the HPVM root the
-// commands use ($HPVM_ROOT, default /var/opt/hpvm).
-void append_command_log(const std::vector<std::string>& argv, std::string_view outcome);
+// concurrent commands never interleave. The log is the one under the HPVM root
+// the commands use ($HPVM_ROOT, default /var/opt/hpvm). A record that cannot
+// be written (a full file system) never changes the command's outcome: the
+// reason is returned for a warning; "" when it was written, or not written on
+// purpose: the root does not exist (a command that failed on a host never set
+// up leaves no trace), or the user is not root (whose commands change nothing).
+std::string append_command_log(const std::vector<std::string>& argv, std::string_view outcome);
 
 } // namespace vmconfig

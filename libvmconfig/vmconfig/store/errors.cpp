@@ -1,9 +1,14 @@
 #include "vmconfig/store/errors.hpp"
 
+#include "vmconfig/store/store.hpp"
+
 #include <avio/error.hpp>
+#include <avio/layout.hpp>
 
 #include <SQLiteCpp/Exception.h>
 #include <fmt/format.h>
+
+#include <sqlite3.h>
 
 namespace vmconfig {
 
@@ -11,6 +16,12 @@ void rethrow_as_project_error() {
   try {
     throw;
   } catch (const SQLite::Exception& e) {
+    const int code = e.getErrorCode();
+    if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+      throw hpvm::Error(
+          fmt::format("Configuration database error: {}. {}", e.what(),
+                      damaged_database_advice(avio::layout::root_from_environment())));
+    }
     throw hpvm::Error(fmt::format("Configuration database error: {}", e.what()));
   }
 }

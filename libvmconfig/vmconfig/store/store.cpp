@@ -5,6 +5,7 @@
 #include "vmconfig/model/grammar.hpp"
 
 #include <avio/error.hpp>
+#include <avio/host.hpp>
 #include <avio/layout.hpp>
 
 #include <SQLiteCpp/Statement.h>
@@ -111,63 +112,190 @@ Store::Location Store::location() {
 
 Store::Store(Access access) : Store(avio::layout::root_from_environment(), access) {}
 
+namespace {
+
+// hpvm.db as found, refused before SQLite opens it when it is not this
+// user's to read, was truncated, or (for root) another user could have
+// written it.
+avio::DatabaseFile checked_database_file(const fs::path& root) {
+  const avio::DatabaseFile file = avio::database_file(root);
+  const fs::path db_path = avio::layout::database(root);
+  using State = avio::DatabaseFile::State;
+  if (file.state == State::denied) {
+    throw hpvm::Error(fmt::format("Permission denied: user '{}' cannot read the configuration "
+                                  "database '{}'. The HPVM commands are run by root.",
+                                  avio::effective_user_name(), db_path.string()));
+  }
+  if (file.state == State::empty) {
+    throw hpvm::Error(fmt::format("The configuration database '{}' is empty (0 bytes): it was "
+                                  "truncated. {}",
+                                  db_path.string(), damaged_database_advice(root)));
+  }
+  // Root must not act on what another user could have written (a backing
+  // path QEMU would open, a device entry): the files must be root's own.
+  if (!avio::effective_user_is_root()) {
+    return file;
+  }
+  const std::string me = avio::effective_user_name();
+  if (file.state == State::present && file.owner != 0) {
+    throw hpvm::Error(fmt::format(
+        "The configuration database '{}' belongs to user '{}', not to '{}': that user could "
+        "have changed it. Check it, then give it to '{}' (chown).",
+        db_path.string(), avio::user_name(file.owner), me, me));
+  }
+  if (file.root_owned_by_other) {
+    throw hpvm::Error(fmt::format(
+        "The HPVM directory '{}' belongs to another user than '{}': that user could replace "
+        "the configuration database. Check it, then give it to '{}' (chown).",
+        root.string(), me, me));
+  }
+  return file;
+}
+
+// Changes are root's (HPVM's commands are superuser commands); checked
+// before a first write could make a root directory or a database.
+void require_root() {
+  if (!avio::effective_user_is_root()) {
+    throw hpvm::Error(fmt::format("Only root may change the HPVM configuration; this command "
+                                  "runs as user '{}'. Nothing was changed.",
+                                  avio::effective_user_name()));
+  }
+}
+
+// An SQLite URI for `path` (read-only opening of a database on a read-only
+// file system): '%', '?' and '#' in the path are escaped. Without a WAL to
+// read, the database is immutable there: SQLite then needs no shared-memory
+// index (which it could not create).
+std::string read_only_uri(const fs::path& path, bool has_wal) {
+  std::string out = "file:";
+  for (const char c : path.string()) {
+    if (c == '%' || c == '?' || c == '#') {
+      out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + (has_wal ? "?mode=ro" : "?mode=ro&immutable=1");
+}
+
+} // namespace
+
+std::string damaged_database_advice(const fs::path& root) {
+  return fmt::format(
+      "Nothing was changed. Restore '{}' from a backup of '{}' (each schema upgrade keeps the "
+      "database it upgraded as '{}' with the old version's number; hpvmhostrdev -r puts back "
+      "only the rdev entries), or move it away to start again with an empty configuration.",
+      avio::layout::database(root).string(), root.string(),
+      avio::layout::database_before_upgrade(root, "<N>").string());
+}
+
 Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
-  if (access == Access::if_exists && !exists(m_root)) {
+  const avio::DatabaseFile file = checked_database_file(m_root);
+  const bool missing = file.state == avio::DatabaseFile::State::missing;
+  if (access == Access::if_exists && missing) {
     m_db = std::make_unique<SQLite::Database>(":memory:", SQLite::OPEN_READWRITE);
     migrate();
     return;
   }
-  // Only a directory the suite creates is made 0700: an existing one (say
-  // HPVM_ROOT=/tmp) keeps its mode.
-  std::error_code ec;
-  const bool had_root = fs::is_directory(m_root, ec);
-  fs::create_directories(avio::layout::common_dir(m_root), ec);
-  if (ec) {
-    throw hpvm::Error(
-        fmt::format("Cannot create the HPVM directory '{}': {}.", m_root.string(), ec.message()));
-  }
-  if (!had_root) {
-    ::chmod(m_root.c_str(), 0700);
-  }
   const fs::path db_path = avio::layout::database(m_root);
-  const mode_t old_mask = ::umask(0077); // the database and its WAL files are 0600
+  if (file.read_only) {
+    // Nothing can be written there (nor SQLite's shared-memory index made):
+    // the database is read as it is, and a change fails when it writes.
+    open_read_only();
+    return;
+  }
+  if (missing) {
+    require_root();
+  }
+  avio::create_root(m_root);
+  if (missing) {
+    create_database();
+  }
   try {
-    m_db = std::make_unique<SQLite::Database>(
-        db_path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, busy_timeout_ms());
+    m_db = std::make_unique<SQLite::Database>(db_path.string(), SQLite::OPEN_READWRITE,
+                                              busy_timeout_ms());
   } catch (const SQLite::Exception& e) {
-    ::umask(old_mask);
     throw hpvm::Error(fmt::format("Cannot open the configuration database '{}': {}.",
                                   db_path.string(), e.what()));
   }
-  ::umask(old_mask);
   restrict_mode(db_path);
   try {
-    enable_wal(*m_db);
-    // synchronous=NORMAL: a commit is in the WAL when the command returns, so
-    // it survives the command, QEMU or the guest dying at once, and a power
-    // cut once the kernel has written it back (vm.dirty_expire_centisecs,
-    // 30 s by default); a power cut can lose the last commits, never corrupt
-    // the database. FULL would fsync at every commit: 1.3 ms median and up
-    // to 200 ms on this host's disk, for each hot-add.
-    // When the WAL is reset for reuse, it is cut back to journal_size_limit.
-    m_db->exec(fmt::format("PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit={}; "
-                           "PRAGMA foreign_keys=ON",
-                           k_wal_size_limit));
-    // The last connection to close checkpoints the WAL into the database,
-    // fsyncs it and deletes the WAL. Connections start without that and
-    // WriteTransaction::commit() turns it on once the WAL holds
-    // k_checkpoint_wal_bytes: a read (hpvmstatus) or a small write (a hot-add)
-    // does not pay the checkpoint's fsyncs, and the WAL every command rebuilds its
-    // index from stays small. Without it no write would ever empty the WAL:
-    // each command is a new process, and the frames an automatic checkpoint
-    // copied are only reused by a later write of the same process.
-    set_checkpoint_on_close(*m_db, false);
-    migrate();
+    configure();
+    if (missing) {
+      set_checkpoint_on_close(*m_db, true); // the new database is left without a WAL
+    }
   } catch (const SQLite::Exception& e) {
     if (is_busy(e)) {
       throw hpvm::Busy(k_busy_message);
     }
-    throw hpvm::Error(fmt::format("The configuration database '{}' is not usable: {}.",
+    throw hpvm::Error(fmt::format("The configuration database '{}' is not usable: {}. {}",
+                                  db_path.string(), e.what(), damaged_database_advice(m_root)));
+  }
+}
+
+void Store::configure() {
+  enable_wal(*m_db);
+  // synchronous=NORMAL: a commit is in the WAL when the command returns, so
+  // it survives the command, QEMU or the guest dying at once, and a power
+  // cut once the kernel has written it back (vm.dirty_expire_centisecs,
+  // 30 s by default); a power cut can lose the last commits, never corrupt
+  // the database. FULL would fsync at every commit: 1.3 ms median and up
+  // to 200 ms on this host's disk, for each hot-add.
+  // When the WAL is reset for reuse, it is cut back to journal_size_limit.
+  m_db->exec(fmt::format("PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit={}; "
+                         "PRAGMA foreign_keys=ON",
+                         k_wal_size_limit));
+  // The last connection to close checkpoints the WAL into the database,
+  // fsyncs it and deletes the WAL. Connections start without that and
+  // WriteTransaction::commit() turns it on once the WAL holds
+  // k_checkpoint_wal_bytes: a read (hpvmstatus) or a small write (a hot-add)
+  // does not pay the checkpoint's fsyncs, and the WAL every command rebuilds its
+  // index from stays small. Without it no write would ever empty the WAL:
+  // each command is a new process, and the frames an automatic checkpoint
+  // copied are only reused by a later write of the same process.
+  set_checkpoint_on_close(*m_db, false);
+  migrate();
+}
+
+void Store::create_database() {
+  // Made under a name of its own and linked into place once it holds its
+  // schema (closing it checkpoints its WAL away): a concurrent command never
+  // opens a half-made hpvm.db, so an empty hpvm.db is always a damaged one.
+  const fs::path draft = avio::layout::database_draft(m_root, avio::process_id());
+  const fs::path db_path = avio::layout::database(m_root);
+  const mode_t old_mask = ::umask(0077); // the database and its WAL files are 0600
+  try {
+    m_db = std::make_unique<SQLite::Database>(
+        draft.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, busy_timeout_ms());
+    configure();
+    m_db.reset();
+  } catch (const SQLite::Exception& e) {
+    ::umask(old_mask);
+    m_db.reset();
+    avio::remove_database_draft(draft);
+    throw hpvm::Error(fmt::format("Cannot create the configuration database '{}': {}.",
+                                  db_path.string(), e.what()));
+  }
+  ::umask(old_mask);
+  // Another command may have published its own first: that one is kept.
+  avio::publish_database_draft(draft, db_path);
+}
+
+void Store::open_read_only() {
+  const fs::path db_path = avio::layout::database(m_root);
+  try {
+    m_db = std::make_unique<SQLite::Database>(read_only_uri(db_path, wal_bytes(m_root) > 0),
+                                              SQLite::OPEN_READONLY | SQLite::OPEN_URI,
+                                              busy_timeout_ms());
+    if (schema_version() != k_schema_version) {
+      throw hpvm::Error(fmt::format(
+          "The configuration database '{}' has schema version {}, this program {}, and its file "
+          "system is read-only: it cannot be upgraded.",
+          db_path.string(), schema_version(), k_schema_version));
+    }
+  } catch (const SQLite::Exception& e) {
+    throw hpvm::Error(fmt::format("Cannot read the configuration database '{}' on a read-only "
+                                  "file system: {}.",
                                   db_path.string(), e.what()));
   }
 }
@@ -209,10 +337,25 @@ int Store::schema_version() {
   return m_db->execAndGet("PRAGMA user_version").getInt();
 }
 
+void Store::keep_copy_before_upgrade(int schema) {
+  const fs::path copy = avio::layout::database_before_upgrade(m_root, std::to_string(schema));
+  std::error_code ec;
+  if (fs::exists(copy, ec)) {
+    return; // an earlier upgrade from this version kept it; it stays
+  }
+  SQLite::Statement vacuum(*m_db, "VACUUM INTO ?");
+  vacuum.bind(1, copy.string());
+  vacuum.exec();
+}
+
 void Store::migrate() {
   constexpr int latest = k_schema_version;
-  if (schema_version() == latest) {
+  const int found = schema_version();
+  if (found == latest) {
     return;
+  }
+  if (found > 0 && found < latest) {
+    keep_copy_before_upgrade(found);
   }
   SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
   const int current = schema_version(); // again, now that we hold the write lock
@@ -231,7 +374,7 @@ void Store::migrate() {
 }
 
 Store::WriteTransaction::WriteTransaction(Store& store) try
-    : m_store(store), m_tx(*store.m_db, SQLite::TransactionBehavior::IMMEDIATE) {
+    : m_store((require_root(), store)), m_tx(*store.m_db, SQLite::TransactionBehavior::IMMEDIATE) {
 } catch (const SQLite::Exception& e) {
   if (is_busy(e)) {
     throw hpvm::Busy(k_busy_message);

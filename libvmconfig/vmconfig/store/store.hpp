@@ -21,6 +21,10 @@
 
 namespace vmconfig {
 
+// What to do about a damaged (truncated, corrupt) database under `root`:
+// the end of every message that reports one.
+std::string damaged_database_advice(const std::filesystem::path& root);
+
 class Store {
 public:
   static constexpr int k_schema_version = k_migration_count; // one per migration
@@ -137,6 +141,14 @@ public:
 
 private:
   void migrate();
+  // Connection settings and the schema (migrate) of an open database.
+  void configure();
+  // Creates hpvm.db, complete, under the root (m_db is closed after).
+  void create_database();
+  // Opens hpvm.db read-only (a read-only file system).
+  void open_read_only();
+  // Copies the database to common/ before migrate() upgrades it.
+  void keep_copy_before_upgrade(int schema);
   Guest read_guest_row(SQLite::Statement& q);
   void load_devices(Guest& guest);
   // `column` is one of our own column names, never user text.
