@@ -136,10 +136,24 @@ std::optional<VcpuThreadName> parse_vcpu_thread_name(std::string_view comm) {
   return VcpuThreadName{*n, std::string(accel)};
 }
 
+std::optional<VcpuThread> thread_usage(pid_t pid, pid_t tid) {
+  const auto stat =
+      parse_task_stat(read_first_line(proc_dir(pid) / "task" / std::to_string(tid) / "stat"));
+  if (!stat) {
+    return std::nullopt;
+  }
+  const double hz = clock_ticks_per_second();
+  VcpuThread t;
+  t.tid = tid;
+  t.last_cpu = stat->last_cpu;
+  t.cpu_seconds = static_cast<double>(stat->utime + stat->stime) / hz;
+  const double age = uptime_seconds() - static_cast<double>(stat->start) / hz;
+  t.usage_percent = age > 0.0 ? std::min(100.0, 100.0 * t.cpu_seconds / age) : 0.0;
+  return t;
+}
+
 std::vector<VcpuThread> qemu_vcpu_threads(pid_t pid) {
   std::vector<VcpuThread> out;
-  const double hz = clock_ticks_per_second();
-  const double now = uptime_seconds();
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(proc_dir(pid) / "task", ec)) {
     const auto tid = number<pid_t>(entry.path().filename().string());
@@ -147,15 +161,11 @@ std::vector<VcpuThread> qemu_vcpu_threads(pid_t pid) {
     if (!tid || !name) {
       continue;
     }
-    const auto stat = parse_task_stat(read_first_line(entry.path() / "stat"));
-    if (!stat) {
-      continue; // the thread ended while we read it
+    if (auto t = thread_usage(pid, *tid)) { // else the thread ended while we read it
+      t->vcpu = name->vcpu;
+      t->accelerator = name->accelerator;
+      out.push_back(std::move(*t));
     }
-    VcpuThread t{name->vcpu, name->accelerator, *tid, stat->last_cpu, 0.0, 0.0};
-    t.cpu_seconds = static_cast<double>(stat->utime + stat->stime) / hz;
-    const double age = now - static_cast<double>(stat->start) / hz;
-    t.usage_percent = age > 0.0 ? std::min(100.0, 100.0 * t.cpu_seconds / age) : 0.0;
-    out.push_back(std::move(t));
   }
   std::ranges::sort(out, {}, &VcpuThread::vcpu);
   return out;

@@ -57,8 +57,12 @@ struct VcpuThread {
   // CPU time over the thread's lifetime, in percent of one host CPU.
   double usage_percent = 0.0;
 };
-// The vCPU threads of QEMU process `pid`, in vCPU order; empty when the
-// process is gone.
+// The CPU use of thread `tid` of process `pid` (vcpu and accelerator left
+// unset); nullopt when it is gone.
+std::optional<VcpuThread> thread_usage(pid_t pid, pid_t tid);
+// The vCPU threads of QEMU process `pid` found by their names (QEMU names
+// them with -name debug-threads=on), in vCPU order; empty when the process
+// is gone or its threads are not named.
 std::vector<VcpuThread> qemu_vcpu_threads(pid_t pid);
 
 // The host as hpvmstatus -s shows it.

@@ -3,9 +3,11 @@
 #include "vmconfig/ops/guests.hpp"
 #include "vmconfig/ops/runtime.hpp"
 
+#include <avio/guest_process.hpp>
 #include <avio/host.hpp>
 #include <avio/host_stats.hpp>
 #include <avio/layout.hpp>
+#include <avio/qmp.hpp>
 #include <avio/runstate.hpp>
 #include <avio/text.hpp>
 
@@ -19,7 +21,36 @@ namespace vmconfig {
 
 namespace {
 
+using namespace std::chrono_literals;
+
 constexpr std::uint64_t k_kb_per_mb = 1024;
+constexpr avio::Millis k_qmp_wait = 2000ms;
+
+// QEMU names its vCPU threads only with debug-threads=on: ask its monitor
+// which threads run the vCPUs, and fall back on the names when it cannot
+// answer (busy, or stopped by SIGSTOP) so -S never waits long.
+std::vector<avio::VcpuThread> vcpu_threads(const avio::RunDir& run, pid_t pid) {
+  if (avio::process_stopped(pid)) {
+    return avio::qemu_vcpu_threads(pid);
+  }
+  try {
+    avio::QmpClient qmp(run.qmp_socket(), k_qmp_wait);
+    const auto cpus = qmp.execute("query-cpus-fast");
+    const std::string accel = qmp.execute("query-kvm").value("enabled", false) ? "KVM" : "TCG";
+    std::vector<avio::VcpuThread> out;
+    for (const auto& c : cpus) {
+      const auto tid = c.value("thread-id", 0);
+      if (auto t = avio::thread_usage(pid, tid)) {
+        t->vcpu = c.value("cpu-index", -1);
+        t->accelerator = accel;
+        out.push_back(std::move(*t));
+      }
+    }
+    return out;
+  } catch (const hpvm::Error&) {
+    return avio::qemu_vcpu_threads(pid);
+  }
+}
 
 std::optional<QemuUsage> qemu_usage(const std::filesystem::path& root, const Guest& g) {
   const auto pid = avio::running_qemu(run_dir(root, g.uuid));
@@ -30,7 +61,7 @@ std::optional<QemuUsage> qemu_usage(const std::filesystem::path& root, const Gue
   q.pid = *pid;
   q.rss_mb = avio::process_rss_kb(*pid) / k_kb_per_mb;
   q.memory_nodes = avio::process_memory_nodes(*pid);
-  for (const auto& t : avio::qemu_vcpu_threads(*pid)) {
+  for (const auto& t : vcpu_threads(run_dir(root, g.uuid), *pid)) {
     q.vcpus.push_back({t.vcpu, t.accelerator, t.tid, t.last_cpu, t.cpu_seconds, t.usage_percent});
   }
   return q;
