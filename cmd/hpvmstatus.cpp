@@ -15,18 +15,22 @@ int main(int argc, char** argv) {
   vmconfig::StatusRequest request;
   std::string name;
   int number = 0;
-  bool verbose = false, devices = false, machine = false, xml = false, json = false;
+  bool verbose = false, devices = false, original = false, machine = false, xml = false,
+       json = false;
   CLI::App app("Display the status of virtual machines.", "hpvmstatus");
   cli::configure_app(app);
   auto* by_name = app.add_option("-P", name, "Show one guest, by name");
   auto* by_number = app.add_option("-p", number, "Show one guest, by VM number");
   by_name->excludes(by_number);
   auto* v = app.add_flag("-V", verbose, "Verbose: every detail as key : value lines");
-  auto* d = app.add_flag("-d,-D", devices, "Devices as resource statements (needs -P or -p)");
+  auto* d = app.add_flag(
+      "-d", devices, "Devices as resource statements, DVD media as they are now (needs -P or -p)");
+  auto* dd = app.add_flag("-D", original,
+                          "Devices as the configured resource statements (needs -P or -p)");
   auto* m = app.add_flag("-M", machine, "Machine-readable: one colon-separated line per guest");
   auto* x = app.add_flag("-X", xml, "XML output (schema hpvmstatus.xsd)");
   auto* j = app.add_flag("-J,--json", json, "JSON output");
-  cli::exclude_each_other({v, d, m, x, j});
+  cli::exclude_each_other({v, d, dd, m, x, j});
   // The host views; each takes -M or -J for its other formats.
   using H = vmconfig::HostView;
   const std::pair<const char*, std::pair<H, const char*>> host_flags[] = {
@@ -48,7 +52,7 @@ int main(int argc, char** argv) {
   }
   cli::exclude_each_other(host_options);
   for (auto* h : host_options) {
-    for (auto* other : {v, d, x}) {
+    for (auto* other : {v, d, dd, x}) {
       h->excludes(other);
     }
   }
@@ -80,15 +84,17 @@ int main(int argc, char** argv) {
       return;
     }
     using F = vmconfig::StatusFormat;
-    request.format = verbose   ? F::verbose
-                     : devices ? F::devices
-                     : machine ? F::machine
-                     : xml     ? F::xml
-                     : json    ? F::json
-                     : one     ? F::details
-                               : F::summary;
-    if (devices && !one) {
-      throw hpvm::UsageError("-d needs a guest: give -P name or -p number.");
+    request.format = verbose    ? F::verbose
+                     : devices  ? F::devices
+                     : original ? F::original
+                     : machine  ? F::machine
+                     : xml      ? F::xml
+                     : json     ? F::json
+                     : one      ? F::details
+                                : F::summary;
+    if ((devices || original) && !one) {
+      throw hpvm::UsageError(
+          fmt::format("{} needs a guest: give -P name or -p number.", devices ? "-d" : "-D"));
     }
     vmconfig::Store store(vmconfig::Store::Access::if_exists);
     fmt::print("{}", vmconfig::status_report(store, request));

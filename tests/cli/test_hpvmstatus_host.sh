@@ -63,7 +63,8 @@ expect_stdout '{
 check "reading an empty configuration created no database" test ! -e "$DB"
 
 section "set-up: g1 runs (firmware only), g2 and g3 do not"
-expect_ok hpvmcreate -P g1 -c 2 -r 256M -e 20:80 -u root:admin -g adm
+sized_file "$S/cd.iso" 4096
+expect_ok hpvmcreate -P g1 -c 2 -r 256M -e 20:80 -u root:admin -g adm -a "dvd:avio_stor::file:$S/cd.iso"
 expect_ok hpvmcreate -P g2 -O hpux -E 1500 -r 1536M -u daemon
 expect_ok hpvmcreate -P g3
 run hpvmstart -P g1
@@ -209,7 +210,7 @@ expect_masked "s/^$TIME/TIME/" - hpvmstatus -e <<EOF
 [Event Log]
 Date/Time (UTC)      Source  User     Outcome     Event
 ==================== ======= ======== =========== =====
-TIME command root     SUCCESS     hpvmcreate -P g1 -c 2 -r 256M -e 20:80 -u root:admin -g adm
+TIME command root     SUCCESS     hpvmcreate -P g1 -c 2 -r 256M -e 20:80 -u root:admin -g adm -a dvd:avio_stor::file:$S/cd.iso
 TIME command root     SUCCESS     hpvmcreate -P g2 -O hpux -E 1500 -r 1536M -u daemon
 TIME command root     SUCCESS     hpvmcreate -P g3
 TIME runtime -        RUNNING     g1: QEMU (pid $PID) started
@@ -278,6 +279,25 @@ expect_stdout "{
     }
   ]
 }" hpvmstatus -C -J -P g1
+
+section "-d: the DVD media as they are now; -D: the configured statements"
+DEVICES="[Virtual Machine Devices]
+
+[Storage Interface Details]
+dvd:avio_stor:0,0,0:file:$S/cd.iso
+
+[Network Interface Details]
+
+[Misc Interface Details]
+serial:com1::tty:console"
+expect_stdout "$DEVICES" hpvmstatus -d -P g1
+expect_stdout "$DEVICES" hpvmstatus -D -P g1
+qmp g1 eject "$(qmp g1 block | awk '{ print $1 }')"
+check "QEMU has no medium in g1's DVD drive" test "$(qmp g1 block | awk '{ print $2 }')" = -
+expect_stdout "${DEVICES/file:$S\/cd.iso/null:}" hpvmstatus -d -P g1
+expect_stdout "$DEVICES" hpvmstatus -D -P g1
+expect_stderr 2 "hpvmstatus: ERROR: -D needs a guest: give -P name or -p number.
+Run 'hpvmstatus --help' for usage." hpvmstatus -D
 
 section "option errors"
 for o in -r -s -S -m -e -A -C -v; do
