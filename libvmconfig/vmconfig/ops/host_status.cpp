@@ -129,18 +129,27 @@ std::vector<StatusEvent> events(Store& store, const HostStatusRequest& r) {
       out.push_back(std::move(*e));
     }
   }
+  // The log is in time order. A QEMU starts during its hpvmstart, whose
+  // record is written when it ends: a start goes before the first later
+  // record, or before its guest's hpvmstart of the same second. (Times
+  // have one width, so text order is time order.)
   for (const auto& g : guests) {
     if (!g.qemu) {
       continue;
     }
-    if (const auto started = avio::process_start_time(g.qemu->pid)) {
-      out.push_back({utc_text(*started), "runtime", "-", "RUNNING",
-                     fmt::format("{}: QEMU (pid {}) started", g.guest.name, g.qemu->pid)});
+    const auto started = avio::process_start_time(g.qemu->pid);
+    if (!started) {
+      continue;
     }
+    StatusEvent e{utc_text(*started), "runtime", "-", "RUNNING",
+                  fmt::format("{}: QEMU (pid {}) started", g.guest.name, g.qemu->pid)};
+    const auto at = std::ranges::find_if(out, [&](const StatusEvent& record) {
+      return record.time > e.time || (record.time == e.time && record.source == "command" &&
+                                      record.text.starts_with("hpvmstart ") &&
+                                      record_names_guest(record.text, g.guest.name));
+    });
+    out.insert(at, std::move(e));
   }
-  // Times have one width, so text order is time order; records of one
-  // second keep the log's order.
-  std::ranges::stable_sort(out, {}, &StatusEvent::time);
   return out;
 }
 
