@@ -170,7 +170,7 @@ expect_masked 's/^(.{40}) +[0-9]+ +[0-9]+\.[0-9]{2}s +[0-9]+\.[0-9]% /\1 C T U /
   "$expected_S" hpvmstatus -S
 expect_masked 's/^([^:]*:[^:]*:[^:]*:[^:]*):[0-9]+:[0-9]+\.[0-9]{2}:[0-9]+\.[0-9]:/\1:C:T:U:/' \
   "${expected_M%$'\n'}" hpvmstatus -S -M
-while IFS=: read -r _ _ _ tid cpu secs usage _; do
+while IFS=: read -r _ _ _ tid cpu _ usage _; do
   check "thread $tid is a thread of QEMU pid $PID" test -d "/proc/$PID/task/$tid"
   check "host CPU $cpu of thread $tid is one of the $CPUS CPUs" test "$cpu" -ge 0 -a "$cpu" -lt "$CPUS"
   check "usage $usage% of thread $tid is at most 100%" awk -v u="$usage" 'BEGIN { exit !(u >= 0 && u <= 100) }'
