@@ -28,7 +28,7 @@
 # `declare -g`: bash-completion sources this file from inside a function.
 declare -gA _hpvm_spec=(
     [hpvmcreate]='-P=- -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+ -a=resource+ -s -F'
-    [hpvmstatus]='-P=guest -p=vmnumber -V -d -D -M -X -J --json'
+    [hpvmstatus]='-P=guest -p=vmnumber -V -d -D -M -X -J --json -r -s -S -m -e -A -C -v'
     [hpvmremove]='-P=guest -Q'
     [hpvminfo]='-V'
     [hpvmconvert]='-P=guest -A -C -U -M -J --json'
@@ -48,7 +48,7 @@ declare -gA _hpvm_exclusive=(
     [hpvmcreate]='-e|-E'
     [hpvmimport]='-e|-E'
     [hpvmconvert]='-P|-A -C|-U|-M|-J|--json'
-    [hpvmstatus]='-P|-p -V|-d|-D|-M|-X|-J|--json'
+    [hpvmstatus]='-P|-p -V|-d|-D|-M|-X|-J|--json -r|-s|-S|-m|-e|-A|-C|-v|-V|-d|-D|-X'
     [hpvmnet]='-c|-b|-h|-d|-r|-u|-A -n|-b|-h|-d|-r|-u|-A'
     [hpvmdevmgmt]='-l|-a|-d|-m|-n|-S|-r|-I|-v'
     [hpvmhostrdev]='-u|-d|-r|-E|-D|-h'

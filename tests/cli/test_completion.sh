@@ -308,10 +308,12 @@ expect "hpvmcreate -P vm1 -E 2000 -s " -O -c -r -l -B -u -g -x -a -F --help --ve
 expect "hpvmcreate -a disk:scsi::file:/x -x vm_type=shared -u root -g root -" \
   -P -O -c -e -E -r -l -B -u -g -x -a -s -F --help --version
 expect "$HPVM_BIN/hpvmcreate -" "${CREATE_OPTS[@]}"
-expect "hpvmstatus " -P -p -V -d -D -M -X -J --json --help --version
+expect "hpvmstatus " -P -p -V -d -D -M -X -J --json -r -s -S -m -e -A -C -v --help --version
 expect "hpvmstatus --" --json --help --version
-expect "hpvmstatus -M " -P -p --help --version
-expect "hpvmstatus -P alpha -" -V -d -D -M -X -J --json --help --version
+expect "hpvmstatus -M " -P -p -r -s -S -m -e -A -C -v --help --version
+expect "hpvmstatus -P alpha -" -V -d -D -M -X -J --json -r -s -S -m -e -A -C -v --help --version
+expect "hpvmstatus -S " -P -p -M -J --json --help --version
+expect "hpvmstatus -V " -P -p --help --version
 expect "hpvmstatus -p 1 -d -" --help --version
 expect "hpvmremove " -P -Q --help --version
 expect "hpvmremove -Q -" -P --help --version

@@ -4,6 +4,8 @@
   qmp.py SOCKET pci            one line per device behind a bridge:
                                "<root slot> <bridge id> <slot> <device id>"
   qmp.py SOCKET block          "<device id> <file>" for every drive ("-" if empty)
+  qmp.py SOCKET eject ID       ejects the medium of device ID (as a guest can)
+  qmp.py SOCKET cpus           "<cpu index> <thread id>" for every vCPU
   qmp.py SOCKET status         the run state (running, paused, ...)
   qmp.py SOCKET get PATH PROP  a QOM property (qom-get), as JSON
 """
@@ -50,6 +52,11 @@ def main():
             qdev = block.get("qdev", "").split("/")[-1]
             inserted = block.get("inserted")
             print(qdev, inserted["file"] if inserted else "-")
+    elif what == "eject":
+        execute("eject", id=sys.argv[3], force=True)
+    elif what == "cpus":
+        for cpu in execute("query-cpus-fast"):
+            print(cpu["cpu-index"], cpu["thread-id"])
     elif what == "status":
         print(execute("query-status")["status"])
     elif what == "get":

@@ -7,11 +7,45 @@
 #include "vmconfig/ops/runtime.hpp"
 #include "vmconfig/render/render.hpp"
 
+#include <avio/guest_process.hpp>
+#include <avio/hotplug.hpp>
+#include <avio/machine.hpp>
+#include <avio/qmp.hpp>
+
 #include <filesystem>
 
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 
 namespace vmconfig {
+
+namespace {
+
+// -d of a running guest: a DVD whose medium QEMU no longer holds (ejected by
+// the guest or through the monitor) shows as null, as HPVM's -d showed a
+// medium changed from the console; -D keeps the configured statement. A
+// monitor that cannot answer within 2 s leaves the configured media.
+void show_current_media(const fs::path& root, Guest& g) {
+  const auto run = run_dir(root, g.uuid);
+  const auto pid = avio::running_qemu(run);
+  if (!pid || avio::process_stopped(*pid)) {
+    return;
+  }
+  try {
+    avio::QmpClient qmp(run.qmp_socket(), 2000ms);
+    const auto live = avio::live_devices(qmp);
+    for (auto& d : g.storage) {
+      const std::string id = avio::target_id(d.address);
+      if (d.device == DeviceType::dvd && live.ids.contains(id) && !live.backing.contains(id)) {
+        d.storage = StorageType::null;
+        d.location.clear();
+      }
+    }
+  } catch (const hpvm::Error&) {
+  }
+}
+
+} // namespace
 
 std::string status_report(Store& store, const StatusRequest& request) {
   const fs::path& root = store.root();
@@ -33,6 +67,9 @@ std::string status_report(Store& store, const StatusRequest& request) {
     if (request.format == StatusFormat::details || request.format == StatusFormat::verbose ||
         request.format == StatusFormat::json) {
       live = runtime_report(store, g, state);
+    }
+    if (request.format == StatusFormat::devices && state.on) {
+      show_current_media(root, g);
     }
     guests.push_back({std::move(g), state, std::move(live), std::nullopt});
   } else if (request.format == StatusFormat::machine) {
@@ -62,6 +99,7 @@ std::string status_report(Store& store, const StatusRequest& request) {
   case StatusFormat::details:
   case StatusFormat::verbose:
   case StatusFormat::devices:
+  case StatusFormat::original:
   case StatusFormat::machine:
     for (const auto& g : guests) {
       if (!out.empty() && request.format != StatusFormat::machine) {
@@ -72,6 +110,7 @@ std::string status_report(Store& store, const StatusRequest& request) {
         out += render_verbose(g);
         break;
       case StatusFormat::devices:
+      case StatusFormat::original:
         out += render_devices(g.guest);
         break;
       case StatusFormat::machine:

@@ -8,7 +8,18 @@
 
 namespace vmconfig {
 
-enum class StatusFormat : unsigned char { summary, details, verbose, devices, machine, xml, json };
+// devices (-d): the running guest's DVD media as they are now; original
+// (-D): the statements as configured, which hpvmmodify takes.
+enum class StatusFormat : unsigned char {
+  summary,
+  details,
+  verbose,
+  devices,
+  original,
+  machine,
+  xml,
+  json
+};
 
 struct StatusRequest {
   std::optional<std::string> name; // -P
