@@ -212,8 +212,8 @@ TEST_CASE("qmp: a line that is not a JSON object is an hpvm::Error naming the so
 }
 
 TEST_CASE("qmp: an error reply of another shape is still a QmpError") {
-  QmpPeer peer({k_ok, "{\"error\": {\"class\": 7, \"desc\": [\"x\"]}}\n", k_ok,
-                "{\"error\": \"just text\"}\n"});
+  QmpPeer peer(
+      {k_ok, "{\"error\": {\"class\": 7, \"desc\": [\"x\"]}}\n", "{\"error\": \"just text\"}\n"});
   avio::QmpClient qmp(peer.path(), 2000ms);
   try {
     qmp.execute("device_add");

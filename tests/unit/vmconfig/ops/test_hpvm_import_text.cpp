@@ -133,8 +133,9 @@ TEST_CASE("import: a memory field that is no amount is reported, not thrown") {
   // threw std::invalid_argument ("stod"), 400 digits std::out_of_range, and
   // 1e300 GB overflowed the conversion to megabytes.
   const std::string line = "g:1:2:3:4:5:6:7:8:9:On:Auto:12:13:14:15:16:17:18:4:";
-  for (const std::string memory :
-       {".GB", "1.2.3GB", std::string(400, '9') + ".5GB", std::string(300, '9') + ".0GB"}) {
+  for (const std::string& memory :
+       {std::string(".GB"), std::string("1.2.3GB"), std::string(400, '9') + ".5GB",
+        std::string(300, '9') + ".0GB"}) {
     std::vector<std::string> errors;
     const auto c = read_status_machine(line + memory, errors);
     CHECK(!c.characteristics.memory);
