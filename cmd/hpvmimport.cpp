@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -22,7 +24,13 @@ std::string read_text(const std::string& path, const char* what) {
   if (!in) {
     throw hpvm::Error(fmt::format("Cannot read the {} file '{}'.", what, path));
   }
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  try {
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  } catch (const std::ios_base::failure&) {
+    // A directory opens, then fails the first read (EISDIR).
+    throw hpvm::Error(
+        fmt::format("Cannot read the {} file '{}': {}.", what, path, std::strerror(errno)));
+  }
 }
 
 } // namespace

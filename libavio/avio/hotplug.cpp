@@ -88,8 +88,8 @@ private:
   bool remove_device(const std::string& id, std::chrono::milliseconds timeout) {
     m_qmp.execute("device_del", {{"id", id}});
     const auto event = m_qmp.wait_event(
-        "DEVICE_DELETED", [&](const Json& e) { return e["data"].value("device", "") == id; },
-        timeout);
+        "DEVICE_DELETED",
+        [&](const Json& e) { return json_text(json_member(e, "data"), "device") == id; }, timeout);
     if (event && m_ids) {
       m_ids->erase(id);
     }
@@ -373,9 +373,10 @@ namespace {
 std::map<std::string, std::string> peripheral_types(QmpClient& qmp) {
   std::map<std::string, std::string> types;
   for (const auto& child : qmp.execute("qom-list", {{"path", "/machine/peripheral"}})) {
-    const std::string type = child.value("type", "");
-    if (type.rfind("child<", 0) == 0 && type.back() == '>') {
-      types.emplace(child["name"].get<std::string>(), type.substr(6, type.size() - 7));
+    const std::string type = json_text(child, "type");
+    const std::string name = json_text(child, "name");
+    if (type.starts_with("child<") && type.ends_with('>') && !name.empty()) {
+      types.emplace(name, type.substr(6, type.size() - 7));
     }
   }
   return types;
@@ -384,8 +385,8 @@ std::map<std::string, std::string> peripheral_types(QmpClient& qmp) {
 // Our tap netdevs. QEMU 7.2 has no query-netdev; "info network" names every
 // netdev, attached or not, and ours have fixed, numeric ids.
 std::set<std::string> our_netdevs(QmpClient& qmp) {
-  const std::string text =
-      qmp.execute("human-monitor-command", {{"command-line", "info network"}}).get<std::string>();
+  const Json answer = qmp.execute("human-monitor-command", {{"command-line", "info network"}});
+  const std::string text = answer.is_string() ? answer.get<std::string>() : std::string();
   std::set<std::string> ids;
   const std::regex id(R"(hpvm\.net\.b[0-9]+s[0-9]+)");
   for (auto it = std::sregex_iterator(text.begin(), text.end(), id); it != std::sregex_iterator();
@@ -436,22 +437,23 @@ LiveDevices live_devices(QmpClient& qmp, const std::filesystem::path& pending_fi
   for (const auto& [id, type] : live.types) {
     live.ids.insert(id);
     if (id.rfind("hpvm.nic.", 0) == 0) {
-      live.macs[id] =
-          qmp.execute("qom-get", {{"path", "/machine/peripheral/" + id}, {"property", "mac"}})
-              .get<std::string>();
+      const Json mac =
+          qmp.execute("qom-get", {{"path", "/machine/peripheral/" + id}, {"property", "mac"}});
+      live.macs[id] = mac.is_string() ? mac.get<std::string>() : std::string();
     }
   }
   for (const auto& block : qmp.execute("query-block")) {
-    const std::string qdev = block.value("qdev", "");
-    if (auto inserted = block.find("inserted"); inserted != block.end() && !qdev.empty()) {
+    const std::string qdev = json_text(block, "qdev");
+    if (const Json& inserted = json_member(block, "inserted");
+        inserted.is_object() && !qdev.empty()) {
       // "qdev" is the id, or a QOM path ending in it.
       const std::string id = qdev.substr(qdev.rfind('/') + 1);
-      live.backing[id] = inserted->value("file", "");
+      live.backing[id] = json_text(inserted, "file");
     }
   }
   // A node hpvm-b0s1t3 belongs to the target hpvm.tgt.b0s1t3.
   for (const auto& node : qmp.execute("query-named-block-nodes", {{"flat", true}})) {
-    const std::string name = node.value("node-name", "");
+    const std::string name = json_text(node, "node-name");
     if (name.rfind("hpvm-", 0) == 0 && !live.ids.contains("hpvm.tgt." + name.substr(5))) {
       live.orphan_nodes.insert(name);
     }

@@ -96,6 +96,20 @@ std::string command_id(unsigned n) {
 
 } // namespace
 
+const Json& json_member(const Json& object, std::string_view key) {
+  static const Json k_null;
+  if (!object.is_object()) {
+    return k_null;
+  }
+  const auto it = object.find(key);
+  return it == object.end() ? k_null : *it;
+}
+
+std::string json_text(const Json& object, std::string_view key, std::string_view fallback) {
+  const Json& member = json_member(object, key);
+  return member.is_string() ? member.get<std::string>() : std::string(fallback);
+}
+
 QmpClient::QmpClient(const std::filesystem::path& socket, Millis timeout, Millis greeting_timeout)
     : m_fd(connect_bounded(socket, greeting_timeout)), m_timeout(timeout),
       m_greeting_timeout(greeting_timeout), m_socket(socket.string()) {
@@ -148,7 +162,8 @@ Json QmpClient::reply_to(const std::string& command, const std::string& id,
       continue; // the answer to a command this client never sent
     }
     if (auto error = message->find("error"); error != message->end()) {
-      throw QmpError(command, error->value("class", ""), error->value("desc", "unknown error"));
+      throw QmpError(command, json_text(*error, "class"),
+                     json_text(*error, "desc", "unknown error"));
     }
     if (auto result = message->find("return"); result != message->end()) {
       return *result;
@@ -185,7 +200,14 @@ std::optional<Json> QmpClient::read_message(Clock::time_point deadline) {
       if (line.find_first_not_of(" \r\t") == std::string::npos) {
         continue;
       }
-      return Json::parse(line);
+      // QMP sends one JSON object per line; anything else is no QEMU.
+      Json message = Json::parse(line, nullptr, false);
+      if (!message.is_object()) {
+        throw hpvm::Error(fmt::format("The QMP socket '{}' sent a line that is not a JSON "
+                                      "object (QMP's form): '{}'.",
+                                      m_socket, line.substr(0, 200)));
+      }
+      return message;
     }
     if (m_closed) {
       throw hpvm::Error("QEMU closed the QMP connection.");

@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace avio {
 
@@ -38,6 +39,14 @@ private:
   std::string m_class;
 };
 
+// Members of QEMU's messages, read without trusting their shape (a QEMU
+// that misbehaves, or something else on its socket, may send any JSON):
+// the member `key` of `object`, or null when `object` is no object or has
+// no such member.
+const Json& json_member(const Json& object, std::string_view key);
+// The member as text, or `fallback` when it is missing or not a string.
+std::string json_text(const Json& object, std::string_view key, std::string_view fallback = {});
+
 class QmpClient {
 public:
   // Connects and asks for capabilities; the greeting and the answer to
@@ -56,7 +65,8 @@ public:
   ~QmpClient();
 
   // Runs one command and returns its "return" value. Throws QmpError for an
-  // error reply and hpvm::Error for a timeout or a closed connection. Every
+  // error reply and hpvm::Error for a timeout, a closed connection or a
+  // line that is not a JSON object. Every
   // command carries an id; a reply with another id (to a command of a client
   // that left before reading it) is dropped.
   Json execute(const std::string& command, const Json& arguments = Json::object(),

@@ -351,7 +351,7 @@ expect_not_logged() {
 # refuse N TEXT cmd...: cmd exits N, prints nothing on stdout and exactly
 # TEXT on stderr, leaves the database and run directories byte-identical,
 # and (the mutating commands failing with status 1, or a changing mode of
-# hpvmdevmgmt/hpvmhostrdev) logs one FAILURE(n) line.
+# hpvmdevmgmt/hpvmhostrdev/hpvmnet) logs one FAILURE(n) line.
 refuse() {
   local n=$1 text=$2 before
   shift 2
@@ -378,10 +378,18 @@ refuse() {
     fi
     ;;
   hpvmdevmgmt | hpvmhostrdev) # every mode that may change something is logged
-    if [[ $1 == hpvmdevmgmt && " $* " =~ \ -[lrv]\  ]] || [[ $1 == hpvmhostrdev && " $* " == *" -h "* ]]; then
+    if [[ $1 == hpvmdevmgmt && (" $* " =~ \ -[lrv]\  || ! " $* " =~ \ -[admnSI]\ ) ]] ||
+      [[ $1 == hpvmhostrdev && " $* " == *" -h "* ]]; then
       expect_not_logged "$before"
     else
       expect_logged "$before" "FAILURE($n)" "$1 "
+    fi
+    ;;
+  hpvmnet) # a mode that changes something is logged, unless the command line is wrong
+    if [[ $n -eq 1 && " $* " =~ \ -[cbhdru]\  ]]; then
+      expect_logged "$before" "FAILURE(1)" "hpvmnet "
+    else
+      expect_not_logged "$before"
     fi
     ;;
   *) expect_not_logged "$before" ;;

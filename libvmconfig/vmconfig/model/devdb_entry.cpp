@@ -53,9 +53,21 @@ void check_entry_name(std::string_view name, std::string_view text, const char* 
 // What a new entry may be called: no control characters (they would reach
 // terminals and the -r repair script); a gdev or rdev entry names a host
 // path, so it is absolute and no longer than the kernel takes.
+bool has_control_character(std::string_view text) {
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+std::optional<std::string> path_length_problem(std::string_view path) {
+  if (path.size() >= k_max_path) {
+    return fmt::format("The path is {} characters long; the host takes at most {}.", path.size(),
+                       k_max_path - 1);
+  }
+  return std::nullopt;
+}
+
 void check_new_entry_name(EntryType type, std::string_view name) {
-  if (std::any_of(name.begin(), name.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+  if (has_control_character(name)) {
     throw hpvm::Error("An entry name may not contain control characters.");
   }
   if (type != EntryType::gdev && type != EntryType::rdev) {
@@ -65,9 +77,20 @@ void check_new_entry_name(EntryType type, std::string_view name) {
     throw hpvm::Error(fmt::format("'{}' is not an absolute path: {} entries name host paths.", name,
                                   to_string(type)));
   }
-  if (name.size() >= k_max_path) {
-    throw hpvm::Error(fmt::format("The path is {} characters long; the host takes at most {}.",
-                                  name.size(), k_max_path - 1));
+  if (auto problem = path_length_problem(name)) {
+    throw hpvm::Error(*problem);
+  }
+}
+
+// An entry's names (name and aliases) are all different: a repeated one
+// would be stored twice under one entry.
+void check_distinct(const std::vector<std::string>& names) {
+  for (auto it = names.begin(); it != names.end(); ++it) {
+    if (std::find(names.begin(), it, *it) != it) {
+      throw hpvm::Error(fmt::format("'{}' is given twice: an entry's names and aliases must all "
+                                    "differ.",
+                                    *it));
+    }
   }
 }
 
@@ -232,6 +255,7 @@ EntrySpec parse_add_spec(std::string_view text) {
     check_entry_name(n, text, "-a");
     check_new_entry_name(type, n);
   }
+  check_distinct(names);
   spec.name = names.front();
   spec.aliases.assign(names.begin() + 1, names.end());
   return spec;
@@ -308,7 +332,9 @@ ReplaceSpec parse_replace_spec(std::string_view text) {
   spec.new_names = split(std::string_view(rest).substr(colon + 1), ',');
   for (const auto& n : spec.new_names) {
     check_entry_name(n, text, "-n");
+    check_new_entry_name(type, n);
   }
+  check_distinct(spec.new_names);
   return spec;
 }
 
@@ -338,6 +364,18 @@ std::uint64_t parse_file_size(std::string_view text) {
                       text));
   }
   return number << shift;
+}
+
+std::optional<std::string> size_file_problem(std::string_view path) {
+  if (has_control_character(path)) {
+    return "The file name for -S may not contain control characters.";
+  }
+  if (path.empty() || path.front() != '/') {
+    return fmt::format("'{}' is not an absolute path: -S makes a backing store, which "
+                       "statements name by its absolute path.",
+                       path);
+  }
+  return path_length_problem(path);
 }
 
 Attribute checked_user_attribute(EntryType type, const Attribute& attribute) {

@@ -85,6 +85,9 @@ ReplaceSpec parse_replace_spec(std::string_view text);
 // -S sizes: a number with K, M, G or T (a plain number is megabytes, as
 // memory sizes are). Returns bytes.
 std::uint64_t parse_file_size(std::string_view text);
+// Why -S may not make `path` (relative, a control character, longer than
+// the host takes), or nullopt.
+std::optional<std::string> size_file_problem(std::string_view path);
 
 // An attribute a user may set, with its value made canonical (upper case);
 // throws hpvm::Error when the name is unknown, the value invalid, or the

@@ -156,6 +156,20 @@ Report add_entry(Store& store, const EntrySpec& spec) {
   entry.aliases = spec.aliases;
   if ((spec.type == EntryType::gdev || spec.type == EntryType::rdev) && is_path(spec.name)) {
     const avio::HostEntity e = avio::probe(spec.name);
+    // A restricted path stays restricted: a gdev entry would hand it to guests.
+    if (spec.type == EntryType::gdev) {
+      for (const auto& n : names) {
+        auto rdev = devdb_store::find_entry(store, EntryType::rdev, n);
+        if (!rdev && e.kind != avio::HostKind::missing) {
+          rdev = devdb_store::find_by_identity(store, EntryType::rdev, e.identity);
+        }
+        if (rdev) {
+          throw hpvm::Error(fmt::format("'{}' is restricted: it is the rdev entry '{}'; the host "
+                                        "uses it, so it cannot be a gdev entry too.",
+                                        n, rdev->name));
+        }
+      }
+    }
     if (auto same = devdb_store::find_by_identity(store, spec.type, e.identity)) {
       throw hpvm::Error(fmt::format("'{}' is the {} entry '{}' by another path.", spec.name,
                                     to_string(spec.type), same->name));
@@ -464,6 +478,9 @@ std::string repair_script(Store& store) {
 DevmgmtResult run_devmgmt(const DevmgmtRequest& request) {
   DevmgmtResult result;
   if (const auto& size = request.size) {
+    if (auto problem = size_file_problem(size->file)) {
+      throw hpvm::Error(*problem);
+    }
     // -S writes zeros: never into the suite's own files or storage the
     // host uses; nor, without a -F here, into a system file.
     const avio::HostEntity entity = avio::probe(size->file);

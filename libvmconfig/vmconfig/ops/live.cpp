@@ -187,7 +187,7 @@ LiveState live_state(Store& store, const Guest& g) {
   }
   try {
     avio::QmpClient qmp(run.qmp_socket(), 2000ms);
-    state.qemu_status = qmp.execute("query-status").value("status", "unknown");
+    state.qemu_status = avio::json_text(qmp.execute("query-status"), "status", "unknown");
     live = avio::live_devices(qmp, run.pending_removals_file());
     recorded = avio::recorded_removals(run.pending_removals_file());
     // vCPUs and memory change only at a start: a difference is a pending change.
@@ -196,8 +196,9 @@ LiveState live_state(Store& store, const Guest& g) {
       state.differences.push_back(
           fmt::format("vCPUs : {} configured, {} running (at the next start)", g.vcpus, cpus));
     }
-    const auto memory_mb =
-        qmp.execute("query-memory-size-summary").value("base-memory", 0ULL) >> 20;
+    const avio::Json summary = qmp.execute("query-memory-size-summary");
+    const avio::Json& base = avio::json_member(summary, "base-memory");
+    const auto memory_mb = (base.is_number_unsigned() ? base.get<std::uint64_t>() : 0U) >> 20U;
     if (memory_mb != g.memory_mb) {
       state.differences.push_back(fmt::format(
           "Memory : {} MB configured, {} MB running (at the next start)", g.memory_mb, memory_mb));

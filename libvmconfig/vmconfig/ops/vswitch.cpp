@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <limits>
 
 namespace vmconfig {
 
@@ -283,6 +284,10 @@ std::vector<VswitchPortCounters> port_statistics(Store& store, VswitchStore& vs,
 int parse_int(std::string_view text, std::string_view what, const std::string& spec) {
   int value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec == std::errc::result_out_of_range && end == text.data() + text.size()) {
+    // A number all the same: the caller's range check names the range.
+    return text.front() == '-' ? std::numeric_limits<int>::min() : std::numeric_limits<int>::max();
+  }
   if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
     throw hpvm::UsageError(
         fmt::format("Invalid port setting '{}': {} '{}' is not a number.", spec, what, text));
@@ -329,7 +334,7 @@ PortVlanSpec parse_port_vlan(const std::string& spec) {
   if (out.port < 0 || out.port > avio::k_max_port) {
     throw hpvm::UsageError(fmt::format("Invalid port setting '{}': port number {} is out of range "
                                        "(0-{}).",
-                                       spec, out.port, avio::k_max_port));
+                                       spec, fields[1], avio::k_max_port));
   }
   if (fields[3] != "none") {
     const int vlan = parse_int(fields[3], "VLAN ID", spec);
@@ -337,7 +342,7 @@ PortVlanSpec parse_port_vlan(const std::string& spec) {
       throw hpvm::UsageError(fmt::format(
           "Invalid port setting '{}': VLAN ID {} is out of range ({}-{}; VLAN 1 carries the "
           "untagged network).",
-          spec, vlan, avio::k_min_port_vlan, avio::k_max_port_vlan));
+          spec, fields[3], avio::k_min_port_vlan, avio::k_max_port_vlan));
     }
     out.vlan = vlan;
   }
@@ -361,7 +366,9 @@ Report create_vswitch(Store& store, const std::string& name,
     v.number = vs.next_number();
     if (uplink) {
       for (const auto& other : vs.list()) {
-        if (other.uplink == *uplink) {
+        // A local vswitch's uplink is empty: an empty -n is no interface,
+        // which the host check below says.
+        if (!uplink->empty() && other.uplink == *uplink) {
           fail(name,
                fmt::format("The host interface '{}' is already the uplink of the vswitch '{}'.",
                            *uplink, other.name));

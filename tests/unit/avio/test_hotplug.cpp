@@ -461,3 +461,23 @@ TEST_CASE("hotplug: removing an adapter's last target removes the adapter") {
                        "device_del hpvm.hba.b2s3"});
   CHECK(g.state().empty());
 }
+
+// Found by tests/fuzz/fuzz_qmp.cpp: answers of another shape than QMP
+// documents threw nlohmann's type_error (a name that is no string, a block
+// entry that is no object) or read a missing member of a const object.
+TEST_CASE("hotplug: live_devices skips what it cannot read in odd answers") {
+  hpvm_test::QmpPeer peer(
+      {"{\"return\": {}}\n",
+       "{\"return\": [{\"name\": 5, \"type\": \"child<e1000>\"}, 7, {\"type\": \"child<\"}, "
+       "{\"name\": \"hpvm.nic.b0s2\", \"type\": \"child<e1000>\"}]}\n",
+       "{\"return\": 42}\n",
+       "{\"return\": [3, {\"qdev\": 1}, {\"qdev\": \"hpvm.tgt.b0s1t0\", \"inserted\": true}]}\n",
+       "{\"return\": [{\"node-name\": []}, \"x\"]}\n", "{\"return\": {\"not\": \"text\"}}\n"});
+  avio::QmpClient qmp(peer.path(), 2000ms);
+  const auto live = avio::live_devices(qmp);
+  CHECK(live.ids == std::set<std::string>{"hpvm.nic.b0s2"});
+  CHECK(live.macs == std::map<std::string, std::string>{{"hpvm.nic.b0s2", ""}});
+  CHECK(live.backing.empty());
+  CHECK(live.orphan_nodes.empty());
+  CHECK(live.orphan_netdevs.empty());
+}

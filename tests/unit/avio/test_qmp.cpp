@@ -196,3 +196,40 @@ TEST_CASE("qmp: a socket that never greets fails the first command, not the conn
   mute.join();
   ::close(listener);
 }
+
+// Found by tests/fuzz/fuzz_qmp.cpp: a line that is not JSON escaped as
+// nlohmann's parse_error, and an error reply of another shape as its type_error.
+TEST_CASE("qmp: a line that is not a JSON object is an hpvm::Error naming the socket") {
+  for (const std::string line : {"{\"return\": {}", "[1, 2]", "\"text\""}) {
+    QmpPeer peer({k_ok, line + "\n"});
+    avio::QmpClient qmp(peer.path(), 2000ms);
+    CHECK_THROWS_WITH_AS(qmp.execute("query-status"),
+                         ("The QMP socket '" + peer.path().string() +
+                          "' sent a line that is not a JSON object (QMP's form): '" + line + "'.")
+                             .c_str(),
+                         hpvm::Error);
+  }
+}
+
+TEST_CASE("qmp: an error reply of another shape is still a QmpError") {
+  QmpPeer peer(
+      {k_ok, "{\"error\": {\"class\": 7, \"desc\": [\"x\"]}}\n", "{\"error\": \"just text\"}\n"});
+  avio::QmpClient qmp(peer.path(), 2000ms);
+  try {
+    qmp.execute("device_add");
+    FAIL("no QmpError");
+  } catch (const avio::QmpError& e) {
+    CHECK(std::string(e.what()) == "unknown error");
+    CHECK(e.error_class().empty());
+  }
+  CHECK_THROWS_WITH_AS(qmp.execute("device_del"), "unknown error", avio::QmpError);
+}
+
+TEST_CASE("qmp: json_member and json_text trust no shape") {
+  const auto message = avio::Json::parse(R"({"data": {"device": "x", "n": 3}, "list": [1]})");
+  CHECK(avio::json_text(avio::json_member(message, "data"), "device") == "x");
+  CHECK(avio::json_text(avio::json_member(message, "data"), "n", "none") == "none");
+  CHECK(avio::json_member(message, "nope").is_null());
+  CHECK(avio::json_member(avio::json_member(message, "list"), "x").is_null());
+  CHECK(avio::json_text(avio::Json(5), "device").empty());
+}

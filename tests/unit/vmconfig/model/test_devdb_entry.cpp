@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 using namespace vmconfig;
 
@@ -139,4 +140,37 @@ TEST_CASE("devdb: attributes users may set") {
   CHECK_THROWS_AS(checked_user_attribute(EntryType::gdev, {"EXIST", "NO"}), hpvm::Error);
   CHECK_THROWS_AS(checked_user_attribute(EntryType::gdev, {"SHARE", "MAYBE"}), hpvm::Error);
   CHECK_THROWS_AS(checked_user_attribute(EntryType::gdev, {"COLOUR", "RED"}), hpvm::Error);
+}
+
+// Found by the hostile input corpus (tests/cli/hostile/hpvmdevmgmt.tsv).
+TEST_CASE("devdb: a name given twice in -a or -n is refused") {
+  CHECK_THROWS_WITH_AS(parse_add_spec("gdev:/a.iso,/a.iso"),
+                       "'/a.iso' is given twice: an entry's names and aliases must all differ.",
+                       hpvm::Error);
+  CHECK_THROWS_WITH_AS(parse_add_spec("gdev:/a.iso,/b.iso,/b.iso"),
+                       "'/b.iso' is given twice: an entry's names and aliases must all differ.",
+                       hpvm::Error);
+  CHECK_THROWS_WITH_AS(parse_replace_spec("gdev:/a:/b,/b"),
+                       "'/b' is given twice: an entry's names and aliases must all differ.",
+                       hpvm::Error);
+}
+
+TEST_CASE("devdb: -n new names follow the rules of new entries") {
+  CHECK_THROWS_WITH_AS(parse_replace_spec("gdev:/a:relative"),
+                       "'relative' is not an absolute path: gdev entries name host paths.",
+                       hpvm::Error);
+  CHECK_THROWS_WITH_AS(parse_replace_spec("rdev:/a:/x\ny"),
+                       "An entry name may not contain control characters.", hpvm::Error);
+  CHECK(parse_replace_spec("gdev:/a:/b,/c").new_names == std::vector<std::string>{"/b", "/c"});
+}
+
+TEST_CASE("devdb: the file -S makes is an absolute path without control characters") {
+  CHECK_FALSE(size_file_problem("/vm/new.img"));
+  CHECK(size_file_problem("new.img") ==
+        "'new.img' is not an absolute path: -S makes a backing store, which statements name by "
+        "its absolute path.");
+  CHECK(size_file_problem("/vm/a\nb.img") ==
+        "The file name for -S may not contain control characters.");
+  CHECK(size_file_problem("/" + std::string(5000, 'x')) ==
+        "The path is 5001 characters long; the host takes at most 4095.");
 }

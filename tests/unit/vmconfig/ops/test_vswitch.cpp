@@ -26,6 +26,20 @@ TEST_CASE("vswitch: -u values") {
   }
 }
 
+// Found by the hostile input corpus (tests/cli/hostile/hpvmnet.tsv): a
+// number too large for an int was "not a number".
+TEST_CASE("vswitch: -u numbers out of an int's range are out of range, not 'not a number'") {
+  CHECK_THROWS_WITH_AS(parse_port_vlan("portid:99999999999999999999:vlanid:5"),
+                       "Invalid port setting 'portid:99999999999999999999:vlanid:5': port number "
+                       "99999999999999999999 is out of range (0-511).",
+                       hpvm::UsageError);
+  CHECK_THROWS_WITH_AS(parse_port_vlan("portid:1:vlanid:-99999999999999999999"),
+                       "Invalid port setting 'portid:1:vlanid:-99999999999999999999': VLAN ID "
+                       "-99999999999999999999 is out of range (2-4094; VLAN 1 carries the "
+                       "untagged network).",
+                       hpvm::UsageError);
+}
+
 TEST_CASE("vswitch: port planning and port requests") {
   const hpvm_test::TempDir root("unit-vswitch"); // a fresh HPVM_ROOT
   Store store(root.path());

@@ -1,6 +1,6 @@
-// Tests for libvmconfig/vmconfig/ops/hpvm_import.cpp: reading the text an HPVM
+// Tests for libvmconfig/vmconfig/ops/hpvm_import_text.cpp: reading the text an HPVM
 // host prints (hpvmstatus -P tables, the -M line) and the path map.
-#include <vmconfig/ops/hpvm_import.hpp>
+#include <vmconfig/ops/hpvm_import_text.hpp>
 
 #include <doctest/doctest.h>
 
@@ -126,6 +126,26 @@ TEST_CASE("import: the hpvmstatus -M line") {
   read_status_machine("a\nb\n", errors);
   CHECK(errors.back() == "The hpvmstatus -M text has more than one line: give the -M line of one "
                          "guest (hpvmstatus -M -P name).");
+}
+
+TEST_CASE("import: a memory field that is no amount is reported, not thrown") {
+  // Found by tests/fuzz/fuzz_import.cpp and the hostile input corpus: "."
+  // threw std::invalid_argument ("stod"), 400 digits std::out_of_range, and
+  // 1e300 GB overflowed the conversion to megabytes.
+  const std::string line = "g:1:2:3:4:5:6:7:8:9:On:Auto:12:13:14:15:16:17:18:4:";
+  for (const std::string& memory :
+       {std::string(".GB"), std::string("1.2.3GB"), std::string(400, '9') + ".5GB",
+        std::string(300, '9') + ".0GB"}) {
+    std::vector<std::string> errors;
+    const auto c = read_status_machine(line + memory, errors);
+    CHECK(!c.characteristics.memory);
+    CHECK(errors == std::vector<std::string>{"The memory '" + memory +
+                                             "' in field 20 of the hpvmstatus -M line is not a "
+                                             "size such as 2GB."});
+  }
+  std::vector<std::string> errors;
+  CHECK(read_status_machine(line + "1.5GB", errors).characteristics.memory == "1536M");
+  CHECK(errors.empty());
 }
 
 TEST_CASE("import: the path map") {
