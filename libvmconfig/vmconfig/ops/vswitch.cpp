@@ -133,24 +133,17 @@ avio::BridgeRequest bridge_request(VswitchStore& vs, const Vswitch& v,
 }
 
 // Makes a booted vswitch's ports match the running guests: their taps are
-// attached; taps left behind by guests no longer running are removed. A
-// running guest's tap that is gone is not made again: QEMU opens a tap only
-// when the vNIC is plugged, so a new one would carry nothing.
+// (re-)created and attached; taps left behind by guests no longer running
+// are removed. (A running guest's tap deleted on the host and made again
+// here carries nothing: QEMU opens a tap only when it plugs the vNIC;
+// hpvmstatus reports that vNIC as cut off.)
 void reattach(Store& store, VswitchStore& vs, const Vswitch& v,
               std::vector<std::string>& warnings) {
   const auto vlans = vs.port_vlans(v.id);
   for (const auto& [port, h] : vs.holders(v.name)) {
-    const std::string tap = avio::tap_name(h.vm_number, h.nic.address.bus, h.nic.address.slot);
     try {
       if (!run_state(store.root(), h.uuid).on) {
-        avio::remove_port_tap(tap);
-        continue;
-      }
-      if (!avio::link_state(tap).exists) {
-        warnings.push_back(fmt::format(
-            "Port {} of guest '{}': the tap {} of its vNIC at bus {} device {} was deleted on the "
-            "host; the vNIC stays cut off until the guest is restarted.",
-            port, h.guest, tap, h.nic.address.bus, h.nic.address.slot));
+        avio::remove_port_tap(avio::tap_name(h.vm_number, h.nic.address.bus, h.nic.address.slot));
         continue;
       }
       avio::create_port_tap(request_for(v, h, vlans));
