@@ -15,6 +15,10 @@ source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/runtime_lib.sh
 source "$(dirname "$0")/runtime_lib.sh"
 INTERPOSE="python3 $HPVM_SOURCE/tests/runtime/qmp_interpose.py"
+if ! command -v strace >/dev/null; then
+  echo "strace is not installed (scripts/bootstrap installs it): the kills at a system call need it." >&2
+  exit 1
+fi
 
 # The database on a tmpfs of its own, so it can be filled.
 mount -t tmpfs -o size=16m,mode=0700 hpvmroot "$HPVM_ROOT"
