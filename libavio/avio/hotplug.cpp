@@ -176,6 +176,7 @@ private:
       add_device(adapter_device(c.disk.adapter, a.bus, a.slot));
       m_undo.emplace_back([this, adapter] {
         if (!remove_device(adapter, pci_removal_wait())) {
+          pending(adapter); // asked to eject it: hpvmstatus shows it pending
           throw hpvm::Error(fmt::format(
               "The guest has not released the new adapter '{}'; its removal is pending.", adapter));
         }
@@ -233,6 +234,7 @@ private:
     }
     m_undo.emplace_back([this, nic = c.nic] {
       if (!remove_device(nic_id(nic.address), pci_removal_wait())) {
+        pending(nic_id(nic.address));
         throw hpvm::Error(
             fmt::format("The guest has not released the new vNIC '{}'; its removal is pending.",
                         nic_id(nic.address)));
@@ -353,7 +355,8 @@ BatchFailed::BatchFailed(std::size_t index, std::string change, const std::strin
       m_rollback_problems(std::move(rollback_problems)), m_refused(refused) {}
 
 BatchResult apply_batch(QmpClient& qmp, const std::vector<HotChange>& changes,
-                        const BatchOptions& options) {
+                        const BatchOptions& options,
+                        const std::function<void(const BatchResult&)>& commit) {
   Batch batch(qmp, options);
   BatchResult result;
   for (std::size_t i = 0; i < changes.size(); ++i) {
@@ -362,6 +365,13 @@ BatchResult apply_batch(QmpClient& qmp, const std::vector<HotChange>& changes,
     } catch (const std::exception& e) {
       const bool refused = dynamic_cast<const QmpError*>(&e) != nullptr;
       throw BatchFailed(i, describe(changes[i]), e.what(), batch.rollback(), refused);
+    }
+  }
+  if (commit) {
+    try {
+      commit(result);
+    } catch (const std::exception& e) {
+      throw CommitFailed(e.what(), batch.rollback());
     }
   }
   return result;

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -90,8 +91,26 @@ private:
   bool m_refused;
 };
 
+// The caller's step after a batch (committing the configuration that
+// matches it) failed: the batch was undone, except rollback_problems. what()
+// is the step's own error.
+class CommitFailed : public hpvm::Error {
+public:
+  CommitFailed(const std::string& reason, std::vector<std::string> rollback_problems)
+      : hpvm::Error(reason), m_rollback_problems(std::move(rollback_problems)) {}
+  const std::vector<std::string>& rollback_problems() const { return m_rollback_problems; }
+
+private:
+  std::vector<std::string> m_rollback_problems;
+};
+
+// Applies `changes` in order, undoing them all when one fails. `commit`, when
+// given, runs once they are all made, while they can still be undone: when it
+// throws, the batch is undone and CommitFailed thrown, so the guest never
+// keeps a change its configuration did not get.
 BatchResult apply_batch(QmpClient& qmp, const std::vector<HotChange>& changes,
-                        const BatchOptions& options = {});
+                        const BatchOptions& options = {},
+                        const std::function<void(const BatchResult&)>& commit = {});
 
 // What the running guest has, by QEMU id (see machine.hpp).
 struct LiveDevices {

@@ -1,19 +1,24 @@
 #include "avio/layout.hpp"
 
 #include "avio/error.hpp"
+#include "avio/host.hpp"
+#include "avio/text.hpp"
 
 #include <fmt/format.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <string_view>
 
 namespace avio::layout {
 
@@ -73,6 +78,16 @@ Path running_index(const Path& root) {
 Path running_entry(const Path& root, const std::string& uuid) {
   return running_index(root) / uuid;
 }
+
+namespace {
+
+constexpr std::string_view k_created_prefix = "created.";
+
+Path created_files_record(const Path& root, int pid) {
+  return common_dir(root) / (std::string(k_created_prefix) + std::to_string(pid));
+}
+
+} // namespace
 
 } // namespace avio::layout
 
@@ -185,11 +200,77 @@ void unmark_running(const layout::Path& root, const std::string& uuid) {
   fs::remove(layout::running_entry(root, uuid), ec);
 }
 
-std::vector<std::string> running_entries(const layout::Path& root) {
+namespace {
+
+std::vector<std::string> entries(const fs::path& dir) {
   std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(layout::running_index(root), ec)) {
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
     out.push_back(entry.path().filename().string());
+  }
+  return out;
+}
+
+bool process_exists(int pid) {
+  return ::kill(pid, 0) == 0 || errno == EPERM;
+}
+
+} // namespace
+
+std::vector<std::string> running_entries(const layout::Path& root) {
+  return entries(layout::running_index(root));
+}
+
+std::vector<std::string> run_dir_uuids(const layout::Path& root) {
+  return entries(root / "uuids");
+}
+
+std::vector<std::string> guest_link_names(const layout::Path& root) {
+  return entries(root / "guests");
+}
+
+// One "identity NUL path NUL" pair per file: a path may hold any byte but NUL.
+void record_created_files(const layout::Path& root, const std::vector<CreatedFile>& files) {
+  std::string text;
+  for (const auto& f : files) {
+    text += f.identity;
+    text += '\0';
+    text += f.path;
+    text += '\0';
+  }
+  fs::create_directories(layout::common_dir(root));
+  write_file_atomically(layout::created_files_record(root, ::getpid()), text);
+}
+
+void forget_created_files(const layout::Path& root) {
+  std::error_code ec;
+  fs::remove(layout::created_files_record(root, ::getpid()), ec);
+}
+
+void forget_created_files(const DeadRunFiles& dead) {
+  std::error_code ec;
+  fs::remove(dead.record, ec);
+}
+
+std::vector<DeadRunFiles> created_files_of_dead_runs(const layout::Path& root) {
+  std::vector<DeadRunFiles> out;
+  for (const auto& name : entries(layout::common_dir(root))) {
+    if (!name.starts_with(layout::k_created_prefix)) {
+      continue;
+    }
+    const std::string_view digits = std::string_view(name).substr(layout::k_created_prefix.size());
+    int pid = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+    if (ec != std::errc() || end != digits.data() + digits.size() || pid <= 0 ||
+        process_exists(pid)) {
+      continue;
+    }
+    DeadRunFiles dead{pid, layout::common_dir(root) / name, {}};
+    const auto fields = split(read_file(dead.record).value_or(""), '\0');
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+      dead.files.push_back({fields[i + 1], fields[i]});
+    }
+    out.push_back(std::move(dead));
   }
   return out;
 }

@@ -8,6 +8,7 @@
 //     uuids/<uuid>/               a guest's run directory (RunDir below)
 //     guests/<name>               symlink to ../uuids/<uuid>, as on HPVM
 //     running/<uuid>              one empty file per guest whose QEMU may run
+//     common/created.<pid>        the files a running hpvmclone -b made (CreatedFile)
 #pragma once
 
 #include <filesystem>
@@ -112,5 +113,32 @@ void mark_running(const layout::Path& root, const std::string& uuid);
 void unmark_running(const layout::Path& root, const std::string& uuid);
 // The names in running/ (none when it cannot be read).
 std::vector<std::string> running_entries(const layout::Path& root);
+
+// What is under uuids/ and guests/ (none when unreadable), so that what a
+// killed hpvmcreate or hpvmclone left can be told from the guests' own.
+std::vector<std::string> run_dir_uuids(const layout::Path& root);
+std::vector<std::string> guest_link_names(const layout::Path& root);
+
+// A file a command made and removes if it fails (hpvmclone -b's new target
+// files), recorded with its identity (HostEntity::identity) while the command
+// runs, so that the next run can tell what a killed one left behind from a
+// file of the same name it did not make.
+struct CreatedFile {
+  std::string path;
+  std::string identity;
+};
+// Records `files` for this process (replacing its record); forget_created_files
+// drops the record.
+void record_created_files(const layout::Path& root, const std::vector<CreatedFile>& files);
+void forget_created_files(const layout::Path& root);
+// The records of processes that no longer exist.
+struct DeadRunFiles {
+  int pid = 0;
+  layout::Path record;
+  std::vector<CreatedFile> files;
+};
+std::vector<DeadRunFiles> created_files_of_dead_runs(const layout::Path& root);
+// Drops a dead run's record once its files are dealt with.
+void forget_created_files(const DeadRunFiles& dead);
 
 } // namespace avio

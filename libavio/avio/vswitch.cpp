@@ -22,7 +22,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstring>
+#include <functional>
 #include <memory>
 
 namespace avio {
@@ -244,6 +246,7 @@ LinkState link_state(const std::string& name) {
   if (const char* kind = rtnl_link_get_type(link.get())) {
     state.kind = kind;
   }
+  state.carrier = rtnl_link_get_carrier(link.get()) != 0;
   return state;
 }
 
@@ -463,20 +466,45 @@ std::optional<PortCounters> port_counters(const std::string& name) {
   return c;
 }
 
-std::vector<std::pair<std::string, MacAddress>> host_interface_macs() {
+namespace {
+
+// Calls `each` for every interface of the network namespace.
+void for_each_link(const std::function<void(rtnl_link*)>& each) {
   Rtnl rtnl;
   nl_cache* raw = nullptr;
   if (int err = rtnl_link_alloc_cache(rtnl.get(), AF_UNSPEC, &raw); err < 0) {
     throw hpvm::Error(fmt::format("Cannot list the host's interfaces: {}.", nl_geterror(err)));
   }
   std::unique_ptr<nl_cache, CacheFree> cache(raw);
-  std::vector<std::pair<std::string, MacAddress>> out;
   for (nl_object* obj = nl_cache_get_first(cache.get()); obj; obj = nl_cache_get_next(obj)) {
-    auto* link = reinterpret_cast<rtnl_link*>(obj);
+    each(reinterpret_cast<rtnl_link*>(obj));
+  }
+}
+
+} // namespace
+
+std::vector<std::pair<std::string, MacAddress>> host_interface_macs() {
+  std::vector<std::pair<std::string, MacAddress>> out;
+  for_each_link([&](rtnl_link* link) {
     if (const auto mac = mac_of(link); mac && mac->value() != 0) {
       out.emplace_back(rtnl_link_get_name(link), *mac);
     }
-  }
+  });
+  return out;
+}
+
+std::vector<std::pair<std::string, NicAddress>> guest_taps(int vm_number) {
+  // tap_name() writes bus and slot as one digit each.
+  const std::string prefix = fmt::format("hpv{}n", vm_number);
+  std::vector<std::pair<std::string, NicAddress>> out;
+  for_each_link([&](rtnl_link* link) {
+    const std::string name = rtnl_link_get_name(link);
+    if (name.size() == prefix.size() + 2 && name.starts_with(prefix) &&
+        std::isdigit(static_cast<unsigned char>(name[prefix.size()])) != 0 &&
+        std::isdigit(static_cast<unsigned char>(name[prefix.size() + 1])) != 0) {
+      out.emplace_back(name, NicAddress{name[prefix.size()] - '0', name[prefix.size() + 1] - '0'});
+    }
+  });
   return out;
 }
 

@@ -4,6 +4,7 @@
 // through netlink (libnl) and the tun ioctls; no shell command is run.
 #pragma once
 
+#include "avio/address.hpp"
 #include "avio/mac.hpp"
 
 #include <cstdint>
@@ -37,6 +38,11 @@ std::string tap_name(int vm_number, int bus, int slot);
 // (MacAddress::rule_violation, the planner).
 MacAddress tap_mac(MacAddress guest_mac);
 
+// The taps on the host named for the guest numbered `vm_number` (tap_name),
+// each with the vNIC address its name gives: what a start, hpvmstatus and
+// hpvmmodify -R compare with the guest's vNICs.
+std::vector<std::pair<std::string, NicAddress>> guest_taps(int vm_number);
+
 // What the host says about one interface.
 struct LinkState {
   bool exists = false;
@@ -45,6 +51,8 @@ struct LinkState {
   std::string master; // the bridge it is enslaved to, or ""
   std::string kind;   // "bridge", "vlan", "tun", "veth", ... or "" for a plain device
   bool loopback = false;
+  // A tap has carrier while a process (QEMU) has it open.
+  bool carrier = false;
 };
 LinkState link_state(const std::string& name);
 

@@ -56,7 +56,8 @@ expect_db_unchanged
 check "the killed command logged nothing" test "$(log_lines)" -eq "$before"
 expect_stdout "[Runtime State]
 QEMU state : running
-Difference : block node hpvm-b0s1t5 : left by an interrupted command, used by no device" runtime_state
+Difference : block node hpvm-b0s1t5 : left by an interrupted command, used by no device
+Repair : hpvmmodify -P g1 -R brings the running guest in line with its configuration" runtime_state
 # The same hot-add again takes the leftover node's place.
 expect_ok hpvmmodify -P g1 -a "disk:avio_stor:0,1,5:file:$S/d2.img"
 expect_stdout "hpvm.tgt.b0s1t0 $S/d1.img
@@ -72,7 +73,8 @@ assert_exit 137
 expect_db_unchanged
 expect_stdout "[Runtime State]
 QEMU state : running
-Difference : netdev hpvm.net.b0s6 : left by an interrupted command, used by no vNIC" runtime_state
+Difference : netdev hpvm.net.b0s6 : left by an interrupted command, used by no vNIC
+Repair : hpvmmodify -P g1 -R brings the running guest in line with its configuration" runtime_state
 run hpvmmodify -P g1 -R
 assert_exit 0
 assert_stdout "hpvmmodify: remove the unused netdev 'hpvm.net.b0s6'"
@@ -89,7 +91,8 @@ assert_exit 137
 expect_db_unchanged
 expect_stdout "[Runtime State]
 QEMU state : running
-Difference : hpvm.tgt.b0s1t6 ($S/d3.img) : in the running guest, not configured" runtime_state
+Difference : hpvm.tgt.b0s1t6 ($S/d3.img) : in the running guest, not configured
+Repair : hpvmmodify -P g1 -R brings the running guest in line with its configuration" runtime_state
 run hpvmmodify -P g1 -R
 assert_exit 0
 assert_stdout "hpvmmodify: remove disk 0,1,6"

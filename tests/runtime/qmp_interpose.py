@@ -19,6 +19,7 @@ import signal
 import socket
 import struct
 import sys
+import threading
 
 
 def main():
@@ -38,25 +39,40 @@ def main():
     from_client = client.makefile("rb")
     from_qemu = qemu.makefile("rb")
     client.sendall(from_qemu.readline())  # the greeting
+    done = threading.Event()
+    target_sent = threading.Event()
+
+    def kill():
+        pid = qemu_pid if victim == "qemu" else client_pid
+        os.kill(pid, signal.SIGKILL)
+        print(f"killed {pid}", flush=True)
+        done.set()
+
+    # QEMU to the client, events included as they come (a client may wait
+    # for one, DEVICE_DELETED, without sending anything). The client sends
+    # one command at a time, so the first answer after COMMAND is its own.
+    def relay_from_qemu():
+        for reply in from_qemu:
+            if "event" not in json.loads(reply) and target_sent.is_set():
+                kill()
+                return
+            try:
+                client.sendall(reply)
+            except OSError:
+                return
+
+    threading.Thread(target=relay_from_qemu, daemon=True).start()
     for line in from_client:
         sent = json.loads(line).get("execute")
-        if sent == command and when == "before":
-            break
-        qemu.sendall(line)
-        while True:  # relay events until the answer to this command
-            reply = from_qemu.readline()
-            message = json.loads(reply)
-            if "event" not in message:
-                break
-            client.sendall(reply)
         if sent == command:
-            break
-        client.sendall(reply)
-    else:
+            if when == "before":
+                kill()
+                break
+            target_sent.set()
+        qemu.sendall(line)
+    done.wait(10)
+    if not done.is_set():
         sys.exit(f"qmp_interpose.py: the client never sent {command}")
-    pid = qemu_pid if victim == "qemu" else client_pid
-    os.kill(pid, signal.SIGKILL)
-    print(f"killed {pid}", flush=True)
 
 
 if __name__ == "__main__":

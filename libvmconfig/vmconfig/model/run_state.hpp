@@ -19,6 +19,7 @@ struct LiveState {
   std::vector<std::string> differences; // configuration vs running guest, one line each
   std::vector<std::string> pending;     // PCI removals the guest has not completed
   std::string problem;                  // why QEMU could not be asked, if it could not
+  std::string repair;                   // the command that removes the differences, if one does
 };
 
 } // namespace vmconfig

@@ -3,6 +3,7 @@
 #include "vmconfig/devdb/devdb_rules.hpp"
 #include "vmconfig/model/grammar.hpp"
 #include "vmconfig/model/names.hpp"
+#include "vmconfig/ops/guests.hpp"
 #include "vmconfig/ops/planner.hpp"
 #include "vmconfig/ops/runtime.hpp"
 #include "vmconfig/store/store_modify.hpp"
@@ -13,11 +14,15 @@
 #include <avio/backing_file.hpp>
 #include <avio/copy.hpp>
 #include <avio/error.hpp>
+#include <avio/layout.hpp>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
+
+namespace fs = std::filesystem;
 
 namespace vmconfig {
 
@@ -244,9 +249,28 @@ ClonePlan plan_clone(Store& store, const CloneRequest& r, std::set<std::string>*
   return plan;
 }
 
-void remove_files(const std::set<std::string>& files) {
+// Removes the files this command made and their record.
+void remove_files(const fs::path& root, const std::set<std::string>& files) {
   for (const auto& f : files) {
     avio::remove_created_file(f);
+  }
+  avio::forget_created_files(root);
+}
+
+// The target files hpvmclone runs killed before they finished made (still
+// the same files: a file made since at the same path is not theirs), which
+// they would have removed themselves had they failed.
+void remove_files_of_killed_runs(const fs::path& root, std::vector<std::string>& warnings) {
+  for (const auto& dead : avio::created_files_of_dead_runs(root)) {
+    for (const auto& f : dead.files) {
+      if (avio::probe(f.path).identity == f.identity) {
+        avio::remove_created_file(f.path);
+        warnings.push_back(fmt::format(
+            "Removed '{}': hpvmclone -b (pid {}) made it and was killed before it finished.",
+            f.path, dead.pid));
+      }
+    }
+    avio::forget_created_files(dead);
   }
 }
 
@@ -256,19 +280,30 @@ Report clone_guest(Store& store, const CloneRequest& r) {
   if (auto problem = guest_name_problem(r.name)) {
     throw hpvm::Refused({fmt::format("Invalid {}.", *problem)}, k_refused, r.source);
   }
-  std::set<std::string> created; // target files this command made
+  std::set<std::string> created;    // target files this command made
+  std::vector<std::string> cleaned; // what killed runs left, removed
   try {
     std::vector<StorageCopy> copied;
     if (!r.copies.empty()) {
       {
         // Check everything (making the new target files) before any copy.
         Store::WriteTransaction tx(store);
+        remove_files_of_killed_runs(store.root(), cleaned);
         ClonePlan plan = plan_clone(store, r, &created, created);
+        // Recorded before the copies, so a run killed meanwhile is known by the next.
+        std::vector<avio::CreatedFile> record;
+        for (const auto& f : created) {
+          record.push_back({f, avio::probe(f).identity});
+        }
+        if (!record.empty()) {
+          avio::record_created_files(store.root(), record);
+        }
         if (!plan.errors.empty()) {
           throw hpvm::Refused(std::move(plan.errors), k_refused, r.source);
         }
         if (r.check_only) {
-          remove_files(created);
+          remove_files(store.root(), created);
+          plan.warnings.insert(plan.warnings.begin(), cleaned.begin(), cleaned.end());
           return Report{std::move(plan.warnings)};
         }
         copied = plan.copies;
@@ -305,7 +340,8 @@ Report clone_guest(Store& store, const CloneRequest& r) {
     if (!plan.errors.empty()) {
       throw hpvm::Refused(std::move(plan.errors), k_refused, r.source);
     }
-    Report report{std::move(plan.warnings)};
+    Report report{std::move(cleaned)};
+    report.warnings.insert(report.warnings.end(), plan.warnings.begin(), plan.warnings.end());
     if (r.check_only) {
       return report;
     }
@@ -315,6 +351,7 @@ Report clone_guest(Store& store, const CloneRequest& r) {
     store.insert_guest(clone, plan.storage_identities);
     VswitchStore(store).set_nic_ports(clone.name, clone.networks, plan.vswitch_ports);
     update_device_dependents(store, clone.name, clone, nullptr);
+    remove_leftover_run_dirs(store);
     try {
       make_run_dir(store.root(), clone);
       tx.commit();
@@ -322,9 +359,10 @@ Report clone_guest(Store& store, const CloneRequest& r) {
       remove_run_dir(store.root(), clone);
       throw;
     }
+    avio::forget_created_files(store.root()); // the clone's own files now
     return report;
   } catch (...) {
-    remove_files(created);
+    remove_files(store.root(), created);
     throw;
   }
 }

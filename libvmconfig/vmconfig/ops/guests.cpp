@@ -7,10 +7,13 @@
 #include "vmconfig/store/store_vswitch.hpp"
 
 #include <avio/error.hpp>
+#include <avio/layout.hpp>
+#include <avio/runstate.hpp>
 
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <set>
 
 namespace fs = std::filesystem;
 
@@ -28,6 +31,24 @@ Guest find_guest(Store& store, int vm_number) {
     return *g;
   }
   throw hpvm::Error(fmt::format("No guest has the VM number {}.", vm_number));
+}
+
+void remove_leftover_run_dirs(Store& store) {
+  std::set<std::string> uuids, names;
+  for (const auto& g : store.load_guests(Store::Devices::without)) {
+    uuids.insert(g.uuid);
+    names.insert(g.name);
+  }
+  for (const auto& uuid : avio::run_dir_uuids(store.root())) {
+    if (!uuids.contains(uuid) && !avio::running_qemu(run_dir(store.root(), uuid))) {
+      avio::remove_run_dir(store.root(), "", uuid);
+    }
+  }
+  for (const auto& name : avio::guest_link_names(store.root())) {
+    if (!names.contains(name)) {
+      unlink_guest(store.root(), name);
+    }
+  }
 }
 
 Report create_guest(Store& store, const CreateRequest& request) {
@@ -64,6 +85,7 @@ Report create_guest(Store& store, const CreateRequest& request) {
   store.insert_guest(guest, planner.storage_identities());
   VswitchStore(store).set_nic_ports(guest.name, guest.networks, planner.vswitch_ports());
   sync_guest_dependents(store, guest);
+  remove_leftover_run_dirs(store);
   try {
     make_run_dir(store.root(), guest);
     tx.commit();

@@ -34,6 +34,12 @@ Report remove_guest(Store& store, const std::string& name);
 // The checks remove_guest makes first, for asking only about a guest that can go.
 Guest check_removable(Store& store, const std::string& name);
 
+// Removes what a killed hpvmcreate, hpvmclone or hpvmremove left under
+// $HPVM_ROOT: run directories of no guest (whose QEMU does not run) and
+// guests/ links of no guest. Called inside a write transaction, so no other
+// command is making its own meanwhile.
+void remove_leftover_run_dirs(Store& store);
+
 // Finds a guest by name or number; throws hpvm::Error naming what was not found.
 Guest find_guest(Store& store, const std::string& name);
 Guest find_guest(Store& store, int vm_number);

@@ -154,10 +154,12 @@ void attach_ports(Store& store, const Guest& guest, Report& report) {
   }
 }
 
+// Every tap named for the guest goes, configured or not: one a killed
+// hot-add made (tap_name's names are the suite's own).
 void detach_ports(const Guest& guest) {
-  for (const auto& nic : guest.networks) {
+  for (const auto& [tap, address] : avio::guest_taps(guest.vm_number)) {
     try {
-      avio::remove_port_tap(avio::tap_name(guest.vm_number, nic.address.bus, nic.address.slot));
+      avio::remove_port_tap(tap);
     } catch (const hpvm::Error&) {
       // Already gone (QEMU removes taps it created itself).
     }
@@ -209,6 +211,7 @@ Report start_guest(Store& store, const StartRequest& request, const Progress& pr
                        avio::k_qemu_binary));
   // Listed as running before QEMU exists, so no lister can miss it.
   mark_running(store.root(), guest.uuid);
+  detach_ports(guest); // what a killed command left: the guest runs on its own taps
   attach_ports(store, guest, report);
   pid_t pid = 0;
   try {
@@ -250,12 +253,7 @@ Report stop_guest(Store& store, const StopRequest& request) {
   // A removal the guest never completed is complete now that it is off.
   const auto unfinished = avio::recorded_removals(run.pending_removals_file());
   avio::clean_run_files(run);
-  detach_ports(guest);
-  for (const auto& id : unfinished) {
-    if (const auto nic = avio::nic_address_of(id)) { // configured or not
-      avio::remove_port_tap(avio::tap_name(guest.vm_number, nic->bus, nic->slot));
-    }
-  }
+  detach_ports(guest); // configured or not, pending removals included
   unmark_running(store.root(), guest.uuid);
   for (const auto& nic : drop_released_nics(store, guest, unfinished)) {
     report.warnings.push_back(fmt::format(

@@ -23,6 +23,31 @@ using namespace std::chrono_literals;
 
 namespace vmconfig {
 
+namespace {
+
+// Ends each difference only a restart removes (hpvmmodify -R lists them).
+constexpr std::string_view k_next_start = "(at the next start)";
+
+// The guest's taps on the host that no vNIC of its configuration or of the
+// running guest (`live`) has: made for a hot-add that a killed command
+// never finished.
+std::vector<std::string> leftover_taps(const Guest& g, const avio::LiveDevices& live) {
+  std::vector<std::string> out;
+  for (const auto& [tap, address] : avio::guest_taps(g.vm_number)) {
+    const bool configured =
+        std::any_of(g.networks.begin(), g.networks.end(),
+                    [&](const NetworkDevice& n) { return n.address == address; });
+    const bool in_qemu = live.ids.contains(avio::nic_id(address)) ||
+                         live.orphan_netdevs.contains(avio::netdev_id(address));
+    if (!configured && !in_qemu) {
+      out.push_back(tap);
+    }
+  }
+  return out;
+}
+
+} // namespace
+
 std::vector<std::string> resync_running_guest(Store& store, const Guest& configured,
                                               std::chrono::milliseconds removal_timeout) {
   const avio::RunDir run = run_dir(store.root(), configured.uuid);
@@ -55,12 +80,18 @@ std::vector<std::string> resync_running_guest(Store& store, const Guest& configu
     }
   }
 
+  for (const auto& tap : leftover_taps(guest, live)) {
+    avio::remove_port_tap(tap);
+    done.push_back(fmt::format("remove the unused tap '{}'", tap));
+  }
+
   std::vector<avio::HotChange> changes;
   std::set<std::string> configured_ids;
   for (const auto& d : guest.storage) {
     const auto disk = runtime_disk(d);
     const std::string id = avio::target_id(d.address);
     configured_ids.insert(id);
+    configured_ids.insert(avio::adapter_id(d.address.bus, d.address.slot));
     if (!live.ids.contains(id)) {
       changes.emplace_back(avio::AddStorage{disk});
       continue;
@@ -84,8 +115,9 @@ std::vector<std::string> resync_running_guest(Store& store, const Guest& configu
       changes.emplace_back(avio::AddNic{nic});
     }
   }
+  std::vector<std::pair<std::string, avio::HotChange>> adapters;
   for (const auto& id : live.ids) {
-    if (configured_ids.contains(id)) {
+    if (configured_ids.contains(id) || id.rfind("hpvm.bus", 0) == 0) {
       continue;
     }
     if (const auto target = avio::target_address_of(id)) {
@@ -101,7 +133,28 @@ std::vector<std::string> resync_running_guest(Store& store, const Guest& configu
               ? NetAdapter::lan
               : NetAdapter::avio_lan;
       changes.emplace_back(avio::RemoveNic{avio::GuestNic{adapter, *nic, {}, {}}});
+    } else if (const auto hba = avio::adapter_address_of(id);
+               hba && !live.removal_pending.contains(id)) {
+      // An adapter with no configured target (a killed hot-add plugged it):
+      // removed once its targets, above, are.
+      const auto type = live.types.find(id);
+      const StorageAdapter adapter =
+          type != live.types.end() && type->second == avio::adapter_model(StorageAdapter::scsi)
+              ? StorageAdapter::scsi
+              : StorageAdapter::avio_stor;
+      adapters.push_back(
+          {fmt::format("remove the {} adapter {},{}", to_string(adapter), hba->bus, hba->slot),
+           avio::RemoveStorage{avio::GuestDisk{
+               DeviceType::disk, adapter, {hba->bus, hba->slot, 0}, StorageType::file, ""}}});
     }
+  }
+  std::vector<std::string> descriptions;
+  for (const auto& c : changes) {
+    descriptions.push_back(avio::describe(c));
+  }
+  for (auto& [description, change] : adapters) {
+    descriptions.push_back(std::move(description));
+    changes.push_back(std::move(change));
   }
   avio::BatchOptions options;
   options.removal_timeout = removal_timeout;
@@ -109,17 +162,11 @@ std::vector<std::string> resync_running_guest(Store& store, const Guest& configu
   const auto result = avio::apply_batch(qmp, changes, options);
   for (std::size_t i = 0; i < changes.size(); ++i) {
     const bool removed = result.outcomes[i] == avio::Outcome::done;
-    done.push_back(avio::describe(changes[i]) + (removed ? "" : ": removal pending"));
+    done.push_back(descriptions[i] + (removed ? "" : ": removal pending"));
     // The tap the dead command made for a vNIC that is not configured.
     if (const auto* nic = std::get_if<avio::RemoveNic>(&changes[i]); nic && removed) {
       avio::remove_port_tap(
           avio::tap_name(guest.vm_number, nic->nic.address.bus, nic->nic.address.slot));
-    }
-  }
-  // What only a restart can change is said, not done.
-  for (const auto& line : live_state(store, guest).differences) {
-    if (line.ends_with("(at the next start)")) {
-      done.push_back(line);
     }
   }
   return done;
@@ -134,7 +181,15 @@ std::vector<std::string> resync_guest(Store& store, const std::string& name) {
                     name, name),
         name);
   }
-  return resync_running_guest(store, guest, k_removal_timeout);
+  auto done = resync_running_guest(store, guest, k_removal_timeout);
+  // What only a restart can change is said, not done; asked once the
+  // monitor is free again (QEMU lets one client in at a time).
+  for (const auto& line : live_state(store, find_guest(store, name)).differences) {
+    if (line.ends_with(k_next_start)) {
+      done.push_back(line);
+    }
+  }
+  return done;
 }
 
 namespace {
@@ -153,7 +208,7 @@ void compare_nic(Store& store, const Guest& g, const NetworkDevice& n,
                  const avio::LiveDevices& live, std::vector<std::string>& differences) {
   const std::string id = avio::nic_id(n.address);
   const auto next = [&](const std::string& what) {
-    differences.push_back(fmt::format("{} : running {} (at the next start)", format(n), what));
+    differences.push_back(fmt::format("{} : running {} {}", format(n), what, k_next_start));
   };
   if (const auto type = live.types.find(id);
       type != live.types.end() && type->second != avio::nic_model(n.adapter)) {
@@ -163,8 +218,16 @@ void compare_nic(Store& store, const Guest& g, const NetworkDevice& n,
     next(fmt::format("with MAC {}", mac->second));
   }
   const auto request = port_request(store, g, n);
-  const auto tap = avio::link_state(avio::tap_name(g.vm_number, n.address.bus, n.address.slot));
-  if (request && tap.exists && !tap.master.empty() && tap.master != request->bridge) {
+  const std::string tap_name = avio::tap_name(g.vm_number, n.address.bus, n.address.slot);
+  const auto tap = avio::link_state(tap_name);
+  if (!tap.exists || !tap.carrier) {
+    // QEMU opens a vNIC's tap only when it plugs the vNIC: no other tap reaches it.
+    differences.push_back(fmt::format("{} : cut off, QEMU no longer holds its tap {} (deleted on "
+                                      "the host); reconnected {}",
+                                      format(n), tap_name, k_next_start));
+    return;
+  }
+  if (request && !tap.master.empty() && tap.master != request->bridge) {
     next(fmt::format("on the bridge {}, not on vswitch '{}' ({})", tap.master, n.vswitch,
                      request->bridge));
   }
@@ -194,14 +257,14 @@ LiveState live_state(Store& store, const Guest& g) {
     const auto cpus = qmp.execute("query-cpus-fast").size();
     if (cpus != static_cast<std::size_t>(g.vcpus)) {
       state.differences.push_back(
-          fmt::format("vCPUs : {} configured, {} running (at the next start)", g.vcpus, cpus));
+          fmt::format("vCPUs : {} configured, {} running {}", g.vcpus, cpus, k_next_start));
     }
     const avio::Json summary = qmp.execute("query-memory-size-summary");
     const avio::Json& base = avio::json_member(summary, "base-memory");
     const auto memory_mb = (base.is_number_unsigned() ? base.get<std::uint64_t>() : 0U) >> 20U;
     if (memory_mb != g.memory_mb) {
-      state.differences.push_back(fmt::format(
-          "Memory : {} MB configured, {} MB running (at the next start)", g.memory_mb, memory_mb));
+      state.differences.push_back(fmt::format("Memory : {} MB configured, {} MB running {}",
+                                              g.memory_mb, memory_mb, k_next_start));
     }
   } catch (const hpvm::Error& e) {
     state.problem = e.what();
@@ -217,8 +280,8 @@ LiveState live_state(Store& store, const Guest& g) {
     if (expected.emplace(adapter, adapter_text).second) {
       const auto type = live.types.find(adapter);
       if (type != live.types.end() && type->second != avio::adapter_model(d.adapter)) {
-        state.differences.push_back(fmt::format("{} : running as {} (at the next start)",
-                                                adapter_text, adapter_kind(type->second)));
+        state.differences.push_back(fmt::format("{} : running as {} {}", adapter_text,
+                                                adapter_kind(type->second), k_next_start));
       }
     }
     const std::string id = avio::target_id(d.address);
@@ -265,6 +328,10 @@ LiveState live_state(Store& store, const Guest& g) {
     state.differences.push_back(
         fmt::format("netdev {} : left by an interrupted command, used by no vNIC", netdev));
   }
+  for (const auto& tap : leftover_taps(g, live)) {
+    state.differences.push_back(
+        fmt::format("tap {} : left by an interrupted command, used by no vNIC", tap));
+  }
   for (const auto& id : live.removal_pending) {
     const auto it = expected.find(id);
     std::string what = it == expected.end() ? id : it->second;
@@ -278,6 +345,12 @@ LiveState live_state(Store& store, const Guest& g) {
       }
     }
     state.pending.push_back(what + " : removal pending");
+  }
+  if (std::any_of(state.differences.begin(), state.differences.end(),
+                  [](const std::string& d) { return !d.ends_with(k_next_start); })) {
+    state.repair = fmt::format("hpvmmodify -P {} -R brings the running guest in line with its "
+                               "configuration",
+                               g.name);
   }
   return state;
 }

@@ -20,14 +20,14 @@ namespace vmconfig {
 // and netdevs no device uses are deleted; SCSI targets and vNICs only in the
 // guest are removed, configured ones missing from it are added (a vNIC's tap
 // joined to its vswitch first), and backing stores that differ are replaced,
-// as one batch. What only a restart changes (adapter types, vNIC models,
-// MACs) is listed. Returns one line per change or remaining difference.
+// as one batch. Returns one line per change.
 std::vector<std::string> resync_running_guest(Store& store, const Guest& guest,
                                               std::chrono::milliseconds removal_timeout);
 
 // hpvmmodify -R: brings a running guest back in line with its stored
 // configuration (after a command or QEMU died halfway through a change) and
-// returns what it changed, one line each. The configuration is the truth and
+// returns what it changed, one line each, then what only a restart changes
+// (adapter types, vNIC models, MACs, a vNIC whose tap is gone). The configuration is the truth and
 // is not touched. Throws hpvm::Error for a guest that is not running.
 std::vector<std::string> resync_guest(Store& store, const std::string& name);
 

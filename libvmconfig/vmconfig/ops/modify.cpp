@@ -8,6 +8,7 @@
 #include "vmconfig/ops/runtime.hpp"
 #include "vmconfig/ops/runtime_devices.hpp"
 #include "vmconfig/ops/vswitch.hpp"
+#include "vmconfig/store/errors.hpp"
 #include "vmconfig/store/store_modify.hpp"
 #include "vmconfig/store/store_vswitch.hpp"
 
@@ -18,6 +19,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 
 namespace vmconfig {
 
@@ -130,8 +132,11 @@ void remove_taps(const Guest& guest, const std::vector<NetworkDevice>& nics) {
 }
 
 // hpvmmodify on a running guest (hpvmmodify(1M), ONLINE CHANGES). Runs inside
-// the modification's transaction, after its rows are written.
-void apply_online(Store& store, ModifyPlan& plan, Report& report) {
+// the modification's transaction, after its rows are written; `commit` runs
+// once the guest has changed, while the change can still be undone, so a
+// failed commit leaves the guest as it was.
+void apply_online(Store& store, ModifyPlan& plan, Report& report,
+                  const std::function<void()>& commit) {
   const OnlineChanges online = plan_online_changes(plan.before, plan.after);
   const Guest written = plan.after; // what the transaction holds now
   for (const auto& n : online.added_nics) {
@@ -147,11 +152,50 @@ void apply_online(Store& store, ModifyPlan& plan, Report& report) {
   }
   report.warnings.insert(report.warnings.end(), online.deferred.begin(), online.deferred.end());
   if (online.changes.empty()) {
-    return; // nothing for QEMU to do now
+    commit(); // nothing for QEMU to do now
+    return;
   }
-  avio::BatchResult result;
+  std::vector<NetworkDevice> gone_nics;
+  // A PCI device the guest has not let go of stays configured, so the
+  // configuration says what the guest still has.
+  const auto settle = [&](const avio::BatchResult& result) {
+    bool kept = false;
+    for (std::size_t i = 0; i < online.changes.size(); ++i) {
+      const bool pending = result.outcomes.at(i) == avio::Outcome::removal_pending;
+      if (const auto* nic = std::get_if<avio::RemoveNic>(&online.changes[i])) {
+        const auto it =
+            std::find_if(plan.before.networks.begin(), plan.before.networks.end(),
+                         [&](const NetworkDevice& n) { return n.address == nic->nic.address; });
+        if (pending && it != plan.before.networks.end()) {
+          plan.after.networks.push_back(*it);
+          plan.vswitch_ports.push_back(
+              plan.before_ports.at(static_cast<std::size_t>(it - plan.before.networks.begin())));
+          kept = true;
+        } else if (it != plan.before.networks.end()) {
+          gone_nics.push_back(*it);
+        }
+      }
+      if (pending && std::holds_alternative<avio::RemoveNic>(online.changes[i])) {
+        report.warnings.push_back(fmt::format(
+            "The guest has not released the device of '{}': its removal is pending and it stays "
+            "configured until the guest lets go (hpvmstatus shows it).",
+            avio::describe(online.changes[i])));
+      } else if (pending) {
+        report.warnings.push_back(
+            fmt::format("The guest has not released the adapter left empty by '{}': its removal "
+                        "is pending (hpvmstatus shows it).",
+                        avio::describe(online.changes[i])));
+      }
+    }
+    if (kept) {
+      // Written over what the first write left, so only the kept vNICs go back.
+      plan.before = written;
+      apply_modification(store, plan);
+    }
+    commit();
+  };
   try {
-    result = change_running_guest(store.root(), plan.after, online.changes, k_removal_timeout);
+    change_running_guest(store.root(), plan.after, online.changes, k_removal_timeout, settle);
   } catch (const avio::BatchFailed& e) {
     remove_taps(plan.after, online.added_nics);
     // QEMU's own errors have no final period, the suite's messages do.
@@ -162,6 +206,22 @@ void apply_online(Store& store, ModifyPlan& plan, Report& report) {
                     e.change(), reason)};
     problems.insert(problems.end(), e.rollback_problems().begin(), e.rollback_problems().end());
     throw hpvm::Refused(std::move(problems), k_refused, plan.before.name);
+  } catch (const avio::CommitFailed& e) {
+    remove_taps(plan.after, online.added_nics);
+    const std::string reason = e.what();
+    std::vector<std::string> problems;
+    if (e.rollback_problems().empty()) {
+      problems.push_back(
+          fmt::format("{}{} The running guest was changed back: nothing was changed.", reason,
+                      reason.ends_with('.') ? "" : "."));
+    } else {
+      problems.push_back(fmt::format("{}{} The running guest was not entirely changed back; "
+                                     "hpvmmodify -P {} -R brings it in line with the "
+                                     "configuration, which is unchanged:",
+                                     reason, reason.ends_with('.') ? "" : ".", plan.before.name));
+      problems.insert(problems.end(), e.rollback_problems().begin(), e.rollback_problems().end());
+    }
+    throw hpvm::Refused(std::move(problems), k_refused, plan.before.name);
   } catch (const hpvm::Busy&) {
     remove_taps(plan.after, online.added_nics);
     throw;
@@ -171,43 +231,7 @@ void apply_online(Store& store, ModifyPlan& plan, Report& report) {
         {fmt::format("The running guest cannot be changed: {} Nothing was changed.", e.what())},
         k_refused, plan.before.name);
   }
-  // A PCI device the guest has not let go of stays configured, so the
-  // configuration says what the guest still has.
-  bool kept = false;
-  std::vector<NetworkDevice> gone_nics;
-  for (std::size_t i = 0; i < online.changes.size(); ++i) {
-    const bool pending = result.outcomes.at(i) == avio::Outcome::removal_pending;
-    if (const auto* nic = std::get_if<avio::RemoveNic>(&online.changes[i])) {
-      const auto it =
-          std::find_if(plan.before.networks.begin(), plan.before.networks.end(),
-                       [&](const NetworkDevice& n) { return n.address == nic->nic.address; });
-      if (pending && it != plan.before.networks.end()) {
-        plan.after.networks.push_back(*it);
-        plan.vswitch_ports.push_back(
-            plan.before_ports.at(static_cast<std::size_t>(it - plan.before.networks.begin())));
-        kept = true;
-      } else if (it != plan.before.networks.end()) {
-        gone_nics.push_back(*it);
-      }
-    }
-    if (pending && std::holds_alternative<avio::RemoveNic>(online.changes[i])) {
-      report.warnings.push_back(fmt::format(
-          "The guest has not released the device of '{}': its removal is pending and it stays "
-          "configured until the guest lets go (hpvmstatus shows it).",
-          avio::describe(online.changes[i])));
-    } else if (pending) {
-      report.warnings.push_back(
-          fmt::format("The guest has not released the adapter left empty by '{}': its removal is "
-                      "pending (hpvmstatus shows it).",
-                      avio::describe(online.changes[i])));
-    }
-  }
-  if (kept) {
-    // Written over what the first write left, so only the kept vNICs go back.
-    plan.before = written;
-    apply_modification(store, plan);
-  }
-  remove_taps(plan.before, gone_nics);
+  remove_taps(plan.before, gone_nics); // only once the configuration no longer has them
 }
 
 } // namespace
@@ -252,12 +276,21 @@ Report modify_guest(Store& store, const ModifyRequest& request) {
   const bool renamed = plan.after.name != guest.name;
   try {
     apply_modification(store, plan);
+    // A database error at the commit is reported like any other.
+    const auto commit = [&tx] {
+      try {
+        tx.commit();
+      } catch (...) {
+        rethrow_as_project_error();
+      }
+    };
     if (run_state(store.root(), guest.uuid).on) {
-      // The running guest changes first; only if it all worked is the
-      // configuration committed (a failed batch is undone by the runtime).
-      apply_online(store, plan, report);
+      // The running guest changes first, then the configuration is committed;
+      // when either fails the guest is changed back.
+      apply_online(store, plan, report, commit);
+    } else {
+      commit();
     }
-    tx.commit();
   } catch (...) {
     if (renamed) {
       unlink_guest(store.root(), plan.after.name);

@@ -35,16 +35,18 @@ avio::MachineSpec machine_spec(const Guest& g) {
   return spec;
 }
 
-avio::BatchResult change_running_guest(const fs::path& root, const Guest& guest,
-                                       const std::vector<avio::HotChange>& changes,
-                                       std::chrono::milliseconds removal_timeout) {
+avio::BatchResult
+change_running_guest(const fs::path& root, const Guest& guest,
+                     const std::vector<avio::HotChange>& changes,
+                     std::chrono::milliseconds removal_timeout,
+                     const std::function<void(const avio::BatchResult&)>& commit) {
   const avio::RunDir run = run_dir(root, guest.uuid);
   avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);
   avio::QmpClient qmp(run.qmp_socket());
   avio::BatchOptions options;
   options.removal_timeout = removal_timeout;
   options.pending_file = run.pending_removals_file();
-  return avio::apply_batch(qmp, changes, options);
+  return avio::apply_batch(qmp, changes, options, commit);
 }
 
 } // namespace vmconfig

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <vector>
 
 namespace vmconfig {
@@ -24,10 +25,13 @@ avio::GuestDisk runtime_disk(const StorageDevice& device);
 avio::GuestNic runtime_nic(const Guest& guest, const NetworkDevice& device);
 avio::MachineSpec machine_spec(const Guest& guest);
 
-// Applies hot-plug changes to a running guest under its runtime lock.
-// Throws avio::BatchFailed (everything undone) or hpvm::Busy.
-avio::BatchResult change_running_guest(const std::filesystem::path& root, const Guest& guest,
-                                       const std::vector<avio::HotChange>& changes,
-                                       std::chrono::milliseconds removal_timeout);
+// Applies hot-plug changes to a running guest under its runtime lock, then
+// `commit` (still under the lock; see avio::apply_batch). Throws
+// avio::BatchFailed or avio::CommitFailed (everything undone) or hpvm::Busy.
+avio::BatchResult
+change_running_guest(const std::filesystem::path& root, const Guest& guest,
+                     const std::vector<avio::HotChange>& changes,
+                     std::chrono::milliseconds removal_timeout,
+                     const std::function<void(const avio::BatchResult&)>& commit = {});
 
 } // namespace vmconfig

@@ -7,6 +7,7 @@
 #include "vmconfig/model/names.hpp"
 #include "vmconfig/ops/runtime.hpp"
 #include "vmconfig/render/render_vswitch.hpp"
+#include "vmconfig/store/errors.hpp"
 
 #include <avio/error.hpp>
 #include <avio/text.hpp>
@@ -15,6 +16,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <functional>
 #include <limits>
 
 namespace vmconfig {
@@ -133,7 +135,9 @@ avio::BridgeRequest bridge_request(VswitchStore& vs, const Vswitch& v,
 
 // Makes a booted vswitch's ports match the running guests: their taps are
 // (re-)created and attached; taps left behind by guests no longer running
-// are removed.
+// are removed. (A running guest's tap deleted on the host and made again
+// here carries nothing: QEMU opens a tap only when it plugs the vNIC;
+// hpvmstatus reports that vNIC as cut off.)
 void reattach(Store& store, VswitchStore& vs, const Vswitch& v,
               std::vector<std::string>& warnings) {
   const auto vlans = vs.port_vlans(v.id);
@@ -147,6 +151,83 @@ void reattach(Store& store, VswitchStore& vs, const Vswitch& v,
     } catch (const hpvm::Error& e) {
       warnings.push_back(fmt::format("Port {} of guest '{}': {}", port, h.guest, e.what()));
     }
+  }
+}
+
+// Removes the taps a killed command left: every tap of a guest that is not
+// running, and a running guest's taps that no vNIC is configured on and QEMU
+// does not hold (a hot-add killed before QEMU opened its tap).
+void remove_leftover_taps(Store& store, std::vector<std::string>& warnings) {
+  for (const auto& g : store.load_guests()) {
+    const bool on = run_state(store.root(), g.uuid).on;
+    for (const auto& [tap, address] : avio::guest_taps(g.vm_number)) {
+      const bool configured =
+          std::any_of(g.networks.begin(), g.networks.end(),
+                      [&](const NetworkDevice& n) { return n.address == address; });
+      if (on && (configured || avio::link_state(tap).carrier)) {
+        continue;
+      }
+      avio::remove_port_tap(tap);
+      if (configured) {
+        continue; // a stopped guest's port, as reattach() removes them
+      }
+      warnings.push_back(fmt::format("Removed the tap {} of guest '{}', left by an interrupted "
+                                     "command (no vNIC of the guest uses it).",
+                                     tap, g.name));
+    }
+  }
+}
+
+// The running guests' taps on a booted vswitch's bridge, to be attached
+// again if the command that detaches them cannot commit.
+struct AttachedPorts {
+  avio::BridgeRequest bridge;
+  std::vector<avio::PortRequest> ports;
+};
+
+AttachedPorts attached_ports(VswitchStore& vs, const Vswitch& v) {
+  AttachedPorts out{bridge_request(vs, v), {}};
+  const auto vlans = vs.port_vlans(v.id);
+  for (const auto& [port, h] : vs.holders(v.name)) {
+    auto request = request_for(v, h, vlans);
+    if (avio::link_state(request.tap).master == request.bridge) {
+      out.ports.push_back(std::move(request));
+    }
+  }
+  return out;
+}
+
+void attach_again(const AttachedPorts& attached) {
+  avio::boot_bridge(attached.bridge);
+  for (const auto& p : attached.ports) {
+    avio::create_port_tap(p);
+  }
+}
+
+// Commits `tx`; when the commit fails, `undo` puts the host back as it was
+// before this command, and the error says whether it could.
+void commit_or_undo(Store::WriteTransaction& tx, const std::function<void()>& undo) {
+  try {
+    tx.commit();
+    return;
+  } catch (...) {
+    std::string reason;
+    try {
+      rethrow_as_project_error();
+    } catch (const std::exception& e) {
+      reason = e.what();
+    }
+    if (!reason.ends_with('.')) {
+      reason += '.';
+    }
+    try {
+      undo();
+    } catch (const hpvm::Error& e) {
+      throw hpvm::Error(fmt::format("{} The host could not be put back as it was ({}); hpvmnet "
+                                    "-b or -r brings it in line with the configuration.",
+                                    reason, e.what()));
+    }
+    throw hpvm::Error(reason + " The host was put back as it was: nothing was changed.");
   }
 }
 
@@ -390,10 +471,20 @@ Report boot_vswitch(Store& store, const std::optional<std::string>& name) {
   Report report;
   Store::WriteTransaction tx(store);
   VswitchStore vs(store);
+  std::vector<std::string> new_bridges; // deleted again when the commit fails
+  const auto halt_new = [&] {
+    for (const auto& bridge : new_bridges) {
+      avio::halt_bridge(bridge);
+    }
+  };
   if (name) {
     return tagged(*name, [&] {
-      boot_one(store, vs, find_vswitch(vs, *name), report);
-      tx.commit();
+      const Vswitch v = find_vswitch(vs, *name);
+      if (!avio::link_state(bridge_of(v)).exists) {
+        new_bridges.push_back(bridge_of(v));
+      }
+      boot_one(store, vs, v, report);
+      commit_or_undo(tx, halt_new);
       return report;
     });
   }
@@ -403,12 +494,15 @@ Report boot_vswitch(Store& store, const std::optional<std::string>& name) {
       continue;
     }
     try {
+      if (!avio::link_state(bridge_of(v)).exists) {
+        new_bridges.push_back(bridge_of(v));
+      }
       boot_one(store, vs, v, report);
     } catch (const hpvm::Error& e) {
       problems.emplace_back(e.what());
     }
   }
-  tx.commit();
+  commit_or_undo(tx, halt_new);
   if (!problems.empty()) {
     throw hpvm::Refused(std::move(problems), "Not every vswitch was booted.", "");
   }
@@ -420,9 +514,15 @@ Report halt_vswitch(Store& store, const std::string& name) {
     Store::WriteTransaction tx(store);
     VswitchStore vs(store);
     const Vswitch v = find_vswitch(vs, name);
-    avio::halt_bridge(bridge_of(v));
+    const bool was_booted = booted(v);
+    const AttachedPorts attached = attached_ports(vs, v);
     vs.set_up(v.id, false);
-    tx.commit();
+    avio::halt_bridge(bridge_of(v));
+    commit_or_undo(tx, [&] {
+      if (was_booted) {
+        attach_again(attached);
+      }
+    });
     return {};
   });
 }
@@ -445,9 +545,14 @@ Report delete_vswitch(Store& store, const std::string& name, bool force) {
       report.warnings.push_back(
           fmt::format("{} guest(s) keep vNICs on the deleted vswitch '{}'.", guests, name));
     }
+    const auto nics = vs.nics_on(name);
+    vs.release_unpinned(name);
+    vs.remove(v);
+    // Committed first: a running guest's deleted tap cannot be given back.
+    tx.commit();
     // The guests' taps go with the vswitch (a running guest's vNIC is left
     // unconnected, as on a vswitch that does not exist).
-    for (const auto& h : vs.nics_on(name)) {
+    for (const auto& h : nics) {
       avio::remove_port_tap(avio::tap_name(h.vm_number, h.nic.address.bus, h.nic.address.slot));
       if (run_state(store.root(), h.uuid).on) {
         report.warnings.push_back(fmt::format(
@@ -457,9 +562,6 @@ Report delete_vswitch(Store& store, const std::string& name, bool force) {
       }
     }
     avio::halt_bridge(bridge_of(v));
-    vs.release_unpinned(name);
-    vs.remove(v);
-    tx.commit();
     return report;
   });
 }
@@ -519,6 +621,7 @@ Report reattach_ports(Store& store, const std::optional<std::string>& name) {
       fail(v.name, fmt::format("The vswitch '{}' is down; boot it with hpvmnet -b.", v.name));
     }
   }
+  remove_leftover_taps(store, report.warnings);
   return report;
 }
 

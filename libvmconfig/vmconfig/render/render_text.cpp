@@ -66,6 +66,9 @@ std::string runtime_section(const LiveState& live) {
   for (const auto& p : live.pending) {
     append_line(out, "Pending : " + p);
   }
+  if (!live.repair.empty()) {
+    append_line(out, "Repair : " + live.repair);
+  }
   return out;
 }
 

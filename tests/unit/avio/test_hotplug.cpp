@@ -305,6 +305,35 @@ TEST_CASE("hotplug: when the Nth change fails, the changes before it are undone 
   CHECK(g.state() == before);
 }
 
+TEST_CASE("hotplug: a commit that fails after the batch undoes the whole batch") {
+  FakeGuest g = one_adapter_guest();
+  const std::string before = g.state();
+  std::optional<avio::CommitFailed> failure;
+  std::vector<avio::Outcome> seen;
+  with_guest(g, [&](avio::QmpClient& qmp) {
+    try {
+      avio::apply_batch(qmp, {avio::AddStorage{disk(0, 0, 2, "/img/b")}, avio::AddNic{nic(0, 2)}},
+                        {}, [&](const avio::BatchResult& result) {
+                          seen = result.outcomes;
+                          throw hpvm::Error("database or disk is full");
+                        });
+      FAIL("no CommitFailed");
+    } catch (const avio::CommitFailed& e) {
+      failure = e;
+    }
+  });
+  REQUIRE(failure);
+  CHECK(seen == std::vector<avio::Outcome>(2, avio::Outcome::done));
+  CHECK(std::string(failure->what()) == "database or disk is full");
+  CHECK(failure->rollback_problems().empty());
+  CHECK(g.log == Lines{"blockdev-add hpvm-b0s0t2 /img/b", "device_add hpvm.tgt.b0s0t2",
+                       "netdev_add hpvm.net.b0s2", "device_add hpvm.nic.b0s2",
+                       // undone newest first once the commit failed
+                       "device_del hpvm.nic.b0s2", "netdev_del hpvm.net.b0s2",
+                       "device_del hpvm.tgt.b0s0t2", "blockdev-del hpvm-b0s0t2"});
+  CHECK(g.state() == before);
+}
+
 TEST_CASE("hotplug: a new adapter comes before its first target, and goes last on undo") {
   FakeGuest g = one_adapter_guest();
   const std::string before = g.state();

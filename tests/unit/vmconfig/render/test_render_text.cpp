@@ -170,24 +170,26 @@ TEST_CASE("render_details: a running guest's [Runtime State]") {
   }();
 
   SUBCASE("as configured") {
-    gs.live = LiveState{"running", {}, {}, ""};
+    gs.live = LiveState{"running", {}, {}, "", ""};
     CHECK(render_details(gs) == on + "\n[Runtime State]\nQEMU state : running\n"
                                      "Devices : as configured\n");
   }
-  SUBCASE("differences and pending removals, each on its line") {
+  SUBCASE("differences, pending removals and the repair, each on its line") {
     gs.live = LiveState{"paused",
                         {"disk:avio_stor:0,0,0:file:/img/web1.img: QEMU has /img/old.img",
                          "network:lan:0,1,0x020000000001:vswitch:sw1: not in the guest"},
                         {"hpvm.nic.b0s3"},
-                        ""};
+                        "",
+                        "hpvmmodify -P web1 -R brings the running guest in line"};
     CHECK(render_details(gs) ==
           on + "\n[Runtime State]\nQEMU state : paused\n"
                "Difference : disk:avio_stor:0,0,0:file:/img/web1.img: QEMU has /img/old.img\n"
                "Difference : network:lan:0,1,0x020000000001:vswitch:sw1: not in the guest\n"
-               "Pending : hpvm.nic.b0s3\n");
+               "Pending : hpvm.nic.b0s3\n"
+               "Repair : hpvmmodify -P web1 -R brings the running guest in line\n");
   }
   SUBCASE("QEMU could not be asked") {
-    gs.live = LiveState{"", {"ignored"}, {}, "Cannot connect to the guest's QMP socket"};
+    gs.live = LiveState{"", {"ignored"}, {}, "Cannot connect to the guest's QMP socket", ""};
     CHECK(render_details(gs) == on + "\n[Runtime State]\n"
                                      "QEMU state : unknown (Cannot connect to the guest's QMP "
                                      "socket)\n");
@@ -283,7 +285,7 @@ TEST_CASE("render_verbose: no [Extended Attributes] without any; the runtime sec
   GuestStatus gs = status(bare(), true);
   gs.guest.start = StartAttr::automatic;
   gs.guest.runnable = false;
-  gs.live = LiveState{"running", {}, {"hpvm.hba.b1s1"}, ""};
+  gs.live = LiveState{"running", {}, {"hpvm.hba.b1s1"}, "", ""};
   CHECK(render_verbose(gs) == R"([Virtual Machines Details]
 Virtual Machine Name : b
 Virtual Machine UUID : 00000000-0000-0000-0000-000000000001
