@@ -1,6 +1,7 @@
 #include "avio/host_stats.hpp"
 
 #include "avio/host.hpp"
+#include "avio/runstate.hpp"
 #include "avio/sysfs.hpp"
 #include "avio/text.hpp"
 
@@ -195,9 +196,9 @@ std::string process_memory_nodes(pid_t pid) {
       field(read_file(proc_dir(pid) / "status").value_or(""), "Mems_allowed_list").value_or(""));
 }
 
-std::optional<std::int64_t> process_start_time(pid_t pid) {
-  const auto stat = parse_task_stat(read_first_line(proc_dir(pid) / "stat"));
-  if (!stat) {
+std::optional<std::int64_t> process_start_epoch(pid_t pid) {
+  const auto ticks = process_start_time(pid);
+  if (!ticks) {
     return std::nullopt;
   }
   // /proc/stat's "btime N" (boot time, seconds since the epoch) has no colon.
@@ -205,8 +206,8 @@ std::optional<std::int64_t> process_start_time(pid_t pid) {
     if (line.starts_with("btime ")) {
       const auto btime = number<std::int64_t>(line.substr(6));
       if (btime) {
-        return *btime + static_cast<std::int64_t>(static_cast<double>(stat->start) /
-                                                  clock_ticks_per_second());
+        return *btime +
+               static_cast<std::int64_t>(static_cast<double>(*ticks) / clock_ticks_per_second());
       }
     }
   }

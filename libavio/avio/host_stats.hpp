@@ -79,7 +79,8 @@ std::uint64_t process_rss_kb(pid_t pid);
 // The NUMA nodes process `pid` may take memory from (Mems_allowed_list of
 // /proc/<pid>/status), "" when it is gone.
 std::string process_memory_nodes(pid_t pid);
-// When process `pid` started, in seconds since the epoch; nullopt when gone.
-std::optional<std::int64_t> process_start_time(pid_t pid);
+// When process `pid` started, in seconds since the epoch (runstate.hpp's
+// process_start_time is in clock ticks since boot); nullopt when gone.
+std::optional<std::int64_t> process_start_epoch(pid_t pid);
 
 } // namespace avio

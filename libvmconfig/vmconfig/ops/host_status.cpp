@@ -137,7 +137,7 @@ std::vector<StatusEvent> events(Store& store, const HostStatusRequest& r) {
     if (!g.qemu) {
       continue;
     }
-    const auto started = avio::process_start_time(g.qemu->pid);
+    const auto started = avio::process_start_epoch(g.qemu->pid);
     if (!started) {
       continue;
     }

@@ -82,7 +82,7 @@ TEST_CASE("host_stats: this process, read from /proc") {
   const pid_t self = ::getpid();
   CHECK(process_rss_kb(self) > 0);
   CHECK_FALSE(process_memory_nodes(self).empty());
-  const auto started = process_start_time(self);
+  const auto started = process_start_epoch(self);
   REQUIRE(started);
   CHECK(*started <= ::time(nullptr));
   CHECK(*started > ::time(nullptr) - 3600);
