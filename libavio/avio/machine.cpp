@@ -166,6 +166,21 @@ Json tap_netdev(const GuestNic& nic) {
           {"downscript", "no"}};
 }
 
+Json agent_serial_device() {
+  return {{"driver", "virtio-serial-pci"},
+          {"id", "hpvm.serial"},
+          {"bus", "pci.0"},
+          {"addr", fmt::format("{:#x}", k_agent_root_slot)}};
+}
+
+Json agent_port_device() {
+  return {{"driver", "virtserialport"},
+          {"id", "hpvm.agent.port"},
+          {"bus", "hpvm.serial.0"},
+          {"chardev", k_agent_chardev},
+          {"name", k_agent_port_name}};
+}
+
 std::string qemu_opt_escape(const std::string& value) {
   std::string out;
   for (char c : value) {

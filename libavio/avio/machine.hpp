@@ -55,6 +55,11 @@ struct MachineSpec {
 };
 
 inline constexpr int k_bridge_root_slot = 0x10;
+// The guest agent's channel: a virtio-serial adapter on the root bus, outside
+// HPVM's buses, with one port named as qemu-ga looks for it.
+inline constexpr int k_agent_root_slot = 0x08;
+inline constexpr const char* k_agent_chardev = "hpvm.agent";
+inline constexpr const char* k_agent_port_name = "org.qemu.guest_agent.0";
 
 // QEMU ids. They contain only numbers and fixed text, never user input.
 std::string bridge_id(int bus);
@@ -83,6 +88,9 @@ Json nic_device(const GuestNic& nic);
 std::optional<Json> blockdev(const GuestDisk& disk);
 // netdev_add / -netdev arguments: a tap QEMU opens by name, no scripts.
 Json tap_netdev(const GuestNic& nic);
+// The virtio-serial adapter and its port for the guest agent.
+Json agent_serial_device();
+Json agent_port_device();
 
 // The HPVM PCI address of a QEMU PCI location, when it is one of ours.
 struct PciLocation {
