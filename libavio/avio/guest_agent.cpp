@@ -8,50 +8,26 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <map>
 #include <random>
-#include <tuple>
 
 namespace avio {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using PciFunction = std::tuple<int, int, int>; // bus, slot, function as the guest numbers them
 
 Millis left_until(Clock::time_point deadline) {
   return std::max(Millis{1}, std::chrono::duration_cast<Millis>(deadline - Clock::now()));
 }
 
-// query-pci: every device's qdev id by the bus numbers the guest's firmware
-// gave the bridges (hpvm.bus<b> is not always PCI bus b+1 in the guest).
-void collect_pci(const Json& devices, std::map<PciFunction, std::string>& ids) {
-  for (const auto& d : devices) {
-    ids[{d.value("bus", -1), d.value("slot", -1), d.value("function", -1)}] =
-        d.value("qdev_id", "");
-    if (const auto bridge = d.find("pci_bridge"); bridge != d.end()) {
-      if (const auto below = bridge->find("devices"); below != bridge->end()) {
-        collect_pci(*below, ids);
-      }
-    }
-  }
-}
-
-std::map<PciFunction, std::string> guest_pci_ids(const RunDir& run, Clock::time_point deadline) {
-  QmpClient qmp(run.qmp_socket(), left_until(deadline), left_until(deadline));
-  std::map<PciFunction, std::string> ids;
-  for (const auto& bus : qmp.execute("query-pci", Json::object(), left_until(deadline))) {
-    if (const auto devices = bus.find("devices"); devices != bus.end()) {
-      collect_pci(*devices, ids);
-    }
-  }
-  return ids;
-}
-
 // One agent command's "return", nullopt at the deadline; an error reply throws.
 std::optional<Json> agent_command(JsonChannel& agent, const std::string& command,
-                                  Clock::time_point deadline) {
-  agent.send(Json{{"execute", command}});
+                                  Clock::time_point deadline, const Json& arguments = Json()) {
+  Json request{{"execute", command}};
+  if (!arguments.is_null()) {
+    request["arguments"] = arguments;
+  }
+  agent.send(request);
   while (auto message = agent.read_message(deadline)) {
     if (const auto error = message->find("error"); error != message->end()) {
       throw hpvm::Error(fmt::format("the guest agent refused '{}': {}", command,
@@ -68,26 +44,69 @@ std::string silent(const char* what, Millis timeout) {
   return fmt::format("the guest agent did not answer {} within {} ms", what, timeout.count());
 }
 
-void read_disks(const Json& disks, const std::map<PciFunction, std::string>& pci,
+std::string base64_decode(const std::string& text) {
+  static const std::string k_digits =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned bits = 0;
+  int count = 0;
+  for (const char c : text) {
+    const auto d = k_digits.find(c);
+    if (d == std::string::npos) {
+      continue; // padding
+    }
+    bits = (bits << 6U) | static_cast<unsigned>(d);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out += static_cast<char>((bits >> static_cast<unsigned>(count)) & 0xFFU);
+    }
+  }
+  return out;
+}
+
+// The disk's unit serial number page (VPD 0x80) as the guest's kernel read
+// it: 4 header bytes, then the serial. "" when the guest has none.
+std::string guest_disk_serial(JsonChannel& agent, const std::string& disk,
+                              Clock::time_point deadline) {
+  const std::string name = disk.substr(disk.rfind('/') + 1);
+  Json handle;
+  try {
+    const auto opened =
+        agent_command(agent, "guest-file-open", deadline,
+                      {{"path", "/sys/block/" + name + "/device/vpd_pg80"}, {"mode", "r"}});
+    if (!opened) {
+      return "";
+    }
+    handle = *opened;
+  } catch (const hpvm::Error&) {
+    return ""; // no such page: not a disk of ours
+  }
+  const auto read =
+      agent_command(agent, "guest-file-read", deadline, {{"handle", handle}, {"count", 512}});
+  agent_command(agent, "guest-file-close", deadline, {{"handle", handle}});
+  const std::string page = read ? base64_decode(read->value("buf-b64", "")) : "";
+  return page.size() > 4 ? page.substr(4) : "";
+}
+
+// Each whole disk the agent lists, by the configured address in its serial
+// number (as udev reported it, or from its VPD page): qemu-ga's own SCSI
+// address of a virtio-scsi disk does not tell its target (7.2 says 0 for
+// all), and it gives none for megasas' disks.
+void read_disks(JsonChannel& agent, const Json& disks, Clock::time_point deadline,
                 GuestDeviceNames& names) {
   for (const auto& disk : disks) {
-    const auto address = disk.find("address");
-    if (disk.value("partition", false) || address == disk.end() ||
-        address->value("bus-type", "") != "scsi") {
+    if (disk.value("partition", false)) {
       continue;
     }
-    const Json controller = address->value("pci-controller", Json::object());
-    const auto id = pci.find({controller.value("bus", -1), controller.value("slot", -1),
-                              controller.value("function", -1)});
-    if (id == pci.end()) {
-      continue;
+    const std::string name = disk.value("name", "");
+    const Json address = disk.value("address", Json::object());
+    std::string serial = address.value("serial", "");
+    if (!serial_address_of(serial)) {
+      serial = guest_disk_serial(agent, name, deadline);
     }
-    if (const auto adapter = adapter_address_of(id->second)) {
-      const int target = address->value("target", -1);
-      names.disks.push_back(
-          {{adapter->bus, adapter->slot, target},
-           disk.value("name", ""),
-           fmt::format("{}.{}.{}", address->value("bus", -1), target, address->value("unit", -1))});
+    if (const auto at = serial_address_of(serial)) {
+      names.disks.push_back({*at, name, address.value("bus-type", "") == "scsi"});
     }
   }
 }
@@ -144,7 +163,7 @@ GuestDeviceNames guest_device_names(const RunDir& run, Millis timeout) {
       names.problem = silent(disks ? "guest-network-get-interfaces" : "guest-get-disks", timeout);
       return names;
     }
-    read_disks(*disks, guest_pci_ids(run, deadline), names);
+    read_disks(agent, *disks, deadline, names);
     read_interfaces(*interfaces, names);
     names.answered = true;
   } catch (const hpvm::Error& e) {

@@ -1,8 +1,8 @@
 // What a running guest calls its own devices: QEMU's guest agent (qemu-ga)
 // answers on the virtio-serial port the runtime gives every guest
-// (org.qemu.guest_agent.0, the run directory's agent.sock on the host), and
-// QMP's query-pci says where the guest's firmware put our adapters, so each
-// disk and interface the agent names is matched to a configured address.
+// (org.qemu.guest_agent.0, the run directory's agent.sock on the host). A
+// disk is matched to its configured address by the SCSI serial number the
+// runtime gives it (machine.hpp's target_device), an interface by its MAC.
 #pragma once
 
 #include "avio/address.hpp"
@@ -21,9 +21,9 @@ inline constexpr std::chrono::milliseconds k_agent_timeout{2000};
 
 // A disk the guest has at one of our SCSI targets.
 struct GuestDiskName {
-  StorageAddress address; // the configured bus,slot,target
-  std::string device;     // the guest's device file: /dev/sda
-  std::string scsi;       // channel.target.lun as the guest numbers them: 0.3.0
+  StorageAddress address;    // the configured bus,slot,target
+  std::string device;        // the guest's device file: /dev/sda
+  bool scsi_address = false; // the agent gave it a SCSI address (it is on a SCSI bus)
 };
 
 // A network interface of the guest, by its MAC.
@@ -41,9 +41,9 @@ struct GuestDeviceNames {
 };
 
 // Asks the agent of the guest running in `run` (guest-sync-delimited, then
-// guest-get-disks and guest-network-get-interfaces) and QEMU (query-pci),
-// all within `timeout`. Never throws for a silent or missing agent: the
-// answer says why it has no names.
+// guest-get-disks, each disk's VPD page 0x80 through guest-file-read, and
+// guest-network-get-interfaces), all within `timeout`. Never throws for a silent or missing agent:
+// the answer says why it has no names.
 GuestDeviceNames guest_device_names(const RunDir& run,
                                     std::chrono::milliseconds timeout = k_agent_timeout);
 

@@ -73,6 +73,9 @@ std::optional<NicAddress> adapter_address_of(const std::string& id); // bus, slo
 std::optional<StorageAddress> target_address_of(const std::string& id);
 std::optional<NicAddress> nic_address_of(const std::string& id);
 std::optional<NicAddress> netdev_address_of(const std::string& id);
+// The address in a disk's SCSI serial number (target_device() sets it to the
+// node name), wherever it appears in `serial`.
+std::optional<StorageAddress> serial_address_of(const std::string& serial);
 
 // QEMU device models.
 const char* adapter_model(StorageAdapter adapter); // virtio-scsi-pci, megasas

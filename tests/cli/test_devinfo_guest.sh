@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # hpvmdevinfo against the real test guest (scripts/guest-image), whose
 # qemu-ga answers on the virtio-serial port hpvmstart gives every guest:
-# each AVIO disk and vNIC is named as the guest itself names it (checked
-# against the guest's sysfs and ip), a disk hot-added while it runs appears,
-# a disk on the emulated scsi adapter stays unknown (qemu-ga gives no
-# address for megaraid_sas), and with the agent killed the guest columns say
-# unknown within the 2 s bound. One boot. Runs in its own network namespace.
+# each disk (by the serial number hpvmstart gives it) and vNIC is named as
+# the guest itself names it (checked against the guest's sysfs), a disk
+# hot-added while it runs appears, the SCSI address of a disk on the emulated
+# scsi adapter stays unknown (qemu-ga misreports megaraid_sas' channel), and
+# with the agent killed the guest columns say unknown within the 2 s bound. One boot. Runs in its own network namespace.
 #
 # Guest commands are in single quotes: they expand in the guest.
 # shellcheck disable=SC2016
@@ -51,10 +51,12 @@ expect_guest g1 "" 'ip addr add 192.0.2.2/24 dev $(grep -l "^02:aa:bb:cc:dd:01$"
 block_at() { gsh g1 "ls /sys/class/scsi_disk/$1/device/block"; echo "/dev/$GOUT"; }
 root_dev=$(block_at 0:0:0:0)
 data_dev=$(block_at 0:0:3:0)
+# megaraid_sas puts QEMU's disks on channel 2 of its own SCSI host.
+emul_dev=$(block_at '*:2:3:0')
 gsh g1 'grep -l "^02:aa:bb:cc:dd:01$" /sys/class/net/*/address | cut -d/ -f5'
 nic=$GOUT
-check "the guest named its disks and vNIC ($root_dev $data_dev $nic)" \
-  test "$root_dev" != /dev/ -a "$data_dev" != /dev/ -a "$root_dev" != "$data_dev" -a -n "$nic"
+check "the guest named its disks and vNIC ($root_dev $data_dev $emul_dev $nic)" \
+  test "$root_dev" != /dev/ -a "$data_dev" != /dev/ -a "$emul_dev" != /dev/ -a "$root_dev" != "$data_dev" -a -n "$nic"
 
 HEADER="Guest                                                                  Physical
 Device  Adaptor    Bus Dev Tgt Guest Device     Guest Address      Storage   Device
@@ -67,12 +69,12 @@ table() { # AGENT ROWS
 section "the agent answers: AVIO disks and the vNIC as the guest names them"
 rows="$(row disk avio_stor 0 1 0 "$root_dev" 0.0.0 file "$S/root.img")
 $(row disk avio_stor 0 1 3 "$data_dev" 0.3.0 file "$S/data.img")
-$(row disk scsi 1 2 3 unknown unknown file "$S/emul.img")
+$(row disk scsi 1 2 3 "$emul_dev" unknown file "$S/emul.img")
 $(row network avio_lan 0 5 "" "$nic" 192.0.2.2/24 vswitch vsw1)"
 expect_stdout "$(table answered "$rows")" hpvmdevinfo -P g1
 expect_stdout "g1:disk:avio_stor:0:1:0:file:$S/root.img:$root_dev:0.0.0
 g1:disk:avio_stor:0:1:3:file:$S/data.img:$data_dev:0.3.0
-g1:disk:scsi:1:2:3:file:$S/emul.img:unknown:unknown
+g1:disk:scsi:1:2:3:file:$S/emul.img:$emul_dev:unknown
 g1:network:avio_lan:0:5::vswitch:vsw1:$nic:192.0.2.2/24" hpvmdevinfo -M -P g1
 
 section "a disk hot-added to the running guest appears"
@@ -85,8 +87,8 @@ section "the agent killed: the guest columns unknown within 2 s"
 expect_guest g1 "" 'kill $(cat /run/qemu-ga.pid); i=0; while pidof qemu-ga >/dev/null; do i=$((i+1)); [ $i -lt 50 ] || exit 1; sleep 0.1; done'
 rows_unknown="$(row disk avio_stor 0 1 0 unknown unknown file "$S/root.img")
 $(row disk avio_stor 0 1 3 unknown unknown file "$S/data.img")
-$(row disk scsi 1 2 3 unknown unknown file "$S/emul.img")
 $(row disk avio_stor 0 1 7 unknown unknown file "$S/hot.img")
+$(row disk scsi 1 2 3 unknown unknown file "$S/emul.img")
 $(row network avio_lan 0 5 "" unknown unknown vswitch vsw1)"
 start=$(date +%s%N)
 expect_stdout "$(table "no answer (the guest agent did not answer guest-sync-delimited within 2000 ms)" "$rows_unknown")" hpvmdevinfo -V -P g1

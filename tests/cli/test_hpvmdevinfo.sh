@@ -95,8 +95,8 @@ assert_exit 0
 check "-J names the agent's problem" grep -qF '"agent_problem": "Cannot connect to the guest'"'"'s guest agent socket' "$OUT"
 
 section "a silent agent: unknown within the 2 s bound"
-echo '{"disks": [], "interfaces": [], "pci": []}' >"$S/silent.json"
-rm -f -- "$run_dir/agent.sock" "$run_dir/qmp.sock"
+echo '{"disks": [], "interfaces": [], "files": {}}' >"$S/silent.json"
+rm -f -- "$run_dir/agent.sock"
 python3 "$FAKE_AGENT" "$run_dir" "$S/silent.json" --silent &
 silent_pid=$!
 track_pid "$silent_pid"
@@ -109,35 +109,31 @@ kill "$silent_pid" 2>/dev/null
 wait "$silent_pid" 2>/dev/null
 
 section "an agent that answers: each disk and interface matched to its address"
-# The guest's firmware numbered hpvm.bus0 PCI bus 1 and hpvm.bus1 bus 5 (not
-# 2): the match goes by query-pci, not by a rule. The scsi disk at 1,2,3 has
-# no address (megaraid_sas), /dev/sdc's controller is no adapter of ours,
-# partitions and the loopback interface are left out, eth1 has no address.
+# As qemu-ga 7.2 answers for virtio-scsi disks: every one at target 0, unit
+# 0; a disk is known by the serial number in its VPD page 0x80 (4 header
+# bytes, then the serial hpvmstart gave it), or udev's serial when the agent
+# has one (/dev/sr0). /dev/sdc (megaraid_sas) has no address but its serial;
+# /dev/sdd is no disk of ours; partitions and the loopback interface are
+# left out; eth1 has no address.
 cat >"$S/answers.json" <<'EOF'
 {
-  "pci": [{"bus": 0, "devices": [
-    {"bus": 0, "slot": 16, "function": 0, "qdev_id": "hpvm.bus0",
-     "pci_bridge": {"bus": {"number": 1, "secondary": 1, "subordinate": 1},
-                    "devices": [{"bus": 1, "slot": 1, "function": 0, "qdev_id": "hpvm.hba.b0s1"},
-                                {"bus": 1, "slot": 5, "function": 0, "qdev_id": "hpvm.nic.b0s5"}]}},
-    {"bus": 0, "slot": 17, "function": 0, "qdev_id": "hpvm.bus1",
-     "pci_bridge": {"bus": {"number": 5, "secondary": 5, "subordinate": 5},
-                    "devices": [{"bus": 5, "slot": 2, "function": 0, "qdev_id": "hpvm.hba.b1s2"}]}},
-    {"bus": 0, "slot": 8, "function": 0, "qdev_id": "hpvm.serial"}]}],
   "disks": [
+    {"name": "/dev/sda1", "partition": true, "dependencies": ["/dev/sda"]},
     {"name": "/dev/sda", "partition": false, "dependencies": [],
      "address": {"pci-controller": {"domain": 0, "bus": 1, "slot": 1, "function": 0},
                  "bus-type": "scsi", "bus": 0, "target": 0, "unit": 0, "dev": "/dev/sda"}},
-    {"name": "/dev/sda1", "partition": true, "dependencies": ["/dev/sda"],
-     "address": {"pci-controller": {"domain": 0, "bus": 1, "slot": 1, "function": 0},
-                 "bus-type": "scsi", "bus": 0, "target": 0, "unit": 0}},
     {"name": "/dev/sr0", "partition": false, "dependencies": [],
      "address": {"pci-controller": {"domain": 0, "bus": 1, "slot": 1, "function": 0},
-                 "bus-type": "scsi", "bus": 0, "target": 4, "unit": 0}},
-    {"name": "/dev/sdb", "partition": false, "dependencies": []},
-    {"name": "/dev/sdc", "partition": false, "dependencies": [],
+                 "bus-type": "scsi", "bus": 0, "target": 0, "unit": 0,
+                 "serial": "0QEMU_QEMU_CD-ROM_hpvm-b0s1t4"}},
+    {"name": "/dev/sdc", "partition": false, "dependencies": []},
+    {"name": "/dev/sdd", "partition": false, "dependencies": [],
      "address": {"pci-controller": {"domain": 0, "bus": 0, "slot": 8, "function": 0},
-                 "bus-type": "scsi", "bus": 0, "target": 3, "unit": 0}}],
+                 "bus-type": "scsi", "bus": 0, "target": 0, "unit": 0}}],
+  "files": {
+    "/sys/block/sda/device/vpd_pg80": "\u0000\u0080\u0000\u000bhpvm-b0s1t0",
+    "/sys/block/sdc/device/vpd_pg80": "\u0000\u0080\u0000\u000bhpvm-b1s2t3",
+    "/sys/block/sdd/device/vpd_pg80": "\u0000\u0080\u0000\u0004XYZ1"},
   "interfaces": [
     {"name": "lo", "hardware-address": "00:00:00:00:00:00",
      "ip-addresses": [{"ip-address-type": "ipv4", "ip-address": "127.0.0.1", "prefix": 8}]},
@@ -147,13 +143,13 @@ cat >"$S/answers.json" <<'EOF'
     {"name": "eth1", "hardware-address": "02:aa:bb:cc:dd:02"}]
 }
 EOF
-rm -f -- "$run_dir/agent.sock" "$run_dir/qmp.sock"
+rm -f -- "$run_dir/agent.sock"
 python3 "$FAKE_AGENT" "$run_dir" "$S/answers.json" &
 track_pid $!
-for ((i = 0; i < 100; i++)); do [[ -S $run_dir/agent.sock && -S $run_dir/qmp.sock ]] && break; sleep 0.05; done
+for ((i = 0; i < 100; i++)); do [[ -S $run_dir/agent.sock ]] && break; sleep 0.05; done
 g1_seen="disk    avio_stor    0   1   0 /dev/sda         0.0.0              file      $S/root.img
 dvd     avio_stor    0   1   4 /dev/sr0         0.4.0              null
-disk    scsi         1   2   3 unknown          unknown            file      $S/data.img
+disk    scsi         1   2   3 /dev/sdc         unknown            file      $S/data.img
 network avio_lan     0   5     eth0             192.0.2.2/24       vswitch   vsw1
 network lan          2   0     eth1             none               vswitch   vsw2"
 db_snapshot
@@ -161,12 +157,12 @@ expect_stdout "$(table g1 On answered "$g1_seen")" hpvmdevinfo -P g1
 expect_stdout "$(table g1 On answered "$g1_seen")" hpvmdevinfo -V -P g1
 expect_stdout "g1:disk:avio_stor:0:1:0:file:$S/root.img:/dev/sda:0.0.0
 g1:dvd:avio_stor:0:1:4:null::/dev/sr0:0.4.0
-g1:disk:scsi:1:2:3:file:$S/data.img:unknown:unknown
+g1:disk:scsi:1:2:3:file:$S/data.img:/dev/sdc:unknown
 g1:network:avio_lan:0:5::vswitch:vsw1:eth0:192.0.2.2/24
 g1:network:lan:2:0::vswitch:vsw2:eth1:none" hpvmdevinfo -M -P g1
 # HPVM scripts read fields 2, 8 and 9 of disk lines.
 expect_stdout "disk $S/root.img /dev/sda
-disk $S/data.img unknown" sh -c "hpvmdevinfo -M -P g1 | awk -F: '/disk/{print \$2, \$8, \$9}'"
+disk $S/data.img /dev/sdc" sh -c "hpvmdevinfo -M -P g1 | awk -F: '/disk/{print \$2, \$8, \$9}'"
 run hpvmdevinfo -J -P g1
 assert_exit 0
 check "-J: answered, no problem, /dev/sda at 0.0.0, eth0 without a target" python3 -c '

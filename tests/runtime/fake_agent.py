@@ -1,18 +1,18 @@
 #!/usr/bin/env python3
 """A scripted guest for hpvmdevinfo's suite: serves a run directory's
 agent.sock as qemu-ga would (guest-sync-delimited, guest-get-disks,
-guest-network-get-interfaces) and qmp.sock as QEMU would for query-pci,
-from a JSON file {"disks": [...], "interfaces": [...], "pci": [...]}, each
-the command's "return" value. With --silent the agent socket accepts and
+guest-network-get-interfaces, guest-file-open/read/close) from a JSON file
+{"disks": [...], "interfaces": [...], "files": {path: text}}, the first two
+each the command's "return" value, "files" what guest-file-read reads. With --silent the agent socket accepts and
 never answers (a guest with no agent running). Serves until killed.
 
 usage: fake_agent.py RUN_DIR ANSWERS.json [--silent]
 """
+import base64
 import json
 import os
 import socket
 import sys
-import threading
 
 
 def listen(path):
@@ -50,6 +50,7 @@ def agent(server, answers, silent):
         if silent:
             held.append(conn)  # open, never answered
             continue
+        handles = []
         try:
             # A stale reply from an earlier client comes first, as it can in a real guest.
             send(conn, {"return": {}})
@@ -61,21 +62,21 @@ def agent(server, answers, silent):
                     send(conn, {"return": answers["disks"]})
                 elif cmd == "guest-network-get-interfaces":
                     send(conn, {"return": answers["interfaces"]})
+                elif cmd == "guest-file-open":
+                    path = msg["arguments"]["path"]
+                    if path in answers["files"]:
+                        handles.append(path)
+                        send(conn, {"return": 1000 + len(handles) - 1})
+                    else:
+                        send(conn, {"error": {"class": "GenericError", "desc": "No such file"}})
+                elif cmd == "guest-file-read":
+                    data = answers["files"][handles[msg["arguments"]["handle"] - 1000]].encode()
+                    send(conn, {"return": {"count": len(data), "eof": True,
+                                           "buf-b64": base64.b64encode(data).decode()}})
+                elif cmd == "guest-file-close":
+                    send(conn, {"return": {}})
                 else:
                     send(conn, {"error": {"class": "CommandNotFound", "desc": cmd}})
-        except OSError:
-            pass
-        conn.close()
-
-
-def monitor(server, answers):
-    while True:
-        conn, _ = server.accept()
-        try:
-            send(conn, {"QMP": {"version": {}, "capabilities": []}})
-            for msg in lines(conn):
-                result = answers["pci"] if msg.get("execute") == "query-pci" else {}
-                send(conn, {"return": result, "id": msg.get("id")})
         except OSError:
             pass
         conn.close()
@@ -86,10 +87,7 @@ def main():
     silent = "--silent" in sys.argv[3:]
     with open(answers_file) as f:
         answers = json.load(f)
-    agent_server = listen(os.path.join(run_dir, "agent.sock"))
-    qmp_server = listen(os.path.join(run_dir, "qmp.sock"))
-    threading.Thread(target=monitor, args=(qmp_server, answers), daemon=True).start()
-    agent(agent_server, answers, silent)
+    agent(listen(os.path.join(run_dir, "agent.sock")), answers, silent)
 
 
 if __name__ == "__main__":

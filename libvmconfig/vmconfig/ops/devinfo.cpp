@@ -6,6 +6,8 @@
 
 #include <avio/guest_agent.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace vmconfig {
@@ -36,7 +38,13 @@ GuestDeviceMap map_guest(const std::filesystem::path& root, const Guest& g) {
                                    [&](const auto& n) { return n.address == d.address; });
     if (seen != names.disks.end()) {
       m.guest_device = seen->device;
-      m.guest_address = seen->scsi;
+      // virtio-scsi has one channel, and its SCSI ids are the targets. qemu-ga
+      // reports neither reliably (7.2: target 0 for every virtio-scsi disk,
+      // channel 0 for megaraid_sas, whose Linux driver puts QEMU's disks on
+      // channel 2): a megasas disk's address stays unknown.
+      if (seen->scsi_address && d.adapter == StorageAdapter::avio_stor) {
+        m.guest_address = fmt::format("0.{}.0", d.address.target);
+      }
     }
     map.devices.push_back(std::move(m));
   }
