@@ -79,6 +79,10 @@ std::optional<NicAddress> netdev_address_of(const std::string& id) {
   return two_numbers(id, netdev_id);
 }
 
+bool fixed_device_id(const std::string& id) {
+  return id.rfind("hpvm.bus", 0) == 0 || id == k_agent_serial_id || id == k_agent_port_id;
+}
+
 std::optional<StorageAddress> serial_address_of(const std::string& serial) {
   const auto at = serial.find("hpvm-b");
   if (at == std::string::npos) {
@@ -187,15 +191,15 @@ Json tap_netdev(const GuestNic& nic) {
 
 Json agent_serial_device() {
   return {{"driver", "virtio-serial-pci"},
-          {"id", "hpvm.serial"},
+          {"id", k_agent_serial_id},
           {"bus", "pci.0"},
           {"addr", fmt::format("{:#x}", k_agent_root_slot)}};
 }
 
 Json agent_port_device() {
   return {{"driver", "virtserialport"},
-          {"id", "hpvm.agent.port"},
-          {"bus", "hpvm.serial.0"},
+          {"id", k_agent_port_id},
+          {"bus", std::string(k_agent_serial_id) + ".0"},
           {"chardev", k_agent_chardev},
           {"name", k_agent_port_name}};
 }

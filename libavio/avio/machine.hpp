@@ -60,6 +60,8 @@ inline constexpr int k_bridge_root_slot = 0x10;
 inline constexpr int k_agent_root_slot = 0x08;
 inline constexpr const char* k_agent_chardev = "hpvm.agent";
 inline constexpr const char* k_agent_port_name = "org.qemu.guest_agent.0";
+inline constexpr const char* k_agent_serial_id = "hpvm.serial";
+inline constexpr const char* k_agent_port_id = "hpvm.agent.port";
 
 // QEMU ids. They contain only numbers and fixed text, never user input.
 std::string bridge_id(int bus);
@@ -68,6 +70,9 @@ std::string target_id(const StorageAddress& address);
 std::string node_name(const StorageAddress& address);
 std::string nic_id(const NicAddress& address);
 std::string netdev_id(const NicAddress& address);
+// Devices every guest has whatever its configuration (the bridges of buses
+// 0-7, the guest agent's channel): never a difference from it.
+bool fixed_device_id(const std::string& id);
 // Their inverses: the address an id of ours names (nullopt for any other id).
 std::optional<NicAddress> adapter_address_of(const std::string& id); // bus, slot of hpvm.hba.*
 std::optional<StorageAddress> target_address_of(const std::string& id);
