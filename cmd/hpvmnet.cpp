@@ -30,7 +30,7 @@ bool confirmed(const std::string& question) {
 int main(int argc, char** argv) {
   std::string name, uplink, port_spec;
   bool create = false, boot = false, halt = false, remove = false, reattach = false,
-       statistics = false, quiet = false, force = false;
+       statistics = false, quiet = false, force = false, verbose = false;
   CLI::App app("Configure virtual network switches (vswitches).", "hpvmnet");
   cli::configure_app(app);
   auto* by_name = app.add_option("-S", name, "The vswitch to act on or show");
@@ -42,10 +42,12 @@ int main(int argc, char** argv) {
   auto* r = app.add_flag("-r", reattach, "Re-attach running guests' ports to booted vswitches");
   auto* u = app.add_option("-u", port_spec, "Set a port's untagged VLAN: portid:N:vlanid:V|none");
   auto* a = app.add_flag("-A", statistics, "Show port statistics");
+  auto* big_v =
+      app.add_flag("-V", verbose, "Verbose: every vswitch with its [Port Configuration Details]");
   app.add_flag("-Q", quiet, "Do not ask for confirmation");
   app.add_flag("-F", force, "Force: no confirmation; delete even with guests configured");
   n->needs(c);
-  cli::exclude_each_other({c, b, h, d, r, u, a});
+  cli::exclude_each_other({c, b, h, d, r, u, a, big_v});
   cli::Logging logging = cli::Logging::none;
   return cli::run("hpvmnet", argc, argv, app, logging, [&] {
     std::optional<std::string> vswitch;
@@ -94,9 +96,9 @@ int main(int argc, char** argv) {
     } else if (u->count() > 0) {
       report = vmconfig::set_port_vlan(store, *vswitch, port_spec);
     } else {
-      const NetView view = statistics ? NetView::statistics
-                           : vswitch  ? NetView::ports
-                                      : NetView::list;
+      const NetView view = statistics           ? NetView::statistics
+                           : vswitch || verbose ? NetView::ports
+                                                : NetView::list;
       fmt::print("{}", vmconfig::vswitch_report(store, vswitch, view));
     }
     cli::print_warnings("hpvmnet", vswitch.value_or(""), report.warnings);

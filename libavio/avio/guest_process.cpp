@@ -129,6 +129,9 @@ std::vector<std::string> qemu_command(const MachineSpec& spec, Accelerator accel
       "chardev:console",
       "-qmp",
       "unix:" + names.qmp_socket().filename().string() + ",server=on,wait=off",
+      "-chardev",
+      "socket,id=" + std::string(k_agent_chardev) +
+          ",path=" + names.agent_socket().filename().string() + ",server=on,wait=off",
       "-pidfile",
       names.pid_file().filename().string(),
       "-daemonize",
@@ -140,6 +143,8 @@ std::vector<std::string> qemu_command(const MachineSpec& spec, Accelerator accel
   for (int bus = 0; bus <= k_max_bus; ++bus) {
     add("-device", bridge_device(bus));
   }
+  add("-device", agent_serial_device());
+  add("-device", agent_port_device());
   std::vector<std::pair<int, int>> adapters;
   for (const auto& disk : spec.storage) {
     const std::pair<int, int> at{disk.address.bus, disk.address.slot};
@@ -282,7 +287,7 @@ std::vector<fs::path> stale_files(const RunDir& run) {
   if (running_qemu(run)) {
     return out;
   }
-  for (const auto& f : {run.pid_file(), run.start_file(), run.qmp_socket(), run.console_socket(),
+  for (const auto& f : {run.pid_file(), run.start_file(), run.qmp_socket(), run.console_socket(), run.agent_socket(),
                         run.pending_removals_file()}) {
     std::error_code ec;
     if (fs::exists(fs::symlink_status(f, ec))) {

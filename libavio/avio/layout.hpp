@@ -26,6 +26,8 @@ struct RunDir {
   std::filesystem::path start_file() const { return dir / "qemu.start"; }
   std::filesystem::path qmp_socket() const { return dir / "qmp.sock"; }
   std::filesystem::path console_socket() const { return dir / "console.sock"; }
+  // The host end of the guest agent's virtio-serial port (qemu-ga).
+  std::filesystem::path agent_socket() const { return dir / "agent.sock"; }
   std::filesystem::path log_file() const { return dir / "qemu.log"; }
   // Everything the guest wrote to its serial console (HPVM's console log).
   std::filesystem::path console_log() const { return dir / "console.log"; }

@@ -79,6 +79,25 @@ std::optional<NicAddress> netdev_address_of(const std::string& id) {
   return two_numbers(id, netdev_id);
 }
 
+bool fixed_device_id(const std::string& id) {
+  return id.rfind("hpvm.bus", 0) == 0 || id == k_agent_serial_id || id == k_agent_port_id;
+}
+
+std::optional<StorageAddress> serial_address_of(const std::string& serial) {
+  const auto at = serial.find("hpvm-b");
+  if (at == std::string::npos) {
+    return std::nullopt;
+  }
+  std::string name = serial.substr(at);
+  name = name.substr(0, name.find_first_not_of("hpvm-bst0123456789"));
+  const auto n = id_numbers(name);
+  if (n.size() != 3) {
+    return std::nullopt;
+  }
+  const StorageAddress a{n[0], n[1], n[2]};
+  return node_name(a) == name ? std::optional(a) : std::nullopt;
+}
+
 const char* adapter_model(StorageAdapter adapter) {
   // megasas honours SCSI ids 0-14 and hot-plug of targets; lsi53c895a and
   // mptsas1068 stop at id 7.
@@ -125,6 +144,10 @@ Json target_device(const GuestDisk& disk) {
   if (!disk.location.empty()) {
     device["drive"] = node_name(disk.address);
   }
+  if (device["driver"] != "scsi-generic") {
+    // The guest reads it back (VPD page 0x80, hpvmdevinfo): which target a disk is.
+    device["serial"] = node_name(disk.address);
+  }
   return device;
 }
 
@@ -164,6 +187,21 @@ Json tap_netdev(const GuestNic& nic) {
           {"ifname", nic.tap},
           {"script", "no"},
           {"downscript", "no"}};
+}
+
+Json agent_serial_device() {
+  return {{"driver", "virtio-serial-pci"},
+          {"id", k_agent_serial_id},
+          {"bus", "pci.0"},
+          {"addr", fmt::format("{:#x}", k_agent_root_slot)}};
+}
+
+Json agent_port_device() {
+  return {{"driver", "virtserialport"},
+          {"id", k_agent_port_id},
+          {"bus", std::string(k_agent_serial_id) + ".0"},
+          {"chardev", k_agent_chardev},
+          {"name", k_agent_port_name}};
 }
 
 std::string qemu_opt_escape(const std::string& value) {

@@ -55,6 +55,13 @@ struct MachineSpec {
 };
 
 inline constexpr int k_bridge_root_slot = 0x10;
+// The guest agent's channel: a virtio-serial adapter on the root bus, outside
+// HPVM's buses, with one port named as qemu-ga looks for it.
+inline constexpr int k_agent_root_slot = 0x08;
+inline constexpr const char* k_agent_chardev = "hpvm.agent";
+inline constexpr const char* k_agent_port_name = "org.qemu.guest_agent.0";
+inline constexpr const char* k_agent_serial_id = "hpvm.serial";
+inline constexpr const char* k_agent_port_id = "hpvm.agent.port";
 
 // QEMU ids. They contain only numbers and fixed text, never user input.
 std::string bridge_id(int bus);
@@ -63,11 +70,17 @@ std::string target_id(const StorageAddress& address);
 std::string node_name(const StorageAddress& address);
 std::string nic_id(const NicAddress& address);
 std::string netdev_id(const NicAddress& address);
+// Devices every guest has whatever its configuration (the bridges of buses
+// 0-7, the guest agent's channel): never a difference from it.
+bool fixed_device_id(const std::string& id);
 // Their inverses: the address an id of ours names (nullopt for any other id).
 std::optional<NicAddress> adapter_address_of(const std::string& id); // bus, slot of hpvm.hba.*
 std::optional<StorageAddress> target_address_of(const std::string& id);
 std::optional<NicAddress> nic_address_of(const std::string& id);
 std::optional<NicAddress> netdev_address_of(const std::string& id);
+// The address in a disk's SCSI serial number (target_device() sets it to the
+// node name), wherever it appears in `serial`.
+std::optional<StorageAddress> serial_address_of(const std::string& serial);
 
 // QEMU device models.
 const char* adapter_model(StorageAdapter adapter); // virtio-scsi-pci, megasas
@@ -83,6 +96,9 @@ Json nic_device(const GuestNic& nic);
 std::optional<Json> blockdev(const GuestDisk& disk);
 // netdev_add / -netdev arguments: a tap QEMU opens by name, no scripts.
 Json tap_netdev(const GuestNic& nic);
+// The virtio-serial adapter and its port for the guest agent.
+Json agent_serial_device();
+Json agent_port_device();
 
 // The HPVM PCI address of a QEMU PCI location, when it is one of ours.
 struct PciLocation {

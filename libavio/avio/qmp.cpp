@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 #include <thread>
 
 namespace avio {
@@ -18,6 +19,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
+
+constexpr const char* k_qmp_what = "QMP socket";
 
 int milliseconds_until(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
@@ -34,12 +37,12 @@ sockaddr_un socket_address(const std::filesystem::path& socket, int& dir_fd) {
   if (path.size() >= sizeof address.sun_path) {
     dir_fd = ::open(socket.parent_path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd < 0) {
-      throw hpvm::Error(fmt::format("Cannot open the directory of the QMP socket '{}': {}.",
+      throw hpvm::Error(fmt::format("Cannot open the directory of the socket '{}': {}.",
                                     socket.string(), std::strerror(errno)));
     }
     path = fmt::format("/proc/self/fd/{}/{}", dir_fd, socket.filename().string());
     if (path.size() >= sizeof address.sun_path) {
-      throw hpvm::Error(fmt::format("The QMP socket name '{}' is too long.", socket.string()));
+      throw hpvm::Error(fmt::format("The socket name '{}' is too long.", socket.string()));
     }
   }
   std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
@@ -48,7 +51,7 @@ sockaddr_un socket_address(const std::filesystem::path& socket, int& dir_fd) {
 
 // Connects without blocking: a listen queue that stays full (a client holds
 // the monitor and others wait behind it) is retried until `wait` passes.
-int connect_bounded(const std::filesystem::path& socket, Millis wait) {
+int connect_bounded(const std::filesystem::path& socket, Millis wait, const char* what) {
   int dir_fd = -1;
   const sockaddr_un address = socket_address(socket, dir_fd);
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -79,13 +82,15 @@ int connect_bounded(const std::filesystem::path& socket, Millis wait) {
     ::close(fd);
   }
   if (error == EAGAIN) {
+    // QEMU serves one client per socket; the others queue behind it.
     throw hpvm::Error(fmt::format(
-        "The guest's monitor is busy: another client holds its QMP socket '{}' and more wait "
-        "behind it (gave up after {} ms).",
-        socket.string(), wait.count()));
+        "The guest's {} is busy: another client holds its {} '{}' and more wait behind it (gave "
+        "up after {} ms).",
+        std::string_view(what) == k_qmp_what ? "monitor" : what, what, socket.string(),
+        wait.count()));
   }
-  throw hpvm::Error(fmt::format("Cannot connect to the guest's QMP socket '{}': {}.",
-                                socket.string(), std::strerror(error)));
+  throw hpvm::Error(fmt::format("Cannot connect to the guest's {} '{}': {}.", what, socket.string(),
+                                std::strerror(error)));
 }
 
 // Ids name the process too: a reply left over from a killed command of an
@@ -110,23 +115,109 @@ std::string json_text(const Json& object, std::string_view key, std::string_view
   return member.is_string() ? member.get<std::string>() : std::string(fallback);
 }
 
-QmpClient::QmpClient(const std::filesystem::path& socket, Millis timeout, Millis greeting_timeout)
-    : m_fd(connect_bounded(socket, greeting_timeout)), m_timeout(timeout),
-      m_greeting_timeout(greeting_timeout), m_socket(socket.string()) {
-  try {
-    // Capabilities are asked for at once; the greeting and their answer are
-    // read with the first command's: no round trip of its own.
-    send(Json{{"execute", "qmp_capabilities"}, {"id", command_id(0)}});
-    m_handshake_pending = true;
-  } catch (...) {
+JsonChannel::JsonChannel(const std::filesystem::path& socket, Millis wait, const char* what)
+    : m_fd(connect_bounded(socket, wait, what)), m_what(what), m_socket(socket.string()) {}
+
+JsonChannel::JsonChannel(JsonChannel&& other) noexcept
+    : m_fd(std::exchange(other.m_fd, -1)), m_buffer(std::move(other.m_buffer)),
+      m_closed(other.m_closed), m_what(other.m_what), m_socket(std::move(other.m_socket)) {}
+
+JsonChannel::~JsonChannel() {
+  if (m_fd >= 0) {
     ::close(m_fd);
-    throw;
   }
 }
 
+void JsonChannel::send(const Json& message) {
+  const std::string text = message.dump() + "\n";
+  std::size_t sent = 0;
+  while (sent < text.size()) {
+    const ssize_t n = ::send(m_fd, text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      throw hpvm::Error(fmt::format("Lost the connection to QEMU: {}.", std::strerror(errno)));
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+}
+
+bool JsonChannel::fill(Clock::time_point deadline) {
+  while (true) {
+    if (m_closed) {
+      throw hpvm::Error(fmt::format("QEMU closed the connection to the {}.", m_what));
+    }
+    pollfd p{m_fd, POLLIN, 0};
+    const int ready = ::poll(&p, 1, milliseconds_until(deadline));
+    if (ready < 0 && errno == EINTR) {
+      continue;
+    }
+    if (ready == 0) {
+      return false;
+    }
+    char chunk[8192];
+    const ssize_t n = ::read(m_fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      m_closed = true;
+      continue;
+    }
+    m_buffer.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  }
+}
+
+std::optional<Json> JsonChannel::read_message(Clock::time_point deadline) {
+  while (true) {
+    if (const auto end = m_buffer.find('\n'); end != std::string::npos) {
+      std::string line = m_buffer.substr(0, end);
+      m_buffer.erase(0, end + 1);
+      if (line.find_first_not_of(" \r\t") == std::string::npos) {
+        continue;
+      }
+      // One JSON object per line (QMP's form, the guest agent's too);
+      // anything else is not QEMU.
+      Json message = Json::parse(line, nullptr, false);
+      if (!message.is_object()) {
+        throw hpvm::Error(fmt::format("The {} '{}' sent a line that is not a JSON "
+                                      "object (QMP's form): '{}'.",
+                                      m_what, m_socket, line.substr(0, 200)));
+      }
+      return message;
+    }
+    if (!fill(deadline)) {
+      return std::nullopt;
+    }
+  }
+}
+
+bool JsonChannel::skip_past_delimiter(Clock::time_point deadline) {
+  while (true) {
+    if (const auto at = m_buffer.find('\xff'); at != std::string::npos) {
+      m_buffer.erase(0, at + 1);
+      return true;
+    }
+    m_buffer.clear();
+    if (!fill(deadline)) {
+      return false;
+    }
+  }
+}
+
+QmpClient::QmpClient(const std::filesystem::path& socket, Millis timeout, Millis greeting_timeout)
+    : m_channel(socket, greeting_timeout, k_qmp_what), m_timeout(timeout),
+      m_greeting_timeout(greeting_timeout), m_socket(socket.string()) {
+  // Capabilities are asked for at once; the greeting and their answer are
+  // read with the first command's: no round trip of its own.
+  m_channel.send(Json{{"execute", "qmp_capabilities"}, {"id", command_id(0)}});
+  m_handshake_pending = true;
+}
+
 QmpClient::QmpClient(QmpClient&& other) noexcept
-    : m_fd(std::exchange(other.m_fd, -1)), m_buffer(std::move(other.m_buffer)),
-      m_events(std::move(other.m_events)), m_closed(other.m_closed),
+    : m_channel(std::move(other.m_channel)), m_events(std::move(other.m_events)),
       m_handshake_pending(other.m_handshake_pending), m_timeout(other.m_timeout),
       m_greeting_timeout(other.m_greeting_timeout), m_next_id(other.m_next_id),
       m_socket(std::move(other.m_socket)) {}
@@ -136,7 +227,7 @@ void QmpClient::complete_handshake() {
     return;
   }
   m_handshake_pending = false;
-  const auto greeting = read_message(Clock::now() + m_greeting_timeout);
+  const auto greeting = m_channel.read_message(Clock::now() + m_greeting_timeout);
   if (!greeting || !greeting->contains("QMP")) {
     throw hpvm::Error(fmt::format(
         "The guest's monitor did not answer within {} ms: another client holds its QMP socket "
@@ -149,7 +240,7 @@ void QmpClient::complete_handshake() {
 Json QmpClient::reply_to(const std::string& command, const std::string& id,
                          Clock::time_point deadline, Millis timeout) {
   while (true) {
-    auto message = read_message(deadline);
+    auto message = m_channel.read_message(deadline);
     if (!message) {
       throw hpvm::Error(
           fmt::format("QEMU did not answer '{}' within {} ms.", command, timeout.count()));
@@ -171,67 +262,7 @@ Json QmpClient::reply_to(const std::string& command, const std::string& id,
   }
 }
 
-QmpClient::~QmpClient() {
-  if (m_fd >= 0) {
-    ::close(m_fd);
-  }
-}
-
-void QmpClient::send(const Json& message) {
-  const std::string text = message.dump() + "\n";
-  std::size_t sent = 0;
-  while (sent < text.size()) {
-    const ssize_t n = ::send(m_fd, text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      throw hpvm::Error(fmt::format("Lost the connection to QEMU: {}.", std::strerror(errno)));
-    }
-    sent += static_cast<std::size_t>(n);
-  }
-}
-
-std::optional<Json> QmpClient::read_message(Clock::time_point deadline) {
-  while (true) {
-    if (const auto end = m_buffer.find('\n'); end != std::string::npos) {
-      std::string line = m_buffer.substr(0, end);
-      m_buffer.erase(0, end + 1);
-      if (line.find_first_not_of(" \r\t") == std::string::npos) {
-        continue;
-      }
-      // QMP sends one JSON object per line; anything else is no QEMU.
-      Json message = Json::parse(line, nullptr, false);
-      if (!message.is_object()) {
-        throw hpvm::Error(fmt::format("The QMP socket '{}' sent a line that is not a JSON "
-                                      "object (QMP's form): '{}'.",
-                                      m_socket, line.substr(0, 200)));
-      }
-      return message;
-    }
-    if (m_closed) {
-      throw hpvm::Error("QEMU closed the QMP connection.");
-    }
-    pollfd p{m_fd, POLLIN, 0};
-    const int ready = ::poll(&p, 1, milliseconds_until(deadline));
-    if (ready < 0 && errno == EINTR) {
-      continue;
-    }
-    if (ready == 0) {
-      return std::nullopt;
-    }
-    char chunk[8192];
-    const ssize_t n = ::read(m_fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      m_closed = true;
-      continue;
-    }
-    m_buffer.append(chunk, static_cast<std::size_t>(n));
-  }
-}
+QmpClient::~QmpClient() = default;
 
 Json QmpClient::execute(const std::string& command, const Json& arguments, Millis timeout) {
   const std::string id = command_id(++m_next_id);
@@ -239,7 +270,7 @@ Json QmpClient::execute(const std::string& command, const Json& arguments, Milli
   if (!arguments.empty()) {
     request["arguments"] = arguments;
   }
-  send(request);
+  m_channel.send(request);
   complete_handshake();
   return reply_to(command, id, Clock::now() + timeout, timeout);
 }
@@ -257,7 +288,7 @@ std::optional<Json> QmpClient::wait_event(const std::string& name,
   }
   const auto deadline = Clock::now() + timeout;
   while (true) {
-    auto message = read_message(deadline);
+    auto message = m_channel.read_message(deadline);
     if (!message) {
       return std::nullopt;
     }
@@ -275,7 +306,7 @@ bool QmpClient::wait_closed(Millis timeout) {
   const auto deadline = Clock::now() + timeout;
   try {
     complete_handshake();
-    while (read_message(deadline)) {
+    while (m_channel.read_message(deadline)) {
     }
     return false;
   } catch (const hpvm::Error&) {

@@ -47,6 +47,41 @@ const Json& json_member(const Json& object, std::string_view key);
 // The member as text, or `fallback` when it is missing or not a string.
 std::string json_text(const Json& object, std::string_view key, std::string_view fallback = {});
 
+// A unix stream socket carrying one JSON message per line: the transport of
+// QMP and of QEMU's guest agent. Every read has a deadline.
+class JsonChannel {
+public:
+  // Connects without blocking; a listen queue that stays full is retried for
+  // `wait`. Throws hpvm::Error naming `what` ("QMP socket", ...) when nothing
+  // listens or the queue stays full. The socket's path may be of any length
+  // (it is reached through its directory).
+  JsonChannel(const std::filesystem::path& socket, Millis wait, const char* what = "QMP socket");
+  JsonChannel(const JsonChannel&) = delete;
+  JsonChannel& operator=(const JsonChannel&) = delete;
+  JsonChannel(JsonChannel&& other) noexcept;
+  JsonChannel& operator=(JsonChannel&&) = delete;
+  ~JsonChannel();
+
+  void send(const Json& message);
+  // The next message, or nullopt at the deadline; throws hpvm::Error once the
+  // peer has closed the connection and nothing is left to read.
+  std::optional<Json> read_message(std::chrono::steady_clock::time_point deadline);
+  // Drops everything received up to and including the first 0xFF byte (the
+  // guest agent's delimiter, after which its stream is in step); false when
+  // none came before the deadline.
+  bool skip_past_delimiter(std::chrono::steady_clock::time_point deadline);
+
+private:
+  // Reads what is there into the buffer; false at the deadline.
+  bool fill(std::chrono::steady_clock::time_point deadline);
+
+  int m_fd = -1;
+  std::string m_buffer;
+  bool m_closed = false;
+  const char* m_what;
+  std::string m_socket;
+};
+
 class QmpClient {
 public:
   // Connects and asks for capabilities; the greeting and the answer to
@@ -81,19 +116,14 @@ public:
   bool wait_closed(Millis timeout);
 
 private:
-  // The next message, or nullopt at the deadline.
-  std::optional<Json> read_message(std::chrono::steady_clock::time_point deadline);
-  void send(const Json& message);
   // Waits for the reply to the command sent with `id`, queueing events.
   Json reply_to(const std::string& command, const std::string& id,
                 std::chrono::steady_clock::time_point deadline, Millis timeout);
   // Reads the greeting and the reply to the qmp_capabilities the constructor sent.
   void complete_handshake();
 
-  int m_fd = -1;
-  std::string m_buffer;
+  JsonChannel m_channel;
   std::deque<Json> m_events;
-  bool m_closed = false;
   bool m_handshake_pending = false;
   Millis m_timeout{};
   Millis m_greeting_timeout{};

@@ -30,10 +30,10 @@ declare -gA _hpvm_spec=(
     [hpvmcreate]='-P=- -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+ -a=resource+ -s -F'
     [hpvmstatus]='-P=guest -p=vmnumber -V -d -D -M -X -J --json -r -s -S -m -e -A -C -v'
     [hpvmremove]='-P=guest -Q'
-    [hpvminfo]='-V'
+    [hpvminfo]='-V -v -S -J --json'
     [hpvmconvert]='-P=guest -A -C -U -M -J --json'
     [hpvmimport]='-P=- -D=file -S=file -M=file -f=file -A -s -F -V -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+'
-    [hpvmnet]='-S=vswitch -c -n=netif -b -h -d -r -u=portvlan -A -Q -F'
+    [hpvmnet]='-S=vswitch -c -n=netif -b -h -d -r -u=portvlan -A -V -Q -F'
     [hpvmdevmgmt]='-l=devlist -a=devadd -d=devdelete -m=devmodify -n=devreplace -S=- -A -r -I -v -V'
     [hpvmhostrdev]='-u -d -r -E -D -h'
     [hpvmmodify]='-P=guest -R -N=- -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+ -a=resource+ -d=device+ -m=devmod+ -s -F'
@@ -41,6 +41,7 @@ declare -gA _hpvm_spec=(
     [hpvmstart]='-P=guest -F'
     [hpvmstop]='-P=guest -g -t=- -F -q -Q'
     [hpvmconsole]='-P=guest'
+    [hpvmdevinfo]='-P=guest -V -M -J --json'
 )
 
 # Space-separated groups of options that exclude each other ('|' within a group).
@@ -49,12 +50,14 @@ declare -gA _hpvm_exclusive=(
     [hpvmimport]='-e|-E'
     [hpvmconvert]='-P|-A -C|-U|-M|-J|--json'
     [hpvmstatus]='-P|-p -V|-d|-D|-M|-X|-J|--json -r|-s|-S|-m|-e|-A|-C|-v|-V|-d|-D|-X'
-    [hpvmnet]='-c|-b|-h|-d|-r|-u|-A -n|-b|-h|-d|-r|-u|-A'
+    [hpvmnet]='-c|-b|-h|-d|-r|-u|-A|-V -n|-b|-h|-d|-r|-u|-A|-V'
     [hpvmdevmgmt]='-l|-a|-d|-m|-n|-S|-r|-I|-v'
     [hpvmhostrdev]='-u|-d|-r|-E|-D|-h'
     [hpvmmodify]='-e|-E'
     [hpvmclone]='-e|-E'
     [hpvmstop]='-q|-Q'
+    [hpvmdevinfo]='-V|-M|-J|--json'
+    [hpvminfo]='-V|-v|-S|-J|--json'
 )
 
 declare -g _hpvm_os_types='hpux linux windows openvms unknown'

@@ -317,8 +317,12 @@ expect "hpvmstatus -V " -P -p --help --version
 expect "hpvmstatus -p 1 -d -" --help --version
 expect "hpvmremove " -P -Q --help --version
 expect "hpvmremove -Q -" -P --help --version
-expect "hpvminfo " -V --help --version
+expect "hpvminfo " -V -v -S -J --json --help --version
 expect "hpvminfo -V " --help --version
+expect "hpvminfo -S " --help --version
+expect "hpvmdevinfo " -P -V -M -J --json --help --version
+expect "hpvmdevinfo -P " alpha beta
+expect "hpvmdevinfo -M -" -P --help --version
 expect "hpvmconvert " -P -A -C -U -M -J --json --help --version
 expect "hpvmconvert -P " alpha beta
 expect "hpvmconvert -A -M -" --help --version

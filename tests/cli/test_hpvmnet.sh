@@ -165,6 +165,17 @@ $PORTS_HEADER
 2       Reserved     lan      none     1
 5       Reserved     lan      120      1
 9       Available             4094     0" hpvmnet -S lan1
+# -V: every vswitch as -S shows it, a blank line between; with -S, that one.
+expected_v=""
+for v in $(hpvmnet | awk 'NR > 2 {print $1}'); do
+  [[ -n $expected_v ]] && expected_v+=$'\n\n'
+  expected_v+=$(hpvmnet -S "$v")
+done
+check "hpvmnet lists more than one vswitch for -V to show" test "$(hpvmnet | awk 'NR > 2' | wc -l)" -gt 1
+expect_stdout "$expected_v" hpvmnet -V
+expect_stdout "$(hpvmnet -S lan1)" hpvmnet -V -S lan1
+refuse 2 "hpvmnet: ERROR: -A excludes -V
+Run 'hpvmnet --help' for usage." hpvmnet -V -A
 # A port with a VLAN but no vNIC is not given out; pinning takes it.
 expect_ok hpvmcreate -P g4 -a network:lan:0,1,0x020000000021:vswitch:lan1 \
   -a network:lan:0,2,0x020000000022:vswitch:lan1:portid:9

@@ -312,7 +312,7 @@ LiveState live_state(Store& store, const Guest& g) {
     }
   }
   for (const auto& id : live.ids) {
-    if (id.rfind("hpvm.bus", 0) != 0 && !expected.contains(id) &&
+    if (!avio::fixed_device_id(id) && !expected.contains(id) &&
         !live.removal_pending.contains(id)) {
       const auto it = live.backing.find(id);
       state.differences.push_back(

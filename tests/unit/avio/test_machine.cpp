@@ -39,7 +39,14 @@ TEST_CASE("machine: targets are SCSI ids on their adapter, backed by a raw node"
                                     {"channel", 0},
                                     {"scsi-id", 14},
                                     {"lun", 0},
-                                    {"drive", "hpvm-b1s2t14"}});
+                                    {"drive", "hpvm-b1s2t14"},
+                                    {"serial", "hpvm-b1s2t14"}});
+  // The serial names the target again, wherever a guest's tools put it.
+  CHECK(avio::serial_address_of("hpvm-b1s2t14") == avio::StorageAddress{1, 2, 14});
+  CHECK(avio::serial_address_of("0QEMU_QEMU_HARDDISK_hpvm-b0s1t3") ==
+        avio::StorageAddress{0, 1, 3});
+  CHECK_FALSE(avio::serial_address_of("hpvm-b0s1"));
+  CHECK_FALSE(avio::serial_address_of("XYZ1"));
   const auto node = blockdev(disk);
   REQUIRE(node);
   CHECK((*node)["driver"] == "raw");
@@ -57,6 +64,7 @@ TEST_CASE("machine: targets are SCSI ids on their adapter, backed by a raw node"
   const GuestDisk tape{
       DeviceType::tape, StorageAdapter::scsi, {0, 0, 1}, StorageType::attach, "/dev/null"};
   CHECK(target_model(tape) == std::string("scsi-generic"));
+  CHECK_FALSE(target_device(tape).contains("serial")); // the device's own serial passes through
   // Pass-through talks to the host device itself: no raw layer.
   CHECK((*blockdev(tape)) ==
         Json{{"driver", "host_device"}, {"filename", "/dev/null"}, {"node-name", "hpvm-b0s0t1"}});

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# hpvmdevinfo against the real test guest (scripts/guest-image), whose
+# qemu-ga answers on the virtio-serial port hpvmstart gives every guest:
+# each disk (by the serial number hpvmstart gives it) and vNIC is named as
+# the guest itself names it (checked against the guest's sysfs), a disk
+# hot-added while it runs appears, the SCSI address of a disk on the emulated
+# scsi adapter stays unknown (qemu-ga misreports megaraid_sas' channel), and
+# with the agent killed the guest columns say unknown within the 2 s bound. One boot. Runs in its own network namespace.
+#
+# Guest commands are in single quotes: they expand in the guest.
+# shellcheck disable=SC2016
+if [[ -z ${HPVM_RUNTIME_NETNS:-} ]] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
+  # The image is built (or found cached) here, where Debian's archive can be
+  # reached: inside the private namespace there is no network.
+  "${HPVM_SOURCE:-$(dirname "$0")/../..}/scripts/guest-image" "${HPVM_BIN:-build/cmd}/.." >/dev/null 2>&1 || true
+  HPVM_RUNTIME_NETNS=1 exec unshare -n bash "$0" "$@"
+fi
+source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/runtime_lib.sh
+source "$(dirname "$0")/runtime_lib.sh"
+# shellcheck source=tests/cli/guest_lib.sh
+source "$(dirname "$0")/guest_lib.sh"
+
+BOOT_SECS=240
+guest_image
+cp --sparse=always -- "$GUEST_IMAGE" "$S/root.img"
+sized_file "$S/data.img" 32M
+sized_file "$S/emul.img" 16M
+sized_file "$S/hot.img" 16M
+
+section "boot g1 with two AVIO disks, one emulated scsi disk, one AVIO vNIC"
+expect_ok hpvmnet -c -S vsw1
+expect_ok hpvmnet -b -S vsw1
+expect_ok hpvmcreate -P g1 -O linux -r 256M -a "disk:avio_stor:0,1,0:file:$S/root.img" \
+  -a "disk:avio_stor:0,1,3:file:$S/data.img" -a "disk:scsi:1,2,3:file:$S/emul.img" \
+  -a network:avio_lan:0,5,0x02aabbccdd01:vswitch:vsw1
+run hpvmstart -P g1
+assert_exit 0
+started g1
+console_open g1
+if console_wait g1 "$BOOT_SECS" '^HPVM-GUEST-READY$' && console_sync g1; then
+  pass
+else
+  fail "g1 did not boot to HPVM-GUEST-READY and its prompt within $BOOT_SECS s ($GRC)" "$(console_tail g1 30)"
+  finish
+fi
+expect_guest g1 "org.qemu.guest_agent.0" 'cat /sys/class/virtio-ports/*/name'
+expect_guest g1 "" 'ip addr add 192.0.2.2/24 dev $(grep -l "^02:aa:bb:cc:dd:01$" /sys/class/net/*/address | cut -d/ -f5)'
+
+# The guest's own names: the block device at a SCSI address, the interface with a MAC.
+block_at() { gsh g1 "ls /sys/class/scsi_disk/$1/device/block"; echo "/dev/$GOUT"; }
+root_dev=$(block_at 0:0:0:0)
+data_dev=$(block_at 0:0:3:0)
+# megaraid_sas puts QEMU's disks on channel 2 of its own SCSI host.
+emul_dev=$(block_at '*:2:3:0')
+gsh g1 'grep -l "^02:aa:bb:cc:dd:01$" /sys/class/net/*/address | cut -d/ -f5'
+nic=$GOUT
+check "the guest named its disks and vNIC ($root_dev $data_dev $emul_dev $nic)" \
+  test "$root_dev" != /dev/ -a "$data_dev" != /dev/ -a "$emul_dev" != /dev/ -a "$root_dev" != "$data_dev" -a -n "$nic"
+
+HEADER="Guest                                                                  Physical
+Device  Adaptor    Bus Dev Tgt Guest Device     Guest Address      Storage   Device
+======= ========== === === === ================ ================== ========= ========================="
+row() { printf '%-7s %-10s %3s %3s %3s %-16s %-18s %-9s %s' "$@" | sed 's/ *$//'; }
+table() { # AGENT ROWS
+  printf '[Virtual Machine Device Mapping]\nVirtual Machine Name : g1\nState : On\nGuest agent : %s\n\n%s\n%s' "$1" "$HEADER" "$2"
+}
+
+section "the agent answers: AVIO disks and the vNIC as the guest names them"
+rows="$(row disk avio_stor 0 1 0 "$root_dev" 0.0.0 file "$S/root.img")
+$(row disk avio_stor 0 1 3 "$data_dev" 0.3.0 file "$S/data.img")
+$(row disk scsi 1 2 3 "$emul_dev" unknown file "$S/emul.img")
+$(row network avio_lan 0 5 "" "$nic" 192.0.2.2/24 vswitch vsw1)"
+expect_stdout "$(table answered "$rows")" hpvmdevinfo -P g1
+expect_stdout "g1:disk:avio_stor:0:1:0:file:$S/root.img:$root_dev:0.0.0
+g1:disk:avio_stor:0:1:3:file:$S/data.img:$data_dev:0.3.0
+g1:disk:scsi:1:2:3:file:$S/emul.img:$emul_dev:unknown
+g1:network:avio_lan:0:5::vswitch:vsw1:$nic:192.0.2.2/24" hpvmdevinfo -M -P g1
+
+section "a disk hot-added to the running guest appears"
+expect_ok hpvmmodify -P g1 -a "disk:avio_stor:0,1,7:file:$S/hot.img"
+expect_guest g1 "" 'i=0; until [ -e /sys/class/scsi_disk/0:0:7:0/device/block ]; do i=$((i+1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done'
+hot_dev=$(block_at 0:0:7:0)
+expect_stdout "g1:disk:avio_stor:0:1:7:file:$S/hot.img:$hot_dev:0.7.0" sh -c 'hpvmdevinfo -M -P g1 | grep :0:1:7:'
+
+section "the agent killed: the guest columns unknown within 2 s"
+expect_guest g1 "" 'kill $(cat /run/qemu-ga.pid); i=0; while pidof qemu-ga >/dev/null; do i=$((i+1)); [ $i -lt 50 ] || exit 1; sleep 0.1; done'
+rows_unknown="$(row disk avio_stor 0 1 0 unknown unknown file "$S/root.img")
+$(row disk avio_stor 0 1 3 unknown unknown file "$S/data.img")
+$(row disk avio_stor 0 1 7 unknown unknown file "$S/hot.img")
+$(row disk scsi 1 2 3 unknown unknown file "$S/emul.img")
+$(row network avio_lan 0 5 "" unknown unknown vswitch vsw1)"
+start=$(date +%s%N)
+expect_stdout "$(table "no answer (the guest agent did not answer guest-sync-delimited within 2000 ms)" "$rows_unknown")" hpvmdevinfo -V -P g1
+ms=$((($(date +%s%N) - start) / 1000000))
+check "a guest without its agent costs about 2 s (took $ms ms)" test "$ms" -lt 3500
+
+section "the agent started again answers again"
+expect_guest g1 "" '/sbin/hpvm-guest-agent'
+expect_stdout "g1:disk:avio_stor:0:1:0:file:$S/root.img:$root_dev:0.0.0" sh -c 'hpvmdevinfo -M -P g1 | head -n 1'
+
+expect_ok hpvmstop -P g1 -g -Q
+console_close g1
+finish
