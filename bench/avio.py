@@ -403,10 +403,11 @@ def print_storage(results):
         for job, _, bs, _ in STORAGE_JOBS:
             metric = "MB/s" if bs == "1M" else "iops"
             for adapter in ("avio_stor", "scsi"):
-                sp = ratio(results[(label, adapter, "suite")][job][metric], results[(label, adapter, "plain")][job][metric])
-                if abs(sp - 1) > 0.05:
-                    print(f"  {label}, {job}, {adapter}: suite/plain {sp:.2f}, not within 5%: "
-                          f"{verdict(False, f'{label} {job} {adapter} suite/plain')}")
+                for key in (metric, "cpu_us"):
+                    sp = ratio(results[(label, adapter, "suite")][job][key], results[(label, adapter, "plain")][job][key])
+                    if abs(sp - 1) > 0.05:
+                        print(f"  {label}, {job}, {adapter}, {key}: suite/plain {sp:.2f}, not within 5%: "
+                              f"{verdict(False, f'{label} {job} {adapter} {key} suite/plain')}")
         for job in ("4k randread QD32", "4k randwrite QD32"):
             iops = ratio(results[(label, "avio_stor", "suite")][job]["iops"], results[(label, "scsi", "suite")][job]["iops"])
             cpu = ratio(results[(label, "avio_stor", "suite")][job]["cpu_us"], results[(label, "scsi", "suite")][job]["cpu_us"])
@@ -432,9 +433,11 @@ def print_network(results):
     print("\n  targets:")
     for path in ("guest to guest", "guest to host"):
         for adapter in ("avio_lan", "lan"):
-            sp = ratio(results[(adapter, "suite")][path]["Mbit/s"], results[(adapter, "plain")][path]["Mbit/s"])
-            if abs(sp - 1) > 0.05:
-                print(f"  {path}, {adapter}: suite/plain {sp:.2f}, not within 5%: {verdict(False, f'{path} {adapter} suite/plain')}")
+            for key in ("Mbit/s", "cpu_s_per_GB"):
+                sp = ratio(results[(adapter, "suite")][path][key], results[(adapter, "plain")][path][key])
+                if abs(sp - 1) > 0.05:
+                    print(f"  {path}, {adapter}, {key}: suite/plain {sp:.2f}, not within 5%: "
+                          f"{verdict(False, f'{path} {adapter} {key} suite/plain')}")
         r = ratio(results[("avio_lan", "suite")][path]["Mbit/s"], results[("lan", "suite")][path]["Mbit/s"])
         kvm = ACCEL == "kvm"
         print(f"  {path}: avio_lan/lan {r:.2f} (KVM target >= 2) {verdict(r >= 2, f'{path} avio_lan/lan', kvm)}"

@@ -287,8 +287,8 @@ std::vector<fs::path> stale_files(const RunDir& run) {
   if (running_qemu(run)) {
     return out;
   }
-  for (const auto& f : {run.pid_file(), run.start_file(), run.qmp_socket(), run.console_socket(), run.agent_socket(),
-                        run.pending_removals_file()}) {
+  for (const auto& f : {run.pid_file(), run.start_file(), run.qmp_socket(), run.console_socket(),
+                        run.agent_socket(), run.pending_removals_file()}) {
     std::error_code ec;
     if (fs::exists(fs::symlink_status(f, ec))) {
       out.push_back(f);

@@ -9,12 +9,8 @@
 #
 # Guest commands are in single quotes: they expand in the guest.
 # shellcheck disable=SC2016
-if [[ -z ${HPVM_RUNTIME_NETNS:-} ]] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
-  # The image is built (or found cached) here, where Debian's archive can be
-  # reached: inside the private namespace there is no network.
-  "${HPVM_SOURCE:-$(dirname "$0")/../..}/scripts/guest-image" "${HPVM_BIN:-build/cmd}/.." >/dev/null 2>&1 || true
-  HPVM_RUNTIME_NETNS=1 exec unshare -n bash "$0" "$@"
-fi
+# shellcheck source=tests/cli/guest_netns.sh
+source "$(dirname "$0")/guest_netns.sh"
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/runtime_lib.sh
 source "$(dirname "$0")/runtime_lib.sh"

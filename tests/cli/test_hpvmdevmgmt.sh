@@ -315,6 +315,16 @@ assert_stdout_has "^# gdev entry '$S/gone\?touch $S/PWNED #' does not exist on t
 run sh -c 'hpvmdevmgmt -r | grep -v "^hpvmdevmgmt " | sh -n && hpvmdevmgmt -r | grep -c "^touch"'
 assert_stdout "0"
 check "the repair script, run, creates nothing" bash -c "hpvmdevmgmt -r | grep -v '^hpvmdevmgmt ' | sh >/dev/null 2>&1; test ! -e '$S/PWNED'"
+# The same through a guest's own backing path (an old or edited database):
+# the comments naming a guest's missing storage show the newline as '?'.
+sized_file "$S/inj.img" 1M
+expect_ok hpvmcreate -P inj -a "disk:avio_stor::file:$S/inj.img"
+sqlite3 "$DB" "UPDATE storage_devices SET location = '$S/gone2' || char(10) || 'touch $S/PWNED2 #' WHERE guest_id = (SELECT id FROM guests WHERE name = 'inj')"
+run hpvmdevmgmt -r
+assert_exit 0
+assert_stdout_has "^# Guest 'inj' uses '$S/gone2\?touch $S/PWNED2 #' \(disk\), which does not exist on this host\.$"
+check "the repair script with a hostile backing path, run, creates nothing" bash -c "hpvmdevmgmt -r | grep -v '^hpvmdevmgmt ' | sh >/dev/null 2>&1; test ! -e '$S/PWNED2'"
+expect_ok hpvmremove -P inj -Q
 
 section "read-only modes are not logged"
 before=$(log_lines)

@@ -390,11 +390,15 @@ Report rebuild_entries(Store& store) {
 std::string repair_script(Store& store) {
   std::ostringstream fixes;
   std::set<std::string> seen;
+  // A comment holds names as given (entry names, and backing paths from the
+  // guests' rows, which an old or edited database may hold unchecked):
+  // control characters (a newline would start a command of its own) are
+  // shown as '?'.
+  auto note = [&](const std::string& text) { fixes << "# " << printable(text) << "\n"; };
   auto fix = [&](const std::string& why, const std::string& command) {
     if (seen.insert(why + command).second) {
-      // A comment holds names as given: control characters (a newline
-      // would start a command of its own) are shown as '?'.
-      fixes << "# " << printable(why) << "\n" << command << "\n";
+      note(why);
+      fixes << command << "\n";
     }
   };
   auto quote = [](std::vector<std::string> argv) { return quote_command_line(argv); };
@@ -453,13 +457,13 @@ std::string repair_script(Store& store) {
       rebuild = true;
     }
     if (avio::probe(u.location).kind == avio::HostKind::missing) {
-      fixes << fmt::format("# Guest '{}' uses '{}' ({}), which does not exist on this host.\n",
-                           u.guest, u.location, u.device_type);
+      note(fmt::format("Guest '{}' uses '{}' ({}), which does not exist on this host.", u.guest,
+                       u.location, u.device_type));
     }
     DeviceRules rules(store, u.guest);
     const auto entity = avio::probe(u.location);
     for (const auto& p : rules.check(*device_type_from(u.device_type), u.location, entity)) {
-      fixes << fmt::format("# Guest '{}': {}\n", u.guest, p);
+      note(fmt::format("Guest '{}': {}", u.guest, p));
     }
   }
   if (rebuild) {
