@@ -202,7 +202,9 @@ std::optional<std::int64_t> process_start_epoch(pid_t pid) {
     return std::nullopt;
   }
   // /proc/stat's "btime N" (boot time, seconds since the epoch) has no colon.
-  for (const auto line : split_view(read_file("/proc/stat").value_or(""), '\n')) {
+  // The text outlives the views split_view returns into it.
+  const std::string stat = read_file("/proc/stat").value_or("");
+  for (const auto line : split_view(stat, '\n')) {
     if (line.starts_with("btime ")) {
       const auto btime = number<std::int64_t>(line.substr(6));
       if (btime) {
