@@ -305,9 +305,17 @@ class Bench:
         before = sum(cpu_seconds(p) for p in pids)
         out = client.sh(f"iperf3 -c {server_address} -t {SECONDS} -f m | grep receiver", SECONDS + 60)
         cpu = sum(cpu_seconds(p) for p in pids) - before
+        # "... 1.05 GBytes  3.01 Gbits/sec ... receiver": iperf3 scales both.
         fields = out.split()
-        mbytes = float(fields[fields.index("MBytes") - 1])
-        mbits = float(fields[fields.index("Mbits/sec") - 1])
+        mbytes = mbits = None
+        for value, unit in zip(fields, fields[1:]):
+            scale = {"K": 1 / 1024, "M": 1, "G": 1024}.get(unit[:1])
+            if scale and unit.endswith("Bytes"):
+                mbytes = float(value) * scale
+            elif scale and unit.endswith("bits/sec"):
+                mbits = float(value) * {"K": 1 / 1000, "M": 1, "G": 1000}[unit[:1]]
+        if mbytes is None or mbits is None:
+            raise BenchError(f"{client.name}: no transfer and rate in iperf3's output: {out!r}")
         return {"Mbit/s": mbits, "cpu_s_per_GB": cpu / (mbytes * 1.048576 / 1000)}
 
     def network(self):
@@ -452,17 +460,18 @@ def main():
         with open("/proc/cpuinfo") as f:
             model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
         print(f"bench/avio: {ACCEL.upper()}, {os.cpu_count()} CPUs ({model}), guests with 1 vCPU and {MEMORY}")
-        storage = bench.storage() if ONLY in ("", "storage") else None
-        network = bench.network() if ONLY in ("", "network") else None
+        # Each part's table as soon as it is measured: a failure later does
+        # not lose it.
+        if ONLY in ("", "storage"):
+            print_storage(bench.storage())
+            sys.stdout.flush()
+        if ONLY in ("", "network"):
+            print_network(bench.network())
     except BenchError as e:
         print(f"bench/avio: {e}", file=sys.stderr)
-        bench.cleanup()
         return 2
-    bench.cleanup()
-    if storage:
-        print_storage(storage)
-    if network:
-        print_network(network)
+    finally:
+        bench.cleanup()
     print(f"\n{len(misses)} target(s) missed; {time.monotonic() - started:.0f} s")
     return 1 if misses else 0
 
