@@ -20,6 +20,8 @@ QMP="python3 $HPVM_SOURCE/tests/runtime/qmp.py"
 started() { local pid; pid=$(cat "$(run_dir "$1")/qemu.pid") && track_pid "$pid"; }
 run_dir() { echo "$HPVM_ROOT/uuids/$(uuid_of "$1")"; }
 qmp() { local g=$1; shift; $QMP "$(run_dir "$g")/qmp.sock" "$@"; }
+# block [GUEST]: the block devices QEMU has for GUEST (default g1), sorted.
+block() { qmp "${1:-g1}" block | sort; }
 # A QEMU that exited may linger as a zombie until its parent reaps it.
 alive() { readlink "/proc/$1/exe" >/dev/null 2>&1; }
 accel() { if [[ -w /dev/kvm ]]; then echo KVM; else echo "TCG, /dev/kvm is not usable"; fi; }

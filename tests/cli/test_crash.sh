@@ -23,7 +23,6 @@ expect_ok hpvmcreate -P g1 -r 256M -a "disk:avio_stor:0,1,0:file:$S/d1.img"
 run hpvmstart -P g1
 assert_exit 0
 started g1
-block() { qmp g1 block | sort; }
 runtime_state() { hpvmstatus -P g1 | sed -n '/^\[Runtime State\]/,$p'; }
 
 # killed_during WHEN COMMAND hpvmmodify ARGS...: runs the command with its QMP

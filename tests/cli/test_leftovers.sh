@@ -39,7 +39,6 @@ expect_ok hpvmcreate -P g1 -r 256M -a "disk:avio_stor:0,1,0:file:$S/d1.img" \
 run hpvmstart -P g1
 assert_exit 0
 started g1
-block() { qmp g1 block | sort; }
 pci_ids() { qmp g1 pci | awk '{ print $NF }' | grep '^hpvm\.\(hba\|nic\)' | sort; }
 runtime_state() { hpvmstatus -P g1 | sed -n '/^\[Runtime State\]/,$p'; }
 master_of() { ip -d -j link show "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("master", ""))'; }
