@@ -189,6 +189,14 @@ class Bench:
             self.plain_guests.remove(guest)
         os.remove(guest.root_image)
 
+    def keep_logs(self):
+        """The guests' console logs, kept out of the work dir after a failure."""
+        kept = tempfile.mkdtemp(prefix="hpvm-bench-avio-logs.")
+        for entry in os.listdir(self.work):
+            if entry.endswith(".console.log"):
+                shutil.copy(os.path.join(self.work, entry), kept)
+        return kept
+
     def cleanup(self):
         for name in list(self.suite_guests):
             run(os.path.join(self.bin, "hpvmstop"), "-P", name, "-F", check=False)
@@ -232,38 +240,38 @@ class Bench:
             return self.suite_guest(name, disk=disk, nic=nic)
         return self.plain_guest(name, disk=disk and (disk[0], disk[2]), nic=nic)
 
-    def storage(self):
-        """Per backing kind, four guests at once (avio_stor and scsi, suite
+    def storage(self, kind, label):
+        """For one backing kind, four guests at once (avio_stor and scsi, suite
         and plain), each on a twin backing store of its own (QEMU locks an
         image against a second writer), the jobs taking turns across them."""
         seed = os.path.join(self.work, "seed.img")
-        with open(seed, "wb") as f:
-            for _ in range(DATA_MIB):
-                f.write(os.urandom(1 << 20))
+        if not os.path.exists(seed):
+            with open(seed, "wb") as f:
+                for _ in range(DATA_MIB):
+                    f.write(os.urandom(1 << 20))
         cases = [(a, l) for a in ("avio_stor", "scsi") for l in ("suite", "plain")]
         results = {}
-        for kind, label in (("file", "raw file"), ("disk", "loop device")):
-            guests = {}
-            try:
-                for adapter, launcher in cases:
-                    path = os.path.join(self.work, f"data-{kind}-{adapter}-{launcher}.img")
-                    run("cp", seed, path)
-                    if kind == "disk":
-                        path = run("losetup", "--find", "--show", path).strip()
-                        self.loops.append(path)
-                    print(f"  booting: {label}, {adapter}, {launcher}", file=sys.stderr, flush=True)
-                    guests[(adapter, launcher)] = self.start_guest(launcher, disk=(adapter, kind, path))
-                for guest in guests.values():
-                    if not guest.sh("datadisk"):
-                        raise BenchError(f"{guest.name}: the data disk is not in the guest")
-                for job, rw, bs, depth in STORAGE_JOBS:
-                    print(f"  {label}: {job}", file=sys.stderr, flush=True)
-                    runs = self.take_turns(guests, lambda g: self.fio(g, rw, bs, depth))
-                    for case, figures in runs.items():
-                        results.setdefault((label,) + case, {})[job] = figures
-            finally:
-                for guest in guests.values():
-                    self.stop(guest)
+        guests = {}
+        try:
+            for adapter, launcher in cases:
+                path = os.path.join(self.work, f"data-{kind}-{adapter}-{launcher}.img")
+                run("cp", seed, path)
+                if kind == "disk":
+                    path = run("losetup", "--find", "--show", path).strip()
+                    self.loops.append(path)
+                print(f"  booting: {label}, {adapter}, {launcher}", file=sys.stderr, flush=True)
+                guests[(adapter, launcher)] = self.start_guest(launcher, disk=(adapter, kind, path))
+            for guest in guests.values():
+                if not guest.sh("datadisk"):
+                    raise BenchError(f"{guest.name}: the data disk is not in the guest")
+            for job, rw, bs, depth in STORAGE_JOBS:
+                print(f"  {label}: {job}", file=sys.stderr, flush=True)
+                runs = self.take_turns(guests, lambda g: self.fio(g, rw, bs, depth))
+                for case, figures in runs.items():
+                    results[case + (job,)] = figures
+        finally:
+            for guest in guests.values():
+                self.stop(guest)
         return results
 
     def take_turns(self, guests, measure):
@@ -388,41 +396,44 @@ def verdict(ok, label, checked=True):
     return "PASS" if ok else "MISS"
 
 
-def print_storage(results):
+def print_storage_header():
     print(f"\nStorage: fio in the guest, {SECONDS} s per job, direct I/O on the data disk ({DATA_MIB} MiB); "
           f"{ACCEL.upper()}; suite = hpvmstart, plain = hand-written QEMU command line")
-    for label in ("raw file", "loop device"):
-        print(f"\n  backing store: {label}")
-        print(f"  {'job':<18} {'metric':<7} {'avio suite':>10} {'avio plain':>10} {'scsi suite':>10} {'scsi plain':>10}"
-              f" {'avio/scsi':>9} {'(plain)':>8} {'suite/plain avio':>16} {'scsi':>6}")
-        for job, _, bs, _ in STORAGE_JOBS:
-            metric = "MB/s" if bs == "1M" else "iops"
-            for key, unit in ((metric, metric), ("cpu_us", "µs CPU/IO")):
-                v = {(a, l): results[(label, a, l)][job][key] for a in ("avio_stor", "scsi") for l in ("suite", "plain")}
-                avio_scsi = ratio(v[("avio_stor", "suite")], v[("scsi", "suite")])
-                plain_ratio = ratio(v[("avio_stor", "plain")], v[("scsi", "plain")])
-                sp_avio = ratio(v[("avio_stor", "suite")], v[("avio_stor", "plain")])
-                sp_scsi = ratio(v[("scsi", "suite")], v[("scsi", "plain")])
-                print(f"  {job if key == metric else '':<18} {unit:<7} {v[('avio_stor', 'suite')]:>10.1f} "
-                      f"{v[('avio_stor', 'plain')]:>10.1f} {v[('scsi', 'suite')]:>10.1f} {v[('scsi', 'plain')]:>10.1f} "
-                      f"{avio_scsi:>9.2f} {plain_ratio:>8.2f} {sp_avio:>16.2f} {sp_scsi:>6.2f}")
-    print("\n  targets:")
-    for label in ("raw file", "loop device"):
-        for job, _, bs, _ in STORAGE_JOBS:
-            metric = "MB/s" if bs == "1M" else "iops"
-            for adapter in ("avio_stor", "scsi"):
-                for key in (metric, "cpu_us"):
-                    sp = ratio(results[(label, adapter, "suite")][job][key], results[(label, adapter, "plain")][job][key])
-                    if abs(sp - 1) > 0.05:
-                        print(f"  {label}, {job}, {adapter}, {key}: suite/plain {sp:.2f}, not within 5%: "
-                              f"{verdict(False, f'{label} {job} {adapter} {key} suite/plain')}")
-        for job in ("4k randread QD32", "4k randwrite QD32"):
-            iops = ratio(results[(label, "avio_stor", "suite")][job]["iops"], results[(label, "scsi", "suite")][job]["iops"])
-            cpu = ratio(results[(label, "avio_stor", "suite")][job]["cpu_us"], results[(label, "scsi", "suite")][job]["cpu_us"])
-            kvm = ACCEL == "kvm"
-            print(f"  {label}, {job}: avio_stor/scsi IOPS {iops:.2f} (KVM target >= 2) "
-                  f"{verdict(iops >= 2, f'{label} {job} IOPS', kvm)}; CPU per I/O {cpu:.2f} (KVM target <= 0.5) "
-                  f"{verdict(cpu <= 0.5, f'{label} {job} CPU', kvm)}{'' if kvm else '  [TCG: KVM targets not checked]'}")
+
+
+def print_storage(label, results):
+    """One backing store's table and targets; results[(adapter, launcher, job)]."""
+    print(f"\n  backing store: {label}")
+    print(f"  {'job':<18} {'metric':<7} {'avio suite':>10} {'avio plain':>10} {'scsi suite':>10} {'scsi plain':>10}"
+          f" {'avio/scsi':>9} {'(plain)':>8} {'suite/plain avio':>16} {'scsi':>6}")
+    for job, _, bs, _ in STORAGE_JOBS:
+        metric = "MB/s" if bs == "1M" else "iops"
+        for key, unit in ((metric, metric), ("cpu_us", "µs CPU/IO")):
+            v = {(a, l): results[(a, l, job)][key] for a in ("avio_stor", "scsi") for l in ("suite", "plain")}
+            avio_scsi = ratio(v[("avio_stor", "suite")], v[("scsi", "suite")])
+            plain_ratio = ratio(v[("avio_stor", "plain")], v[("scsi", "plain")])
+            sp_avio = ratio(v[("avio_stor", "suite")], v[("avio_stor", "plain")])
+            sp_scsi = ratio(v[("scsi", "suite")], v[("scsi", "plain")])
+            print(f"  {job if key == metric else '':<18} {unit:<7} {v[('avio_stor', 'suite')]:>10.1f} "
+                  f"{v[('avio_stor', 'plain')]:>10.1f} {v[('scsi', 'suite')]:>10.1f} {v[('scsi', 'plain')]:>10.1f} "
+                  f"{avio_scsi:>9.2f} {plain_ratio:>8.2f} {sp_avio:>16.2f} {sp_scsi:>6.2f}")
+    print(f"\n  targets ({label}):")
+    for job, _, bs, _ in STORAGE_JOBS:
+        metric = "MB/s" if bs == "1M" else "iops"
+        for adapter in ("avio_stor", "scsi"):
+            for key in (metric, "cpu_us"):
+                sp = ratio(results[(adapter, "suite", job)][key], results[(adapter, "plain", job)][key])
+                if abs(sp - 1) > 0.05:
+                    print(f"  {label}, {job}, {adapter}, {key}: suite/plain {sp:.2f}, not within 5%: "
+                          f"{verdict(False, f'{label} {job} {adapter} {key} suite/plain')}")
+    for job in ("4k randread QD32", "4k randwrite QD32"):
+        iops = ratio(results[("avio_stor", "suite", job)]["iops"], results[("scsi", "suite", job)]["iops"])
+        cpu = ratio(results[("avio_stor", "suite", job)]["cpu_us"], results[("scsi", "suite", job)]["cpu_us"])
+        kvm = ACCEL == "kvm"
+        print(f"  {label}, {job}: avio_stor/scsi IOPS {iops:.2f} (KVM target >= 2) "
+              f"{verdict(iops >= 2, f'{label} {job} IOPS', kvm)}; CPU per I/O {cpu:.2f} (KVM target <= 0.5) "
+              f"{verdict(cpu <= 0.5, f'{label} {job} CPU', kvm)}{'' if kvm else '  [TCG: KVM targets not checked]'}")
+    sys.stdout.flush()
 
 
 def print_network(results):
@@ -463,12 +474,13 @@ def main():
         # Each part's table as soon as it is measured: a failure later does
         # not lose it.
         if ONLY in ("", "storage"):
-            print_storage(bench.storage())
-            sys.stdout.flush()
+            print_storage_header()
+            for kind, label in (("file", "raw file"), ("disk", "loop device")):
+                print_storage(label, bench.storage(kind, label))
         if ONLY in ("", "network"):
             print_network(bench.network())
     except BenchError as e:
-        print(f"bench/avio: {e}", file=sys.stderr)
+        print(f"bench/avio: {e} (guest console logs kept in {bench.keep_logs()})", file=sys.stderr)
         return 2
     finally:
         bench.cleanup()
