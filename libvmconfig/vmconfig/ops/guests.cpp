@@ -34,11 +34,7 @@ Guest find_guest(Store& store, int vm_number) {
 }
 
 void remove_leftover_run_dirs(Store& store) {
-  std::set<std::string> uuids, names;
-  for (const auto& g : store.load_guests(Store::Devices::without)) {
-    uuids.insert(g.uuid);
-    names.insert(g.name);
-  }
+  const auto [names, uuids] = store.guest_names_and_uuids();
   for (const auto& uuid : avio::run_dir_uuids(store.root())) {
     if (!uuids.contains(uuid) && !avio::running_qemu(run_dir(store.root(), uuid))) {
       avio::remove_run_dir(store.root(), "", uuid);

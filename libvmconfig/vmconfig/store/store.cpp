@@ -592,6 +592,16 @@ std::vector<std::string> Store::guest_names() {
   return out;
 }
 
+Store::GuestNames Store::guest_names_and_uuids() {
+  GuestNames out;
+  SQLite::Statement q(*m_db, "SELECT name, uuid FROM guests");
+  while (q.executeStep()) {
+    out.names.insert(q.getColumn(0).getString());
+    out.uuids.insert(q.getColumn(1).getString());
+  }
+  return out;
+}
+
 int Store::next_vm_number() {
   return m_db->execAndGet("SELECT coalesce(max(vm_number), 0) + 1 FROM guests").getInt();
 }

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -112,6 +113,12 @@ public:
   std::unordered_map<std::int64_t, std::pair<int, int>> device_counts();
   std::vector<GuestSummary> summaries();
   std::vector<std::string> guest_names();
+  // Every guest's name and UUID, and nothing else: what a scan of the run
+  // directories compares with.
+  struct GuestNames {
+    std::set<std::string> names, uuids;
+  };
+  GuestNames guest_names_and_uuids();
 
   int next_vm_number();
   // The vNICs in the database whose MAC has the suffix (low five octets) of
