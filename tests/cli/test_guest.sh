@@ -174,6 +174,15 @@ check "VLANs 10 and 20: g1 does not reach g2 (exit $GRC)" test "$GRC" = 1
 expect_ok hpvmnet -S vsw1 -u portid:2:vlanid:10
 check "both taps are on ${bridge}v10; VLAN 20's bridge is gone" \
   test "$(master_of "$tap1") $(master_of "$tap2") $(ip -br link show "${bridge}v20" 2>/dev/null)" = "${bridge}v10 ${bridge}v10 "
+# hpvmstatus and hpvmnet -r follow the same rule: a tap on the wrong bridge
+# is reported, and -r moves it back to its VLAN's.
+run hpvmstatus -P g1
+check "hpvmstatus -P g1 finds its tap on VLAN 10's bridge" bash -c '! grep -q "running on the bridge" "$1"' _ "$OUT"
+expect_ok ip link set "$tap1" master "$bridge"
+run hpvmstatus -P g1
+assert_stdout_has "running on the bridge $bridge, not on vswitch 'vsw1' \\(${bridge}v10\\)"
+expect_ok hpvmnet -r -S vsw1
+check "hpvmnet -r puts $tap1 back on ${bridge}v10" test "$(master_of "$tap1")" = "${bridge}v10"
 check_guest "both on VLAN 10: g1 reaches g2 again" g1 "ping -c 2 -w 30 -q 192.0.2.12" 40
 expect_ok hpvmnet -S vsw1 -u portid:1:vlanid:none
 expect_ok hpvmnet -S vsw1 -u portid:2:vlanid:none
