@@ -241,7 +241,7 @@ json_names() { hpvmnet -J | python3 -c 'import json, sys; print("\n".join(v["nam
 expect_stdout "$(hpvmnet | awk 'NR > 2 {print $1}')" json_names
 json_stats() { hpvmnet -J -A -S lan1 | python3 -c 'import json, sys; v = json.load(sys.stdin)["vswitches"][0]; print(sorted(v), v["statistics"])'; }
 expect_stdout "['ip', 'mac', 'mode', 'name', 'number', 'state', 'statistics', 'uplink'] []" json_stats
-refuse 2 "hpvmnet: ERROR: -J excludes -c
+refuse 2 "hpvmnet: ERROR: -c excludes --json
 Run 'hpvmnet --help' for usage." hpvmnet -J -c -S lan9
 # A port with a VLAN but no vNIC is not given out; pinning takes it.
 expect_ok hpvmcreate -P g4 -a network:lan:0,1,0x020000000021:vswitch:lan1 \
