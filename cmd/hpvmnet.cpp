@@ -30,7 +30,7 @@ bool confirmed(const std::string& question) {
 int main(int argc, char** argv) {
   std::string name, uplink, port_spec;
   bool create = false, boot = false, halt = false, remove = false, reattach = false,
-       statistics = false, quiet = false, force = false, verbose = false;
+       statistics = false, quiet = false, force = false, verbose = false, json = false;
   CLI::App app("Configure virtual network switches (vswitches).", "hpvmnet");
   cli::configure_app(app);
   auto* by_name = app.add_option("-S", name, "The vswitch to act on or show");
@@ -44,10 +44,15 @@ int main(int argc, char** argv) {
   auto* a = app.add_flag("-A", statistics, "Show port statistics");
   auto* big_v =
       app.add_flag("-V", verbose, "Verbose: every vswitch with its [Port Configuration Details]");
+  auto* j = app.add_flag("-J,--json", json,
+                         "JSON: every vswitch (or -S's) with its ports, or with -A its statistics");
   app.add_flag("-Q", quiet, "Do not ask for confirmation");
   app.add_flag("-F", force, "Force: no confirmation; delete even with guests configured");
   n->needs(c);
   cli::exclude_each_other({c, b, h, d, r, u, a, big_v});
+  for (auto* action : {c, n, b, h, d, r, u}) {
+    j->excludes(action);
+  }
   cli::Logging logging = cli::Logging::none;
   return cli::run("hpvmnet", argc, argv, app, logging, [&] {
     std::optional<std::string> vswitch;
@@ -99,7 +104,7 @@ int main(int argc, char** argv) {
       const NetView view = statistics           ? NetView::statistics
                            : vswitch || verbose ? NetView::ports
                                                 : NetView::list;
-      fmt::print("{}", vmconfig::vswitch_report(store, vswitch, view));
+      fmt::print("{}", vmconfig::vswitch_report(store, vswitch, view, json));
     }
     cli::print_warnings("hpvmnet", vswitch.value_or(""), report.warnings);
   });

@@ -145,6 +145,9 @@ std::vector<std::string> qemu_command(const MachineSpec& spec, Accelerator accel
   }
   add("-device", agent_serial_device());
   add("-device", agent_port_device());
+  if (spec.balloon) {
+    add("-device", balloon_device());
+  }
   std::vector<std::pair<int, int>> adapters;
   for (const auto& disk : spec.storage) {
     const std::pair<int, int> at{disk.address.bus, disk.address.slot};
@@ -287,8 +290,9 @@ std::vector<fs::path> stale_files(const RunDir& run) {
   if (running_qemu(run)) {
     return out;
   }
-  for (const auto& f : {run.pid_file(), run.start_file(), run.qmp_socket(), run.console_socket(),
-                        run.agent_socket(), run.pending_removals_file()}) {
+  for (const auto& f :
+       {run.pid_file(), run.start_file(), run.qmp_socket(), run.console_socket(),
+        run.agent_socket(), run.pending_removals_file(), run.balloon_target_file()}) {
     std::error_code ec;
     if (fs::exists(fs::symlink_status(f, ec))) {
       out.push_back(f);

@@ -33,6 +33,9 @@ struct RunDir {
   std::filesystem::path console_log() const { return dir / "console.log"; }
   // Ids of PCI devices whose hot-removal the guest has not completed.
   std::filesystem::path pending_removals_file() const { return dir / "pending-removals"; }
+  // The balloon target last asked of QEMU, in MB (QEMU reports only where
+  // the guest is, not where it was asked to go).
+  std::filesystem::path balloon_target_file() const { return dir / "balloon-target"; }
 };
 
 namespace layout {

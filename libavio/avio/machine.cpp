@@ -80,7 +80,8 @@ std::optional<NicAddress> netdev_address_of(const std::string& id) {
 }
 
 bool fixed_device_id(const std::string& id) {
-  return id.rfind("hpvm.bus", 0) == 0 || id == k_agent_serial_id || id == k_agent_port_id;
+  return id.rfind("hpvm.bus", 0) == 0 || id == k_agent_serial_id || id == k_agent_port_id ||
+         id == k_balloon_id;
 }
 
 std::optional<StorageAddress> serial_address_of(const std::string& serial) {
@@ -202,6 +203,13 @@ Json agent_port_device() {
           {"bus", std::string(k_agent_serial_id) + ".0"},
           {"chardev", k_agent_chardev},
           {"name", k_agent_port_name}};
+}
+
+Json balloon_device() {
+  return {{"driver", "virtio-balloon-pci"},
+          {"id", k_balloon_id},
+          {"bus", "pci.0"},
+          {"addr", fmt::format("{:#x}", k_balloon_root_slot)}};
 }
 
 std::string qemu_opt_escape(const std::string& value) {

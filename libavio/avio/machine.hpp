@@ -52,6 +52,7 @@ struct MachineSpec {
   std::string host_name; // carried in SMBIOS type 11 for hpvminfo inside the guest
   std::vector<GuestDisk> storage;
   std::vector<GuestNic> networks;
+  bool balloon = false; // dynamic memory: a virtio balloon device
 };
 
 inline constexpr int k_bridge_root_slot = 0x10;
@@ -62,6 +63,10 @@ inline constexpr const char* k_agent_chardev = "hpvm.agent";
 inline constexpr const char* k_agent_port_name = "org.qemu.guest_agent.0";
 inline constexpr const char* k_agent_serial_id = "hpvm.serial";
 inline constexpr const char* k_agent_port_id = "hpvm.agent.port";
+// Dynamic memory's balloon: a virtio-balloon-pci device on the root bus, in
+// the slot after the agent's, outside HPVM's buses.
+inline constexpr int k_balloon_root_slot = 0x09;
+inline constexpr const char* k_balloon_id = "hpvm.balloon";
 
 // QEMU ids. They contain only numbers and fixed text, never user input.
 std::string bridge_id(int bus);
@@ -70,8 +75,9 @@ std::string target_id(const StorageAddress& address);
 std::string node_name(const StorageAddress& address);
 std::string nic_id(const NicAddress& address);
 std::string netdev_id(const NicAddress& address);
-// Devices every guest has whatever its configuration (the bridges of buses
-// 0-7, the guest agent's channel): never a difference from it.
+// Devices the runtime adds whatever the devices configured (the bridges of
+// buses 0-7, the guest agent's channel, the balloon): never a device
+// difference from the configuration.
 bool fixed_device_id(const std::string& id);
 // Their inverses: the address an id of ours names (nullopt for any other id).
 std::optional<NicAddress> adapter_address_of(const std::string& id); // bus, slot of hpvm.hba.*
@@ -99,6 +105,8 @@ Json tap_netdev(const GuestNic& nic);
 // The virtio-serial adapter and its port for the guest agent.
 Json agent_serial_device();
 Json agent_port_device();
+// The balloon of a guest with dynamic memory.
+Json balloon_device();
 
 // The HPVM PCI address of a QEMU PCI location, when it is one of ours.
 struct PciLocation {

@@ -33,7 +33,7 @@ declare -gA _hpvm_spec=(
     [hpvminfo]='-V -v -S -J --json'
     [hpvmconvert]='-P=guest -A -C -U -M -J --json'
     [hpvmimport]='-P=- -D=file -S=file -M=file -f=file -A -s -F -V -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+'
-    [hpvmnet]='-S=vswitch -c -n=netif -b -h -d -r -u=portvlan -A -V -Q -F'
+    [hpvmnet]='-S=vswitch -c -n=netif -b -h -d -r -u=portvlan -A -V -J --json -Q -F'
     [hpvmdevmgmt]='-l=devlist -a=devadd -d=devdelete -m=devmodify -n=devreplace -S=- -A -r -I -v -V'
     [hpvmhostrdev]='-u -d -r -E -D -h'
     [hpvmmodify]='-P=guest -R -N=- -O=ostype -c=- -e=- -E=- -r=- -l=- -B=start -u=user+ -g=group+ -x=extended+ -a=resource+ -d=device+ -m=devmod+ -s -F'
@@ -50,7 +50,7 @@ declare -gA _hpvm_exclusive=(
     [hpvmimport]='-e|-E'
     [hpvmconvert]='-P|-A -C|-U|-M|-J|--json'
     [hpvmstatus]='-P|-p -V|-d|-D|-M|-X|-J|--json -r|-s|-S|-m|-e|-A|-C|-v|-V|-d|-D|-X'
-    [hpvmnet]='-c|-b|-h|-d|-r|-u|-A|-V -n|-b|-h|-d|-r|-u|-A|-V'
+    [hpvmnet]='-c|-b|-h|-d|-r|-u|-A|-V -n|-b|-h|-d|-r|-u|-A|-V -c|-b|-h|-d|-r|-u|-J|--json -n|-J|--json'
     [hpvmdevmgmt]='-l|-a|-d|-m|-n|-S|-r|-I|-v'
     [hpvmhostrdev]='-u|-d|-r|-E|-D|-h'
     [hpvmmodify]='-e|-E'
@@ -81,6 +81,7 @@ declare -gA _hpvm_x_values=(
     [online_migration]='enabled disabled'
     [resources_reserved]='true false'
     [vm_type]='shared'
+    [ram_target]='start'
 )
 
 # Resource statements (hpvmresources(5)):
@@ -267,7 +268,10 @@ _hpvm_arg_group() { _hpvm_console_access -g; }
 _hpvm_arg_extended()
 {
     if [[ $cur != *=* ]]; then
-        COMPREPLY=($(compgen -S = -W "$_hpvm_x_keywords" -- "$cur"))
+        local keywords=$_hpvm_x_keywords
+        # A running guest's memory: hpvmmodify's only.
+        [[ ${words[0]##*/} == hpvmmodify ]] && keywords+=' ram_target'
+        COMPREPLY=($(compgen -S = -W "$keywords" -- "$cur"))
         return
     fi
     local key=${cur%%=*}

@@ -455,6 +455,10 @@ expect "hpvmcreate -x vm_type=" shared
 expect "hpvmcreate -x graceful_stop_timeout="
 expect "hpvmcreate -x ram_dyn_max=1"
 expect "hpvmcreate -x nosuch="
+# ram_target moves a running guest's memory: hpvmmodify's only.
+expect "hpvmcreate -x ram_ta"
+expect_nospace "hpvmmodify -x ram_ta" ram_target=
+expect_space "hpvmmodify -x ram_target=" start
 
 section "-u -g"
 mapfile -t users < <(compgen -u -- root)
@@ -479,6 +483,8 @@ expect "hpvmnet -S vsw9 -u portid:12:vlanid:1"
 expect "hpvmnet -S vsw9 -c -n lo"
 expect "hpvmnet -c -S x -" -n -Q -F --help --version
 expect "hpvmnet -b -" -S -Q -F --help --version
+expect "hpvmnet -J -" -S -A -V -Q -F --help --version
+expect "hpvmnet -J -A -" -S -Q -F --help --version
 
 section "hpvmdevmgmt and hpvmhostrdev"
 hpvmdevmgmt -a "gdev:$ST/disk1.img,$ST/disk2.img:attr:USAGE=DISK" 2>/dev/null || fail "hpvmdevmgmt -a gdev"

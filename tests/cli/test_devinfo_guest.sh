@@ -5,7 +5,12 @@
 # the guest itself names it (checked against the guest's sysfs), a disk
 # hot-added while it runs appears, the SCSI address of a disk on the emulated
 # scsi adapter stays unknown (qemu-ga misreports megaraid_sas' channel), and
-# with the agent killed the guest columns say unknown within the 2 s bound. One boot. Runs in its own network namespace.
+# with the agent killed the guest columns say unknown within the 2 s bound.
+# The same guest has dynamic memory: its balloon driver (virtio_balloon)
+# gives memory back down to the start target as it loads, and the guest's
+# MemTotal and MemAvailable fall when hpvmmodify -x ram_target lowers its
+# memory and rise back with ram_target=start. One boot. Runs in its own
+# network namespace.
 #
 # Guest commands are in single quotes: they expand in the guest.
 # shellcheck disable=SC2016
@@ -27,7 +32,8 @@ sized_file "$S/hot.img" 16M
 section "boot g1 with two AVIO disks, one emulated scsi disk, one AVIO vNIC"
 expect_ok hpvmnet -c -S vsw1
 expect_ok hpvmnet -b -S vsw1
-expect_ok hpvmcreate -P g1 -O linux -r 256M -a "disk:avio_stor:0,1,0:file:$S/root.img" \
+expect_ok hpvmcreate -P g1 -O linux -r 256M -x ram_dyn_type=driver -x ram_dyn_min=128M \
+  -x ram_dyn_target_start=224M -a "disk:avio_stor:0,1,0:file:$S/root.img" \
   -a "disk:avio_stor:0,1,3:file:$S/data.img" -a "disk:scsi:1,2,3:file:$S/emul.img" \
   -a network:avio_lan:0,5,0x02aabbccdd01:vswitch:vsw1
 run hpvmstart -P g1
@@ -94,6 +100,34 @@ check "a guest without its agent costs about 2 s (took $ms ms)" test "$ms" -lt 3
 section "the agent started again answers again"
 expect_guest g1 "" '/sbin/hpvm-guest-agent'
 expect_stdout "g1:disk:avio_stor:0:1:0:file:$S/root.img:$root_dev:0.0.0" sh -c 'hpvmdevinfo -M -P g1 | head -n 1'
+
+section "dynamic memory: the balloon takes memory from the guest and gives it back"
+# The start target (224 of 256 MB) was asked at the start; the driver took it as it loaded.
+for ((i = 0; i < 100; i++)); do
+  [[ $(qmp g1 balloon) == 224 ]] && break
+  sleep 0.1
+done
+expect_stdout "Current memory : 224 MB" sh -c 'hpvmstatus -V -P g1 | grep "^Current memory"'
+meminfo() { gsh g1 "grep ^$1: /proc/meminfo"; awk '{ print $2 }' <<<"$GOUT"; }
+total_start=$(meminfo MemTotal)
+available_start=$(meminfo MemAvailable)
+expect_ok hpvmmodify -P g1 -x ram_target=160M
+expect_stdout "160" qmp g1 balloon
+expect_stdout "Target memory : 160 MB
+Current memory : 160 MB" sh -c 'hpvmstatus -V -P g1 | grep -E "^(Target|Current) memory"'
+total_low=$(meminfo MemTotal)
+available_low=$(meminfo MemAvailable)
+# 64 MB went to the balloon: MemTotal says exactly that, MemAvailable nearly.
+check "MemTotal fell by 64 MB ($total_start kB -> $total_low kB)" test $((total_start - total_low)) -eq 65536
+check "MemAvailable fell by about 64 MB ($available_start kB -> $available_low kB)" \
+  test $((available_start - available_low)) -gt 49152
+expect_ok hpvmmodify -P g1 -x ram_target=start
+expect_stdout "224" qmp g1 balloon
+total_back=$(meminfo MemTotal)
+available_back=$(meminfo MemAvailable)
+check "MemTotal is back ($total_low kB -> $total_back kB)" test "$total_back" -eq "$total_start"
+check "MemAvailable rose by about 64 MB ($available_low kB -> $available_back kB)" \
+  test $((available_back - available_low)) -gt 49152
 
 expect_ok hpvmstop -P g1 -g -Q
 console_close g1

@@ -176,6 +176,73 @@ expect_stdout "$expected_v" hpvmnet -V
 expect_stdout "$(hpvmnet -S lan1)" hpvmnet -V -S lan1
 refuse 2 "hpvmnet: ERROR: -A excludes -V
 Run 'hpvmnet --help' for usage." hpvmnet -V -A
+# -J: the same in JSON, exactly as -S shows lan1 above.
+expect_stdout - hpvmnet -J -S lan1 <<'JSON'
+{
+  "vswitches": [
+    {
+      "name": "lan1",
+      "number": 2,
+      "state": "Down",
+      "mode": "Shared",
+      "uplink": null,
+      "mac": null,
+      "ip": null,
+      "ports": [
+        {
+          "port": 0,
+          "state": "Reserved",
+          "adaptor": "lan",
+          "untagged_vlan": null,
+          "reserved_vms": 1,
+          "active_vm": null
+        },
+        {
+          "port": 1,
+          "state": "Reserved",
+          "adaptor": "avio_lan",
+          "untagged_vlan": null,
+          "reserved_vms": 1,
+          "active_vm": null
+        },
+        {
+          "port": 2,
+          "state": "Reserved",
+          "adaptor": "lan",
+          "untagged_vlan": null,
+          "reserved_vms": 1,
+          "active_vm": null
+        },
+        {
+          "port": 5,
+          "state": "Reserved",
+          "adaptor": "lan",
+          "untagged_vlan": 120,
+          "reserved_vms": 1,
+          "active_vm": null
+        },
+        {
+          "port": 9,
+          "state": "Available",
+          "adaptor": null,
+          "untagged_vlan": 4094,
+          "reserved_vms": 0,
+          "active_vm": null
+        }
+      ]
+    }
+  ]
+}
+JSON
+expect_stdout "$(hpvmnet -J -S lan1)" hpvmnet -V -J -S lan1
+expect_stdout "$(hpvmnet -J -S lan1)" hpvmnet --json -S lan1
+# Without -S every vswitch, in the order of the table; -A: statistics instead of ports.
+json_names() { hpvmnet -J | python3 -c 'import json, sys; print("\n".join(v["name"] for v in json.load(sys.stdin)["vswitches"]))'; }
+expect_stdout "$(hpvmnet | awk 'NR > 2 {print $1}')" json_names
+json_stats() { hpvmnet -J -A -S lan1 | python3 -c 'import json, sys; v = json.load(sys.stdin)["vswitches"][0]; print(sorted(v), v["statistics"])'; }
+expect_stdout "['ip', 'mac', 'mode', 'name', 'number', 'state', 'statistics', 'uplink'] []" json_stats
+refuse 2 "hpvmnet: ERROR: -c excludes --json
+Run 'hpvmnet --help' for usage." hpvmnet -J -c -S lan9
 # A port with a VLAN but no vNIC is not given out; pinning takes it.
 expect_ok hpvmcreate -P g4 -a network:lan:0,1,0x020000000021:vswitch:lan1 \
   -a network:lan:0,2,0x020000000022:vswitch:lan1:portid:9

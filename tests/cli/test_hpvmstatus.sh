@@ -207,6 +207,15 @@ Maximum entitlement : 80.0%
 Total memory : 4 GB
 Reserved memory : 64 MB
 
+[Dynamic Memory Information]
+Type : driver
+Minimum memory : 1024 MB
+Target memory : 4096 MB
+Maximum memory : 4096 MB
+Current memory : -
+Boot memory : 4096 MB
+Memory chunksize : 4 KB
+
 [Extended Attributes]
 ram_dyn_type : driver
 
@@ -364,7 +373,7 @@ check "-d storage lines: fields 4 and 5 are storage type and path" \
   test "$(grep '^disk:' "$OUT" | cut -d: -f4,5)" = "file:$S/d1.img"
 
 section "-M: machine-readable"
-G1_M="g1:$U1:1::Integrity VM:LINUX:5.10:web server:enabled:enabled:Off:Manual:disabled:4:2:percent:0:shared:driver:2;20.0%;80.0%:4GB;64MB"
+G1_M="g1:$U1:1::Integrity VM:LINUX:5.10:web server:enabled:enabled:Off:Manual:disabled:4:2:percent:0:shared:driver:2;20.0%;80.0%:4GB;64MB;1GB;4GB;4GB"
 G2_M="g2:$U2:2::Integrity VM:HPUX:11.31::enabled:enabled:Off:Auto:enabled:0:0:cycles:0:shared:none:1;1500MHz;-:1536MB;64MB"
 G3_M="g3:$U3:3::Integrity VM:UNKNOWN:::enabled:enabled:Off:Auto:enabled:0:0:percent:0:shared:none:1;10.0%;100.0%:2GB;64MB"
 expect_stdout "$G1_M
@@ -403,6 +412,7 @@ expect_stdout - hpvmstatus -X -P g1 <<EOF
       <memory>
         <total unit="GB">4</total>
         <reserved unit="MB">64</reserved>
+        <dynamic type="driver" unit="MB" minimum="1024" target_start="4096" maximum="4096"/>
       </memory>
       <storage>
         <device type="disk" adapter="avio_stor" bus="0" slot="0" target="0" storage="file" location="$S/d1.img">disk:avio_stor:0,0,0:file:$S/d1.img</device>
@@ -509,6 +519,8 @@ if command -v python3 >/dev/null; then
   jq_check "g1 entitlement" 'j["guests"][0]["entitlement"] == {"unit": "percent", "minimum": 20.0, "maximum": 80.0}'
   jq_check "g2 entitlement in MHz" 'j["guests"][1]["entitlement"] == {"unit": "MHz", "minimum": 1500.0, "maximum": None}'
   jq_check "g1 extended" 'j["guests"][0]["extended"] == {"ram_dyn_type": "driver"}'
+  jq_check "g1 dynamic memory" 'j["guests"][0]["dynamic_memory"] == {"type": "driver", "minimum_mb": 1024, "target_mb": 4096, "target_start_mb": 4096, "maximum_mb": 4096, "current_mb": None}'
+  jq_check "g2 no dynamic memory" 'j["guests"][1]["dynamic_memory"] is None'
   jq_check "g1 console access" 'j["guests"][0]["console_access"] == [{"kind": "user", "name": "root", "role": "admin"}, {"kind": "user", "name": "daemon", "role": "oper"}, {"kind": "group", "name": "root", "role": "oper"}]'
   jq_check "g1 storage statements" "[d['statement'] for d in j['guests'][0]['storage']] == ['disk:avio_stor:0,0,0:file:$S/d1.img', 'dvd:avio_stor:0,0,1:null:', 'dvd:scsi:0,1,0:file:$S/cd.iso', 'dvd:scsi:0,1,1:null:$S/dir']"
   jq_check "g1 first disk" "j['guests'][0]['storage'][0] == {'statement': 'disk:avio_stor:0,0,0:file:$S/d1.img', 'device': 'disk', 'adapter': 'avio_stor', 'bus': 0, 'slot': 0, 'target': 0, 'storage': 'file', 'location': '$S/d1.img'}"
@@ -540,6 +552,7 @@ expect_stdout - hpvmstatus -J -P g2 <<EOF
       },
       "memory_mb": 1536,
       "reserved_memory_mb": 64,
+      "dynamic_memory": null,
       "extended": {},
       "console_access": [],
       "storage": [],

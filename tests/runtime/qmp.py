@@ -3,6 +3,9 @@
 
   qmp.py SOCKET pci            one line per device behind a bridge:
                                "<root slot> <bridge id> <slot> <device id>"
+  qmp.py SOCKET root           "<slot> <device id>" for every device of ours
+                               on the root bus (id set), bridges included
+  qmp.py SOCKET balloon        the guest's memory in MB (query-balloon)
   qmp.py SOCKET block          "<device id> <file>" for every drive ("-" if empty)
   qmp.py SOCKET eject ID       ejects the medium of device ID (as a guest can)
   qmp.py SOCKET cpus           "<cpu index> <thread id>" for every vCPU
@@ -47,6 +50,13 @@ def main():
                 for child in bridge.get("devices", []):
                     print(device["slot"], device.get("qdev_id", ""), child["slot"],
                           child.get("qdev_id", ""))
+    elif what == "root":
+        for bus in execute("query-pci"):
+            for device in bus["devices"]:
+                if device.get("qdev_id"):
+                    print(device["slot"], device["qdev_id"])
+    elif what == "balloon":
+        print(execute("query-balloon")["actual"] >> 20)
     elif what == "block":
         for block in execute("query-block"):
             qdev = block.get("qdev", "").split("/")[-1]

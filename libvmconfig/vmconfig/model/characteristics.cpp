@@ -40,41 +40,6 @@ std::optional<double> parse_double(std::string_view s) {
 
 constexpr auto parse_unsigned = parse_number<std::uint64_t>;
 
-// "4G", "512M", "2048" (MB), "1T".
-std::optional<std::uint64_t> parse_memory_mb(std::string text) {
-  if (text.empty()) {
-    return std::nullopt;
-  }
-  std::uint64_t factor = 1;
-  std::string upper = avio::upper(text);
-  // "4GB" is "4G"; a bare "B" (bytes) is not a unit memory is given in.
-  if (upper.size() > 2 && upper.back() == 'B' &&
-      std::string_view("MGT").find(upper[upper.size() - 2]) != std::string_view::npos) {
-    upper.pop_back();
-  }
-  switch (upper.back()) {
-  case 'M':
-    factor = 1;
-    upper.pop_back();
-    break;
-  case 'G':
-    factor = 1024;
-    upper.pop_back();
-    break;
-  case 'T':
-    factor = 1024 * 1024;
-    upper.pop_back();
-    break;
-  default:
-    break;
-  }
-  auto v = parse_unsigned(upper);
-  if (!v || *v > k_max_memory_mb / factor) {
-    return std::nullopt;
-  }
-  return *v * factor;
-}
-
 void parse_entitlement(const std::string& text, bool cycles, Entitlement& out,
                        std::vector<std::string>& errors) {
   const auto colon = text.find(':');
@@ -208,6 +173,10 @@ void apply_extended(const std::string& text, Guest& guest, std::vector<std::stri
     if (value != "true" && value != "false") {
       return bad_value("true or false");
     }
+  } else if (key == "ram_target") {
+    errors.push_back("-x ram_target changes the memory of a running guest: only hpvmmodify takes "
+                     "it (-x ram_dyn_target_start sets the memory a guest starts with).");
+    return;
   } else if (key == "vm_type") {
     if (value != "shared") {
       return bad_value("shared (vPars do not exist on Linux hosts)");
@@ -220,6 +189,40 @@ void apply_extended(const std::string& text, Guest& guest, std::vector<std::stri
 }
 
 } // namespace
+
+std::optional<std::uint64_t> parse_memory_mb(std::string text) {
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  std::uint64_t factor = 1;
+  std::string upper = avio::upper(text);
+  // "4GB" is "4G"; a bare "B" (bytes) is not a unit memory is given in.
+  if (upper.size() > 2 && upper.back() == 'B' &&
+      std::string_view("MGT").find(upper[upper.size() - 2]) != std::string_view::npos) {
+    upper.pop_back();
+  }
+  switch (upper.back()) {
+  case 'M':
+    factor = 1;
+    upper.pop_back();
+    break;
+  case 'G':
+    factor = 1024;
+    upper.pop_back();
+    break;
+  case 'T':
+    factor = 1024 * 1024;
+    upper.pop_back();
+    break;
+  default:
+    break;
+  }
+  auto v = parse_unsigned(upper);
+  if (!v || *v > k_max_memory_mb / factor) {
+    return std::nullopt;
+  }
+  return *v * factor;
+}
 
 void apply_characteristics(const CharacteristicsRequest& r, bool force, Guest& guest,
                            std::vector<std::string>& errors, std::vector<std::string>& warnings) {
@@ -267,12 +270,14 @@ void apply_characteristics(const CharacteristicsRequest& r, bool force, Guest& g
   } else if (r.cycles) {
     parse_entitlement(*r.cycles, true, guest.entitlement, errors);
   }
+  bool memory_valid = true; // dynamic memory is checked against a valid -r only
   if (r.memory) {
     auto mb = parse_memory_mb(*r.memory);
     if (!mb || *mb < k_min_memory_mb) {
       errors.push_back(fmt::format(
           "Invalid memory size '{}': expected a size of at least {} MB such as 512M or 4G.",
           *r.memory, k_min_memory_mb));
+      memory_valid = false;
     } else {
       guest.memory_mb = *mb;
     }
@@ -301,9 +306,95 @@ void apply_characteristics(const CharacteristicsRequest& r, bool force, Guest& g
   for (const auto& g : r.groups) {
     parse_access(g, ConsoleAccess::Kind::group, force, guest, errors, warnings);
   }
+  bool dynamic_memory_given = r.memory.has_value();
+  bool dynamic_memory_valid = memory_valid;
   for (const auto& x : r.extended) {
+    const auto before = errors.size();
     apply_extended(x, guest, errors);
+    if (x.starts_with("ram_dyn_")) {
+      dynamic_memory_given = true;
+      dynamic_memory_valid = dynamic_memory_valid && errors.size() == before;
+    }
   }
+  // Only what this command changes is checked (a guest stored before these
+  // rules stays modifiable in other ways), and only once each value parsed.
+  if (dynamic_memory_given && dynamic_memory_valid) {
+    auto problems = dynamic_memory_problems(guest);
+    errors.insert(errors.end(), problems.begin(), problems.end());
+  }
+}
+
+namespace {
+
+// The value of a ram_dyn_* keyword in MB, or `fallback` when it is not set.
+std::uint64_t dynamic_value(const Guest& g, const char* key, std::uint64_t fallback) {
+  const auto it = g.extended.find(key);
+  const auto mb = it == g.extended.end() ? std::nullopt : parse_memory_mb(it->second);
+  return mb.value_or(fallback);
+}
+
+std::string mb_text(std::uint64_t mb) {
+  return fmt::format("{} MB", mb);
+}
+
+} // namespace
+
+std::optional<DynamicMemory> dynamic_memory(const Guest& g) {
+  const auto type = g.extended.find("ram_dyn_type");
+  if (type == g.extended.end() || type->second == "none") {
+    return std::nullopt;
+  }
+  DynamicMemory m;
+  m.type = type->second;
+  m.maximum_mb = dynamic_value(g, "ram_dyn_max", g.memory_mb);
+  m.minimum_mb = dynamic_value(g, "ram_dyn_min",
+                               std::min(m.maximum_mb, std::max(k_min_memory_mb, g.memory_mb / 4)));
+  m.target_start_mb = dynamic_value(g, "ram_dyn_target_start", m.maximum_mb);
+  return m;
+}
+
+std::vector<std::string> dynamic_memory_problems(const Guest& g) {
+  std::vector<std::string> problems;
+  // Checked whether or not ram_dyn_type enables them yet: they take effect
+  // as stored once it does.
+  Guest on = g;
+  on.extended["ram_dyn_type"] = "driver";
+  const DynamicMemory m = *dynamic_memory(on);
+  if (m.maximum_mb > g.memory_mb) {
+    problems.push_back(fmt::format(
+        "ram_dyn_max ({}) is above the guest's memory ({}): the balloon only takes memory back, "
+        "it never gives a guest more than -r.",
+        mb_text(m.maximum_mb), mb_text(g.memory_mb)));
+  }
+  if (m.minimum_mb < k_min_memory_mb) {
+    problems.push_back(fmt::format("ram_dyn_min ({}) is below the smallest guest memory ({}).",
+                                   mb_text(m.minimum_mb), mb_text(k_min_memory_mb)));
+  }
+  if (m.minimum_mb > m.maximum_mb) {
+    problems.push_back(fmt::format("ram_dyn_min ({}) is above ram_dyn_max ({}).",
+                                   mb_text(m.minimum_mb), mb_text(m.maximum_mb)));
+  } else if (m.target_start_mb < m.minimum_mb || m.target_start_mb > m.maximum_mb) {
+    problems.push_back(
+        fmt::format("ram_dyn_target_start ({}) is outside ram_dyn_min - ram_dyn_max ({} - {}).",
+                    mb_text(m.target_start_mb), mb_text(m.minimum_mb), mb_text(m.maximum_mb)));
+  }
+  return problems;
+}
+
+std::optional<std::uint64_t> ram_target_mb(const DynamicMemory& m, const std::string& value,
+                                           std::string& problem) {
+  const auto mb = value == "start" ? std::optional(m.target_start_mb) : parse_memory_mb(value);
+  if (!mb) {
+    problem = fmt::format(
+        "Invalid value '{}' for -x ram_target: expected an amount of memory or start.", value);
+    return std::nullopt;
+  }
+  if (*mb < m.minimum_mb || *mb > m.maximum_mb) {
+    problem = fmt::format("ram_target ({}) is outside ram_dyn_min - ram_dyn_max ({} - {}).",
+                          mb_text(*mb), mb_text(m.minimum_mb), mb_text(m.maximum_mb));
+    return std::nullopt;
+  }
+  return mb;
 }
 
 std::string memory_compact(std::uint64_t mb) {

@@ -2,6 +2,8 @@
 // says of it. Plain values; ops/runtime.* and ops/live.* fill them in.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,10 @@ struct LiveState {
   std::vector<std::string> pending;     // PCI removals the guest has not completed
   std::string problem;                  // why QEMU could not be asked, if it could not
   std::string repair;                   // the command that removes the differences, if one does
+  // Dynamic memory: the guest's memory now (query-balloon), when it has a
+  // balloon, and the target last asked of it.
+  std::optional<std::uint64_t> balloon_mb;
+  std::optional<std::uint64_t> balloon_target_mb;
 };
 
 } // namespace vmconfig

@@ -1,6 +1,7 @@
 #include "vmconfig/ops/lifecycle.hpp"
 
 #include "vmconfig/model/grammar.hpp"
+#include "vmconfig/ops/memory.hpp"
 #include "vmconfig/ops/modify.hpp"
 #include "vmconfig/ops/runtime_devices.hpp"
 #include "vmconfig/ops/vswitch.hpp"
@@ -221,6 +222,7 @@ Report start_guest(Store& store, const StartRequest& request, const Progress& pr
     unmark_running(store.root(), guest.uuid);
     throw;
   }
+  apply_start_target(guest, run, report);
   progress(fmt::format("Daemonizing.... (QEMU pid {})", pid));
   return report;
 }

@@ -1,5 +1,6 @@
 #include "vmconfig/ops/live.hpp"
 
+#include "vmconfig/model/characteristics.hpp"
 #include "vmconfig/model/grammar.hpp"
 #include "vmconfig/ops/guests.hpp"
 #include "vmconfig/ops/modify.hpp"
@@ -7,6 +8,7 @@
 #include "vmconfig/ops/runtime_devices.hpp"
 #include "vmconfig/ops/vswitch.hpp"
 
+#include <avio/balloon.hpp>
 #include <avio/error.hpp>
 #include <avio/guest_process.hpp>
 #include <avio/qmp.hpp>
@@ -242,6 +244,8 @@ void compare_nic(Store& store, const Guest& g, const NetworkDevice& n,
 LiveState live_state(Store& store, const Guest& g) {
   LiveState state;
   const avio::RunDir run = run_dir(store.root(), g.uuid);
+  // Known without QEMU: the target this suite last asked of it.
+  state.balloon_target_mb = avio::recorded_balloon_target(run);
   avio::LiveDevices live;
   std::set<std::string> recorded;
   // A stopped QEMU cannot answer: say so at once instead of waiting for it.
@@ -269,6 +273,19 @@ LiveState live_state(Store& store, const Guest& g) {
     if (memory_mb != g.memory_mb) {
       state.differences.push_back(fmt::format("Memory : {} MB configured, {} MB running {}",
                                               g.memory_mb, memory_mb, k_next_start));
+    }
+    // The balloon is plugged at a start only.
+    const bool configured = dynamic_memory(g).has_value();
+    const bool balloon = live.ids.contains(avio::k_balloon_id);
+    if (balloon) {
+      state.balloon_mb = avio::balloon_size_mb(qmp);
+    }
+    if (configured != balloon) {
+      state.differences.push_back(
+          fmt::format("Dynamic memory : {} {}",
+                      configured ? "configured, the running guest has no balloon device"
+                                 : "off, the running guest has a balloon device",
+                      k_next_start));
     }
   } catch (const hpvm::Error& e) {
     state.problem = e.what();

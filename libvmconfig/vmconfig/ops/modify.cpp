@@ -3,6 +3,7 @@
 #include "vmconfig/devdb/dependents.hpp"
 #include "vmconfig/model/grammar.hpp"
 #include "vmconfig/model/names.hpp"
+#include "vmconfig/ops/memory.hpp"
 #include "vmconfig/ops/online.hpp"
 #include "vmconfig/ops/planner.hpp"
 #include "vmconfig/ops/runtime.hpp"
@@ -258,6 +259,24 @@ std::vector<std::string> drop_released_nics(Store& store, const Guest& guest,
 }
 
 Report modify_guest(Store& store, const ModifyRequest& request) {
+  const auto& extended = request.characteristics.extended;
+  if (const auto target =
+          std::find_if(extended.rbegin(), extended.rend(),
+                       [](const std::string& x) { return x.starts_with("ram_target="); });
+      target != extended.rend()) {
+    // The running guest's memory, not its configuration: kept apart so a
+    // failure can leave both as they were.
+    if (request.new_name || !request.changes.empty() ||
+        changes_plain_characteristics(request.characteristics) ||
+        std::any_of(extended.begin(), extended.end(),
+                    [](const std::string& x) { return !x.starts_with("ram_target="); })) {
+      throw hpvm::UsageError("-x ram_target changes only the running guest's memory: give it "
+                             "without other changes.",
+                             request.name);
+    }
+    return change_memory_target(store, request.name, target->substr(target->find('=') + 1),
+                                request.check_only);
+  }
   if (!request.new_name && request.changes.empty() &&
       !changes_characteristics(request.characteristics)) {
     throw hpvm::UsageError("Nothing to modify: give -a, -d, -m, -N or a characteristic option.",

@@ -1,5 +1,6 @@
 #include "vmconfig/ops/online.hpp"
 
+#include "vmconfig/model/characteristics.hpp"
 #include "vmconfig/model/grammar.hpp"
 #include "vmconfig/ops/runtime_devices.hpp"
 
@@ -85,6 +86,17 @@ OnlineChanges plan_online_changes(const Guest& before, const Guest& after) {
   }
   if (before.memory_mb != after.memory_mb) {
     out.deferred.push_back(next_start(fmt::format("The memory size {} MB", after.memory_mb)));
+  }
+  // The balloon is plugged at a start; a running guest's memory moves with
+  // -x ram_target.
+  const auto was = dynamic_memory(before);
+  const auto will = dynamic_memory(after);
+  if (was.has_value() != will.has_value()) {
+    out.deferred.push_back(
+        next_start(will ? "Dynamic memory (its balloon device)" : "Turning dynamic memory off"));
+  } else if (was && will && was->target_start_mb != will->target_start_mb) {
+    out.deferred.push_back(
+        next_start(fmt::format("The dynamic memory start target {} MB", will->target_start_mb)));
   }
   for (auto* list : {&removals, &replacements, &additions, &pci_removals}) {
     out.changes.insert(out.changes.end(), list->begin(), list->end());

@@ -1,5 +1,6 @@
 #include "vmconfig/ops/runtime_devices.hpp"
 
+#include "vmconfig/model/characteristics.hpp"
 #include "vmconfig/ops/runtime.hpp"
 
 #include <avio/guest_process.hpp>
@@ -32,6 +33,7 @@ avio::MachineSpec machine_spec(const Guest& g) {
   for (const auto& n : g.networks) {
     spec.networks.push_back(runtime_nic(g, n));
   }
+  spec.balloon = dynamic_memory(g).has_value();
   return spec;
 }
 

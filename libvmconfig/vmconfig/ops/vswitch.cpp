@@ -665,7 +665,11 @@ Report reattach_ports(Store& store, const std::optional<std::string>& name) {
   return report;
 }
 
-std::string vswitch_report(Store& store, const std::optional<std::string>& name, NetView view) {
+std::string vswitch_report(Store& store, const std::optional<std::string>& name, NetView view,
+                           bool json) {
+  if (json && view == NetView::list) {
+    view = NetView::ports;
+  }
   VswitchStore vs(store);
   std::vector<Vswitch> shown;
   if (name) {
@@ -685,6 +689,9 @@ std::string vswitch_report(Store& store, const std::optional<std::string>& name,
       status.statistics = port_statistics(store, vs, v);
     }
     statuses.push_back(std::move(status));
+  }
+  if (json) {
+    return render_vswitch_json(statuses, view == NetView::statistics);
   }
   if (view == NetView::list) {
     return render_vswitch_list(statuses);

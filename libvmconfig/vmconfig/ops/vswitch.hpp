@@ -55,7 +55,9 @@ std::set<int> configured_vlans(const std::map<int, int>& port_vlans);
 enum class NetView : unsigned char { list, ports, statistics };
 // hpvmnet (list), -S name (ports), -A [-S name] (statistics): what the store
 // and the host say of each vswitch, as render/render_vswitch.hpp shows it.
-std::string vswitch_report(Store& store, const std::optional<std::string>& name, NetView view);
+// With `json`, -J's form of the same view (list and ports alike: the ports).
+std::string vswitch_report(Store& store, const std::optional<std::string>& name, NetView view,
+                           bool json = false);
 
 // The vswitch port a new vNIC gets (DevicePlanner): the pinned one if free,
 // else the lowest free one; nothing while the vswitch does not exist (a

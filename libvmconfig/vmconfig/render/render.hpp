@@ -2,6 +2,7 @@
 // the model; nothing here reads the database or the host.
 #pragma once
 
+#include "vmconfig/model/characteristics.hpp"
 #include "vmconfig/model/guest.hpp"
 #include "vmconfig/model/run_state.hpp"
 
@@ -21,6 +22,10 @@ struct GuestStatus {
   // (storage, vNICs); unset: the sizes of guest.storage and guest.networks.
   std::optional<std::pair<int, int>> device_counts;
 };
+
+// The dynamic memory target hpvmstatus shows: the one last asked of the
+// running guest, else ram_dyn_target_start.
+std::uint64_t shown_target_mb(const GuestStatus& g, const DynamicMemory& memory);
 
 struct SummaryStatus {
   GuestSummary summary;

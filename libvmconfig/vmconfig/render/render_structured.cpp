@@ -69,6 +69,14 @@ std::string render_xml(const std::vector<GuestStatus>& guests) {
     const auto [total, unit] = memory_amount(g.memory_mb);
     attr(text_child(mem, "total", total), "unit", unit);
     attr(text_child(mem, "reserved", std::to_string(k_reserved_memory_mb)), "unit", "MB");
+    if (const auto m = dynamic_memory(g)) {
+      xmlNodePtr dynamic = xmlNewChild(mem, nullptr, x("dynamic"), nullptr);
+      attr(dynamic, "type", m->type);
+      attr(dynamic, "unit", "MB");
+      attr(dynamic, "minimum", std::to_string(m->minimum_mb));
+      attr(dynamic, "target_start", std::to_string(m->target_start_mb));
+      attr(dynamic, "maximum", std::to_string(m->maximum_mb));
+    }
     xmlNodePtr storage = xmlNewChild(vm, nullptr, x("storage"), nullptr);
     for (const auto& d : g.storage) {
       xmlNodePtr dev = text_child(storage, "device", format(d));
@@ -103,7 +111,8 @@ std::string render_xml(const std::vector<GuestStatus>& guests) {
 
 std::string render_json(const std::vector<GuestStatus>& guests) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
-  for (const auto& [g, state, live, counts] : guests) {
+  for (const auto& gs : guests) {
+    const auto& [g, state, live, counts] = gs;
     nlohmann::ordered_json j;
     j["name"] = g.name;
     j["vm_number"] = g.vm_number;
@@ -124,6 +133,19 @@ std::string render_json(const std::vector<GuestStatus>& guests) {
                                         : nlohmann::ordered_json(g.entitlement.maximum)}};
     j["memory_mb"] = g.memory_mb;
     j["reserved_memory_mb"] = k_reserved_memory_mb;
+    j["dynamic_memory"] = nullptr;
+    if (const auto m = dynamic_memory(g)) {
+      nlohmann::ordered_json current = nullptr; // off, or QEMU did not say
+      if (state.on && live && live->balloon_mb) {
+        current = *live->balloon_mb;
+      }
+      j["dynamic_memory"] = {{"type", m->type},
+                             {"minimum_mb", m->minimum_mb},
+                             {"target_mb", shown_target_mb(gs, *m)},
+                             {"target_start_mb", m->target_start_mb},
+                             {"maximum_mb", m->maximum_mb},
+                             {"current_mb", current}};
+    }
     j["extended"] = nlohmann::ordered_json::object();
     for (const auto& [key, value] : g.extended) {
       j["extended"][key] = value;

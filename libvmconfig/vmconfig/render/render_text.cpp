@@ -72,7 +72,32 @@ std::string runtime_section(const LiveState& live) {
   return out;
 }
 
+// HPVM's [Dynamic Memory Information], with the lines a balloon has figures
+// for (hpvmstatus(1M) says which).
+void dynamic_memory_section(std::string& out, const GuestStatus& gs, const DynamicMemory& m) {
+  std::string current = "-";
+  if (gs.state.on) {
+    current = gs.live && gs.live->balloon_mb ? fmt::format("{} MB", *gs.live->balloon_mb)
+                                             : std::string("unknown");
+  }
+  out += "\n[Dynamic Memory Information]\n";
+  append_line(out, "Type : " + m.type);
+  append_line(out, fmt::format("Minimum memory : {} MB", m.minimum_mb));
+  append_line(out, fmt::format("Target memory : {} MB", shown_target_mb(gs, m)));
+  append_line(out, fmt::format("Maximum memory : {} MB", m.maximum_mb));
+  append_line(out, "Current memory : " + current);
+  append_line(out, fmt::format("Boot memory : {} MB", gs.guest.memory_mb));
+  append_line(out, "Memory chunksize : 4 KB"); // the balloon moves 4 KiB pages
+}
+
 } // namespace
+
+std::uint64_t shown_target_mb(const GuestStatus& g, const DynamicMemory& m) {
+  if (g.state.on && g.live && g.live->balloon_target_mb) {
+    return *g.live->balloon_target_mb;
+  }
+  return m.target_start_mb;
+}
 
 std::string render_summary(const std::vector<SummaryStatus>& guests) {
   std::string out =
@@ -162,6 +187,9 @@ std::string render_verbose(const GuestStatus& gs) {
   out += "\n[Memory Details]\n";
   append_line(out, "Total memory : " + memory_spaced(g.memory_mb));
   append_line(out, "Reserved memory : " + memory_spaced(k_reserved_memory_mb));
+  if (const auto memory = dynamic_memory(g)) {
+    dynamic_memory_section(out, gs, *memory);
+  }
   if (!g.extended.empty()) {
     out += "\n[Extended Attributes]\n";
     for (const auto& [key, value] : g.extended) {
@@ -228,6 +256,11 @@ std::string render_machine(const GuestStatus& gs) {
     return it == g.extended.end() ? std::string(fallback) : it->second;
   };
   const auto status = [](bool on) { return on ? "enabled" : "disabled"; };
+  std::string dynamic; // dynamic memory's minimum, start target and maximum
+  if (const auto m = dynamic_memory(g)) {
+    dynamic = fmt::format(";{};{};{}", memory_compact(m->minimum_mb),
+                          memory_compact(m->target_start_mb), memory_compact(m->maximum_mb));
+  }
   return fmt::format(
       "{}:{}:{}::Integrity VM:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{};{};{}:{};{}\n", g.name,
       g.uuid, g.vm_number, g.os_type, g.os_version, g.label, status(g.runnable),
@@ -237,7 +270,7 @@ std::string render_machine(const GuestStatus& gs) {
       g.entitlement.cycles ? "cycles" : "percent", 0, ext("vm_type", "shared"),
       ext("ram_dyn_type", "none"), g.vcpus, entitlement_text(g.entitlement, false),
       entitlement_text(g.entitlement, true), memory_compact(g.memory_mb),
-      memory_compact(k_reserved_memory_mb));
+      memory_compact(k_reserved_memory_mb) + dynamic);
 }
 
 } // namespace vmconfig

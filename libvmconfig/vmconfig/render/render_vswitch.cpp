@@ -5,6 +5,7 @@
 #include <avio/text.hpp>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace vmconfig {
 
@@ -29,6 +30,12 @@ constexpr const char* k_statistics_header =
     "======= =============== ============ ============ ============== ============ "
     "============== ========\n";
 
+using json = nlohmann::ordered_json;
+
+const char* port_state(const VswitchPortStatus& p) {
+  return p.active ? "Active" : p.guest ? "Reserved" : "Available";
+}
+
 std::string mac_text(const VswitchStatus& s) {
   if (s.vswitch.uplink.empty() || !s.uplink_mac) {
     return "N/A";
@@ -47,10 +54,7 @@ void ports_table(std::string& out, const VswitchStatus& s) {
   out += k_ports_header;
   for (const auto& p : s.ports) {
     const bool held = p.guest.has_value();
-    append_line(out, fmt::format("{:<7} {:<12} {:<8} {:<8} {:<12} {}", p.port,
-                                 p.active ? "Active"
-                                 : held   ? "Reserved"
-                                          : "Available",
+    append_line(out, fmt::format("{:<7} {:<12} {:<8} {:<8} {:<12} {}", p.port, port_state(p),
                                  held ? std::string(to_string(p.adapter)) : "",
                                  p.vlan ? std::to_string(*p.vlan) : "none", held ? 1 : 0,
                                  p.active ? *p.guest : ""));
@@ -96,6 +100,50 @@ std::string render_vswitch_ports(const std::vector<VswitchStatus>& vswitches) {
 
 std::string render_vswitch_statistics(const std::vector<VswitchStatus>& vswitches) {
   return render_each(vswitches, statistics_table);
+}
+
+std::string render_vswitch_json(const std::vector<VswitchStatus>& vswitches, bool statistics) {
+  const auto text_or_null = [](bool known, const std::string& text) {
+    return known ? json(text) : json(nullptr);
+  };
+  json list = json::array();
+  for (const auto& s : vswitches) {
+    const Vswitch& v = s.vswitch;
+    const bool uplinked = !v.uplink.empty();
+    json j = {{"name", v.name},
+              {"number", v.number},
+              {"state", s.up ? "Up" : "Down"},
+              {"mode", v.mode},
+              {"uplink", text_or_null(uplinked, v.uplink)},
+              {"mac", text_or_null(uplinked && s.uplink_mac, mac_text(s))},
+              {"ip", text_or_null(uplinked && !s.ip.empty(), s.ip)}};
+    if (statistics) {
+      j["statistics"] = json::array();
+      for (const auto& c : s.statistics) {
+        j["statistics"].push_back({{"port", c.port},
+                                   {"interface", c.interface},
+                                   {"active_vm", text_or_null(!c.guest.empty(), c.guest)},
+                                   {"frames_in", c.frames_in},
+                                   {"bytes_in", c.bytes_in},
+                                   {"frames_out", c.frames_out},
+                                   {"bytes_out", c.bytes_out},
+                                   {"dropped", c.dropped}});
+      }
+    } else {
+      j["ports"] = json::array();
+      for (const auto& p : s.ports) {
+        j["ports"].push_back(
+            {{"port", p.port},
+             {"state", port_state(p)},
+             {"adaptor", text_or_null(p.guest.has_value(), std::string(to_string(p.adapter)))},
+             {"untagged_vlan", p.vlan ? json(*p.vlan) : json(nullptr)},
+             {"reserved_vms", p.guest ? 1 : 0},
+             {"active_vm", text_or_null(p.active, p.guest.value_or(""))}});
+      }
+    }
+    list.push_back(std::move(j));
+  }
+  return json{{"vswitches", list}}.dump(2) + "\n";
 }
 
 } // namespace vmconfig

@@ -17,4 +17,8 @@ std::string render_vswitch_ports(const std::vector<VswitchStatus>& vswitches);
 // hpvmnet -A [-S name]: the same with [Port Statistics].
 std::string render_vswitch_statistics(const std::vector<VswitchStatus>& vswitches);
 
+// hpvmnet -J: {"vswitches": [...]}, each with its ports, or with -A
+// (`statistics`) its port statistics.
+std::string render_vswitch_json(const std::vector<VswitchStatus>& vswitches, bool statistics);
+
 } // namespace vmconfig

@@ -134,6 +134,34 @@ TEST_CASE("qemu command: one adapter per slot, all bridges, paths only inside JS
   CHECK(adapters == 1);
 }
 
+TEST_CASE("qemu command: a balloon in root slot 9 only with dynamic memory") {
+  MachineSpec spec;
+  spec.name = "g1";
+  spec.uuid = "3b1d3f6e-0000-4000-8000-000000000001";
+  const auto balloons = [](const std::vector<std::string>& argv) {
+    std::vector<Json> found;
+    for (std::size_t i = 0; i + 1 < argv.size(); ++i) {
+      if (argv[i] == "-device" && Json::parse(argv[i + 1])["driver"] == "virtio-balloon-pci") {
+        found.push_back(Json::parse(argv[i + 1]));
+      }
+    }
+    return found;
+  };
+  CHECK(balloons(qemu_command(spec, Accelerator::tcg)).empty());
+  spec.balloon = true;
+  const auto found = balloons(qemu_command(spec, Accelerator::tcg));
+  REQUIRE(found.size() == 1);
+  CHECK(found.front() == balloon_device());
+  CHECK(balloon_device() == Json{{"driver", "virtio-balloon-pci"},
+                                 {"id", "hpvm.balloon"},
+                                 {"bus", "pci.0"},
+                                 {"addr", "0x9"}});
+  // Outside the bridges' slots and beside the agent's, so no statement reaches it.
+  CHECK(k_balloon_root_slot != k_agent_root_slot);
+  CHECK(k_balloon_root_slot < k_bridge_root_slot);
+  CHECK(fixed_device_id(k_balloon_id));
+}
+
 TEST_CASE("machine: QEMU ids read back into the addresses they were made from") {
   CHECK(avio::target_address_of(avio::target_id({0, 2, 5})) == avio::StorageAddress{0, 2, 5});
   CHECK(avio::target_address_of("hpvm.tgt.b12s31t14") == avio::StorageAddress{12, 31, 14});

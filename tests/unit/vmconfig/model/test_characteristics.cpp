@@ -3,10 +3,12 @@
 #include <vmconfig/model/characteristics.hpp>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -551,7 +553,7 @@ TEST_CASE("characteristics: -x other keywords and their values") {
       {"graceful_stop_timeout", "30"},
       {"graceful_stop_timeout", "0"},
       {"ram_dyn_min", "1G"},
-      {"ram_dyn_max", "4096"},
+      {"ram_dyn_max", "2048"}, // at most the memory: 2 GB by default
       {"ram_dyn_target_start", "2G"},
       {"ram_dyn_entitlement", "512M"},
       {"amr_chunk_size", "256M"},
@@ -782,4 +784,134 @@ TEST_CASE("characteristics: entitlements are plain decimals, memory units are M,
   CharacteristicsRequest plain;
   plain.memory = "2048";
   CHECK(apply(plain).guest.memory_mb == 2048);
+}
+
+// ------------------------------------------------------------ dynamic memory
+
+namespace {
+
+// A guest of `memory_mb` with these -x pairs applied (and -r when given).
+Outcome dynamic(std::vector<std::string> x, std::optional<std::string> memory = std::nullopt) {
+  CharacteristicsRequest r;
+  r.extended = std::move(x);
+  r.memory = std::move(memory);
+  return apply(r);
+}
+
+} // namespace
+
+TEST_CASE("dynamic memory: off unless ram_dyn_type is any or driver") {
+  CHECK_FALSE(dynamic_memory(Guest{}).has_value());
+  CHECK_FALSE(dynamic_memory(dynamic({"ram_dyn_type=none", "ram_dyn_min=1G"}).guest).has_value());
+  // The values are stored whatever the type, for the day it enables them.
+  CHECK(dynamic({"ram_dyn_type=none", "ram_dyn_min=1G"}).guest.extended.at("ram_dyn_min") == "1G");
+  const auto any = dynamic_memory(dynamic({"ram_dyn_type=any"}).guest);
+  REQUIRE(any.has_value());
+  CHECK(any->type == "any");
+}
+
+TEST_CASE("dynamic memory: defaults are a quarter, the memory, and the maximum") {
+  const auto m = dynamic_memory(dynamic({"ram_dyn_type=driver"}).guest);
+  REQUIRE(m.has_value());
+  CHECK(*m == DynamicMemory{"driver", 512, 2048, 2048});
+  // A maximum given: the start target follows it.
+  const auto lower = dynamic_memory(dynamic({"ram_dyn_type=driver", "ram_dyn_max=1G"}).guest);
+  CHECK(*lower == DynamicMemory{"driver", 512, 1024, 1024});
+  // The default minimum is never below 32 MB, nor above the maximum.
+  const auto small = dynamic({"ram_dyn_type=driver"}, "64M");
+  CHECK(small.errors.empty());
+  CHECK(*dynamic_memory(small.guest) == DynamicMemory{"driver", 32, 64, 64});
+  // Every unit -r takes.
+  const auto units = dynamic_memory(dynamic({"ram_dyn_type=driver", "ram_dyn_min=768",
+                                             "ram_dyn_target_start=1G", "ram_dyn_max=1536MB"})
+                                        .guest);
+  CHECK(*units == DynamicMemory{"driver", 768, 1024, 1536});
+}
+
+TEST_CASE("dynamic memory: minimum <= start target <= maximum <= memory, every problem named") {
+  struct Case {
+    std::vector<std::string> x;
+    std::optional<std::string> memory;
+    std::vector<std::string> errors;
+  };
+  const std::vector<Case> cases{
+      {{"ram_dyn_type=driver", "ram_dyn_max=4G"},
+       std::nullopt,
+       {"ram_dyn_max (4096 MB) is above the guest's memory (2048 MB): the balloon only takes "
+        "memory back, it never gives a guest more than -r."}},
+      {{"ram_dyn_type=driver", "ram_dyn_min=16M"},
+       std::nullopt,
+       {"ram_dyn_min (16 MB) is below the smallest guest memory (32 MB)."}},
+      {{"ram_dyn_min=1500M", "ram_dyn_max=1G"},
+       std::nullopt,
+       {"ram_dyn_min (1500 MB) is above ram_dyn_max (1024 MB)."}},
+      {{"ram_dyn_type=any", "ram_dyn_min=1G", "ram_dyn_target_start=512M"},
+       std::nullopt,
+       {"ram_dyn_target_start (512 MB) is outside ram_dyn_min - ram_dyn_max (1024 MB - 2048 MB)."}},
+      // Checked whatever the type: ram_dyn_type=none keeps them for later.
+      {{"ram_dyn_type=none", "ram_dyn_max=3G"},
+       std::nullopt,
+       {"ram_dyn_max (3072 MB) is above the guest's memory (2048 MB): the balloon only takes "
+        "memory back, it never gives a guest more than -r."}},
+      // -r below a maximum already set: refused, not adjusted.
+      {{"ram_dyn_max=2G"},
+       "1G",
+       {"ram_dyn_max (2048 MB) is above the guest's memory (1024 MB): the balloon only takes "
+        "memory back, it never gives a guest more than -r."}},
+      // Two at once.
+      {{"ram_dyn_min=8M", "ram_dyn_max=4G"},
+       std::nullopt,
+       {"ram_dyn_max (4096 MB) is above the guest's memory (2048 MB): the balloon only takes "
+        "memory back, it never gives a guest more than -r.",
+        "ram_dyn_min (8 MB) is below the smallest guest memory (32 MB)."}},
+      // A malformed value is reported once, as malformed.
+      {{"ram_dyn_min=lots"},
+       std::nullopt,
+       {"Invalid value 'lots' for -x ram_dyn_min: expected an amount of memory."}},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.x.back());
+    CHECK(dynamic(c.x, c.memory).errors == c.errors);
+  }
+  // -r and the values together in one command: checked against the new memory.
+  CHECK(dynamic({"ram_dyn_type=driver", "ram_dyn_max=6G", "ram_dyn_target_start=5G"}, "8G")
+            .errors.empty());
+}
+
+TEST_CASE("dynamic memory: values stored before these rules stay until the command touches them") {
+  Outcome o;
+  o.guest.extended = {{"ram_dyn_type", "driver"}, {"ram_dyn_max", "8G"}};
+  CharacteristicsRequest label;
+  label.label = "other";
+  apply_characteristics(label, false, o.guest, o.errors, o.warnings);
+  CHECK(o.errors.empty());
+  CharacteristicsRequest memory;
+  memory.memory = "4G";
+  apply_characteristics(memory, false, o.guest, o.errors, o.warnings);
+  CHECK(o.errors.size() == 1);
+}
+
+TEST_CASE("dynamic memory: ram_target is hpvmmodify's, checked against the range") {
+  CHECK(dynamic({"ram_target=1G"}).errors ==
+        std::vector<std::string>{
+            "-x ram_target changes the memory of a running guest: only hpvmmodify takes it "
+            "(-x ram_dyn_target_start sets the memory a guest starts with)."});
+  const DynamicMemory m{"driver", 512, 1536, 2048};
+  std::string problem;
+  CHECK(ram_target_mb(m, "1G", problem) == 1024U);
+  CHECK(ram_target_mb(m, "512M", problem) == 512U);
+  CHECK(ram_target_mb(m, "2G", problem) == 2048U);
+  CHECK(ram_target_mb(m, "start", problem) == 1536U);
+  CHECK(problem.empty());
+  CHECK_FALSE(ram_target_mb(m, "511M", problem).has_value());
+  CHECK(problem == "ram_target (511 MB) is outside ram_dyn_min - ram_dyn_max (512 MB - 2048 MB).");
+  CHECK_FALSE(ram_target_mb(m, "3G", problem).has_value());
+  CHECK(problem == "ram_target (3072 MB) is outside ram_dyn_min - ram_dyn_max (512 MB - 2048 MB).");
+  for (const char* bad : {"", "half", "-1G", "Start"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(ram_target_mb(m, bad, problem).has_value());
+    CHECK(problem == fmt::format("Invalid value '{}' for -x ram_target: expected an amount of "
+                                 "memory or start.",
+                                 bad));
+  }
 }

@@ -170,7 +170,7 @@ TEST_CASE("render_details: a running guest's [Runtime State]") {
   }();
 
   SUBCASE("as configured") {
-    gs.live = LiveState{"running", {}, {}, "", ""};
+    gs.live = LiveState{"running", {}, {}, "", "", {}, {}};
     CHECK(render_details(gs) == on + "\n[Runtime State]\nQEMU state : running\n"
                                      "Devices : as configured\n");
   }
@@ -180,7 +180,9 @@ TEST_CASE("render_details: a running guest's [Runtime State]") {
                          "network:lan:0,1,0x020000000001:vswitch:sw1: not in the guest"},
                         {"hpvm.nic.b0s3"},
                         "",
-                        "hpvmmodify -P web1 -R brings the running guest in line"};
+                        "hpvmmodify -P web1 -R brings the running guest in line",
+                        {},
+                        {}};
     CHECK(render_details(gs) ==
           on + "\n[Runtime State]\nQEMU state : paused\n"
                "Difference : disk:avio_stor:0,0,0:file:/img/web1.img: QEMU has /img/old.img\n"
@@ -189,7 +191,8 @@ TEST_CASE("render_details: a running guest's [Runtime State]") {
                "Repair : hpvmmodify -P web1 -R brings the running guest in line\n");
   }
   SUBCASE("QEMU could not be asked") {
-    gs.live = LiveState{"", {"ignored"}, {}, "Cannot connect to the guest's QMP socket", ""};
+    gs.live =
+        LiveState{"", {"ignored"}, {}, "Cannot connect to the guest's QMP socket", "", {}, {}};
     CHECK(render_details(gs) == on + "\n[Runtime State]\n"
                                      "QEMU state : unknown (Cannot connect to the guest's QMP "
                                      "socket)\n");
@@ -285,7 +288,7 @@ TEST_CASE("render_verbose: no [Extended Attributes] without any; the runtime sec
   GuestStatus gs = status(bare(), true);
   gs.guest.start = StartAttr::automatic;
   gs.guest.runnable = false;
-  gs.live = LiveState{"running", {}, {"hpvm.hba.b1s1"}, "", ""};
+  gs.live = LiveState{"running", {}, {"hpvm.hba.b1s1"}, "", "", {}, {}};
   CHECK(render_verbose(gs) == R"([Virtual Machines Details]
 Virtual Machine Name : b
 Virtual Machine UUID : 00000000-0000-0000-0000-000000000001
@@ -347,4 +350,49 @@ serial:com1::tty:console
   CHECK(render_devices(bare()) == "[Virtual Machine Devices]\n\n[Storage Interface Details]\n"
                                   "\n[Network Interface Details]\n"
                                   "\n[Misc Interface Details]\nserial:com1::tty:console\n");
+}
+
+TEST_CASE("render_verbose: [Dynamic Memory Information] after [Memory Details]") {
+  Guest g = bare();
+  g.memory_mb = 2048;
+  g.extended = {
+      {"ram_dyn_type", "driver"}, {"ram_dyn_min", "1G"}, {"ram_dyn_target_start", "1536M"}};
+  const auto block = [](const std::string& target, const std::string& current) {
+    return "[Memory Details]\nTotal memory : 2 GB\nReserved memory : 64 MB\n\n"
+           "[Dynamic Memory Information]\n"
+           "Type : driver\n"
+           "Minimum memory : 1024 MB\n"
+           "Target memory : " +
+           target +
+           "\n"
+           "Maximum memory : 2048 MB\n"
+           "Current memory : " +
+           current +
+           "\n"
+           "Boot memory : 2048 MB\n"
+           "Memory chunksize : 4 KB\n\n"
+           "[Extended Attributes]\n";
+  };
+  const auto contains = [](const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+  };
+  // Off: the start target, no current size.
+  CHECK(contains(render_verbose(status(g)), block("1536 MB", "-")));
+  // Running: the target last asked and the size QEMU reports.
+  GuestStatus on = status(g, true);
+  on.live = LiveState{"running", {}, {}, "", "", 1280, 1024};
+  CHECK(contains(render_verbose(on), block("1024 MB", "1280 MB")));
+  // Running, QEMU did not say: unknown, and the start target.
+  on.live = LiveState{"unknown", {}, {}, "QEMU did not answer", "", std::nullopt, std::nullopt};
+  CHECK(contains(render_verbose(on), block("1536 MB", "unknown")));
+  // No dynamic memory: no section.
+  g.extended["ram_dyn_type"] = "none";
+  CHECK_FALSE(contains(render_verbose(status(g)), "[Dynamic Memory Information]"));
+}
+
+TEST_CASE("render_machine: field 20 gains the dynamic memory range") {
+  Guest g = bare();
+  CHECK(render_machine(status(g)).ends_with(":1536MB;64MB\n"));
+  g.extended = {{"ram_dyn_type", "any"}, {"ram_dyn_min", "512M"}};
+  CHECK(render_machine(status(g)).ends_with(":any:1;1500MHz;-:1536MB;64MB;512MB;1536MB;1536MB\n"));
 }

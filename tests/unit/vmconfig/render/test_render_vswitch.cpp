@@ -85,3 +85,65 @@ TEST_CASE("render_vswitch: -A, the port statistics") {
                    "0       hpv1n00         g1                      5            600            7 "
                    "           800        0\n");
 }
+
+TEST_CASE("render_vswitch: -J, ports or statistics, null where the table says N/A") {
+  auto s = uplinked();
+  s.ports.push_back({0, "g1", NetAdapter::avio_lan, 120, true});
+  s.ports.push_back({7, std::nullopt, NetAdapter::lan, std::nullopt, false});
+  CHECK(render_vswitch_json({s, local("localnet", 1, false)}, false) == R"({
+  "vswitches": [
+    {
+      "name": "wan",
+      "number": 4,
+      "state": "Up",
+      "mode": "Shared",
+      "uplink": "eth0",
+      "mac": "0x56e9e3096a22",
+      "ip": "192.0.2.10",
+      "ports": [
+        {
+          "port": 0,
+          "state": "Active",
+          "adaptor": "avio_lan",
+          "untagged_vlan": 120,
+          "reserved_vms": 1,
+          "active_vm": "g1"
+        },
+        {
+          "port": 7,
+          "state": "Available",
+          "adaptor": null,
+          "untagged_vlan": null,
+          "reserved_vms": 0,
+          "active_vm": null
+        }
+      ]
+    },
+    {
+      "name": "localnet",
+      "number": 1,
+      "state": "Down",
+      "mode": "Shared",
+      "uplink": null,
+      "mac": null,
+      "ip": null,
+      "ports": []
+    }
+  ]
+}
+)");
+  s.statistics.push_back({512, "eth0", "", 10, 2000, 30, 4000, 1});
+  CHECK(render_vswitch_json({s}, true).find(R"("statistics": [
+        {
+          "port": 512,
+          "interface": "eth0",
+          "active_vm": null,
+          "frames_in": 10,
+          "bytes_in": 2000,
+          "frames_out": 30,
+          "bytes_out": 4000,
+          "dropped": 1
+        }
+      ])") != std::string::npos);
+  CHECK(render_vswitch_json({}, false) == "{\n  \"vswitches\": []\n}\n");
+}
