@@ -52,6 +52,9 @@ struct MachineSpec {
   std::string host_name; // carried in SMBIOS type 11 for hpvminfo inside the guest
   std::vector<GuestDisk> storage;
   std::vector<GuestNic> networks;
+  // hpvmmigrate -o's target: QEMU starts paused (-S) and waits for the
+  // migration stream (-incoming defer, then QMP migrate-incoming).
+  bool incoming = false;
 };
 
 inline constexpr int k_bridge_root_slot = 0x10;
