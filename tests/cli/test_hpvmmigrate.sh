@@ -301,18 +301,21 @@ fi
 QMP="python3 $HPVM_SOURCE/tests/runtime/qmp.py"
 qemu_of() { cat "$1/uuids/$UG/qemu.pid" 2>/dev/null; }
 qmp_of() { $QMP "$1/uuids/$UG/qmp.sock" "${@:2}"; }
-# b_clean: B has neither the guest nor a QEMU for it (waits up to 15 s: the
+# b_clean: B is as before the migration: only the copy it kept when the guest
+# left it (not runnable), and no QEMU for the guest (waits up to 15 s: the
 # target cleans up after its source went away).
 b_clean() {
   local i pid
   for i in $(seq 150); do
     pid=$(qemu_of "$ROOT_B")
-    if [[ $(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT count(*) FROM guests WHERE uuid = '$UG'") == 0 ]] &&
+    if [[ $(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT name, runnable, modifiable, visible FROM guests WHERE uuid = '$UG'") == "go|0|0|0" ]] &&
       ! { [[ -n $pid ]] && alive "$pid" && grep -qa -- "$UG" "/proc/$pid/cmdline"; }; then
       return 0
     fi
     sleep 0.1
   done
+  sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT name, runnable, modifiable, visible FROM guests WHERE uuid = '$UG'"
+  echo "B's QEMU: ${pid:-none}"
   return 1
 }
 # wait_migrating: B's QEMU is up, waiting for the stream (10 s at most); the
@@ -395,8 +398,10 @@ MPID=$!
 track_pid "$MPID"
 check "the migration started" wait_migrating
 for pid in $(pgrep -P "$MPID"); do track_pid "$pid"; done # its ssh
-kill -9 "$MPID"
-wait "$MPID" 2>/dev/null
+{
+  kill -9 "$MPID"
+  wait "$MPID"
+} 2>/dev/null # no "Killed" from the shell
 check "nothing is left on B" b_clean
 check "the guest runs on A" a_runs
 expect_sql "SELECT runnable FROM guests WHERE uuid = '$UG'" "1"

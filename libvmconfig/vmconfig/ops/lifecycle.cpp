@@ -187,13 +187,14 @@ Report start_guest(Store& store, const StartRequest& request, const Progress& pr
         "files were removed.");
   }
   StartProblems problems;
+  const bool incoming = request.incoming && guest.extended.contains(k_incoming);
   if (const auto away = guest.extended.find(k_migrated_to);
-      !guest.runnable && away != guest.extended.end()) {
+      !guest.runnable && !incoming && away != guest.extended.end()) {
     problems.errors.push_back(fmt::format(
         "The guest was migrated to the VM Host '{}' and belongs to it now; this copy is not "
         "runnable (hpvmmigrate on '{}' brings the guest back).",
         away->second, away->second));
-  } else if (!guest.runnable && !(request.incoming && guest.extended.contains(k_incoming))) {
+  } else if (!guest.runnable && !incoming) {
     problems.errors.emplace_back(
         "The guest's runnable status is disabled (hpvmmodify -x runnable_status=enabled).");
   }

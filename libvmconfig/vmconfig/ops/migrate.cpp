@@ -214,9 +214,10 @@ std::string export_definition(const Guest& guest, const std::vector<std::string>
 
 namespace {
 
-// Stops the incoming guest `name`'s QEMU and deletes it (only while it is
-// still marked incoming), putting back the copy this host kept of it.
-void undo_incoming(Store& store, const std::string& name, const std::optional<Guest>& previous) {
+// Stops the incoming guest `name`'s QEMU and removes it (only while it is
+// still marked incoming): deleted, or, when this host kept a copy from an
+// earlier migration away, that copy again (not runnable, migrated_to).
+void undo_incoming(Store& store, const std::string& name) {
   try {
     stop_guest(store, StopRequest{name});
   } catch (const hpvm::Error&) {
@@ -228,22 +229,21 @@ void undo_incoming(Store& store, const std::string& name, const std::optional<Gu
     return;
   }
   drop_guest_dependents(store, incoming->name);
-  store.delete_guest(*incoming);
-  if (previous) {
-    Guest kept = *previous;
+  if (incoming->extended.contains(k_migrated_to)) {
+    Guest kept = *incoming;
+    kept.runnable = kept.modifiable = kept.visible = false;
+    kept.extended.erase(k_incoming);
     std::vector<std::string> identities;
     for (const auto& d : kept.storage) {
       identities.push_back(d.location.empty() ? "" : avio::probe(d.location).identity);
     }
-    store.insert_guest(kept, identities);
-    if (kept.name != incoming->name) {
-      unlink_guest(store.root(), incoming->name);
-      make_run_dir(store.root(), kept);
-    }
-  } else {
-    remove_run_dir(store.root(), *incoming);
+    update_guest(store, *incoming, kept, identities);
+    tx.commit();
+    return;
   }
+  store.delete_guest(*incoming);
   tx.commit();
+  remove_run_dir(store.root(), *incoming);
 }
 
 // Waits until the target QEMU has the whole stream, then lets the guest run.
@@ -277,7 +277,7 @@ std::string abort_incoming(Store& store, const std::string& uuid) {
   }
   for (const auto& g : store.load_guests(Store::Devices::without)) {
     if (g.uuid == uuid && g.extended.contains(k_incoming)) {
-      undo_incoming(store, g.name, std::nullopt);
+      undo_incoming(store, g.name);
       return g.name;
     }
   }
@@ -438,6 +438,10 @@ ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel) {
     // Not runnable until the source hands the guest over.
     guest.runnable = false;
     guest.extended[k_incoming] = source;
+    if (previous) {
+      // Kept, so that a failure leaves the copy this host had.
+      guest.extended[k_migrated_to] = previous->extended.at(k_migrated_to);
+    }
   }
   guest.vm_number = store.next_vm_number();
   store.insert_guest(guest, planner.storage_identities());
@@ -476,11 +480,12 @@ ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel) {
     Guest running = stored;
     running.runnable = true;
     running.extended.erase(k_incoming);
+    running.extended.erase(k_migrated_to);
     update_guest(store, stored, running, planner.storage_identities());
     handover.commit();
   } catch (...) {
     avio::remove_socket_file(socket);
-    undo_incoming(store, guest.name, previous);
+    undo_incoming(store, guest.name);
     throw;
   }
   avio::remove_socket_file(socket);
