@@ -37,6 +37,12 @@ struct FakeSource {
   }
 };
 
+// A 1 MiB backing file.
+void make_disk(const std::string& path) {
+  std::ofstream(path).put('x');
+  fs::resize_file(path, 1 << 20);
+}
+
 Guest sample(const std::string& disk) {
   Guest g;
   g.name = "g1";
@@ -64,7 +70,7 @@ Guest sample(const std::string& disk) {
 TEST_CASE("migrate: the target creates the guest the definition describes") {
   hpvm_test::TempDir dir("test_migrate");
   const std::string disk = (dir.path() / "d.img").string();
-  std::ofstream(disk).put('x');
+  make_disk(disk);
   const Guest g = sample(disk);
   const std::string definition =
       export_definition(g, {avio::probe(disk).identity}, {std::nullopt}, "g1", false, false);
@@ -93,7 +99,7 @@ TEST_CASE("migrate: the target creates the guest the definition describes") {
 TEST_CASE("migrate: a check creates nothing; a different file at the path is refused") {
   hpvm_test::TempDir dir("test_migrate");
   const std::string disk = (dir.path() / "d.img").string();
-  std::ofstream(disk).put('x');
+  make_disk(disk);
   const Guest g = sample(disk);
   Store store(dir.path() / "root");
   FakeSource check{
