@@ -83,4 +83,25 @@ std::function<void(std::uint64_t, std::uint64_t)> file_progress_bar(const std::s
   };
 }
 
+std::function<void(const vmconfig::MigrationProgress&)> migration_progress_bar() {
+  if (::isatty(STDERR_FILENO) != 1) {
+    return {};
+  }
+  return [drawn = false](const vmconfig::MigrationProgress& p) mutable {
+    if (p.total == 0) {
+      if (drawn) {
+        fmt::print(stderr, "\n");
+      }
+      return;
+    }
+    const std::uint64_t done = p.total > p.remaining ? p.total - p.remaining : 0;
+    const std::uint64_t percent = done * 100 / p.total;
+    fmt::print(stderr, "\r{} {:3}% {} sent, {} left, {}/s dirtied  ",
+               progress_bar(percent, k_bar_width, '.'), percent, mib(p.transferred),
+               mib(p.remaining), mib(p.dirty_rate));
+    std::fflush(stderr);
+    drawn = true;
+  };
+}
+
 } // namespace cli

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <vmconfig/ops/clone.hpp>
+#include <vmconfig/ops/migrate.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -35,5 +36,11 @@ private:
 // when standard error is not a terminal.
 std::function<void(std::uint64_t done, std::uint64_t total)>
 file_progress_bar(const std::string& command, const std::string& file);
+
+// hpvmmigrate -o: "\r[####....] NN% X MiB sent, Y MiB left, Z MiB/s dirtied" on
+// standard error while the migration runs, and a newline once it is done
+// (call the function with a total of 0). Empty when standard error is not a
+// terminal.
+std::function<void(const vmconfig::MigrationProgress&)> migration_progress_bar();
 
 } // namespace cli

@@ -14,6 +14,8 @@ namespace cli {
 
 namespace {
 
+std::string g_log_note; // note_in_command_log()
+
 std::string tag(const std::string& command, const char* level, const std::string& guest) {
   return guest.empty() ? fmt::format("{}: {}: ", command, level)
                        : fmt::format("{}: {} ({}): ", command, level, vmconfig::printable(guest));
@@ -83,7 +85,7 @@ int run(const std::string& command, int argc, char** argv, CLI::App& app,
     std::vector<std::string> args(argv, argv + argc);
     args[0] = command;
     const std::string lost = vmconfig::append_command_log(
-        args, status == 0 ? "SUCCESS" : fmt::format("FAILURE({})", status));
+        args, status == 0 ? "SUCCESS" : fmt::format("FAILURE({})", status), g_log_note);
     if (!lost.empty()) {
       // The command's own outcome stands; only its record is missing.
       print_line(tag(command, "WARNING", ""),
@@ -91,6 +93,10 @@ int run(const std::string& command, int argc, char** argv, CLI::App& app,
     }
   }
   return status;
+}
+
+void note_in_command_log(std::string note) {
+  g_log_note = std::move(note);
 }
 
 void print_refusal(const std::string& command, const hpvm::Refused& refusal) {

@@ -36,6 +36,10 @@ int run(const std::string& command, int argc, char** argv, CLI::App& app,
         const std::function<Logging()>& logging, const std::function<void()>& body,
         int usage_status = k_exit_usage);
 
+// A note for this run's command-log record, after its command line
+// (hpvmmigrate -o: the downtime and total time).
+void note_in_command_log(std::string note);
+
 // "cmd: ERROR (guest): problem" for each problem, then "cmd: summary".
 void print_refusal(const std::string& command, const hpvm::Refused& refusal);
 

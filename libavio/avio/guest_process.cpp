@@ -136,6 +136,9 @@ std::vector<std::string> qemu_command(const MachineSpec& spec, Accelerator accel
       names.pid_file().filename().string(),
       "-daemonize",
   };
+  if (spec.incoming) {
+    argv.insert(argv.end(), {"-S", "-incoming", "defer"});
+  }
   const auto add = [&](const char* option, const Json& value) {
     argv.emplace_back(option);
     argv.push_back(value.dump());

@@ -53,6 +53,9 @@ struct MachineSpec {
   std::vector<GuestDisk> storage;
   std::vector<GuestNic> networks;
   bool balloon = false; // dynamic memory: a virtio balloon device
+  // hpvmmigrate -o's target: QEMU starts paused (-S) and waits for the
+  // migration stream (-incoming defer, then QMP migrate-incoming).
+  bool incoming = false;
 };
 
 inline constexpr int k_bridge_root_slot = 0x10;

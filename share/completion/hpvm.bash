@@ -42,6 +42,7 @@ declare -gA _hpvm_spec=(
     [hpvmstop]='-P=guest -g -t=- -F -q -Q'
     [hpvmconsole]='-P=guest'
     [hpvmdevinfo]='-P=guest -V -M -J --json'
+    [hpvmmigrate]='-P=guest -p=vmnumber -h=host -N=- -o -s -q -F'
 )
 
 # Space-separated groups of options that exclude each other ('|' within a group).
@@ -58,6 +59,7 @@ declare -gA _hpvm_exclusive=(
     [hpvmstop]='-q|-Q'
     [hpvmdevinfo]='-V|-M|-J|--json'
     [hpvminfo]='-V|-v|-S|-J|--json'
+    [hpvmmigrate]='-P|-p'
 )
 
 declare -g _hpvm_os_types='hpux linux windows openvms unknown'
@@ -213,6 +215,13 @@ _hpvm_arg_vswitch()
 }
 
 # Host interfaces a vswitch may uplink to.
+# Target VM Hosts: the hosts ssh knows (bash-completion reads
+# ~/.ssh/known_hosts and ssh's configuration; hashed entries cannot be read).
+_hpvm_arg_host()
+{
+    _known_hosts_real -- "$cur"
+}
+
 _hpvm_arg_netif()
 {
     local names=() path

@@ -365,7 +365,7 @@ refuse() {
   _compare stdout "$_H/exp" "$OUT"
   expect_db_unchanged
   case "$1" in
-  hpvmcreate | hpvmremove | hpvmimport | hpvmmodify | hpvmclone | hpvmstart | hpvmstop)
+  hpvmcreate | hpvmremove | hpvmimport | hpvmmodify | hpvmclone | hpvmstart | hpvmstop | hpvmmigrate)
     if [[ $n -eq 1 ]]; then
       expect_logged "$before" "FAILURE(1)" "$1 "
     fi

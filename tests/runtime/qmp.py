@@ -11,6 +11,8 @@
   qmp.py SOCKET cpus           "<cpu index> <thread id>" for every vCPU
   qmp.py SOCKET status         the run state (running, paused, ...)
   qmp.py SOCKET get PATH PROP  a QOM property (qom-get), as JSON
+  qmp.py SOCKET bandwidth N    caps a migration's stream at N bytes a second
+  qmp.py SOCKET migration      the migration's status (query-migrate)
 """
 import json
 import socket
@@ -71,6 +73,10 @@ def main():
         print(execute("query-status")["status"])
     elif what == "get":
         print(json.dumps(execute("qom-get", path=sys.argv[3], property=sys.argv[4])))
+    elif what == "bandwidth":
+        execute("migrate-set-parameters", **{"max-bandwidth": int(sys.argv[3])})
+    elif what == "migration":
+        print(execute("query-migrate").get("status", "none"))
     else:
         raise SystemExit(f"qmp.py: unknown query {what}")
 

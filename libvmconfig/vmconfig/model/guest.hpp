@@ -29,6 +29,15 @@ struct ConsoleAccess {
   friend bool operator==(const ConsoleAccess&, const ConsoleAccess&) = default;
 };
 
+// The extended key a guest migrated away keeps (with runnable, modifiable and
+// visible disabled, as HPVM leaves the source's copy): the VM Host it went to.
+// Not a -x keyword: only hpvmmigrate sets it.
+inline constexpr const char* k_migrated_to = "migrated_to";
+// The extended key of a guest an online migration is bringing in (not
+// runnable until the source hands it over): the source VM Host. A guest that
+// still has it once no migration runs is what a killed one left.
+inline constexpr const char* k_incoming = "migrating_from";
+
 inline constexpr std::uint64_t k_reserved_memory_mb = 64; // shown as Reserved Memory
 
 struct Guest {

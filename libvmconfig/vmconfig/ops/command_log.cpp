@@ -47,7 +47,8 @@ std::string quote_command_line(const std::vector<std::string>& argv) {
   return out;
 }
 
-std::string append_command_log(const std::vector<std::string>& argv, std::string_view outcome) {
+std::string append_command_log(const std::vector<std::string>& argv, std::string_view outcome,
+                               std::string_view note) {
   const std::filesystem::path root = avio::layout::root_from_environment();
   const std::string user = avio::effective_user_name();
   // UTC, as the Z says: fmt 9 formats a system_clock time point in local time.
@@ -55,7 +56,8 @@ std::string append_command_log(const std::vector<std::string>& argv, std::string
   std::tm utc{};
   ::gmtime_r(&now, &utc);
   const std::string line =
-      fmt::format("{:%Y-%m-%dT%H:%M:%SZ} {} {} {}\n", utc, user, outcome, quote_command_line(argv));
+      fmt::format("{:%Y-%m-%dT%H:%M:%SZ} {} {} {}{}\n", utc, user, outcome,
+                  quote_command_line(argv), note.empty() ? "" : " # " + printable(note));
   std::error_code ec;
   // Only root changes anything: another user's commands were refused before
   // they touched anything, and could not write root's log anyway.

@@ -22,6 +22,9 @@ std::string quote_command_line(const std::vector<std::string>& argv);
 // reason is returned for a warning; "" when it was written, or not written on
 // purpose: the root does not exist (a command that failed on a host never set
 // up leaves no trace), or the user is not root (whose commands change nothing).
-std::string append_command_log(const std::vector<std::string>& argv, std::string_view outcome);
+// `note`, when given, follows the command line after " # " (hpvmmigrate -o:
+// the downtime and total time).
+std::string append_command_log(const std::vector<std::string>& argv, std::string_view outcome,
+                               std::string_view note = {});
 
 } // namespace vmconfig

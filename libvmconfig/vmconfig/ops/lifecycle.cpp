@@ -27,9 +27,6 @@ namespace vmconfig {
 
 namespace {
 
-// What QEMU itself needs beyond the guest's memory (HPVM's "overhead").
-constexpr std::uint64_t k_qemu_overhead_mb = 64;
-
 std::string device_text(const StorageDevice& d) {
   return fmt::format("{} {},{},{}", to_string(d.device), d.address.bus, d.address.slot,
                      d.address.target);
@@ -104,13 +101,8 @@ void check_storage(Store& store, const Guest& guest, bool force, StartProblems& 
 }
 
 void check_memory(const Guest& guest, StartProblems& problems) {
-  const std::uint64_t available = avio::host_available_memory_mb();
-  const std::uint64_t needed = guest.memory_mb + k_qemu_overhead_mb;
-  if (needed > available) {
-    problems.forceable.push_back(fmt::format(
-        "The guest needs {} MB of memory ({} MB and {} MB overhead); the VM Host has {} MB "
-        "available.",
-        needed, guest.memory_mb, k_qemu_overhead_mb, available));
+  if (auto problem = memory_problem(guest)) {
+    problems.forceable.push_back(*problem);
   }
 }
 
@@ -169,6 +161,18 @@ void detach_ports(const Guest& guest) {
 
 } // namespace
 
+std::optional<std::string> memory_problem(const Guest& guest) {
+  const std::uint64_t available = avio::host_available_memory_mb();
+  const std::uint64_t needed = guest.memory_mb + k_qemu_overhead_mb;
+  if (needed <= available) {
+    return std::nullopt;
+  }
+  return fmt::format(
+      "The guest needs {} MB of memory ({} MB and {} MB overhead); the VM Host has {} MB "
+      "available.",
+      needed, guest.memory_mb, k_qemu_overhead_mb, available);
+}
+
 Report start_guest(Store& store, const StartRequest& request, const Progress& progress) {
   const Guest guest = find_guest(store, request.name);
   const avio::RunDir run = run_dir(store.root(), guest.uuid);
@@ -184,7 +188,14 @@ Report start_guest(Store& store, const StartRequest& request, const Progress& pr
         "files were removed.");
   }
   StartProblems problems;
-  if (!guest.runnable) {
+  const bool incoming = request.incoming && guest.extended.contains(k_incoming);
+  if (const auto away = guest.extended.find(k_migrated_to);
+      !guest.runnable && !incoming && away != guest.extended.end()) {
+    problems.errors.push_back(fmt::format(
+        "The guest was migrated to the VM Host '{}' and belongs to it now; this copy is not "
+        "runnable (hpvmmigrate on '{}' brings the guest back).",
+        away->second, away->second));
+  } else if (!guest.runnable && !incoming) {
     problems.errors.emplace_back(
         "The guest's runnable status is disabled (hpvmmodify -x runnable_status=enabled).");
   }
@@ -201,7 +212,8 @@ Report start_guest(Store& store, const StartRequest& request, const Progress& pr
     print_problem_block(guest, problems.forceable, progress);
   }
   progress(fmt::format("Checked the resources of guest '{}'", guest.name));
-  const avio::MachineSpec spec = machine_spec(guest);
+  avio::MachineSpec spec = machine_spec(guest);
+  spec.incoming = request.incoming;
   const avio::Accelerator accel = avio::host_accelerator();
   progress(fmt::format("Allocating guest memory: {}MB", guest.memory_mb));
   progress(fmt::format("Creating the virtual machine: {}, {}, {}, {} ({})",

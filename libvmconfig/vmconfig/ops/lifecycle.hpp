@@ -10,7 +10,9 @@
 #include <avio/console.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,9 +21,18 @@ namespace vmconfig {
 
 using Progress = std::function<void(std::string_view line)>;
 
+// What QEMU itself needs beyond the guest's memory (HPVM's "overhead").
+inline constexpr std::uint64_t k_qemu_overhead_mb = 64;
+
+// Why this host lacks the memory to run `guest`; nullopt when it has it.
+std::optional<std::string> memory_problem(const Guest& guest);
+
 struct StartRequest {
   std::string name;
   bool force = false; // -F: start although the host lacks the memory
+  // hpvmmigrate -o's target: the guest, not runnable yet, starts paused and
+  // waits for the migration stream.
+  bool incoming = false;
 };
 
 // Checks every resource against the host (backing stores present, not

@@ -1,0 +1,809 @@
+#include "vmconfig/ops/migrate.hpp"
+
+#include "vmconfig/devdb/dependents.hpp"
+#include "vmconfig/model/characteristics.hpp"
+#include "vmconfig/model/grammar.hpp"
+#include "vmconfig/model/names.hpp"
+#include "vmconfig/ops/guests.hpp"
+#include "vmconfig/ops/lifecycle.hpp"
+#include "vmconfig/ops/planner.hpp"
+#include "vmconfig/ops/runtime.hpp"
+#include "vmconfig/store/store_modify.hpp"
+#include "vmconfig/store/store_runtime.hpp"
+#include "vmconfig/store/store_vswitch.hpp"
+
+#include <avio/backing.hpp>
+#include <avio/guest_process.hpp>
+#include <avio/host.hpp>
+#include <avio/qmp.hpp>
+#include <avio/remote.hpp>
+#include <avio/text.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <set>
+#include <thread>
+
+namespace vmconfig {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* k_refused = "Unable to migrate the guest.";
+constexpr int k_format = 1;
+// HPVM's messages (hpvmmigrate on 3.5), word for word.
+constexpr const char* k_ssh_error =
+    "SSH execution error. Make sure ssh is setup right on both source and target systems.";
+constexpr const char* k_see_target_log =
+    "See HPVM command log file on target VM Host for more detail.";
+constexpr const char* k_target_error = "Target VM Host error - ";
+
+// The -x keywords a definition carries: all but the one hpvmmigrate sets.
+std::vector<std::string> extended_options(const Guest& g) {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : g.extended) {
+    if (key != k_migrated_to) {
+      out.push_back(key + "=" + value);
+    }
+  }
+  return out;
+}
+
+json characteristics_json(const Guest& g) {
+  json c;
+  c["os_type"] = g.os_version.empty() ? g.os_type : g.os_type + ":" + g.os_version;
+  c["vcpus"] = std::to_string(g.vcpus);
+  c[g.entitlement.cycles ? "cycles" : "entitlement"] =
+      fmt::format("{}:{}", g.entitlement.minimum, g.entitlement.maximum);
+  c["memory"] = fmt::format("{}M", g.memory_mb);
+  c["label"] = g.label;
+  c["start"] = g.start == StartAttr::automatic ? "auto" : "manual";
+  json users = json::array();
+  json groups = json::array();
+  for (const auto& a : g.access) {
+    const std::string text = a.name + (a.admin ? ":admin" : ":oper");
+    (a.kind == ConsoleAccess::Kind::user ? users : groups).push_back(text);
+  }
+  c["users"] = users;
+  c["groups"] = groups;
+  c["extended"] = extended_options(g);
+  return c;
+}
+
+// A string member of `j`; hpvm::Error when it is missing or not a string.
+std::string text_of(const json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) {
+    throw hpvm::Error(fmt::format("'{}' is missing", key));
+  }
+  return it->get<std::string>();
+}
+
+std::vector<std::string> texts_of(const json& j, const char* key) {
+  std::vector<std::string> out;
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) {
+    throw hpvm::Error(fmt::format("'{}' is missing", key));
+  }
+  for (const auto& v : *it) {
+    if (!v.is_string()) {
+      throw hpvm::Error(fmt::format("'{}' holds something other than text", key));
+    }
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+CharacteristicsRequest characteristics_of(const json& c) {
+  CharacteristicsRequest r;
+  r.os_type = text_of(c, "os_type");
+  r.vcpus = text_of(c, "vcpus");
+  if (c.contains("cycles")) {
+    r.cycles = text_of(c, "cycles");
+  } else {
+    r.entitlement = text_of(c, "entitlement");
+  }
+  r.memory = text_of(c, "memory");
+  if (auto label = text_of(c, "label"); !label.empty()) {
+    r.label = label;
+  }
+  r.start = text_of(c, "start");
+  r.users = texts_of(c, "users");
+  r.groups = texts_of(c, "groups");
+  r.extended = texts_of(c, "extended");
+  return r;
+}
+
+bool valid_uuid(const std::string& uuid) {
+  if (uuid.size() != 36) {
+    return false;
+  }
+  for (std::size_t i = 0; i < uuid.size(); ++i) {
+    const char c = uuid[i];
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? c != '-' : std::isxdigit(static_cast<unsigned char>(c)) == 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Whether an identity is a block device's (a WWID or a device number).
+bool block_identity(const std::string& identity) {
+  return identity.starts_with("wwid:") || identity.starts_with("blk:");
+}
+
+// The target's check of one backing store: the same path must lead to the
+// same file (device and inode: shared storage) or the same disk (WWID).
+std::optional<std::string> backing_problem(const std::string& location,
+                                           const std::string& identity) {
+  const avio::HostEntity here = avio::probe(location);
+  if (here.kind == avio::HostKind::missing) {
+    return fmt::format("{}Device does not exist. ({})", k_target_error, location);
+  }
+  if (here.identity == identity) {
+    return std::nullopt;
+  }
+  if (block_identity(identity) || block_identity(here.identity)) {
+    return fmt::format("Device WWID does not match. ({})", location);
+  }
+  return fmt::format("{}Device is a different file here: its device and inode differ. ({})",
+                     k_target_error, location);
+}
+
+// The vswitch ports the guest held on the source, where this host has them
+// free; the planner's choice elsewhere.
+void keep_ports(Store& store, const std::vector<NetworkDevice>& nics,
+                const std::vector<std::optional<int>>& wanted,
+                std::vector<std::optional<int>>& ports, std::vector<std::string>& warnings) {
+  VswitchStore vswitches(store);
+  for (std::size_t i = 0; i < nics.size() && i < wanted.size(); ++i) {
+    if (!wanted[i] || !ports[i] || wanted[i] == ports[i]) {
+      continue;
+    }
+    bool free = !vswitches.holders(nics[i].vswitch).contains(*wanted[i]);
+    for (std::size_t j = 0; j < nics.size(); ++j) {
+      free = free && (j == i || nics[j].vswitch != nics[i].vswitch || ports[j] != wanted[i]);
+    }
+    if (free) {
+      ports[i] = wanted[i];
+    } else {
+      warnings.push_back(
+          fmt::format("Port {} of the vswitch '{}' is taken on the target; {} gets port {} there.",
+                      *wanted[i], nics[i].vswitch, format(nics[i]), *ports[i]));
+    }
+  }
+}
+
+} // namespace
+
+std::string export_definition(const Guest& guest, const std::vector<std::string>& identities,
+                              const std::vector<std::optional<int>>& ports, const std::string& name,
+                              bool check_only, bool force, bool online) {
+  json j;
+  j["format"] = k_format;
+  j["online"] = online;
+  j["source"] = avio::host_name();
+  j["name"] = name;
+  j["uuid"] = guest.uuid;
+  j["check_only"] = check_only;
+  j["force"] = force;
+  j["characteristics"] = characteristics_json(guest);
+  json storage = json::array();
+  for (std::size_t i = 0; i < guest.storage.size(); ++i) {
+    storage.push_back({{"statement", format(guest.storage[i])},
+                       {"identity", i < identities.size() ? identities[i] : ""}});
+  }
+  j["storage"] = storage;
+  json networks = json::array();
+  for (std::size_t i = 0; i < guest.networks.size(); ++i) {
+    json n{{"statement", format(guest.networks[i])}};
+    if (i < ports.size() && ports[i]) {
+      n["port"] = *ports[i];
+    }
+    networks.push_back(n);
+  }
+  j["networks"] = networks;
+  return j.dump() + "\n";
+}
+
+namespace {
+
+// Stops the incoming guest `name`'s QEMU and removes it (only while it is
+// still marked incoming): deleted, or, when this host kept a copy from an
+// earlier migration away, that copy again (not runnable, migrated_to).
+void undo_incoming(Store& store, const std::string& name) {
+  try {
+    stop_guest(store, StopRequest{name});
+  } catch (const hpvm::Error&) {
+    // not running: nothing to stop
+  }
+  Store::WriteTransaction tx(store);
+  const auto incoming = store.load_guest(name);
+  if (!incoming || !incoming->extended.contains(k_incoming)) {
+    return;
+  }
+  drop_guest_dependents(store, incoming->name);
+  if (incoming->extended.contains(k_migrated_to)) {
+    Guest kept = *incoming;
+    kept.runnable = kept.modifiable = kept.visible = false;
+    kept.extended.erase(k_incoming);
+    std::vector<std::string> identities;
+    for (const auto& d : kept.storage) {
+      identities.push_back(d.location.empty() ? "" : avio::probe(d.location).identity);
+    }
+    update_guest(store, *incoming, kept, identities);
+    tx.commit();
+    return;
+  }
+  store.delete_guest(*incoming);
+  tx.commit();
+  remove_run_dir(store.root(), *incoming);
+}
+
+// Waits until the target QEMU has the whole stream, then lets the guest run.
+void take_over(const avio::RunDir& run) {
+  avio::QmpClient q(run.qmp_socket());
+  const auto deadline = std::chrono::steady_clock::now() + k_handover_timeout;
+  while (true) {
+    const avio::Json m = q.execute("query-migrate");
+    const std::string status = m.value("status", "");
+    if (status == "completed") {
+      break;
+    }
+    if (status == "failed" || status == "cancelled") {
+      throw hpvm::Error(fmt::format("The incoming migration {}: {}.", status,
+                                    m.value("error-desc", "no reason given")));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw hpvm::Error(fmt::format("The incoming migration did not complete within {} s.",
+                                    k_handover_timeout.count()));
+    }
+    std::this_thread::sleep_for(k_migration_poll);
+  }
+  q.execute("cont");
+}
+
+} // namespace
+
+std::string abort_incoming(Store& store, const std::string& uuid) {
+  if (!valid_uuid(uuid)) {
+    throw hpvm::Error(fmt::format("Invalid UUID '{}'.", uuid));
+  }
+  for (const auto& g : store.load_guests(Store::Devices::without)) {
+    if (g.uuid == uuid && g.extended.contains(k_incoming)) {
+      undo_incoming(store, g.name);
+      return g.name;
+    }
+  }
+  return {};
+}
+
+ReceiveChannel stdio_channel() {
+  // Standard input and output: the ssh session's, to the source.
+  auto lines = std::make_shared<avio::LineChannel>(0, 1);
+  return {[lines](const std::string& line) { lines->write_line(line); },
+          [lines](std::chrono::milliseconds timeout) {
+            return lines->read_line(timeout, "the source VM Host");
+          }};
+}
+
+std::string abort_incoming(Store& store, const ReceiveChannel& channel) {
+  return abort_incoming(store, channel.next(k_migrate_remote_timeout).value_or(""));
+}
+
+ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel) {
+  const std::string definition = channel.next(k_migrate_remote_timeout).value_or("");
+  json j;
+  bool online = false;
+  std::string source;
+  CharacteristicsRequest characteristics;
+  std::string name;
+  std::string uuid;
+  bool check_only = true;
+  bool force = false;
+  std::vector<std::pair<std::string, std::string>> storage; // statement, identity
+  std::vector<std::string> networks;
+  std::vector<std::optional<int>> wanted_ports;
+  try {
+    j = json::parse(definition);
+    if (!j.is_object() || j.value("format", 0) != k_format) {
+      throw hpvm::Error("it is not a definition this version reads");
+    }
+    name = text_of(j, "name");
+    uuid = text_of(j, "uuid");
+    check_only = j.at("check_only").get<bool>();
+    online = j.value("online", false);
+    source = j.value("source", "");
+    force = j.at("force").get<bool>();
+    characteristics = characteristics_of(j.at("characteristics"));
+    for (const auto& s : j.at("storage")) {
+      storage.emplace_back(text_of(s, "statement"), text_of(s, "identity"));
+    }
+    for (const auto& n : j.at("networks")) {
+      networks.push_back(text_of(n, "statement"));
+      wanted_ports.push_back(n.contains("port") ? std::optional<int>(n.at("port").get<int>())
+                                                : std::nullopt);
+    }
+  } catch (const std::exception& e) {
+    throw hpvm::Refused(
+        {fmt::format("{}the guest's definition cannot be read: {}.", k_target_error, e.what())},
+        k_refused, "");
+  }
+  if (auto problem = guest_name_problem(name)) {
+    throw hpvm::Refused({fmt::format("{}Invalid {}.", k_target_error, *problem)}, k_refused, "");
+  }
+  if (!valid_uuid(uuid)) {
+    throw hpvm::Refused({fmt::format("{}Invalid UUID '{}'.", k_target_error, uuid)}, k_refused,
+                        name);
+  }
+
+  ReceiveResult result;
+  result.name = name;
+  std::vector<std::string> errors;
+  Guest guest;
+  guest.name = name;
+  guest.uuid = uuid;
+  apply_characteristics(characteristics, force, guest, errors, result.report.warnings);
+
+  if (!check_only) {
+    abort_incoming(store, uuid); // what a killed live migration of this guest left
+  }
+  Store::WriteTransaction tx(store);
+  std::optional<Guest> previous; // the copy this host kept when the guest left it
+  for (const auto& g : store.load_guests(Store::Devices::without)) {
+    const bool left_here = !g.runnable && g.extended.contains(k_migrated_to);
+    if (g.uuid == uuid && left_here) {
+      previous = g;
+    } else if (g.uuid == uuid) {
+      errors.push_back(fmt::format("{}A guest with the UUID {} already exists: '{}'.",
+                                   k_target_error, uuid, g.name));
+    } else if (g.name == name) {
+      errors.push_back(fmt::format("{}A guest named '{}' already exists.", k_target_error, name));
+    }
+  }
+  if (previous) {
+    // Deleted first, so its MACs and storage do not count against the guest
+    // coming back; a refusal rolls this back with everything else (a failed
+    // live migration puts it back).
+    previous = store.load_guest(previous->name); // with its devices
+    drop_guest_dependents(store, previous->name);
+    store.delete_guest(*previous);
+  }
+  if (auto problem = memory_problem(guest)) {
+    if (force) {
+      result.report.warnings.push_back(fmt::format("Forced: {}", *problem));
+    } else {
+      errors.push_back(k_target_error + *problem);
+    }
+  }
+
+  std::vector<std::string> statements;
+  for (const auto& [statement, identity] : storage) {
+    const ResourceStatement parsed = parse_resource(statement);
+    const auto* st = std::get_if<StorageStatement>(&parsed);
+    if (st == nullptr) {
+      errors.push_back(fmt::format("{}'{}' is not a storage device.", k_target_error, statement));
+      continue;
+    }
+    if (!st->location.empty()) {
+      if (auto problem = backing_problem(st->location, identity)) {
+        errors.push_back(*problem);
+        continue;
+      }
+    }
+    statements.push_back(statement);
+  }
+  VswitchStore vswitches(store);
+  for (const auto& statement : networks) {
+    const ResourceStatement parsed = parse_resource(statement);
+    const auto* nw = std::get_if<NetworkStatement>(&parsed);
+    if (nw == nullptr) {
+      errors.push_back(fmt::format("{}'{}' is not a vNIC.", k_target_error, statement));
+      continue;
+    }
+    if (nw->vswitch != k_localnet) {
+      const auto vswitch = vswitches.find(nw->vswitch);
+      if (!vswitch || !vswitch->up) {
+        errors.push_back(fmt::format("{}vswitch validation failed. ({} {})", k_target_error,
+                                     nw->vswitch, vswitch ? "is not booted" : "does not exist"));
+        continue;
+      }
+    }
+    statements.push_back(statement);
+  }
+  DevicePlanner planner(store, guest, force);
+  planner.add_all(statements);
+  for (const auto& e : planner.errors()) {
+    errors.push_back(k_target_error + e);
+  }
+  result.report.warnings.insert(result.report.warnings.end(), planner.warnings().begin(),
+                                planner.warnings().end());
+  if (!errors.empty()) {
+    throw hpvm::Refused(std::move(errors), k_refused, name);
+  }
+  if (check_only) {
+    return result;
+  }
+  guest.storage = planner.storage();
+  guest.networks = planner.networks();
+  std::vector<std::optional<int>> ports = planner.vswitch_ports();
+  keep_ports(store, guest.networks, wanted_ports, ports, result.report.warnings);
+  if (online) {
+    // Not runnable until the source hands the guest over.
+    guest.runnable = false;
+    guest.extended[k_incoming] = source;
+    if (previous) {
+      // Kept, so that a failure leaves the copy this host had.
+      guest.extended[k_migrated_to] = previous->extended.at(k_migrated_to);
+    }
+  }
+  guest.vm_number = store.next_vm_number();
+  store.insert_guest(guest, planner.storage_identities());
+  vswitches.set_nic_ports(guest.name, guest.networks, ports);
+  sync_guest_dependents(store, guest);
+  if (previous && previous->name != guest.name) {
+    unlink_guest(store.root(), previous->name);
+  }
+  try {
+    make_run_dir(store.root(), guest);
+    tx.commit();
+  } catch (...) {
+    if (!previous) {
+      remove_run_dir(store.root(), guest);
+    }
+    throw;
+  }
+  result.vm_number = guest.vm_number;
+  if (!online) {
+    return result;
+  }
+  const avio::RunDir run = run_dir(store.root(), guest.uuid);
+  const std::string socket = avio::migration_socket(guest.uuid, "in");
+  try {
+    start_guest(store, StartRequest{guest.name, force, true}, [](std::string_view) {});
+    avio::QmpClient(run.qmp_socket())
+        .execute("migrate-incoming", avio::Json{{"uri", "unix:" + socket}});
+    channel.send(json{{"ok", true}, {"ready", true}}.dump());
+    const auto line = channel.next(k_live_migration_timeout + k_handover_timeout);
+    if (!line || *line != "commit") {
+      throw hpvm::Error("The source VM Host abandoned the migration.");
+    }
+    take_over(run);
+    Store::WriteTransaction handover(store);
+    const Guest stored = find_guest(store, guest.name);
+    Guest running = stored;
+    running.runnable = true;
+    running.extended.erase(k_incoming);
+    running.extended.erase(k_migrated_to);
+    update_guest(store, stored, running, planner.storage_identities());
+    handover.commit();
+  } catch (...) {
+    avio::remove_socket_file(socket);
+    undo_incoming(store, guest.name);
+    throw;
+  }
+  avio::remove_socket_file(socket);
+  return result;
+}
+
+std::string receive_reply(const ReceiveResult& result) {
+  return json{{"ok", true},
+              {"name", result.name},
+              {"vm_number", result.vm_number},
+              {"warnings", result.report.warnings}}
+      .dump();
+}
+
+std::string receive_reply(const hpvm::Error& error) {
+  std::vector<std::string> problems{error.what()};
+  if (const auto* refused = dynamic_cast<const hpvm::Refused*>(&error)) {
+    problems = refused->problems();
+  }
+  return json{{"ok", false}, {"problems", problems}}.dump();
+}
+
+namespace {
+
+// The target's reply; hpvm::Refused when it failed or said nothing readable.
+json target_reply(const avio::ExecResult& run, const std::string& guest) {
+  if (run.status == avio::k_ssh_failed) {
+    std::vector<std::string> problems{k_ssh_error};
+    const auto lines = avio::split(std::string(avio::trim_end(run.err, "\n")), '\n');
+    if (!lines.empty() && !lines.back().empty()) {
+      // ssh's own reason ("ssh: connect to host ..."), without its '\r'.
+      problems.emplace_back(avio::trim_end(lines.back(), "\r"));
+    }
+    throw hpvm::Refused(std::move(problems), k_refused, guest);
+  }
+  json reply;
+  try {
+    const auto lines = avio::split(std::string(avio::trim_end(run.out, "\n")), '\n');
+    reply = json::parse(lines.empty() ? std::string() : lines.back());
+    if (!reply.is_object() || !reply.contains("ok")) {
+      throw hpvm::Error("no reply");
+    }
+  } catch (const std::exception&) {
+    const auto lines = avio::split(std::string(avio::trim_end(run.err, "\n")), '\n');
+    throw hpvm::Refused(
+        {fmt::format("{}hpvmmigrate did not run there (exit status {}){}", k_target_error,
+                     run.status, lines.front().empty() ? "." : ": " + lines.front()),
+         k_see_target_log},
+        k_refused, guest);
+  }
+  if (!reply.at("ok").get<bool>()) {
+    std::vector<std::string> problems = texts_of(reply, "problems");
+    problems.emplace_back(k_see_target_log);
+    throw hpvm::Refused(std::move(problems), k_refused, guest);
+  }
+  return reply;
+}
+
+} // namespace
+
+namespace {
+
+// The source's checks, shared by both kinds of migration; throws
+// hpvm::Refused. Fills the backing stores' identities.
+void check_source(Store& store, const Guest& guest, const MigrateRequest& r,
+                  const std::string& target_name, std::vector<std::string>& identities) {
+  std::vector<std::string> errors;
+  if (const auto away = guest.extended.find(k_migrated_to);
+      !guest.runnable && away != guest.extended.end()) {
+    throw hpvm::Refused({fmt::format("The guest was migrated to the VM Host '{}' already; "
+                                     "migrate it from there.",
+                                     away->second)},
+                        k_refused, guest.name);
+  }
+  if (auto problem = guest_name_problem(target_name)) {
+    errors.push_back(fmt::format("Invalid {}.", *problem));
+  }
+  const bool on = run_state(store.root(), guest.uuid).on;
+  if (!r.online && on) {
+    errors.emplace_back("The guest is running; migrate it online with -o, or stop it with "
+                        "hpvmstop first.");
+  }
+  if (r.online && !on) {
+    errors.emplace_back("The guest is not running; migrate it without -o.");
+  }
+  if (const auto it = guest.extended.find("online_migration");
+      r.online && it != guest.extended.end() && it->second == "disabled") {
+    errors.emplace_back("Online migration is disabled for the guest "
+                        "(hpvmmodify -x online_migration=enabled allows it).");
+  }
+  for (const auto& d : guest.storage) {
+    identities.push_back(d.location.empty() ? "" : avio::probe(d.location).identity);
+    if (!d.location.empty() && storage_shared(store, identities.back())) {
+      errors.push_back(
+          fmt::format("Device {} is shared.  Guest with shared storage devices cannot be migrated.",
+                      d.location));
+    }
+  }
+  if (!errors.empty()) {
+    throw hpvm::Refused(std::move(errors), k_refused, guest.name);
+  }
+}
+
+std::vector<std::optional<int>> held_ports(Store& store, const Guest& guest) {
+  std::vector<std::optional<int>> ports;
+  VswitchStore vswitches(store);
+  for (const auto& n : guest.networks) {
+    ports.push_back(vswitches.nic_port(guest.name, n.address));
+  }
+  return ports;
+}
+
+// The source's copy, once the target has the guest: not runnable, not
+// modifiable, not visible, saying where the guest went; its device-database
+// entries released.
+void mark_migrated(Store& store, const Guest& stored, const std::string& target,
+                   const std::vector<std::string>& identities) {
+  Guest away = stored;
+  away.runnable = away.modifiable = away.visible = false;
+  away.extended[k_migrated_to] = target;
+  update_guest(store, stored, away, identities);
+  drop_guest_dependents(store, stored.name);
+}
+
+MigrationProgress progress_of(const avio::Json& m) {
+  MigrationProgress p;
+  if (const auto ram = m.find("ram"); ram != m.end() && ram->is_object()) {
+    p.total = ram->value("total", std::uint64_t{0});
+    p.transferred = ram->value("transferred", std::uint64_t{0});
+    p.remaining = ram->value("remaining", std::uint64_t{0});
+    p.dirty_rate = ram->value("dirty-pages-rate", std::uint64_t{0}) *
+                   ram->value("page-size", std::uint64_t{4096});
+  }
+  return p;
+}
+
+// Runs the live migration over the forwarded socket until QEMU says it is
+// complete (the source guest is then paused); throws hpvm::Error when it
+// fails or outlasts k_live_migration_timeout (it is cancelled).
+void run_live_migration(const avio::RunDir& run, const std::string& socket, const MigrateRequest& r,
+                        MigrateResult& result) {
+  avio::QmpClient q(run.qmp_socket());
+  q.execute("migrate", avio::Json{{"uri", "unix:" + socket}});
+  const auto deadline = std::chrono::steady_clock::now() + k_live_migration_timeout;
+  while (true) {
+    const avio::Json m = q.execute("query-migrate");
+    const std::string status = m.value("status", "");
+    if (status == "completed") {
+      result.downtime_ms = m.value("downtime", std::uint64_t{0});
+      result.total_ms = m.value("total-time", std::uint64_t{0});
+      return;
+    }
+    if (status == "failed" || status == "cancelled") {
+      throw hpvm::Error(fmt::format("The live migration {}: {}.", status,
+                                    m.value("error-desc", "no reason given")));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      q.execute("migrate_cancel");
+      throw hpvm::Error(fmt::format("The live migration did not finish within {} minutes; it "
+                                    "was cancelled.",
+                                    k_live_migration_timeout.count()));
+    }
+    if (r.progress && status == "active") {
+      r.progress(progress_of(m));
+    }
+    std::this_thread::sleep_for(k_migration_poll);
+  }
+}
+
+// After a failure: the source's migration cancelled and the guest running
+// again, unless the target may have taken it (it was told to commit and
+// did not say it undid that).
+void recover_source(const avio::RunDir& run, bool target_may_run) {
+  avio::QmpClient q(run.qmp_socket());
+  const std::string status = q.execute("query-migrate").value("status", "");
+  if (status == "active" || status == "setup" || status == "pre-switchover" || status == "device") {
+    q.execute("migrate_cancel");
+    const auto deadline = std::chrono::steady_clock::now() + k_handover_timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string now = q.execute("query-migrate").value("status", "");
+      if (now != "active" && now != "setup" && now != "cancelling" && now != "device" &&
+          now != "pre-switchover") {
+        break;
+      }
+      std::this_thread::sleep_for(k_migration_poll);
+    }
+  }
+  if (!target_may_run && q.execute("query-status").value("status", "") != "running") {
+    q.execute("cont");
+  }
+}
+
+MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
+  MigrateResult result;
+  Guest guest;
+  std::vector<std::string> identities;
+  std::string definition;
+  {
+    // Checked under the lock, then released: a live migration takes a
+    // while, and the definition is compared again before the copy is marked.
+    Store::WriteTransaction tx(store);
+    guest = r.vm_number ? find_guest(store, *r.vm_number) : find_guest(store, *r.name);
+    result.name = guest.name;
+    result.target_name = r.new_name.value_or(guest.name);
+    check_source(store, guest, r, result.target_name, identities);
+    definition = export_definition(guest, identities, held_ports(store, guest), result.target_name,
+                                   r.check_only, r.force, true);
+  }
+  const avio::RunDir run = run_dir(store.root(), guest.uuid);
+  std::optional<avio::RuntimeLock> lock(std::in_place, run, avio::k_runtime_lock_wait, guest.name);
+  const std::string local = avio::migration_socket(guest.uuid, "out");
+  const std::string remote = avio::migration_socket(guest.uuid, "in");
+  const std::string exe = avio::own_executable();
+  const std::string what = fmt::format("hpvmmigrate on the VM Host '{}'", r.target);
+  avio::RemoteSession session(r.target, {exe, "--receive"},
+                              std::vector<avio::SocketForward>{{local, remote}});
+  session.send_line(std::string(avio::trim_end(definition, "\n")));
+  const auto first = session.read_line(k_migrate_remote_timeout, what);
+  if (!first) {
+    const int status = session.finish(avio::k_session_end_wait);
+    target_reply({status, "", session.errors()}, guest.name);
+  }
+  target_reply({0, *first, session.errors()}, guest.name); // a refusal throws
+  if (r.check_only) {
+    return result;
+  }
+  bool commit_sent = false;
+  try {
+    run_live_migration(run, local, r, result);
+    commit_sent = session.send_line("commit");
+    const auto done = session.read_line(k_handover_timeout, what);
+    if (!done) {
+      throw hpvm::Error(
+          fmt::format("The VM Host '{}' did not confirm it runs the guest.", r.target));
+    }
+    const json reply = target_reply({0, *done, session.errors()}, guest.name);
+    result.target_vm_number = reply.value("vm_number", 0);
+    result.report.warnings = texts_of(reply, "warnings");
+  } catch (const hpvm::Error& e) {
+    avio::remove_socket_file(local);
+    bool target_clean = false;
+    try {
+      session.send_line("abort");
+      session.close_input();
+      // The target answers an abort once its copy is gone.
+      if (auto line = session.read_line(k_handover_timeout, what)) {
+        target_clean = json::parse(*line).value("ok", true) == false;
+      }
+    } catch (const std::exception&) {
+    }
+    if (!target_clean) {
+      try {
+        target_clean = avio::run_remote(r.target, {exe, "--receive-abort"}, guest.uuid + "\n",
+                                        k_migrate_remote_timeout, what)
+                           .status == 0;
+      } catch (const hpvm::Error&) {
+      }
+    }
+    const bool target_may_run = commit_sent && !target_clean;
+    recover_source(run, target_may_run);
+    if (target_may_run) {
+      throw hpvm::Error(fmt::format("{} The guest is paused here and may run on '{}': check "
+                                    "that host before resuming it here.",
+                                    e.what(), r.target),
+                        guest.name);
+    }
+    throw hpvm::Error(fmt::format("{} The guest runs on this host as before.", e.what()),
+                      guest.name);
+  }
+  avio::remove_socket_file(local);
+  lock.reset(); // stop_guest takes it itself
+  stop_guest(store, StopRequest{guest.name});
+  Store::WriteTransaction tx(store);
+  const Guest stored = find_guest(store, guest.name);
+  mark_migrated(store, stored, r.target, identities);
+  tx.commit();
+  return result;
+}
+
+} // namespace
+
+MigrateResult migrate_guest(Store& store, const MigrateRequest& r) {
+  if (auto problem = avio::host_problem(r.target)) {
+    throw hpvm::UsageError(fmt::format("Invalid target: {}.", *problem));
+  }
+  if (r.online) {
+    return migrate_online(store, r);
+  }
+  // Held until the source's copy is marked: nothing changes the guest while
+  // the target takes it.
+  Store::WriteTransaction tx(store);
+  const Guest guest = r.vm_number ? find_guest(store, *r.vm_number) : find_guest(store, *r.name);
+  MigrateResult result;
+  result.name = guest.name;
+  result.target_name = r.new_name.value_or(guest.name);
+  std::vector<std::string> identities;
+  check_source(store, guest, r, result.target_name, identities);
+  const avio::ExecResult run = avio::run_remote(
+      r.target, {avio::own_executable(), "--receive"},
+      export_definition(guest, identities, held_ports(store, guest), result.target_name,
+                        r.check_only, r.force),
+      k_migrate_remote_timeout, fmt::format("hpvmmigrate on the VM Host '{}'", r.target));
+  const json reply = target_reply(run, guest.name);
+  result.target_vm_number = reply.value("vm_number", 0);
+  result.report.warnings = texts_of(reply, "warnings");
+  if (r.check_only) {
+    return result;
+  }
+  mark_migrated(store, guest, r.target, identities);
+  try {
+    tx.commit();
+  } catch (const std::exception& e) {
+    throw hpvm::Error(fmt::format("The guest was created on '{}', but this host could not mark "
+                                  "its own copy migrated ({}): remove one of the two copies.",
+                                  r.target, e.what()),
+                      guest.name);
+  }
+  return result;
+}
+
+} // namespace vmconfig

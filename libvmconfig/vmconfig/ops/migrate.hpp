@@ -1,0 +1,117 @@
+// hpvmmigrate: a guest moves to another VM Host. The source checks what it
+// can, then runs the target's own hpvmmigrate over key-based root SSH
+// (avio/remote.hpp) with the guest's definition on its standard input; the
+// target checks the definition against itself and creates the guest, with
+// its own VM number and the same UUID, MACs, addresses and vswitch ports.
+// Only then does the source mark its copy not runnable, not modifiable and
+// not visible (as HPVM leaves it, so hpvmmigrate from the target can bring
+// the guest back) and release its device-database entries. The source's
+// database is held (one write transaction) from the first check to that
+// commit, so nothing changes the guest meanwhile.
+#pragma once
+
+#include "vmconfig/model/guest.hpp"
+#include "vmconfig/model/report.hpp"
+#include "vmconfig/store/store.hpp"
+
+#include <avio/error.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vmconfig {
+
+// How long the target's side may take (it probes every backing store).
+inline constexpr std::chrono::seconds k_migrate_remote_timeout{120};
+// -o: the longest a live migration may run before it is cancelled, how long
+// the target may take to confirm it has the guest, and how often the source
+// asks QEMU how far it is.
+inline constexpr std::chrono::minutes k_live_migration_timeout{30};
+inline constexpr std::chrono::seconds k_handover_timeout{60};
+inline constexpr std::chrono::milliseconds k_migration_poll{200};
+
+// Where a live migration stands (QEMU's query-migrate, RAM part).
+struct MigrationProgress {
+  std::uint64_t total = 0;       // bytes of guest memory
+  std::uint64_t transferred = 0; // bytes sent so far
+  std::uint64_t remaining = 0;   // bytes still to send
+  std::uint64_t dirty_rate = 0;  // bytes dirtied per second
+};
+
+struct MigrateRequest {
+  std::optional<std::string> name;     // -P
+  std::optional<int> vm_number;        // -p
+  std::string target;                  // -h
+  std::optional<std::string> new_name; // -N: the guest's name on the target
+  bool check_only = false;             // -s
+  bool force = false;                  // -F
+  bool online = false;                 // -o: the running guest moves (QEMU live migration)
+  std::function<void(const MigrationProgress&)> progress; // -o, every k_migration_poll
+};
+
+struct MigrateResult {
+  std::string name;        // on the source
+  std::string target_name; // on the target
+  int target_vm_number = 0;
+  Report report; // warnings of both hosts
+  // -o: how long the guest was paused, and the whole migration (QEMU's
+  // downtime and total-time), in milliseconds.
+  std::uint64_t downtime_ms = 0;
+  std::uint64_t total_ms = 0;
+};
+
+// Migrates a guest that is Off or, with request.online, a running guest
+// (live; a failure at any step leaves it running here as it was and nothing
+// on the target); with check_only checks everything on both hosts and
+// changes neither. Throws hpvm::Refused listing every problem (both
+// databases unchanged) or hpvm::Error.
+MigrateResult migrate_guest(Store& store, const MigrateRequest& request);
+
+// The definition the source sends: the guest's characteristics as the
+// options that set them, its devices as full resource statements with the
+// host identity of each backing store, each vNIC's vswitch port, and the
+// request's flags. Tested by unit tests.
+std::string export_definition(const Guest& guest, const std::vector<std::string>& identities,
+                              const std::vector<std::optional<int>>& ports, const std::string& name,
+                              bool check_only, bool force, bool online = false);
+
+// The target's side (hpvmmigrate --receive, run there by migrate_guest).
+struct ReceiveResult {
+  std::string name;
+  int vm_number = 0; // 0 for a check
+  Report report;
+};
+// The target's conversation with its source: one line each way at a time
+// (the source's lines: the definition, then for -o "commit" or "abort";
+// nullopt when its side ended; hpvm::Error when none came in time).
+struct ReceiveChannel {
+  std::function<void(const std::string&)> send;
+  std::function<std::optional<std::string>(std::chrono::milliseconds)> next;
+};
+// The channel over standard input and output (hpvmmigrate --receive).
+ReceiveChannel stdio_channel();
+
+// Reads the definition from `channel`, checks it against this host and
+// creates the guest, in one write transaction; a copy this host kept of the
+// same guest when it migrated away (same UUID, not runnable) is replaced.
+// -o: the guest is created marked incoming and started paused, waiting for
+// the stream; "commit" lets it run, anything else removes it again.
+// Throws hpvm::Refused listing every problem.
+ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel);
+
+// hpvmmigrate --receive-abort: what a live migration killed midway left on
+// this host (the incoming guest with the UUID read from `channel`, and its
+// QEMU) is removed. Returns its name ("" for nothing).
+std::string abort_incoming(Store& store, const ReceiveChannel& channel);
+std::string abort_incoming(Store& store, const std::string& uuid);
+
+// What the target prints for the source: one JSON object, the result or the
+// problems of a failure.
+std::string receive_reply(const ReceiveResult& result);
+std::string receive_reply(const hpvm::Error& error);
+
+} // namespace vmconfig
