@@ -17,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 namespace avio {
 
@@ -98,21 +99,41 @@ void append_record(const std::filesystem::path& file, std::string_view record) {
 }
 
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    const mode_t old = ::umask(0077);
-    std::ofstream out(tmp, std::ios::trunc);
-    ::umask(old);
-    out << text;
-    if (!out.flush()) {
-      throw hpvm::Error(fmt::format("Cannot write '{}'.", tmp.string()));
-    }
+  StagedFile(path, path.string() + ".tmp", text).publish();
+}
+
+StagedFile::StagedFile(std::filesystem::path path, std::filesystem::path draft,
+                       const std::string& text)
+    : m_path(std::move(path)), m_draft(std::move(draft)) {
+  const mode_t old = ::umask(0077);
+  std::ofstream out(m_draft, std::ios::trunc);
+  ::umask(old);
+  out << text;
+  if (!out.flush()) {
+    out.close();
+    std::error_code ec;
+    std::filesystem::remove(m_draft, ec);
+    throw hpvm::Error(fmt::format("Cannot write '{}'.", m_draft.string()));
   }
+}
+
+StagedFile::StagedFile(StagedFile&& other) noexcept
+    : m_path(std::move(other.m_path)), m_draft(std::exchange(other.m_draft, {})) {}
+
+StagedFile::~StagedFile() {
+  if (!m_draft.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(m_draft, ec);
+  }
+}
+
+void StagedFile::publish() {
   std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
+  std::filesystem::rename(m_draft, m_path, ec);
   if (ec) {
-    throw hpvm::Error(fmt::format("Cannot write '{}': {}.", path.string(), ec.message()));
+    throw hpvm::Error(fmt::format("Cannot write '{}': {}.", m_path.string(), ec.message()));
   }
+  m_draft.clear();
 }
 
 std::optional<std::string> read_file(const std::filesystem::path& path) {
