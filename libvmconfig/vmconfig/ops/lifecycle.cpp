@@ -1,6 +1,7 @@
 #include "vmconfig/ops/lifecycle.hpp"
 
 #include "vmconfig/model/grammar.hpp"
+#include "vmconfig/ops/copied_guests.hpp"
 #include "vmconfig/ops/modify.hpp"
 #include "vmconfig/ops/runtime_devices.hpp"
 #include "vmconfig/ops/vswitch.hpp"
@@ -169,6 +170,8 @@ void detach_ports(const Guest& guest) {
 } // namespace
 
 Report start_guest(Store& store, const StartRequest& request, const Progress& progress) {
+  // A guest copied here from another host is registered on its first start.
+  Report report = register_copied_guest(store, request.name);
   const Guest guest = find_guest(store, request.name);
   const avio::RunDir run = run_dir(store.root(), guest.uuid);
   avio::create_run_dir(run);
@@ -176,7 +179,6 @@ Report start_guest(Store& store, const StartRequest& request, const Progress& pr
   if (run_state(store.root(), guest.uuid).on) {
     throw hpvm::Error(fmt::format("The guest '{}' is already running.", guest.name), guest.name);
   }
-  Report report;
   if (!avio::clean_run_files(run).empty()) {
     report.warnings.emplace_back(
         "The guest's previous QEMU process had exited without cleaning up; its stale run "
