@@ -105,15 +105,24 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
 StagedFile::StagedFile(std::filesystem::path path, std::filesystem::path draft,
                        const std::string& text)
     : m_path(std::move(path)), m_draft(std::move(draft)) {
-  const mode_t old = ::umask(0077);
-  std::ofstream out(m_draft, std::ios::trunc);
-  ::umask(old);
-  out << text;
-  if (!out.flush()) {
-    out.close();
+  // open/write rather than a stream: a full file system is named as such.
+  Fd fd(::open(m_draft.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  int error = fd ? 0 : errno;
+  for (std::size_t done = 0; error == 0 && done < text.size();) {
+    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno != EINTR) {
+      error = errno;
+    } else if (n > 0) {
+      done += static_cast<std::size_t>(n);
+    }
+  }
+  if (error == 0 && ::fchmod(fd.get(), 0600) != 0) {
+    error = errno; // a draft an earlier process left with another mode
+  }
+  if (error != 0) {
     std::error_code ec;
     std::filesystem::remove(m_draft, ec);
-    throw hpvm::Error(fmt::format("Cannot write '{}'.", m_draft.string()));
+    throw hpvm::Error(fmt::format("Cannot write '{}': {}.", m_path.string(), std::strerror(error)));
   }
 }
 
