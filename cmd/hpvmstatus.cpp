@@ -4,6 +4,7 @@
 #include "cli/version.hpp"
 
 #include <avio/error.hpp>
+#include <vmconfig/ops/copied_guests.hpp>
 #include <vmconfig/ops/host_status.hpp>
 #include <vmconfig/ops/status.hpp>
 
@@ -56,7 +57,9 @@ int main(int argc, char** argv) {
       h->excludes(other);
     }
   }
-  return cli::run("hpvmstatus", argc, argv, app, cli::Logging::none, [&] {
+  // Logged only when -P registers a guest copied from another host (a change).
+  cli::Logging logging = cli::Logging::none;
+  return cli::run("hpvmstatus", argc, argv, app, logging, [&] {
     if (by_name->count() > 0) {
       request.name = name;
     }
@@ -96,7 +99,19 @@ int main(int argc, char** argv) {
       throw hpvm::UsageError(
           fmt::format("{} needs a guest: give -P name or -p number.", devices ? "-d" : "-D"));
     }
-    vmconfig::Store store(vmconfig::Store::Access::if_exists);
+    // A guest copied here from another host is registered when first named
+    // (which may make the database on a host that has none).
+    const bool copied = request.name && vmconfig::copied_config_present(*request.name);
+    vmconfig::Store store(copied ? vmconfig::Store::Access::create
+                                 : vmconfig::Store::Access::if_exists);
+    if (copied) {
+      logging = cli::Logging::command_log; // a refusal is logged too
+      const auto report = vmconfig::register_copied_guest(store, *request.name);
+      if (report.warnings.empty()) {
+        logging = cli::Logging::none; // nothing to do: a plain status
+      }
+      cli::print_warnings("hpvmstatus", *request.name, report.warnings);
+    }
     fmt::print("{}", vmconfig::status_report(store, request));
   });
 }

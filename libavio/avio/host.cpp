@@ -17,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 namespace avio {
 
@@ -98,21 +99,50 @@ void append_record(const std::filesystem::path& file, std::string_view record) {
 }
 
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    const mode_t old = ::umask(0077);
-    std::ofstream out(tmp, std::ios::trunc);
-    ::umask(old);
-    out << text;
-    if (!out.flush()) {
-      throw hpvm::Error(fmt::format("Cannot write '{}'.", tmp.string()));
+  StagedFile(path, path.string() + ".tmp", text).publish();
+}
+
+StagedFile::StagedFile(std::filesystem::path path, std::filesystem::path draft,
+                       const std::string& text)
+    : m_path(std::move(path)), m_draft(std::move(draft)) {
+  // open/write rather than a stream: a full file system is named as such.
+  Fd fd(::open(m_draft.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  int error = fd ? 0 : errno;
+  for (std::size_t done = 0; error == 0 && done < text.size();) {
+    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno != EINTR) {
+      error = errno;
+    } else if (n > 0) {
+      done += static_cast<std::size_t>(n);
     }
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    throw hpvm::Error(fmt::format("Cannot write '{}': {}.", path.string(), ec.message()));
+  if (error == 0 && ::fchmod(fd.get(), 0600) != 0) {
+    error = errno; // a draft an earlier process left with another mode
   }
+  if (error != 0) {
+    std::error_code ec;
+    std::filesystem::remove(m_draft, ec);
+    throw hpvm::Error(fmt::format("Cannot write '{}': {}.", m_path.string(), std::strerror(error)));
+  }
+}
+
+StagedFile::StagedFile(StagedFile&& other) noexcept
+    : m_path(std::move(other.m_path)), m_draft(std::exchange(other.m_draft, {})) {}
+
+StagedFile::~StagedFile() {
+  if (!m_draft.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(m_draft, ec);
+  }
+}
+
+void StagedFile::publish() {
+  std::error_code ec;
+  std::filesystem::rename(m_draft, m_path, ec);
+  if (ec) {
+    throw hpvm::Error(fmt::format("Cannot write '{}': {}.", m_path.string(), ec.message()));
+  }
+  m_draft.clear();
 }
 
 std::optional<std::string> read_file(const std::filesystem::path& path) {

@@ -50,6 +50,28 @@ void append_record(const std::filesystem::path& file, std::string_view record);
 // it. Throws hpvm::Error when either step fails.
 void write_file_atomically(const std::filesystem::path& path, const std::string& text);
 
+// A file's new content written beside it (`draft`, 0600) and moved over it
+// by publish(): written before a database commit and published after it, a
+// failed write refuses the change and a failed commit leaves the file as it
+// was (the destructor removes an unpublished draft). Throws hpvm::Error when
+// the draft cannot be written.
+class StagedFile {
+public:
+  StagedFile(std::filesystem::path path, std::filesystem::path draft, const std::string& text);
+  StagedFile(StagedFile&& other) noexcept;
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+  StagedFile& operator=(StagedFile&&) = delete;
+  ~StagedFile();
+  const std::filesystem::path& path() const { return m_path; }
+  // Moves the draft over the file; throws hpvm::Error naming it when it cannot.
+  void publish();
+
+private:
+  std::filesystem::path m_path;
+  std::filesystem::path m_draft; // empty once published or moved from
+};
+
 // The whole of the file at `path`; nullopt when it cannot be opened.
 std::optional<std::string> read_file(const std::filesystem::path& path);
 

@@ -71,6 +71,16 @@ Path guest_link_target(const std::string& uuid) {
   return Path("..") / "uuids" / uuid;
 }
 
+std::optional<std::string> guest_link_uuid(const Path& root, const std::string& name) {
+  std::error_code ec;
+  const Path target = std::filesystem::read_symlink(guest_link(root, name), ec);
+  // Only the link link_guest() makes: ../uuids/<uuid>.
+  if (ec || target.filename().empty() || target != guest_link_target(target.filename().string())) {
+    return std::nullopt;
+  }
+  return target.filename().string();
+}
+
 Path running_index(const Path& root) {
   return root / "running";
 }
@@ -164,6 +174,16 @@ bool run_dir_exists(const RunDir& run) {
   return fs::exists(run.dir);
 }
 
+bool has_config_file(const RunDir& run) {
+  std::error_code ec;
+  return fs::is_regular_file(run.config_file(), ec);
+}
+
+void remove_config_file(const RunDir& run) {
+  std::error_code ec;
+  fs::remove(run.config_file(), ec);
+}
+
 void make_run_dir(const layout::Path& root, const std::string& name, const std::string& uuid) {
   const RunDir run = layout::run_dir(root, uuid);
   create_run_dir(run);
@@ -216,6 +236,21 @@ bool process_exists(int pid) {
 }
 
 } // namespace
+
+void remove_dead_config_drafts(const RunDir& run) {
+  const std::string prefix = std::string(RunDir::k_config_name) + ".tmp.";
+  for (const auto& name : entries(run.dir)) {
+    int pid = 0;
+    const std::string_view digits =
+        std::string_view(name).substr(name.starts_with(prefix) ? prefix.size() : name.size());
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+    if (!digits.empty() && ec == std::errc() && end == digits.data() + digits.size() && pid > 0 &&
+        !process_exists(pid)) {
+      std::error_code ignored;
+      fs::remove(run.dir / name, ignored);
+    }
+  }
+}
 
 std::vector<std::string> running_entries(const layout::Path& root) {
   return entries(layout::running_index(root));

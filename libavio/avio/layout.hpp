@@ -6,12 +6,14 @@
 //     common/hpvmhostrdev.backup  the rdev entries before hpvmhostrdev's last run
 //     common/hpvmhostrdev.auto    present: hpvmhostrdev -u runs when HPVM starts
 //     uuids/<uuid>/               a guest's run directory (RunDir below)
+//     uuids/<uuid>/vmm_config.current  the guest's configuration, exported
 //     guests/<name>               symlink to ../uuids/<uuid>, as on HPVM
 //     running/<uuid>              one empty file per guest whose QEMU may run
 //     common/created.<pid>        the files a running hpvmclone -b made (CreatedFile)
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,15 @@ struct RunDir {
   // The balloon target last asked of QEMU, in MB (QEMU reports only where
   // the guest is, not where it was asked to go).
   std::filesystem::path balloon_target_file() const { return dir / "balloon-target"; }
+  // The guest's configuration as of its last committed change (HPVM's name
+  // for it), which a copy of this directory takes to another host.
+  std::filesystem::path config_file() const { return dir / k_config_name; }
+  // Where a process writes it before moving it into place (one per process:
+  // two commands may publish the same guest's at once).
+  std::filesystem::path config_draft(int pid) const {
+    return dir / (std::string(k_config_name) + ".tmp." + std::to_string(pid));
+  }
+  static constexpr const char* k_config_name = "vmm_config.current";
 };
 
 namespace layout {
@@ -64,6 +75,9 @@ RunDir run_dir(const Path& root, const std::string& uuid);
 // guests/<name>, and what it points to (relative: the tree can move).
 Path guest_link(const Path& root, const std::string& name);
 Path guest_link_target(const std::string& uuid);
+// The uuid of the run directory guests/<name> points to (../uuids/<uuid>),
+// or nullopt when it is no such link.
+std::optional<std::string> guest_link_uuid(const Path& root, const std::string& name);
 
 Path running_index(const Path& root);
 Path running_entry(const Path& root, const std::string& uuid);
@@ -105,6 +119,10 @@ int process_id();
 // run_dir_exists says whether it is there.
 void create_run_dir(const RunDir& run);
 bool run_dir_exists(const RunDir& run);
+// Whether the run directory holds a configuration file (RunDir::config_file).
+bool has_config_file(const RunDir& run);
+// Removes it, ignoring errors.
+void remove_config_file(const RunDir& run);
 // Creates uuids/<uuid> (0700) and its guests/<name> link.
 void make_run_dir(const layout::Path& root, const std::string& name, const std::string& uuid);
 // Removes guests/<name>, uuids/<uuid> and running/<uuid>; errors are ignored.
@@ -116,6 +134,9 @@ void unlink_guest(const layout::Path& root, const std::string& name);
 // Creates (mark) or removes (unmark, ignoring errors) running/<uuid>.
 void mark_running(const layout::Path& root, const std::string& uuid);
 void unmark_running(const layout::Path& root, const std::string& uuid);
+// Removes the configuration drafts (RunDir::config_draft) that processes no
+// longer running left in `run` (killed between writing and publishing one).
+void remove_dead_config_drafts(const RunDir& run);
 // The names in running/ (none when it cannot be read).
 std::vector<std::string> running_entries(const layout::Path& root);
 

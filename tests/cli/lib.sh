@@ -392,6 +392,13 @@ refuse() {
       expect_not_logged "$before"
     fi
     ;;
+  hpvmstatus) # logged only when -P registers a guest copied from another host
+    if grep -qF "Unable to register the guest's configuration copied to this host." "$_H/exp_err"; then
+      expect_logged "$before" "FAILURE(1)" "hpvmstatus "
+    else
+      expect_not_logged "$before"
+    fi
+    ;;
   *) expect_not_logged "$before" ;;
   esac
 }

@@ -39,7 +39,8 @@ expect_stdout "700 root d .
 777 root l ./guests/g1
 600 root f ./hpvm.db
 700 root d ./uuids
-700 root d ./uuids/$uuid" bash -c "$(declare -f tree_modes); tree_modes | grep -v 'hpvm.db-'"
+700 root d ./uuids/$uuid
+600 root f ./uuids/$uuid/vmm_config.current" bash -c "$(declare -f tree_modes); tree_modes | grep -v 'hpvm.db-'"
 check "the WAL files are 0600" bash -c "! find '$HPVM_ROOT' -name 'hpvm.db-*' ! -perm 0600 | grep -q ."
 check "the root's new parent is 0700 too" test "$(stat -c %a "$(dirname "$HPVM_ROOT")")" = 700
 # nobody may reach the root below
@@ -95,9 +96,9 @@ expect_stderr 1 "hpvmcreate: ERROR: The configuration database '$DB' is not usab
 section "a schema upgrade keeps the database it upgraded"
 new_root
 expect_ok hpvmcreate -P g1
-sqlite3 "$DB" "DROP TABLE avio_conversion_devices; DROP TABLE vswitch_numbers; DROP INDEX network_devices_mac_suffix; DROP INDEX network_devices_vswitch; PRAGMA user_version=4"
+sqlite3 "$DB" "DROP TABLE avio_conversion_devices; DROP TABLE vswitch_numbers; DROP INDEX network_devices_mac_suffix; DROP INDEX network_devices_vswitch; DROP TABLE guest_config_exports; PRAGMA user_version=4"
 expect_stdout "g1" bash -c "hpvmstatus -M | cut -d: -f1"
-expect_sql "PRAGMA user_version" 7
+expect_sql "PRAGMA user_version" 8
 check "common/hpvm.db.schema4 was kept" test -f "$HPVM_ROOT/common/hpvm.db.schema4"
 expect_stdout "4
 g1" sqlite3 -readonly "$HPVM_ROOT/common/hpvm.db.schema4" "PRAGMA user_version; SELECT name FROM guests"

@@ -134,10 +134,10 @@ refuse 1 "hpvmconvert: ERROR (g1): The guest 'g1' has no conversion to undo." hp
 
 section "a version 4 database is migrated; its record has no snapshot: -U refuses"
 expect_ok hpvmconvert -P g1 -C
-sqlite3 "$DB" "DROP TABLE avio_conversion_devices; DROP TABLE vswitch_numbers; DROP INDEX network_devices_mac_suffix; DROP INDEX network_devices_vswitch; PRAGMA user_version=4"
+sqlite3 "$DB" "DROP TABLE avio_conversion_devices; DROP TABLE vswitch_numbers; DROP INDEX network_devices_mac_suffix; DROP INDEX network_devices_vswitch; DROP TABLE guest_config_exports; PRAGMA user_version=4"
 run hpvmstatus -P g1 -d
 assert_exit 0
-expect_sql "PRAGMA user_version" 7
+expect_sql "PRAGMA user_version" 8
 expect_sql "SELECT count(*) FROM avio_conversion_devices" 0
 refuse 1 "hpvmconvert: ERROR (g1): The conversion was recorded by an older hpvmconvert, without the devices it left: whether the guest changed since cannot be checked. Undo it by hand: $BY_HAND
 hpvmconvert: Unable to undo the conversion." hpvmconvert -P g1 -U

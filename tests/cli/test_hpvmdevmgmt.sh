@@ -28,7 +28,7 @@ devmgmt_refused() {
 # ------------------------------------------------------------------------
 section "empty database"
 expect_stdout "" hpvmdevmgmt -l all
-expect_sql "PRAGMA user_version" 7
+expect_sql "PRAGMA user_version" 8
 
 section "hpvmcreate adds gdev entries with the guest as dependent"
 expect_ok hpvmcreate -P g1 -a "disk:avio_stor::file:$S/d1.img" -a "dvd:avio_stor::file:$S/cd.iso"

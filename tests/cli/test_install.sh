@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cmake --install with the prefix existing HPVM scripts call (/opt/hpvm),
-# staged under DESTDIR: commands in bin, man pages, the XML schema, and
-# completion where bash-completion and zsh find it.
+# staged under DESTDIR: commands in bin, man pages, the XML schema,
+# completion where bash-completion and zsh find it, and the OCF agent where
+# Pacemaker finds it.
 source "$(dirname "$0")/lib.sh"
 
 build_dir=$(cd "$HPVM_BIN/.." && pwd)
@@ -30,6 +31,14 @@ unit_dir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)
 unit=$stage${unit_dir:-/usr/lib/systemd/system}/hpvm.service
 check "hpvm.service is installed where systemd looks" test -f "$unit"
 check "its ExecStart is /opt/hpvm/bin/hpvmnet -b" grep -qx 'ExecStart=/opt/hpvm/bin/hpvmnet -b' "$unit"
+
+section "the Pacemaker agent is the suite's OCF provider, running the prefix's commands"
+agent=$stage/usr/lib/ocf/resource.d/hpvm/guest
+check "ocf:hpvm:guest is installed under /usr/lib/ocf/resource.d/hpvm" test -f "$agent"
+check "it is mode 0755" test "$(stat -c %a "$agent")" = 755
+check "its commands are /opt/hpvm/bin's" grep -qx "HPVM_DEFAULT_BINDIR='/opt/hpvm/bin'" "$agent"
+check "no @VARIABLE@ is left in it" bash -c '! grep -q "@[A-Z_]*@" "$1"' _ "$agent"
+check "man7/ocf_hpvm_guest.7 is installed" test -f "$P/share/man/man7/ocf_hpvm_guest.7"
 
 section "completion lands where bash-completion and zsh look, whatever the prefix"
 check "zsh completion is installed" test -f "$stage/usr/share/zsh/vendor-completions/_hpvm"

@@ -49,7 +49,8 @@ db_snapshot
 fill_root
 run hpvmmodify -P g1 -a "disk:avio_stor:0,1,1:file:$S/d2.img"
 assert_exit 1
-assert_stderr "hpvmmodify: ERROR (g1): Configuration database error: database or disk is full. The running guest was changed back: nothing was changed.
+# The first write to fail is the guest's configuration file, drafted before the commit.
+assert_stderr "hpvmmodify: ERROR (g1): Cannot write '$(run_dir g1)/vmm_config.current': No space left on device. The running guest was changed back: nothing was changed.
 hpvmmodify: Unable to modify the guest."
 expect_stdout "hpvm.tgt.b0s1t0 $S/d1.img" block
 
@@ -60,7 +61,7 @@ section "the database cannot commit: a hot-added vNIC is asked to leave again, i
 # and the error says so.
 run hpvmmodify -P g1 -a network:avio_lan:0,6,0x02aabbccdd06:vswitch:vsw1
 assert_exit 1
-assert_stderr "hpvmmodify: ERROR (g1): Configuration database error: database or disk is full. The running guest was not entirely changed back; hpvmmodify -P g1 -R brings it in line with the configuration, which is unchanged:
+assert_stderr "hpvmmodify: ERROR (g1): Cannot write '$(run_dir g1)/vmm_config.current': No space left on device. The running guest was not entirely changed back; hpvmmodify -P g1 -R brings it in line with the configuration, which is unchanged:
 hpvmmodify: ERROR (g1): The guest has not released the new vNIC 'hpvm.nic.b0s6'; its removal is pending.
 hpvmmodify: Unable to modify the guest."
 check "the tap hpv1n06 is gone" no_link hpv1n06

@@ -217,7 +217,8 @@ expect_stderr 0 "hpvmstop: WARNING (g1): The guest did not power off within 1 se
 expect_logged "$before" SUCCESS "hpvmstop -g -t 1 -F -P g1"
 expect_exit 1 alive "$pid"
 expect_stdout "console.log
-qemu.log" ls "$(run_dir g1)"
+qemu.log
+vmm_config.current" ls "$(run_dir g1)"
 expect_exit 1 link_exists hpv1n05
 refuse 1 "hpvmstop: ERROR (g1): The guest 'g1' is not running." hpvmstop -q -P g1
 

@@ -52,7 +52,7 @@ done < <(grep -rln 'SQLite::' libvmconfig | grep -v '^libvmconfig/vmconfig/store
 # $HPVM_ROOT (hpvm.db, common/, command.log, hpvmhostrdev.*, uuids/, guests/,
 # running/, the run directory's files) and reads HPVM_ROOT; cmd/ never asks
 # for the root (the Store opens it, the command log finds it).
-layout_names='hpvm\.db(-wal)?|command\.log|hpvmhostrdev\.(backup|auto)|qemu\.(pid|log)|(qmp|console)\.sock|console\.log|pending-removals'
+layout_names='hpvm\.db(-wal)?|vmm_config\.current|command\.log|hpvmhostrdev\.(backup|auto)|qemu\.(pid|log)|(qmp|console)\.sock|console\.log|pending-removals'
 while IFS= read -r line; do
   violation "a path under \$HPVM_ROOT spelled outside avio/layout: $line"
 done < <(grep -rn -E "\"($layout_names)\"|/ *\"(uuids|guests|running|common)\"|\"(uuids|guests|running|common)/|getenv\(\"HPVM_ROOT\"\)" \

@@ -200,6 +200,8 @@ def dump(env, mask_macs=(), running=()):
         for table in tables:
             if table == "vswitch_numbers":
                 continue  # the highest number ever given: it only grows
+            if table == "guest_config_exports":
+                continue  # the other rows as written to vmm_config.current; its change number only grows
             cur = con.execute(f'SELECT * FROM "{table}"')
             cols = [c[0] for c in cur.description]
             for row in cur:

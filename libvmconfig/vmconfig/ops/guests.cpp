@@ -7,6 +7,7 @@
 #include "vmconfig/store/store_vswitch.hpp"
 
 #include <avio/error.hpp>
+#include <avio/host.hpp>
 #include <avio/layout.hpp>
 #include <avio/runstate.hpp>
 
@@ -35,13 +36,22 @@ Guest find_guest(Store& store, int vm_number) {
 
 void remove_leftover_run_dirs(Store& store) {
   const auto [names, uuids] = store.guest_names_and_uuids();
+  // A run directory with a configuration file and the guests/ link to it
+  // are a guest copied from another host, not yet registered here
+  // (copied_guests.hpp): no command of this host leaves that file behind
+  // (it is written after a commit, and hpvmremove removes it before its own).
+  const auto copied = [&](const std::string& uuid) {
+    return avio::has_config_file(run_dir(store.root(), uuid));
+  };
   for (const auto& uuid : avio::run_dir_uuids(store.root())) {
-    if (!uuids.contains(uuid) && !avio::running_qemu(run_dir(store.root(), uuid))) {
+    if (!uuids.contains(uuid) && !copied(uuid) &&
+        !avio::running_qemu(run_dir(store.root(), uuid))) {
       avio::remove_run_dir(store.root(), "", uuid);
     }
   }
   for (const auto& name : avio::guest_link_names(store.root())) {
-    if (!names.contains(name)) {
+    const auto target = avio::layout::guest_link_uuid(store.root(), name);
+    if (!names.contains(name) && !(target && copied(*target))) {
       unlink_guest(store.root(), name);
     }
   }
@@ -108,7 +118,23 @@ Report remove_guest(Store& store, const std::string& name) {
   const Guest guest = check_removable(store, name);
   drop_guest_dependents(store, guest.name);
   store.delete_guest(guest);
-  tx.commit();
+  // The configuration file goes before the commit: a run directory left
+  // with one would be taken for a guest copied from another host.
+  const avio::RunDir run = run_dir(store.root(), guest.uuid);
+  const auto config = avio::read_file(run.config_file());
+  avio::remove_config_file(run);
+  try {
+    tx.commit();
+  } catch (...) {
+    if (config) {
+      try {
+        avio::write_file_atomically(run.config_file(), *config);
+      } catch (const hpvm::Error&) {
+        // The guest's next change writes it again.
+      }
+    }
+    throw;
+  }
   remove_run_dir(store.root(), guest);
   return report;
 }

@@ -2,6 +2,7 @@
 
 #include "vmconfig/model/grammar.hpp"
 #include "vmconfig/ops/memory.hpp"
+#include "vmconfig/ops/copied_guests.hpp"
 #include "vmconfig/ops/modify.hpp"
 #include "vmconfig/ops/runtime_devices.hpp"
 #include "vmconfig/ops/vswitch.hpp"
@@ -174,6 +175,8 @@ std::optional<std::string> memory_problem(const Guest& guest) {
 }
 
 Report start_guest(Store& store, const StartRequest& request, const Progress& progress) {
+  // A guest copied here from another host is registered on its first start.
+  Report report = register_copied_guest(store, request.name);
   const Guest guest = find_guest(store, request.name);
   const avio::RunDir run = run_dir(store.root(), guest.uuid);
   avio::create_run_dir(run);
@@ -181,7 +184,6 @@ Report start_guest(Store& store, const StartRequest& request, const Progress& pr
   if (run_state(store.root(), guest.uuid).on) {
     throw hpvm::Error(fmt::format("The guest '{}' is already running.", guest.name), guest.name);
   }
-  Report report;
   if (!avio::clean_run_files(run).empty()) {
     report.warnings.emplace_back(
         "The guest's previous QEMU process had exited without cleaning up; its stale run "

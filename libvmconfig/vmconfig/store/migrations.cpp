@@ -159,6 +159,19 @@ CREATE TABLE avio_conversion_devices (
 CREATE INDEX network_devices_mac_suffix ON network_devices((mac & 1099511627775));
 CREATE INDEX network_devices_vswitch ON network_devices(vswitch);
 )sql",
+    // 7 -> 8: what each guest's directory last got as its configuration file
+    // (vmm_config.current, model/guest_config.hpp): the body and its change
+    // number, which grows with each change of the body. Change 0 (every guest
+    // at this upgrade) is one not written yet: the next commit writes it.
+    R"sql(
+CREATE TABLE guest_config_exports (
+  guest_id INTEGER PRIMARY KEY REFERENCES guests(id) ON DELETE CASCADE,
+  change INTEGER NOT NULL CHECK (change >= 0),
+  body TEXT NOT NULL
+);
+INSERT INTO guest_config_exports (guest_id, change, body) SELECT id, 0, '' FROM guests;
+CREATE INDEX guest_config_exports_unwritten ON guest_config_exports(guest_id) WHERE change = 0;
+)sql",
 };
 
 static_assert(std::size(k_migrations) == k_migration_count,

@@ -7,7 +7,7 @@ namespace vmconfig {
 
 // How many there are: the schema version this program writes
 // (Store::k_schema_version). Add one with each new migration.
-inline constexpr int k_migration_count = 7;
+inline constexpr int k_migration_count = 8;
 
 // Entry i takes the schema from version i to i+1. Append only; never edit an
 // entry that has been released.

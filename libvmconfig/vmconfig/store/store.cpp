@@ -373,8 +373,11 @@ void Store::migrate() {
   set_checkpoint_on_close(*m_db, true);
 }
 
+// The change tracking is set up before BEGIN: made inside a transaction that
+// rolls back, it would be rolled back too.
 Store::WriteTransaction::WriteTransaction(Store& store) try
-    : m_store((require_root(), store)), m_tx(*store.m_db, SQLite::TransactionBehavior::IMMEDIATE) {
+    : m_store((require_root(), store.track_config_changes(), store)),
+      m_tx(*store.m_db, SQLite::TransactionBehavior::IMMEDIATE) {
 } catch (const SQLite::Exception& e) {
   if (is_busy(e)) {
     throw hpvm::Busy(k_busy_message);
@@ -384,7 +387,9 @@ Store::WriteTransaction::WriteTransaction(Store& store) try
 
 void Store::WriteTransaction::commit() {
   try {
+    auto staged = m_store.stage_config_files();
     m_tx.commit();
+    m_store.publish_config_files(staged);
     if (wal_bytes(m_store.root()) >= k_checkpoint_wal_bytes) {
       set_checkpoint_on_close(*m_store.m_db, true);
     }
@@ -506,6 +511,14 @@ std::optional<Guest> Store::load_guest(const std::string& name) {
 
 std::optional<Guest> Store::load_guest(int vm_number) {
   return load_guest_where("vm_number", vm_number);
+}
+
+std::optional<Guest> Store::load_guest_by_uuid(const std::string& uuid) {
+  return load_guest_where("uuid", uuid);
+}
+
+std::optional<Guest> Store::load_guest_by_id(std::int64_t id) {
+  return load_guest_where("id", id);
 }
 
 std::unordered_map<std::int64_t, std::pair<int, int>> Store::device_counts() {

@@ -7,6 +7,9 @@
 #include "vmconfig/model/guest.hpp"
 #include "vmconfig/store/migrations.hpp"
 
+#include <avio/host.hpp>
+#include <avio/layout.hpp>
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Transaction.h>
 
@@ -94,6 +97,10 @@ public:
   // uncommitted rolls everything back. Once one has committed and the WAL
   // holds k_checkpoint_wal_bytes, closing the store checkpoints the WAL into
   // the database and deletes it, if no other command has the database open.
+  // commit() also writes the configuration file (vmm_config.current) of
+  // every guest whose configuration the transaction changed: drafted before
+  // the commit (a draft that cannot be written refuses the change), moved
+  // into place after it (store_config_export.cpp).
   class WriteTransaction {
   public:
     explicit WriteTransaction(Store& store);
@@ -106,6 +113,7 @@ public:
 
   std::optional<Guest> load_guest(const std::string& name);
   std::optional<Guest> load_guest(int vm_number);
+  std::optional<Guest> load_guest_by_uuid(const std::string& uuid);
   enum class Devices : unsigned char { with, without };
   // Every guest; Devices::without leaves storage and networks empty.
   std::vector<Guest> load_guests(Devices devices = Devices::with);
@@ -146,6 +154,21 @@ public:
 
   // The device database's SQL is in store_devdb.cpp.
 
+  // What the guest's configuration file was last written with
+  // (model/guest_config.hpp): change 0 is a file not written yet.
+  struct ConfigExport {
+    std::int64_t change = 0;
+    std::string body;
+  };
+  std::optional<ConfigExport> config_export(std::int64_t guest_id);
+  // Records `record` as the guest's (a guest registered from a copied
+  // file: the copy's change number and body), inside a write transaction.
+  void set_config_export(std::int64_t guest_id, const ConfigExport& record);
+  // Writes the guest's configuration file again from the database's record
+  // when it holds something else (an older copy came over it); needs no
+  // transaction. Throws hpvm::Error when it cannot be written.
+  void rewrite_config_file(const Guest& guest);
+
 private:
   void migrate();
   // Connection settings and the schema (migrate) of an open database.
@@ -160,6 +183,24 @@ private:
   void load_devices(Guest& guest);
   // `column` is one of our own column names, never user text.
   template <typename Key> std::optional<Guest> load_guest_where(const char* column, const Key& key);
+  std::optional<Guest> load_guest_by_id(std::int64_t id);
+
+  // The configuration files of a transaction (store_config_export.cpp).
+  struct StagedConfig {
+    std::int64_t guest_id = 0;
+    std::int64_t change = 0;
+    avio::RunDir run;
+    avio::StagedFile file;
+  };
+  // Records which guests a write transaction changes (temporary triggers,
+  // once per connection).
+  void track_config_changes();
+  // Inside the transaction: the changed guests' new records and drafts.
+  std::vector<StagedConfig> stage_config_files();
+  // After the commit: moves the drafts into place, each checked against the
+  // newest record afterwards. Never throws: the change is committed.
+  void publish_config_files(std::vector<StagedConfig>& staged) noexcept;
+  bool m_tracking_config_changes = false;
 
   struct CachedStatement {
     std::unique_ptr<SQLite::Statement> statement;
