@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
       const NetView view = statistics           ? NetView::statistics
                            : vswitch || verbose ? NetView::ports
                                                 : NetView::list;
-      fmt::print("{}", vmconfig::vswitch_report(store, vswitch, view));
+      fmt::print("{}", vmconfig::vswitch_report(store, vswitch, view, report.warnings));
     }
     cli::print_warnings("hpvmnet", vswitch.value_or(""), report.warnings);
   });

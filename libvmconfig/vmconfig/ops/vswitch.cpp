@@ -77,9 +77,10 @@ bool up_on_demand(const Vswitch& v) {
   return v.up && v.uplink.empty();
 }
 
-// What the State column says: ports can be attached now.
+// What the State column says: ports can be attached now (not to the
+// bridge a killed hpvmnet -b left: leftover_bridge).
 bool shown_up(const Vswitch& v) {
-  return up_on_demand(v) || booted(v);
+  return up_on_demand(v) || (v.up && booted(v));
 }
 
 std::optional<int> lowest_free_port(const std::set<int>& used) {
@@ -118,19 +119,46 @@ avio::PortRequest request_for(const Vswitch& v, const PortHolder& h,
           h.nic.mac, vlan};
 }
 
-// `previous`: the port VLANs before this command changed them, whose
-// uplink VLANs no port has any more are removed from the uplink.
-avio::BridgeRequest bridge_request(VswitchStore& vs, const Vswitch& v,
-                                   const std::map<int, int>& previous = {}) {
+// The bridge as the port VLANs `now` want it; the uplink VLANs of `previous`
+// (before this command changed them) that no port has any more are removed.
+avio::BridgeRequest bridge_request(const Vswitch& v, const std::map<int, int>& now,
+                                   const std::map<int, int>& previous) {
   avio::BridgeRequest r;
   r.bridge = bridge_of(v);
   if (!v.uplink.empty()) {
     r.uplink = v.uplink;
   }
-  const auto now = vs.port_vlans(v.id);
   r.uplink_vlans = uplink_vlans(now);
   r.stale_uplink_vlans = stale_uplink_vlans(previous, now);
   return r;
+}
+
+avio::BridgeRequest bridge_request(VswitchStore& vs, const Vswitch& v,
+                                   const std::map<int, int>& previous = {}) {
+  return bridge_request(v, vs.port_vlans(v.id), previous);
+}
+
+// A bridge of a vswitch recorded Down: only an hpvmnet -b killed before its
+// commit leaves one (-h deletes it, and no port attaches to such a vswitch).
+bool leftover_bridge(const Vswitch& v) {
+  return !v.up && avio::link_state(bridge_of(v)).exists;
+}
+
+// Called under the write lock.
+void remove_leftover_bridge(const Vswitch& v, std::vector<std::string>& warnings) {
+  if (leftover_bridge(v)) {
+    avio::halt_bridge(bridge_of(v));
+    warnings.push_back(fmt::format("Removed the bridge {} of the vswitch '{}', which is recorded "
+                                   "down: an interrupted hpvmnet -b left it.",
+                                   bridge_of(v), v.name));
+  }
+}
+
+std::string leftover_bridge_note(const Vswitch& v) {
+  return fmt::format("The bridge {} of the vswitch '{}' exists, but the vswitch is recorded down: "
+                     "an interrupted hpvmnet -b left it. hpvmnet -b -S {} boots the vswitch, "
+                     "hpvmnet -r removes the bridge.",
+                     bridge_of(v), v.name, v.name);
 }
 
 // Makes a booted vswitch's ports match the running guests: their taps are
@@ -573,16 +601,20 @@ Report set_port_vlan(Store& store, const std::string& name, const std::string& s
     Store::WriteTransaction tx(store);
     VswitchStore vs(store);
     const Vswitch v = find_vswitch(vs, name);
+    remove_leftover_bridge(v, report.warnings);
     const auto vlans = vs.port_vlans(v.id);
     std::optional<int> previous;
     if (auto it = vlans.find(want.port); it != vlans.end()) {
       previous = it->second;
     }
     vs.set_port_vlan(v.id, want.port, want.vlan);
+    const auto wanted = vs.port_vlans(v.id);
+    std::function<void()> undo = [] {};
     // A booted vswitch takes the change at once: the uplink carries the VLAN,
     // and the port's tap, if attached, moves to it.
     if (booted(v)) {
-      avio::boot_bridge(bridge_request(vs, v, vlans));
+      avio::boot_bridge(bridge_request(v, wanted, vlans));
+      undo = [v, vlans, wanted] { avio::boot_bridge(bridge_request(v, vlans, wanted)); };
       if (want.vlan && !avio::bridge_vlan_filtering(bridge_of(v))) {
         report.warnings.push_back(k_no_vlan_filtering);
       }
@@ -592,12 +624,29 @@ Report set_port_vlan(Store& store, const std::string& name, const std::string& s
                                         h->second.nic.address.slot);
         if (avio::link_state(tap).master == bridge_of(v)) {
           avio::set_port_vlan(tap, want.vlan, previous);
+          undo = [v, vlans, wanted, tap, want, previous] {
+            avio::set_port_vlan(tap, previous, want.vlan);
+            avio::boot_bridge(bridge_request(v, vlans, wanted));
+          };
         }
       }
     }
-    tx.commit();
+    commit_or_undo(tx, undo);
     return report;
   });
+}
+
+// Deletes the bridges a killed hpvmnet -b left (leftover_bridge), under the
+// write lock: no -b is between its bridge and its commit meanwhile.
+void remove_leftover_bridges(Store& store, const std::vector<Vswitch>& targets,
+                             std::vector<std::string>& warnings) {
+  const Store::WriteTransaction lock(store);
+  VswitchStore vs(store);
+  for (const auto& target : targets) {
+    if (const auto v = vs.find(target.name)) {
+      remove_leftover_bridge(*v, warnings);
+    }
+  }
 }
 
 Report reattach_ports(Store& store, const std::optional<std::string>& name) {
@@ -608,6 +657,9 @@ Report reattach_ports(Store& store, const std::optional<std::string>& name) {
     targets.push_back(find_vswitch(vs, *name));
   } else {
     targets = vs.list();
+  }
+  if (std::any_of(targets.begin(), targets.end(), leftover_bridge)) {
+    remove_leftover_bridges(store, targets, report.warnings);
   }
   for (const auto& v : targets) {
     if (up_on_demand(v) && !booted(v) && any_running(store, vs, v)) {
@@ -625,7 +677,8 @@ Report reattach_ports(Store& store, const std::optional<std::string>& name) {
   return report;
 }
 
-std::string vswitch_report(Store& store, const std::optional<std::string>& name, NetView view) {
+std::string vswitch_report(Store& store, const std::optional<std::string>& name, NetView view,
+                           std::vector<std::string>& warnings) {
   VswitchStore vs(store);
   std::vector<Vswitch> shown;
   if (name) {
@@ -638,6 +691,9 @@ std::string vswitch_report(Store& store, const std::optional<std::string>& name,
     VswitchStatus status;
     status.vswitch = v;
     status.up = shown_up(v);
+    if (leftover_bridge(v)) {
+      warnings.push_back(leftover_bridge_note(v));
+    }
     read_uplink(v, status);
     if (view == NetView::ports) {
       status.ports = port_statuses(store, vs, v);

@@ -35,7 +35,8 @@ Report delete_vswitch(Store& store, const std::string& name, bool force);
 // -S name -u portid:N:vlanid:V|none
 Report set_port_vlan(Store& store, const std::string& name, const std::string& spec);
 // -r: re-creates and re-attaches the taps of running guests on every booted
-// vswitch (or on `name` only).
+// vswitch (or on `name` only); removes what killed commands left: taps no
+// vNIC uses, the bridge of a vswitch recorded down.
 Report reattach_ports(Store& store, const std::optional<std::string>& name);
 
 // A parsed -u value.
@@ -56,8 +57,10 @@ std::set<int> stale_uplink_vlans(const std::map<int, int>& before, const std::ma
 
 enum class NetView : unsigned char { list, ports, statistics };
 // hpvmnet (list), -S name (ports), -A [-S name] (statistics): what the store
-// and the host say of each vswitch, as render/render_vswitch.hpp shows it.
-std::string vswitch_report(Store& store, const std::optional<std::string>& name, NetView view);
+// and the host say of each vswitch, as render/render_vswitch.hpp shows it;
+// `warnings` gets what disagrees (a bridge a killed hpvmnet -b left).
+std::string vswitch_report(Store& store, const std::optional<std::string>& name, NetView view,
+                           std::vector<std::string>& warnings);
 
 // The vswitch port a new vNIC gets (DevicePlanner): the pinned one if free,
 // else the lowest free one; nothing while the vswitch does not exist (a
