@@ -1,7 +1,6 @@
 #include "avio/vswitch.hpp"
 
 #include "avio/error.hpp"
-#include "avio/sysfs.hpp"
 
 #include <fmt/format.h>
 
@@ -9,7 +8,6 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_arp.h>
-#include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
@@ -17,15 +15,18 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
+#include <netlink/route/link/vlan.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <charconv>
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 namespace avio {
 
@@ -37,9 +38,6 @@ struct SocketFree {
 };
 struct LinkPut {
   void operator()(rtnl_link* l) const { rtnl_link_put(l); }
-};
-struct MsgFree {
-  void operator()(nl_msg* m) const { nlmsg_free(m); }
 };
 struct CacheFree {
   void operator()(nl_cache* c) const { nl_cache_free(c); }
@@ -112,80 +110,9 @@ public:
     }
   }
 
-  // Sends a request built by hand (for what libnl-route has no call for) and
-  // waits for the kernel's answer; returns libnl's error code (0 on success).
-  int request(nl_msg* msg) const {
-    int err = nl_send_auto(m_sock.get(), msg);
-    if (err < 0) {
-      return err;
-    }
-    return nl_wait_for_ack(m_sock.get());
-  }
-
 private:
   std::unique_ptr<nl_sock, SocketFree> m_sock;
 };
-
-std::unique_ptr<nl_msg, MsgFree> link_message(int type, int flags, unsigned char family,
-                                              int ifindex) {
-  std::unique_ptr<nl_msg, MsgFree> msg(nlmsg_alloc_simple(type, flags | NLM_F_REQUEST | NLM_F_ACK));
-  if (!msg) {
-    throw hpvm::Error("Cannot allocate a netlink message.");
-  }
-  ifinfomsg ifi{};
-  ifi.ifi_family = family;
-  ifi.ifi_index = ifindex;
-  if (nlmsg_append(msg.get(), &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) {
-    throw hpvm::Error("Cannot build a netlink message.");
-  }
-  return msg;
-}
-
-// Turns VLAN filtering on for a bridge (IFLA_BR_VLAN_FILTERING). Returns
-// false when the kernel's bridge has no VLAN filtering.
-bool enable_vlan_filtering(const Rtnl& rtnl, int bridge_index) {
-  auto msg = link_message(RTM_NEWLINK, 0, AF_UNSPEC, bridge_index);
-  nlattr* info = nla_nest_start(msg.get(), IFLA_LINKINFO);
-  nla_put_string(msg.get(), IFLA_INFO_KIND, "bridge");
-  nlattr* data = nla_nest_start(msg.get(), IFLA_INFO_DATA);
-  nla_put_u8(msg.get(), IFLA_BR_VLAN_FILTERING, 1);
-  nla_nest_end(msg.get(), data);
-  nla_nest_end(msg.get(), info);
-  const int err = rtnl.request(msg.get());
-  if (err == -NLE_OPNOTSUPP) {
-    return false;
-  }
-  if (err < 0) {
-    throw hpvm::Error(fmt::format("Cannot turn on VLAN filtering: {}.", nl_geterror(err)));
-  }
-  return true;
-}
-
-// Adds (RTM_SETLINK) or removes (RTM_DELLINK) one VLAN of a bridge port,
-// as `bridge vlan add|del dev <port> vid <vid> [pvid untagged]` does.
-int port_vlan_request(const Rtnl& rtnl, int type, int port_index, int vid, std::uint16_t flags) {
-  auto msg = link_message(type, 0, AF_BRIDGE, port_index);
-  nlattr* spec = nla_nest_start(msg.get(), IFLA_AF_SPEC);
-  bridge_vlan_info info{};
-  info.flags = flags;
-  info.vid = static_cast<std::uint16_t>(vid);
-  nla_put(msg.get(), IFLA_BRIDGE_VLAN_INFO, sizeof info, &info);
-  nla_nest_end(msg.get(), spec);
-  return rtnl.request(msg.get());
-}
-
-constexpr int k_untagged_vid = 1; // a Linux bridge's default PVID
-
-void add_port_vlan(const Rtnl& rtnl, int port_index, const std::string& port, int vid,
-                   bool untagged) {
-  const auto flags =
-      untagged ? static_cast<std::uint16_t>(BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED)
-               : std::uint16_t{0};
-  if (int err = port_vlan_request(rtnl, RTM_SETLINK, port_index, vid, flags); err < 0) {
-    throw hpvm::Error(
-        fmt::format("Cannot put port '{}' on VLAN {}: {}.", port, vid, nl_geterror(err)));
-  }
-}
 
 std::string master_name(const Rtnl& rtnl, rtnl_link* link) {
   Link master = rtnl.find(rtnl_link_get_master(link));
@@ -212,10 +139,154 @@ bool valid_ifname(const std::string& name) {
   return true;
 }
 
+// Calls `each` for every interface of the network namespace.
+void for_each_link(const std::function<void(rtnl_link*)>& each) {
+  Rtnl rtnl;
+  nl_cache* raw = nullptr;
+  if (int err = rtnl_link_alloc_cache(rtnl.get(), AF_UNSPEC, &raw); err < 0) {
+    throw hpvm::Error(fmt::format("Cannot list the host's interfaces: {}.", nl_geterror(err)));
+  }
+  std::unique_ptr<nl_cache, CacheFree> cache(raw);
+  for (nl_object* obj = nl_cache_get_first(cache.get()); obj; obj = nl_cache_get_next(obj)) {
+    each(reinterpret_cast<rtnl_link*>(obj));
+  }
+}
+
+// The link's kind ("bridge", "vlan", "tun", ...), or "" for a plain device.
+const char* kind_of(rtnl_link* link) {
+  const char* kind = rtnl_link_get_type(link);
+  return kind ? kind : "";
+}
+
+// Sets `link` up, enslaved to the bridge `master`; `what` names the change.
+void attach(const Rtnl& rtnl, rtnl_link* link, rtnl_link* master, const std::string& what) {
+  Link changes(rtnl_link_alloc());
+  rtnl_link_set_master(changes.get(), rtnl_link_get_ifindex(master));
+  rtnl_link_set_flags(changes.get(), IFF_UP);
+  rtnl.change(link, changes.get(), what);
+}
+
+// The bridge `name`, created when missing, and up.
+Link up_bridge(const Rtnl& rtnl, const std::string& name) {
+  Link bridge = rtnl.find(name);
+  if (!bridge) {
+    if (int err = rtnl_link_bridge_add(rtnl.get(), name.c_str()); err < 0) {
+      throw hpvm::Error(fmt::format("Cannot create the bridge '{}': {}.", name, nl_geterror(err)));
+    }
+    bridge = rtnl.require(name);
+  }
+  if (!rtnl_link_is_bridge(bridge.get())) {
+    throw hpvm::Error(fmt::format("The interface '{}' exists and is not a bridge.", name));
+  }
+  Link up(rtnl_link_alloc());
+  rtnl_link_set_flags(up.get(), IFF_UP);
+  rtnl.change(bridge.get(), up.get(), fmt::format("set the bridge '{}' up", name));
+  return bridge;
+}
+
+// The bridge of VLAN `vlan` of the vswitch bridge `bridge`, up, and joined
+// to the uplink's 802.1Q interface for the VLAN. Returns false when the
+// uplink cannot carry the VLAN: the kernel refuses the 802.1Q interface as
+// unsupported (no 8021q, or an interface that cannot tag).
+bool make_vlan_bridge(const Rtnl& rtnl, const std::string& bridge, int vlan,
+                      const std::optional<std::string>& uplink) {
+  const std::string name = port_bridge(bridge, vlan);
+  if (!valid_ifname(name)) {
+    throw hpvm::Error(fmt::format("Cannot make the bridge of VLAN {}: its name '{}' is longer than "
+                                  "{} characters (vswitches numbered above 99999 have no port "
+                                  "VLANs).",
+                                  vlan, name, k_max_ifname));
+  }
+  Link vlan_bridge = up_bridge(rtnl, name);
+  if (!uplink) {
+    return true;
+  }
+  const std::string interface = uplink_vlan_interface(bridge, vlan);
+  Link link = rtnl.find(interface);
+  if (!link) {
+    Link parent = rtnl.require(*uplink);
+    Link wanted(rtnl_link_vlan_alloc());
+    if (!wanted) {
+      throw hpvm::Error("Cannot allocate a netlink link.");
+    }
+    rtnl_link_set_name(wanted.get(), interface.c_str());
+    rtnl_link_set_link(wanted.get(), rtnl_link_get_ifindex(parent.get()));
+    rtnl_link_vlan_set_id(wanted.get(), static_cast<std::uint16_t>(vlan));
+    const int err = rtnl_link_add(rtnl.get(), wanted.get(), NLM_F_CREATE | NLM_F_EXCL);
+    if (err == -NLE_OPNOTSUPP) {
+      return false;
+    }
+    if (err < 0) {
+      throw hpvm::Error(fmt::format("Cannot create the VLAN interface '{}' on '{}': {}.", interface,
+                                    *uplink, nl_geterror(err)));
+    }
+    link = rtnl.require(interface);
+  }
+  if (std::string_view(kind_of(link.get())) != "vlan") {
+    throw hpvm::Error(
+        fmt::format("The interface '{}' exists and is not a VLAN interface.", interface));
+  }
+  attach(rtnl, link.get(), vlan_bridge.get(),
+         fmt::format("attach '{}' to the bridge '{}'", interface, name));
+  return true;
+}
+
+// The VLANs of the vswitch bridge `bridge` that have a bridge or an uplink
+// 802.1Q interface on the host, found by their names (port_bridge,
+// uplink_vlan_interface): what a killed command left is found too.
+std::set<int> host_vlans(const std::string& bridge) {
+  std::set<int> out;
+  for_each_link([&](rtnl_link* link) {
+    const std::string_view name = rtnl_link_get_name(link);
+    if (name.size() < bridge.size() + 2 || !name.starts_with(bridge)) {
+      return;
+    }
+    const std::string_view digits = name.substr(bridge.size() + 1);
+    int vlan = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), vlan);
+    if (ec != std::errc() || end != digits.data() + digits.size() || digits.front() == '0') {
+      return;
+    }
+    const std::string_view kind = kind_of(link);
+    const char separator = name[bridge.size()];
+    if ((separator == 'v' && kind == "bridge") || (separator == '.' && kind == "vlan")) {
+      out.insert(vlan);
+    }
+  });
+  return out;
+}
+
+void delete_link(const Rtnl& rtnl, rtnl_link* link, const std::string& name) {
+  if (int err = rtnl_link_delete(rtnl.get(), link); err < 0) {
+    throw hpvm::Error(fmt::format("Cannot delete '{}': {}.", name, nl_geterror(err)));
+  }
+}
+
+// Deletes VLAN `vlan`'s bridge (its taps are released) and the uplink's
+// 802.1Q interface for it.
+void remove_vlan_bridge(const Rtnl& rtnl, const std::string& bridge, int vlan) {
+  const std::string interface = uplink_vlan_interface(bridge, vlan);
+  if (Link link = rtnl.find(interface); link && std::string_view(kind_of(link.get())) == "vlan") {
+    delete_link(rtnl, link.get(), interface);
+  }
+  const std::string name = port_bridge(bridge, vlan);
+  if (Link link = rtnl.find(name); link && rtnl_link_is_bridge(link.get())) {
+    delete_link(rtnl, link.get(), name);
+  }
+}
+
 } // namespace
 
 std::string bridge_name(int vswitch_number) {
   return fmt::format("hpvsw{}", vswitch_number);
+}
+
+std::string port_bridge(const std::string& vswitch_bridge, std::optional<int> untagged_vlan) {
+  return untagged_vlan ? fmt::format("{}v{}", vswitch_bridge, *untagged_vlan) : vswitch_bridge;
+}
+
+std::string uplink_vlan_interface(const std::string& vswitch_bridge, int vlan) {
+  return fmt::format("{}.{}", vswitch_bridge, vlan);
 }
 
 std::string tap_name(int vm_number, int bus, int slot) {
@@ -303,93 +374,55 @@ std::optional<std::string> uplink_problem(const std::string& name, const std::st
   return std::nullopt;
 }
 
-bool bridge_vlan_filtering(const std::string& bridge) {
-  return valid_ifname(bridge) && read_first_line(std::filesystem::path("/sys/class/net") / bridge /
-                                                 "bridge" / "vlan_filtering") == "1";
-}
-
-void boot_bridge(const BridgeRequest& request) {
+BridgeResult boot_bridge(const BridgeRequest& request) {
   Rtnl rtnl;
-  Link bridge = rtnl.find(request.bridge);
-  if (!bridge) {
-    if (int err = rtnl_link_bridge_add(rtnl.get(), request.bridge.c_str()); err < 0) {
-      throw hpvm::Error(
-          fmt::format("Cannot create the bridge '{}': {}.", request.bridge, nl_geterror(err)));
-    }
-    bridge = rtnl.require(request.bridge);
-    enable_vlan_filtering(rtnl, rtnl_link_get_ifindex(bridge.get()));
+  Link bridge = up_bridge(rtnl, request.bridge);
+  if (request.uplink) {
+    Link uplink = rtnl.require(*request.uplink);
+    attach(rtnl, uplink.get(), bridge.get(),
+           fmt::format("attach '{}' to the bridge '{}'", *request.uplink, request.bridge));
   }
-  if (!rtnl_link_is_bridge(bridge.get())) {
-    throw hpvm::Error(
-        fmt::format("The interface '{}' exists and is not a bridge.", request.bridge));
-  }
-  const int bridge_index = rtnl_link_get_ifindex(bridge.get());
-  Link up(rtnl_link_alloc());
-  rtnl_link_set_flags(up.get(), IFF_UP);
-  rtnl.change(bridge.get(), up.get(), fmt::format("set the bridge '{}' up", request.bridge));
-  if (!request.uplink) {
-    return;
-  }
-  Link uplink = rtnl.require(*request.uplink);
-  Link changes(rtnl_link_alloc());
-  rtnl_link_set_master(changes.get(), bridge_index);
-  rtnl_link_set_flags(changes.get(), IFF_UP);
-  rtnl.change(uplink.get(), changes.get(),
-              fmt::format("attach '{}' to the bridge '{}'", *request.uplink, request.bridge));
-  if (bridge_vlan_filtering(request.bridge)) {
-    const int uplink_index = rtnl_link_get_ifindex(uplink.get());
-    for (int vid : request.uplink_vlans) {
-      add_port_vlan(rtnl, uplink_index, *request.uplink, vid, false);
-    }
-    for (int vid : request.stale_uplink_vlans) {
-      if (request.uplink_vlans.count(vid) == 0 && vid != k_untagged_vid) {
-        port_vlan_request(rtnl, RTM_DELLINK, uplink_index, vid, 0); // absent is fine
-      }
+  // Stale VLANs go first: their taps are released, for the caller to move.
+  for (int vlan : host_vlans(request.bridge)) {
+    if (request.vlans.count(vlan) == 0) {
+      remove_vlan_bridge(rtnl, request.bridge, vlan);
     }
   }
+  BridgeResult result;
+  for (int vlan : request.vlans) {
+    if (!make_vlan_bridge(rtnl, request.bridge, vlan, request.uplink)) {
+      result.local_vlans.insert(vlan);
+    }
+  }
+  return result;
 }
 
 void halt_bridge(const std::string& bridge) {
   Rtnl rtnl;
   Link link = rtnl.find(bridge);
-  if (!link) {
-    return;
-  }
-  if (!rtnl_link_is_bridge(link.get())) {
+  if (link && !rtnl_link_is_bridge(link.get())) {
     throw hpvm::Error(fmt::format("The interface '{}' is not a bridge.", bridge));
   }
-  if (int err = rtnl_link_delete(rtnl.get(), link.get()); err < 0) {
-    throw hpvm::Error(fmt::format("Cannot delete the bridge '{}': {}.", bridge, nl_geterror(err)));
+  for (int vlan : host_vlans(bridge)) {
+    remove_vlan_bridge(rtnl, bridge, vlan);
+  }
+  if (link) {
+    if (int err = rtnl_link_delete(rtnl.get(), link.get()); err < 0) {
+      throw hpvm::Error(
+          fmt::format("Cannot delete the bridge '{}': {}.", bridge, nl_geterror(err)));
+    }
   }
 }
 
-void set_port_vlan(const std::string& port_interface, std::optional<int> untagged_vlan,
-                   std::optional<int> previous_vlan) {
-  Rtnl rtnl;
-  Link port = rtnl.require(port_interface);
-  const std::string bridge = master_name(rtnl, port.get());
-  if (bridge.empty()) {
-    throw hpvm::Error(fmt::format("The interface '{}' is not a bridge port.", port_interface));
-  }
-  const int index = rtnl_link_get_ifindex(port.get());
-  if (!bridge_vlan_filtering(bridge)) {
-    if (!untagged_vlan) {
-      return; // no filtering: every port is on the untagged network already
+std::vector<std::string> vlan_bridges(const std::string& bridge) {
+  std::vector<std::string> out;
+  for (int vlan : host_vlans(bridge)) {
+    const std::string name = port_bridge(bridge, vlan);
+    if (link_state(name).kind == "bridge") {
+      out.push_back(name);
     }
-    throw hpvm::Error(fmt::format(
-        "Cannot put port '{}' on VLAN {}: the bridge '{}' has no VLAN filtering (this kernel "
-        "lacks CONFIG_BRIDGE_VLAN_FILTERING).",
-        port_interface, *untagged_vlan, bridge));
   }
-  if (untagged_vlan) {
-    add_port_vlan(rtnl, index, port_interface, *untagged_vlan, true);
-    port_vlan_request(rtnl, RTM_DELLINK, index, k_untagged_vid, 0); // absent is fine
-  } else {
-    add_port_vlan(rtnl, index, port_interface, k_untagged_vid, true);
-  }
-  if (previous_vlan && previous_vlan != untagged_vlan) {
-    port_vlan_request(rtnl, RTM_DELLINK, index, *previous_vlan, 0); // absent is fine
-  }
+  return out;
 }
 
 void create_port_tap(const PortRequest& request) {
@@ -401,6 +434,13 @@ void create_port_tap(const PortRequest& request) {
   if (!bridge || !rtnl_link_is_bridge(bridge.get())) {
     throw hpvm::Error(
         fmt::format("The bridge '{}' does not exist: boot the vswitch first.", request.bridge));
+  }
+  const std::string target = port_bridge(request.bridge, request.untagged_vlan);
+  if (request.untagged_vlan) {
+    // Made here when missing (after a reboot, localnet's first port); a VLAN
+    // the uplink cannot carry is hpvmnet's to report (-b, -u).
+    make_vlan_bridge(rtnl, request.bridge, *request.untagged_vlan, request.uplink);
+    bridge = rtnl.require(target);
   }
   if (!rtnl.find(request.tap)) {
     const int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
@@ -428,8 +468,7 @@ void create_port_tap(const PortRequest& request) {
   rtnl_link_set_master(changes.get(), rtnl_link_get_ifindex(bridge.get()));
   rtnl_link_set_flags(changes.get(), IFF_UP);
   rtnl.change(tap.get(), changes.get(),
-              fmt::format("attach the tap '{}' to the bridge '{}'", request.tap, request.bridge));
-  set_port_vlan(request.tap, request.untagged_vlan);
+              fmt::format("attach the tap '{}' to the bridge '{}'", request.tap, target));
 }
 
 void remove_port_tap(const std::string& tap) {
@@ -465,23 +504,6 @@ std::optional<PortCounters> port_counters(const std::string& name) {
   c.tx_dropped = stat(RTNL_LINK_TX_DROPPED);
   return c;
 }
-
-namespace {
-
-// Calls `each` for every interface of the network namespace.
-void for_each_link(const std::function<void(rtnl_link*)>& each) {
-  Rtnl rtnl;
-  nl_cache* raw = nullptr;
-  if (int err = rtnl_link_alloc_cache(rtnl.get(), AF_UNSPEC, &raw); err < 0) {
-    throw hpvm::Error(fmt::format("Cannot list the host's interfaces: {}.", nl_geterror(err)));
-  }
-  std::unique_ptr<nl_cache, CacheFree> cache(raw);
-  for (nl_object* obj = nl_cache_get_first(cache.get()); obj; obj = nl_cache_get_next(obj)) {
-    each(reinterpret_cast<rtnl_link*>(obj));
-  }
-}
-
-} // namespace
 
 std::vector<std::pair<std::string, MacAddress>> host_interface_macs() {
   std::vector<std::pair<std::string, MacAddress>> out;

@@ -1,6 +1,8 @@
 // Virtual switches on the host: a vswitch is a Linux bridge, its uplink a
-// host interface enslaved to it, a guest's vNIC port a persistent tap on it,
-// and a port's untagged VLAN a bridge VLAN filtering entry. Everything goes
+// host interface enslaved to it, a guest's vNIC port a persistent tap on it.
+// A port's untagged VLAN is a bridge of its own beside the vswitch's, so
+// VLANs keep guests apart on any kernel (no bridge VLAN filtering needed);
+// the uplink joins it through an 802.1Q interface where the kernel has 8021q. Everything goes
 // through netlink (libnl) and the tun ioctls; no shell command is run.
 #pragma once
 
@@ -18,14 +20,24 @@ namespace avio {
 
 // Linux interface names are at most 15 characters (IFNAMSIZ - 1).
 inline constexpr std::size_t k_max_ifname = 15;
-// HPVM's VLAN ID range; VLAN 1 carries a Linux bridge's untagged traffic, so
-// ports may be given 2-4094 (see hpvmnet(1M), DIFFERENCES FROM HPVM).
+// HPVM's VLAN ID range; VLAN 1 is left to the untagged network (most
+// switches' native VLAN), so ports may be given 2-4094 (see hpvmnet(1M),
+// DIFFERENCES FROM HPVM).
 inline constexpr int k_min_port_vlan = 2;
 inline constexpr int k_max_port_vlan = 4094;
 
 // The bridge of the vswitch numbered `vswitch_number`: "hpvsw<number>".
 // Vswitch numbers are unique, so bridge names are too.
 std::string bridge_name(int vswitch_number);
+
+// The one rule for where a port's tap goes: the vswitch's bridge for a port
+// on no VLAN, else that VLAN's own bridge "<bridge>v<vlan>" (hpvsw2v120).
+// Names fit IFNAMSIZ up to vswitch number 99999; past it a VLAN bridge
+// cannot be made (an error says so).
+std::string port_bridge(const std::string& vswitch_bridge, std::optional<int> untagged_vlan);
+// The 802.1Q interface on the uplink through which VLAN `vlan`'s bridge
+// reaches the wire: "<bridge>.<vlan>" (hpvsw2.120, a VLAN of the uplink).
+std::string uplink_vlan_interface(const std::string& vswitch_bridge, int vlan);
 
 // Linux name of a guest's tap for the vNIC at bus,slot (<= 15 chars,
 // collision-free): "hpv<vm>n<bus><slot>", e.g. hpv12n02.
@@ -68,40 +80,45 @@ std::optional<std::string> uplink_problem(const std::string& name, const std::st
 struct BridgeRequest {
   std::string bridge;
   std::optional<std::string> uplink;
-  // VLANs the uplink carries tagged (every port VLAN of the vswitch).
-  std::set<int> uplink_vlans;
-  // VLANs the uplink carried and no port has any more: removed from it.
-  std::set<int> stale_uplink_vlans;
+  // The VLANs the vswitch's ports are on: each has its bridge.
+  std::set<int> vlans;
 };
 
-// Creates the bridge if needed (VLAN filtering on where the kernel has it),
-// sets it up, enslaves the uplink and sets it up, adds the uplink's VLANs and
-// removes its stale ones. Idempotent.
-void boot_bridge(const BridgeRequest& request);
-// Deletes the bridge: the uplink and every tap are released (persistent taps
-// stay, detached, for the next boot to re-attach). A missing bridge is fine.
+struct BridgeResult {
+  // VLANs the uplink does not carry: no 802.1Q interface can be made on it
+  // (a kernel without 8021q, or an interface that cannot tag). They stay on
+  // this host.
+  std::set<int> local_vlans;
+};
+
+// Makes the host match the request: the bridge, up, the uplink enslaved and
+// up, a bridge for each VLAN (joined to the uplink's 802.1Q interface for
+// it) and none for any other VLAN. Idempotent.
+BridgeResult boot_bridge(const BridgeRequest& request);
+// Deletes the bridge, its VLANs' bridges and the uplink's 802.1Q interfaces
+// for them: the uplink and every tap are released (persistent taps stay,
+// detached, for the next boot to re-attach). A missing bridge is fine.
 void halt_bridge(const std::string& bridge);
-// Whether this kernel's bridges do VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING):
-// probed on an existing bridge.
-bool bridge_vlan_filtering(const std::string& bridge);
+// The VLAN bridges of the vswitch bridge `bridge` on the host (port_bridge
+// names, by VLAN), whatever made them: what a killed command left too.
+std::vector<std::string> vlan_bridges(const std::string& bridge);
 
 struct PortRequest {
-  std::string bridge;
+  std::string bridge; // the vswitch's (port_bridge gives the tap's)
   std::string tap;
   MacAddress guest_mac;
   std::optional<int> untagged_vlan;
+  std::optional<std::string> uplink; // the vswitch's, for a VLAN bridge made here
 };
 
-// Persistent tap, up, enslaved to the bridge, VLAN applied. Idempotent: an
-// existing tap (for example one QEMU holds open) is re-attached and updated.
-// Throws hpvm::Error when the bridge is missing or the VLAN cannot be applied.
+// Persistent tap, up, enslaved to port_bridge() (a VLAN's bridge is made
+// when missing). Idempotent: an existing tap (for example one QEMU holds
+// open) is re-attached, moved to another VLAN's bridge, and updated.
+// Throws hpvm::Error when the vswitch's bridge is missing or the VLAN's
+// bridge cannot be made.
 void create_port_tap(const PortRequest& request);
 // Deletes the tap; a missing tap is fine.
 void remove_port_tap(const std::string& tap);
-// Applies a port's untagged VLAN to an enslaved interface (nullopt: the
-// untagged network, VLAN 1), dropping `previous_vlan` if it had one.
-void set_port_vlan(const std::string& port_interface, std::optional<int> untagged_vlan,
-                   std::optional<int> previous_vlan = std::nullopt);
 
 // The MAC addresses of the host's network interfaces (name, address), in the
 // network namespace the command runs in (asked over netlink: /sys/class/net

@@ -8,8 +8,8 @@
 #    hpvmresources(5) documents;
 #  - hpvminfo in the guest, with the VM Host's name;
 #  - g2 (root disk on scsi, a lan vNIC) and g1 ping each other and move data
-#    on one vswitch; port VLANs (hpvmnet -u) isolate them where the kernel's
-#    bridge can filter VLANs;
+#    on one vswitch; port VLANs (hpvmnet -u, a bridge per VLAN) isolate
+#    them until they are on one VLAN again;
 #  - hot-add and hot-remove (hpvmmodify) of an avio_stor disk, whose blocks
 #    the guest writes and the host reads back, and of an avio_lan vNIC on
 #    vsw2, whose uplink (-n) is one end of a veth pair: ping and iperf3 to
@@ -160,28 +160,35 @@ expect_guest g1 "" 'waitfor "pidof iperf3"'
 check_guest "iperf3 from g2 to g1" g2 "iperf3 -c 192.0.2.11 -t 1 -f m >/tmp/iperf 2>&1" 60
 check_guest "iperf3 reports a receiver rate" g2 "grep -q 'receiver\$' /tmp/iperf"
 
-section "port VLANs on the vswitch (hpvmnet -u)"
-run hpvmnet -S vsw1 -u portid:1:vlanid:10
-if [[ $RC -ne 0 ]]; then
-  # This kernel's bridges cannot filter VLANs: hpvmnet refuses to put an
-  # attached port on a VLAN rather than leave it on the untagged network.
-  assert_exit 1
-  assert_stderr "hpvmnet: ERROR (vsw1): Cannot put port 'hpv1n05' on VLAN 10: the bridge '$bridge' has no VLAN filtering (this kernel lacks CONFIG_BRIDGE_VLAN_FILTERING)."
-  expect_stdout "1       Active       avio_lan none     1            g1
-2       Active       lan      none     1            g2" bash -c "hpvmnet -S vsw1 | grep -E '^[12] '"
-  check_guest "refused: g1 still reaches g2" g1 "ping -c 1 -w 20 -q 192.0.2.12" 30
-  skip "VLAN isolation between guests: the kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)"
-else
-  assert_stderr ""
-  expect_ok hpvmnet -S vsw1 -u portid:2:vlanid:20
-  gsh g1 "ping -c 2 -w 5 -q 192.0.2.12" 15
-  check "VLANs 10 and 20: g1 does not reach g2 (exit $GRC)" test "$GRC" = 1
-  expect_ok hpvmnet -S vsw1 -u portid:2:vlanid:10
-  check_guest "both on VLAN 10: g1 reaches g2 again" g1 "ping -c 2 -w 30 -q 192.0.2.12" 40
-  expect_ok hpvmnet -S vsw1 -u portid:1:vlanid:none
-  expect_ok hpvmnet -S vsw1 -u portid:2:vlanid:none
-  check_guest "no VLANs again: g1 reaches g2" g1 "ping -c 2 -w 30 -q 192.0.2.12" 40
-fi
+section "port VLANs on the vswitch (hpvmnet -u): a bridge per VLAN keeps guests apart"
+# g1's avio_lan is port 1, g2's lan port 2.
+tap1=hpv$(sql "SELECT vm_number FROM guests WHERE name = 'g1'")n05
+tap2=hpv$(sql "SELECT vm_number FROM guests WHERE name = 'g2'")n02
+master_of() { ip -j link show "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0].get("master", ""))'; }
+expect_ok hpvmnet -S vsw1 -u portid:1:vlanid:10
+expect_ok hpvmnet -S vsw1 -u portid:2:vlanid:20
+check "the taps are on VLAN 10's and VLAN 20's bridges" \
+  test "$(master_of "$tap1") $(master_of "$tap2")" = "${bridge}v10 ${bridge}v20"
+gsh g1 "ping -c 2 -w 5 -q 192.0.2.12" 15
+check "VLANs 10 and 20: g1 does not reach g2 (exit $GRC)" test "$GRC" = 1
+expect_ok hpvmnet -S vsw1 -u portid:2:vlanid:10
+check "both taps are on ${bridge}v10; VLAN 20's bridge is gone" \
+  test "$(master_of "$tap1") $(master_of "$tap2") $(ip -br link show "${bridge}v20" 2>/dev/null)" = "${bridge}v10 ${bridge}v10 "
+# hpvmstatus and hpvmnet -r follow the same rule: a tap on the wrong bridge
+# is reported, and -r moves it back to its VLAN's.
+run hpvmstatus -P g1
+check "hpvmstatus -P g1 finds its tap on VLAN 10's bridge" bash -c '! grep -q "running on the bridge" "$1"' _ "$OUT"
+expect_ok ip link set "$tap1" master "$bridge"
+run hpvmstatus -P g1
+assert_stdout_has "running on the bridge $bridge, not on vswitch 'vsw1' \\(${bridge}v10\\)"
+expect_ok hpvmnet -r -S vsw1
+check "hpvmnet -r puts $tap1 back on ${bridge}v10" test "$(master_of "$tap1")" = "${bridge}v10"
+check_guest "both on VLAN 10: g1 reaches g2 again" g1 "ping -c 2 -w 30 -q 192.0.2.12" 40
+expect_ok hpvmnet -S vsw1 -u portid:1:vlanid:none
+expect_ok hpvmnet -S vsw1 -u portid:2:vlanid:none
+check "no VLANs: both taps are on $bridge, and no VLAN bridge is left" \
+  test "$(master_of "$tap1") $(master_of "$tap2") $(ip -br link show | awk -v b="$bridge" 'index($1, b "v") == 1')" = "$bridge $bridge "
+check_guest "no VLANs again: g1 reaches g2" g1 "ping -c 2 -w 30 -q 192.0.2.12" 40
 
 section "g2 stops gracefully and is converted to AVIO; it boots meanwhile"
 start=$(date +%s%N)

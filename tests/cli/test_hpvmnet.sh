@@ -342,31 +342,74 @@ $PORTS_HEADER
 1       Active       lan      none     1            n1
 2       Reserved     lan      none     1" in_ns hpvmnet -S wan
 
-section "netns: port VLANs"
-if [[ $(in_ns cat "/sys/class/net/$BR/bridge/vlan_filtering" 2>/dev/null) == 1 ]]; then
-  expect_ok in_ns hpvmnet -S wan -u portid:0:vlanid:120
-  vlans=$(in_ns bridge -j vlan show | python3 -c '
-import json, sys
-for port in json.load(sys.stdin):
-    for v in port["vlans"]:
-        print(port["ifname"], v["vlan"], " ".join(sorted(v.get("flags", []))))' | sort)
-  check "$T1 is untagged PVID 120 and up0 carries 120 tagged" \
-    test "$(grep -E "^($T1|up0) " <<<"$vlans")" = "$T1 120 Egress Untagged PVID
-up0 1 Egress Untagged PVID
-up0 120 "
-  expect_ok in_ns hpvmnet -S wan -u portid:0:vlanid:none
-  check "$T1 is back on the untagged network" \
-    test "$(in_ns bridge -j vlan show dev "$T1" | python3 -c 'import json,sys; print([v["vlan"] for v in json.load(sys.stdin)[0]["vlans"]])')" = "[1]"
+section "netns: port VLANs: each VLAN has its own bridge, and a port's tap moves to it"
+# The uplink joins a VLAN's bridge through an 802.1Q interface where the
+# kernel makes them (8021q); where it does not, -u and -b say the VLAN stays
+# on this host. Which one this kernel is, asked of the kernel itself:
+if in_ns ip link add link up0p name up0p.9 type vlan id 9 2>/dev/null; then
+  in_ns ip link del up0p.9
+  has_8021q=1
 else
-  # Without CONFIG_BRIDGE_VLAN_FILTERING a port on a VLAN is refused rather
-  # than left on the untagged network; the database keeps the old setting.
-  db_snapshot
-  run in_ns hpvmnet -S wan -u portid:0:vlanid:120
-  assert_exit 1
-  assert_stderr "hpvmnet: ERROR (wan): Cannot put port '$T1' on VLAN 120: the bridge '$BR' has no VLAN filtering (this kernel lacks CONFIG_BRIDGE_VLAN_FILTERING)."
-  expect_db_unchanged
-  skip "this kernel's bridges have no VLAN filtering: bridge VLAN entries not checked"
+  has_8021q=0
 fi
+echo "    802.1Q interfaces: $( ((has_8021q)) && echo yes || echo "no (VLANs stay local)")"
+local_vlan() { # VLAN: the warning for a VLAN wan's uplink cannot carry
+  echo "VLAN $1 of the vswitch 'wan' is local to this host: its uplink 'up0' does not carry it (no 802.1Q VLAN interface can be made on it: this kernel has no 8021q, or the interface cannot carry VLANs)."
+}
+# set_vlan PORT VLAN: hpvmnet -u on wan, with the warning this kernel gives.
+set_vlan() {
+  if [[ $2 == none ]] || ((has_8021q)); then
+    expect_ok in_ns hpvmnet -S wan -u "portid:$1:vlanid:$2"
+  else
+    expect_stderr 0 "hpvmnet: WARNING (wan): $(local_vlan "$2")" in_ns hpvmnet -S wan -u "portid:$1:vlanid:$2"
+  fi
+}
+master() { link_field "$1" "l.get('master') or ''"; }
+# vlan_links: every VLAN bridge and 802.1Q interface of wan, with its master.
+vlan_links() {
+  in_ns ip -j -d link show | python3 -c '
+import json, sys
+for l in json.load(sys.stdin):
+    if l["ifname"].startswith(sys.argv[1]) and l["ifname"] != sys.argv[1]:
+        print(l["ifname"], l["linkinfo"]["info_kind"], l.get("master", "-"), "UP" in l["flags"])' "$BR" | sort
+}
+# uplink_vlan VLAN: the 802.1Q interface for VLAN on up0, in VLAN's bridge.
+uplink_vlan() { ((has_8021q)) && printf '%s vlan %s True\n' "$BR.$1" "${BR}v$1"; }
+set_vlan 0 120
+check "$T1 is on VLAN 120's bridge ${BR}v120" test "$(master "$T1")" = "${BR}v120"
+check "$T2 and up0 stay on $BR" test "$(master "$T2") $(master up0)" = "$BR $BR"
+check "wan has ${BR}v120, up, and the uplink's VLAN 120 only where 8021q is" \
+  test "$(vlan_links)" = "$(printf '%s\n' "$(uplink_vlan 120)" "${BR}v120 bridge - True" | sed '/^$/d')"
+if ((has_8021q)); then
+  check "$BR.120 is VLAN 120 of up0" \
+    test "$(link_field "$BR.120" "l['link'], l['linkinfo']['info_data']['id']")" = "('up0', 120)"
+fi
+expect_stdout "$HEADER
+wan           $WAN Up      Shared    up0      $UP0_HEX 192.0.2.10
+
+$PORTS_HEADER
+0       Active       avio_lan 120      1            n1
+1       Active       lan      none     1            n1
+2       Reserved     lan      none     1" in_ns hpvmnet -S wan
+set_vlan 1 120
+check "$T1 and $T2 are both on ${BR}v120" test "$(master "$T1") $(master "$T2")" = "${BR}v120 ${BR}v120"
+set_vlan 0 130
+check "$T1 moved to ${BR}v130; $T2 stays on ${BR}v120" \
+  test "$(master "$T1") $(master "$T2")" = "${BR}v130 ${BR}v120"
+set_vlan 1 none
+check "$T2 is back on $BR" test "$(master "$T2")" = "$BR"
+check "no port is on VLAN 120: its bridge is gone, ${BR}v130 is left" \
+  test "$(vlan_links)" = "$(printf '%s\n' "$(uplink_vlan 130)" "${BR}v130 bridge - True" | sed '/^$/d')"
+# A failed step is undone: VLAN 77's bridge cannot be made (its name is
+# taken), after VLAN 130's, now unused, was deleted; 130 comes back with the
+# tap on it.
+in_ns ip link add "${BR}v77" type veth peer name hpvtest77
+net_refused 1 "hpvmnet: ERROR (wan): The interface '${BR}v77' exists and is not a bridge." \
+  in_ns hpvmnet -S wan -u portid:0:vlanid:77
+check "$T1 is on ${BR}v130 again" test "$(master "$T1")" = "${BR}v130"
+in_ns ip link del "${BR}v77"
+check "only VLAN 130's links are left" \
+  test "$(vlan_links)" = "$(printf '%s\n' "$(uplink_vlan 130)" "${BR}v130 bridge - True" | sed '/^$/d')"
 
 section "netns: statistics come from the ports' counters"
 in_ns ping -c 2 -W 1 -I up0p 192.0.2.77 >/dev/null 2>&1 # ARP broadcasts into the uplink
@@ -395,6 +438,7 @@ assert_stdout_raw "hpvmnet: Halt the vswitch 'wan'? [n]: "
 check "bridge $BR is gone" test -z "$(in_ns ip -br link show "$BR" 2>/dev/null)"
 check "up0 is released" test -z "$(link_field up0 "l.get('master') or ''")"
 check "tap $T1 stays, detached" test -z "$(link_field "$T1" "l.get('master') or ''")"
+check "VLAN 130's bridge (and 802.1Q interface) are gone" test -z "$(vlan_links)"
 expect_sql "SELECT up FROM vswitches WHERE name = 'wan'" 0
 run in_ns hpvmnet
 assert_stdout_has "^wan +$WAN Down "
@@ -403,21 +447,33 @@ expect_stdout "$HEADER
 wan           $WAN Down    Shared    up0      $UP0_HEX 192.0.2.10
 
 $PORTS_HEADER
-0       Reserved     avio_lan none     1
+0       Reserved     avio_lan 130      1
 1       Reserved     lan      none     1
 2       Reserved     lan      none     1" in_ns hpvmnet -S wan
 net_refused 1 "hpvmnet: ERROR (wan): The vswitch 'wan' is down; boot it with hpvmnet -b." in_ns hpvmnet -r -S wan
-expect_ok in_ns hpvmnet -b -S wan
-check "$T1 is a port of $BR again" test "$(link_field "$T1" "l.get('master')")" = "$BR"
+# What -b says of VLAN 130 on this kernel.
+boot_warning=""
+((has_8021q)) || boot_warning="hpvmnet: WARNING (wan): $(local_vlan 130)"
+expect_stderr 0 "$boot_warning" in_ns hpvmnet -b -S wan
+check "$T1 is on ${BR}v130 again" test "$(master "$T1")" = "${BR}v130"
 check "$T2 is a port of $BR again" test "$(link_field "$T2" "l.get('master')")" = "$BR"
 
 section "netns: after a host reboot, hpvmnet -b boots every vswitch recorded Up"
+# Port 2 (n2's, not running) on VLAN 140 too: its bridge comes with the
+# vswitch, with no tap on it.
+set_vlan 2 140
 # A reboot loses bridges and taps; the database keeps wan and localnet Up.
-for ifname in "$BR" hpvsw1 "$T1" "$T2" "hpv${N1}n00"; do in_ns ip link del "$ifname"; done
-expect_ok in_ns hpvmnet -b
+for ifname in "$BR" "${BR}v130" "${BR}v140" hpvsw1 "$T1" "$T2" "hpv${N1}n00"; do in_ns ip link del "$ifname"; done
+if ((has_8021q)); then
+  expect_ok in_ns hpvmnet -b
+else
+  expect_stderr 0 "hpvmnet: WARNING: VLANs 130, 140 of the vswitch 'wan' are local to this host: its uplink 'up0' does not carry them (no 802.1Q VLAN interface can be made on it: this kernel has no 8021q, or the interface cannot carry VLANs)." \
+    in_ns hpvmnet -b
+fi
+check "VLAN 130's and 140's bridges are back" test "$(vlan_links | awk '$2 == "bridge" {print $1}' | paste -sd' ')" = "${BR}v130 ${BR}v140"
 check "bridge $BR is back" test "$(link_field up0 "l.get('master')")" = "$BR"
 check "localnet's bridge hpvsw1 is up" test "$(link_field hpvsw1 "'UP' in l['flags']")" = True
-check "$T1 is back on $BR" test "$(link_field "$T1" "l.get('master')")" = "$BR"
+check "$T1 is back on ${BR}v130" test "$(master "$T1")" = "${BR}v130"
 check "n1's localnet tap is on hpvsw1" test "$(link_field "hpv${N1}n00" "l.get('master')")" = hpvsw1
 
 section "netns: a stopped guest's taps are removed by -r"
@@ -427,7 +483,7 @@ for t in "$T1" "$T2" "hpv${N1}n00"; do
   check "tap $t is gone" test -z "$(in_ns ip -br link show "$t" 2>/dev/null)"
 done
 run in_ns hpvmnet -S wan
-assert_stdout_has "^0       Reserved     avio_lan none     1\$"
+assert_stdout_has "^0       Reserved     avio_lan 130      1\$"
 
 section "netns: -d -F removes the taps of the vswitch's guests"
 expect_ok in_ns hpvmnet -c -S tmpsw

@@ -86,6 +86,7 @@ run hpvmnet -S vsw1 -u portid:9:vlanid:20
 assert_exit 1
 assert_stderr "hpvmnet: ERROR (vsw1): Configuration database error: database or disk is full. The host was put back as it was: nothing was changed."
 expect_stdout "hpvsw2" master_of hpv1n05
+check "no bridge hpvsw2v20 (VLAN 20's, made and deleted again)" no_link hpvsw2v20
 unfill_root
 expect_db_unchanged
 # The full disk kept the removal from being recorded: hpvmstatus names the
@@ -271,10 +272,16 @@ run hpvmnet -S vsw2
 assert_exit 0
 assert_stderr "hpvmnet: WARNING (vsw2): $leftover"
 assert_stdout_has "^vsw2 +3 +Down "
+# A -b killed later, after making a port VLAN's bridge, leaves that too.
+ip link add hpvsw3v30 type bridge
+run hpvmnet -S vsw2
+assert_exit 0
+assert_stderr "hpvmnet: WARNING (vsw2): The bridge hpvsw3 (and its VLAN bridge hpvsw3v30) of the vswitch 'vsw2' exists, but the vswitch is recorded down: an interrupted hpvmnet -b left it. hpvmnet -b -S vsw2 boots the vswitch, hpvmnet -r removes the bridge."
 run hpvmnet -r
 assert_exit 0
-assert_stderr "hpvmnet: WARNING: Removed the bridge hpvsw3 of the vswitch 'vsw2', which is recorded down: an interrupted hpvmnet -b left it."
+assert_stderr "hpvmnet: WARNING: Removed the bridge hpvsw3 (and its VLAN bridge hpvsw3v30) of the vswitch 'vsw2', which is recorded down: an interrupted hpvmnet -b left it."
 check "no bridge hpvsw3" no_link hpvsw3
+check "no bridge hpvsw3v30" no_link hpvsw3v30
 expect_db_unchanged
 expect_ok hpvmnet -b -S vsw2
 check "hpvmnet -b made hpvsw3 again" ip link show hpvsw3

@@ -417,7 +417,7 @@ class Campaign:
                 name = key.split(":", 1)[1]
                 if name.startswith("bridge "):
                     continue  # a vswitch's own bridge
-                subprocess.run(["ip", "link", "del", name], check=False)
+                subprocess.run(["ip", "link", "del", sl.interface_of(self.env, name)], check=False)
         got = self.dump()
         rest = sl.differences(got, self.expected)
         if rest:

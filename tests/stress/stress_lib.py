@@ -260,11 +260,9 @@ def dump(env, mask_macs=(), running=()):
         if not name.startswith("hpv"):
             continue
         master = re.search(r" master (\S+)", rest)
-        master = bridges.get(master.group(1), master.group(1)) if master else "-"
+        master = _link_name(master.group(1), bridges) if master else "-"
         up = "UP" if "UP" in flags.split(",") else "DOWN"
-        if name in bridges:
-            name = "bridge " + bridges[name]
-        d[f"host:{name}"] = f"{up} master {master}"
+        d[f"host:{_link_name(name, bridges)}"] = f"{up} master {master}"
     for pid in os.listdir("/proc"):
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
@@ -284,6 +282,37 @@ def dump(env, mask_macs=(), running=()):
         except (OSError, ValueError) as e:
             d[f"live:{guest}"] = f"(no answer: {e})"
     return d
+
+
+VLAN_LINK = re.compile(r"(hpvsw\d+)([v.])(\d+)")
+
+
+def _link_name(name, bridges):
+    """A vswitch's interfaces named by the vswitch (its number changes from
+    one cycle to the next): its bridge, its VLANs' bridges (hpvswNvV) and its
+    uplink's 802.1Q interfaces (hpvswN.V)."""
+    if name in bridges:
+        return "bridge " + bridges[name]
+    m = VLAN_LINK.fullmatch(name)
+    if m and m.group(1) in bridges:
+        kind = "VLAN bridge" if m.group(2) == "v" else "802.1Q interface"
+        return f"{kind} {bridges[m.group(1)]} {m.group(3)}"
+    return name
+
+
+def interface_of(env, name):
+    """The host interface a dump's host: key names (the reverse of _link_name)."""
+    m = re.fullmatch(r"(VLAN bridge|802\.1Q interface) (\S+) (\d+)", name)
+    if not m:
+        return name
+    con = sqlite3.connect(f"file:{env.db}?mode=ro", uri=True, timeout=30)
+    try:
+        row = con.execute("SELECT number FROM vswitches WHERE name = ?", (m.group(2),)).fetchone()
+    finally:
+        con.close()
+    if row is None:
+        return name
+    return f"hpvsw{row[0]}{'v' if m.group(1) == 'VLAN bridge' else '.'}{m.group(3)}"
 
 
 def _root_of(pid):

@@ -227,9 +227,13 @@ void compare_nic(Store& store, const Guest& g, const NetworkDevice& n,
                                       format(n), tap_name, k_next_start));
     return;
   }
-  if (request && !tap.master.empty() && tap.master != request->bridge) {
-    next(fmt::format("on the bridge {}, not on vswitch '{}' ({})", tap.master, n.vswitch,
-                     request->bridge));
+  if (!request) {
+    return;
+  }
+  // The vswitch's bridge, or its port VLAN's.
+  const std::string bridge = avio::port_bridge(request->bridge, request->untagged_vlan);
+  if (!tap.master.empty() && tap.master != bridge) {
+    next(fmt::format("on the bridge {}, not on vswitch '{}' ({})", tap.master, n.vswitch, bridge));
   }
 }
 

@@ -61,10 +61,6 @@ std::string bridge_of(const Vswitch& v) {
   return avio::bridge_name(v.number);
 }
 
-constexpr const char* k_no_vlan_filtering =
-    "This kernel's bridges have no VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING): port VLANs "
-    "are recorded but not applied, and ports on a VLAN are not attached.";
-
 bool booted(const Vswitch& v) {
   const auto s = avio::link_state(bridge_of(v));
   return s.exists && s.up && s.kind == "bridge";
@@ -115,42 +111,78 @@ avio::PortRequest request_for(const Vswitch& v, const PortHolder& h,
       vlan = it->second;
     }
   }
+  std::optional<std::string> uplink;
+  if (!v.uplink.empty()) {
+    uplink = v.uplink;
+  }
   return {bridge_of(v), avio::tap_name(h.vm_number, h.nic.address.bus, h.nic.address.slot),
-          h.nic.mac, vlan};
+          h.nic.mac, vlan, uplink};
 }
 
-// The bridge as the port VLANs `now` want it; the uplink VLANs of `previous`
-// (before this command changed them) that no port has any more are removed.
-avio::BridgeRequest bridge_request(const Vswitch& v, const std::map<int, int>& now,
-                                   const std::map<int, int>& previous) {
+// Whether the tap of `request` is where it belongs (avio::port_bridge).
+bool attached(const avio::PortRequest& request) {
+  return avio::link_state(request.tap).master ==
+         avio::port_bridge(request.bridge, request.untagged_vlan);
+}
+
+// The host side of `v` with its ports on `port_vlans` (port -> VLAN).
+avio::BridgeRequest bridge_request(const Vswitch& v, const std::map<int, int>& port_vlans) {
   avio::BridgeRequest r;
   r.bridge = bridge_of(v);
   if (!v.uplink.empty()) {
     r.uplink = v.uplink;
   }
-  r.uplink_vlans = uplink_vlans(now);
-  r.stale_uplink_vlans = stale_uplink_vlans(previous, now);
+  r.vlans = configured_vlans(port_vlans);
   return r;
 }
 
-avio::BridgeRequest bridge_request(VswitchStore& vs, const Vswitch& v,
-                                   const std::map<int, int>& previous = {}) {
-  return bridge_request(v, vs.port_vlans(v.id), previous);
+// The warning for VLANs whose bridge the uplink cannot join: they work
+// between this host's guests only.
+void report_local_vlans(const Vswitch& v, const std::set<int>& vlans,
+                        std::vector<std::string>& warnings) {
+  if (vlans.empty()) {
+    return;
+  }
+  std::vector<std::string> ids;
+  for (int vlan : vlans) {
+    ids.push_back(std::to_string(vlan));
+  }
+  const bool one = vlans.size() == 1;
+  // Named in full: hpvmnet -b without -S prints it with no vswitch name.
+  warnings.push_back(fmt::format(
+      "{} {} of the vswitch '{}' {} local to this host: its uplink '{}' does not carry {} (no "
+      "802.1Q VLAN interface can be made on it: this kernel has no 8021q, or the interface "
+      "cannot carry VLANs).",
+      one ? "VLAN" : "VLANs", avio::join(ids, ", "), v.name, one ? "is" : "are", v.uplink,
+      one ? "it" : "them"));
 }
 
 // A bridge of a vswitch recorded Down: only an hpvmnet -b killed before its
-// commit leaves one (-h deletes it, and no port attaches to such a vswitch).
+// commit leaves one (-h deletes it, and no port attaches to such a vswitch),
+// with the VLAN bridges it made after it (avio::vlan_bridges; halt_bridge
+// deletes them before the bridge, so none outlives it).
 bool leftover_bridge(const Vswitch& v) {
   return !v.up && avio::link_state(bridge_of(v)).exists;
+}
+
+// "hpvsw3", or "hpvsw3 (and its VLAN bridges hpvsw3v10, hpvsw3v20)".
+std::string leftover_bridges(const Vswitch& v) {
+  const auto vlans = avio::vlan_bridges(bridge_of(v));
+  if (vlans.empty()) {
+    return bridge_of(v);
+  }
+  return fmt::format("{} (and its VLAN {} {})", bridge_of(v),
+                     vlans.size() == 1 ? "bridge" : "bridges", avio::join(vlans, ", "));
 }
 
 // Called under the write lock.
 void remove_leftover_bridge(const Vswitch& v, std::vector<std::string>& warnings) {
   if (leftover_bridge(v)) {
-    avio::halt_bridge(bridge_of(v));
+    const std::string what = leftover_bridges(v);
+    avio::halt_bridge(bridge_of(v)); // its VLAN bridges too
     warnings.push_back(fmt::format("Removed the bridge {} of the vswitch '{}', which is recorded "
                                    "down: an interrupted hpvmnet -b left it.",
-                                   bridge_of(v), v.name));
+                                   what, v.name));
   }
 }
 
@@ -158,7 +190,7 @@ std::string leftover_bridge_note(const Vswitch& v) {
   return fmt::format("The bridge {} of the vswitch '{}' exists, but the vswitch is recorded down: "
                      "an interrupted hpvmnet -b left it. hpvmnet -b -S {} boots the vswitch, "
                      "hpvmnet -r removes the bridge.",
-                     bridge_of(v), v.name, v.name);
+                     leftover_bridges(v), v.name, v.name);
 }
 
 // Makes a booted vswitch's ports match the running guests: their taps are
@@ -214,11 +246,11 @@ struct AttachedPorts {
 };
 
 AttachedPorts attached_ports(VswitchStore& vs, const Vswitch& v) {
-  AttachedPorts out{bridge_request(vs, v), {}};
   const auto vlans = vs.port_vlans(v.id);
+  AttachedPorts out{bridge_request(v, vlans), {}};
   for (const auto& [port, h] : vs.holders(v.name)) {
     auto request = request_for(v, h, vlans);
-    if (avio::link_state(request.tap).master == request.bridge) {
+    if (attached(request)) {
       out.ports.push_back(std::move(request));
     }
   }
@@ -257,6 +289,27 @@ void commit_or_undo(Store::WriteTransaction& tx, const std::function<void()>& un
     }
     throw hpvm::Error(reason + " The host was put back as it was: nothing was changed.");
   }
+}
+
+// Makes the host changes `change`, then commits `tx`; when either fails,
+// `undo` puts the host back as it was before this command (a step that
+// failed halfway may have left some changes made), and the error says
+// whether it could.
+void change_host_and_commit(Store::WriteTransaction& tx, const std::function<void()>& change,
+                            const std::function<void()>& undo) {
+  try {
+    change();
+  } catch (const hpvm::Error& e) {
+    try {
+      undo();
+    } catch (const hpvm::Error& u) {
+      throw hpvm::Error(fmt::format("{} The host could not be put back as it was ({}); hpvmnet "
+                                    "-b or -r brings it in line with the configuration.",
+                                    e.what(), u.what()));
+    }
+    throw;
+  }
+  commit_or_undo(tx, undo);
 }
 
 // Why the host interface `uplink` may not be a vswitch's uplink because of
@@ -305,11 +358,8 @@ void boot_one(Store& store, VswitchStore& vs, const Vswitch& v, Report& report) 
       fail(v.name, fmt::format("Cannot boot the vswitch '{}': {}.", v.name, *problem));
     }
   }
-  const auto request = bridge_request(vs, v);
-  avio::boot_bridge(request);
-  if (!request.uplink_vlans.empty() && !avio::bridge_vlan_filtering(request.bridge)) {
-    report.warnings.push_back(k_no_vlan_filtering);
-  }
+  const auto result = avio::boot_bridge(bridge_request(v, vs.port_vlans(v.id)));
+  report_local_vlans(v, result.local_vlans, report.warnings);
   vs.set_up(v.id, true);
   place_unplaced(vs, v, report.warnings);
   reattach(store, vs, v, report.warnings);
@@ -341,7 +391,6 @@ std::vector<VswitchPortStatus> port_statuses(Store& store, VswitchStore& vs, con
   for (const auto& [p, vlan] : vlans) {
     ports.insert(p);
   }
-  const std::string bridge = bridge_of(v);
   std::vector<VswitchPortStatus> out;
   for (int p : ports) {
     VswitchPortStatus status;
@@ -352,13 +401,10 @@ std::vector<VswitchPortStatus> port_statuses(Store& store, VswitchStore& vs, con
     if (const auto h = holders.find(p); h != holders.end()) {
       status.guest = h->second.guest;
       status.adapter = h->second.nic.adapter;
-      // Active: the guest runs and its tap is a port of the bridge (not after
-      // -h, which detaches it).
+      // Active: the guest runs and its tap is on its bridge (not after -h,
+      // which detaches it).
       status.active =
-          run_state(store.root(), h->second.uuid).on &&
-          avio::link_state(avio::tap_name(h->second.vm_number, h->second.nic.address.bus,
-                                          h->second.nic.address.slot))
-                  .master == bridge;
+          run_state(store.root(), h->second.uuid).on && attached(request_for(v, h->second, vlans));
     }
     out.push_back(std::move(status));
   }
@@ -380,12 +426,13 @@ std::vector<VswitchPortCounters> port_statistics(Store& store, VswitchStore& vs,
   if (!v.uplink.empty() && avio::link_state(v.uplink).master == bridge) {
     add(avio::k_max_port + 1, v.uplink, ""); // HPVM calls the uplink port 512
   }
+  const auto vlans = vs.port_vlans(v.id);
   for (const auto& [p, h] : vs.holders(v.name)) {
-    const std::string tap = avio::tap_name(h.vm_number, h.nic.address.bus, h.nic.address.slot);
-    if (avio::link_state(tap).master != bridge) {
+    const auto request = request_for(v, h, vlans);
+    if (!attached(request)) {
       continue;
     }
-    add(p, tap, run_state(store.root(), h.uuid).on ? h.guest : "");
+    add(p, request.tap, run_state(store.root(), h.uuid).on ? h.guest : "");
   }
   return out;
 }
@@ -406,22 +453,10 @@ int parse_int(std::string_view text, std::string_view what, const std::string& s
 
 } // namespace
 
-std::set<int> uplink_vlans(const std::map<int, int>& port_vlans) {
+std::set<int> configured_vlans(const std::map<int, int>& port_vlans) {
   std::set<int> out;
   for (const auto& [port, vlan] : port_vlans) {
     out.insert(vlan);
-  }
-  return out;
-}
-
-std::set<int> stale_uplink_vlans(const std::map<int, int>& before,
-                                 const std::map<int, int>& after) {
-  const std::set<int> wanted = uplink_vlans(after);
-  std::set<int> out;
-  for (int vlan : uplink_vlans(before)) {
-    if (wanted.count(vlan) == 0) {
-      out.insert(vlan);
-    }
   }
   return out;
 }
@@ -511,8 +546,8 @@ Report boot_vswitch(Store& store, const std::optional<std::string>& name) {
       if (!avio::link_state(bridge_of(v)).exists) {
         new_bridges.push_back(bridge_of(v));
       }
-      boot_one(store, vs, v, report);
-      commit_or_undo(tx, halt_new);
+      change_host_and_commit(
+          tx, [&] { boot_one(store, vs, v, report); }, halt_new);
       return report;
     });
   }
@@ -543,14 +578,15 @@ Report halt_vswitch(Store& store, const std::string& name) {
     VswitchStore vs(store);
     const Vswitch v = find_vswitch(vs, name);
     const bool was_booted = booted(v);
-    const AttachedPorts attached = attached_ports(vs, v);
+    const AttachedPorts ports = attached_ports(vs, v);
     vs.set_up(v.id, false);
-    avio::halt_bridge(bridge_of(v));
-    commit_or_undo(tx, [&] {
-      if (was_booted) {
-        attach_again(attached);
-      }
-    });
+    change_host_and_commit(
+        tx, [&] { avio::halt_bridge(bridge_of(v)); },
+        [&] {
+          if (was_booted) {
+            attach_again(ports);
+          }
+        });
     return {};
   });
 }
@@ -602,36 +638,42 @@ Report set_port_vlan(Store& store, const std::string& name, const std::string& s
     VswitchStore vs(store);
     const Vswitch v = find_vswitch(vs, name);
     remove_leftover_bridge(v, report.warnings);
-    const auto vlans = vs.port_vlans(v.id);
-    std::optional<int> previous;
-    if (auto it = vlans.find(want.port); it != vlans.end()) {
-      previous = it->second;
-    }
+    const auto before = vs.port_vlans(v.id);
     vs.set_port_vlan(v.id, want.port, want.vlan);
-    const auto wanted = vs.port_vlans(v.id);
-    std::function<void()> undo = [] {};
-    // A booted vswitch takes the change at once: the uplink carries the VLAN,
-    // and the port's tap, if attached, moves to it.
-    if (booted(v)) {
-      avio::boot_bridge(bridge_request(v, wanted, vlans));
-      undo = [v, vlans, wanted] { avio::boot_bridge(bridge_request(v, vlans, wanted)); };
-      if (want.vlan && !avio::bridge_vlan_filtering(bridge_of(v))) {
-        report.warnings.push_back(k_no_vlan_filtering);
-      }
-      const auto holders = vs.holders(v.name);
-      if (auto h = holders.find(want.port); h != holders.end()) {
-        const auto tap = avio::tap_name(h->second.vm_number, h->second.nic.address.bus,
-                                        h->second.nic.address.slot);
-        if (avio::link_state(tap).master == bridge_of(v)) {
-          avio::set_port_vlan(tap, want.vlan, previous);
-          undo = [v, vlans, wanted, tap, want, previous] {
-            avio::set_port_vlan(tap, previous, want.vlan);
-            avio::boot_bridge(bridge_request(v, vlans, wanted));
-          };
-        }
+    if (!booted(v)) {
+      tx.commit(); // the bridges follow when the vswitch boots
+      return report;
+    }
+    // A booted vswitch takes the change at once: the new VLAN gets its bridge,
+    // the old one loses it when no port is left on it, and the port's tap, if
+    // attached, moves.
+    const auto after = vs.port_vlans(v.id);
+    std::optional<avio::PortRequest> tap_before;
+    std::optional<avio::PortRequest> tap_after;
+    const auto holders = vs.holders(v.name);
+    if (auto h = holders.find(want.port); h != holders.end()) {
+      if (auto request = request_for(v, h->second, before); attached(request)) {
+        tap_before = std::move(request);
+        tap_after = request_for(v, h->second, after);
       }
     }
-    commit_or_undo(tx, undo);
+    const auto apply = [&](const std::map<int, int>& vlans,
+                           const std::optional<avio::PortRequest>& tap) {
+      const auto result = avio::boot_bridge(bridge_request(v, vlans));
+      if (tap) {
+        avio::create_port_tap(*tap);
+      }
+      return result;
+    };
+    change_host_and_commit(
+        tx,
+        [&] {
+          const auto result = apply(after, tap_after);
+          if (want.vlan && result.local_vlans.count(*want.vlan) != 0) {
+            report_local_vlans(v, {*want.vlan}, report.warnings);
+          }
+        },
+        [&] { apply(before, tap_before); });
     return report;
   });
 }
@@ -663,7 +705,7 @@ Report reattach_ports(Store& store, const std::optional<std::string>& name) {
   }
   for (const auto& v : targets) {
     if (up_on_demand(v) && !booted(v) && any_running(store, vs, v)) {
-      avio::boot_bridge(bridge_request(vs, v));
+      avio::boot_bridge(bridge_request(v, vs.port_vlans(v.id)));
     }
     if (booted(v)) {
       reattach(store, vs, v, report.warnings);
@@ -757,7 +799,7 @@ void prepare_port_bridge(Store& store, const std::string& vswitch) {
   VswitchStore vs(store);
   const auto v = vs.find(vswitch);
   if (v && up_on_demand(*v) && !booted(*v)) {
-    avio::boot_bridge(bridge_request(vs, *v));
+    avio::boot_bridge(bridge_request(*v, vs.port_vlans(v->id))); // local: no VLAN leaves the host
   }
 }
 

@@ -32,7 +32,8 @@ Report halt_vswitch(Store& store, const std::string& name);
 // -d -S name: deletes it; refused while guests are configured on it unless
 // `force` (their vNICs keep the name and lose unpinned ports).
 Report delete_vswitch(Store& store, const std::string& name, bool force);
-// -S name -u portid:N:vlanid:V|none
+// -S name -u portid:N:vlanid:V|none; on a booted vswitch the VLANs' bridges
+// and the port's tap follow at once, and are put back when a step fails.
 Report set_port_vlan(Store& store, const std::string& name, const std::string& spec);
 // -r: re-creates and re-attaches the taps of running guests on every booted
 // vswitch (or on `name` only); removes what killed commands left: taps no
@@ -47,13 +48,10 @@ struct PortVlanSpec {
 // Throws hpvm::UsageError naming what is wrong.
 PortVlanSpec parse_port_vlan(const std::string& spec);
 
-// The VLANs a vswitch's uplink carries tagged: every port's untagged VLAN
-// (port -> VLAN, as VswitchStore::port_vlans gives them).
-std::set<int> uplink_vlans(const std::map<int, int>& port_vlans);
-// The uplink VLANs of `before` that `after` no longer has (a port moved to
-// another VLAN or to none, and no other port is on the old one): removed
-// from the uplink. Tested by unit tests.
-std::set<int> stale_uplink_vlans(const std::map<int, int>& before, const std::map<int, int>& after);
+// The VLANs a vswitch's ports are on (port -> VLAN, as
+// VswitchStore::port_vlans gives them): while the vswitch is booted each has
+// its bridge (avio::port_bridge), and no other VLAN has one.
+std::set<int> configured_vlans(const std::map<int, int>& port_vlans);
 
 enum class NetView : unsigned char { list, ports, statistics };
 // hpvmnet (list), -S name (ports), -A [-S name] (statistics): what the store

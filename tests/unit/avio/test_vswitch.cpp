@@ -22,6 +22,18 @@ TEST_CASE("vswitch: bridge and tap names fit IFNAMSIZ and do not collide") {
   CHECK(tap_name(1, 1, 2) == "hpv1n12");
 }
 
+TEST_CASE("vswitch: a port's bridge is its VLAN's, beside the vswitch's; names fit IFNAMSIZ") {
+  CHECK(port_bridge("hpvsw2", std::nullopt) == "hpvsw2");
+  CHECK(port_bridge("hpvsw2", 120) == "hpvsw2v120");
+  CHECK(uplink_vlan_interface("hpvsw2", 120) == "hpvsw2.120");
+  // 'v' and '.' end the vswitch number: no VLAN bridge is another's.
+  CHECK(port_bridge(bridge_name(1), 23) != port_bridge(bridge_name(12), 3));
+  CHECK(port_bridge(bridge_name(12), 3) == "hpvsw12v3");
+  // The widest VLAN ID on the highest vswitch number that has VLANs.
+  CHECK(port_bridge(bridge_name(99999), k_max_port_vlan).size() == k_max_ifname);
+  CHECK(uplink_vlan_interface(bridge_name(99999), k_max_port_vlan).size() == k_max_ifname);
+}
+
 TEST_CASE("vswitch: a tap's MAC is the guest's with first octet fe") {
   CHECK(tap_mac(MacAddress(0x020000000101ULL)) == MacAddress(0xFE0000000101ULL));
   CHECK(tap_mac(MacAddress(0x56E9E3096A22ULL)) == MacAddress(0xFEE9E3096A22ULL));
@@ -36,7 +48,6 @@ TEST_CASE("vswitch: host queries of interfaces that cannot exist") {
   CHECK(ipv4_addresses("no-such-if0").empty());
   CHECK_FALSE(port_counters("no-such-if0"));
   CHECK_FALSE(port_counters("../../etc"));
-  CHECK_FALSE(bridge_vlan_filtering("no-such-br0"));
   CHECK(uplink_problem("", "hpvsw2") == "'' is not a valid Linux interface name");
   CHECK(uplink_problem("a/b", "hpvsw2") == "'a/b' is not a valid Linux interface name");
   CHECK(uplink_problem("with space", "hpvsw2") ==

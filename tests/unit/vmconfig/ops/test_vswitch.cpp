@@ -84,6 +84,7 @@ TEST_CASE("vswitch: port planning and port requests") {
     CHECK(requests[0].tap == avio::tap_name(g.vm_number, 0, 3));
     CHECK(requests[0].guest_mac == avio::MacAddress(0x020000000001ULL));
     CHECK(requests[0].untagged_vlan == 300);
+    CHECK_FALSE(requests[0].uplink); // v1 is local
     CHECK(requests[1].tap == avio::tap_name(g.vm_number, 1, 2));
     CHECK_FALSE(requests[1].untagged_vlan);
     // Creating 'later' gives its waiting vNIC a port and a request.
@@ -93,18 +94,10 @@ TEST_CASE("vswitch: port planning and port requests") {
   }
 }
 
-TEST_CASE("vswitch: the uplink's VLANs, wanted and stale") {
+TEST_CASE("vswitch: the VLANs that have bridges are the ports' VLANs, each once") {
   using Vlans = std::map<int, int>; // port -> untagged VLAN
   using Set = std::set<int>;
-  CHECK(uplink_vlans({}).empty());
-  CHECK(uplink_vlans(Vlans{{0, 120}, {5, 120}, {9, 4094}}) == Set{120, 4094});
-  // -u portid:0:vlanid:none: 120 stays while port 5 is on it.
-  CHECK(stale_uplink_vlans(Vlans{{0, 120}, {5, 120}}, Vlans{{5, 120}}).empty());
-  // The last port on 120 leaves it: 120 is removed from the uplink.
-  CHECK(stale_uplink_vlans(Vlans{{5, 120}}, Vlans{}) == Set{120});
-  // A port moves from 120 to 130.
-  CHECK(stale_uplink_vlans(Vlans{{5, 120}, {9, 4094}}, Vlans{{5, 130}, {9, 4094}}) == Set{120});
-  // Nothing changed, or a VLAN was only added.
-  CHECK(stale_uplink_vlans(Vlans{{5, 120}}, Vlans{{5, 120}}).empty());
-  CHECK(stale_uplink_vlans(Vlans{}, Vlans{{5, 120}}).empty());
+  CHECK(configured_vlans({}).empty());
+  CHECK(configured_vlans(Vlans{{0, 120}, {5, 120}, {9, 4094}}) == Set{120, 4094});
+  CHECK(configured_vlans(Vlans{{5, 130}}) == Set{130});
 }
