@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
       const NetView view = statistics           ? NetView::statistics
                            : vswitch || verbose ? NetView::ports
                                                 : NetView::list;
-      fmt::print("{}", vmconfig::vswitch_report(store, vswitch, view, json));
+      fmt::print("{}", vmconfig::vswitch_report(store, vswitch, view, report.warnings, json));
     }
     cli::print_warnings("hpvmnet", vswitch.value_or(""), report.warnings);
   });

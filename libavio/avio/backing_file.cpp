@@ -6,15 +6,22 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <filesystem>
+#include <string_view>
 #include <vector>
 
 namespace avio {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -23,15 +30,19 @@ namespace {
 }
 
 // A backing file open for writing, `old_size` long (0 when created here).
+// Messages name `shown`: the file the user asked for, whatever it is written as.
 struct OpenFile {
-  OpenFile(const std::string& file, int flags, bool existed, std::uint64_t size)
-      : path(file), fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0600)),
-        created(!existed), old_size(size) {
+  OpenFile(const std::string& file, int flags, bool existed, std::uint64_t size,
+           const std::string& name)
+      : path(file), shown(name),
+        fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0600)), created(!existed),
+        old_size(size) {
     if (fd.get() < 0) {
-      fail(file, existed ? "open" : "create", errno);
+      fail(name, existed ? "open" : "create", errno);
     }
   }
   const std::string& path;
+  const std::string& shown;
   Fd fd;
   bool created;
   std::uint64_t old_size;
@@ -44,7 +55,37 @@ struct OpenFile {
   } else {
     [[maybe_unused]] int ignored = ::ftruncate(f.fd.get(), static_cast<off_t>(f.old_size));
   }
-  fail(f.path, what, err);
+  fail(f.shown, what, err);
+}
+
+// A new file is written as "<path>.hpvm-partial.<pid>" and renamed to `path`
+// once complete: a command killed halfway leaves no file under the asked
+// name that looks finished, only a partial one the next run removes.
+constexpr std::string_view k_partial_infix = ".hpvm-partial.";
+
+std::string partial_name(const std::string& path) {
+  return fmt::format("{}{}{}", path, k_partial_infix, ::getpid());
+}
+
+// Removes the partial files of `path` whose writer no longer runs.
+void remove_dead_partials(const std::string& path) {
+  const fs::path target(path);
+  const std::string prefix = target.filename().string() + std::string(k_partial_infix);
+  std::error_code ec;
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix)) {
+      continue;
+    }
+    const std::string_view digits = std::string_view(name).substr(prefix.size());
+    int pid = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+    if (error == std::errc() && end == digits.data() + digits.size() && pid > 0 &&
+        ::kill(pid, 0) != 0 && errno == ESRCH) {
+      ::unlink(entry.path().c_str());
+    }
+  }
 }
 
 // Makes the file `bytes` long: only its length (`sparse`), or zeros written
@@ -98,11 +139,22 @@ void extend_file(const std::string& path, std::uint64_t bytes, bool sparse,
         fmt::format("'{}' is already {} bytes, more than {}; a backing file is never shrunk.", path,
                     old_size, bytes));
   }
-  grow(OpenFile(path, 0, existed, old_size), bytes, sparse, progress, "extend");
+  if (existed) {
+    grow(OpenFile(path, 0, true, old_size, path), bytes, sparse, progress, "extend");
+    return;
+  }
+  remove_dead_partials(path);
+  const std::string partial = partial_name(path);
+  const OpenFile file(partial, O_EXCL, false, 0, path);
+  grow(file, bytes, sparse, progress, "extend");
+  // Not over a file of that name made meanwhile.
+  if (::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
+    undo_and_fail(file, "create", errno);
+  }
 }
 
 void create_sparse_file(const std::string& path, std::uint64_t bytes) {
-  grow(OpenFile(path, O_EXCL, false, 0), bytes, true, {}, "size");
+  grow(OpenFile(path, O_EXCL, false, 0, path), bytes, true, {}, "size");
 }
 
 void remove_created_file(const std::string& path) noexcept {

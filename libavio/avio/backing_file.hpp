@@ -15,6 +15,8 @@ using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 // unless `sparse`, then only the length changes. Never shrinks a file;
 // throws hpvm::Error for a file already larger, a path that is not a
 // regular file, or a failed write (a file it created is removed again).
+// A new file is written as `path`.hpvm-partial.<pid> and renamed to `path`
+// when complete; partial files of killed runs are removed first.
 void extend_file(const std::string& path, std::uint64_t bytes, bool sparse,
                  const Progress& progress = {});
 

@@ -1,18 +1,25 @@
 #include "avio/console.hpp"
 
 #include "avio/error.hpp"
+#include "avio/fd.hpp"
+#include "avio/host.hpp"
+#include "avio/text.hpp"
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 
 namespace avio {
 
@@ -80,9 +87,39 @@ bool write_all(int fd, const char* data, std::size_t size) {
   return true;
 }
 
+// Locks `fd`, the console's holder file, for as long as this process relays
+// the console (flock), and writes its name there ("<pid> <user>"): QEMU
+// serves one console client at a time, and a second one would wait in its
+// listen queue with no word until the first detaches.
+void hold_console(const Fd& fd, const std::filesystem::path& holder,
+                  std::chrono::milliseconds wait) {
+  if (!fd) {
+    throw hpvm::Error(fmt::format("Cannot open '{}': {}.", holder.string(), std::strerror(errno)));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      const auto who = split(trim(read_file(holder).value_or(""), " \t\n"), ' ');
+      throw hpvm::Error(fmt::format(
+          "The guest's console is in use by hpvmconsole (pid {}, user {}) and was not free "
+          "within {} s. Try again once it detaches (Ctrl-B).",
+          !who.empty() && !who[0].empty() ? who[0] : "unknown", who.size() > 1 ? who[1] : "unknown",
+          wait.count() / 1000));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const std::string me = fmt::format("{} {}\n", ::getpid(), effective_user_name());
+  if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), me.data(), me.size(), 0) < 0) {
+    // Unnamed, the hold still works: a second command says "unknown".
+  }
+}
+
 } // namespace
 
-ConsoleEnd attach_console(const std::filesystem::path& socket, int in_fd, int out_fd) {
+ConsoleEnd attach_console(const std::filesystem::path& socket, const std::filesystem::path& holder,
+                          int in_fd, int out_fd) {
+  const Fd hold(::open(holder.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  hold_console(hold, holder, k_console_hold_wait);
   const int sock = connect_unix(socket);
   RawTerminal terminal(in_fd);
   bool input_open = true;

@@ -1,6 +1,7 @@
 // The guest's serial console: relaying a terminal to its unix socket.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 
 namespace avio {
@@ -14,9 +15,15 @@ enum class ConsoleEnd : unsigned char {
   guest_closed, // QEMU closed the console (the guest stopped)
 };
 
+// How long a second hpvmconsole waits for the console another one holds.
+inline constexpr std::chrono::milliseconds k_console_hold_wait{3000};
+
 // Relays `in_fd` to the console socket and the socket to `out_fd` until one
-// of the ends above. A terminal on `in_fd` is put in raw mode meanwhile and
-// restored after. Throws hpvm::Error when the socket cannot be reached.
-ConsoleEnd attach_console(const std::filesystem::path& socket, int in_fd, int out_fd);
+// of the ends above, holding the console through the file `holder` (a flock:
+// one relay at a time). A terminal on `in_fd` is put in raw mode meanwhile
+// and restored after. Throws hpvm::Error when the socket cannot be reached,
+// or when another relay holds the console for k_console_hold_wait (naming it).
+ConsoleEnd attach_console(const std::filesystem::path& socket, const std::filesystem::path& holder,
+                          int in_fd, int out_fd);
 
 } // namespace avio

@@ -243,13 +243,13 @@ bool process_stopped(pid_t pid) {
          (stat[end + 2] == 'T' || stat[end + 2] == 't');
 }
 
-void stop_hard(const RunDir& run, pid_t pid) {
+void stop_hard(const RunDir& run, pid_t pid, bool ask_monitor) {
   const Fd qemu(open_guest_qemu(run, pid));
   if (!qemu) {
     return; // gone, or the pid is no longer the guest's QEMU: nothing to stop
   }
   // A stopped (SIGSTOP) QEMU never answers its monitor: straight to signals.
-  if (!process_stopped(pid)) {
+  if (ask_monitor && !process_stopped(pid)) {
     try {
       QmpClient qmp(run.qmp_socket(), 2000ms, 1000ms);
       qmp.execute("quit", Json::object(), 2000ms);
@@ -271,21 +271,35 @@ void stop_hard(const RunDir& run, pid_t pid) {
   }
 }
 
-bool stop_graceful(const RunDir& run, pid_t pid, std::chrono::milliseconds timeout) {
+GracefulStop stop_graceful(const RunDir& run, pid_t pid, std::chrono::milliseconds timeout) {
   const Fd qemu(open_guest_qemu(run, pid));
   if (!qemu) {
-    return true; // already gone
+    return {.off = true, .monitor_failed = false, .reason = std::nullopt};
   }
   if (process_stopped(pid)) {
-    return false;
+    return {.off = false,
+            .monitor_failed = true,
+            .reason = fmt::format("QEMU (pid {}) is stopped (SIGSTOP or a debugger)", pid)};
   }
+  const auto deadline = Clock::now() + timeout;
+  // What is left of `timeout`, at most `bound` (at least 1 ms: a wait of 0
+  // would be no wait at all).
+  const auto left = [deadline](std::chrono::milliseconds bound) {
+    const auto rest =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    return std::max(std::chrono::milliseconds(1), std::min(rest, bound));
+  };
   try {
-    QmpClient qmp(run.qmp_socket());
-    qmp.execute("system_powerdown");
-  } catch (const hpvm::Error&) {
-    return false; // the monitor does not answer: the caller stops it hard
+    QmpClient qmp(run.qmp_socket(), left(k_qmp_timeout), left(k_qmp_greeting_timeout));
+    qmp.execute("system_powerdown", Json::object(), left(k_qmp_timeout));
+  } catch (const hpvm::Error& e) {
+    if (Clock::now() >= deadline) {
+      return {.off = false, .monitor_failed = true, .reason = std::nullopt};
+    }
+    return {.off = false, .monitor_failed = true, .reason = e.what()};
   }
-  return wait_gone(qemu.get(), timeout);
+  return {
+      .off = wait_gone(qemu.get(), left(timeout)), .monitor_failed = false, .reason = std::nullopt};
 }
 
 std::vector<fs::path> stale_files(const RunDir& run) {
@@ -293,9 +307,9 @@ std::vector<fs::path> stale_files(const RunDir& run) {
   if (running_qemu(run)) {
     return out;
   }
-  for (const auto& f :
-       {run.pid_file(), run.start_file(), run.qmp_socket(), run.console_socket(),
-        run.agent_socket(), run.pending_removals_file(), run.balloon_target_file()}) {
+  for (const auto& f : {run.pid_file(), run.start_file(), run.qmp_socket(), run.console_socket(),
+                        run.console_holder(), run.agent_socket(), run.pending_removals_file(),
+                        run.balloon_target_file()}) {
     std::error_code ec;
     if (fs::exists(fs::symlink_status(f, ec))) {
       out.push_back(f);

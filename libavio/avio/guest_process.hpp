@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,12 +40,19 @@ pid_t launch(const MachineSpec& spec, const RunDir& run, Accelerator accel);
 // step bounded, ~16 s at the very most. Never depends on the monitor. Only
 // a `pid` that is_guest_qemu(run, pid) is signalled, through a pidfd opened
 // before that check (a pid reused afterwards is never reached); any other
-// counts as already stopped.
-void stop_hard(const RunDir& run, pid_t pid);
-// ACPI power button through QMP; true when the guest powered off within
-// `timeout` (or `pid` is not the guest's QEMU), false when it did not or its
-// monitor does not answer (the caller decides what next).
-bool stop_graceful(const RunDir& run, pid_t pid, std::chrono::milliseconds timeout);
+// counts as already stopped. `ask_monitor` false: straight to signals (a
+// monitor that just failed to answer).
+void stop_hard(const RunDir& run, pid_t pid, bool ask_monitor = true);
+// What stop_graceful() saw.
+struct GracefulStop {
+  bool off = false;            // the guest powered off (or `pid` is not its QEMU)
+  bool monitor_failed = false; // the power button could not be pressed
+  // Why, when the monitor failed before the timeout ran out.
+  std::optional<std::string> reason;
+};
+// ACPI power button through QMP, all within `timeout`: connecting, the
+// greeting, each reply and the guest powering off share its one deadline.
+GracefulStop stop_graceful(const RunDir& run, pid_t pid, std::chrono::milliseconds timeout);
 // Whether `pid` is stopped (SIGSTOP, or traced).
 bool process_stopped(pid_t pid);
 

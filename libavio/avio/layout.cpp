@@ -119,6 +119,7 @@ DatabaseFile database_file(const layout::Path& root) {
     return out;
   }
   out.owner = st.st_uid;
+  out.owned_by_other = st.st_uid != ::geteuid();
   if (::access(layout::database(root).c_str(), R_OK) != 0) {
     out.state = DatabaseFile::State::denied;
   } else {

@@ -28,6 +28,8 @@ struct RunDir {
   std::filesystem::path start_file() const { return dir / "qemu.start"; }
   std::filesystem::path qmp_socket() const { return dir / "qmp.sock"; }
   std::filesystem::path console_socket() const { return dir / "console.sock"; }
+  // Locked by the hpvmconsole relaying the console, and naming it.
+  std::filesystem::path console_holder() const { return dir / "console.holder"; }
   // The host end of the guest agent's virtio-serial port (qemu-ga).
   std::filesystem::path agent_socket() const { return dir / "agent.sock"; }
   std::filesystem::path log_file() const { return dir / "qemu.log"; }
@@ -94,6 +96,7 @@ struct DatabaseFile {
   };
   State state = State::missing;
   unsigned owner = 0;               // the file's owner (present, empty)
+  bool owned_by_other = false;      // the file belongs to another user than this process's
   bool root_owned_by_other = false; // $HPVM_ROOT belongs to another user
   bool read_only = false;           // on a read-only file system
 };

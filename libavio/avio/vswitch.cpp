@@ -414,6 +414,17 @@ void halt_bridge(const std::string& bridge) {
   }
 }
 
+std::vector<std::string> vlan_bridges(const std::string& bridge) {
+  std::vector<std::string> out;
+  for (int vlan : host_vlans(bridge)) {
+    const std::string name = port_bridge(bridge, vlan);
+    if (link_state(name).kind == "bridge") {
+      out.push_back(name);
+    }
+  }
+  return out;
+}
+
 void create_port_tap(const PortRequest& request) {
   if (!valid_ifname(request.tap)) {
     throw hpvm::Error(fmt::format("'{}' is not a valid tap name.", request.tap));

@@ -99,6 +99,9 @@ BridgeResult boot_bridge(const BridgeRequest& request);
 // for them: the uplink and every tap are released (persistent taps stay,
 // detached, for the next boot to re-attach). A missing bridge is fine.
 void halt_bridge(const std::string& bridge);
+// The VLAN bridges of the vswitch bridge `bridge` on the host (port_bridge
+// names, by VLAN), whatever made them: what a killed command left too.
+std::vector<std::string> vlan_bridges(const std::string& bridge);
 
 struct PortRequest {
   std::string bridge; // the vswitch's (port_bridge gives the tap's)

@@ -62,6 +62,18 @@ expect_db_unchanged
 check "nobody cannot read hpvm.db" bash -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups cat '$DB' >/dev/null 2>&1"
 check "nobody cannot list the run directories" bash -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups ls '$HPVM_ROOT/uuids' >/dev/null 2>&1"
 check "nobody cannot read the command log" bash -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups cat '$LOG' >/dev/null 2>&1"
+# A mode that lets others read (restored from a backup as 0644): still
+# root's alone, refused as above, the mode left for root to put right.
+chmod 0644 "$DB"
+expect_stderr 1 "hpvmstatus: ERROR: $denied" as_nobody hpvmstatus
+assert_stdout ""
+expect_stderr 1 "hpvmstatus: ERROR: $denied" as_nobody hpvmstatus -M -P g1
+expect_stderr 1 "hpvmcreate: ERROR: $denied" as_nobody hpvmcreate -P g2
+expect_stderr 1 "hpvmmodify: ERROR: $denied" as_nobody hpvmmodify -P g1 -l x
+expect_db_unchanged
+check "nobody left hpvm.db 0644" test "$(file_mode "$DB")" = 644
+expect_exit 0 hpvmstatus
+check "root's next command made hpvm.db 0600" test "$(file_mode "$DB")" = 600
 chmod 0700 "$HPVM_ROOT"
 expect_stderr 1 "hpvmstatus: ERROR: $denied" as_nobody hpvmstatus
 # A root of nobody's own: reading an empty one is fine, changing is root's.
@@ -84,6 +96,15 @@ for cmd in "hpvmstatus" "hpvmstatus -P g1" "hpvmcreate -P g2" "hpvmremove -P g1 
   assert_stdout ""
 done
 check "hpvm.db is still empty" test ! -s "$DB"
+# In a root that holds only the truncated file, nothing is made beside it:
+# not the database's WAL, not common/ for the command log.
+new_root
+: >"$DB"
+for cmd in "hpvmstatus" "hpvmcreate -P g2" "hpvmmodify -P g1 -l x" "hpvmnet -c -S vsw9"; do
+  # shellcheck disable=SC2086 # the command's words
+  expect_stderr 1 "${cmd%% *}: ERROR: The configuration database '$DB' is empty (0 bytes): it was truncated. $(advice "$HPVM_ROOT")" $cmd
+done
+expect_stdout "hpvm.db" ls -A "$HPVM_ROOT"
 
 section "a corrupt hpvm.db: a message naming it and how to restore it, never a crash"
 new_root
@@ -143,6 +164,40 @@ assert_exit 0
 check "hpvmstatus -M lists both guests without a WAL" test "$(cut -d: -f1 "$OUT" | tr '\n' ' ')" = "g1 g2 "
 umount "$HPVM_ROOT"
 expect_ok hpvmcreate -P g3
+
+section "a full \$HPVM_ROOT: reading works, a change says the file system is full"
+# The WAL checkpointed away, SQLite cannot make its shared-memory index
+# (-shm) there: the database is intact and read as it is, and no restore
+# is suggested.
+new_root
+mount -t tmpfs -o size=1m,mode=0700 tmpfs "$HPVM_ROOT"
+track_mount "$HPVM_ROOT"
+expect_ok hpvmcreate -P g1
+expect_ok hpvmcreate -P g2 -l two
+db_snapshot # (reading makes the index: taken before it goes)
+sqlite3 "$DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+check "no WAL nor index left" test ! -e "$DB-wal" -a ! -e "$DB-shm"
+# The command log's page full too, so that its record needs a new one.
+{ head -c 4095 /dev/zero | tr '\0' x; echo; } >"$LOG"
+dd if=/dev/zero of="$HPVM_ROOT/fill" bs=4k 2>/dev/null
+expect_stdout "g1
+g2" bash -c "hpvmstatus -M | cut -d: -f1"
+run hpvmstatus -P g2
+assert_exit 0
+assert_stdout_has "^g2 +2 UNKNOWN Off$"
+full="The file system holding '$HPVM_ROOT' is full (No space left on device): the configuration database cannot be changed. Free some space there and try again; nothing was changed."
+unlogged="WARNING: The command was not recorded in the command log: Cannot write '$LOG': No space left on device."
+expect_stderr 1 "hpvmcreate: ERROR: $full
+hpvmcreate: $unlogged" hpvmcreate -P g3
+expect_stderr 1 "hpvmmodify: ERROR: $full
+hpvmmodify: $unlogged" hpvmmodify -P g1 -l x
+rm "$HPVM_ROOT/fill"
+expect_db_unchanged
+expect_ok hpvmcreate -P g3
+expect_stdout "g1
+g2
+g3" bash -c "hpvmstatus -M | cut -d: -f1"
+umount "$HPVM_ROOT"
 
 section "a full file system under the command log"
 # common/ on a full tmpfs: the change itself succeeds and says so (exit 0),

@@ -6,10 +6,11 @@
 # hpvmstatus -P and repaired by hpvmmodify -R, the next command works), then
 # 4 writers x 25 mixed operations at once (tests/stress/concurrency.py: 0
 # lost, 0 duplicated, 0 silent failures, every refusal says why), and 8 x 20
-# with a 1 ms busy timeout, so that refusals happen. Leftovers
-# (taps, run directories, files) are counted and listed, not failed: the
-# campaign reports them until the commands clean up after a kill. Each
-# driver runs in its own network namespace with firmware-only QEMU guests.
+# with a 1 ms busy timeout, so that refusals happen. What a kill leaves
+# (taps, bridges, run directories, partial files) is counted, and fails the
+# run when it is still there once the next command has run, or blocks it.
+# Each driver runs in its own network namespace with firmware-only QEMU
+# guests.
 # HPVM_KILLS, HPVM_WRITERS, HPVM_OPS and HPVM_SEED change the sizes and the seed.
 # shellcheck source=tests/cli/env.sh
 source "$(dirname "$0")/env.sh"

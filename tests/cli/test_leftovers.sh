@@ -2,12 +2,13 @@
 # A command that fails at its commit or is killed leaves the host as the
 # database says. With $HPVM_ROOT full (a small tmpfs, in a private mount
 # namespace) the commit fails after the host was changed: hpvmmodify's
-# hot-adds, hpvmnet -h and -b undo what they did and exit 1. Commands killed
+# hot-adds, hpvmnet -h, -b and -u undo what they did and exit 1. Commands killed
 # at a known point (tests/runtime/qmp_interpose.py on the QMP connection, or
 # strace's signal injection at a system call) leave taps, adapters, run
 # directories and clone targets that hpvmstatus reports and hpvmmodify -R,
-# hpvmnet -r, a restart, the next hpvmcreate or hpvmclone remove. Real QEMU
-# guests (firmware only) in a private network namespace.
+# hpvmnet -r, a restart, the next hpvmcreate, hpvmclone, hpvmremove or
+# hpvmdevmgmt -S remove. Real QEMU guests (firmware only) in a private
+# network namespace.
 if [[ -z ${HPVM_RUNTIME_NETNS:-} ]] && command -v unshare >/dev/null && unshare -n -m true 2>/dev/null; then
   HPVM_RUNTIME_NETNS=1 exec unshare -n -m --propagation private bash "$0" "$@"
 fi
@@ -80,6 +81,13 @@ run hpvmnet -b -S vsw2
 assert_exit 1
 assert_stderr "hpvmnet: ERROR (vsw2): Configuration database error: database or disk is full. The host was put back as it was: nothing was changed."
 check "no bridge hpvsw3" no_link hpvsw3
+
+section "the database cannot commit: hpvmnet -u puts the bridge's VLANs back"
+run hpvmnet -S vsw1 -u portid:9:vlanid:20
+assert_exit 1
+assert_stderr "hpvmnet: ERROR (vsw1): Configuration database error: database or disk is full. The host was put back as it was: nothing was changed."
+expect_stdout "hpvsw2" master_of hpv1n05
+check "no bridge hpvsw2v20 (VLAN 20's, made and deleted again)" no_link hpvsw2v20
 unfill_root
 expect_db_unchanged
 # The full disk kept the removal from being recorded: hpvmstatus names the
@@ -237,4 +245,56 @@ sized_file "$S/c2.img" 1M
 refused hpvmclone src "Backing store '$S/c2.img' already exists; -b copies into a new file (or an existing disk or logical volume)." \
   "disk:avio_stor:0,1,0:file:$S/d5.img would share its backing store with the guest 'src': give the clone its own with -b, -m or -d, mark the backing store SHARE=YES with hpvmdevmgmt, or force with -F." \
   -- -N c2 -b "disk:avio_stor:0,1,0:file:$S/c2.img"
+
+section "a killed hpvmremove leaves its run directory: the next remove takes it"
+expect_ok hpvmcreate -P g4 -r 128M
+expect_ok hpvmcreate -P g5 -r 128M
+uuid4=$(uuid_of g4)
+# Killed at its first unlink, after its commit: the guest is gone, its
+# guests/ link and run directory stay.
+run strace -f -o /dev/null -e trace=unlink,unlinkat,rmdir -e inject=unlink,unlinkat,rmdir:signal=KILL hpvmremove -P g4 -Q
+assert_exit 137
+expect_sql "SELECT count(*) FROM guests WHERE name = 'g4'" 0
+check "the killed remove left uuids/$uuid4" test -d "$HPVM_ROOT/uuids/$uuid4"
+expect_ok hpvmremove -P g5 -Q
+check "the next remove took uuids/$uuid4" test ! -e "$HPVM_ROOT/uuids/$uuid4"
+check "... and guests/g4" test ! -L "$HPVM_ROOT/guests/g4"
+
+section "a killed hpvmnet -b leaves its bridge: hpvmnet says so, -r removes it"
+db_snapshot
+# Killed at its fourth netlink request (the one after the bridge's
+# RTM_NEWLINK), long before its commit.
+run strace -f -o /dev/null -e trace=sendmsg -e inject=sendmsg:signal=KILL:when=4 hpvmnet -b -S vsw2
+assert_exit 137
+expect_db_unchanged
+check "the killed hpvmnet -b left hpvsw3" ip link show hpvsw3
+leftover="The bridge hpvsw3 of the vswitch 'vsw2' exists, but the vswitch is recorded down: an interrupted hpvmnet -b left it. hpvmnet -b -S vsw2 boots the vswitch, hpvmnet -r removes the bridge."
+run hpvmnet -S vsw2
+assert_exit 0
+assert_stderr "hpvmnet: WARNING (vsw2): $leftover"
+assert_stdout_has "^vsw2 +3 +Down "
+# A -b killed later, after making a port VLAN's bridge, leaves that too.
+ip link add hpvsw3v30 type bridge
+run hpvmnet -S vsw2
+assert_exit 0
+assert_stderr "hpvmnet: WARNING (vsw2): The bridge hpvsw3 (and its VLAN bridge hpvsw3v30) of the vswitch 'vsw2' exists, but the vswitch is recorded down: an interrupted hpvmnet -b left it. hpvmnet -b -S vsw2 boots the vswitch, hpvmnet -r removes the bridge."
+run hpvmnet -r
+assert_exit 0
+assert_stderr "hpvmnet: WARNING: Removed the bridge hpvsw3 (and its VLAN bridge hpvsw3v30) of the vswitch 'vsw2', which is recorded down: an interrupted hpvmnet -b left it."
+check "no bridge hpvsw3" no_link hpvsw3
+check "no bridge hpvsw3v30" no_link hpvsw3v30
+expect_db_unchanged
+expect_ok hpvmnet -b -S vsw2
+check "hpvmnet -b made hpvsw3 again" ip link show hpvsw3
+expect_ok hpvmnet -h -Q -S vsw2
+
+section "a killed hpvmdevmgmt -S leaves no file that looks finished: the next -S removes its part"
+# Killed at the fsync after the zeros were written, before the rename.
+run strace -f -o /dev/null -e trace=fsync -e inject=fsync:signal=KILL hpvmdevmgmt -S 4M "$S/sized.img"
+assert_exit 137
+check "no $S/sized.img" test ! -e "$S/sized.img"
+check "one partial file" test "$(find "$S" -maxdepth 1 -name 'sized.img.hpvm-partial.*' | wc -l)" = 1
+expect_ok hpvmdevmgmt -S 4M "$S/sized.img"
+check "sized.img is 4 MiB" test "$(stat -c %s "$S/sized.img")" = 4194304
+check "the partial file is gone" test -z "$(find "$S" -maxdepth 1 -name 'sized.img.hpvm-partial.*')"
 finish

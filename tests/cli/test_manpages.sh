@@ -144,6 +144,33 @@ for cmd in "${commands[@]}"; do
   done
 done
 
+# ------------------------------------------- messages in DIAGNOSTICS
+section "DIAGNOSTICS: the messages each page must list, as the code says them"
+# The code's text with adjacent string literals joined (messages are split
+# across lines there).
+code=$(cat "$HPVM_SOURCE"/libvmconfig/vmconfig/*/*.cpp "$HPVM_SOURCE"/libavio/avio/*.cpp \
+  "$HPVM_SOURCE"/cmd/*.cpp | tr '\n' ' ' | sed 's/"[[:space:]]*"//g')
+# page | text in its DIAGNOSTICS section | the same message's words in the code
+while IFS='|' read -r page text words; do
+  [[ -n $page ]] || continue
+  man_section "$TMP/$page.txt" DIAGNOSTICS | tr -s ' \n' '  ' >"$TMP/diag"
+  if grep -qF -- "$text" "$TMP/diag"; then pass; else fail "$page: DIAGNOSTICS does not list \"$text\""; fi
+  if grep -qF -- "$words" <<<"$code"; then pass; else fail "the code no longer says \"$words\" ($page)"; fi
+done <<'EOF'
+hpvmstatus.1m|and cannot be made 0600:|and cannot be made 0600: {}
+hpvmstatus.1m|is full (No space left on device): the configuration database cannot be changed. Free some space there and try again; nothing was changed.|: the configuration database cannot be changed. {}
+hpvmstatus.1m|is read-only: the configuration database cannot be changed. Nothing was changed.|"is read-only", "Nothing was changed."
+hpvmstart.1m|is no longer the file or device it was configured with|is no longer the file or device it was configured with (it is now {}{})
+hpvmcreate.1m|'lvs' did not finish within 30 s; it was stopped.|'{}' did not finish within {} s; it was stopped.
+hpvmdevmgmt.1m|'lvs' did not finish within 30 s; it was stopped.|'{}' did not finish within {} s; it was stopped.
+hpvmnet.1m|exists, but the vswitch is recorded down: an interrupted hpvmnet -b left it. hpvmnet -b -S|exists, but the vswitch is recorded down: an interrupted hpvmnet -b left it. hpvmnet -b -S {}
+hpvmnet.1m|which is recorded down: an interrupted hpvmnet -b left it.|which is recorded down: an interrupted hpvmnet -b left it.
+hpvmnet.1m|The host was put back as it was: nothing was changed.| The host was put back as it was: nothing was changed.
+hpvmconsole.1m|and was not free within 3 s. Try again once it detaches (Ctrl-B).|and was not free within {} s. Try again once it detaches (Ctrl-B).
+hpvmstop.1m|The guest did not power off within N seconds; it was stopped hard.|The guest did not power off within {} seconds; it was stopped hard.
+hpvmstop.1m|The guest could not be asked to power off: why; it was stopped hard.|The guest could not be asked to power off: {}; it was stopped hard.
+EOF
+
 # ------------------------------------------ keywords the code knows about
 section "hpvmresources(5): every grammar keyword"
 res="$TMP/hpvmresources.5.txt"

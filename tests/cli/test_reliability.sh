@@ -114,6 +114,34 @@ within 20 "hpvmstop -g on a stopped QEMU"
 assert_stderr_has "stopped hard"
 if alive "$pid"; then fail "the stopped QEMU (pid $pid) survived hpvmstop -g"; else pass; fi
 
+section "a monitor that greets and never answers: hpvmstop -g keeps to -t"
+# Every wait of -g (connect, greeting, each reply, the power-off) shares
+# the -t deadline; then signals, with no second try over the monitor.
+sized_file "$S/mute.img" 8M
+start_guest mute
+pid=$(qemu_pid mute)
+sock="$(run_dir mute)/qmp.sock"
+mv "$sock" "$sock.qemu"
+python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(8)
+held = []
+while True:
+    c, _ = s.accept()
+    c.sendall(b"{\"QMP\": {\"version\": {}, \"capabilities\": []}}\n")
+    held.append(c)' "$sock" &
+greeter=$!
+track_pid "$greeter"
+for ((i = 0; i < 100; i++)); do [[ -S $sock ]] && break; sleep 0.1; done
+timed hpvmstop -P mute -g -t 3 -q
+assert_exit 0
+assert_stderr "hpvmstop: WARNING (mute): The guest did not power off within 3 seconds; it was stopped hard."
+within 6 "hpvmstop -g -t 3 on a monitor that greets and never answers"
+if alive "$pid"; then fail "QEMU (pid $pid) survived hpvmstop -g"; else pass; fi
+kill "$greeter"
+rm -f "$sock.qemu"
+
 section "a recorded pid that is no longer the guest's QEMU is never signalled"
 # The kernel gives a dead QEMU's pid to another process: the run directory's
 # qemu.pid then names a process that is not the guest's. A QEMU is the

@@ -181,6 +181,25 @@ expect_ok hpvmconsole -P g1
 refuse 1 "hpvmconsole: ERROR (g2): The guest 'g2' is not running." hpvmconsole -P g2
 check "the console log exists" test -f "$(run_dir g1)/console.log"
 
+section "a second hpvmconsole on a held console: refused within 3 s, naming the holder"
+# The holder's input stays open (a pipe from sleep): it relays until killed.
+sleep 60 | hpvmconsole -P g1 >/dev/null 2>&1 &
+holder=$!
+track_pid "$holder"
+for ((i = 0; i < 100; i++)); do
+  [[ $(cat "$(run_dir g1)/console.holder" 2>/dev/null) == "$holder root" ]] && break
+  sleep 0.1
+done
+expect_stdout "$holder root" cat "$(run_dir g1)/console.holder"
+start=$(date +%s%N)
+refuse 1 "hpvmconsole: ERROR (g1): The guest's console is in use by hpvmconsole (pid $holder, user root) and was not free within 3 s. Try again once it detaches (Ctrl-B)." \
+  hpvmconsole -P g1
+waited=$((($(date +%s%N) - start) / 1000000))
+check "the second hpvmconsole waited about 3 s (waited $waited ms)" test "$waited" -ge 2900 -a "$waited" -lt 8000
+kill "$holder"
+wait "$holder" 2>/dev/null
+expect_ok hpvmconsole -P g1
+
 section "hpvmconsole relays both ways and detaches with Ctrl-B"
 # A guest that boots a one-sector program echoing its serial port.
 python3 "$HPVM_SOURCE/tests/runtime/echo_boot.py" "$S/echo.img"

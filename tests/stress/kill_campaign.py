@@ -18,15 +18,18 @@ is counted apart and checked as an ordinary run):
   * the configuration (every guest as hpvmstatus -X prints it, the device
     database, the vswitches and their ports) is exactly the state before or
     after the command;
-  * nothing else is left: run directories, guests/ links, temporary files,
-    scratch files, taps, bridges, processes (leftovers, counted by kind);
+  * what else the kill left (run directories, guests/ links, temporary
+    files, scratch files, taps, bridges, processes: leftovers, counted by
+    kind) is gone once the next command has run: the commands remove what
+    a killed run left (on a running guest, hpvmmodify -R does);
   * on a running guest, a QEMU that differs from the configuration is
     reported by hpvmstatus -P and put right by hpvmmodify -R;
-  * the next command of the same kind, run un-killed, works; every
-    --sweep-every kills, the next command of every kind runs too.
-Leftovers are removed by the driver after they are counted, so each is
-counted once. Prints the counts; exits 1 when a check failed (a leftover
-alone does not fail the run: it is a finding, listed).
+  * the next command of the same kind, run un-killed, works, leftovers or
+    not; every --sweep-every kills, the next command of every kind runs too.
+Leftovers still there after the next command are removed by the driver
+after they are counted, so each is counted once. Prints the counts; exits 1
+when a check failed, a leftover outlived the next command or blocked it
+(--strict-leftovers: when a kill left anything at all).
 """
 import argparse
 import os
@@ -168,8 +171,11 @@ class Campaign:
         self.verdicts = Counter()  # before / after / neither
         self.integrity_ok = 0
         self.integrity_bad = 0
-        self.leftovers = Counter()  # category -> count
+        self.leftovers = Counter()  # category -> count, right after the kill
         self.leftover_by_cmd = defaultdict(Counter)
+        self.persisting = Counter()  # category -> count, still there after the next command
+        self.persisting_by_cmd = defaultdict(Counter)
+        self.last_persisting = []  # what run_step's ignored keys still held
         self.divergences = 0
         self.unreported = 0
         self.repairs = 0
@@ -221,6 +227,7 @@ class Campaign:
         else:
             expect = self.apply(self.expected, kind, kind.pos)
             wrong = [k for k in sl.differences(expect, after) if k not in ignore]
+            self.last_persisting = [k for k in ignore if after.get(k) != expect.get(k)]
             if wrong:
                 self.note(f"{why}: after '{step.label}' the state is not the expected one: "
                           + describe(expect, after, wrong))
@@ -321,8 +328,17 @@ class Campaign:
         if verdict == "after":
             kind.pos = (kind.pos + 1) % len(kind.steps)
         # The next command of this kind, un-killed, must work with whatever
-        # the kill left; if it does not, the leftovers go and it is retried.
-        if self.next_command(kind, left) or left:
+        # the kill left, and remove it; if it does not work, the leftovers go
+        # and it is retried.
+        self.last_persisting = []
+        blocked = self.next_command(kind, left)
+        for key in self.last_persisting if not blocked else left:
+            self.persisting[sl.category(key)] += 1
+            self.persisting_by_cmd[step.label][sl.category(key)] += 1
+        if self.last_persisting and not blocked:
+            self.note(f"'{step.label}' killed: the next command left what the kill left: "
+                      + describe(self.expected, self.dump(), self.last_persisting))
+        if blocked or left:
             self.remove_leftovers()
 
     def check_running_guest(self, kind, step, got, expect):
@@ -419,9 +435,13 @@ class Campaign:
         print(f"integrity_check ok: {self.integrity_ok}/{total}")
         print(f"configuration exactly before: {self.verdicts['before']}, after: {self.verdicts['after']}, "
               f"neither: {self.verdicts['neither']}")
-        print(f"leftovers found: {sum(self.leftovers.values())}"
+        print(f"leftovers found right after a kill: {sum(self.leftovers.values())}"
               + "".join(f"\n  {cat}: {n}" for cat, n in sorted(self.leftovers.items())))
         for label, cats in sorted(self.leftover_by_cmd.items()):
+            print(f"  after killing {label}: " + ", ".join(f"{c} {n}" for c, n in sorted(cats.items())))
+        print(f"leftovers still there after the next command: {sum(self.persisting.values())}"
+              + "".join(f"\n  {cat}: {n}" for cat, n in sorted(self.persisting.items())))
+        for label, cats in sorted(self.persisting_by_cmd.items()):
             print(f"  after killing {label}: " + ", ".join(f"{c} {n}" for c, n in sorted(cats.items())))
         print(f"running guest diverged: {self.divergences} (unreported by hpvmstatus -P: {self.unreported}); "
               f"hpvmmodify -R repairs: {self.repairs}, restarts still needed: {self.restarts}, "
@@ -472,7 +492,7 @@ def main():
     ap.add_argument("--sweep-every", type=int, default=10)
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--strict-leftovers", action="store_true",
-                    help="fail the run when something is left behind")
+                    help="fail the run when a kill leaves anything, even what the next command removes")
     args = ap.parse_args()
     sl.enter_network_namespace("HPVM_STRESS_NETNS")
     sl.require_runtime()
@@ -497,9 +517,10 @@ def main():
         if campaign:
             campaign.report()
         env.close()
+    # A next command blocked by a leftover counts in persisting too.
     bad = (campaign.integrity_bad or campaign.verdicts["neither"] or campaign.unreported
            or campaign.repair_failed or campaign.next_failed
-           - sum(campaign.blocked.values()))
+           or sum(campaign.persisting.values()))
     if args.strict_leftovers and sum(campaign.leftovers.values()):
         bad = True
     sys.exit(1 if bad else 0)

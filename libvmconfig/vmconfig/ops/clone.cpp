@@ -259,11 +259,12 @@ void remove_files(const fs::path& root, const std::set<std::string>& files) {
 
 // The target files hpvmclone runs killed before they finished made (still
 // the same files: a file made since at the same path is not theirs), which
-// they would have removed themselves had they failed.
-void remove_files_of_killed_runs(const fs::path& root, std::vector<std::string>& warnings) {
-  for (const auto& dead : avio::created_files_of_dead_runs(root)) {
+// they would have removed themselves had they failed. A run killed after
+// its commit left a record of files that are its clone's now: kept.
+void remove_files_of_killed_runs(Store& store, std::vector<std::string>& warnings) {
+  for (const auto& dead : avio::created_files_of_dead_runs(store.root())) {
     for (const auto& f : dead.files) {
-      if (avio::probe(f.path).identity == f.identity) {
+      if (avio::probe(f.path).identity == f.identity && !storage_user(store, f.identity, "")) {
         avio::remove_created_file(f.path);
         warnings.push_back(fmt::format(
             "Removed '{}': hpvmclone -b (pid {}) made it and was killed before it finished.",
@@ -288,7 +289,7 @@ Report clone_guest(Store& store, const CloneRequest& r) {
       {
         // Check everything (making the new target files) before any copy.
         Store::WriteTransaction tx(store);
-        remove_files_of_killed_runs(store.root(), cleaned);
+        remove_files_of_killed_runs(store, cleaned);
         ClonePlan plan = plan_clone(store, r, &created, created);
         // Recorded before the copies, so a run killed meanwhile is known by the next.
         std::vector<avio::CreatedFile> record;

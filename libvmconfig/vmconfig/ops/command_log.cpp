@@ -64,6 +64,12 @@ std::string append_command_log(const std::vector<std::string>& argv, std::string
   if (!avio::effective_user_is_root() || !std::filesystem::exists(root, ec)) {
     return {};
   }
+  // A database without common/ beside it was refused before anything was
+  // made (truncated, another user's): the log does not make common/ either.
+  if (!std::filesystem::exists(avio::layout::common_dir(root), ec) &&
+      std::filesystem::exists(avio::layout::database(root), ec)) {
+    return {};
+  }
   try {
     avio::append_record(avio::layout::command_log(root), line);
   } catch (const hpvm::Error& e) {

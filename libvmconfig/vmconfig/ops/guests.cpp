@@ -116,6 +116,9 @@ Report remove_guest(Store& store, const std::string& name) {
   Report report;
   Store::WriteTransaction tx(store);
   const Guest guest = check_removable(store, name);
+  // A remove killed between its commit and here left its guest's run
+  // directory: the next one takes it (as hpvmcreate and hpvmclone do).
+  remove_leftover_run_dirs(store);
   drop_guest_dependents(store, guest.name);
   store.delete_guest(guest);
   // The configuration file goes before the commit: a run directory left

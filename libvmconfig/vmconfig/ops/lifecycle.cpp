@@ -14,6 +14,7 @@
 #include <avio/guest_process.hpp>
 #include <avio/host.hpp>
 #include <avio/storage_guard.hpp>
+#include <avio/text.hpp>
 #include <avio/vswitch.hpp>
 
 #include <fmt/format.h>
@@ -260,12 +261,22 @@ Report stop_guest(Store& store, const StopRequest& request) {
         "The guest's QEMU process had already exited; its stale run files were removed.");
     return report;
   }
-  if (request.graceful && !avio::stop_graceful(run, *pid, request.timeout)) {
-    report.warnings.push_back(
-        fmt::format("The guest did not power off within {} seconds; it was stopped hard.",
-                    request.timeout.count()));
+  bool ask_monitor = true;
+  if (request.graceful) {
+    const avio::GracefulStop graceful = avio::stop_graceful(run, *pid, request.timeout);
+    if (graceful.reason) {
+      report.warnings.push_back(
+          fmt::format("The guest could not be asked to power off: {}; it was stopped hard.",
+                      avio::trim(*graceful.reason, " .")));
+    } else if (!graceful.off) {
+      report.warnings.push_back(
+          fmt::format("The guest did not power off within {} seconds; it was stopped hard.",
+                      request.timeout.count()));
+    }
+    // Its monitor just failed: -t's time is spent, no second try.
+    ask_monitor = !graceful.monitor_failed;
   }
-  avio::stop_hard(run, *pid); // returns at once when it is already gone
+  avio::stop_hard(run, *pid, ask_monitor); // returns at once when it is already gone
   // A removal the guest never completed is complete now that it is off.
   const auto unfinished = avio::recorded_removals(run.pending_removals_file());
   avio::clean_run_files(run);
@@ -279,8 +290,13 @@ Report stop_guest(Store& store, const StopRequest& request) {
 }
 
 avio::ConsoleEnd attach_guest_console(const fs::path& root, const Guest& guest) {
-  return avio::attach_console(run_dir(root, guest.uuid).console_socket(), STDIN_FILENO,
-                              STDOUT_FILENO);
+  const avio::RunDir run = run_dir(root, guest.uuid);
+  try {
+    return avio::attach_console(run.console_socket(), run.console_holder(), STDIN_FILENO,
+                                STDOUT_FILENO);
+  } catch (const hpvm::Error& e) {
+    throw hpvm::Error(e.what(), guest.name); // libavio knows no guest names
+  }
 }
 
 } // namespace vmconfig

@@ -73,9 +73,10 @@ bool up_on_demand(const Vswitch& v) {
   return v.up && v.uplink.empty();
 }
 
-// What the State column says: ports can be attached now.
+// What the State column says: ports can be attached now (not to the
+// bridge a killed hpvmnet -b left: leftover_bridge).
 bool shown_up(const Vswitch& v) {
-  return up_on_demand(v) || booted(v);
+  return up_on_demand(v) || (v.up && booted(v));
 }
 
 std::optional<int> lowest_free_port(const std::set<int>& used) {
@@ -154,6 +155,42 @@ void report_local_vlans(const Vswitch& v, const std::set<int>& vlans,
       "cannot carry VLANs).",
       one ? "VLAN" : "VLANs", avio::join(ids, ", "), v.name, one ? "is" : "are", v.uplink,
       one ? "it" : "them"));
+}
+
+// A bridge of a vswitch recorded Down: only an hpvmnet -b killed before its
+// commit leaves one (-h deletes it, and no port attaches to such a vswitch),
+// with the VLAN bridges it made after it (avio::vlan_bridges; halt_bridge
+// deletes them before the bridge, so none outlives it).
+bool leftover_bridge(const Vswitch& v) {
+  return !v.up && avio::link_state(bridge_of(v)).exists;
+}
+
+// "hpvsw3", or "hpvsw3 (and its VLAN bridges hpvsw3v10, hpvsw3v20)".
+std::string leftover_bridges(const Vswitch& v) {
+  const auto vlans = avio::vlan_bridges(bridge_of(v));
+  if (vlans.empty()) {
+    return bridge_of(v);
+  }
+  return fmt::format("{} (and its VLAN {} {})", bridge_of(v),
+                     vlans.size() == 1 ? "bridge" : "bridges", avio::join(vlans, ", "));
+}
+
+// Called under the write lock.
+void remove_leftover_bridge(const Vswitch& v, std::vector<std::string>& warnings) {
+  if (leftover_bridge(v)) {
+    const std::string what = leftover_bridges(v);
+    avio::halt_bridge(bridge_of(v)); // its VLAN bridges too
+    warnings.push_back(fmt::format("Removed the bridge {} of the vswitch '{}', which is recorded "
+                                   "down: an interrupted hpvmnet -b left it.",
+                                   what, v.name));
+  }
+}
+
+std::string leftover_bridge_note(const Vswitch& v) {
+  return fmt::format("The bridge {} of the vswitch '{}' exists, but the vswitch is recorded down: "
+                     "an interrupted hpvmnet -b left it. hpvmnet -b -S {} boots the vswitch, "
+                     "hpvmnet -r removes the bridge.",
+                     leftover_bridges(v), v.name, v.name);
 }
 
 // Makes a booted vswitch's ports match the running guests: their taps are
@@ -600,6 +637,7 @@ Report set_port_vlan(Store& store, const std::string& name, const std::string& s
     Store::WriteTransaction tx(store);
     VswitchStore vs(store);
     const Vswitch v = find_vswitch(vs, name);
+    remove_leftover_bridge(v, report.warnings);
     const auto before = vs.port_vlans(v.id);
     vs.set_port_vlan(v.id, want.port, want.vlan);
     if (!booted(v)) {
@@ -640,6 +678,19 @@ Report set_port_vlan(Store& store, const std::string& name, const std::string& s
   });
 }
 
+// Deletes the bridges a killed hpvmnet -b left (leftover_bridge), under the
+// write lock: no -b is between its bridge and its commit meanwhile.
+void remove_leftover_bridges(Store& store, const std::vector<Vswitch>& targets,
+                             std::vector<std::string>& warnings) {
+  const Store::WriteTransaction lock(store);
+  VswitchStore vs(store);
+  for (const auto& target : targets) {
+    if (const auto v = vs.find(target.name)) {
+      remove_leftover_bridge(*v, warnings);
+    }
+  }
+}
+
 Report reattach_ports(Store& store, const std::optional<std::string>& name) {
   Report report;
   VswitchStore vs(store);
@@ -648,6 +699,9 @@ Report reattach_ports(Store& store, const std::optional<std::string>& name) {
     targets.push_back(find_vswitch(vs, *name));
   } else {
     targets = vs.list();
+  }
+  if (std::any_of(targets.begin(), targets.end(), leftover_bridge)) {
+    remove_leftover_bridges(store, targets, report.warnings);
   }
   for (const auto& v : targets) {
     if (up_on_demand(v) && !booted(v) && any_running(store, vs, v)) {
@@ -666,7 +720,7 @@ Report reattach_ports(Store& store, const std::optional<std::string>& name) {
 }
 
 std::string vswitch_report(Store& store, const std::optional<std::string>& name, NetView view,
-                           bool json) {
+                           std::vector<std::string>& warnings, bool json) {
   if (json && view == NetView::list) {
     view = NetView::ports;
   }
@@ -682,6 +736,9 @@ std::string vswitch_report(Store& store, const std::optional<std::string>& name,
     VswitchStatus status;
     status.vswitch = v;
     status.up = shown_up(v);
+    if (leftover_bridge(v)) {
+      warnings.push_back(leftover_bridge_note(v));
+    }
     read_uplink(v, status);
     if (view == NetView::ports) {
       status.ports = port_statuses(store, vs, v);

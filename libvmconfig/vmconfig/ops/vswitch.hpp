@@ -36,7 +36,8 @@ Report delete_vswitch(Store& store, const std::string& name, bool force);
 // and the port's tap follow at once, and are put back when a step fails.
 Report set_port_vlan(Store& store, const std::string& name, const std::string& spec);
 // -r: re-creates and re-attaches the taps of running guests on every booted
-// vswitch (or on `name` only).
+// vswitch (or on `name` only); removes what killed commands left: taps no
+// vNIC uses, the bridge of a vswitch recorded down.
 Report reattach_ports(Store& store, const std::optional<std::string>& name);
 
 // A parsed -u value.
@@ -54,10 +55,11 @@ std::set<int> configured_vlans(const std::map<int, int>& port_vlans);
 
 enum class NetView : unsigned char { list, ports, statistics };
 // hpvmnet (list), -S name (ports), -A [-S name] (statistics): what the store
-// and the host say of each vswitch, as render/render_vswitch.hpp shows it.
-// With `json`, -J's form of the same view (list and ports alike: the ports).
+// and the host say of each vswitch, as render/render_vswitch.hpp shows it;
+// `warnings` gets what disagrees (a bridge a killed hpvmnet -b left). With
+// `json`, -J's form of the same view (list and ports alike: the ports).
 std::string vswitch_report(Store& store, const std::optional<std::string>& name, NetView view,
-                           bool json = false);
+                           std::vector<std::string>& warnings, bool json = false);
 
 // The vswitch port a new vNIC gets (DevicePlanner): the pinned one if free,
 // else the lowest free one; nothing while the vswitch does not exist (a

@@ -45,6 +45,18 @@ bool is_busy(const SQLite::Exception& e) {
   return e.getErrorCode() == SQLITE_BUSY || e.getErrorCode() == SQLITE_LOCKED;
 }
 
+// The system error behind SQLite's last failure on `db` when it is a full
+// file system (or quota): SQLite could not make or grow a file beside the
+// database (its WAL or shared-memory index), which says only "disk I/O
+// error" although the database itself is intact.
+std::optional<int> no_space(SQLite::Database& db) {
+  const int error = sqlite3_system_errno(db.getHandle());
+  if (error == ENOSPC || error == EDQUOT) {
+    return error;
+  }
+  return std::nullopt;
+}
+
 // Switching a new database to WAL needs an exclusive lock, and SQLite does not
 // call the busy handler for it: two commands creating the database at once
 // would fail. The mode is persistent, so only the first opener switches, and
@@ -121,7 +133,11 @@ avio::DatabaseFile checked_database_file(const fs::path& root) {
   const avio::DatabaseFile file = avio::database_file(root);
   const fs::path db_path = avio::layout::database(root);
   using State = avio::DatabaseFile::State;
-  if (file.state == State::denied) {
+  // Another user's database is not this user's to read even when a mode
+  // (0644) lets it: root's next command makes it 0600 again.
+  const bool others = file.owned_by_other && !avio::effective_user_is_root() &&
+                      (file.state == State::present || file.state == State::empty);
+  if (file.state == State::denied || others) {
     throw hpvm::Error(fmt::format("Permission denied: user '{}' cannot read the configuration "
                                   "database '{}'. The HPVM commands are run by root.",
                                   avio::effective_user_name(), db_path.string()));
@@ -200,7 +216,8 @@ Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
   const fs::path db_path = avio::layout::database(m_root);
   if (file.read_only) {
     // Nothing can be written there (nor SQLite's shared-memory index made):
-    // the database is read as it is, and a change fails when it writes.
+    // the database is read as it is, and a change is refused.
+    m_unwritable = Unwritable{"is read-only", "Nothing was changed."};
     open_read_only();
     return;
   }
@@ -227,6 +244,15 @@ Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
   } catch (const SQLite::Exception& e) {
     if (is_busy(e)) {
       throw hpvm::Busy(k_busy_message);
+    }
+    if (const auto error = no_space(*m_db)) {
+      // Not damage: the database is read as it is, and changes wait for space.
+      m_statements.clear();
+      m_db.reset();
+      m_unwritable = Unwritable{fmt::format("is full ({})", std::strerror(*error)),
+                                "Free some space there and try again; nothing was changed."};
+      open_read_only();
+      return;
     }
     throw hpvm::Error(fmt::format("The configuration database '{}' is not usable: {}. {}",
                                   db_path.string(), e.what(), damaged_database_advice(m_root)));
@@ -288,15 +314,17 @@ void Store::open_read_only() {
                                               SQLite::OPEN_READONLY | SQLite::OPEN_URI,
                                               busy_timeout_ms());
     if (schema_version() != k_schema_version) {
-      throw hpvm::Error(fmt::format(
-          "The configuration database '{}' has schema version {}, this program {}, and its file "
-          "system is read-only: it cannot be upgraded.",
-          db_path.string(), schema_version(), k_schema_version));
+      throw hpvm::Error(fmt::format("The configuration database '{}' has schema version {}, this "
+                                    "program {}, and it cannot be upgraded: the file system "
+                                    "holding '{}' {}.",
+                                    db_path.string(), schema_version(), k_schema_version,
+                                    m_root.string(), m_unwritable->state));
     }
   } catch (const SQLite::Exception& e) {
-    throw hpvm::Error(fmt::format("Cannot read the configuration database '{}' on a read-only "
-                                  "file system: {}.",
-                                  db_path.string(), e.what()));
+    throw hpvm::Error(fmt::format("Cannot read the configuration database '{}': {}; the file "
+                                  "system holding '{}' {}.",
+                                  db_path.string(), e.what(), m_root.string(),
+                                  m_unwritable->state));
   }
 }
 
@@ -373,10 +401,21 @@ void Store::migrate() {
   set_checkpoint_on_close(*m_db, true);
 }
 
+Store& Store::writable(Store& store) {
+  require_root();
+  if (store.m_unwritable) {
+    throw hpvm::Error(fmt::format("The file system holding '{}' {}: the configuration database "
+                                  "cannot be changed. {}",
+                                  store.m_root.string(), store.m_unwritable->state,
+                                  store.m_unwritable->advice));
+  }
+  return store;
+}
+
 // The change tracking is set up before BEGIN: made inside a transaction that
 // rolls back, it would be rolled back too.
 Store::WriteTransaction::WriteTransaction(Store& store) try
-    : m_store((require_root(), store.track_config_changes(), store)),
+    : m_store((writable(store), store.track_config_changes(), store)),
       m_tx(*store.m_db, SQLite::TransactionBehavior::IMMEDIATE) {
 } catch (const SQLite::Exception& e) {
   if (is_busy(e)) {

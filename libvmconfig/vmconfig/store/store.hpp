@@ -175,8 +175,10 @@ private:
   void configure();
   // Creates hpvm.db, complete, under the root (m_db is closed after).
   void create_database();
-  // Opens hpvm.db read-only (a read-only file system).
+  // Opens hpvm.db read-only where it cannot be written (m_unwritable says why).
   void open_read_only();
+  // `store`, once this user may change it there (WriteTransaction).
+  static Store& writable(Store& store);
   // Copies the database to common/ before migrate() upgrades it.
   void keep_copy_before_upgrade(int schema);
   Guest read_guest_row(SQLite::Statement& q);
@@ -208,6 +210,13 @@ private:
   };
 
   std::filesystem::path m_root;
+  // Why no change can be written, when so: the file system holding the root
+  // "is read-only" or "is full (...)", and what to do about it.
+  struct Unwritable {
+    std::string state;
+    std::string advice;
+  };
+  std::optional<Unwritable> m_unwritable;
   std::unique_ptr<SQLite::Database> m_db;
   // Declared after m_db: finalized before the database closes.
   std::unordered_map<std::string, CachedStatement> m_statements;
