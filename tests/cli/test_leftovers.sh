@@ -250,9 +250,10 @@ section "a killed hpvmremove leaves its run directory: the next remove takes it"
 expect_ok hpvmcreate -P g4 -r 128M
 expect_ok hpvmcreate -P g5 -r 128M
 uuid4=$(uuid_of g4)
-# Killed at its first unlink, after its commit: the guest is gone, its
-# guests/ link and run directory stay.
-run strace -f -o /dev/null -e trace=unlink,unlinkat,rmdir -e inject=unlink,unlinkat,rmdir:signal=KILL hpvmremove -P g4 -Q
+# Killed at its second unlink, the first after its commit (the first takes
+# vmm_config.current, before it): the guest is gone, its guests/ link and
+# run directory stay.
+run strace -f -o /dev/null -e trace=unlink,unlinkat,rmdir -e inject=unlink,unlinkat,rmdir:signal=KILL:when=2 hpvmremove -P g4 -Q
 assert_exit 137
 expect_sql "SELECT count(*) FROM guests WHERE name = 'g4'" 0
 check "the killed remove left uuids/$uuid4" test -d "$HPVM_ROOT/uuids/$uuid4"

@@ -1,8 +1,8 @@
 #include "vmconfig/ops/lifecycle.hpp"
 
 #include "vmconfig/model/grammar.hpp"
-#include "vmconfig/ops/memory.hpp"
 #include "vmconfig/ops/copied_guests.hpp"
+#include "vmconfig/ops/memory.hpp"
 #include "vmconfig/ops/modify.hpp"
 #include "vmconfig/ops/runtime_devices.hpp"
 #include "vmconfig/ops/vswitch.hpp"
