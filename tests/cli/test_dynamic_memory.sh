@@ -76,7 +76,8 @@ expect_stdout '{"type": "driver", "minimum_mb": 128, "target_mb": 192, "target_s
 
 section "hpvmmodify: checked with the stored values and against a new -r"
 refused hpvmmodify d1 "ram_dyn_target_start (192 MB) is outside ram_dyn_min - ram_dyn_max (128 MB - 128 MB)." -- -r 128M
-refused hpvmmodify d1 "ram_dyn_min (240 MB) is above ram_dyn_max (224 MB)." -- -x ram_dyn_max=224M -x ram_dyn_min=240M
+refused hpvmmodify d1 "ram_dyn_min (240 MB) is above ram_dyn_max (224 MB)." \
+  "ram_dyn_target_start (192 MB) is below ram_dyn_min (240 MB)." -- -x ram_dyn_max=224M -x ram_dyn_min=240M
 expect_ok hpvmmodify -P d1 -x ram_dyn_max=224M
 expect_stdout "$(section_of d1 192 - driver 128 224)" dynamic_section d1
 # Another change leaves values stored before these rules alone.
