@@ -3,7 +3,7 @@
 # against each other and the memory (every problem said, nothing stored),
 # what hpvmstatus shows in each form, and real QEMU guests with no operating
 # system: the balloon hpvmstart plugs and the target it asks, hpvmmodify -x
-# ram_target with no guest driver to move (the bounded wait, then a warning),
+# ram_target and -x ram_dyn_target_start with no guest driver to move (the bounded wait, then a warning),
 # a busy monitor, dynamic memory turned on or off while a guest runs. The
 # guest's memory really moving is checked on the real test guest
 # (test_devinfo_guest.sh). Runs in its own network namespace.
@@ -34,7 +34,33 @@ refused hpvmcreate d1 "ram_dyn_max (4096 MB) is above the guest's memory (2048 M
   "ram_dyn_min (16 MB) is below the smallest guest memory (32 MB)." -- -x ram_dyn_min=16M -x ram_dyn_max=4G
 refused hpvmcreate d1 "-x ram_target changes the memory of a running guest: only hpvmmodify takes it (-x ram_dyn_target_start sets the memory a guest starts with)." \
   -- -x ram_target=1G
+refused hpvmcreate d1 "ram_dyn_min (1024 MB) is above ram_dyn_max (512 MB)." \
+  "ram_dyn_target_start (2048 MB) is above ram_dyn_max (512 MB)." \
+  -- -x ram_dyn_min=1G -x ram_dyn_max=512M -x ram_dyn_target_start=2G
+refused hpvmcreate d1 "-x dynamic_memory_control=0 and -x ram_dyn_type=any contradict each other: dynamic memory is either on or off." \
+  -- -x dynamic_memory_control=0 -x ram_dyn_type=any
+refused hpvmcreate d1 "-x dynamic_memory_control=1 and -x ram_dyn_type=none contradict each other: dynamic memory is either on or off." \
+  -- -x ram_dyn_type=none -x dynamic_memory_control=1
 expect_sql "SELECT name FROM guests" plain
+
+section "dynamic_memory_control: on as ram_dyn_type=any with its defaults, off as none"
+extended_of() { echo "SELECT keyword || '=' || value FROM guest_extended e JOIN guests g ON g.id = e.guest_id WHERE g.name = '$1' ORDER BY keyword"; }
+expect_ok hpvmcreate -P c1 -O linux -r 256M -x dynamic_memory_control=1
+expect_sql "$(extended_of c1)" "ram_dyn_type=any"
+expect_stdout "$(section_of c1 256 - any 64 256 256)" dynamic_section c1
+expect_ok hpvmmodify -P c1 -x ram_dyn_type=driver -x ram_dyn_min=128M
+expect_ok hpvmmodify -P c1 -x dynamic_memory_control=1 # already on: stays driver
+expect_sql "$(extended_of c1)" "ram_dyn_min=128M
+ram_dyn_type=driver"
+db_snapshot
+refused hpvmmodify c1 "-x dynamic_memory_control=0 and -x ram_dyn_type=driver contradict each other: dynamic memory is either on or off." \
+  -- -x dynamic_memory_control=0 -x ram_dyn_type=driver
+expect_db_unchanged
+expect_ok hpvmmodify -P c1 -x dynamic_memory_control=0
+expect_sql "$(extended_of c1)" "ram_dyn_min=128M
+ram_dyn_type=none"
+expect_stdout "" dynamic_section c1
+expect_ok hpvmremove -Q -P c1
 
 section "stored, and shown by -V, -M, -X and -J"
 expect_ok hpvmcreate -P d1 -O linux -r 256M -x ram_dyn_type=driver -x ram_dyn_min=128M -x ram_dyn_target_start=192M
@@ -50,7 +76,8 @@ expect_stdout '{"type": "driver", "minimum_mb": 128, "target_mb": 192, "target_s
 
 section "hpvmmodify: checked with the stored values and against a new -r"
 refused hpvmmodify d1 "ram_dyn_target_start (192 MB) is outside ram_dyn_min - ram_dyn_max (128 MB - 128 MB)." -- -r 128M
-refused hpvmmodify d1 "ram_dyn_min (240 MB) is above ram_dyn_max (224 MB)." -- -x ram_dyn_max=224M -x ram_dyn_min=240M
+refused hpvmmodify d1 "ram_dyn_min (240 MB) is above ram_dyn_max (224 MB)." \
+  "ram_dyn_target_start (192 MB) is below ram_dyn_min (240 MB)." -- -x ram_dyn_max=224M -x ram_dyn_min=240M
 expect_ok hpvmmodify -P d1 -x ram_dyn_max=224M
 expect_stdout "$(section_of d1 192 - driver 128 224)" dynamic_section d1
 # Another change leaves values stored before these rules alone.
@@ -101,6 +128,26 @@ refused hpvmmodify d1 "ram_target (230 MB) is outside ram_dyn_min - ram_dyn_max 
 expect_ok hpvmmodify -P d1 -x ram_target=start -s
 expect_stdout "160" cat "$(run_dir d1)/balloon-target"
 
+section "-x ram_dyn_target_start on the running guest: stored and asked at once, as ram_target"
+before=$(log_lines)
+timed hpvmmodify -P d1 -x ram_dyn_target_start=176M
+assert_exit 0
+assert_stdout ""
+assert_stderr "hpvmmodify: WARNING (d1): The guest has 256 MB after 5 s, on its way to 176 MB: its balloon driver moves it (hpvmstatus -V -P d1 shows its current memory)."
+check "the wait is bounded at 5 s (took $_ms ms)" test "$_ms" -ge 5000 -a "$_ms" -lt 9000
+expect_logged "$before" SUCCESS "hpvmmodify -P d1 -x ram_dyn_target_start=176M"
+expect_sql "SELECT value FROM guest_extended WHERE keyword = 'ram_dyn_target_start'" 176M
+expect_stdout "176" cat "$(run_dir d1)/balloon-target"
+expect_stdout "256" qmp d1 balloon
+expect_stdout "$(section_of d1 176 "256 MB" driver 128 224)" dynamic_section d1
+refused hpvmmodify d1 "ram_dyn_target_start (230 MB) is outside ram_dyn_min - ram_dyn_max (128 MB - 224 MB)." \
+  -- -x ram_dyn_target_start=230M
+expect_stdout "176" cat "$(run_dir d1)/balloon-target"
+# Back to the start target the rest of this test expects, and the target it asked.
+expect_exit 0 hpvmmodify -P d1 -x ram_dyn_target_start=192M
+expect_exit 0 hpvmmodify -P d1 -x ram_target=160M
+expect_stdout "160" cat "$(run_dir d1)/balloon-target"
+
 section "a busy monitor: hpvmstatus says unknown, ram_target changes nothing"
 python3 "$HPVM_SOURCE/tests/runtime/qmp_hold.py" "$(run_dir d1)/qmp.sock" 3 >"$S/hold.out" &
 holder=$!
@@ -116,6 +163,10 @@ db_snapshot
 timed hpvmmodify -P d1 -x ram_target=128M
 assert_exit 1
 check "hpvmmodify -x ram_target on a busy monitor within its bounds (took $_ms ms)" test "$_ms" -lt 10000
+assert_stderr_has "^hpvmmodify: ERROR \(d1\): The running guest cannot be changed: The guest's monitor .* Nothing was changed\.$"
+expect_db_unchanged
+run hpvmmodify -P d1 -x ram_dyn_target_start=144M
+assert_exit 1
 assert_stderr_has "^hpvmmodify: ERROR \(d1\): The running guest cannot be changed: The guest's monitor .* Nothing was changed\.$"
 expect_db_unchanged
 expect_stdout "160" cat "$(run_dir d1)/balloon-target"
@@ -141,6 +192,10 @@ expect_stdout "Difference : Dynamic memory : configured, the running guest has n
 expect_stdout "Current memory : unknown" sh -c 'hpvmstatus -V -P plain | grep "^Current memory"'
 refused hpvmmodify plain "The running guest has no balloon device: its dynamic memory was turned on after it started and takes effect at its next start." \
   -- -x ram_target=128M
+run hpvmmodify -P plain -x ram_dyn_target_start=128M
+assert_exit 0
+assert_stderr "hpvmmodify: WARNING (plain): The dynamic memory start target 128 MB takes effect at the guest's next start: the running guest has no balloon device."
+expect_sql "SELECT value FROM guest_extended e JOIN guests g ON g.id = e.guest_id WHERE g.name = 'plain' AND keyword = 'ram_dyn_target_start'" 128M
 
 section "a stop removes the recorded target; the next start asks the start target again"
 expect_exit 0 hpvmstop -P plain -F -q

@@ -100,6 +100,8 @@ expect_sql "SELECT os_type, vcpus, entitlement_cycles, entitlement_min, entitlem
             start_auto, runnable, modifiable, visible FROM guests WHERE name='g3'" \
   "HPUX|1|1|1000.0|2000.0|1048576|1|0|1|0"
 expect_sql "SELECT count(*) FROM guest_extended e JOIN guests g ON g.id = e.guest_id WHERE g.name = 'g3'" 11
+# dynamic_memory_control=1 is stored as the dynamic memory it turns on.
+expect_sql "SELECT value FROM guest_extended e JOIN guests g ON g.id = e.guest_id WHERE g.name = 'g3' AND keyword = 'ram_dyn_type'" any
 
 # -E without a maximum, -e without a maximum, OS types, memory units.
 expect_ok hpvmcreate -P g4 -E 500 -O windows -r 4G

@@ -169,6 +169,10 @@ hpvmnet.1m|The host was put back as it was: nothing was changed.| The host was p
 hpvmconsole.1m|and was not free within 3 s. Try again once it detaches (Ctrl-B).|and was not free within {} s. Try again once it detaches (Ctrl-B).
 hpvmstop.1m|The guest did not power off within N seconds; it was stopped hard.|The guest did not power off within {} seconds; it was stopped hard.
 hpvmstop.1m|The guest could not be asked to power off: why; it was stopped hard.|The guest could not be asked to power off: {}; it was stopped hard.
+hpvmcreate.1m|ram_dyn_target_start (n MB) is above ram_dyn_max (m MB).|ram_dyn_target_start ({}) is above ram_dyn_max ({}).
+hpvmcreate.1m|ram_dyn_target_start (n MB) is below ram_dyn_min (m MB).|ram_dyn_target_start ({}) is below ram_dyn_min ({}).
+hpvmcreate.1m|and -x ram_dyn_type=t contradict each other: dynamic memory is either on or off.|and -x ram_dyn_type={} contradict each other: dynamic memory is either on or off.
+hpvmmodify.1m|MB takes effect at the guest's next start: the running guest has no balloon device.|MB takes effect at the guest's next start: the running guest has no balloon device.
 EOF
 
 # ------------------------------------------ keywords the code knows about

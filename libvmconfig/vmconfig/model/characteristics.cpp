@@ -316,6 +316,33 @@ void apply_characteristics(const CharacteristicsRequest& r, bool force, Guest& g
       dynamic_memory_valid = dynamic_memory_valid && errors.size() == before;
     }
   }
+  // dynamic_memory_control is HPVM's switch for dynamic memory and ram_dyn_type
+  // says which kind: the switch sets ram_dyn_type (any when it turns it on)
+  // and is not stored apart, so the two cannot disagree later.
+  std::optional<std::string> control, type;
+  for (const auto& x : r.extended) {
+    const auto eq = x.find('=');
+    const auto key = x.substr(0, eq);
+    const auto value = eq == std::string::npos ? std::string() : x.substr(eq + 1);
+    if (key == "dynamic_memory_control" && (value == "0" || value == "1")) {
+      control = value;
+    } else if (key == "ram_dyn_type" && (value == "none" || value == "any" || value == "driver")) {
+      type = value;
+    }
+  }
+  if (control) {
+    guest.extended.erase("dynamic_memory_control");
+    if (type && (*type == "none") != (*control == "0")) {
+      errors.push_back(fmt::format("-x dynamic_memory_control={} and -x ram_dyn_type={} "
+                                   "contradict each other: dynamic memory is either on or off.",
+                                   *control, *type));
+    } else if (*control == "0") {
+      guest.extended["ram_dyn_type"] = "none";
+    } else if (!dynamic_memory(guest)) {
+      guest.extended["ram_dyn_type"] = "any";
+      dynamic_memory_given = true;
+    }
+  }
   // Only what this command changes is checked (a guest stored before these
   // rules stays modifiable in other ways), and only once each value parsed.
   if (dynamic_memory_given && dynamic_memory_valid) {
@@ -373,6 +400,14 @@ std::vector<std::string> dynamic_memory_problems(const Guest& g) {
   if (m.minimum_mb > m.maximum_mb) {
     problems.push_back(fmt::format("ram_dyn_min ({}) is above ram_dyn_max ({}).",
                                    mb_text(m.minimum_mb), mb_text(m.maximum_mb)));
+    // A start target given is still checked against each bound on its own.
+    if (g.extended.contains("ram_dyn_target_start") && m.target_start_mb > m.maximum_mb) {
+      problems.push_back(fmt::format("ram_dyn_target_start ({}) is above ram_dyn_max ({}).",
+                                     mb_text(m.target_start_mb), mb_text(m.maximum_mb)));
+    } else if (g.extended.contains("ram_dyn_target_start") && m.target_start_mb < m.minimum_mb) {
+      problems.push_back(fmt::format("ram_dyn_target_start ({}) is below ram_dyn_min ({}).",
+                                     mb_text(m.target_start_mb), mb_text(m.minimum_mb)));
+    }
   } else if (m.target_start_mb < m.minimum_mb || m.target_start_mb > m.maximum_mb) {
     problems.push_back(
         fmt::format("ram_dyn_target_start ({}) is outside ram_dyn_min - ram_dyn_max ({} - {}).",

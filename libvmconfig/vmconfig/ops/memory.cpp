@@ -16,6 +16,56 @@ namespace {
 
 constexpr const char* k_refused = "Unable to modify the guest.";
 
+// Asks the running guest's balloon for `target_mb` and waits up to
+// avio::k_balloon_wait for it (a warning when it has not got there). A guest
+// with no balloon device is refused, or with `defer_without_balloon` keeps
+// its memory with a warning (its dynamic memory starts with it next time).
+// Returns whether the guest was asked.
+bool move_balloon(const Store& store, const Guest& guest, std::uint64_t target_mb,
+                  bool defer_without_balloon, Report& report) {
+  const auto refuse = [&](std::string problem) {
+    throw hpvm::Refused({std::move(problem)}, k_refused, guest.name);
+  };
+  const avio::RunDir run = run_dir(store.root(), guest.uuid);
+  avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);
+  std::uint64_t now = 0;
+  try {
+    avio::QmpClient qmp(run.qmp_socket());
+    if (!avio::balloon_size_mb(qmp)) {
+      if (!defer_without_balloon) {
+        refuse("The running guest has no balloon device: its dynamic memory was turned on after "
+               "it started and takes effect at its next start.");
+      }
+      report.warnings.push_back(fmt::format(
+          "The dynamic memory start target {} MB takes effect at the guest's next start: the "
+          "running guest has no balloon device.",
+          target_mb));
+      return false;
+    }
+    avio::set_balloon_target(qmp, run, target_mb);
+    try {
+      now = avio::wait_balloon(qmp, target_mb, avio::k_balloon_wait);
+    } catch (const hpvm::Error& e) { // the guest was asked: that is done
+      report.warnings.push_back(
+          fmt::format("The guest was asked for {} MB; QEMU did not say how far it got: {}",
+                      target_mb, e.what()));
+      return true;
+    }
+  } catch (const hpvm::Refused&) {
+    throw;
+  } catch (const hpvm::Error& e) {
+    refuse(fmt::format("The running guest cannot be changed: {} Nothing was changed.", e.what()));
+  }
+  if (now != target_mb) {
+    report.warnings.push_back(fmt::format(
+        "The guest has {} MB after {} s, on its way to {} MB: its balloon driver moves it "
+        "(hpvmstatus -V -P {} shows its current memory).",
+        now, std::chrono::duration_cast<std::chrono::seconds>(avio::k_balloon_wait).count(),
+        target_mb, guest.name));
+  }
+  return true;
+}
+
 } // namespace
 
 void apply_start_target(const Guest& guest, const avio::RunDir& run, Report& report) {
@@ -65,36 +115,34 @@ Report change_memory_target(Store& store, const std::string& name, const std::st
   if (check_only) {
     return report;
   }
-  const avio::RunDir run = run_dir(store.root(), guest.uuid);
-  avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);
-  std::uint64_t now = 0;
-  try {
-    avio::QmpClient qmp(run.qmp_socket());
-    if (!avio::balloon_size_mb(qmp)) {
-      refuse("The running guest has no balloon device: its dynamic memory was turned on after it "
-             "started and takes effect at its next start.");
-    }
-    avio::set_balloon_target(qmp, run, *target);
-    try {
-      now = avio::wait_balloon(qmp, *target, avio::k_balloon_wait);
-    } catch (const hpvm::Error& e) { // the guest was asked: that is done
-      report.warnings.push_back(fmt::format(
-          "The guest was asked for {} MB; QEMU did not say how far it got: {}", *target, e.what()));
-      return report;
-    }
-  } catch (const hpvm::Refused&) {
-    throw;
-  } catch (const hpvm::Error& e) {
-    refuse(fmt::format("The running guest cannot be changed: {} Nothing was changed.", e.what()));
-  }
-  if (now != *target) {
-    report.warnings.push_back(fmt::format(
-        "The guest has {} MB after {} s, on its way to {} MB: its balloon driver moves it "
-        "(hpvmstatus -V -P {} shows its current memory).",
-        now, std::chrono::duration_cast<std::chrono::seconds>(avio::k_balloon_wait).count(),
-        *target, guest.name));
-  }
+  move_balloon(store, guest, *target, false, report);
   return report;
+}
+
+std::optional<std::uint64_t> move_start_target(const Store& store, const Guest& before,
+                                               const Guest& after, Report& report) {
+  const auto was = dynamic_memory(before);
+  const auto will = dynamic_memory(after);
+  // Dynamic memory turned on or off waits for the next start (online.cpp).
+  if (!was || !will || was->target_start_mb == will->target_start_mb) {
+    return std::nullopt;
+  }
+  const auto asked = avio::recorded_balloon_target(run_dir(store.root(), before.uuid))
+                         .value_or(was->target_start_mb);
+  if (!move_balloon(store, before, will->target_start_mb, true, report)) {
+    return std::nullopt;
+  }
+  return asked;
+}
+
+void restore_memory_target(const Store& store, const Guest& guest, std::uint64_t target_mb) {
+  try {
+    const avio::RunDir run = run_dir(store.root(), guest.uuid);
+    avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);
+    avio::QmpClient qmp(run.qmp_socket());
+    avio::set_balloon_target(qmp, run, target_mb);
+  } catch (const hpvm::Error&) { // the failure being reported says more than this one
+  }
 }
 
 } // namespace vmconfig

@@ -306,7 +306,15 @@ Report modify_guest(Store& store, const ModifyRequest& request) {
     if (run_state(store.root(), guest.uuid).on) {
       // The running guest changes first, then the configuration is committed;
       // when either fails the guest is changed back.
-      apply_online(store, plan, report, commit);
+      const auto asked = move_start_target(store, guest, plan.after, report);
+      try {
+        apply_online(store, plan, report, commit);
+      } catch (...) {
+        if (asked) {
+          restore_memory_target(store, guest, *asked);
+        }
+        throw;
+      }
     } else {
       commit();
     }

@@ -87,17 +87,13 @@ OnlineChanges plan_online_changes(const Guest& before, const Guest& after) {
   if (before.memory_mb != after.memory_mb) {
     out.deferred.push_back(next_start(fmt::format("The memory size {} MB", after.memory_mb)));
   }
-  // The balloon is plugged at a start; a running guest's memory moves with
-  // -x ram_target.
+  // The balloon is plugged at a start.
   const auto was = dynamic_memory(before);
   const auto will = dynamic_memory(after);
   if (was.has_value() != will.has_value()) {
     out.deferred.push_back(
         next_start(will ? "Dynamic memory (its balloon device)" : "Turning dynamic memory off"));
-  } else if (was && will && was->target_start_mb != will->target_start_mb) {
-    out.deferred.push_back(
-        next_start(fmt::format("The dynamic memory start target {} MB", will->target_start_mb)));
-  }
+  } // a new start target moves the running guest now (memory.hpp's move_start_target)
   for (auto* list : {&removals, &replacements, &additions, &pci_removals}) {
     out.changes.insert(out.changes.end(), list->begin(), list->end());
   }

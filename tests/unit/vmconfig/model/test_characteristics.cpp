@@ -557,8 +557,6 @@ TEST_CASE("characteristics: -x other keywords and their values") {
       {"ram_dyn_target_start", "2G"},
       {"ram_dyn_entitlement", "512M"},
       {"amr_chunk_size", "256M"},
-      {"dynamic_memory_control", "0"},
-      {"dynamic_memory_control", "1"},
       {"amr_enable", "0"},
       {"amr_enable", "1"},
       {"ram_dyn_type", "none"},
@@ -889,6 +887,35 @@ TEST_CASE("dynamic memory: values stored before these rules stay until the comma
   memory.memory = "4G";
   apply_characteristics(memory, false, o.guest, o.errors, o.warnings);
   CHECK(o.errors.size() == 1);
+}
+
+TEST_CASE("dynamic memory: a start target is checked on its own when min > max") {
+  CHECK(dynamic({"ram_dyn_min=1G", "ram_dyn_max=512M", "ram_dyn_target_start=2G"}).errors ==
+        std::vector<std::string>{"ram_dyn_min (1024 MB) is above ram_dyn_max (512 MB).",
+                                 "ram_dyn_target_start (2048 MB) is above ram_dyn_max (512 MB)."});
+  CHECK(dynamic({"ram_dyn_min=1G", "ram_dyn_max=512M", "ram_dyn_target_start=256M"}).errors ==
+        std::vector<std::string>{"ram_dyn_min (1024 MB) is above ram_dyn_max (512 MB).",
+                                 "ram_dyn_target_start (256 MB) is below ram_dyn_min (1024 MB)."});
+  CHECK(dynamic({"ram_dyn_min=1G", "ram_dyn_max=512M"}).errors ==
+        std::vector<std::string>{"ram_dyn_min (1024 MB) is above ram_dyn_max (512 MB)."});
+}
+
+TEST_CASE("dynamic memory: dynamic_memory_control turns it on or off through ram_dyn_type") {
+  const auto on = dynamic({"dynamic_memory_control=1"});
+  CHECK(on.errors.empty());
+  CHECK(on.guest.extended == std::map<std::string, std::string>{{"ram_dyn_type", "any"}});
+  CHECK(dynamic({"dynamic_memory_control=1", "ram_dyn_type=driver"})
+            .guest.extended.at("ram_dyn_type") == "driver");
+  const auto off = dynamic({"dynamic_memory_control=0"});
+  CHECK(off.errors.empty());
+  CHECK(off.guest.extended == std::map<std::string, std::string>{{"ram_dyn_type", "none"}});
+  CHECK(dynamic({"ram_dyn_type=none", "dynamic_memory_control=0"}).errors.empty());
+  CHECK(dynamic({"dynamic_memory_control=0", "ram_dyn_type=any"}).errors ==
+        std::vector<std::string>{"-x dynamic_memory_control=0 and -x ram_dyn_type=any contradict "
+                                 "each other: dynamic memory is either on or off."});
+  CHECK(dynamic({"dynamic_memory_control=1", "ram_dyn_type=none"}).errors ==
+        std::vector<std::string>{"-x dynamic_memory_control=1 and -x ram_dyn_type=none contradict "
+                                 "each other: dynamic memory is either on or off."});
 }
 
 TEST_CASE("dynamic memory: ram_target is hpvmmodify's, checked against the range") {
