@@ -16,6 +16,7 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -153,8 +154,23 @@ void extend_file(const std::string& path, std::uint64_t bytes, bool sparse,
   }
 }
 
-void create_sparse_file(const std::string& path, std::uint64_t bytes) {
-  grow(OpenFile(path, O_EXCL, false, 0, path), bytes, true, {}, "size");
+void create_sparse_file(const std::string& path, std::uint64_t bytes,
+                        const std::function<void(const std::string& partial)>& before_rename) {
+  remove_dead_partials(path);
+  const std::string partial = partial_name(path);
+  const OpenFile file(partial, O_EXCL, false, 0, path);
+  grow(file, bytes, true, {}, "size");
+  try {
+    if (before_rename) {
+      before_rename(partial);
+    }
+  } catch (...) {
+    ::unlink(partial.c_str());
+    throw;
+  }
+  if (::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
+    undo_and_fail(file, "create", errno);
+  }
 }
 
 void remove_created_file(const std::string& path) noexcept {

@@ -21,9 +21,13 @@ void extend_file(const std::string& path, std::uint64_t bytes, bool sparse,
                  const Progress& progress = {});
 
 // Creates the regular file `path` (0600), which must not exist yet, `bytes`
-// long and sparse: the target of a copy. Throws hpvm::Error when it cannot
-// (nothing is left behind).
-void create_sparse_file(const std::string& path, std::uint64_t bytes);
+// long and sparse: the target of a copy. It is made as
+// `path`.hpvm-partial.<pid> (partial files of killed runs are removed first)
+// and renamed to `path` after `before_rename` ran on it, so a caller can record
+// the file (its inode survives the rename) before it appears under its name.
+// Throws hpvm::Error when it cannot (nothing is left behind).
+void create_sparse_file(const std::string& path, std::uint64_t bytes,
+                        const std::function<void(const std::string& partial)>& before_rename = {});
 
 // Removes a file create_sparse_file() made, ignoring errors.
 void remove_created_file(const std::string& path) noexcept;

@@ -57,10 +57,23 @@ bool copyable(StorageType t) {
   return t == StorageType::file || t == StorageType::disk || t == StorageType::lv;
 }
 
-// Creates an empty target file of `bytes` (sparse) for a -b copy.
-std::optional<std::string> create_target(const std::string& path, std::uint64_t bytes) {
+// Creates an empty target file of `bytes` (sparse) for a -b copy. The files
+// this run made (`made_before`, then this one) are recorded before the new
+// one appears under its name, so a run killed at any instant is known by the
+// next (a kill before the record leaves only a partial file the next creation
+// removes).
+std::optional<std::string> create_target(const Store& store,
+                                         const std::set<std::string>& made_before,
+                                         const std::string& path, std::uint64_t bytes) {
   try {
-    avio::create_sparse_file(path, bytes);
+    avio::create_sparse_file(path, bytes, [&](const std::string& partial) {
+      std::vector<avio::CreatedFile> record;
+      for (const auto& f : made_before) {
+        record.push_back({f, avio::probe(f).identity});
+      }
+      record.push_back({path, avio::probe(partial).identity});
+      avio::record_created_files(store.root(), record);
+    });
   } catch (const hpvm::Error& e) {
     return e.what();
   }
@@ -138,7 +151,7 @@ void plan_copy(Store& store, const Guest& source, const std::string& text, bool 
       return;
     }
     if (created != nullptr) {
-      if (auto problem = create_target(st->location, bytes)) {
+      if (auto problem = create_target(store, *created, st->location, bytes)) {
         plan.errors.push_back(*problem);
         return;
       }
@@ -290,15 +303,8 @@ Report clone_guest(Store& store, const CloneRequest& r) {
         // Check everything (making the new target files) before any copy.
         Store::WriteTransaction tx(store);
         remove_files_of_killed_runs(store, cleaned);
+        // Each target file is recorded as it is made (create_target).
         ClonePlan plan = plan_clone(store, r, &created, created);
-        // Recorded before the copies, so a run killed meanwhile is known by the next.
-        std::vector<avio::CreatedFile> record;
-        for (const auto& f : created) {
-          record.push_back({f, avio::probe(f).identity});
-        }
-        if (!record.empty()) {
-          avio::record_created_files(store.root(), record);
-        }
         if (!plan.errors.empty()) {
           throw hpvm::Refused(std::move(plan.errors), k_refused, r.source);
         }
