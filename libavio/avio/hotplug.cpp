@@ -6,6 +6,8 @@
 #include <fstream>
 #include <functional>
 #include <regex>
+#include <string_view>
+#include <thread>
 
 namespace avio {
 
@@ -15,6 +17,28 @@ using namespace std::chrono_literals;
 
 // SCSI targets are unplugged synchronously; this only bounds the wait.
 constexpr std::chrono::milliseconds k_scsi_removal_timeout{2000};
+// How long a block node may stay "in use" after its device is gone.
+constexpr std::chrono::milliseconds k_node_release_timeout{2000};
+
+// blockdev-del of a node whose device QEMU has just dropped: QEMU can still
+// hold the node a moment after DEVICE_DELETED, or after the device_del of a
+// command killed halfway (bench/kill saw -R fail on it once in 1,000 kills),
+// so "in use" is retried for a bounded time.
+void delete_block_node(QmpClient& qmp, const std::string& node) {
+  const auto deadline = std::chrono::steady_clock::now() + k_node_release_timeout;
+  for (;;) {
+    try {
+      qmp.execute("blockdev-del", {{"node-name", node}});
+      return;
+    } catch (const QmpError& e) {
+      if (std::string_view(e.what()).find("is in use") == std::string_view::npos ||
+          std::chrono::steady_clock::now() >= deadline) {
+        throw;
+      }
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+}
 
 const char* device_word(const GuestDisk& d) {
   switch (d.device) {
@@ -146,7 +170,7 @@ private:
       throw hpvm::Error(fmt::format("QEMU did not remove the SCSI device '{}'.", id));
     }
     if (!disk.location.empty()) {
-      m_qmp.execute("blockdev-del", {{"node-name", node_name(disk.address)}});
+      delete_block_node(m_qmp, node_name(disk.address));
     }
   }
 
@@ -202,7 +226,11 @@ private:
       remove_target(c.disk);
       m_undo.emplace_back([this, disk = c.disk] { add_target(disk); });
     } else if (!c.disk.location.empty()) {
-      delete_leftover("blockdev-del", {{"node-name", node_name(a)}}); // already gone
+      try {
+        delete_block_node(m_qmp, node_name(a)); // the device is already gone
+      } catch (const QmpError&) {
+        // Nothing was left.
+      }
     }
     if (adapter_has_targets(a.bus, a.slot)) {
       return Outcome::done;
@@ -484,7 +512,7 @@ LiveDevices live_devices(QmpClient& qmp, const std::filesystem::path& pending_fi
 std::vector<std::string> remove_orphans(QmpClient& qmp, const LiveDevices& live) {
   std::vector<std::string> done;
   for (const auto& node : live.orphan_nodes) {
-    qmp.execute("blockdev-del", {{"node-name", node}});
+    delete_block_node(qmp, node);
     done.push_back(fmt::format("remove the unused block node '{}'", node));
   }
   for (const auto& netdev : live.orphan_netdevs) {
