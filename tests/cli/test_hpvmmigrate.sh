@@ -287,8 +287,7 @@ wait_migrating() {
   local i pid
   for i in $(seq 100); do
     pid=$(qemu_of "$ROOT_B")
-    if [[ -n $pid ]] && alive "$pid"; then
-      sleep 0.3
+    if [[ -n $pid ]] && alive "$pid" && [[ $(qmp_of "$ROOT_B" migration 2>/dev/null) == active ]]; then
       return 0
     fi
     sleep 0.1

@@ -31,13 +31,11 @@ two_hosts_missing() {
 }
 
 _two_hosts_netns=()
-_two_hosts_made_run_sshd=
 _two_hosts_cleanup() {
   local ns
   for ns in "${_two_hosts_netns[@]}"; do
     ip netns del "$ns" 2>/dev/null
   done
-  [[ -n $_two_hosts_made_run_sshd ]] && rmdir /run/sshd
 }
 
 two_hosts_netns() {
@@ -117,9 +115,10 @@ LogLevel ERROR
 SetEnv HPVM_ROOT=$root
 EOF
   done
-  if [[ ! -d /run/sshd ]]; then
-    mkdir -m 0755 /run/sshd && _two_hosts_made_run_sshd=1
-  fi
+  # sshd's privilege-separation directory (Debian's openssh-server makes it
+  # at boot). It stays: suites running at the same time share it, and an
+  # sshd whose /run/sshd went away resets every connection.
+  mkdir -p -m 0755 /run/sshd
   /usr/sbin/sshd -D -e -f "$K/sshd_a" 2>"$K/sshd_a.log" &
   track_pid $!
   # ip netns exec, unshare and sh all exec: $! is sshd's pid.

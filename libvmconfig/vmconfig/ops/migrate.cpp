@@ -636,15 +636,24 @@ Guest recheck_source(Store& store, const Guest& sent,
   return *now;
 }
 
+bool undo_target(avio::RemoteSession& session, const std::string& target, const std::string& uuid,
+                 const std::string& what);
+
 // The target's first reply (ready, or for -s the check's result);
-// hpvm::Refused when it refused or could not be reached.
-json first_reply(avio::RemoteSession& session, const std::string& guest, const std::string& what) {
+// hpvm::Refused when it refused or could not be reached. A target whose
+// side ended without a word may have made the guest (and its QEMU) first:
+// it is told to remove them, unless this is a check.
+json first_reply(avio::RemoteSession& session, const Guest& guest, const MigrateRequest& r,
+                 const std::string& what) {
   const auto first = session.read_line(k_migrate_remote_timeout, what);
   if (!first) {
     const int status = session.finish(avio::k_session_end_wait);
-    return target_reply({status, "", session.errors()}, guest); // throws
+    if (!r.check_only) {
+      undo_target(session, r.target, guest.uuid, what);
+    }
+    return target_reply({status, "", session.errors()}, guest.name); // throws
   }
-  return target_reply({0, *first, session.errors()}, guest);
+  return target_reply({0, *first, session.errors()}, guest.name);
 }
 
 // Tells the target to drop what it made (its "abort", else hpvmmigrate
@@ -778,7 +787,7 @@ MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
   avio::RemoteSession session(r.target, {avio::own_executable(), "--receive"},
                               std::vector<avio::SocketForward>{{local, remote}});
   session.send_line(std::string(avio::trim_end(definition, "\n")));
-  const json first = first_reply(session, guest.name, what); // a refusal throws
+  const json first = first_reply(session, guest, r, what); // a refusal throws
   if (r.check_only) {
     result.report.warnings = texts_of(first, "warnings");
     return result;
@@ -844,7 +853,7 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
   const std::string what = fmt::format("hpvmmigrate on the VM Host '{}'", r.target);
   avio::RemoteSession session(r.target, {avio::own_executable(), "--receive"});
   session.send_line(std::string(avio::trim_end(definition, "\n")));
-  const json first = first_reply(session, guest.name, what); // a refusal throws
+  const json first = first_reply(session, guest, r, what); // a refusal throws
   if (r.check_only) {
     result.report.warnings = texts_of(first, "warnings");
     return result;
