@@ -277,7 +277,8 @@ b_clean() {
     sleep 0.1
   done
   sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT name, runnable, modifiable, visible FROM guests WHERE uuid = '$UG'"
-  echo "B's QEMU: ${pid:-none}"
+  echo "B's QEMU: ${pid:-none}; B's command log ends:"
+  tail -n 3 "$ROOT_B/common/command.log"
   return 1
 }
 # wait_migrating: B's QEMU is up, waiting for the stream (10 s at most); the
