@@ -1,131 +1,26 @@
 #!/usr/bin/env bash
-# hpvmmigrate between two VM Hosts on this machine: host A is this suite's own
-# network namespace, host B a second one joined to it by a veth pair; each
-# has its own HPVM_ROOT and its own sshd (keys made here; sshd's SetEnv gives
-# each host its root). Shared storage is the same files; B's sshd runs in a
-# mount namespace of its own with a tmpfs over $S/local, so files there are
-# local to one host. Every refusal leaves both databases as they were.
+# hpvmmigrate between two VM Hosts on this machine (tests/cli/two_hosts.sh):
+# host A is this suite's own network namespace, host B a second one joined to
+# it by a veth pair; each has its own HPVM_ROOT and its own sshd. Shared
+# storage is the same files; files under $S/local are local to one host.
+# Every refusal leaves both databases as they were; the source's database
+# stays free for other commands while the target works, and a guest changed
+# meanwhile is not migrated.
 if [[ -z ${HPVM_RUNTIME_NETNS:-} ]] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
   HPVM_RUNTIME_NETNS=1 exec unshare -n bash "$0" "$@"
 fi
 # shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
-if [[ -z ${HPVM_RUNTIME_NETNS:-} || $(id -u) -ne 0 ]]; then
-  echo "SKIP: needs root and a private network namespace (unshare -n)."
+# shellcheck source=tests/cli/two_hosts.sh
+source "$(dirname "$0")/two_hosts.sh"
+if why=$(two_hosts_missing); then
+  echo "SKIP: $why"
   exit 77
 fi
-if [[ ! -x /usr/sbin/sshd ]] || ! command -v ssh-keygen >/dev/null; then
-  echo "SKIP: openssh-server is not installed (scripts/bootstrap installs it)."
-  exit 77
-fi
-
-K=$(new_tmpdir) # keys, ssh and sshd configurations
-NS=hpvm-mig-$$
-if ! ip netns add "$NS" 2>"$K/netns.err"; then
-  echo "SKIP: cannot create a network namespace: $(cat "$K/netns.err")"
-  exit 77
-fi
-made_run_sshd=
-# The sshds (tracked pids) go first, then the namespace.
-trap '_cleanup; ip netns del "$NS" 2>/dev/null; [[ -n $made_run_sshd ]] && rmdir /run/sshd' EXIT
-
-ip link set lo up
-ip link add mig0 type veth peer name mig1 netns "$NS"
-ip addr add 10.251.0.1/24 dev mig0
-ip link set mig0 up
-ip -n "$NS" addr add 10.251.0.2/24 dev mig1
-ip -n "$NS" link set mig1 up
-ip -n "$NS" link set lo up
-
-ROOT_A=$(new_tmpdir)
-ROOT_B=$(new_tmpdir)
-mkdir -p "$S/local"
-
-ssh-keygen -q -t ed25519 -N '' -C migrate-test -f "$K/id"
-cp "$K/id.pub" "$K/authorized_keys"
-for h in a b; do
-  ssh-keygen -q -t ed25519 -N '' -C "host-$h" -f "$K/host_$h"
-done
-{
-  echo "10.251.0.1 $(cut -d' ' -f1,2 "$K/host_a.pub")"
-  echo "10.251.0.2 $(cut -d' ' -f1,2 "$K/host_b.pub")"
-} >"$K/known_hosts"
-cat >"$K/ssh_config" <<EOF
-Host hosta
-  HostName 10.251.0.1
-Host hostb
-  HostName 10.251.0.2
-Host hostdown
-  HostName 10.251.0.2
-  Port 2222
-Host *
-  IdentityFile $K/id
-  IdentitiesOnly yes
-  UserKnownHostsFile $K/known_hosts
-  GlobalKnownHostsFile /dev/null
-  StrictHostKeyChecking yes
-  LogLevel ERROR
-EOF
-# hpvmmigrate runs "ssh" from PATH: this one reads only the suite's configuration.
-mkdir "$K/bin"
-printf '#!/bin/sh\nexec /usr/bin/ssh -F %s "$@"\n' "$K/ssh_config" >"$K/bin/ssh"
-chmod +x "$K/bin/ssh"
-export PATH="$K/bin:$PATH"
-for h in a b; do
-  if [[ $h == a ]]; then addr=10.251.0.1 root=$ROOT_A; else addr=10.251.0.2 root=$ROOT_B; fi
-  cat >"$K/sshd_$h" <<EOF
-ListenAddress $addr
-Port 22
-HostKey $K/host_$h
-AuthorizedKeysFile $K/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-PidFile none
-LogLevel ERROR
-SetEnv HPVM_ROOT=$root
-EOF
-done
-if [[ ! -d /run/sshd ]]; then
-  mkdir -m 0755 /run/sshd && made_run_sshd=1
-fi
-/usr/sbin/sshd -D -e -f "$K/sshd_a" 2>"$K/sshd_a.log" &
-track_pid $!
-# ip netns exec, unshare and sh all exec: $! is sshd's pid.
-ip netns exec "$NS" unshare -m --propagation private \
-  sh -c 'mount -t tmpfs tmpfs "$1" && exec /usr/sbin/sshd -D -e -f "$2"' sh "$S/local" "$K/sshd_b" \
-  2>"$K/sshd_b.log" &
-SSHD_B=$!
-track_pid "$SSHD_B"
-
-# Both sshds answer within 5 s, or the suite stops here.
-for h in hosta hostb; do
-  for _ in $(seq 50); do
-    ssh -o BatchMode=yes -l root "$h" true 2>/dev/null && continue 2
-    sleep 0.1
-  done
-  echo "sshd on $h did not answer within 5 s:" >&2
-  cat "$K/sshd_a.log" "$K/sshd_b.log" >&2
-  exit 1
-done
+two_hosts_up
 
 # A QEMU that exited may linger as a zombie until its parent reaps it.
 alive() { readlink "/proc/$1/exe" >/dev/null 2>&1; }
-# on_b CMD...: CMD as host B runs it (its namespace and its root).
-on_b() { ip netns exec "$NS" env HPVM_ROOT="$ROOT_B" "$@"; }
-# in_b_files CMD...: CMD in the mount namespace of B's sshd (B's local files).
-in_b_files() { nsenter -t "$SSHD_B" -m -- "$@"; }
-# Both hosts' states: database dumps and run directories.
-both_states() {
-  use_root "$ROOT_B"
-  state_dump
-  use_root "$ROOT_A"
-  state_dump
-}
-log_b() { grep -c '' "$ROOT_B/common/command.log" 2>/dev/null || echo 0; }
-
 # mig_refused GUEST "problem"... -- ARGS: hpvmmigrate ARGS on A exits 1 with
 # exactly these problems and the summary, prints nothing on stdout, leaves
 # both hosts' databases and run directories as they were, and logs FAILURE.
@@ -293,6 +188,73 @@ hpvmmigrate: ERROR: Invalid target: the target host name may hold only letters, 
 Run 'hpvmmigrate --help' for usage.
 EOF
 
+section "offline: the source's database stays free while the target works"
+# A writer holds B's database until its input closes: the target waits for
+# it (its busy timeout is 10 s) while commands on A go on.
+hold_b() {
+  rm -f "$K/hold.in" "$K/hold.out"
+  mkfifo "$K/hold.in"
+  python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+print("held", flush=True)
+sys.stdin.read()
+c.execute("ROLLBACK")' "$ROOT_B/hpvm.db" <"$K/hold.in" >"$K/hold.out" &
+  track_pid $!
+  exec {hold_fd}>"$K/hold.in"
+  for _ in $(seq 50); do grep -q held "$K/hold.out" && return 0; sleep 0.1; done
+  return 1
+}
+# (What runs in the background meanwhile must not hold the fifo open.)
+release_b() { exec {hold_fd}>&-; }
+# receiving: B's hpvmmigrate --receive runs (5 s at most).
+receiving() {
+  for _ in $(seq 50); do pgrep -f -- "hpvmmigrate --receive\$" >/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+expect_ok hpvmcreate -P gw -r 64M
+expect_ok hpvmcreate -P gw2 -r 64M
+check "B's database is held" hold_b
+hpvmmigrate -P gw -h hostb >"$K/mig.out" 2>"$K/mig.err" {hold_fd}>&- &
+MPID=$!
+track_pid "$MPID"
+check "the target's side runs" receiving
+expect_ok hpvmmodify -P gw2 -l "changed meanwhile"
+run hpvmstatus -P gw
+assert_exit 0
+check "hpvmmigrate still runs after both" kill -0 "$MPID"
+release_b
+wait "$MPID"
+check "hpvmmigrate succeeded (exit $?)" test $? -eq 0
+check "it said so" grep -qx "hpvmmigrate: Guest migrated successfully." "$K/mig.out"
+expect_sql "SELECT label FROM guests WHERE name = 'gw2'" "changed meanwhile"
+expect_sql "SELECT runnable FROM guests WHERE name = 'gw'" "0"
+check "B has gw, runnable" test "$(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT runnable FROM guests WHERE name = 'gw'")" = 1
+
+section "offline: a guest changed meanwhile is not migrated"
+use_root "$ROOT_B"
+db_snapshot # B as it is: without gw2
+use_root "$ROOT_A"
+check "B's database is held" hold_b
+hpvmmigrate -P gw2 -h hostb >"$K/mig.out" 2>"$K/mig.err" {hold_fd}>&- &
+MPID=$!
+track_pid "$MPID"
+check "the target's side runs" receiving
+expect_ok hpvmmodify -P gw2 -l "changed during the migration"
+release_b
+wait "$MPID"
+check "hpvmmigrate failed (exit $?)" test $? -eq 1
+expect_stdout - cat "$K/mig.err" <<'EOF'
+hpvmmigrate: ERROR (gw2): The guest's configuration changed during the migration; migrate it again.
+hpvmmigrate: Unable to migrate the guest.
+EOF
+expect_sql "SELECT label, runnable, modifiable, visible FROM guests WHERE name = 'gw2'" \
+  "changed during the migration|1|1|1"
+use_root "$ROOT_B"
+LAST="hpvmmigrate -P gw2 -h hostb, on B"
+expect_db_unchanged
+use_root "$ROOT_A"
+
 # ------------------------------------------------------------------ online
 if ! command -v qemu-system-x86_64 >/dev/null || [[ ! -e /dev/net/tun ]]; then
   skip "qemu-system-x86_64 or /dev/net/tun is missing: online migration not tested"
@@ -315,7 +277,8 @@ b_clean() {
     sleep 0.1
   done
   sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT name, runnable, modifiable, visible FROM guests WHERE uuid = '$UG'"
-  echo "B's QEMU: ${pid:-none}"
+  echo "B's QEMU: ${pid:-none}; B's command log ends:"
+  tail -n 3 "$ROOT_B/common/command.log"
   return 1
 }
 # wait_migrating: B's QEMU is up, waiting for the stream (10 s at most); the
@@ -325,8 +288,7 @@ wait_migrating() {
   local i pid
   for i in $(seq 100); do
     pid=$(qemu_of "$ROOT_B")
-    if [[ -n $pid ]] && alive "$pid"; then
-      sleep 0.3
+    if [[ -n $pid ]] && alive "$pid" && [[ $(qmp_of "$ROOT_B" migration 2>/dev/null) == active ]]; then
       return 0
     fi
     sleep 0.1
@@ -334,6 +296,14 @@ wait_migrating() {
   return 1
 }
 a_runs() { [[ $(qmp_of "$ROOT_A" status) == running ]]; }
+# The failed hpvmmigrate's last words: the guest runs on the source as before.
+says_runs_as_before() {
+  if grep -q "The guest runs on this host as before\.\$" "$K/mig.err"; then
+    pass
+  else
+    fail "hpvmmigrate does not say the guest runs on the source as before" "$(cat "$K/mig.err")"
+  fi
+}
 
 section "online: a running guest moves there and back"
 expect_ok hpvmcreate -P go -r 64M
@@ -387,7 +357,7 @@ PB=$(qemu_of "$ROOT_B")
 [[ -n $PB ]] && kill -9 "$PB"
 wait "$MPID"
 check "hpvmmigrate failed (exit 1)" test $? -eq 1
-check "it says the guest runs on the source as before" grep -q "The guest runs on this host as before\.\$" "$K/mig.err"
+says_runs_as_before
 check "the guest runs on A" a_runs
 check "nothing is left on B" b_clean
 expect_sql "SELECT runnable FROM guests WHERE uuid = '$UG'" "1"
@@ -416,7 +386,7 @@ check "the target's hpvmmigrate found" test -n "$RPID"
 [[ -n $RPID ]] && kill -9 $RPID
 wait "$MPID"
 check "hpvmmigrate failed (exit 1)" test $? -eq 1
-check "it says the guest runs on the source as before" grep -q "The guest runs on this host as before\.\$" "$K/mig.err"
+says_runs_as_before
 check "the guest runs on A" a_runs
 check "nothing is left on B" b_clean
 qmp_of "$ROOT_A" bandwidth 1073741824

@@ -173,6 +173,9 @@ hpvmcreate.1m|ram_dyn_target_start (n MB) is above ram_dyn_max (m MB).|ram_dyn_t
 hpvmcreate.1m|ram_dyn_target_start (n MB) is below ram_dyn_min (m MB).|ram_dyn_target_start ({}) is below ram_dyn_min ({}).
 hpvmcreate.1m|and -x ram_dyn_type=t contradict each other: dynamic memory is either on or off.|and -x ram_dyn_type={} contradict each other: dynamic memory is either on or off.
 hpvmmodify.1m|MB takes effect at the guest's next start: the running guest has no balloon device.|MB takes effect at the guest's next start: the running guest has no balloon device.
+hpvmmigrate.1m|The guest's configuration changed during the migration; migrate it again.|The guest's configuration changed during the migration; migrate it again.
+hpvmmigrate.1m|' did not confirm it has the guest.|' did not confirm it has the guest.
+hpvmmigrate.1m|' may have the guest now: check there before using this host's copy, which stays as it was.|' may have the guest now: check there before using this host's copy, which stays as it was.
 EOF
 
 # ------------------------------------------ keywords the code knows about

@@ -4,8 +4,10 @@
 # real firmware-only guest; its monitor exits 0 for a running guest, 7 for a
 # stopped one and 1 for one whose QEMU was killed, and a stop cleans that up;
 # configuration errors exit 5 or 6; parameters never reach a shell (a stub
-# hpvmmigrate records the arguments migrate_to gives it: the real command is
-# not in this tree yet). Runs in its own network namespace.
+# hpvmmigrate records the arguments migrate_to gives it). migrate_to and
+# migrate_from then move a firmware-only guest between two hosts with the
+# real hpvmmigrate -o, in the order Pacemaker runs them (the two hosts of
+# tests/cli/two_hosts.sh). Runs in its own network namespace.
 if [[ -z ${HPVM_RUNTIME_NETNS:-} ]] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
   HPVM_RUNTIME_NETNS=1 exec unshare -n bash "$0" "$@"
 fi
@@ -26,12 +28,19 @@ AGENT=$agent_dir/guest
 sed "s|@HPVM_BINDIR@|$HPVM_BIN|g" "$HPVM_SOURCE/share/ocf/guest.in" >"$AGENT"
 chmod 755 "$AGENT"
 
-# ocf ACTION [VAR=value...]: the agent as Pacemaker runs it, for guest g1.
+# ocf ACTION [VAR=value...]: the agent as Pacemaker runs it, for guest g1
+# (ocf_b: on host B of the two-host section; ocf_where and ocf_root are
+# where the agent runs and the root it is given).
+ocf_where=()
 ocf() {
   local action=$1
   shift
-  run env OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE=hpvm_g1 OCF_RESKEY_guest=g1 \
-    OCF_RESKEY_hpvm_root="$HPVM_ROOT" OCF_RESKEY_stop_timeout=1 "$@" sh "$AGENT" "$action"
+  run "${ocf_where[@]}" env OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE=hpvm_g1 OCF_RESKEY_guest=g1 \
+    OCF_RESKEY_hpvm_root="${ocf_root:-$HPVM_ROOT}" OCF_RESKEY_stop_timeout=1 "$@" sh "$AGENT" "$action"
+}
+ocf_b() {
+  local ocf_where=(ip netns exec "$NS") ocf_root=$ROOT_B
+  ocf "$@"
 }
 state() { hpvmstatus -M -P g1 | cut -d: -f11; }
 
@@ -144,15 +153,65 @@ EOF
 check "no option was run or expanded" test ! -e "$S/pwned"
 ocf migrate_from
 assert_exit 0
-if [[ -x $HPVM_BIN/hpvmmigrate ]]; then
-  skip "hpvmmigrate is built: a migration between two hosts is its own suite's"
-else
-  ocf migrate_to OCF_RESKEY_CRM_meta_migrate_target=node2
-  assert_exit 5 # no hpvmmigrate among the built commands
-fi
+rm "$stub/hpvmmigrate"
+ocf migrate_to OCF_RESKEY_bindir="$stub" OCF_RESKEY_CRM_meta_migrate_target=node2
+assert_exit 5 # no hpvmmigrate among the commands
 ocf stop
 assert_exit 0
 ocf migrate_from
 assert_exit 1
+
+section "migrate_to and migrate_from with the real hpvmmigrate between two hosts"
+# shellcheck source=tests/cli/two_hosts.sh
+source "$(dirname "$0")/two_hosts.sh"
+if why=$(two_hosts_missing); then
+  skip "$why"
+  finish
+fi
+two_hosts_up
+use_root "$ROOT_A"
+expect_ok hpvmcreate -P g1 -r 64M
+ocf_b monitor # Pacemaker's probe: g1 is not defined on B
+assert_exit 7
+ocf start
+assert_exit 0
+started g1
+# A live migration as Pacemaker runs it: migrate_to on the source,
+# migrate_from on the target, then stop on the source.
+ocf migrate_to OCF_RESKEY_CRM_meta_migrate_target=hostb
+assert_exit 0
+assert_stderr_has "^hpvm guest g1: migrated to hostb: hpvmmigrate: Guest migrated successfully\.$"
+pid_b=$(cat "$ROOT_B/uuids/$(uuid_of g1)/qemu.pid")
+[[ -n $pid_b ]] && track_pid "$pid_b"
+ocf_b migrate_from
+assert_exit 0
+ocf stop
+assert_exit 0
+ocf monitor
+assert_exit 7
+ocf_b monitor
+assert_exit 0
+expect_sql "SELECT runnable FROM guests WHERE name = 'g1'" "0"
+# And back.
+ocf_b migrate_to OCF_RESKEY_CRM_meta_migrate_target=hosta
+assert_exit 0
+started g1
+ocf migrate_from
+assert_exit 0
+ocf_b stop
+assert_exit 0
+ocf_b monitor
+assert_exit 7
+ocf monitor
+assert_exit 0
+expect_sql "SELECT runnable FROM guests WHERE name = 'g1'" "1"
+# A migration that fails leaves the guest running here.
+ocf migrate_to OCF_RESKEY_CRM_meta_migrate_target=hostdown
+assert_exit 1
+assert_stderr_has "^hpvm guest g1: hpvmmigrate to hostdown failed: hpvmmigrate: ERROR \(g1\): SSH execution error\."
+ocf monitor
+assert_exit 0
+ocf stop
+assert_exit 0
 
 finish

@@ -3,6 +3,7 @@
 #include "vmconfig/devdb/dependents.hpp"
 #include "vmconfig/model/characteristics.hpp"
 #include "vmconfig/model/grammar.hpp"
+#include "vmconfig/model/guest_config.hpp"
 #include "vmconfig/model/names.hpp"
 #include "vmconfig/ops/guests.hpp"
 #include "vmconfig/ops/lifecycle.hpp"
@@ -35,7 +36,8 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* k_refused = "Unable to migrate the guest.";
-constexpr int k_format = 1;
+// 2: the target waits for the source's "commit" offline too.
+constexpr int k_format = 2;
 // HPVM's messages (hpvmmigrate on 3.5), word for word.
 constexpr const char* k_ssh_error =
     "SSH execution error. Make sure ssh is setup right on both source and target systems.";
@@ -434,14 +436,12 @@ ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel) {
   guest.networks = planner.networks();
   std::vector<std::optional<int>> ports = planner.vswitch_ports();
   keep_ports(store, guest.networks, wanted_ports, ports, result.report.warnings);
-  if (online) {
-    // Not runnable until the source hands the guest over.
-    guest.runnable = false;
-    guest.extended[k_incoming] = source;
-    if (previous) {
-      // Kept, so that a failure leaves the copy this host had.
-      guest.extended[k_migrated_to] = previous->extended.at(k_migrated_to);
-    }
+  // Not runnable until the source, its own checks made again, says commit.
+  guest.runnable = false;
+  guest.extended[k_incoming] = source;
+  if (previous) {
+    // Kept, so that a failure leaves the copy this host had.
+    guest.extended[k_migrated_to] = previous->extended.at(k_migrated_to);
   }
   guest.vm_number = store.next_vm_number();
   store.insert_guest(guest, planner.storage_identities());
@@ -460,21 +460,23 @@ ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel) {
     throw;
   }
   result.vm_number = guest.vm_number;
-  if (!online) {
-    return result;
-  }
   const avio::RunDir run = run_dir(store.root(), guest.uuid);
   const std::string socket = avio::migration_socket(guest.uuid, "in");
   try {
-    start_guest(store, StartRequest{guest.name, force, true}, [](std::string_view) {});
-    avio::QmpClient(run.qmp_socket())
-        .execute("migrate-incoming", avio::Json{{"uri", "unix:" + socket}});
+    if (online) {
+      start_guest(store, StartRequest{guest.name, force, true}, [](std::string_view) {});
+      avio::QmpClient(run.qmp_socket())
+          .execute("migrate-incoming", avio::Json{{"uri", "unix:" + socket}});
+    }
     channel.send(json{{"ok", true}, {"ready", true}}.dump());
-    const auto line = channel.next(k_live_migration_timeout + k_handover_timeout);
+    const auto line =
+        channel.next(online ? k_live_migration_timeout + k_handover_timeout : k_handover_timeout);
     if (!line || *line != "commit") {
       throw hpvm::Error("The source VM Host abandoned the migration.");
     }
-    take_over(run);
+    if (online) {
+      take_over(run);
+    }
     Store::WriteTransaction handover(store);
     const Guest stored = find_guest(store, guest.name);
     Guest running = stored;
@@ -610,6 +612,75 @@ void mark_migrated(Store& store, const Guest& stored, const std::string& target,
   drop_guest_dependents(store, stored.name);
 }
 
+// What the source sent is still its guest: the same row, whose definition
+// no commit changed since (its change number, model/guest_config.hpp; a
+// record not numbered yet, change 0, by its body), and it still passes the
+// source's checks. Run under the write lock, before the target is told to
+// commit; returns the guest as stored now and fills its backing stores'
+// identities. Throws hpvm::Refused.
+Guest recheck_source(Store& store, const Guest& sent,
+                     const std::optional<Store::ConfigExport>& sent_record, const MigrateRequest& r,
+                     const std::string& target_name, std::vector<std::string>& identities) {
+  const auto now = store.load_guest_by_uuid(sent.uuid);
+  const auto record = now ? store.config_export(now->id) : std::nullopt;
+  const std::int64_t before = sent_record ? sent_record->change : 0;
+  const bool same = now && now->id == sent.id && (record ? record->change : 0) == before &&
+                    (before != 0 || guest_config_body(*now) == guest_config_body(sent));
+  if (!same) {
+    throw hpvm::Refused({"The guest's configuration changed during the migration; migrate it "
+                         "again."},
+                        k_refused, sent.name);
+  }
+  identities.clear();
+  check_source(store, *now, r, target_name, identities);
+  return *now;
+}
+
+bool undo_target(avio::RemoteSession& session, const std::string& target, const std::string& uuid,
+                 const std::string& what);
+
+// The target's first reply (ready, or for -s the check's result);
+// hpvm::Refused when it refused or could not be reached. A target whose
+// side ended without a word may have made the guest (and its QEMU) first:
+// it is told to remove them, unless this is a check.
+json first_reply(avio::RemoteSession& session, const Guest& guest, const MigrateRequest& r,
+                 const std::string& what) {
+  const auto first = session.read_line(k_migrate_remote_timeout, what);
+  if (!first) {
+    const int status = session.finish(avio::k_session_end_wait);
+    if (!r.check_only) {
+      undo_target(session, r.target, guest.uuid, what);
+    }
+    return target_reply({status, "", session.errors()}, guest.name); // throws
+  }
+  return target_reply({0, *first, session.errors()}, guest.name);
+}
+
+// Tells the target to drop what it made (its "abort", else hpvmmigrate
+// --receive-abort there); whether it says it did.
+bool undo_target(avio::RemoteSession& session, const std::string& target, const std::string& uuid,
+                 const std::string& what) {
+  bool clean = false;
+  try {
+    session.send_line("abort");
+    session.close_input();
+    // The target answers an abort once its copy is gone.
+    if (auto line = session.read_line(k_handover_timeout, what)) {
+      clean = json::parse(*line).value("ok", true) == false;
+    }
+  } catch (const std::exception&) {
+  }
+  if (!clean) {
+    try {
+      clean = avio::run_remote(target, {avio::own_executable(), "--receive-abort"}, uuid + "\n",
+                               k_migrate_remote_timeout, what)
+                  .status == 0;
+    } catch (const hpvm::Error&) {
+    }
+  }
+  return clean;
+}
+
 MigrationProgress progress_of(const avio::Json& m) {
   MigrationProgress p;
   if (const auto ram = m.find("ram"); ram != m.end() && ram->is_object()) {
@@ -678,43 +749,58 @@ void recover_source(const avio::RunDir& run, bool target_may_run) {
   }
 }
 
+// The guest `r` names, as stored now.
+Guest requested_guest(Store& store, const MigrateRequest& r) {
+  return r.vm_number ? find_guest(store, *r.vm_number) : find_guest(store, *r.name);
+}
+
+// The source's copy marked migrated, under the write lock taken before the
+// target was told to commit; a failure is reported, the target has the guest.
+void commit_migrated(Store::WriteTransaction& tx, Store& store, const Guest& stored,
+                     const std::string& target, const std::vector<std::string>& identities) {
+  try {
+    mark_migrated(store, stored, target, identities);
+    tx.commit();
+  } catch (const std::exception& e) {
+    throw hpvm::Error(fmt::format("The guest was created on '{}', but this host could not mark "
+                                  "its own copy migrated ({}): remove one of the two copies.",
+                                  target, e.what()),
+                      stored.name);
+  }
+}
+
 MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
   MigrateResult result;
-  Guest guest;
-  std::vector<std::string> identities;
-  std::string definition;
-  {
-    // Checked under the lock, then released: a live migration takes a
-    // while, and the definition is compared again before the copy is marked.
-    Store::WriteTransaction tx(store);
-    guest = r.vm_number ? find_guest(store, *r.vm_number) : find_guest(store, *r.name);
-    result.name = guest.name;
-    result.target_name = r.new_name.value_or(guest.name);
-    check_source(store, guest, r, result.target_name, identities);
-    definition = export_definition(guest, identities, held_ports(store, guest), result.target_name,
-                                   r.check_only, r.force, true);
-  }
+  const Guest guest = requested_guest(store, r);
+  result.name = guest.name;
+  result.target_name = r.new_name.value_or(guest.name);
   const avio::RunDir run = run_dir(store.root(), guest.uuid);
   std::optional<avio::RuntimeLock> lock(std::in_place, run, avio::k_runtime_lock_wait, guest.name);
+  std::vector<std::string> identities;
+  check_source(store, guest, r, result.target_name, identities);
+  const auto record = store.config_export(guest.id);
+  const std::string definition = export_definition(guest, identities, held_ports(store, guest),
+                                                   result.target_name, r.check_only, r.force, true);
   const std::string local = avio::migration_socket(guest.uuid, "out");
   const std::string remote = avio::migration_socket(guest.uuid, "in");
-  const std::string exe = avio::own_executable();
   const std::string what = fmt::format("hpvmmigrate on the VM Host '{}'", r.target);
-  avio::RemoteSession session(r.target, {exe, "--receive"},
+  avio::RemoteSession session(r.target, {avio::own_executable(), "--receive"},
                               std::vector<avio::SocketForward>{{local, remote}});
   session.send_line(std::string(avio::trim_end(definition, "\n")));
-  const auto first = session.read_line(k_migrate_remote_timeout, what);
-  if (!first) {
-    const int status = session.finish(avio::k_session_end_wait);
-    target_reply({status, "", session.errors()}, guest.name);
-  }
-  target_reply({0, *first, session.errors()}, guest.name); // a refusal throws
+  const json first = first_reply(session, guest, r, what); // a refusal throws
   if (r.check_only) {
+    result.report.warnings = texts_of(first, "warnings");
     return result;
   }
   bool commit_sent = false;
+  // Taken once the stream is through: from the check that the definition
+  // is the one sent until the copy here is marked.
+  std::optional<Store::WriteTransaction> tx;
+  Guest stored;
   try {
     run_live_migration(run, local, r, result);
+    tx.emplace(store);
+    stored = recheck_source(store, guest, record, r, result.target_name, identities);
     commit_sent = session.send_line("commit");
     const auto done = session.read_line(k_handover_timeout, what);
     if (!done) {
@@ -724,27 +810,10 @@ MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
     const json reply = target_reply({0, *done, session.errors()}, guest.name);
     result.target_vm_number = reply.value("vm_number", 0);
     result.report.warnings = texts_of(reply, "warnings");
-  } catch (const hpvm::Error& e) {
+  } catch (const std::exception& e) { // a busy database too: the guest must run on here
+    tx.reset();
     avio::remove_socket_file(local);
-    bool target_clean = false;
-    try {
-      session.send_line("abort");
-      session.close_input();
-      // The target answers an abort once its copy is gone.
-      if (auto line = session.read_line(k_handover_timeout, what)) {
-        target_clean = json::parse(*line).value("ok", true) == false;
-      }
-    } catch (const std::exception&) {
-    }
-    if (!target_clean) {
-      try {
-        target_clean = avio::run_remote(r.target, {exe, "--receive-abort"}, guest.uuid + "\n",
-                                        k_migrate_remote_timeout, what)
-                           .status == 0;
-      } catch (const hpvm::Error&) {
-      }
-    }
-    const bool target_may_run = commit_sent && !target_clean;
+    const bool target_may_run = commit_sent && !undo_target(session, r.target, guest.uuid, what);
     recover_source(run, target_may_run);
     if (target_may_run) {
       throw hpvm::Error(fmt::format("{} The guest is paused here and may run on '{}': check "
@@ -756,12 +825,63 @@ MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
                       guest.name);
   }
   avio::remove_socket_file(local);
+  commit_migrated(*tx, store, stored, r.target, identities);
   lock.reset(); // stop_guest takes it itself
   stop_guest(store, StopRequest{guest.name});
+  return result;
+}
+
+// Offline: checked and sent without the database's write lock (the target
+// may take k_migrate_remote_timeout, and other commands here must not wait
+// for it); the guest's runtime lock keeps it from being started meanwhile.
+// The target creates the guest not runnable and waits; the write lock is
+// taken only to check that the definition sent is still the guest's and to
+// mark the copy here, around the target's "commit".
+MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
+  MigrateResult result;
+  const Guest guest = requested_guest(store, r);
+  result.name = guest.name;
+  result.target_name = r.new_name.value_or(guest.name);
+  const avio::RunDir run = run_dir(store.root(), guest.uuid);
+  avio::create_run_dir(run);
+  const avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);
+  std::vector<std::string> identities;
+  check_source(store, guest, r, result.target_name, identities);
+  const auto record = store.config_export(guest.id);
+  const std::string definition = export_definition(guest, identities, held_ports(store, guest),
+                                                   result.target_name, r.check_only, r.force);
+  const std::string what = fmt::format("hpvmmigrate on the VM Host '{}'", r.target);
+  avio::RemoteSession session(r.target, {avio::own_executable(), "--receive"});
+  session.send_line(std::string(avio::trim_end(definition, "\n")));
+  const json first = first_reply(session, guest, r, what); // a refusal throws
+  if (r.check_only) {
+    result.report.warnings = texts_of(first, "warnings");
+    return result;
+  }
   Store::WriteTransaction tx(store);
-  const Guest stored = find_guest(store, guest.name);
-  mark_migrated(store, stored, r.target, identities);
-  tx.commit();
+  bool commit_sent = false;
+  Guest stored;
+  try {
+    stored = recheck_source(store, guest, record, r, result.target_name, identities);
+    commit_sent = session.send_line("commit");
+    const auto done = session.read_line(k_handover_timeout, what);
+    if (!done) {
+      throw hpvm::Error(
+          fmt::format("The VM Host '{}' did not confirm it has the guest.", r.target));
+    }
+    const json reply = target_reply({0, *done, session.errors()}, guest.name);
+    result.target_vm_number = reply.value("vm_number", 0);
+    result.report.warnings = texts_of(reply, "warnings");
+  } catch (const hpvm::Error&) {
+    if (!undo_target(session, r.target, guest.uuid, what) && commit_sent) {
+      throw hpvm::Error(fmt::format("The VM Host '{}' may have the guest now: check there before "
+                                    "using this host's copy, which stays as it was.",
+                                    r.target),
+                        guest.name);
+    }
+    throw;
+  }
+  commit_migrated(tx, store, stored, r.target, identities);
   return result;
 }
 
@@ -771,39 +891,7 @@ MigrateResult migrate_guest(Store& store, const MigrateRequest& r) {
   if (auto problem = avio::host_problem(r.target)) {
     throw hpvm::UsageError(fmt::format("Invalid target: {}.", *problem));
   }
-  if (r.online) {
-    return migrate_online(store, r);
-  }
-  // Held until the source's copy is marked: nothing changes the guest while
-  // the target takes it.
-  Store::WriteTransaction tx(store);
-  const Guest guest = r.vm_number ? find_guest(store, *r.vm_number) : find_guest(store, *r.name);
-  MigrateResult result;
-  result.name = guest.name;
-  result.target_name = r.new_name.value_or(guest.name);
-  std::vector<std::string> identities;
-  check_source(store, guest, r, result.target_name, identities);
-  const avio::ExecResult run = avio::run_remote(
-      r.target, {avio::own_executable(), "--receive"},
-      export_definition(guest, identities, held_ports(store, guest), result.target_name,
-                        r.check_only, r.force),
-      k_migrate_remote_timeout, fmt::format("hpvmmigrate on the VM Host '{}'", r.target));
-  const json reply = target_reply(run, guest.name);
-  result.target_vm_number = reply.value("vm_number", 0);
-  result.report.warnings = texts_of(reply, "warnings");
-  if (r.check_only) {
-    return result;
-  }
-  mark_migrated(store, guest, r.target, identities);
-  try {
-    tx.commit();
-  } catch (const std::exception& e) {
-    throw hpvm::Error(fmt::format("The guest was created on '{}', but this host could not mark "
-                                  "its own copy migrated ({}): remove one of the two copies.",
-                                  r.target, e.what()),
-                      guest.name);
-  }
-  return result;
+  return r.online ? migrate_online(store, r) : migrate_offline(store, r);
 }
 
 } // namespace vmconfig

@@ -2,12 +2,15 @@
 // can, then runs the target's own hpvmmigrate over key-based root SSH
 // (avio/remote.hpp) with the guest's definition on its standard input; the
 // target checks the definition against itself and creates the guest, with
-// its own VM number and the same UUID, MACs, addresses and vswitch ports.
-// Only then does the source mark its copy not runnable, not modifiable and
-// not visible (as HPVM leaves it, so hpvmmigrate from the target can bring
-// the guest back) and release its device-database entries. The source's
-// database is held (one write transaction) from the first check to that
-// commit, so nothing changes the guest meanwhile.
+// its own VM number and the same UUID, MACs, addresses and vswitch ports,
+// not runnable until the source says "commit". The source checks and sends
+// without its database's write lock (the target may take minutes; other
+// commands here go on), holding only the guest's runtime lock; it takes the
+// write lock to check that the guest's definition is still the one sent (its
+// change number), tells the target to commit, and marks its own copy not
+// runnable, not modifiable and not visible (as HPVM leaves it, so
+// hpvmmigrate from the target can bring the guest back), its device-database
+// entries released, in that one transaction.
 #pragma once
 
 #include "vmconfig/model/guest.hpp"
@@ -86,7 +89,7 @@ struct ReceiveResult {
   Report report;
 };
 // The target's conversation with its source: one line each way at a time
-// (the source's lines: the definition, then for -o "commit" or "abort";
+// (the source's lines: the definition, then "commit" or "abort";
 // nullopt when its side ended; hpvm::Error when none came in time).
 struct ReceiveChannel {
   std::function<void(const std::string&)> send;
@@ -98,8 +101,9 @@ ReceiveChannel stdio_channel();
 // Reads the definition from `channel`, checks it against this host and
 // creates the guest, in one write transaction; a copy this host kept of the
 // same guest when it migrated away (same UUID, not runnable) is replaced.
-// -o: the guest is created marked incoming and started paused, waiting for
-// the stream; "commit" lets it run, anything else removes it again.
+// The guest is created marked incoming (not runnable) and, for -o, started
+// paused, waiting for the stream; the source's "commit" makes it runnable
+// (lets it run), anything else removes it again.
 // Throws hpvm::Refused listing every problem.
 ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel);
 

@@ -75,8 +75,9 @@ TEST_CASE("migrate: the target creates the guest the definition describes") {
   const std::string definition =
       export_definition(g, {avio::probe(disk).identity}, {std::nullopt}, "g1", false, false);
   Store store(dir.path() / "root");
-  FakeSource source{{definition}, {}};
+  FakeSource source{{definition, "commit"}, {}};
   const ReceiveResult r = receive_guest(store, source.channel());
+  CHECK(source.sent == std::vector<std::string>{R"({"ok":true,"ready":true})"});
   CHECK(r.name == "g1");
   CHECK(r.vm_number == 1);
   const auto got = store.load_guest("g1");
@@ -111,4 +112,22 @@ TEST_CASE("migrate: a check creates nothing; a different file at the path is ref
   CHECK_FALSE(store.load_guest("g1"));
   FakeSource nothing{{}, {}};
   CHECK_THROWS_AS(receive_guest(store, nothing.channel()), hpvm::Refused);
+}
+
+TEST_CASE("migrate: the target removes the guest again unless the source says commit") {
+  hpvm_test::TempDir dir("test_migrate");
+  const std::string disk = (dir.path() / "d.img").string();
+  make_disk(disk);
+  const std::string definition = export_definition(sample(disk), {avio::probe(disk).identity},
+                                                   {std::nullopt}, "g1", false, false);
+  Store store(dir.path() / "root");
+  for (const std::vector<std::string>& after :
+       {std::vector<std::string>{"abort"}, std::vector<std::string>{}}) {
+    std::vector<std::string> lines{definition};
+    lines.insert(lines.end(), after.begin(), after.end());
+    FakeSource source{lines, {}};
+    CHECK_THROWS_AS(receive_guest(store, source.channel()), hpvm::Error);
+    CHECK(source.sent.size() == 1); // ready, then nothing
+    CHECK_FALSE(store.load_guest("g1"));
+  }
 }

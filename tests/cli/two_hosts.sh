@@ -1,0 +1,151 @@
+# shellcheck shell=bash
+# Two VM Hosts on this machine, for the suites that migrate guests between
+# them; sourced after lib.sh by a suite already in a network namespace of its
+# own (HPVM_RUNTIME_NETNS). Host A is that namespace, host B a second one
+# joined to it by a veth pair (10.251.0.1 and .2); each has its own
+# HPVM_ROOT ($ROOT_A, $ROOT_B) and its own sshd (keys made here; sshd's SetEnv
+# gives each host its root). "hosta" and "hostb" are their names for the ssh
+# that hpvmmigrate runs (first on PATH: it reads only the suite's ssh
+# configuration); "hostdown" is B's address where nothing listens. Shared
+# storage is the same files; B's sshd runs in a mount namespace of its own
+# with a tmpfs over $S/local, so files there are local to one host.
+#
+#   two_hosts_missing   prints why the machine cannot have the two hosts
+#                       (status 0), or nothing (status 1)
+#   two_hosts_up        makes them; the namespaces go at exit, after the
+#                       tracked processes (sshds, QEMUs)
+#   two_hosts_netns NS  one more network namespace, deleted at exit too
+#   on_b CMD...         CMD as host B runs it (its namespace and its root)
+#   in_b_files CMD...   CMD in the mount namespace of B's sshd
+#   both_states         both hosts' database dumps and run directories
+#   log_b               the number of lines of B's command log
+
+two_hosts_missing() {
+  if [[ -z ${HPVM_RUNTIME_NETNS:-} || $(id -u) -ne 0 ]]; then
+    echo "needs root and a private network namespace (unshare -n)."
+  elif [[ ! -x /usr/sbin/sshd ]] || ! command -v ssh-keygen >/dev/null; then
+    echo "openssh-server is not installed (scripts/bootstrap installs it)."
+  else
+    return 1
+  fi
+}
+
+_two_hosts_netns=()
+_two_hosts_cleanup() {
+  local ns
+  for ns in "${_two_hosts_netns[@]}"; do
+    ip netns del "$ns" 2>/dev/null
+  done
+}
+
+two_hosts_netns() {
+  ip netns add "$1" || return 1
+  _two_hosts_netns+=("$1")
+  ip -n "$1" link set lo up
+}
+
+two_hosts_up() {
+  K=$(new_tmpdir) # keys, ssh and sshd configurations
+  NS=hpvm-mig-$$
+  # The sshds (tracked pids) go first, then the namespaces.
+  trap '_cleanup; _two_hosts_cleanup' EXIT
+  if ! two_hosts_netns "$NS" 2>"$K/netns.err"; then
+    if [[ $_checks -eq 0 ]]; then
+      echo "SKIP: cannot create a network namespace: $(cat "$K/netns.err")"
+      exit 77
+    fi
+    skip "cannot create a network namespace: $(cat "$K/netns.err")"
+    finish
+  fi
+  ip link set lo up
+  ip link add mig0 type veth peer name mig1 netns "$NS"
+  ip addr add 10.251.0.1/24 dev mig0
+  ip link set mig0 up
+  ip -n "$NS" addr add 10.251.0.2/24 dev mig1
+  ip -n "$NS" link set mig1 up
+
+  ROOT_A=$(new_tmpdir)
+  ROOT_B=$(new_tmpdir)
+  mkdir -p "$S/local"
+
+  ssh-keygen -q -t ed25519 -N '' -C migrate-test -f "$K/id"
+  cp "$K/id.pub" "$K/authorized_keys"
+  local h addr root
+  for h in a b; do
+    ssh-keygen -q -t ed25519 -N '' -C "host-$h" -f "$K/host_$h"
+  done
+  {
+    echo "10.251.0.1 $(cut -d' ' -f1,2 "$K/host_a.pub")"
+    echo "10.251.0.2 $(cut -d' ' -f1,2 "$K/host_b.pub")"
+  } >"$K/known_hosts"
+  cat >"$K/ssh_config" <<EOF
+Host hosta
+  HostName 10.251.0.1
+Host hostb
+  HostName 10.251.0.2
+Host hostdown
+  HostName 10.251.0.2
+  Port 2222
+Host *
+  IdentityFile $K/id
+  IdentitiesOnly yes
+  UserKnownHostsFile $K/known_hosts
+  GlobalKnownHostsFile /dev/null
+  StrictHostKeyChecking yes
+  LogLevel ERROR
+EOF
+  mkdir "$K/bin"
+  printf '#!/bin/sh\nexec /usr/bin/ssh -F %s "$@"\n' "$K/ssh_config" >"$K/bin/ssh"
+  chmod +x "$K/bin/ssh"
+  export PATH="$K/bin:$PATH"
+  for h in a b; do
+    if [[ $h == a ]]; then addr=10.251.0.1 root=$ROOT_A; else addr=10.251.0.2 root=$ROOT_B; fi
+    cat >"$K/sshd_$h" <<EOF
+ListenAddress $addr
+Port 22
+HostKey $K/host_$h
+AuthorizedKeysFile $K/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile none
+LogLevel ERROR
+SetEnv HPVM_ROOT=$root
+EOF
+  done
+  # sshd's privilege-separation directory (Debian's openssh-server makes it
+  # at boot). It stays: suites running at the same time share it, and an
+  # sshd whose /run/sshd went away resets every connection.
+  mkdir -p -m 0755 /run/sshd
+  /usr/sbin/sshd -D -e -f "$K/sshd_a" 2>"$K/sshd_a.log" &
+  track_pid $!
+  # ip netns exec, unshare and sh all exec: $! is sshd's pid.
+  ip netns exec "$NS" unshare -m --propagation private \
+    sh -c 'mount -t tmpfs tmpfs "$1" && exec /usr/sbin/sshd -D -e -f "$2"' sh "$S/local" "$K/sshd_b" \
+    2>"$K/sshd_b.log" &
+  SSHD_B=$!
+  track_pid "$SSHD_B"
+
+  # Both sshds answer within 5 s, or the suite stops here.
+  for h in hosta hostb; do
+    for _ in $(seq 50); do
+      ssh -o BatchMode=yes -l root "$h" true 2>/dev/null && continue 2
+      sleep 0.1
+    done
+    echo "sshd on $h did not answer within 5 s:" >&2
+    cat "$K/sshd_a.log" "$K/sshd_b.log" >&2
+    exit 1
+  done
+}
+
+on_b() { ip netns exec "$NS" env HPVM_ROOT="$ROOT_B" "$@"; }
+in_b_files() { nsenter -t "$SSHD_B" -m -- "$@"; }
+both_states() {
+  use_root "$ROOT_B"
+  state_dump
+  use_root "$ROOT_A"
+  state_dump
+}
+log_b() { grep -c '' "$ROOT_B/common/command.log" 2>/dev/null || echo 0; }
