@@ -148,7 +148,8 @@ class Guest:
             while not re.search(marker, seen):
                 left = deadline - time.monotonic()
                 if left <= 0 or not select.select([s], [], [], left)[0]:
-                    raise BenchError(f"the {self.label} guest: no {marker!r} within {secs} s after: {command}")
+                    raise BenchError(f"the {self.label} guest: no {marker!r} within {secs} s after: {command}\n"
+                                     f"the console showed: {seen[-500:]!r}")
                 data = s.recv(65536)
                 if not data:
                     raise BenchError(f"the {self.label} guest's console closed")
@@ -230,7 +231,7 @@ class Bench:
             print(f"  starting the dirtier in the {guest.label} guest", file=sys.stderr, flush=True)
             guest.shell(f"{job} --name=lay --rw=write --bs=1M; echo DIRTY-$((40+1))", "DIRTY-41", 600)
             guest.shell(f"{job} --name=dirty --rw=randwrite --bs=4k --rate={DIRTY_MBS}m "
-                        "--time_based --runtime=999999 & sleep 1; pidof fio && echo DIRTY-$((40+2))",
+                        "--time_based --runtime=999999 & sleep 1; kill -0 $! && echo DIRTY-$((40+2))",
                         "DIRTY-42", 120)
 
     def stop(self):
