@@ -81,4 +81,5 @@ def main():
         raise SystemExit(f"qmp.py: unknown query {what}")
 
 
-main()
+if __name__ == "__main__":  # bench/migrate imports connect()
+    main()
