@@ -248,27 +248,6 @@ void undo_incoming(Store& store, const std::string& name) {
   remove_run_dir(store.root(), *incoming);
 }
 
-// QEMU announces each change of a migration's status (a MIGRATION event)
-// once asked to, so the waits below end when the migration does rather
-// than at the next k_migration_poll: from the end of the stream until the
-// target resumes it, the guest is paused.
-void announce_migration_status(avio::QmpClient& q) {
-  q.execute("migrate-set-capabilities",
-            avio::Json{{"capabilities", avio::Json::array({avio::Json{{"capability", "events"},
-                                                                      {"state", true}}})}});
-}
-
-// Waits up to k_migration_poll for the migration to end (either way).
-void wait_migration_end(avio::QmpClient& q) {
-  q.wait_event(
-      "MIGRATION",
-      [](const avio::Json& event) {
-        const std::string status = avio::json_text(avio::json_member(event, "data"), "status");
-        return status == "completed" || status == "failed" || status == "cancelled";
-      },
-      k_migration_poll);
-}
-
 // Waits until the target QEMU has the whole stream, then lets the guest run.
 void take_over(const avio::RunDir& run) {
   avio::QmpClient q(run.qmp_socket());
@@ -287,7 +266,7 @@ void take_over(const avio::RunDir& run) {
       throw hpvm::Error(fmt::format("The incoming migration did not complete within {} s.",
                                     k_handover_timeout.count()));
     }
-    wait_migration_end(q);
+    std::this_thread::sleep_for(k_migration_poll);
   }
   q.execute("cont");
 }
@@ -486,10 +465,8 @@ ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel) {
   try {
     if (online) {
       start_guest(store, StartRequest{guest.name, force, true}, [](std::string_view) {});
-      // Closed before take_over's: QEMU serves one monitor client at a time.
-      avio::QmpClient incoming(run.qmp_socket());
-      announce_migration_status(incoming);
-      incoming.execute("migrate-incoming", avio::Json{{"uri", "unix:" + socket}});
+      avio::QmpClient(run.qmp_socket())
+          .execute("migrate-incoming", avio::Json{{"uri", "unix:" + socket}});
     }
     channel.send(json{{"ok", true}, {"ready", true}}.dump());
     const auto line =
@@ -722,7 +699,6 @@ MigrationProgress progress_of(const avio::Json& m) {
 void run_live_migration(const avio::RunDir& run, const std::string& socket, const MigrateRequest& r,
                         MigrateResult& result) {
   avio::QmpClient q(run.qmp_socket());
-  announce_migration_status(q);
   q.execute("migrate", avio::Json{{"uri", "unix:" + socket}});
   const auto deadline = std::chrono::steady_clock::now() + k_live_migration_timeout;
   while (true) {
@@ -746,7 +722,7 @@ void run_live_migration(const avio::RunDir& run, const std::string& socket, cons
     if (r.progress && status == "active") {
       r.progress(progress_of(m));
     }
-    wait_migration_end(q);
+    std::this_thread::sleep_for(k_migration_poll);
   }
 }
 

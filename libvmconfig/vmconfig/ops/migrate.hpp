@@ -32,7 +32,7 @@ namespace vmconfig {
 inline constexpr std::chrono::seconds k_migrate_remote_timeout{120};
 // -o: the longest a live migration may run before it is cancelled, how long
 // the target may take to confirm it has the guest, and how often the source
-// asks QEMU how far it is (the end itself QEMU announces at once).
+// asks QEMU how far it is.
 inline constexpr std::chrono::minutes k_live_migration_timeout{30};
 inline constexpr std::chrono::seconds k_handover_timeout{60};
 inline constexpr std::chrono::milliseconds k_migration_poll{200};
