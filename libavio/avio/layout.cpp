@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -223,12 +224,22 @@ void unmark_running(const layout::Path& root, const std::string& uuid) {
 
 namespace {
 
+// The names in `dir` (none when it cannot be read). readdir(3), not
+// std::filesystem::directory_iterator, which builds a path per entry: at
+// 1,000 guests that was a third of an hpvmcreate's CPU time.
 std::vector<std::string> entries(const fs::path& dir) {
   std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    out.push_back(entry.path().filename().string());
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    return out;
   }
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (name != "." && name != "..") {
+      out.emplace_back(name);
+    }
+  }
+  ::closedir(d);
   return out;
 }
 

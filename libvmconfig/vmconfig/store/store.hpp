@@ -20,6 +20,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -124,7 +125,7 @@ public:
   // Every guest's name and UUID, and nothing else: what a scan of the run
   // directories compares with.
   struct GuestNames {
-    std::set<std::string> names, uuids;
+    std::unordered_set<std::string> names, uuids;
   };
   GuestNames guest_names_and_uuids();
 
