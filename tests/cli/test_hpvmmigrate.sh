@@ -2,7 +2,7 @@
 # hpvmmigrate between two VM Hosts on this machine: host A is this suite's own
 # network namespace, host B a second one joined to it by a veth pair; each
 # has its own HPVM_ROOT and its own sshd (keys made here; sshd's SetEnv gives
-# each host its root). Shared storage is the same files; B's sshd runs in a
+# each host its root), and B its own host name (a UTS namespace). Shared storage is the same files; B's sshd runs in a
 # mount namespace of its own with a tmpfs over $S/local, so files there are
 # local to one host. Every refusal leaves both databases as they were.
 if [[ -z ${HPVM_RUNTIME_NETNS:-} ]] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
@@ -39,6 +39,8 @@ ip -n "$NS" link set lo up
 
 ROOT_A=$(new_tmpdir)
 ROOT_B=$(new_tmpdir)
+HOST_A=$(hostname)
+HOST_B=hpvm-mig-b
 mkdir -p "$S/local"
 
 ssh-keygen -q -t ed25519 -N '' -C migrate-test -f "$K/id"
@@ -94,9 +96,9 @@ fi
 /usr/sbin/sshd -D -e -f "$K/sshd_a" 2>"$K/sshd_a.log" &
 track_pid $!
 # ip netns exec, unshare and sh all exec: $! is sshd's pid.
-ip netns exec "$NS" unshare -m --propagation private \
-  sh -c 'mount -t tmpfs tmpfs "$1" && exec /usr/sbin/sshd -D -e -f "$2"' sh "$S/local" "$K/sshd_b" \
-  2>"$K/sshd_b.log" &
+ip netns exec "$NS" unshare -m -u --propagation private \
+  sh -c 'mount -t tmpfs tmpfs "$1" && hostname "$3" && exec /usr/sbin/sshd -D -e -f "$2"' \
+  sh "$S/local" "$K/sshd_b" "$HOST_B" 2>"$K/sshd_b.log" &
 SSHD_B=$!
 track_pid "$SSHD_B"
 
@@ -113,8 +115,8 @@ done
 
 # A QEMU that exited may linger as a zombie until its parent reaps it.
 alive() { readlink "/proc/$1/exe" >/dev/null 2>&1; }
-# on_b CMD...: CMD as host B runs it (its namespace and its root).
-on_b() { ip netns exec "$NS" env HPVM_ROOT="$ROOT_B" "$@"; }
+# on_b CMD...: CMD as host B runs it (its namespaces, host name and root).
+on_b() { nsenter -t "$SSHD_B" -u -- ip netns exec "$NS" env HPVM_ROOT="$ROOT_B" "$@"; }
 # in_b_files CMD...: CMD in the mount namespace of B's sshd (B's local files).
 in_b_files() { nsenter -t "$SSHD_B" -m -- "$@"; }
 # Both hosts' states: database dumps and run directories.
@@ -278,6 +280,48 @@ expect_ok hpvmmigrate -p "$(sql "SELECT vm_number FROM guests WHERE name = 'g1'"
 use_root "$ROOT_B"
 expect_sql "SELECT name, uuid FROM guests" "g1b|$UUID"
 use_root "$ROOT_A"
+
+section "-m: each host lists the other, as target and as source"
+check "B has its own host name" test "$(on_b hostname)" = "$HOST_B"
+# servers HOST GUESTS [NAME ROLE COUNT]...: hpvmstatus -m's table.
+servers() {
+  echo "[Multi Server Environment]"
+  echo "Server Name          Role    State #VMs  Running Migrations"
+  echo "==================== ======= ===== ===== ======= =========="
+  printf '%-20s %-7s %-5s %5s %7s %10s\n' "$1" Local Up "$2" 0 -
+  shift 2
+  while [[ $# -gt 0 ]]; do
+    printf '%-20s %-7s %-5s %5s %7s %10s\n' "$1" "$2" - - - "$3"
+    shift 3
+  done
+}
+# A sent g1 to hostb twice (-P, then -p with -N) and got it back once; the
+# checks (-s) and refusals do not count.
+expect_stdout "$(servers "$HOST_A" "$(sql "SELECT count(*) FROM guests")" hostb Target 2 "$HOST_B" Source 1)" \
+  hpvmstatus -m
+expect_masked() { # SED EXPECTED CMD...: stdout with SED applied is EXPECTED
+  local expr=$1 text=$2
+  shift 2
+  run "$@"
+  assert_exit 0
+  check "$* (masked)" test "$(sed -E "$expr" "$OUT")" = "$text"
+}
+expect_masked 's/:[0-9]{8}T[0-9]{6}Z$/:TIME/' "$HOST_A:Local:Up:$(sql "SELECT count(*) FROM guests"):0::
+hostb:Target::::2:TIME
+$HOST_B:Source::::1:TIME" hpvmstatus -m -M
+last_time() { grep -E " SUCCESS hpvmmigrate $1" "$ROOT_A/common/command.log" | tail -1 | cut -d' ' -f1 | tr -d ':-'; }
+check "-M's times are those of the last records" test "$(cut -d: -f7 "$OUT" | tail -2 | tr '\n' ' ')" = \
+  "$(last_time '-p .* -h hostb') $(last_time "--receive # from $HOST_B\$") "
+expect_stdout "$(servers "$HOST_B" "$(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT count(*) FROM guests")" "$HOST_A" Source 2 hosta Target 1)" \
+  on_b hpvmstatus -m
+run on_b hpvmstatus -m -J
+assert_exit 0
+check "-m -J on B" test "$(python3 -c 'import json, sys
+for s in json.load(open(sys.argv[1]))["servers"]:
+    print(s["name"], s["role"], s["state"], s["guests"], s["running"], s["migrations"], s["last_migration"] is not None)' "$OUT")" = \
+  "$HOST_B Local Up $(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT count(*) FROM guests") 0 None False
+$HOST_A Source None None None 2 True
+hosta Target None None None 1 True"
 
 section "the target's side reads only a definition"
 feed "not a definition"

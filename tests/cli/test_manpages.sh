@@ -173,6 +173,9 @@ hpvmcreate.1m|ram_dyn_target_start (n MB) is above ram_dyn_max (m MB).|ram_dyn_t
 hpvmcreate.1m|ram_dyn_target_start (n MB) is below ram_dyn_min (m MB).|ram_dyn_target_start ({}) is below ram_dyn_min ({}).
 hpvmcreate.1m|and -x ram_dyn_type=t contradict each other: dynamic memory is either on or off.|and -x ram_dyn_type={} contradict each other: dynamic memory is either on or off.
 hpvmmodify.1m|MB takes effect at the guest's next start: the running guest has no balloon device.|MB takes effect at the guest's next start: the running guest has no balloon device.
+hpvmstart.1m|The runtime event was not recorded: why|The runtime event was not recorded: 
+hpvmstop.1m|The runtime event was not recorded: why|The runtime event was not recorded: 
+hpvmstart.1m|shows the guest's free and available memory as unknown: QEMU does not ask its balloon driver for them:|shows the guest's free and available memory as unknown: QEMU does not ask its balloon driver for them: {}
 EOF
 
 # ------------------------------------------ keywords the code knows about
