@@ -128,19 +128,27 @@ std::vector<StatusEvent> records_of(const std::filesystem::path& file,
 }
 
 // Where runtime event `e` goes among the events, searching from `from`: a
-// QEMU starts or stops while a command runs, and the command's record is
-// written when it ends, so the event goes before the first later record, or
-// before its guest's own record of the same second. (Times have one width,
-// so text order is time order.)
+// QEMU starts or stops while a command runs (hpvmstart, hpvmstop,
+// hpvmmigrate), and that command's record is written when it ends, so the
+// event goes before the first later record, or before such a record of its
+// guest in the same second. (Times have one width, so text order is time
+// order.)
+// Whether a command line is one that starts or stops a guest's QEMU.
+bool runs_qemu(std::string_view command_line) {
+  return command_line.starts_with("hpvmstart ") || command_line.starts_with("hpvmstop ") ||
+         command_line.starts_with("hpvmmigrate ");
+}
+
 std::size_t event_position(const std::vector<StatusEvent>& events, std::size_t from,
                            const StatusEvent& e) {
   const std::string guest = e.text.substr(0, e.text.find(": "));
-  const auto at = std::find_if(events.begin() + static_cast<std::ptrdiff_t>(from), events.end(),
-                               [&](const StatusEvent& record) {
-                                 return record.time > e.time ||
-                                        (record.time == e.time && record.source == "command" &&
-                                         record_names_guest(record.text, guest));
-                               });
+  const auto at =
+      std::find_if(events.begin() + static_cast<std::ptrdiff_t>(from), events.end(),
+                   [&](const StatusEvent& record) {
+                     return record.time > e.time ||
+                            (record.time == e.time && record.source == "command" &&
+                             runs_qemu(record.text) && record_names_guest(record.text, guest));
+                   });
   return static_cast<std::size_t>(at - events.begin());
 }
 
