@@ -19,7 +19,12 @@ void receive() {
   const auto channel = vmconfig::stdio_channel();
   vmconfig::Store store;
   try {
-    channel.send(vmconfig::receive_reply(vmconfig::receive_guest(store, channel)));
+    const auto result = vmconfig::receive_guest(store, channel);
+    if (!result.check_only && !result.source.empty()) {
+      // hpvmstatus -m lists the hosts guests came from by this note.
+      cli::note_in_command_log("from " + result.source);
+    }
+    channel.send(vmconfig::receive_reply(result));
   } catch (const hpvm::Error& e) {
     channel.send(vmconfig::receive_reply(e));
     throw;

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
       {"-r", {H::resources, "Resource entitlements and CPU usage of every guest"}},
       {"-s", {H::system, "The host's CPUs and memory, and what running guests use"}},
       {"-S", {H::scheduler, "Every vCPU thread of every running guest"}},
-      {"-m", {H::servers, "The servers guests can run on (this host)"}},
+      {"-m", {H::servers, "This host and the hosts guests were migrated to or came from"}},
       {"-e", {H::events, "The event log: command log and runtime events"}},
       {"-A", {H::admins, "The console users and groups of every guest"}},
       {"-C", {H::memory, "Every guest's memory type (NUMA placement)"}},

@@ -1,9 +1,11 @@
 #include "avio/balloon.hpp"
 
 #include "avio/host.hpp"
+#include "avio/machine.hpp"
 #include "avio/text.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <thread>
 
 namespace avio {
@@ -12,7 +14,40 @@ namespace {
 
 constexpr std::uint64_t k_mib = 1024 * 1024;
 
+// QEMU's QOM path of the balloon device (virtio-balloon-pci passes its
+// guest-stats properties on to the virtio device).
+std::string balloon_path() {
+  return std::string("/machine/peripheral/") + k_balloon_id;
+}
+
+// One figure of guest-stats in MB; QEMU gives all bits set for a figure the
+// driver did not report.
+std::optional<std::uint64_t> stat_mb(const Json& stats, const char* name) {
+  const Json& value = json_member(stats, name);
+  if (!value.is_number_unsigned() || value.get<std::uint64_t>() == UINT64_MAX) {
+    return std::nullopt;
+  }
+  return value.get<std::uint64_t>() / k_mib;
+}
+
 } // namespace
+
+void enable_balloon_stats(QmpClient& qmp) {
+  qmp.execute("qom-set", {{"path", balloon_path()},
+                          {"property", "guest-stats-polling-interval"},
+                          {"value", k_balloon_stats_interval_s}});
+}
+
+BalloonStats balloon_stats(QmpClient& qmp) {
+  const Json answer =
+      qmp.execute("qom-get", {{"path", balloon_path()}, {"property", "guest-stats"}});
+  const Json& updated = json_member(answer, "last-update");
+  if (!updated.is_number() || updated.get<double>() <= 0) { // never reported
+    return {};
+  }
+  const Json& stats = json_member(answer, "stats");
+  return {stat_mb(stats, "stat-free-memory"), stat_mb(stats, "stat-available-memory")};
+}
 
 std::optional<std::uint64_t> balloon_size_mb(QmpClient& qmp) {
   try {

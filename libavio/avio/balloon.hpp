@@ -23,6 +23,22 @@ std::optional<std::uint64_t> balloon_size_mb(QmpClient& qmp);
 void set_balloon_target(QmpClient& qmp, const RunDir& run, std::uint64_t target_mb);
 // The target last recorded for the running guest, if any.
 std::optional<std::uint64_t> recorded_balloon_target(const RunDir& run);
+// The guest's own memory figures, as its balloon driver last reported them;
+// unset when it reported none (no driver yet, or one that does not).
+struct BalloonStats {
+  std::optional<std::uint64_t> free_mb;      // free memory (MemFree)
+  std::optional<std::uint64_t> available_mb; // available memory (MemAvailable)
+};
+// How often the balloon asks the guest's driver for its figures.
+inline constexpr int k_balloon_stats_interval_s = 2;
+// Makes QEMU ask the guest's balloon driver for its figures every
+// k_balloon_stats_interval_s (qom-set; the figures are off by default).
+// Throws hpvm::Error when QEMU refuses.
+void enable_balloon_stats(QmpClient& qmp);
+// The figures the guest last reported (qom-get guest-stats). Throws
+// hpvm::Error when QEMU does not answer.
+BalloonStats balloon_stats(QmpClient& qmp);
+
 // Asks QEMU every 100 ms until the guest's memory is `target_mb` or `wait`
 // has passed; returns the last size seen.
 std::uint64_t wait_balloon(QmpClient& qmp, std::uint64_t target_mb, Millis wait);

@@ -98,6 +98,16 @@ void append_record(const std::filesystem::path& file, std::string_view record) {
   throw failed(error);
 }
 
+void append_bounded_record(const std::filesystem::path& file, const std::filesystem::path& older,
+                           std::string_view record, std::uintmax_t max_bytes) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (!ec && size >= max_bytes) {
+    std::filesystem::rename(file, older, ec); // a racing writer renamed it first
+  }
+  append_record(file, record);
+}
+
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
   StagedFile(path, path.string() + ".tmp", text).publish();
 }

@@ -45,6 +45,12 @@ unsigned host_cpu_count();
 // record is not written whole; a part written is cut off again, so the
 // next record starts its own line.
 void append_record(const std::filesystem::path& file, std::string_view record);
+// append_record() to a file kept near `max_bytes`: once it has reached them
+// it is first renamed to `older` (replacing the one there), so the two hold
+// the newest records. A writer racing the rename writes into `older`; no
+// record is lost.
+void append_bounded_record(const std::filesystem::path& file, const std::filesystem::path& older,
+                           std::string_view record, std::uintmax_t max_bytes);
 
 // Replaces `path` with `text`: written 0600 to "<path>.tmp", then renamed over
 // it. Throws hpvm::Error when either step fails.

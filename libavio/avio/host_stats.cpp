@@ -187,6 +187,24 @@ HostResources host_resources() {
   return h;
 }
 
+unsigned id_list_count(std::string_view list) {
+  unsigned count = 0;
+  for (const auto range : split_view(trim(list, " \n"), ',')) {
+    const auto dash = range.find('-');
+    const auto first = range.substr(0, dash);
+    const auto last = dash == std::string_view::npos ? first : range.substr(dash + 1);
+    unsigned a = 0, b = 0;
+    const auto [pa, ea] = std::from_chars(first.data(), first.data() + first.size(), a);
+    const auto [pb, eb] = std::from_chars(last.data(), last.data() + last.size(), b);
+    if (first.empty() || last.empty() || ea != std::errc() || eb != std::errc() ||
+        pa != first.data() + first.size() || pb != last.data() + last.size() || b < a) {
+      return 0;
+    }
+    count += b - a + 1;
+  }
+  return count;
+}
+
 std::uint64_t process_rss_kb(pid_t pid) {
   return kb_field(read_file(proc_dir(pid) / "status").value_or(""), "VmRSS");
 }

@@ -73,6 +73,9 @@ struct HostResources {
   std::string numa_nodes; // /sys/devices/system/node/online, e.g. "0" or "0-1"
 };
 HostResources host_resources();
+// How many ids a Linux id list names ("0-1,3": 3); 0 for text that is not one.
+// Tested by unit tests.
+unsigned id_list_count(std::string_view list);
 
 // VmRSS of process `pid` in kB; 0 when it is gone.
 std::uint64_t process_rss_kb(pid_t pid);

@@ -52,6 +52,14 @@ Path command_log(const Path& root) {
   return common_dir(root) / "command.log";
 }
 
+Path runtime_events(const Path& root) {
+  return common_dir(root) / "runtime_events.log";
+}
+
+Path runtime_events_old(const Path& root) {
+  return common_dir(root) / "runtime_events.log.old";
+}
+
 Path host_rdev_backup(const Path& root) {
   return common_dir(root) / "hpvmhostrdev.backup";
 }

@@ -70,6 +70,10 @@ Path database_before_upgrade(const Path& root, const std::string& schema);
 
 Path common_dir(const Path& root);
 Path command_log(const Path& root);
+// Runtime events (a guest's QEMU started or stopped), hpvmstatus -e's other
+// source, and the older half kept when it grew past its bound.
+Path runtime_events(const Path& root);
+Path runtime_events_old(const Path& root);
 Path host_rdev_backup(const Path& root);
 Path host_rdev_autorun(const Path& root);
 

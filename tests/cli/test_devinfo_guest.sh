@@ -129,6 +129,25 @@ check "MemTotal is back ($total_low kB -> $total_back kB)" test "$total_back" -e
 check "MemAvailable rose by about 64 MB ($available_low kB -> $available_back kB)" \
   test $((available_back - available_low)) -gt 49152
 
+section "dynamic memory: the guest's free and available memory, as its balloon driver reports them"
+# QEMU asks the driver every 2 s (set at the start): known by now, or within 5 s.
+figure() { sed -n "s/^$1 memory : \([0-9]*\) MB\$/\1/p" "$OUT"; }
+for ((i = 0; i < 10; i++)); do
+  run hpvmstatus -V -P g1
+  [[ -n $(figure Free) && -n $(figure Available) ]] && break
+  sleep 0.5
+done
+free_mb=$(figure Free)
+available_mb=$(figure Available)
+guest_free=$(($(meminfo MemFree) / 1024))
+guest_available=$(($(meminfo MemAvailable) / 1024))
+# The driver's figures are MemFree and MemAvailable of at most 2 s ago; an
+# idle guest moves them by a few MB at most.
+near() { test -n "$1" && test $(($1 - $2)) -le 16 && test $(($2 - $1)) -le 16; }
+check "Free memory ($free_mb MB) is the guest's MemFree ($guest_free MB, within 16 MB)" near "$free_mb" "$guest_free"
+check "Available memory ($available_mb MB) is the guest's MemAvailable ($guest_available MB, within 16 MB)" \
+  near "$available_mb" "$guest_available"
+
 expect_ok hpvmstop -P g1 -g -Q
 console_close g1
 finish

@@ -16,9 +16,13 @@ source "$(dirname "$0")/runtime_lib.sh"
 
 # dynamic_section GUEST: hpvmstatus -V's [Dynamic Memory Information], without the blank after it.
 dynamic_section() { hpvmstatus -V -P "$1" | awk '/^\[Dynamic Memory Information\]$/ { p = 1 } /^$/ { p = 0 } p'; }
+# Free and available memory: "-" while off; "unknown" while it runs, since
+# these guests have no operating system, so no balloon driver to report them.
 section_of() { # GUEST TARGET CURRENT [TYPE MIN MAX BOOT]
-  printf '[Dynamic Memory Information]\nType : %s\nMinimum memory : %s MB\nTarget memory : %s MB\nMaximum memory : %s MB\nCurrent memory : %s\nBoot memory : %s MB\nMemory chunksize : 4 KB' \
-    "${4:-driver}" "${5:-128}" "$2" "${6:-256}" "$3" "${7:-256}"
+  local guest_figure=unknown
+  [[ $3 == - ]] && guest_figure=-
+  printf '[Dynamic Memory Information]\nType : %s\nMinimum memory : %s MB\nTarget memory : %s MB\nMaximum memory : %s MB\nCurrent memory : %s\nBoot memory : %s MB\nFree memory : %s\nAvailable memory : %s\nMemory chunksize : 4 KB' \
+    "${4:-driver}" "${5:-128}" "$2" "${6:-256}" "$3" "${7:-256}" "$guest_figure" "$guest_figure"
 }
 timed() { _t0=$(date +%s%N); run "$@"; _ms=$((($(date +%s%N) - _t0) / 1000000)); }
 
@@ -68,7 +72,8 @@ expect_sql "SELECT keyword || '=' || value FROM guest_extended ORDER BY keyword"
 ram_dyn_target_start=192M
 ram_dyn_type=driver"
 expect_stdout "$(section_of d1 192 -)" dynamic_section d1
-expect_stdout "driver:256MB;64MB;128MB;192MB;256MB" sh -c 'hpvmstatus -M -P d1 | cut -d: -f19,21'
+# Off: field 20's current size is empty, -X has no current.
+expect_stdout "driver:256MB;64MB;128MB;192MB;256MB;" sh -c 'hpvmstatus -M -P d1 | cut -d: -f19,21'
 expect_stdout '        <dynamic type="driver" unit="MB" minimum="128" target_start="192" maximum="256"/>' \
   sh -c 'hpvmstatus -X -P d1 | grep "<dynamic "'
 expect_stdout '{"type": "driver", "minimum_mb": 128, "target_mb": 192, "target_start_mb": 192, "maximum_mb": 256, "current_mb": null}' \
@@ -108,6 +113,15 @@ expect_stdout "192" cat "$(run_dir d1)/balloon-target"
 expect_stdout "256" qmp d1 balloon
 expect_stdout "$(section_of d1 192 "256 MB" driver 128 224)" dynamic_section d1
 expect_stdout "Devices : as configured" sh -c 'hpvmstatus -P d1 | grep "^Devices"'
+# QEMU asks the balloon driver for the guest's figures every 2 s (a real
+# guest's are checked in test_devinfo_guest.sh).
+expect_stdout "2" qmp d1 get /machine/peripheral/hpvm.balloon guest-stats-polling-interval
+# -M and -X have the running guest's current size, for one guest or all.
+expect_stdout "driver:256MB;64MB;128MB;192MB;224MB;256MB" sh -c 'hpvmstatus -M -P d1 | cut -d: -f19,21'
+expect_stdout "d1:256MB;64MB;128MB;192MB;224MB;256MB
+plain:256MB;64MB" sh -c 'hpvmstatus -M | cut -d: -f1,21 | sort'
+expect_stdout '        <dynamic type="driver" unit="MB" minimum="128" target_start="192" maximum="224" current="256"/>' \
+  sh -c 'hpvmstatus -X | grep "<dynamic "'
 expect_stdout '{"target_mb": 192, "current_mb": 256}' \
   sh -c "hpvmstatus -J -P d1 | python3 -c 'import json, sys; d = json.load(sys.stdin)[\"guests\"][0][\"dynamic_memory\"]; print(json.dumps({k: d[k] for k in (\"target_mb\", \"current_mb\")}))'"
 
@@ -159,6 +173,10 @@ assert_exit 0
 check "hpvmstatus -V on a busy monitor within its bounds (took $_ms ms)" test "$_ms" -lt 8000
 assert_stdout_has "^Current memory : unknown$"
 assert_stdout_has "^Target memory : 160 MB$"
+timed hpvmstatus -M -P d1
+assert_exit 0
+check "hpvmstatus -M on a busy monitor within its bounds (took $_ms ms)" test "$_ms" -lt 8000
+check "-M's current size is empty when QEMU does not answer" test "$(cut -d: -f21 "$OUT")" = "256MB;64MB;128MB;192MB;224MB;"
 db_snapshot
 timed hpvmmodify -P d1 -x ram_target=128M
 assert_exit 1

@@ -174,6 +174,48 @@ use_root "$ROOT_B"
 expect_sql "SELECT name, uuid FROM guests" "g1b|$UUID"
 use_root "$ROOT_A"
 
+section "-m: each host lists the other, as target and as source"
+check "B has its own host name" test "$(on_b hostname)" = "$HOST_B"
+# servers HOST GUESTS [NAME ROLE COUNT]...: hpvmstatus -m's table.
+servers() {
+  echo "[Multi Server Environment]"
+  echo "Server Name          Role    State #VMs  Running Migrations"
+  echo "==================== ======= ===== ===== ======= =========="
+  printf '%-20s %-7s %-5s %5s %7s %10s\n' "$1" Local Up "$2" 0 -
+  shift 2
+  while [[ $# -gt 0 ]]; do
+    printf '%-20s %-7s %-5s %5s %7s %10s\n' "$1" "$2" - - - "$3"
+    shift 3
+  done
+}
+# A sent g1 to hostb twice (-P, then -p with -N) and got it back once; the
+# checks (-s) and refusals do not count.
+expect_stdout "$(servers "$HOST_A" "$(sql "SELECT count(*) FROM guests")" hostb Target 2 "$HOST_B" Source 1)" \
+  hpvmstatus -m
+expect_masked() { # SED EXPECTED CMD...: stdout with SED applied is EXPECTED
+  local expr=$1 text=$2
+  shift 2
+  run "$@"
+  assert_exit 0
+  check "$* (masked)" test "$(sed -E "$expr" "$OUT")" = "$text"
+}
+expect_masked 's/:[0-9]{8}T[0-9]{6}Z$/:TIME/' "$HOST_A:Local:Up:$(sql "SELECT count(*) FROM guests"):0::
+hostb:Target::::2:TIME
+$HOST_B:Source::::1:TIME" hpvmstatus -m -M
+last_time() { grep -E " SUCCESS hpvmmigrate $1" "$ROOT_A/common/command.log" | tail -1 | cut -d' ' -f1 | tr -d ':-'; }
+check "-M's times are those of the last records" test "$(cut -d: -f7 "$OUT" | tail -2 | tr '\n' ' ')" = \
+  "$(last_time '-p .* -h hostb') $(last_time "--receive # from $HOST_B\$") "
+expect_stdout "$(servers "$HOST_B" "$(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT count(*) FROM guests")" "$HOST_A" Source 2 hosta Target 1)" \
+  on_b hpvmstatus -m
+run on_b hpvmstatus -m -J
+assert_exit 0
+check "-m -J on B" test "$(python3 -c 'import json, sys
+for s in json.load(open(sys.argv[1]))["servers"]:
+    print(s["name"], s["role"], s["state"], s["guests"], s["running"], s["migrations"], s["last_migration"] is not None)' "$OUT")" = \
+  "$HOST_B Local Up $(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT count(*) FROM guests") 0 None False
+$HOST_A Source None None None 2 True
+hosta Target None None None 1 True"
+
 section "the target's side reads only a definition"
 feed "not a definition"
 run hpvmmigrate --receive

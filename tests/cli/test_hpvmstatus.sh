@@ -214,6 +214,8 @@ Target memory : 4096 MB
 Maximum memory : 4096 MB
 Current memory : -
 Boot memory : 4096 MB
+Free memory : -
+Available memory : -
 Memory chunksize : 4 KB
 
 [Extended Attributes]
@@ -373,7 +375,7 @@ check "-d storage lines: fields 4 and 5 are storage type and path" \
   test "$(grep '^disk:' "$OUT" | cut -d: -f4,5)" = "file:$S/d1.img"
 
 section "-M: machine-readable"
-G1_M="g1:$U1:1::Integrity VM:LINUX:5.10:web server:enabled:enabled:Off:Manual:disabled:4:2:percent:0:shared:driver:2;20.0%;80.0%:4GB;64MB;1GB;4GB;4GB"
+G1_M="g1:$U1:1::Integrity VM:LINUX:5.10:web server:enabled:enabled:Off:Manual:disabled:4:2:percent:0:shared:driver:2;20.0%;80.0%:4GB;64MB;1GB;4GB;4GB;"
 G2_M="g2:$U2:2::Integrity VM:HPUX:11.31::enabled:enabled:Off:Auto:enabled:0:0:cycles:0:shared:none:1;1500MHz;-:1536MB;64MB"
 G3_M="g3:$U3:3::Integrity VM:UNKNOWN:::enabled:enabled:Off:Auto:enabled:0:0:percent:0:shared:none:1;10.0%;100.0%:2GB;64MB"
 expect_stdout "$G1_M

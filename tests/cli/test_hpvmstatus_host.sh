@@ -33,6 +33,8 @@ MHZ=${MHZ:-0}
 MODEL=$(awk -F: '/^model name/ { sub(/^[ \t]+/, "", $2); sub(/[ \t]+$/, "", $2); print $2; exit }' /proc/cpuinfo)
 TOTAL=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
 NODES=$(cat /sys/devices/system/node/online 2>/dev/null || echo 0)
+# How many nodes that list names ("0-1,3": 3).
+NODE_COUNT=$(tr ',' '\n' <<<"$NODES" | awk -F- '{ n += (NF == 2 ? $2 - $1 + 1 : 1) } END { print n }')
 if [[ -r /dev/kvm && -w /dev/kvm ]]; then ACCEL=KVM; else ACCEL=TCG; fi
 VERSION=$(hpvmstatus --version)
 
@@ -54,9 +56,9 @@ expect_stdout '{
   "guests": []
 }' hpvmstatus -C -J
 expect_stdout "[Multi Server Environment]
-Server Name          Role    State #VMs  Running
-==================== ======= ===== ===== =======
-$(printf '%-20s Local   Up        0       0' "$HOST")" hpvmstatus -m
+Server Name          Role    State #VMs  Running Migrations
+==================== ======= ===== ===== ======= ==========
+$(printf '%-20s Local   Up        0       0          -' "$HOST")" hpvmstatus -m
 expect_stdout '{
   "events": []
 }' hpvmstatus -e -J
@@ -124,7 +126,8 @@ Physical CPUs : $CPUS
 Processor speed : N MHz
 Processor model : $MODEL
 Accelerator : $ACCEL
-NUMA nodes : $NODES
+NUMA nodes : $NODE_COUNT
+NUMA node list : $NODES
 Total physical memory : $TOTAL MB
 Available memory for VMs : N MB
 Virtual machines configured : 3
@@ -140,7 +143,7 @@ real_rss=$(awk '/^VmRSS:/ { print int($2 / 1024) }' "/proc/$PID/status")
 check "QEMU resident memory ($rss MB) is the QEMU's VmRSS ($real_rss MB, within 8 MB)" \
   test "${rss:-0}" -gt 0 -a $((rss - real_rss)) -le 8 -a $((real_rss - rss)) -le 8
 expect_masked 's/^([^:]*:[^:]*:)[0-9]+:/\1N:/; s/^(([^:]*:){7})[0-9]+:(([^:]*:){4})[0-9]+:[0-9]+$/\1N:\3N:N/' \
-  "${HOST}:${CPUS}:N:${MODEL//:/ }:${ACCEL}:${NODES}:${TOTAL}:N:3:1:2:256:N:N" hpvmstatus -s -M
+  "${HOST}:${CPUS}:N:${MODEL//:/ }:${ACCEL}:${NODE_COUNT};${NODES}:${TOTAL}:N:3:1:2:256:N:N" hpvmstatus -s -M
 mhz=$(cut -d: -f3 "$OUT")
 check "the processor speed ($mhz MHz) is /proc/cpuinfo's ($MHZ MHz, within a quarter)" \
   test $((mhz * 4)) -ge $((MHZ * 3)) -a $((mhz * 4)) -le $((MHZ * 5))
@@ -149,7 +152,7 @@ assert_exit 0
 json_fields() { # file python-expression over j
   python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"
 }
-check "-s -J has the same figures as -s -M" test "$(json_fields "$OUT" '":".join(str(j[k]) for k in ["host_name", "cpus", "accelerator", "numa_nodes", "memory_total_mb", "guests", "running", "running_vcpus", "running_memory_mb"])')" = "$HOST:$CPUS:$ACCEL:$NODES:$TOTAL:3:1:2:256"
+check "-s -J has the same figures as -s -M" test "$(json_fields "$OUT" '":".join(str(j[k]) for k in ["host_name", "cpus", "accelerator", "numa_node_count", "numa_nodes", "memory_total_mb", "guests", "running", "running_vcpus", "running_memory_mb"])')" = "$HOST:$CPUS:$ACCEL:$NODE_COUNT:$NODES:$TOTAL:3:1:2:256"
 expect_stderr 2 "hpvmstatus: ERROR: -s, -m and -v show the host, not a guest: they take neither -P nor -p.
 Run 'hpvmstatus --help' for usage." hpvmstatus -s -P g1
 
@@ -188,12 +191,12 @@ expect_stdout "[Virtual CPU Scheduling]
 Virtual Machine Name VM #  vCPU Thread   Host CPU CPU Time   Usage   Accel
 ==================== ===== ==== ======== ======== ========== ======= =====" hpvmstatus -S -P g2
 
-section "-m: this host alone"
+section "-m: this host alone (no migrations; test_hpvmmigrate has them)"
 expect_stdout "[Multi Server Environment]
-Server Name          Role    State #VMs  Running
-==================== ======= ===== ===== =======
-$(printf '%-20s Local   Up        3       1' "$HOST")" hpvmstatus -m
-expect_stdout "${HOST}:Local:Up:3:1" hpvmstatus -m -M
+Server Name          Role    State #VMs  Running Migrations
+==================== ======= ===== ===== ======= ==========
+$(printf '%-20s Local   Up        3       1          -' "$HOST")" hpvmstatus -m
+expect_stdout "${HOST}:Local:Up:3:1::" hpvmstatus -m -M
 expect_stdout "{
   \"servers\": [
     {
@@ -201,7 +204,9 @@ expect_stdout "{
       \"role\": \"Local\",
       \"state\": \"Up\",
       \"guests\": 3,
-      \"running\": 1
+      \"running\": 1,
+      \"migrations\": null,
+      \"last_migration\": null
     }
   ]
 }" hpvmstatus -m -J
@@ -217,7 +222,7 @@ Date/Time (UTC)      Source  User     Outcome     Event
 TIME command root     SUCCESS     hpvmcreate -P g1 -c 2 -r 256M -e 20:80 -u root:admin -g adm -a dvd:avio_stor::file:$S/cd.iso
 TIME command root     SUCCESS     hpvmcreate -P g2 -O hpux -E 1500 -r 1536M -u daemon
 TIME command root     SUCCESS     hpvmcreate -P g3
-TIME runtime -        RUNNING     g1: QEMU (pid $PID) started
+TIME runtime -        STARTED     g1: QEMU (pid $PID) started
 TIME command root     SUCCESS     hpvmstart -P g1
 EOF
 start_time=$(date -u -d "@$(($(awk '/^btime/ { print $2 }' /proc/stat) + $(awk '{ print $22 }' "/proc/$PID/stat") / $(getconf CLK_TCK)))" +%Y-%m-%dT%H:%M:%SZ)
@@ -318,5 +323,39 @@ section "hpvmstatus changed nothing and logged nothing"
 expect_db_unchanged
 check "the command log has only hpvmremove's refusal" test "$(log_lines)" -eq $((log_before + 1))
 
+section "-e: a guest's runs stay listed after it stopped"
+expect_ok hpvmstop -P g1 -F
+expect_masked "s/^$TIME/TIME/" - hpvmstatus -e -P g1 <<EOF
+[Event Log]
+Date/Time (UTC)      Source  User     Outcome     Event
+==================== ======= ======== =========== =====
+TIME command root     SUCCESS     hpvmcreate -P g1 -c 2 -r 256M -e 20:80 -u root:admin -g adm -a dvd:avio_stor::file:$S/cd.iso
+TIME runtime -        STARTED     g1: QEMU (pid $PID) started
+TIME command root     SUCCESS     hpvmstart -P g1
+TIME runtime -        STOPPED     g1: QEMU (pid $PID) stopped
+TIME command root     SUCCESS     hpvmstop -P g1 -F
+EOF
+expect_masked 's/^[0-9]{8}T[0-9]{6}Z:/TIME:/' "TIME:runtime:-:STOPPED:g1: QEMU (pid $PID) stopped
+TIME:command:root:SUCCESS:hpvmstop -P g1 -F" bash -c 'hpvmstatus -e -M | tail -2'
+EVENTS=$HPVM_ROOT/common/runtime_events.log
+check "the runtime events are a file of their own, not command-log records" \
+  test "$(grep -c " - STARTED g1: QEMU (pid $PID) started\$" "$EVENTS")" -eq 1 -a \
+  "$(grep -c ' - STARTED ' "$LOG")" -eq 0
+# Bounded: once the file has 256 KB it becomes runtime_events.log.old and a
+# new one begins; -e reads both, the older first.
+head -c 262144 /dev/zero | tr '\0' '\n' >>"$EVENTS"
+run hpvmstart -P g1
+assert_exit 0
+started g1
+PID2=$(cat "$(run_dir g1)/qemu.pid")
+check "the full file became runtime_events.log.old" \
+  grep -q " - STOPPED g1: QEMU (pid $PID) stopped\$" "$EVENTS.old"
+check "the new file holds only the new start" \
+  test "$(cut -d' ' -f2- "$EVENTS")" = "- STARTED g1: QEMU (pid $PID2) started"
+run hpvmstatus -e -P g1
+check "-e lists both files' runtime events, older first" \
+  test "$(grep ' runtime ' "$OUT" | cut -c22-)" = "runtime -        STARTED     g1: QEMU (pid $PID) started
+runtime -        STOPPED     g1: QEMU (pid $PID) stopped
+runtime -        STARTED     g1: QEMU (pid $PID2) started"
 expect_ok hpvmstop -P g1 -F
 finish

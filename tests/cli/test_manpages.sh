@@ -176,6 +176,9 @@ hpvmmodify.1m|MB takes effect at the guest's next start: the running guest has n
 hpvmmigrate.1m|The guest's configuration changed during the migration; migrate it again.|The guest's configuration changed during the migration; migrate it again.
 hpvmmigrate.1m|' did not confirm it has the guest.|' did not confirm it has the guest.
 hpvmmigrate.1m|' may have the guest now: check there before using this host's copy, which stays as it was.|' may have the guest now: check there before using this host's copy, which stays as it was.
+hpvmstart.1m|The runtime event was not recorded: why|The runtime event was not recorded: 
+hpvmstop.1m|The runtime event was not recorded: why|The runtime event was not recorded: 
+hpvmstart.1m|shows the guest's free and available memory as unknown: QEMU does not ask its balloon driver for them:|shows the guest's free and available memory as unknown: QEMU does not ask its balloon driver for them: {}
 EOF
 
 # ------------------------------------------ keywords the code knows about

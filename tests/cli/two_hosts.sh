@@ -15,7 +15,7 @@
 #   two_hosts_up        makes them; the namespaces go at exit, after the
 #                       tracked processes (sshds, QEMUs)
 #   two_hosts_netns NS  one more network namespace, deleted at exit too
-#   on_b CMD...         CMD as host B runs it (its namespace and its root)
+#   on_b CMD...         CMD as host B runs it (its namespaces, host name and root)
 #   in_b_files CMD...   CMD in the mount namespace of B's sshd
 #   both_states         both hosts' database dumps and run directories
 #   log_b               the number of lines of B's command log
@@ -66,6 +66,8 @@ two_hosts_up() {
 
   ROOT_A=$(new_tmpdir)
   ROOT_B=$(new_tmpdir)
+  HOST_A=$(hostname)
+  HOST_B=hpvm-mig-b # B's own host name (a UTS namespace): hpvmstatus -m tells them apart
   mkdir -p "$S/local"
 
   ssh-keygen -q -t ed25519 -N '' -C migrate-test -f "$K/id"
@@ -122,9 +124,9 @@ EOF
   /usr/sbin/sshd -D -e -f "$K/sshd_a" 2>"$K/sshd_a.log" &
   track_pid $!
   # ip netns exec, unshare and sh all exec: $! is sshd's pid.
-  ip netns exec "$NS" unshare -m --propagation private \
-    sh -c 'mount -t tmpfs tmpfs "$1" && exec /usr/sbin/sshd -D -e -f "$2"' sh "$S/local" "$K/sshd_b" \
-    2>"$K/sshd_b.log" &
+  ip netns exec "$NS" unshare -m -u --propagation private \
+    sh -c 'mount -t tmpfs tmpfs "$1" && hostname "$3" && exec /usr/sbin/sshd -D -e -f "$2"' \
+    sh "$S/local" "$K/sshd_b" "$HOST_B" 2>"$K/sshd_b.log" &
   SSHD_B=$!
   track_pid "$SSHD_B"
 
@@ -140,7 +142,7 @@ EOF
   done
 }
 
-on_b() { ip netns exec "$NS" env HPVM_ROOT="$ROOT_B" "$@"; }
+on_b() { nsenter -t "$SSHD_B" -u -- ip netns exec "$NS" env HPVM_ROOT="$ROOT_B" "$@"; }
 in_b_files() { nsenter -t "$SSHD_B" -m -- "$@"; }
 both_states() {
   use_root "$ROOT_B"

@@ -51,7 +51,8 @@ struct HostSystem {
   double cpu_mhz = 0.0;
   std::string cpu_model;
   bool kvm = false;
-  std::string numa_nodes;
+  int numa_node_count = 0;
+  std::string numa_nodes; // as Linux lists them: "0", "0-1,3"
   std::uint64_t memory_total_mb = 0;
   std::uint64_t memory_available_mb = 0;
   int guests = 0;
@@ -62,12 +63,22 @@ struct HostSystem {
   std::uint64_t overhead_mb = 0;       // QEMU memory beyond each guest's own
 };
 
+// A VM Host this host knows for migration (hpvmstatus -m): guests were
+// migrated to it (a target) or came from it (a source), as the command log
+// records successful migrations.
+struct MigrationPeer {
+  std::string name; // as hpvmmigrate -h named it, or as the source named itself
+  bool target = false;
+  int migrations = 0;
+  std::string last; // UTC time of the last one
+};
+
 // One line of hpvmstatus -e: a command-log record or a runtime event.
 struct StatusEvent {
   std::string time;    // UTC, 2026-12-05T16:00:00Z
   std::string source;  // "command" or "runtime"
   std::string user;    // "-" for runtime events
-  std::string outcome; // SUCCESS, FAILURE(n), RUNNING
+  std::string outcome; // SUCCESS, FAILURE(n); STARTED or STOPPED (runtime)
   std::string text;
 };
 

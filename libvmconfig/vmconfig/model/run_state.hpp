@@ -26,6 +26,10 @@ struct LiveState {
   // balloon, and the target last asked of it.
   std::optional<std::uint64_t> balloon_mb;
   std::optional<std::uint64_t> balloon_target_mb;
+  // The guest's free and available memory, as its balloon driver reports
+  // them (unset: it reported none).
+  std::optional<std::uint64_t> guest_free_mb;
+  std::optional<std::uint64_t> guest_available_mb;
 };
 
 } // namespace vmconfig

@@ -47,17 +47,29 @@ std::string quote_command_line(const std::vector<std::string>& argv) {
   return out;
 }
 
+std::string utc_text(std::int64_t seconds) {
+  // UTC, as the Z says: fmt 9 formats a system_clock time point in local time.
+  const std::time_t time = static_cast<std::time_t>(seconds);
+  std::tm utc{};
+  ::gmtime_r(&time, &utc);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", utc);
+}
+
+namespace {
+
+std::string utc_now() {
+  return utc_text(std::time(nullptr));
+}
+
+} // namespace
+
 std::string append_command_log(const std::vector<std::string>& argv, std::string_view outcome,
                                std::string_view note) {
   const std::filesystem::path root = avio::layout::root_from_environment();
   const std::string user = avio::effective_user_name();
-  // UTC, as the Z says: fmt 9 formats a system_clock time point in local time.
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  ::gmtime_r(&now, &utc);
   const std::string line =
-      fmt::format("{:%Y-%m-%dT%H:%M:%SZ} {} {} {}{}\n", utc, user, outcome,
-                  quote_command_line(argv), note.empty() ? "" : " # " + printable(note));
+      fmt::format("{} {} {} {}{}\n", utc_now(), user, outcome, quote_command_line(argv),
+                  note.empty() ? "" : " # " + printable(note));
   std::error_code ec;
   // Only root changes anything: another user's commands were refused before
   // they touched anything, and could not write root's log anyway.
@@ -72,6 +84,19 @@ std::string append_command_log(const std::vector<std::string>& argv, std::string
   }
   try {
     avio::append_record(avio::layout::command_log(root), line);
+  } catch (const hpvm::Error& e) {
+    return e.what();
+  }
+  return {};
+}
+
+std::string append_runtime_event(const std::filesystem::path& root, std::string_view what,
+                                 std::string_view text, std::optional<std::int64_t> at) {
+  const std::string time = at ? utc_text(*at) : utc_now();
+  try {
+    avio::append_bounded_record(
+        avio::layout::runtime_events(root), avio::layout::runtime_events_old(root),
+        fmt::format("{} - {} {}\n", time, what, printable(text)), k_runtime_events_bytes);
   } catch (const hpvm::Error& e) {
     return e.what();
   }

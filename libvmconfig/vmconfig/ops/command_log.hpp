@@ -2,6 +2,9 @@
 // mutating command, "<UTC time> <user> <outcome> <command line>".
 #pragma once
 
+#include <cstdint>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +14,10 @@ namespace vmconfig {
 // `text` with control characters shown as '?': user text echoed in a message
 // or a log record must not move the cursor or start a new line.
 std::string printable(std::string_view text);
+
+// A time in seconds since the epoch as the logs write it: UTC,
+// 2026-12-05T16:00:00Z.
+std::string utc_text(std::int64_t seconds);
 
 // The command line as a shell would need it typed again.
 std::string quote_command_line(const std::vector<std::string>& argv);
@@ -26,5 +33,15 @@ std::string quote_command_line(const std::vector<std::string>& argv);
 // the downtime and total time).
 std::string append_command_log(const std::vector<std::string>& argv, std::string_view outcome,
                                std::string_view note = {});
+
+// The runtime events beside it ($HPVM_ROOT/common/runtime_events.log, the
+// newest k_runtime_events_bytes or so kept): "<UTC time> - <what> <text>",
+// what being STARTED or STOPPED and the text "<guest>: QEMU (pid N) ...", so
+// hpvmstatus -e still shows a guest's runs after it stopped. Best effort as
+// the command log: returns why a record was not written, "" when it was.
+// `at`: when it happened (seconds since the epoch), if not now.
+inline constexpr std::uintmax_t k_runtime_events_bytes = 256 * 1024;
+std::string append_runtime_event(const std::filesystem::path& root, std::string_view what,
+                                 std::string_view text, std::optional<std::int64_t> at = {});
 
 } // namespace vmconfig

@@ -1,5 +1,6 @@
 #include "vmconfig/ops/host_status.hpp"
 
+#include "vmconfig/ops/command_log.hpp"
 #include "vmconfig/ops/guests.hpp"
 #include "vmconfig/ops/runtime.hpp"
 
@@ -8,19 +9,19 @@
 #include <avio/host_stats.hpp>
 #include <avio/layout.hpp>
 #include <avio/qmp.hpp>
+#include <avio/remote.hpp>
 #include <avio/runstate.hpp>
 #include <avio/text.hpp>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <ctime>
 
 namespace vmconfig {
 
 namespace {
 
+namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 constexpr std::uint64_t k_kb_per_mb = 1024;
@@ -94,6 +95,7 @@ HostSystem host_system(Store& store) {
   h.cpu_mhz = host.cpu.mhz;
   h.cpu_model = host.cpu.model;
   h.kvm = host.kvm;
+  h.numa_node_count = static_cast<int>(avio::id_list_count(host.numa_nodes));
   h.numa_nodes = host.numa_nodes;
   h.memory_total_mb = host.memory.total_kb / k_kb_per_mb;
   h.memory_available_mb = host.memory.available_kb / k_kb_per_mb;
@@ -111,49 +113,152 @@ HostSystem host_system(Store& store) {
   return h;
 }
 
-std::string utc_text(std::int64_t seconds) {
-  const std::time_t t = seconds;
-  std::tm utc{};
-  ::gmtime_r(&t, &utc);
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", utc);
-}
-
-std::vector<StatusEvent> events(Store& store, const HostStatusRequest& r) {
+// The records of a log file that are events (of the guest `name` when set).
+std::vector<StatusEvent> records_of(const std::filesystem::path& file,
+                                    const std::optional<std::string>& name) {
   std::vector<StatusEvent> out;
-  const auto log = avio::read_file(avio::layout::command_log(store.root())).value_or("");
-  const auto guests = guests_of(store, r);
-  const bool one = r.name || r.number;
+  const auto log = avio::read_file(file).value_or("");
   for (const auto line : avio::split_view(log, '\n')) {
     auto e = parse_command_record(line);
-    if (e && (!one || record_names_guest(e->text, guests.front().guest.name))) {
+    if (e && (!name || record_names_guest(*e, *name))) {
       out.push_back(std::move(*e));
     }
   }
-  // The log is in time order. A QEMU starts during its hpvmstart, whose
-  // record is written when it ends: a start goes before the first later
-  // record, or before its guest's hpvmstart of the same second. (Times
-  // have one width, so text order is time order.)
+  return out;
+}
+
+// Where runtime event `e` goes among the events, searching from `from`: a
+// QEMU starts or stops while a command runs (hpvmstart, hpvmstop,
+// hpvmmigrate), and that command's record is written when it ends, so the
+// event goes before the first later record, or before such a record of its
+// guest in the same second. (Times have one width, so text order is time
+// order.)
+// Whether a command line is one that starts or stops a guest's QEMU.
+bool runs_qemu(std::string_view command_line) {
+  return command_line.starts_with("hpvmstart ") || command_line.starts_with("hpvmstop ") ||
+         command_line.starts_with("hpvmmigrate ");
+}
+
+std::size_t event_position(const std::vector<StatusEvent>& events, std::size_t from,
+                           const StatusEvent& e) {
+  const std::string guest = e.text.substr(0, e.text.find(": "));
+  const auto at =
+      std::find_if(events.begin() + static_cast<std::ptrdiff_t>(from), events.end(),
+                   [&](const StatusEvent& record) {
+                     return record.time > e.time ||
+                            (record.time == e.time && record.source == "command" &&
+                             runs_qemu(record.text) && record_names_guest(record.text, guest));
+                   });
+  return static_cast<std::size_t>(at - events.begin());
+}
+
+std::vector<StatusEvent> events(Store& store, const HostStatusRequest& r) {
+  const auto guests = guests_of(store, r);
+  std::optional<std::string> name;
+  if (r.name || r.number) {
+    name = guests.front().guest.name;
+  }
+  const fs::path& root = store.root();
+  std::vector<StatusEvent> out = records_of(avio::layout::command_log(root), name);
+  auto runtime = records_of(avio::layout::runtime_events_old(root), name);
+  for (auto& e : records_of(avio::layout::runtime_events(root), name)) {
+    runtime.push_back(std::move(e));
+  }
+  std::size_t from = 0; // the runtime events keep their order
+  for (auto& e : runtime) {
+    from = event_position(out, from, e);
+    out.insert(out.begin() + static_cast<std::ptrdiff_t>(from), std::move(e));
+    ++from;
+  }
+  // A QEMU started before runtime events were recorded (or whose record was
+  // lost) is still shown while it runs, at the time its process started.
   for (const auto& g : guests) {
     if (!g.qemu) {
       continue;
     }
+    const std::string text = fmt::format("{}: QEMU (pid {}) started", g.guest.name, g.qemu->pid);
     const auto started = avio::process_start_epoch(g.qemu->pid);
-    if (!started) {
+    if (!started ||
+        std::ranges::any_of(out, [&](const StatusEvent& e) { return e.text == text; })) {
       continue;
     }
-    StatusEvent e{utc_text(*started), "runtime", "-", "RUNNING",
-                  fmt::format("{}: QEMU (pid {}) started", g.guest.name, g.qemu->pid)};
-    const auto at = std::ranges::find_if(out, [&](const StatusEvent& record) {
-      return record.time > e.time || (record.time == e.time && record.source == "command" &&
-                                      record.text.starts_with("hpvmstart ") &&
-                                      record_names_guest(record.text, g.guest.name));
+    StatusEvent e{utc_text(*started), "runtime", "-", "STARTED", text};
+    const auto at = event_position(out, 0, e);
+    out.insert(out.begin() + static_cast<std::ptrdiff_t>(at), std::move(e));
+  }
+  return out;
+}
+
+// The VM Hosts successful migrations went to or came from, in the order
+// first met in the command log.
+std::vector<MigrationPeer> migration_peers(Store& store) {
+  std::vector<MigrationPeer> out;
+  for (const auto& e : records_of(avio::layout::command_log(store.root()), std::nullopt)) {
+    const auto peer = e.outcome == "SUCCESS" ? migration_peer(e.text) : std::nullopt;
+    if (!peer) {
+      continue;
+    }
+    auto it = std::ranges::find_if(out, [&](const MigrationPeer& p) {
+      return p.name == peer->second && p.target == peer->first;
     });
-    out.insert(at, std::move(e));
+    if (it == out.end()) {
+      it = out.insert(out.end(), MigrationPeer{peer->second, peer->first, 0, {}});
+    }
+    ++it->migrations;
+    it->last = e.time;
   }
   return out;
 }
 
 } // namespace
+
+std::optional<std::pair<bool, std::string>> migration_peer(std::string_view command_line) {
+  const auto note = command_line.find(" # ");
+  const auto words = avio::split_view(command_line.substr(0, note), ' ');
+  if (words.empty() || words[0] != "hpvmmigrate") {
+    return std::nullopt;
+  }
+  if (words.size() == 2 && words[1] == "--receive") {
+    // The target's record: "... # from <source>" when a guest came in.
+    if (note == std::string_view::npos) {
+      return std::nullopt;
+    }
+    const auto from = avio::split_view(command_line.substr(note + 3), ' ');
+    if (from.size() != 2 || from[0] != "from" || from[1].empty()) {
+      return std::nullopt;
+    }
+    return std::pair{false, std::string(from[1])};
+  }
+  std::string target;
+  for (std::size_t i = 1; i < words.size(); ++i) {
+    const auto w = words[i];
+    if (w.size() < 2 || w[0] != '-' || w[1] == '-') {
+      continue;
+    }
+    // Short options, maybe grouped (-oq, -hhost): -s is a check only; -P,
+    // -p, -h and -N take a value (the rest of the word, or the next word).
+    for (std::size_t k = 1; k < w.size(); ++k) {
+      const char c = w[k];
+      if (c == 's') {
+        return std::nullopt;
+      }
+      if (c == 'P' || c == 'p' || c == 'h' || c == 'N') {
+        std::string_view value = w.substr(k + 1);
+        if (value.empty() && i + 1 < words.size()) {
+          value = words[++i];
+        }
+        if (c == 'h') {
+          target = std::string(value);
+        }
+        break;
+      }
+    }
+  }
+  if (target.empty() || avio::host_problem(target)) {
+    return std::nullopt;
+  }
+  return std::pair{true, target};
+}
 
 std::optional<StatusEvent> parse_command_record(std::string_view line) {
   std::string_view parts[3];
@@ -165,12 +270,22 @@ std::optional<StatusEvent> parse_command_record(std::string_view line) {
     part = line.substr(0, space);
     line.remove_prefix(space + 1);
   }
-  if (parts[0].size() != 20 || !parts[0].ends_with('Z') ||
-      (parts[2] != "SUCCESS" && !parts[2].starts_with("FAILURE("))) {
+  if (parts[0].size() != 20 || !parts[0].ends_with('Z')) {
     return std::nullopt;
   }
-  return StatusEvent{std::string(parts[0]), "command", std::string(parts[1]), std::string(parts[2]),
-                     std::string(line)};
+  const bool runtime = parts[1] == "-" && (parts[2] == "STARTED" || parts[2] == "STOPPED");
+  if (!runtime && parts[2] != "SUCCESS" && !parts[2].starts_with("FAILURE(")) {
+    return std::nullopt;
+  }
+  return StatusEvent{std::string(parts[0]), runtime ? "runtime" : "command", std::string(parts[1]),
+                     std::string(parts[2]), std::string(line)};
+}
+
+bool record_names_guest(const StatusEvent& event, const std::string& name) {
+  if (event.source == "runtime") {
+    return event.text.starts_with(name + ": ");
+  }
+  return record_names_guest(event.text, name);
 }
 
 bool record_names_guest(std::string_view command_line, const std::string& name) {
@@ -197,7 +312,7 @@ std::string host_status_report(Store& store, const HostStatusRequest& r) {
   case HostView::scheduler:
     return render_scheduler(guests_of(store, r), r.format);
   case HostView::servers:
-    return render_servers(host_system(store), r.format);
+    return render_servers(host_system(store), migration_peers(store), r.format);
   case HostView::events:
     return render_events(events(store, r), r.format);
   case HostView::admins:

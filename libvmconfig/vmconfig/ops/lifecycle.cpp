@@ -1,6 +1,7 @@
 #include "vmconfig/ops/lifecycle.hpp"
 
 #include "vmconfig/model/grammar.hpp"
+#include "vmconfig/ops/command_log.hpp"
 #include "vmconfig/ops/copied_guests.hpp"
 #include "vmconfig/ops/memory.hpp"
 #include "vmconfig/ops/modify.hpp"
@@ -13,6 +14,7 @@
 #include <avio/error.hpp>
 #include <avio/guest_process.hpp>
 #include <avio/host.hpp>
+#include <avio/host_stats.hpp>
 #include <avio/storage_guard.hpp>
 #include <avio/text.hpp>
 #include <avio/vswitch.hpp>
@@ -161,6 +163,14 @@ void detach_ports(const Guest& guest) {
   }
 }
 
+// A QEMU that started or stopped, for hpvmstatus -e after the guest stopped.
+void record_runtime_event(const fs::path& root, std::string_view what, const std::string& text,
+                          Report& report, std::optional<std::int64_t> at = {}) {
+  if (const auto problem = append_runtime_event(root, what, text, at); !problem.empty()) {
+    report.warnings.push_back("The runtime event was not recorded: " + problem);
+  }
+}
+
 } // namespace
 
 std::optional<std::string> memory_problem(const Guest& guest) {
@@ -237,6 +247,10 @@ Report start_guest(Store& store, const StartRequest& request, const Progress& pr
     unmark_running(store.root(), guest.uuid);
     throw;
   }
+  // At the time the process started, as -e shows a QEMU it finds running.
+  record_runtime_event(store.root(), "STARTED",
+                       fmt::format("{}: QEMU (pid {}) started", guest.name, pid), report,
+                       avio::process_start_epoch(pid));
   apply_start_target(guest, run, report);
   progress(fmt::format("Daemonizing.... (QEMU pid {})", pid));
   return report;
@@ -277,6 +291,8 @@ Report stop_guest(Store& store, const StopRequest& request) {
     ask_monitor = !graceful.monitor_failed;
   }
   avio::stop_hard(run, *pid, ask_monitor); // returns at once when it is already gone
+  record_runtime_event(store.root(), "STOPPED",
+                       fmt::format("{}: QEMU (pid {}) stopped", guest.name, *pid), report);
   // A removal the guest never completed is complete now that it is off.
   const auto unfinished = avio::recorded_removals(run.pending_removals_file());
   avio::clean_run_files(run);

@@ -279,6 +279,13 @@ LiveState live_state(Store& store, const Guest& g) {
     const bool balloon = live.ids.contains(avio::k_balloon_id);
     if (balloon) {
       state.balloon_mb = avio::balloon_size_mb(qmp);
+      try {
+        const auto stats = avio::balloon_stats(qmp);
+        state.guest_free_mb = stats.free_mb;
+        state.guest_available_mb = stats.available_mb;
+      } catch (const avio::QmpError&) {
+        // A QEMU without guest-stats: the figures stay unknown.
+      }
     }
     if (configured != balloon) {
       state.differences.push_back(
@@ -388,6 +395,26 @@ std::optional<LiveState> runtime_report(Store& store, const Guest& guest, RunSta
   stale.problem = "QEMU exited without cleaning up; run 'hpvmstop -P " + guest.name +
                   "' to remove its stale run files";
   return stale;
+}
+
+std::optional<LiveState> balloon_report(Store& store, const Guest& guest, RunState state) {
+  if (!state.on || !dynamic_memory(guest)) {
+    return std::nullopt;
+  }
+  const avio::RunDir run = run_dir(store.root(), guest.uuid);
+  LiveState live;
+  live.balloon_target_mb = avio::recorded_balloon_target(run);
+  // A stopped QEMU cannot answer: its size is unknown at once.
+  if (const auto pid = avio::running_qemu(run); !pid || avio::process_stopped(*pid)) {
+    return live;
+  }
+  try {
+    avio::QmpClient qmp(run.qmp_socket(), 2000ms);
+    live.balloon_mb = avio::balloon_size_mb(qmp);
+  } catch (const hpvm::Error&) {
+    // Busy or gone: the size stays unknown.
+  }
+  return live;
 }
 
 } // namespace vmconfig

@@ -36,5 +36,8 @@ LiveState live_state(Store& store, const Guest& guest);
 // live_state() for a running guest; for a stopped one, a report only when a
 // crashed QEMU left run files behind (hpvmstop -P cleans them up).
 std::optional<LiveState> runtime_report(Store& store, const Guest& guest, RunState state);
+// Only the balloon of a running guest with dynamic memory (its size now, 2 s
+// at most, and the target last asked), for -M and -X; nullopt otherwise.
+std::optional<LiveState> balloon_report(Store& store, const Guest& guest, RunState state);
 
 } // namespace vmconfig

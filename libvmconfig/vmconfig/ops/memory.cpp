@@ -76,6 +76,14 @@ void apply_start_target(const Guest& guest, const avio::RunDir& run, Report& rep
   try {
     avio::QmpClient qmp(run.qmp_socket());
     avio::set_balloon_target(qmp, run, memory->target_start_mb);
+    try {
+      avio::enable_balloon_stats(qmp);
+    } catch (const hpvm::Error& e) {
+      report.warnings.push_back(fmt::format(
+          "hpvmstatus -V shows the guest's free and available memory as unknown: QEMU does "
+          "not ask its balloon driver for them: {}",
+          e.what()));
+    }
   } catch (const hpvm::Error& e) {
     report.warnings.push_back(
         fmt::format("The guest keeps all of its memory ({} MB): its ram_dyn_target_start ({} MB) "

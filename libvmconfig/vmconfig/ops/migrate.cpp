@@ -347,6 +347,10 @@ ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel) {
 
   ReceiveResult result;
   result.name = name;
+  if (!avio::host_problem(source)) { // a name hpvmstatus -m can list
+    result.source = source;
+  }
+  result.check_only = check_only;
   std::vector<std::string> errors;
   Guest guest;
   guest.name = name;

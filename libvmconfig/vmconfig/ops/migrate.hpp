@@ -87,6 +87,8 @@ struct ReceiveResult {
   std::string name;
   int vm_number = 0; // 0 for a check
   Report report;
+  std::string source; // the source's host name, as it sent it
+  bool check_only = true;
 };
 // The target's conversation with its source: one line each way at a time
 // (the source's lines: the definition, then "commit" or "abort";

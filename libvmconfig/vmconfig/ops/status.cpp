@@ -89,6 +89,11 @@ std::string status_report(Store& store, const StatusRequest& request) {
       guests.push_back({std::move(g), state, std::nullopt, std::nullopt});
     }
   }
+  if (request.format == StatusFormat::machine || request.format == StatusFormat::xml) {
+    for (auto& gs : guests) { // their dynamic memory's size now
+      gs.live = balloon_report(store, gs.guest, gs.state);
+    }
+  }
   std::string out;
   switch (request.format) {
   case StatusFormat::xml:

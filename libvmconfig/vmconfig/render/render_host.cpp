@@ -40,6 +40,13 @@ std::string field(std::string text) {
   return text;
 }
 
+// A time for -M, without its colons: basic ISO 8601 (20261205T160000Z).
+std::string basic_time(std::string time) {
+  std::erase(time, ':');
+  std::erase(time, '-');
+  return time;
+}
+
 json entitlement_json(const Entitlement& e) {
   const bool no_maximum = e.cycles && e.maximum == 0.0;
   return {{"unit", e.cycles ? "MHz" : "percent"},
@@ -111,7 +118,8 @@ std::string render_system(const HostSystem& h, HostFormat format) {
     append_line(out, fmt::format("Processor speed : {:.0f} MHz", h.cpu_mhz));
     append_line(out, "Processor model : " + h.cpu_model);
     append_line(out, "Accelerator : " + accel);
-    append_line(out, "NUMA nodes : " + h.numa_nodes);
+    append_line(out, fmt::format("NUMA nodes : {}", h.numa_node_count));
+    append_line(out, "NUMA node list : " + h.numa_nodes);
     append_line(out, fmt::format("Total physical memory : {} MB", h.memory_total_mb));
     append_line(out, fmt::format("Available memory for VMs : {} MB", h.memory_available_mb));
     append_line(out, fmt::format("Virtual machines configured : {}", h.guests));
@@ -123,9 +131,9 @@ std::string render_system(const HostSystem& h, HostFormat format) {
     return out;
   }
   case HostFormat::machine:
-    return fmt::format("{}:{}:{:.0f}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}\n", field(h.host_name),
-                       h.cpus, h.cpu_mhz, field(h.cpu_model), accel, h.numa_nodes,
-                       h.memory_total_mb, h.memory_available_mb, h.guests, h.running,
+    return fmt::format("{}:{}:{:.0f}:{}:{}:{};{}:{}:{}:{}:{}:{}:{}:{}:{}\n", field(h.host_name),
+                       h.cpus, h.cpu_mhz, field(h.cpu_model), accel, h.numa_node_count,
+                       h.numa_nodes, h.memory_total_mb, h.memory_available_mb, h.guests, h.running,
                        h.running_vcpus, h.running_memory_mb, h.qemu_rss_mb, h.overhead_mb);
   case HostFormat::json:
     return dump({{"host_name", h.host_name},
@@ -133,6 +141,7 @@ std::string render_system(const HostSystem& h, HostFormat format) {
                  {"cpu_mhz", rounded(h.cpu_mhz)},
                  {"cpu_model", h.cpu_model},
                  {"accelerator", accel},
+                 {"numa_node_count", h.numa_node_count},
                  {"numa_nodes", h.numa_nodes},
                  {"memory_total_mb", h.memory_total_mb},
                  {"memory_available_mb", h.memory_available_mb},
@@ -187,26 +196,55 @@ std::string render_scheduler(const std::vector<GuestHostStatus>& guests, HostFor
   return format == HostFormat::json ? dump({{"vcpus", list}}) : out;
 }
 
-std::string render_servers(const HostSystem& h, HostFormat format) {
+std::string render_servers(const HostSystem& h, const std::vector<MigrationPeer>& peers,
+                           HostFormat format) {
+  std::string out;
+  json list = json::array();
   switch (format) {
-  case HostFormat::text: {
-    std::string out = "[Multi Server Environment]\n"
-                      "Server Name          Role    State #VMs  Running\n"
-                      "==================== ======= ===== ===== =======\n";
-    append_line(out, fmt::format("{:<20} {:<7} {:<5} {:>5} {:>7}", h.host_name, "Local", "Up",
-                                 h.guests, h.running));
-    return out;
-  }
+  case HostFormat::text:
+    out = "[Multi Server Environment]\n"
+          "Server Name          Role    State #VMs  Running Migrations\n"
+          "==================== ======= ===== ===== ======= ==========\n";
+    append_line(out, fmt::format("{:<20} {:<7} {:<5} {:>5} {:>7} {:>10}", h.host_name, "Local",
+                                 "Up", h.guests, h.running, "-"));
+    break;
   case HostFormat::machine:
-    return fmt::format("{}:Local:Up:{}:{}\n", field(h.host_name), h.guests, h.running);
+    out = fmt::format("{}:Local:Up:{}:{}::\n", field(h.host_name), h.guests, h.running);
+    break;
   case HostFormat::json:
-    return dump({{"servers", json::array({{{"name", h.host_name},
-                                           {"role", "Local"},
-                                           {"state", "Up"},
-                                           {"guests", h.guests},
-                                           {"running", h.running}}})}});
+    list.push_back({{"name", h.host_name},
+                    {"role", "Local"},
+                    {"state", "Up"},
+                    {"guests", h.guests},
+                    {"running", h.running},
+                    {"migrations", nullptr},
+                    {"last_migration", nullptr}});
+    break;
   }
-  return {};
+  // Another host's state and guests are not known here: only what the
+  // command log says of the migrations to and from it.
+  for (const auto& p : peers) {
+    const char* role = p.target ? "Target" : "Source";
+    switch (format) {
+    case HostFormat::text:
+      append_line(out, fmt::format("{:<20} {:<7} {:<5} {:>5} {:>7} {:>10}", p.name, role, "-", "-",
+                                   "-", p.migrations));
+      break;
+    case HostFormat::machine:
+      out += fmt::format("{}:{}::::{}:{}\n", field(p.name), role, p.migrations, basic_time(p.last));
+      break;
+    case HostFormat::json:
+      list.push_back({{"name", p.name},
+                      {"role", role},
+                      {"state", nullptr},
+                      {"guests", nullptr},
+                      {"running", nullptr},
+                      {"migrations", p.migrations},
+                      {"last_migration", p.last}});
+      break;
+    }
+  }
+  return format == HostFormat::json ? dump({{"servers", list}}) : out;
 }
 
 std::string render_events(const std::vector<StatusEvent>& events, HostFormat format) {
@@ -223,14 +261,10 @@ std::string render_events(const std::vector<StatusEvent>& events, HostFormat for
       append_line(out, fmt::format("{:<20} {:<7} {:<8} {:<11} {}", e.time, e.source, e.user,
                                    e.outcome, e.text));
       break;
-    case HostFormat::machine: {
-      // The time without its colons: basic ISO 8601 (20261205T160000Z).
-      std::string time = e.time;
-      std::erase(time, ':');
-      std::erase(time, '-');
-      out += fmt::format("{}:{}:{}:{}:{}\n", time, e.source, e.user, e.outcome, e.text);
+    case HostFormat::machine:
+      out +=
+          fmt::format("{}:{}:{}:{}:{}\n", basic_time(e.time), e.source, e.user, e.outcome, e.text);
       break;
-    }
     case HostFormat::json:
       list.push_back({{"time", e.time},
                       {"source", e.source},

@@ -17,8 +17,9 @@ std::string render_resources(const std::vector<GuestHostStatus>& guests, HostFor
 std::string render_system(const HostSystem& host, HostFormat format);
 // -S: every vCPU thread of every running guest.
 std::string render_scheduler(const std::vector<GuestHostStatus>& guests, HostFormat format);
-// -m: the servers guests can run on (this host alone).
-std::string render_servers(const HostSystem& host, HostFormat format);
+// -m: this host, and the hosts guests were migrated to or came from.
+std::string render_servers(const HostSystem& host, const std::vector<MigrationPeer>& peers,
+                           HostFormat format);
 // -e: the event log.
 std::string render_events(const std::vector<StatusEvent>& events, HostFormat format);
 // -A: the console users and groups of every guest.

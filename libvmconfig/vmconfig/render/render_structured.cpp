@@ -45,7 +45,8 @@ std::string render_xml(const std::vector<GuestStatus>& guests) {
   xmlDocSetRootElement(doc.get(), root);
   attr(root, "version", "1.0");
   xmlNodePtr pman = xmlNewChild(root, nullptr, x("pman"), nullptr);
-  for (const auto& [g, state, live, counts] : guests) {
+  for (const auto& gs : guests) {
+    const auto& [g, state, live, counts] = gs;
     xmlNodePtr vm = xmlNewChild(pman, nullptr, x("virtual_machine"), nullptr);
     attr(vm, "name", g.name);
     text_child(vm, "local_id", std::to_string(g.vm_number));
@@ -76,6 +77,9 @@ std::string render_xml(const std::vector<GuestStatus>& guests) {
       attr(dynamic, "minimum", std::to_string(m->minimum_mb));
       attr(dynamic, "target_start", std::to_string(m->target_start_mb));
       attr(dynamic, "maximum", std::to_string(m->maximum_mb));
+      if (state.on && live && live->balloon_mb) { // the running guest's size now
+        attr(dynamic, "current", std::to_string(*live->balloon_mb));
+      }
     }
     xmlNodePtr storage = xmlNewChild(vm, nullptr, x("storage"), nullptr);
     for (const auto& d : g.storage) {

@@ -75,18 +75,24 @@ std::string runtime_section(const LiveState& live) {
 // HPVM's [Dynamic Memory Information], with the lines a balloon has figures
 // for (hpvmstatus(1M) says which).
 void dynamic_memory_section(std::string& out, const GuestStatus& gs, const DynamicMemory& m) {
-  std::string current = "-";
-  if (gs.state.on) {
-    current = gs.live && gs.live->balloon_mb ? fmt::format("{} MB", *gs.live->balloon_mb)
-                                             : std::string("unknown");
-  }
+  // "-" while the guest is off, "unknown" when QEMU or the guest said nothing.
+  const LiveState none;
+  const LiveState& live = gs.live ? *gs.live : none;
+  const auto figure = [&](const std::optional<std::uint64_t>& mb) -> std::string {
+    if (!gs.state.on) {
+      return "-";
+    }
+    return mb ? fmt::format("{} MB", *mb) : std::string("unknown");
+  };
   out += "\n[Dynamic Memory Information]\n";
   append_line(out, "Type : " + m.type);
   append_line(out, fmt::format("Minimum memory : {} MB", m.minimum_mb));
   append_line(out, fmt::format("Target memory : {} MB", shown_target_mb(gs, m)));
   append_line(out, fmt::format("Maximum memory : {} MB", m.maximum_mb));
-  append_line(out, "Current memory : " + current);
+  append_line(out, "Current memory : " + figure(live.balloon_mb));
   append_line(out, fmt::format("Boot memory : {} MB", gs.guest.memory_mb));
+  append_line(out, "Free memory : " + figure(live.guest_free_mb));
+  append_line(out, "Available memory : " + figure(live.guest_available_mb));
   append_line(out, "Memory chunksize : 4 KB"); // the balloon moves 4 KiB pages
 }
 
@@ -256,10 +262,14 @@ std::string render_machine(const GuestStatus& gs) {
     return it == g.extended.end() ? std::string(fallback) : it->second;
   };
   const auto status = [](bool on) { return on ? "enabled" : "disabled"; };
-  std::string dynamic; // dynamic memory's minimum, start target and maximum
+  // Dynamic memory's minimum, start target, maximum and the running guest's
+  // size now (empty while it is off, or when QEMU did not say).
+  std::string dynamic;
   if (const auto m = dynamic_memory(g)) {
-    dynamic = fmt::format(";{};{};{}", memory_compact(m->minimum_mb),
-                          memory_compact(m->target_start_mb), memory_compact(m->maximum_mb));
+    const bool known = gs.state.on && gs.live && gs.live->balloon_mb;
+    dynamic = fmt::format(";{};{};{};{}", memory_compact(m->minimum_mb),
+                          memory_compact(m->target_start_mb), memory_compact(m->maximum_mb),
+                          known ? memory_compact(*gs.live->balloon_mb) : "");
   }
   return fmt::format(
       "{}:{}:{}::Integrity VM:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{};{};{}:{};{}\n", g.name,

@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 using namespace std::chrono_literals;
@@ -59,8 +60,24 @@ struct FakeBalloon {
       }
       return ok({{"actual", actual_mb * k_mib}});
     }
+    if (command == "qom-set" &&
+        request["arguments"]["path"] == "/machine/peripheral/hpvm.balloon" &&
+        request["arguments"]["property"] == "guest-stats-polling-interval") {
+      polling_s = request["arguments"]["value"].get<int>();
+      return ok();
+    }
+    if (command == "qom-get" &&
+        request["arguments"]["path"] == "/machine/peripheral/hpvm.balloon" &&
+        request["arguments"]["property"] == "guest-stats") {
+      return ok(stats);
+    }
     return error("CommandNotFound", "The command " + command + " has not been found");
   }
+  int polling_s = 0;
+  // What qom-get guest-stats answers: QEMU's shape before the driver reported.
+  Json stats = {
+      {"stats", {{"stat-free-memory", UINT64_MAX}, {"stat-available-memory", UINT64_MAX}}},
+      {"last-update", 0}};
 };
 
 hpvm_test::QmpPeer serve(FakeBalloon& guest) {
@@ -147,4 +164,34 @@ TEST_CASE("balloon: a record that is no number is no target") {
   CHECK_FALSE(avio::recorded_balloon_target(run).has_value());
   avio::write_file_atomically(run.balloon_target_file(), "");
   CHECK_FALSE(avio::recorded_balloon_target(run).has_value());
+}
+
+TEST_CASE("balloon: the guest's own figures, once its driver reported them") {
+  FakeBalloon guest;
+  auto peer = serve(guest);
+  avio::QmpClient qmp(peer.path(), 2000ms);
+  avio::enable_balloon_stats(qmp);
+  CHECK(guest.polling_s == avio::k_balloon_stats_interval_s);
+  auto stats = avio::balloon_stats(qmp);
+  CHECK_FALSE(stats.free_mb);
+  CHECK_FALSE(stats.available_mb);
+  // Reported, but a driver without MemAvailable (all bits set).
+  guest.stats = {
+      {"stats", {{"stat-free-memory", 300 * k_mib}, {"stat-available-memory", UINT64_MAX}}},
+      {"last-update", 1765000000}};
+  stats = avio::balloon_stats(qmp);
+  CHECK(stats.free_mb == std::uint64_t{300});
+  CHECK_FALSE(stats.available_mb);
+  guest.stats["stats"]["stat-available-memory"] = 512 * k_mib + 5;
+  stats = avio::balloon_stats(qmp);
+  CHECK(stats.available_mb == std::uint64_t{512});
+}
+
+TEST_CASE("balloon: guest-stats refused by QEMU is an error for the caller") {
+  FakeBalloon guest;
+  guest.device = false;
+  auto peer = serve(guest);
+  avio::QmpClient qmp(peer.path(), 2000ms);
+  CHECK_THROWS_AS(avio::balloon_stats(qmp), avio::QmpError);
+  CHECK_THROWS_AS(avio::enable_balloon_stats(qmp), avio::QmpError);
 }

@@ -99,3 +99,14 @@ TEST_CASE("host_stats: this process, read from /proc") {
   CHECK_FALSE(h.numa_nodes.empty());
   CHECK(process_rss_kb(0) == 0); // no such process
 }
+
+TEST_CASE("id_list_count: Linux id lists") {
+  CHECK(avio::id_list_count("0") == 1U);
+  CHECK(avio::id_list_count("0-1") == 2U);
+  CHECK(avio::id_list_count("0-1,3\n") == 3U);
+  CHECK(avio::id_list_count("0,2-5,8") == 6U);
+  CHECK(avio::id_list_count("") == 0U);
+  CHECK(avio::id_list_count("3-1") == 0U);
+  CHECK(avio::id_list_count("a") == 0U);
+  CHECK(avio::id_list_count("0-") == 0U);
+}

@@ -33,3 +33,40 @@ TEST_CASE("record_names_guest: -P name, quoted or joined") {
   CHECK_FALSE(record_names_guest("hpvmclone -P g2 -N g1", "g1"));
   CHECK_FALSE(record_names_guest("hpvmnet -S g1", "g1"));
 }
+
+TEST_CASE("parse_command_record: runtime events") {
+  const auto started =
+      parse_command_record("2026-12-05T16:14:01Z - STARTED g1: QEMU (pid 7) started");
+  REQUIRE(started);
+  CHECK(started->source == "runtime");
+  CHECK(started->user == "-");
+  CHECK(started->outcome == "STARTED");
+  CHECK(started->text == "g1: QEMU (pid 7) started");
+  CHECK(record_names_guest(*started, "g1"));
+  CHECK_FALSE(record_names_guest(*started, "g"));
+  const auto stopped =
+      parse_command_record("2026-12-05T16:14:09Z - STOPPED g1: QEMU (pid 7) stopped");
+  REQUIRE(stopped);
+  CHECK(stopped->outcome == "STOPPED");
+  // Only "-" marks a runtime event; a user's record needs a command outcome.
+  CHECK_FALSE(parse_command_record("2026-12-05T16:14:01Z root STARTED x"));
+  CHECK_FALSE(parse_command_record("2026-12-05T16:14:01Z - RUNNING x"));
+}
+
+TEST_CASE("migration_peer: the hosts successful hpvmmigrate records name") {
+  using Peer = std::optional<std::pair<bool, std::string>>;
+  CHECK(migration_peer("hpvmmigrate -P g1 -h hostb") == Peer{{true, "hostb"}});
+  CHECK(migration_peer("hpvmmigrate -o -P go -h hostb # Downtime 5 ms, total time 9 ms.") ==
+        Peer{{true, "hostb"}});
+  CHECK(migration_peer("hpvmmigrate -p 3 -hhostb -N g1b -q") == Peer{{true, "hostb"}});
+  CHECK(migration_peer("hpvmmigrate -oqh 10.0.0.2 -P g1") == Peer{{true, "10.0.0.2"}});
+  CHECK(migration_peer("hpvmmigrate --receive # from hosta") == Peer{{false, "hosta"}});
+  // Checks only, the target's record of a check or refusal, other commands.
+  CHECK_FALSE(migration_peer("hpvmmigrate -P g1 -h hostb -s"));
+  CHECK_FALSE(migration_peer("hpvmmigrate -sF -P g1 -h hostb"));
+  CHECK_FALSE(migration_peer("hpvmmigrate --receive"));
+  CHECK_FALSE(migration_peer("hpvmmigrate --receive # from"));
+  CHECK_FALSE(migration_peer("hpvmmigrate -P g1"));
+  CHECK_FALSE(migration_peer("hpvmmigrate -P g1 -h 'a;b'"));
+  CHECK_FALSE(migration_peer("hpvmstart -P g1 -h hostb"));
+}

@@ -43,6 +43,7 @@ HostSystem host() {
   h.cpu_mhz = 2449.6;
   h.cpu_model = "CPU: model 7";
   h.kvm = true;
+  h.numa_node_count = 2;
   h.numa_nodes = "0-1";
   h.memory_total_mb = 16000;
   h.memory_available_mb = 12000;
@@ -81,7 +82,8 @@ TEST_CASE("render_system: text, -M without colons in fields, JSON") {
                                                    "Processor speed : 2450 MHz\n"
                                                    "Processor model : CPU: model 7\n"
                                                    "Accelerator : KVM\n"
-                                                   "NUMA nodes : 0-1\n"
+                                                   "NUMA nodes : 2\n"
+                                                   "NUMA node list : 0-1\n"
                                                    "Total physical memory : 16000 MB\n"
                                                    "Available memory for VMs : 12000 MB\n"
                                                    "Virtual machines configured : 2\n"
@@ -91,7 +93,7 @@ TEST_CASE("render_system: text, -M without colons in fields, JSON") {
                                                    "QEMU resident memory : 300 MB\n"
                                                    "QEMU overhead memory : 44 MB\n");
   CHECK(render_system(host(), HostFormat::machine) ==
-        "vmhost1:4:2450:CPU  model 7:KVM:0-1:16000:12000:2:1:2:256:300:44\n");
+        "vmhost1:4:2450:CPU  model 7:KVM:2;0-1:16000:12000:2:1:2:256:300:44\n");
   const auto json = render_system(host(), HostFormat::json);
   CHECK(
       json.starts_with("{\n  \"host_name\": \"vmhost1\",\n  \"cpus\": 4,\n  \"cpu_mhz\": 2449.6,"));
@@ -121,38 +123,68 @@ TEST_CASE("render_scheduler: one row per vCPU thread of running guests") {
 }
 
 TEST_CASE("render_servers: this host alone") {
-  CHECK(render_servers(host(), HostFormat::text) ==
+  CHECK(render_servers(host(), {}, HostFormat::text) ==
         "[Multi Server Environment]\n"
-        "Server Name          Role    State #VMs  Running\n"
-        "==================== ======= ===== ===== =======\n"
-        "vmhost1              Local   Up        2       1\n");
-  CHECK(render_servers(host(), HostFormat::machine) == "vmhost1:Local:Up:2:1\n");
-  CHECK(render_servers(host(), HostFormat::json) == "{\n"
-                                                    "  \"servers\": [\n"
-                                                    "    {\n"
-                                                    "      \"name\": \"vmhost1\",\n"
-                                                    "      \"role\": \"Local\",\n"
-                                                    "      \"state\": \"Up\",\n"
-                                                    "      \"guests\": 2,\n"
-                                                    "      \"running\": 1\n"
-                                                    "    }\n"
-                                                    "  ]\n"
-                                                    "}\n");
+        "Server Name          Role    State #VMs  Running Migrations\n"
+        "==================== ======= ===== ===== ======= ==========\n"
+        "vmhost1              Local   Up        2       1          -\n");
+  CHECK(render_servers(host(), {}, HostFormat::machine) == "vmhost1:Local:Up:2:1::\n");
+  CHECK(render_servers(host(), {}, HostFormat::json) == "{\n"
+                                                        "  \"servers\": [\n"
+                                                        "    {\n"
+                                                        "      \"name\": \"vmhost1\",\n"
+                                                        "      \"role\": \"Local\",\n"
+                                                        "      \"state\": \"Up\",\n"
+                                                        "      \"guests\": 2,\n"
+                                                        "      \"running\": 1,\n"
+                                                        "      \"migrations\": null,\n"
+                                                        "      \"last_migration\": null\n"
+                                                        "    }\n"
+                                                        "  ]\n"
+                                                        "}\n");
+}
+
+TEST_CASE("render_servers: the hosts guests were migrated to and came from") {
+  const std::vector<MigrationPeer> peers{{"vmhost2", true, 2, "2026-12-05T16:14:01Z"},
+                                         {"vmhost2", false, 1, "2026-12-05T16:15:00Z"}};
+  CHECK(render_servers(host(), peers, HostFormat::text) ==
+        "[Multi Server Environment]\n"
+        "Server Name          Role    State #VMs  Running Migrations\n"
+        "==================== ======= ===== ===== ======= ==========\n"
+        "vmhost1              Local   Up        2       1          -\n"
+        "vmhost2              Target  -         -       -          2\n"
+        "vmhost2              Source  -         -       -          1\n");
+  CHECK(render_servers(host(), peers, HostFormat::machine) ==
+        "vmhost1:Local:Up:2:1::\n"
+        "vmhost2:Target::::2:20261205T161401Z\n"
+        "vmhost2:Source::::1:20261205T161500Z\n");
+  CHECK(render_servers(host(), {peers[1]}, HostFormat::json)
+            .ends_with("    {\n"
+                       "      \"name\": \"vmhost2\",\n"
+                       "      \"role\": \"Source\",\n"
+                       "      \"state\": null,\n"
+                       "      \"guests\": null,\n"
+                       "      \"running\": null,\n"
+                       "      \"migrations\": 1,\n"
+                       "      \"last_migration\": \"2026-12-05T16:15:00Z\"\n"
+                       "    }\n"
+                       "  ]\n"
+                       "}\n"));
 }
 
 TEST_CASE("render_events: -M's time has no colons, the event keeps its own") {
   const std::vector<StatusEvent> events{
       {"2026-12-05T16:14:01Z", "command", "root", "SUCCESS", "hpvmcreate -P g1 -u root:admin"},
-      {"2026-12-05T16:14:02Z", "runtime", "-", "RUNNING", "g1: QEMU (pid 7) started"}};
+      {"2026-12-05T16:14:02Z", "runtime", "-", "STARTED", "g1: QEMU (pid 7) started"}};
   CHECK(render_events(events, HostFormat::text) ==
         "[Event Log]\n"
         "Date/Time (UTC)      Source  User     Outcome     Event\n"
         "==================== ======= ======== =========== =====\n"
         "2026-12-05T16:14:01Z command root     SUCCESS     hpvmcreate -P g1 -u root:admin\n"
-        "2026-12-05T16:14:02Z runtime -        RUNNING     g1: QEMU (pid 7) started\n");
+        "2026-12-05T16:14:02Z runtime -        STARTED     g1: QEMU (pid 7) started\n");
   CHECK(render_events(events, HostFormat::machine) ==
         "20261205T161401Z:command:root:SUCCESS:hpvmcreate -P g1 -u root:admin\n"
-        "20261205T161402Z:runtime:-:RUNNING:g1: QEMU (pid 7) started\n");
+        "20261205T161402Z:runtime:-:STARTED:g1: QEMU (pid 7) started\n");
   CHECK(render_events({}, HostFormat::json) == "{\n  \"events\": []\n}\n");
 }
 

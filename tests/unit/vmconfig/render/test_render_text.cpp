@@ -170,7 +170,7 @@ TEST_CASE("render_details: a running guest's [Runtime State]") {
   }();
 
   SUBCASE("as configured") {
-    gs.live = LiveState{"running", {}, {}, "", "", {}, {}};
+    gs.live = LiveState{"running", {}, {}, "", "", {}, {}, {}, {}};
     CHECK(render_details(gs) == on + "\n[Runtime State]\nQEMU state : running\n"
                                      "Devices : as configured\n");
   }
@@ -182,6 +182,8 @@ TEST_CASE("render_details: a running guest's [Runtime State]") {
                         "",
                         "hpvmmodify -P web1 -R brings the running guest in line",
                         {},
+                        {},
+                        {},
                         {}};
     CHECK(render_details(gs) ==
           on + "\n[Runtime State]\nQEMU state : paused\n"
@@ -191,8 +193,8 @@ TEST_CASE("render_details: a running guest's [Runtime State]") {
                "Repair : hpvmmodify -P web1 -R brings the running guest in line\n");
   }
   SUBCASE("QEMU could not be asked") {
-    gs.live =
-        LiveState{"", {"ignored"}, {}, "Cannot connect to the guest's QMP socket", "", {}, {}};
+    gs.live = LiveState{"", {"ignored"}, {}, "Cannot connect to the guest's QMP socket", "", {},
+                        {}, {},          {}};
     CHECK(render_details(gs) == on + "\n[Runtime State]\n"
                                      "QEMU state : unknown (Cannot connect to the guest's QMP "
                                      "socket)\n");
@@ -288,7 +290,7 @@ TEST_CASE("render_verbose: no [Extended Attributes] without any; the runtime sec
   GuestStatus gs = status(bare(), true);
   gs.guest.start = StartAttr::automatic;
   gs.guest.runnable = false;
-  gs.live = LiveState{"running", {}, {"hpvm.hba.b1s1"}, "", "", {}, {}};
+  gs.live = LiveState{"running", {}, {"hpvm.hba.b1s1"}, "", "", {}, {}, {}, {}};
   CHECK(render_verbose(gs) == R"([Virtual Machines Details]
 Virtual Machine Name : b
 Virtual Machine UUID : 00000000-0000-0000-0000-000000000001
@@ -357,7 +359,8 @@ TEST_CASE("render_verbose: [Dynamic Memory Information] after [Memory Details]")
   g.memory_mb = 2048;
   g.extended = {
       {"ram_dyn_type", "driver"}, {"ram_dyn_min", "1G"}, {"ram_dyn_target_start", "1536M"}};
-  const auto block = [](const std::string& target, const std::string& current) {
+  const auto block = [](const std::string& target, const std::string& current,
+                        const std::string& free = "-", const std::string& available = "-") {
     return "[Memory Details]\nTotal memory : 2 GB\nReserved memory : 64 MB\n\n"
            "[Dynamic Memory Information]\n"
            "Type : driver\n"
@@ -370,6 +373,9 @@ TEST_CASE("render_verbose: [Dynamic Memory Information] after [Memory Details]")
            current +
            "\n"
            "Boot memory : 2048 MB\n"
+           "Free memory : " +
+           free + "\nAvailable memory : " + available +
+           "\n"
            "Memory chunksize : 4 KB\n\n"
            "[Extended Attributes]\n";
   };
@@ -380,19 +386,41 @@ TEST_CASE("render_verbose: [Dynamic Memory Information] after [Memory Details]")
   CHECK(contains(render_verbose(status(g)), block("1536 MB", "-")));
   // Running: the target last asked and the size QEMU reports.
   GuestStatus on = status(g, true);
-  on.live = LiveState{"running", {}, {}, "", "", 1280, 1024};
-  CHECK(contains(render_verbose(on), block("1024 MB", "1280 MB")));
+  on.live = LiveState{"running", {}, {}, "", "", 1280, 1024, {}, {}};
+  CHECK(contains(render_verbose(on), block("1024 MB", "1280 MB", "unknown", "unknown")));
+  // The guest's driver reported its figures.
+  on.live->guest_free_mb = 700;
+  on.live->guest_available_mb = 900;
+  CHECK(contains(render_verbose(on), block("1024 MB", "1280 MB", "700 MB", "900 MB")));
   // Running, QEMU did not say: unknown, and the start target.
-  on.live = LiveState{"unknown", {}, {}, "QEMU did not answer", "", std::nullopt, std::nullopt};
-  CHECK(contains(render_verbose(on), block("1536 MB", "unknown")));
+  on.live = LiveState{"unknown", {}, {}, "QEMU did not answer", "", {}, {}, {}, {}};
+  CHECK(contains(render_verbose(on), block("1536 MB", "unknown", "unknown", "unknown")));
   // No dynamic memory: no section.
   g.extended["ram_dyn_type"] = "none";
   CHECK_FALSE(contains(render_verbose(status(g)), "[Dynamic Memory Information]"));
 }
 
-TEST_CASE("render_machine: field 20 gains the dynamic memory range") {
+TEST_CASE("render_machine: field 20 gains the dynamic memory range and current size") {
   Guest g = bare();
   CHECK(render_machine(status(g)).ends_with(":1536MB;64MB\n"));
   g.extended = {{"ram_dyn_type", "any"}, {"ram_dyn_min", "512M"}};
-  CHECK(render_machine(status(g)).ends_with(":any:1;1500MHz;-:1536MB;64MB;512MB;1536MB;1536MB\n"));
+  // Off: the current size is empty.
+  CHECK(render_machine(status(g)).ends_with(":any:1;1500MHz;-:1536MB;64MB;512MB;1536MB;1536MB;\n"));
+  GuestStatus on = status(g, true);
+  on.live = LiveState{};
+  CHECK(render_machine(on).ends_with(";512MB;1536MB;1536MB;\n")); // QEMU did not say
+  on.live->balloon_mb = 1024;
+  CHECK(render_machine(on).ends_with(":1536MB;64MB;512MB;1536MB;1536MB;1GB\n"));
+}
+
+TEST_CASE("render_xml: <dynamic> has the running guest's current size") {
+  Guest g = bare();
+  g.extended = {{"ram_dyn_type", "any"}, {"ram_dyn_min", "512M"}};
+  const std::string off = render_xml({status(g)});
+  CHECK(off.find("<dynamic type=\"any\" unit=\"MB\" minimum=\"512\" target_start=\"1536\" "
+                 "maximum=\"1536\"/>") != std::string::npos);
+  GuestStatus on = status(g, true);
+  on.live = LiveState{};
+  on.live->balloon_mb = 1000;
+  CHECK(render_xml({on}).find("maximum=\"1536\" current=\"1000\"/>") != std::string::npos);
 }
