@@ -173,6 +173,9 @@ hpvmcreate.1m|ram_dyn_target_start (n MB) is above ram_dyn_max (m MB).|ram_dyn_t
 hpvmcreate.1m|ram_dyn_target_start (n MB) is below ram_dyn_min (m MB).|ram_dyn_target_start ({}) is below ram_dyn_min ({}).
 hpvmcreate.1m|and -x ram_dyn_type=t contradict each other: dynamic memory is either on or off.|and -x ram_dyn_type={} contradict each other: dynamic memory is either on or off.
 hpvmmodify.1m|MB takes effect at the guest's next start: the running guest has no balloon device.|MB takes effect at the guest's next start: the running guest has no balloon device.
+hpvmmodify.1m|The running guest cannot be changed: QEMU (pid N) is stopped (SIGSTOP or a debugger) and cannot answer its monitor; 'kill -CONT N' resumes it, 'hpvmstop -P vm-name -F' stops it. Nothing was changed.|is stopped (SIGSTOP or a debugger) and cannot answer its monitor; 'kill -CONT {}' resumes it, 'hpvmstop -P {} -F' stops it
+hpvmmodify.1m|The running guest cannot be changed: QEMU|The running guest cannot be changed: {}. Nothing was changed.
+hpvmnet.1m|was deleted on the host: its vNIC is cut off; hpvmmodify -P vm -R reconnects it.|was deleted on the host: its vNIC is cut off; hpvmmodify -P {} -R reconnects it.
 EOF
 
 # ------------------------------------------ keywords the code knows about

@@ -695,6 +695,7 @@ MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
                                    r.check_only, r.force, true);
   }
   const avio::RunDir run = run_dir(store.root(), guest.uuid);
+  avio::refuse_stopped_qemu(run, guest.name);
   std::optional<avio::RuntimeLock> lock(std::in_place, run, avio::k_runtime_lock_wait, guest.name);
   const std::string local = avio::migration_socket(guest.uuid, "out");
   const std::string remote = avio::migration_socket(guest.uuid, "in");
