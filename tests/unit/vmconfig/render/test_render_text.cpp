@@ -291,7 +291,7 @@ TEST_CASE("render_verbose: no [Extended Attributes] without any; the runtime sec
   GuestStatus gs = status(bare(), true);
   gs.guest.start = StartAttr::automatic;
   gs.guest.runnable = false;
-  gs.live = LiveState{"running", {}, {"hpvm.hba.b1s1"}, "", "", {}, {}};
+  gs.live = LiveState{"running", {}, {"hpvm.hba.b1s1"}, "", "", {}, {}, ""};
   CHECK(render_verbose(gs) == R"([Virtual Machines Details]
 Virtual Machine Name : b
 Virtual Machine UUID : 00000000-0000-0000-0000-000000000001
