@@ -547,7 +547,10 @@ std::vector<int> detached_tap_files(pid_t qemu) {
     std::ifstream info(proc / "fdinfo" / name);
     const std::string text((std::istreambuf_iterator<char>(info)),
                            std::istreambuf_iterator<char>());
-    if (info && text.find("iff:") == std::string::npos) {
+    // "iff:\t<tap>" while attached; the name is empty once the tap is gone.
+    const auto iff = text.find("iff:\t");
+    if (info && (iff == std::string::npos || text.compare(iff + 5, 1, "\n") == 0 ||
+                 iff + 5 >= text.size())) {
       out.push_back(std::stoi(name));
     }
   }

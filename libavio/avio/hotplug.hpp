@@ -139,8 +139,7 @@ std::set<std::string> recorded_removals(const std::filesystem::path& pending_fil
 void record_removals(const std::filesystem::path& pending_file, const std::set<std::string>& ids);
 
 // The descriptors of `qemu`'s tap files whose tap was deleted on the host:
-// the kernel leaves such a file detached (a tun file attached to a tap names
-// it in its fdinfo, "iff:").
+// the kernel leaves such a file detached (its fdinfo's "iff:" names no tap).
 std::vector<int> detached_tap_files(pid_t qemu);
 
 // Puts a vNIC whose tap was deleted on the host back on the wire, with
