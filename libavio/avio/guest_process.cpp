@@ -243,6 +243,28 @@ bool process_stopped(pid_t pid) {
          (stat[end + 2] == 'T' || stat[end + 2] == 't');
 }
 
+std::optional<pid_t> stopped_qemu(const RunDir& run) {
+  const auto pid = running_qemu(run);
+  if (pid && process_stopped(*pid)) {
+    return pid;
+  }
+  return std::nullopt;
+}
+
+std::string stopped_qemu_problem(pid_t pid, const std::string& guest) {
+  return fmt::format("QEMU (pid {}) is stopped (SIGSTOP or a debugger) and cannot answer its "
+                     "monitor; 'kill -CONT {}' resumes it, 'hpvmstop -P {} -F' stops it",
+                     pid, pid, guest);
+}
+
+void refuse_stopped_qemu(const RunDir& run, const std::string& guest) {
+  if (const auto pid = stopped_qemu(run)) {
+    throw hpvm::Error(fmt::format("The running guest cannot be changed: {}. Nothing was changed.",
+                                  stopped_qemu_problem(*pid, guest)),
+                      guest);
+  }
+}
+
 void stop_hard(const RunDir& run, pid_t pid, bool ask_monitor) {
   const Fd qemu(open_guest_qemu(run, pid));
   if (!qemu) {

@@ -55,6 +55,17 @@ struct GracefulStop {
 GracefulStop stop_graceful(const RunDir& run, pid_t pid, std::chrono::milliseconds timeout);
 // Whether `pid` is stopped (SIGSTOP, or traced).
 bool process_stopped(pid_t pid);
+// The pid of a running guest's QEMU when it is stopped (SIGSTOP or a
+// debugger): such a QEMU never answers its monitor, which /proc shows at
+// once where asking would only time out.
+std::optional<pid_t> stopped_qemu(const RunDir& run);
+// Why that QEMU cannot answer and how to resume or stop it: what hpvmstatus
+// says of the guest and what changing commands refuse with.
+std::string stopped_qemu_problem(pid_t pid, const std::string& guest);
+// For a command about to change a running guest through its monitor:
+// throws hpvm::Error, before any wait and with nothing changed, when the
+// guest's QEMU is stopped.
+void refuse_stopped_qemu(const RunDir& run, const std::string& guest);
 
 // Run-directory files left by a QEMU that is gone (pid file, start time, sockets).
 std::vector<std::filesystem::path> stale_files(const RunDir& run);

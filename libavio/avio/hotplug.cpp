@@ -1,10 +1,22 @@
 #include "avio/hotplug.hpp"
 
+#include "avio/fd.hpp"
+
 #include <fmt/format.h>
 
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <regex>
 #include <string_view>
 #include <thread>
@@ -520,6 +532,90 @@ std::vector<std::string> remove_orphans(QmpClient& qmp, const LiveDevices& live)
     done.push_back(fmt::format("remove the unused netdev '{}'", netdev));
   }
   return done;
+}
+
+namespace {
+
+// The header QEMU puts before each frame on a tap: the kernel's default (10
+// bytes) unless the guest's virtio-net driver negotiated the 12-byte one
+// (VIRTIO_F_VERSION_1 or mergeable buffers), which QEMU then sets on the tap.
+int vnet_header_length(QmpClient& qmp, const GuestNic& nic) {
+  constexpr int k_default = 10;
+  constexpr int k_modern = 12;
+  if (nic.adapter != NetAdapter::avio_lan) {
+    return k_default;
+  }
+  try {
+    const Json status =
+        qmp.execute("x-query-virtio-status",
+                    {{"path", "/machine/peripheral/" + nic_id(nic.address) + "/virtio-backend"}});
+    const std::string features = json_member(status, "guest-features").dump();
+    if (features.find("VIRTIO_F_VERSION_1") != std::string::npos ||
+        features.find("VIRTIO_NET_F_MRG_RXBUF") != std::string::npos) {
+      return k_modern;
+    }
+  } catch (const hpvm::Error&) {
+    // An older QEMU: the default, as before the guest's driver ran.
+  }
+  return k_default;
+}
+
+} // namespace
+
+std::vector<int> detached_tap_files(pid_t qemu) {
+  std::vector<int> out;
+  const std::filesystem::path proc = std::filesystem::path("/proc") / std::to_string(qemu);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(proc / "fd", ec)) {
+    std::error_code link_ec;
+    if (std::filesystem::read_symlink(entry.path(), link_ec) != "/dev/net/tun") {
+      continue;
+    }
+    const std::string name = entry.path().filename().string();
+    std::ifstream info(proc / "fdinfo" / name);
+    const std::string text((std::istreambuf_iterator<char>(info)),
+                           std::istreambuf_iterator<char>());
+    // "iff:\t<tap>" while attached; the name is empty once the tap is gone.
+    const auto iff = text.find("iff:\t");
+    if (info && (iff == std::string::npos || text.compare(iff + 5, 1, "\n") == 0 ||
+                 iff + 5 >= text.size())) {
+      out.push_back(std::stoi(name));
+    }
+  }
+  return out;
+}
+
+void reconnect_tap(QmpClient& qmp, pid_t qemu, const GuestNic& nic, const PortRequest& port) {
+  const auto files = detached_tap_files(qemu);
+  if (files.size() != 1) {
+    throw hpvm::Error(fmt::format("QEMU (pid {}) holds {} tap files no tap is attached to, and "
+                                  "which is this vNIC's cannot be told",
+                                  qemu, files.size()));
+  }
+  const int length = vnet_header_length(qmp, nic);
+  const Fd process(static_cast<int>(::syscall(SYS_pidfd_open, qemu, 0)));
+  const Fd file(process ? static_cast<int>(::syscall(SYS_pidfd_getfd, process.get(), files[0], 0))
+                        : -1);
+  if (!file) {
+    throw hpvm::Error(
+        fmt::format("Cannot take QEMU's (pid {}) tap file: {}", qemu, std::strerror(errno)));
+  }
+  const bool made = !link_state(port.tap).exists;
+  create_port_tap(port);
+  // The flags QEMU opens its taps with (tap_open: no packet information,
+  // virtio-net headers).
+  ifreq ifr{};
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+  std::memcpy(ifr.ifr_name, nic.tap.c_str(), std::min(nic.tap.size(), std::size_t{IFNAMSIZ - 1}));
+  if (::ioctl(file.get(), TUNSETIFF, &ifr) != 0 ||
+      ::ioctl(file.get(), TUNSETVNETHDRSZ, &length) != 0) {
+    const int saved = errno;
+    if (made) {
+      remove_port_tap(port.tap);
+    }
+    throw hpvm::Error(fmt::format("Cannot attach QEMU's (pid {}) tap file to the tap '{}': {}",
+                                  qemu, nic.tap, std::strerror(saved)));
+  }
 }
 
 } // namespace avio

@@ -11,6 +11,9 @@
 #include "avio/error.hpp"
 #include "avio/machine.hpp"
 #include "avio/qmp.hpp"
+#include "avio/vswitch.hpp"
+
+#include <sys/types.h>
 
 #include <chrono>
 #include <filesystem>
@@ -134,5 +137,19 @@ std::vector<std::string> remove_orphans(QmpClient& qmp, const LiveDevices& live)
 std::set<std::string> recorded_removals(const std::filesystem::path& pending_file);
 // Rewrites `pending_file` to hold only `ids` (deletes it when empty).
 void record_removals(const std::filesystem::path& pending_file, const std::set<std::string>& ids);
+
+// The descriptors of `qemu`'s tap files whose tap was deleted on the host:
+// the kernel leaves such a file detached (its fdinfo's "iff:" names no tap).
+std::vector<int> detached_tap_files(pid_t qemu);
+
+// Puts a vNIC whose tap was deleted on the host back on the wire, with
+// nothing changed in the guest (a PCI re-plug needs the guest OS to release
+// the device, which a guest at its firmware never does). The kernel leaves
+// QEMU's open file of a deleted tap detached; the tap is made again
+// (create_port_tap(port)) and that file, taken from QEMU (`qemu`, with
+// pidfd_getfd), attached to it with the header length QEMU had set on the
+// old one. Throws hpvm::Error, with no tap left made, when QEMU holds no
+// detached tap file or more than one (whose is which cannot be told).
+void reconnect_tap(QmpClient& qmp, pid_t qemu, const GuestNic& nic, const PortRequest& port);
 
 } // namespace avio

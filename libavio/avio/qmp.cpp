@@ -83,11 +83,12 @@ int connect_bounded(const std::filesystem::path& socket, Millis wait, const char
   }
   if (error == EAGAIN) {
     // QEMU serves one client per socket; the others queue behind it.
-    throw hpvm::Error(fmt::format(
-        "The guest's {} is busy: another client holds its {} '{}' and more wait behind it (gave "
-        "up after {} ms).",
-        std::string_view(what) == k_qmp_what ? "monitor" : what, what, socket.string(),
-        wait.count()));
+    const std::string_view holder = std::string_view(what) == k_qmp_what ? "monitor" : what;
+    throw MonitorUnavailable(
+        fmt::format("The guest's {} is busy: another client holds its {} '{}' and more wait "
+                    "behind it (gave up after {} ms).",
+                    holder, what, socket.string(), wait.count()),
+        fmt::format("{} busy", holder));
   }
   throw hpvm::Error(fmt::format("Cannot connect to the guest's {} '{}': {}.", what, socket.string(),
                                 std::strerror(error)));
@@ -229,10 +230,11 @@ void QmpClient::complete_handshake() {
   m_handshake_pending = false;
   const auto greeting = m_channel.read_message(Clock::now() + m_greeting_timeout);
   if (!greeting || !greeting->contains("QMP")) {
-    throw hpvm::Error(fmt::format(
-        "The guest's monitor did not answer within {} ms: another client holds its QMP socket "
-        "'{}', or QEMU is not responding.",
-        m_greeting_timeout.count(), m_socket));
+    throw MonitorUnavailable(
+        fmt::format("The guest's monitor did not answer within {} ms: another client holds its "
+                    "QMP socket '{}', or QEMU is not responding.",
+                    m_greeting_timeout.count(), m_socket),
+        "monitor busy or not responding");
   }
   reply_to("qmp_capabilities", command_id(0), Clock::now() + m_timeout, m_timeout);
 }
@@ -242,8 +244,9 @@ Json QmpClient::reply_to(const std::string& command, const std::string& id,
   while (true) {
     auto message = m_channel.read_message(deadline);
     if (!message) {
-      throw hpvm::Error(
-          fmt::format("QEMU did not answer '{}' within {} ms.", command, timeout.count()));
+      throw MonitorUnavailable(
+          fmt::format("QEMU did not answer '{}' within {} ms.", command, timeout.count()),
+          "not responding");
     }
     if (message->contains("event")) {
       m_events.push_back(std::move(*message));

@@ -39,6 +39,19 @@ private:
   std::string m_class;
 };
 
+// The monitor could not be asked at all: another client holds it, or QEMU
+// does not answer. reason() says which in a few words (no colon), for the
+// state fields of hpvmstatus -M, -X and -J.
+class MonitorUnavailable : public hpvm::Error {
+public:
+  MonitorUnavailable(const std::string& message, std::string reason)
+      : hpvm::Error(message), m_reason(std::move(reason)) {}
+  const std::string& reason() const { return m_reason; }
+
+private:
+  std::string m_reason;
+};
+
 // Members of QEMU's messages, read without trusting their shape (a QEMU
 // that misbehaves, or something else on its socket, may send any JSON):
 // the member `key` of `object`, or null when `object` is no object or has

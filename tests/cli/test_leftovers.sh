@@ -173,24 +173,32 @@ QEMU state : running
 Pending : avio_stor adapter 2,2 : removal pending
 Pending : avio_lan vNIC 0,6 : removal pending" runtime_state
 
-section "a tap deleted under the running guest: reported, also once hpvmnet -r made it again"
+section "a tap deleted under the running guest: reported; -R cannot tell QEMU's tap files apart"
+# QEMU still holds the file of hpv1n06 (deleted with the vNIC 0,6 whose
+# removal is pending) too: two detached tap files, and which is 0,5's is
+# unknown (test_online reconnects the one there is).
 ip link del hpv1n05
+cut_off="network:avio_lan:0,5,0x02AABBCCDD05:vswitch:vsw1 : cut off, QEMU no longer holds its tap hpv1n05 (deleted on the host)"
 expect_stdout "[Runtime State]
 QEMU state : running
-Difference : network:avio_lan:0,5,0x02AABBCCDD05:vswitch:vsw1 : cut off, QEMU no longer holds its tap hpv1n05 (deleted on the host); reconnected (at the next start)
+Difference : $cut_off
 Pending : avio_stor adapter 2,2 : removal pending
-Pending : avio_lan vNIC 0,6 : removal pending" runtime_state
+Pending : avio_lan vNIC 0,6 : removal pending
+Repair : hpvmmodify -P g1 -R brings the running guest in line with its configuration" runtime_state
 run hpvmmodify -P g1 -R
 assert_exit 0
-assert_stdout "hpvmmodify: network:avio_lan:0,5,0x02AABBCCDD05:vswitch:vsw1 : cut off, QEMU no longer holds its tap hpv1n05 (deleted on the host); reconnected (at the next start)"
-expect_ok hpvmnet -r
-# The new tap has no carrier: QEMU does not hold it.
-expect_stdout "hpvsw2" master_of hpv1n05
+assert_stdout "hpvmmodify: network:avio_lan:0,5,0x02AABBCCDD05:vswitch:vsw1 : cut off and not reconnected: QEMU (pid $(cat "$(run_dir g1)/qemu.pid")) holds 2 tap files no tap is attached to, and which is this vNIC's cannot be told; a restart reconnects it"
+check "-R left no tap hpv1n05" no_link hpv1n05
+run hpvmnet -r
+assert_exit 0
+assert_stderr "hpvmnet: WARNING: The tap hpv1n05 of the running guest 'g1' (vNIC at bus 0 device 5) was deleted on the host: its vNIC is cut off; hpvmmodify -P g1 -R reconnects it."
+check "hpvmnet -r made no tap hpv1n05 (QEMU would not hold it)" no_link hpv1n05
 expect_stdout "[Runtime State]
 QEMU state : running
-Difference : network:avio_lan:0,5,0x02AABBCCDD05:vswitch:vsw1 : cut off, QEMU no longer holds its tap hpv1n05 (deleted on the host); reconnected (at the next start)
+Difference : $cut_off
 Pending : avio_stor adapter 2,2 : removal pending
-Pending : avio_lan vNIC 0,6 : removal pending" runtime_state
+Pending : avio_lan vNIC 0,6 : removal pending
+Repair : hpvmmodify -P g1 -R brings the running guest in line with its configuration" runtime_state
 
 section "a restart removes a leftover tap and reconnects the vNIC"
 killed_during before netdev_add hpvmmodify -P g1 -a network:avio_lan:0,7,0x02aabbccdd07:vswitch:vsw1

@@ -179,6 +179,9 @@ hpvmmigrate.1m|' may have the guest now: check there before using this host's co
 hpvmstart.1m|The runtime event was not recorded: why|The runtime event was not recorded: 
 hpvmstop.1m|The runtime event was not recorded: why|The runtime event was not recorded: 
 hpvmstart.1m|shows the guest's free and available memory as unknown: QEMU does not ask its balloon driver for them:|shows the guest's free and available memory as unknown: QEMU does not ask its balloon driver for them: {}
+hpvmmodify.1m|The running guest cannot be changed: QEMU (pid N) is stopped (SIGSTOP or a debugger) and cannot answer its monitor; 'kill -CONT N' resumes it, 'hpvmstop -P vm-name -F' stops it. Nothing was changed.|is stopped (SIGSTOP or a debugger) and cannot answer its monitor; 'kill -CONT {}' resumes it, 'hpvmstop -P {} -F' stops it
+hpvmmodify.1m|The running guest cannot be changed: QEMU|The running guest cannot be changed: {}. Nothing was changed.
+hpvmnet.1m|was deleted on the host: its vNIC is cut off; hpvmmodify -P vm -R reconnects it.|was deleted on the host: its vNIC is cut off; hpvmmodify -P {} -R reconnects it.
 EOF
 
 # ------------------------------------------ keywords the code knows about

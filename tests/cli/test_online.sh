@@ -163,6 +163,58 @@ expect_stdout "[Runtime State]
 QEMU state : running
 Devices : as configured" runtime_state
 
+section "a tap deleted under the running guest: hpvmnet -r makes no tap, hpvmmodify -R reconnects"
+# hpv1n05 is g1's vNIC 0,5 on vsw1, whose bridge is hpvsw2 (localnet is 1).
+link_json() { ip -d -j link show "$1" 2>/dev/null | python3 -c "import json, sys; print(json.load(sys.stdin)[0]$2)"; }
+no_tap() { ! ip link show hpv1n05 >/dev/null 2>&1; }
+qemu_holds_tap() { grep -qx $'iff:\thpv1n05' /proc/"$(cat "$(run_dir g1)/qemu.pid")"/fdinfo/*; }
+ip link del hpv1n05
+db_snapshot
+cut_off="Difference : network:lan:0,5,0x02AABBCCDD01:vswitch:vsw1 : cut off, QEMU no longer holds its tap hpv1n05 (deleted on the host)"
+expect_stdout "[Runtime State]
+QEMU state : running
+$cut_off
+Repair : hpvmmodify -P g1 -R brings the running guest in line with its configuration" runtime_state
+# The Repair line is in every form.
+run hpvmstatus -M -P g1
+assert_exit 0
+check "-M field 10 stays On" test "$(cut -d: -f11 "$OUT")" = On
+check "-M keeps 21 fields" test "$(awk -F: '{ print NF }' "$OUT")" = 21
+assert_stdout_has ":512MB;64MB;repair=hpvmmodify -P g1 -R$"
+run hpvmstatus -X -P g1
+assert_exit 0
+assert_stdout_has "^        <difference>network:lan:0,5,0x02AABBCCDD01:vswitch:vsw1 : cut off, QEMU no longer holds its tap hpv1n05 \(deleted on the host\)</difference>$"
+assert_stdout_has "^        <repair>hpvmmodify -P g1 -R</repair>$"
+if command -v xmllint >/dev/null; then
+  check "-X with a runtime section validates" xmllint --noout --schema "$HPVM_SOURCE/share/xml/hpvmstatus.xsd" "$OUT"
+fi
+run hpvmstatus -J -P g1
+assert_exit 0
+check "-J: the difference and the repair" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["guests"][0]["runtime"]
+assert r["qemu_state"] == "running" and r["unknown"] is None, r
+assert r["differences"] == [sys.argv[2][len("Difference : "):]], r
+assert r["repair"] == "hpvmmodify -P g1 -R", r' "$OUT" "$cut_off"
+# A tap QEMU does not hold would carry nothing: -r makes none, and says so.
+run hpvmnet -r
+assert_exit 0
+assert_stderr "hpvmnet: WARNING: The tap hpv1n05 of the running guest 'g1' (vNIC at bus 0 device 5) was deleted on the host: its vNIC is cut off; hpvmmodify -P g1 -R reconnects it."
+check "hpvmnet -r made no tap hpv1n05" no_tap
+run hpvmmodify -P g1 -R
+assert_exit 0
+assert_stdout "hpvmmodify: reconnect lan 0,5 through a new tap hpv1n05 on hpvsw2"
+expect_stdout "hpvsw2" link_json hpv1n05 '.get("master", "")'
+expect_stdout '"02:aa:bb:cc:dd:01"' qmp g1 get /machine/peripheral/hpvm.nic.b0s5 mac
+check "QEMU's own tap file is attached to the new tap" qemu_holds_tap
+check "the new tap has a carrier" bash -c "! ip link show hpv1n05 | grep -q NO-CARRIER"
+expect_stdout "[Runtime State]
+QEMU state : running
+Devices : as configured" runtime_state
+run hpvmstatus -M -P g1
+check "-M: no repair once repaired" test "$(cut -d: -f21 "$OUT")" = "512MB;64MB"
+expect_db_unchanged
+
 section "removing a device the guest no longer has: the configuration follows"
 "$HOTPLUG" g1 "-disk:scsi:3,3,0:file:$S/d3.img" >/dev/null 2>&1 ||
   "$HOTPLUG" g1 "-disk:avio_stor:3,3,0:file:$S/d3.img" >/dev/null

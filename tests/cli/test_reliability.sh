@@ -50,7 +50,35 @@ assert_stdout_has "^QEMU state : unknown \(The guest's monitor (is busy|did not 
 timed hpvmstatus
 assert_exit 0
 within 8 "hpvmstatus on a busy monitor"
-assert_stdout_has "^busy +[0-9]+ +"
+assert_stdout_has "^busy +[0-9]+ LINUX +Invalid +1 +1 +0 +128 MB +0$"
+assert_stdout_has "^\[Runtime State Unknown\]$"
+assert_stdout_has "^busy : monitor busy( or not responding)?; hpvmstatus -P busy says more$"
+# Every form says Invalid (HPVM's word) and why; -M keeps its 21 fields.
+timed hpvmstatus -M
+assert_exit 0
+within 8 "hpvmstatus -M on a busy monitor"
+check "-M field 10 is Invalid" test "$(cut -d: -f11 "$OUT")" = Invalid
+check "-M keeps 21 fields" test "$(awk -F: '{ print NF }' "$OUT")" = 21
+assert_stdout_has ":128MB;64MB;unknown=monitor busy( or not responding)?$"
+timed hpvmstatus -X -P busy
+assert_exit 0
+within 8 "hpvmstatus -X -P on a busy monitor"
+assert_stdout_has "^      <vm_state>Invalid</vm_state>$"
+assert_stdout_has "^      <runtime qemu_state=\"unknown\" unknown=\"monitor busy( or not responding)?\">$"
+if command -v xmllint >/dev/null; then
+  check "-X with an Invalid guest validates" xmllint --noout --schema "$HPVM_SOURCE/share/xml/hpvmstatus.xsd" "$OUT"
+fi
+timed hpvmstatus -J
+assert_exit 0
+within 8 "hpvmstatus -J on a busy monitor"
+check "-J: state Invalid, runtime unknown and why" python3 -c '
+import json, re, sys
+g = json.load(open(sys.argv[1]))["guests"][0]
+r = g["runtime"]
+assert g["state"] == "Invalid", g
+assert r["qemu_state"] == "unknown", r
+assert re.fullmatch("monitor busy( or not responding)?", r["unknown"]), r
+assert r["problem"].startswith("The guest\x27s monitor "), r' "$OUT"
 db_snapshot
 timed hpvmmodify -P busy -a disk:avio_stor::file:"$S/new.img"
 assert_exit 1
@@ -90,13 +118,47 @@ assert_exit 0
 within 2 "hpvmstatus -P on a stopped QEMU"
 assert_stdout_has "^QEMU state : unknown \(QEMU \(pid $pid\) is stopped \(SIGSTOP or a debugger\) and cannot answer its monitor; 'kill -CONT $pid' resumes it, 'hpvmstop -P frozen -F' stops it\)$"
 db_snapshot
+# Refused at once, naming the stopped pid (the check hpvmstatus makes), by
+# every change that would talk to the monitor.
+stopped_refusal="hpvmmodify: ERROR (frozen): The running guest cannot be changed: QEMU (pid $pid) is stopped (SIGSTOP or a debugger) and cannot answer its monitor; 'kill -CONT $pid' resumes it, 'hpvmstop -P frozen -F' stops it. Nothing was changed."
 for attempt in 1 2 3; do # more than the listen queue holds
   timed hpvmmodify -P frozen -a disk:avio_stor::file:"$S/new.img"
   assert_exit 1
-  within 10 "hpvmmodify -a on a stopped QEMU (attempt $attempt)"
-  assert_stderr_has "^hpvmmodify: ERROR \(frozen\): The running guest (did not answer|cannot be changed)"
+  within 2 "hpvmmodify -a on a stopped QEMU (attempt $attempt)"
+  assert_stderr "$stopped_refusal"
 done
+timed hpvmmodify -P frozen -d disk:avio_stor:0,0,0:file:"$S/frozen.img"
+assert_exit 1
+within 2 "hpvmmodify -d on a stopped QEMU"
+assert_stderr "$stopped_refusal"
+timed hpvmmodify -P frozen -R
+assert_exit 1
+within 2 "hpvmmodify -R on a stopped QEMU"
+assert_stderr "$stopped_refusal"
 expect_db_unchanged
+timed hpvmstatus
+assert_exit 0
+within 2 "hpvmstatus on a stopped QEMU"
+assert_stdout_has "^frozen +[0-9]+ LINUX +Invalid +1 +1 +0 +128 MB +0$"
+assert_stdout_has "^frozen : QEMU stopped, pid $pid; hpvmstatus -P frozen says more$"
+timed hpvmstatus -M -P frozen
+assert_exit 0
+within 2 "hpvmstatus -M -P on a stopped QEMU"
+check "-M field 10 is Invalid" test "$(cut -d: -f11 "$OUT")" = Invalid
+assert_stdout_has ":128MB;64MB;unknown=QEMU stopped, pid $pid$"
+timed hpvmstatus -J -P frozen
+assert_exit 0
+within 2 "hpvmstatus -J -P on a stopped QEMU"
+check "-J names the stopped pid" python3 -c '
+import json, sys
+g = json.load(open(sys.argv[1]))["guests"][0]
+assert g["state"] == "Invalid", g
+assert g["runtime"]["unknown"] == "QEMU stopped, pid " + sys.argv[2], g
+assert g["runtime"]["problem"].startswith("QEMU (pid " + sys.argv[2] + ") is stopped"), g' "$OUT" "$pid"
+timed hpvmstatus -X
+assert_exit 0
+within 2 "hpvmstatus -X on a stopped QEMU"
+assert_stdout_has "^      <runtime qemu_state=\"unknown\" unknown=\"QEMU stopped, pid $pid\">$"
 timed hpvmstatus -M -P frozen
 assert_exit 0
 within 8 "hpvmstatus -M after three timeouts"

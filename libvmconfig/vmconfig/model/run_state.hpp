@@ -9,10 +9,21 @@
 
 namespace vmconfig {
 
-// "On" or "Off" as -M and -X print it; the tables use the same words.
+// HPVM's state tokens, as every output form prints them: On, Off, and
+// Invalid for a running guest whose QEMU cannot say how it is.
 struct RunState {
+  RunState() = default;
+  explicit RunState(bool running) : on(running) {}
   bool on = false;
-  const char* token() const { return on ? "On" : "Off"; }
+  // Why a running guest's state is unknown, in a few words and no colon
+  // ("monitor busy", "QEMU stopped, pid 1234"); empty when it is known.
+  std::string unknown;
+  const char* token() const {
+    if (!on) {
+      return "Off";
+    }
+    return unknown.empty() ? "On" : "Invalid";
+  }
 };
 
 // A running guest as QEMU reports it (live.hpp's live_state()).
@@ -30,6 +41,7 @@ struct LiveState {
   // them (unset: it reported none).
   std::optional<std::uint64_t> guest_free_mb;
   std::optional<std::uint64_t> guest_available_mb;
+  std::string unknown; // why QEMU could not be asked, in a few words (RunState::unknown)
 };
 
 } // namespace vmconfig

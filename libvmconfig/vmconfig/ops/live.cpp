@@ -48,6 +48,40 @@ std::vector<std::string> leftover_taps(const Guest& g, const avio::LiveDevices& 
   return out;
 }
 
+// Marks `state` unknown: QEMU could not be asked (`problem`, said in a few
+// words by `reason`).
+void set_unknown(LiveState& state, std::string problem, std::string reason) {
+  state.qemu_status = "unknown";
+  state.problem = std::move(problem);
+  state.unknown = std::move(reason);
+}
+
+// A stopped QEMU cannot answer: said at once instead of waiting for it.
+bool stopped(const avio::RunDir& run, const std::string& guest, LiveState& state) {
+  if (const auto pid = avio::stopped_qemu(run)) {
+    set_unknown(state, avio::stopped_qemu_problem(*pid, guest),
+                fmt::format("QEMU stopped, pid {}", *pid));
+    return true;
+  }
+  return false;
+}
+
+// QEMU did not answer. Its state is unknown (Invalid) when its monitor is
+// busy or does not respond; a QEMU with no monitor to ask (no socket, as
+// the test suites' stand-ins) runs on as far as anyone can tell.
+void unanswered(const hpvm::Error& e, LiveState& state) {
+  const auto* monitor = dynamic_cast<const avio::MonitorUnavailable*>(&e);
+  set_unknown(state, e.what(), monitor ? monitor->reason() : "");
+}
+
+// Whether the tap of the running guest's vNIC `n` is gone or held by no one:
+// QEMU opens a vNIC's tap only when it plugs the vNIC, so no other tap
+// reaches it.
+bool cut_off(const Guest& g, const NetworkDevice& n) {
+  const auto tap = avio::link_state(avio::tap_name(g.vm_number, n.address.bus, n.address.slot));
+  return !tap.exists || !tap.carrier;
+}
+
 } // namespace
 
 std::vector<std::string> resync_running_guest(Store& store, const Guest& configured,
@@ -85,6 +119,29 @@ std::vector<std::string> resync_running_guest(Store& store, const Guest& configu
   for (const auto& tap : leftover_taps(guest, live)) {
     avio::remove_port_tap(tap);
     done.push_back(fmt::format("remove the unused tap '{}'", tap));
+  }
+
+  // vNICs whose tap was deleted on the host: a new tap, and QEMU's file of
+  // the old one attached to it.
+  for (const auto& n : guest.networks) {
+    const std::string id = avio::nic_id(n.address);
+    if (!live.ids.contains(id) || live.removal_pending.contains(id) || !cut_off(guest, n)) {
+      continue;
+    }
+    const auto request = port_request(store, guest, n);
+    const auto pid = avio::running_qemu(run);
+    if (!request || !pid) {
+      continue; // no vswitch to put it on: hpvmstatus keeps saying so
+    }
+    try {
+      avio::reconnect_tap(qmp, *pid, runtime_nic(guest, n), *request);
+      done.push_back(fmt::format("reconnect {} {},{} through a new tap {} on {}",
+                                 to_string(n.adapter), n.address.bus, n.address.slot, request->tap,
+                                 avio::port_bridge(request->bridge, request->untagged_vlan)));
+    } catch (const hpvm::Error& e) {
+      done.push_back(fmt::format("{} : cut off and not reconnected: {}; a restart reconnects it",
+                                 format(n), e.what()));
+    }
   }
 
   std::vector<avio::HotChange> changes;
@@ -183,6 +240,7 @@ std::vector<std::string> resync_guest(Store& store, const std::string& name) {
                     name, name),
         name);
   }
+  avio::refuse_stopped_qemu(run_dir(store.root(), guest.uuid), name);
   auto done = resync_running_guest(store, guest, k_removal_timeout);
   // What only a restart can change is said, not done; asked once the
   // monitor is free again (QEMU lets one client in at a time).
@@ -222,11 +280,10 @@ void compare_nic(Store& store, const Guest& g, const NetworkDevice& n,
   const auto request = port_request(store, g, n);
   const std::string tap_name = avio::tap_name(g.vm_number, n.address.bus, n.address.slot);
   const auto tap = avio::link_state(tap_name);
-  if (!tap.exists || !tap.carrier) {
-    // QEMU opens a vNIC's tap only when it plugs the vNIC: no other tap reaches it.
-    differences.push_back(fmt::format("{} : cut off, QEMU no longer holds its tap {} (deleted on "
-                                      "the host); reconnected {}",
-                                      format(n), tap_name, k_next_start));
+  if (cut_off(g, n)) {
+    differences.push_back(
+        fmt::format("{} : cut off, QEMU no longer holds its tap {} (deleted on the host)",
+                    format(n), tap_name));
     return;
   }
   if (!request) {
@@ -248,12 +305,7 @@ LiveState live_state(Store& store, const Guest& g) {
   state.balloon_target_mb = avio::recorded_balloon_target(run);
   avio::LiveDevices live;
   std::set<std::string> recorded;
-  // A stopped QEMU cannot answer: say so at once instead of waiting for it.
-  if (const auto pid = avio::running_qemu(run); pid && avio::process_stopped(*pid)) {
-    state.problem = fmt::format(
-        "QEMU (pid {}) is stopped (SIGSTOP or a debugger) and cannot answer its monitor; "
-        "'kill -CONT {}' resumes it, 'hpvmstop -P {} -F' stops it",
-        *pid, *pid, g.name);
+  if (stopped(run, g.name, state)) {
     return state;
   }
   try {
@@ -295,7 +347,7 @@ LiveState live_state(Store& store, const Guest& g) {
                       k_next_start));
     }
   } catch (const hpvm::Error& e) {
-    state.problem = e.what();
+    unanswered(e, state);
     return state;
   }
   // Every id the configuration expects, with the backing store it names.
@@ -376,11 +428,25 @@ LiveState live_state(Store& store, const Guest& g) {
   }
   if (std::any_of(state.differences.begin(), state.differences.end(),
                   [](const std::string& d) { return !d.ends_with(k_next_start); })) {
-    state.repair = fmt::format("hpvmmodify -P {} -R brings the running guest in line with its "
-                               "configuration",
-                               g.name);
+    state.repair = fmt::format("hpvmmodify -P {} -R", g.name);
   }
   return state;
+}
+
+std::optional<LiveState> unknown_runtime(const std::filesystem::path& root, const std::string& uuid,
+                                         const std::string& name) {
+  const avio::RunDir run = run_dir(root, uuid);
+  LiveState state;
+  if (stopped(run, name, state)) {
+    return state;
+  }
+  try {
+    avio::QmpClient qmp(run.qmp_socket(), 2000ms);
+    qmp.execute("query-status");
+  } catch (const hpvm::Error& e) {
+    unanswered(e, state);
+  }
+  return state.unknown.empty() ? std::nullopt : std::optional<LiveState>(std::move(state));
 }
 
 std::optional<LiveState> runtime_report(Store& store, const Guest& guest, RunState state) {

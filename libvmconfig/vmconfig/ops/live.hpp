@@ -8,6 +8,7 @@
 #include "vmconfig/store/store.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,12 @@ std::vector<std::string> resync_guest(Store& store, const std::string& name);
 
 // What the running guest has against what is configured, for hpvmstatus.
 LiveState live_state(Store& store, const Guest& guest);
+// For the views that list every guest: the LiveState of a running guest
+// whose state cannot be known now (its QEMU stopped, or its monitor busy or
+// not answering one query within the QMP bounds), with only why; nullopt
+// otherwise.
+std::optional<LiveState> unknown_runtime(const std::filesystem::path& root, const std::string& uuid,
+                                         const std::string& name);
 // live_state() for a running guest; for a stopped one, a report only when a
 // crashed QEMU left run files behind (hpvmstop -P cleans them up).
 std::optional<LiveState> runtime_report(Store& store, const Guest& guest, RunState state);

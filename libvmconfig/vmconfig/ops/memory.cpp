@@ -119,6 +119,7 @@ Report change_memory_target(Store& store, const std::string& name, const std::st
     refuse("The guest is not running: -x ram_target changes a running guest's memory "
            "(-x ram_dyn_target_start sets the memory it starts with).");
   }
+  avio::refuse_stopped_qemu(run_dir(store.root(), guest.uuid), guest.name);
   Report report;
   if (check_only) {
     return report;

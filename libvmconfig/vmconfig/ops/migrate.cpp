@@ -779,6 +779,7 @@ MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
   result.name = guest.name;
   result.target_name = r.new_name.value_or(guest.name);
   const avio::RunDir run = run_dir(store.root(), guest.uuid);
+  avio::refuse_stopped_qemu(run, guest.name);
   std::optional<avio::RuntimeLock> lock(std::in_place, run, avio::k_runtime_lock_wait, guest.name);
   std::vector<std::string> identities;
   check_source(store, guest, r, result.target_name, identities);

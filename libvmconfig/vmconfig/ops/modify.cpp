@@ -14,6 +14,7 @@
 #include "vmconfig/store/store_vswitch.hpp"
 
 #include <avio/error.hpp>
+#include <avio/guest_process.hpp>
 #include <avio/hotplug.hpp>
 #include <avio/vswitch.hpp>
 
@@ -304,6 +305,8 @@ Report modify_guest(Store& store, const ModifyRequest& request) {
       }
     };
     if (run_state(store.root(), guest.uuid).on) {
+      // A stopped QEMU would only time out: refused before anything changes.
+      avio::refuse_stopped_qemu(run_dir(store.root(), guest.uuid), guest.name);
       // The running guest changes first, then the configuration is committed;
       // when either fails the guest is changed back.
       const auto asked = move_start_target(store, guest, plan.after, report);

@@ -13,6 +13,7 @@
 #include <avio/qmp.hpp>
 
 #include <filesystem>
+#include <set>
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -50,11 +51,23 @@ void show_current_media(const fs::path& root, Guest& g) {
 std::string status_report(Store& store, const StatusRequest& request) {
   const fs::path& root = store.root();
   const bool one = request.name || request.number;
+  // Listing every guest, each running one is asked one thing (within the
+  // QMP bounds): one whose state is unknown says so, and why, in every form.
+  const auto running = one ? std::set<std::string>{} : running_uuids(root);
+  const auto listed = [&](const std::string& uuid, const std::string& name,
+                          std::optional<LiveState>& live) {
+    RunState state(running.contains(uuid));
+    if (state.on) {
+      live = unknown_runtime(root, uuid, name);
+      state.unknown = live ? live->unknown : "";
+    }
+    return state;
+  };
   if (!one && request.format == StatusFormat::summary) {
-    const auto running = running_uuids(root);
     std::vector<SummaryStatus> rows;
     for (auto& s : store.summaries()) {
-      const RunState state{running.contains(s.uuid)};
+      std::optional<LiveState> live;
+      const RunState state = listed(s.uuid, s.name, live);
       rows.push_back({std::move(s), state});
     }
     return render_summary(rows);
@@ -62,11 +75,11 @@ std::string status_report(Store& store, const StatusRequest& request) {
   std::vector<GuestStatus> guests;
   if (one) {
     Guest g = request.name ? find_guest(store, *request.name) : find_guest(store, *request.number);
-    const RunState state = run_state(root, g.uuid);
+    RunState state = run_state(root, g.uuid);
     std::optional<LiveState> live;
-    if (request.format == StatusFormat::details || request.format == StatusFormat::verbose ||
-        request.format == StatusFormat::json) {
+    if (request.format != StatusFormat::devices && request.format != StatusFormat::original) {
       live = runtime_report(store, g, state);
+      state.unknown = state.on && live ? live->unknown : "";
     }
     if (request.format == StatusFormat::devices && state.on) {
       show_current_media(root, g);
@@ -74,19 +87,19 @@ std::string status_report(Store& store, const StatusRequest& request) {
     guests.push_back({std::move(g), state, std::move(live), std::nullopt});
   } else if (request.format == StatusFormat::machine) {
     // -M shows how many devices each guest has, not the devices.
-    const auto running = running_uuids(root);
     const auto counts = store.device_counts();
     for (auto& g : store.load_guests(Store::Devices::without)) {
-      const RunState state{running.contains(g.uuid)};
+      std::optional<LiveState> live;
+      const RunState state = listed(g.uuid, g.name, live);
       const auto c = counts.find(g.id);
       guests.push_back(
-          {std::move(g), state, std::nullopt, c == counts.end() ? std::pair{0, 0} : c->second});
+          {std::move(g), state, std::move(live), c == counts.end() ? std::pair{0, 0} : c->second});
     }
   } else {
-    const auto running = running_uuids(root);
     for (auto& g : store.load_guests()) {
-      const RunState state{running.contains(g.uuid)};
-      guests.push_back({std::move(g), state, std::nullopt, std::nullopt});
+      std::optional<LiveState> live;
+      const RunState state = listed(g.uuid, g.name, live);
+      guests.push_back({std::move(g), state, std::move(live), std::nullopt});
     }
   }
   if (request.format == StatusFormat::machine || request.format == StatusFormat::xml) {

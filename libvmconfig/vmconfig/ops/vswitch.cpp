@@ -10,6 +10,7 @@
 #include "vmconfig/store/errors.hpp"
 
 #include <avio/error.hpp>
+#include <avio/hotplug.hpp>
 #include <avio/text.hpp>
 #include <avio/types.hpp>
 
@@ -195,16 +196,25 @@ std::string leftover_bridge_note(const Vswitch& v) {
 
 // Makes a booted vswitch's ports match the running guests: their taps are
 // (re-)created and attached; taps left behind by guests no longer running
-// are removed. (A running guest's tap deleted on the host and made again
-// here carries nothing: QEMU opens a tap only when it plugs the vNIC;
-// hpvmstatus reports that vNIC as cut off.)
+// are removed. A tap deleted on the host under a running QEMU (which still
+// holds the file the kernel detached from it) is not made again: QEMU would
+// not hold the new one (hpvmmodify -R reconnects the vNIC).
 void reattach(Store& store, VswitchStore& vs, const Vswitch& v,
               std::vector<std::string>& warnings) {
   const auto vlans = vs.port_vlans(v.id);
   for (const auto& [port, h] : vs.holders(v.name)) {
     try {
+      const std::string tap = avio::tap_name(h.vm_number, h.nic.address.bus, h.nic.address.slot);
       if (!run_state(store.root(), h.uuid).on) {
-        avio::remove_port_tap(avio::tap_name(h.vm_number, h.nic.address.bus, h.nic.address.slot));
+        avio::remove_port_tap(tap);
+        continue;
+      }
+      const auto qemu = avio::running_qemu(run_dir(store.root(), h.uuid));
+      if (!avio::link_state(tap).exists && qemu && !avio::detached_tap_files(*qemu).empty()) {
+        warnings.push_back(fmt::format(
+            "The tap {} of the running guest '{}' (vNIC at bus {} device {}) was deleted on the "
+            "host: its vNIC is cut off; hpvmmodify -P {} -R reconnects it.",
+            tap, h.guest, h.nic.address.bus, h.nic.address.slot, h.guest));
         continue;
       }
       avio::create_port_tap(request_for(v, h, vlans));

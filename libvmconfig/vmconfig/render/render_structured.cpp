@@ -104,6 +104,25 @@ std::string render_xml(const std::vector<GuestStatus>& guests) {
         attr(nic, "port", std::to_string(*n.port));
       }
     }
+    if (live) { // a running guest (or one QEMU left run files of), as in -J
+      xmlNodePtr runtime = xmlNewChild(vm, nullptr, x("runtime"), nullptr);
+      attr(runtime, "qemu_state", live->qemu_status);
+      if (!live->unknown.empty()) {
+        attr(runtime, "unknown", live->unknown);
+      }
+      if (!live->problem.empty()) {
+        text_child(runtime, "problem", live->problem);
+      }
+      for (const auto& d : live->differences) {
+        text_child(runtime, "difference", d);
+      }
+      for (const auto& p : live->pending) {
+        text_child(runtime, "pending", p);
+      }
+      if (!live->repair.empty()) {
+        text_child(runtime, "repair", live->repair);
+      }
+    }
   }
   xmlChar* buffer = nullptr;
   int size = 0;
@@ -180,13 +199,16 @@ std::string render_json(const std::vector<GuestStatus>& guests) {
       nic["port"] = n.port ? nlohmann::ordered_json(*n.port) : nlohmann::ordered_json(nullptr);
       j["network"].push_back(std::move(nic));
     }
-    if (live) { // -P/-p of a running guest (or one QEMU left run files of)
+    if (live) { // a running guest (or one QEMU left run files of)
+      const auto text_or_null = [](const std::string& s) {
+        return s.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s);
+      };
       j["runtime"] = {{"qemu_state", live->qemu_status},
+                      {"unknown", text_or_null(live->unknown)},
+                      {"problem", text_or_null(live->problem)},
                       {"differences", live->differences},
-                      {"pending", live->pending}};
-      if (!live->problem.empty()) {
-        j["runtime"]["problem"] = live->problem;
-      }
+                      {"pending", live->pending},
+                      {"repair", text_or_null(live->repair)}};
     }
     list.push_back(std::move(j));
   }

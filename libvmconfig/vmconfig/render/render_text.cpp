@@ -67,7 +67,8 @@ std::string runtime_section(const LiveState& live) {
     append_line(out, "Pending : " + p);
   }
   if (!live.repair.empty()) {
-    append_line(out, "Repair : " + live.repair);
+    append_line(out, "Repair : " + live.repair +
+                         " brings the running guest in line with its configuration");
   }
   return out;
 }
@@ -114,6 +115,16 @@ std::string render_summary(const std::vector<SummaryStatus>& guests) {
     append_line(out, fmt::format("{:<20} {:>5} {:<7} {:<9} {:>6} {:>5} {:>5} {:>7} {:>8}", s.name,
                                  s.vm_number, s.os_type, state.token(), s.vcpus, s.storage_devices,
                                  s.network_devices, memory_spaced(s.memory_mb), 0));
+  }
+  // Why a guest is Invalid, below the table HPVM scripts read.
+  bool first = true;
+  for (const auto& [s, state] : guests) {
+    if (state.on && !state.unknown.empty()) {
+      out += first ? "\n[Runtime State Unknown]\n" : "";
+      first = false;
+      append_line(
+          out, fmt::format("{} : {}; hpvmstatus -P {} says more", s.name, state.unknown, s.name));
+    }
   }
   return out;
 }
@@ -270,6 +281,13 @@ std::string render_machine(const GuestStatus& gs) {
     dynamic = fmt::format(";{};{};{};{}", memory_compact(m->minimum_mb),
                           memory_compact(m->target_start_mb), memory_compact(m->maximum_mb),
                           known ? memory_compact(*gs.live->balloon_mb) : "");
+  }
+  // The runtime's word, after them (HPVM's fields stay where scripts read them).
+  if (gs.state.on && !gs.state.unknown.empty()) {
+    dynamic += ";unknown=" + gs.state.unknown;
+  }
+  if (gs.state.on && gs.live && !gs.live->repair.empty()) {
+    dynamic += ";repair=" + gs.live->repair;
   }
   return fmt::format(
       "{}:{}:{}::Integrity VM:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{};{};{}:{};{}\n", g.name,

@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -170,7 +171,7 @@ TEST_CASE("render_details: a running guest's [Runtime State]") {
   }();
 
   SUBCASE("as configured") {
-    gs.live = LiveState{"running", {}, {}, "", "", {}, {}, {}, {}};
+    gs.live = LiveState{"running", {}, {}, "", "", {}, {}, {}, {}, ""};
     CHECK(render_details(gs) == on + "\n[Runtime State]\nQEMU state : running\n"
                                      "Devices : as configured\n");
   }
@@ -180,21 +181,23 @@ TEST_CASE("render_details: a running guest's [Runtime State]") {
                          "network:lan:0,1,0x020000000001:vswitch:sw1: not in the guest"},
                         {"hpvm.nic.b0s3"},
                         "",
-                        "hpvmmodify -P web1 -R brings the running guest in line",
+                        "hpvmmodify -P web1 -R",
                         {},
                         {},
                         {},
-                        {}};
+                        {},
+                        ""};
     CHECK(render_details(gs) ==
           on + "\n[Runtime State]\nQEMU state : paused\n"
                "Difference : disk:avio_stor:0,0,0:file:/img/web1.img: QEMU has /img/old.img\n"
                "Difference : network:lan:0,1,0x020000000001:vswitch:sw1: not in the guest\n"
                "Pending : hpvm.nic.b0s3\n"
-               "Repair : hpvmmodify -P web1 -R brings the running guest in line\n");
+               "Repair : hpvmmodify -P web1 -R brings the running guest in line with its "
+               "configuration\n");
   }
   SUBCASE("QEMU could not be asked") {
     gs.live = LiveState{"", {"ignored"}, {}, "Cannot connect to the guest's QMP socket", "", {},
-                        {}, {},          {}};
+                        {}, {},          {}, ""};
     CHECK(render_details(gs) == on + "\n[Runtime State]\n"
                                      "QEMU state : unknown (Cannot connect to the guest's QMP "
                                      "socket)\n");
@@ -290,7 +293,7 @@ TEST_CASE("render_verbose: no [Extended Attributes] without any; the runtime sec
   GuestStatus gs = status(bare(), true);
   gs.guest.start = StartAttr::automatic;
   gs.guest.runnable = false;
-  gs.live = LiveState{"running", {}, {"hpvm.hba.b1s1"}, "", "", {}, {}, {}, {}};
+  gs.live = LiveState{"running", {}, {"hpvm.hba.b1s1"}, "", "", {}, {}, {}, {}, ""};
   CHECK(render_verbose(gs) == R"([Virtual Machines Details]
 Virtual Machine Name : b
 Virtual Machine UUID : 00000000-0000-0000-0000-000000000001
@@ -386,14 +389,14 @@ TEST_CASE("render_verbose: [Dynamic Memory Information] after [Memory Details]")
   CHECK(contains(render_verbose(status(g)), block("1536 MB", "-")));
   // Running: the target last asked and the size QEMU reports.
   GuestStatus on = status(g, true);
-  on.live = LiveState{"running", {}, {}, "", "", 1280, 1024, {}, {}};
+  on.live = LiveState{"running", {}, {}, "", "", 1280, 1024, {}, {}, ""};
   CHECK(contains(render_verbose(on), block("1024 MB", "1280 MB", "unknown", "unknown")));
   // The guest's driver reported its figures.
   on.live->guest_free_mb = 700;
   on.live->guest_available_mb = 900;
   CHECK(contains(render_verbose(on), block("1024 MB", "1280 MB", "700 MB", "900 MB")));
   // Running, QEMU did not say: unknown, and the start target.
-  on.live = LiveState{"unknown", {}, {}, "QEMU did not answer", "", {}, {}, {}, {}};
+  on.live = LiveState{"unknown", {}, {}, "QEMU did not answer", "", {}, {}, {}, {}, "not responding"};
   CHECK(contains(render_verbose(on), block("1536 MB", "unknown", "unknown", "unknown")));
   // No dynamic memory: no section.
   g.extended["ram_dyn_type"] = "none";
@@ -423,4 +426,32 @@ TEST_CASE("render_xml: <dynamic> has the running guest's current size") {
   on.live = LiveState{};
   on.live->balloon_mb = 1000;
   CHECK(render_xml({on}).find("maximum=\"1536\" current=\"1000\"/>") != std::string::npos);
+}
+
+TEST_CASE("render_machine: a running guest's unknown state and repair, after HPVM's fields") {
+  GuestStatus gs = status(bare(), true);
+  gs.state.unknown = "QEMU stopped, pid 42";
+  const std::string line = render_machine(gs);
+  CHECK(line.find(":Invalid:") != std::string::npos);
+  CHECK(line.ends_with(":1536MB;64MB;unknown=QEMU stopped, pid 42\n"));
+  CHECK(std::count(line.begin(), line.end(), ':') == 20);
+  gs.state.unknown.clear();
+  gs.live = LiveState{"running", {"x : y"}, {}, "", "hpvmmodify -P web1 -R", {}, {}, ""};
+  CHECK(render_machine(gs).ends_with(":1536MB;64MB;repair=hpvmmodify -P web1 -R\n"));
+  CHECK(render_machine(gs).find(":On:") != std::string::npos);
+}
+
+TEST_CASE("render_summary: Invalid, and why below the table") {
+  GuestSummary a{"web1", "u1", 3, "LINUX", 1, 1, 0, 1536};
+  GuestSummary b{"db1", "u2", 4, "LINUX", 1, 0, 0, 1024};
+  RunState unknown(true);
+  unknown.unknown = "monitor busy";
+  const std::string out = render_summary({{a, unknown}, {b, RunState{true}}});
+  CHECK(
+      out.find(
+          "\nweb1                     3 LINUX   Invalid        1     1     0 1536 MB        0\n") !=
+      std::string::npos);
+  CHECK(out.ends_with("\n\n[Runtime State Unknown]\nweb1 : monitor busy; hpvmstatus -P web1 says "
+                      "more\n"));
+  CHECK(render_summary({{b, RunState{true}}}).find("Unknown") == std::string::npos);
 }
