@@ -2,18 +2,17 @@
 // mutating command, "<UTC time> <user> <outcome> <command line>".
 #pragma once
 
+#include <avio/text.hpp>
+
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace vmconfig {
 
-// `text` with control characters shown as '?': user text echoed in a message
-// or a log record must not move the cursor or start a new line.
-std::string printable(std::string_view text);
-
-// The command line as a shell would need it typed again.
-std::string quote_command_line(const std::vector<std::string>& argv);
+// libavio's (avio/text.hpp), for the commands, which do not include libavio.
+using avio::printable;
+using avio::quote_command_line;
 
 // Appends one record with a single write(2) on an O_APPEND file, so records of
 // concurrent commands never interleave. The log is the one under the HPVM root
