@@ -51,6 +51,10 @@ Path command_log(const Path& root) {
   return common_dir(root) / "command.log";
 }
 
+Path write_lock_holder(const Path& root) {
+  return common_dir(root) / "write-lock.holder";
+}
+
 Path host_rdev_backup(const Path& root) {
   return common_dir(root) / "hpvmhostrdev.backup";
 }
