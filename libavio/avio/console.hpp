@@ -15,14 +15,16 @@ enum class ConsoleEnd : unsigned char {
   guest_closed, // QEMU closed the console (the guest stopped)
 };
 
-// How long a second hpvmconsole waits for the console another one holds.
+// How long hpvmconsole waits for the console another one (or any other
+// program connected to its socket) holds.
 inline constexpr std::chrono::milliseconds k_console_hold_wait{3000};
 
 // Relays `in_fd` to the console socket and the socket to `out_fd` until one
 // of the ends above, holding the console through the file `holder` (a flock:
 // one relay at a time). A terminal on `in_fd` is put in raw mode meanwhile
 // and restored after. Throws hpvm::Error when the socket cannot be reached,
-// or when another relay holds the console for k_console_hold_wait (naming it).
+// or when another relay, or another program connected to the socket, holds
+// the console for k_console_hold_wait (naming it: pid, user, command line).
 ConsoleEnd attach_console(const std::filesystem::path& socket, const std::filesystem::path& holder,
                           int in_fd, int out_fd);
 

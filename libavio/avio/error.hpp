@@ -42,6 +42,18 @@ private:
   std::string m_summary;
 };
 
+// A file could not be written whole: its file system is full (ENOSPC, or a
+// quota: EDQUOT, which error() says). what() names the file; the store
+// words it as the full file system it is (vmconfig::full_root_error).
+class NoSpace : public Error {
+public:
+  NoSpace(const std::string& message, int error) : Error(message), m_error(error) {}
+  int error() const { return m_error; }
+
+private:
+  int m_error;
+};
+
 // Another command holds the database or the guest; nothing was changed.
 class Busy : public Error {
 public:

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <utility>
+
 namespace avio {
 
 class Fd {
@@ -16,6 +18,8 @@ public:
     }
   }
   int get() const { return m_fd; }
+  // Gives the descriptor up to the caller, who closes it.
+  int release() { return std::exchange(m_fd, -1); }
   explicit operator bool() const { return m_fd >= 0; }
 
 private:

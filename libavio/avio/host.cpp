@@ -75,14 +75,25 @@ unsigned host_cpu_count() {
   return std::thread::hardware_concurrency();
 }
 
+namespace {
+
+// "Cannot write '<file>': <why>."; a full file system is an hpvm::NoSpace.
+[[noreturn]] void throw_cannot_write(const std::filesystem::path& file, int error) {
+  const std::string message =
+      fmt::format("Cannot write '{}': {}.", file.string(), std::strerror(error));
+  if (error == ENOSPC || error == EDQUOT) {
+    throw hpvm::NoSpace(message, error);
+  }
+  throw hpvm::Error(message);
+}
+
+} // namespace
+
 void append_record(const std::filesystem::path& file, std::string_view record) {
   make_private_dirs(file.parent_path());
-  const auto failed = [&file](int error) {
-    return hpvm::Error(fmt::format("Cannot write '{}': {}.", file.string(), std::strerror(error)));
-  };
   const Fd fd(::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
   if (!fd) {
-    throw failed(errno);
+    throw_cannot_write(file, errno);
   }
   const ssize_t written = ::write(fd.get(), record.data(), record.size());
   if (written == static_cast<ssize_t>(record.size())) {
@@ -95,7 +106,7 @@ void append_record(const std::filesystem::path& file, std::string_view record) {
       // The partial line stays; the error below says the record is lost.
     }
   }
-  throw failed(error);
+  throw_cannot_write(file, error);
 }
 
 void append_bounded_record(const std::filesystem::path& file, const std::filesystem::path& older,
@@ -132,7 +143,7 @@ StagedFile::StagedFile(std::filesystem::path path, std::filesystem::path draft,
   if (error != 0) {
     std::error_code ec;
     std::filesystem::remove(m_draft, ec);
-    throw hpvm::Error(fmt::format("Cannot write '{}': {}.", m_path.string(), std::strerror(error)));
+    throw_cannot_write(m_path, error);
   }
 }
 

@@ -41,8 +41,8 @@ unsigned host_cpu_count();
 // Appends `record` to `file` with one write(2) on an O_APPEND descriptor
 // (created 0600), so records of concurrent commands never interleave. The
 // file's directory is created first when missing (make_private_dirs). Throws
-// hpvm::Error naming the file and the reason (a full file system) when the
-// record is not written whole; a part written is cut off again, so the
+// hpvm::Error naming the file and the reason (hpvm::NoSpace for a full file
+// system) when the record is not written whole; a part written is cut off again, so the
 // next record starts its own line.
 void append_record(const std::filesystem::path& file, std::string_view record);
 // append_record() to a file kept near `max_bytes`: once it has reached them
@@ -60,7 +60,7 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
 // by publish(): written before a database commit and published after it, a
 // failed write refuses the change and a failed commit leaves the file as it
 // was (the destructor removes an unpublished draft). Throws hpvm::Error when
-// the draft cannot be written.
+// the draft cannot be written (hpvm::NoSpace when its file system is full).
 class StagedFile {
 public:
   StagedFile(std::filesystem::path path, std::filesystem::path draft, const std::string& text);

@@ -411,7 +411,8 @@ BatchResult apply_batch(QmpClient& qmp, const std::vector<HotChange>& changes,
     try {
       commit(result);
     } catch (const std::exception& e) {
-      throw CommitFailed(e.what(), batch.rollback());
+      throw CommitFailed(e.what(), batch.rollback(),
+                         dynamic_cast<const hpvm::NoSpace*>(&e) != nullptr);
     }
   }
   return result;

@@ -99,12 +99,17 @@ private:
 // is the step's own error.
 class CommitFailed : public hpvm::Error {
 public:
-  CommitFailed(const std::string& reason, std::vector<std::string> rollback_problems)
-      : hpvm::Error(reason), m_rollback_problems(std::move(rollback_problems)) {}
+  CommitFailed(const std::string& reason, std::vector<std::string> rollback_problems, bool no_space)
+      : hpvm::Error(reason), m_rollback_problems(std::move(rollback_problems)),
+        m_no_space(no_space) {}
   const std::vector<std::string>& rollback_problems() const { return m_rollback_problems; }
+  // The step failed as an hpvm::NoSpace (whose message already says nothing
+  // was changed).
+  bool no_space() const { return m_no_space; }
 
 private:
   std::vector<std::string> m_rollback_problems;
+  bool m_no_space;
 };
 
 // Applies `changes` in order, undoing them all when one fails. `commit`, when

@@ -60,6 +60,10 @@ Path runtime_events_old(const Path& root) {
   return common_dir(root) / "runtime_events.log.old";
 }
 
+Path write_lock_holder(const Path& root) {
+  return common_dir(root) / "write-lock.holder";
+}
+
 Path host_rdev_backup(const Path& root) {
   return common_dir(root) / "hpvmhostrdev.backup";
 }

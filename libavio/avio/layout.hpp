@@ -3,6 +3,7 @@
 //   $HPVM_ROOT                    default /var/opt/hpvm
 //     hpvm.db, hpvm.db-wal        the configuration database (SQLite, WAL)
 //     common/command.log          the command log
+//     common/write-lock.holder    the command holding the database's write lock
 //     common/hpvmhostrdev.backup  the rdev entries before hpvmhostrdev's last run
 //     common/hpvmhostrdev.auto    present: hpvmhostrdev -u runs when HPVM starts
 //     uuids/<uuid>/               a guest's run directory (RunDir below)
@@ -74,6 +75,8 @@ Path command_log(const Path& root);
 // source, and the older half kept when it grew past its bound.
 Path runtime_events(const Path& root);
 Path runtime_events_old(const Path& root);
+// Names the command holding the database's write lock (avio/lock_holder.hpp).
+Path write_lock_holder(const Path& root);
 Path host_rdev_backup(const Path& root);
 Path host_rdev_autorun(const Path& root);
 

@@ -74,4 +74,40 @@ void append_line(std::string& out, std::string_view row) {
   out += '\n';
 }
 
+std::string printable(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      c = '?';
+    }
+  }
+  return out;
+}
+
+std::string quote_command_line(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& arg : argv) {
+    if (!out.empty()) {
+      out += ' ';
+    }
+    bool plain = !arg.empty();
+    for (char c : arg) {
+      const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') ||
+                        std::string_view("_./:=,@%+-").find(c) != std::string_view::npos;
+      plain = plain && safe;
+    }
+    if (plain) {
+      out += arg;
+      continue;
+    }
+    out += '\'';
+    for (char c : printable(arg)) { // one record stays one line
+      out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    out += '\'';
+  }
+  return out;
+}
+
 } // namespace avio

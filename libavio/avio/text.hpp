@@ -1,5 +1,6 @@
 // Small string helpers every layer uses: split, join, trim, upper and lower
-// case, and the line ending of a table row.
+// case, the line ending of a table row, and user text made safe to print
+// (printable) or to type again (quote_command_line).
 #pragma once
 
 #include <string>
@@ -29,5 +30,13 @@ bool equal_ignoring_case(std::string_view a, std::string_view b);
 // Appends `row` without its trailing spaces, then a newline: a table row
 // whose last columns are empty ends at its last text.
 void append_line(std::string& out, std::string_view row);
+
+// `text` with control characters shown as '?': user text echoed in a message
+// or a log record must not move the cursor or start a new line.
+std::string printable(std::string_view text);
+
+// The command line as a shell would need it typed again (control
+// characters shown as by printable()).
+std::string quote_command_line(const std::vector<std::string>& argv);
 
 } // namespace avio

@@ -35,6 +35,7 @@ uuid=$(uuid_of g1)
 expect_stdout "700 root d .
 700 root d ./common
 600 root f ./common/command.log
+600 root f ./common/write-lock.holder
 700 root d ./guests
 777 root l ./guests/g1
 600 root f ./hpvm.db
@@ -186,7 +187,7 @@ run hpvmstatus -P g2
 assert_exit 0
 assert_stdout_has "^g2 +2 UNKNOWN Off$"
 full="The file system holding '$HPVM_ROOT' is full (No space left on device): the configuration database cannot be changed. Free some space there and try again; nothing was changed."
-unlogged="WARNING: The command was not recorded in the command log: Cannot write '$LOG': No space left on device."
+unlogged="WARNING: The command was not recorded in the command log: The file system holding '$LOG' is full (No space left on device)."
 expect_stderr 1 "hpvmcreate: ERROR: $full
 hpvmcreate: $unlogged" hpvmcreate -P g3
 expect_stderr 1 "hpvmmodify: ERROR: $full
@@ -207,11 +208,11 @@ expect_ok hpvmcreate -P g1
 mount -t tmpfs -o size=64k,mode=0700 tmpfs "$HPVM_ROOT/common"
 track_mount "$HPVM_ROOT/common"
 dd if=/dev/zero of="$HPVM_ROOT/common/fill" bs=4k 2>/dev/null
-expect_stderr 0 "hpvmmodify: WARNING: The command was not recorded in the command log: Cannot write '$LOG': No space left on device." \
+expect_stderr 0 "hpvmmodify: WARNING: The command was not recorded in the command log: The file system holding '$LOG' is full (No space left on device)." \
   hpvmmodify -P g1 -l full
 expect_sql "SELECT label FROM guests WHERE name = 'g1'" full
 expect_stderr 1 "hpvmmodify: ERROR (nosuch): The guest 'nosuch' does not exist.
-hpvmmodify: WARNING: The command was not recorded in the command log: Cannot write '$LOG': No space left on device." \
+hpvmmodify: WARNING: The command was not recorded in the command log: The file system holding '$LOG' is full (No space left on device)." \
   hpvmmodify -P nosuch -l x
 # A record cut short by the full file system is taken back: the log keeps
 # whole lines only. The log's last page has 20 bytes free, the file system
@@ -219,7 +220,7 @@ hpvmmodify: WARNING: The command was not recorded in the command log: Cannot wri
 rm "$HPVM_ROOT/common/fill"
 { head -c 4075 /dev/zero | tr '\0' x; echo; } >"$LOG"
 dd if=/dev/zero of="$HPVM_ROOT/common/fill" bs=4k 2>/dev/null
-expect_stderr 0 "hpvmmodify: WARNING: The command was not recorded in the command log: Cannot write '$LOG': No space left on device." \
+expect_stderr 0 "hpvmmodify: WARNING: The command was not recorded in the command log: The file system holding '$LOG' is full (No space left on device)." \
   hpvmmodify -P g1 -l partial
 check "the log lost no byte and holds no partial record" test "$(stat -c %s "$LOG")" = 4076
 rm "$HPVM_ROOT/common/fill"

@@ -587,7 +587,7 @@ if command -v python3 >/dev/null; then
     run hpvmstatus -p 1
     assert_exit 0
     t0=$SECONDS
-    refuse 1 "hpvmcreate: ERROR: The configuration database is locked by another command; nothing was changed. Try again." \
+    refuse 1 "hpvmcreate: ERROR: The configuration database is locked by another program (no HPVM command is recorded as holding it); nothing was changed. Try again." \
       hpvmcreate -P busy1 -a disk:scsi::file:"$S/d3.img"
     waited=$((SECONDS - t0))
     echo "    (hpvmcreate waited ${waited}s for the lock; the busy timeout is 10 s in store.cpp)"

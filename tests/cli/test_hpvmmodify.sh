@@ -321,7 +321,7 @@ PY
   track_pid "$holder"
   for _ in $(seq 1 100); do grep -q locked "$S/hold.out" 2>/dev/null && break; sleep 0.1; done
   t0=$(date +%s%N)
-  HPVM_BUSY_TIMEOUT_MS=300 refuse 1 "hpvmmodify: ERROR: The configuration database is locked by another command; nothing was changed. Try again." \
+  HPVM_BUSY_TIMEOUT_MS=300 refuse 1 "hpvmmodify: ERROR: The configuration database is locked by another program (no HPVM command is recorded as holding it); nothing was changed. Try again." \
     hpvmmodify -P g1 -c 3
   ms=$((($(date +%s%N) - t0) / 1000000))
   check "gave up after about 300 ms, not 10 s (${ms} ms)" test "$ms" -lt 5000

@@ -245,7 +245,7 @@ time.sleep(60)' "$DB" >"$S/hold.out" &
   track_pid "$holder"
   for _ in $(seq 1 100); do grep -q locked "$S/hold.out" 2>/dev/null && break; sleep 0.1; done
   if grep -q locked "$S/hold.out"; then
-    refuse 1 "hpvmremove: ERROR: The configuration database is locked by another command; nothing was changed. Try again." \
+    refuse 1 "hpvmremove: ERROR: The configuration database is locked by another program (no HPVM command is recorded as holding it); nothing was changed. Try again." \
       hpvmremove -Q -P busy1
     check "busy1's run dir is still there" test -d "$HPVM_ROOT/uuids/$(uuid_of busy1)"
   else

@@ -30,6 +30,8 @@ fill_root() {
   return 0
 }
 unfill_root() { rm -f "$HPVM_ROOT/fill"; }
+# The message of every change a full $HPVM_ROOT keeps from being written.
+full="The file system holding '$HPVM_ROOT' is full (No space left on device): the configuration database cannot be changed. Free some space there and try again; nothing was changed."
 
 for d in d1 d2 d3 d4 d5; do sized_file "$S/$d.img" 8M; done
 expect_ok hpvmnet -c -S vsw1
@@ -51,10 +53,9 @@ fill_root
 run hpvmmodify -P g1 -a "disk:avio_stor:0,1,1:file:$S/d2.img"
 assert_exit 1
 # The first write to fail is the guest's configuration file, drafted before the commit.
-assert_stderr "hpvmmodify: ERROR (g1): Cannot write '$(run_dir g1)/vmm_config.current': No space left on device. The running guest was changed back: nothing was changed.
+assert_stderr "hpvmmodify: ERROR (g1): $full The running guest was changed back.
 hpvmmodify: Unable to modify the guest."
 expect_stdout "hpvm.tgt.b0s1t0 $S/d1.img" block
-
 expect_db_unchanged
 
 section "the database cannot commit: a hot-added vNIC is asked to leave again, its tap removed"
@@ -62,7 +63,7 @@ section "the database cannot commit: a hot-added vNIC is asked to leave again, i
 # and the error says so.
 run hpvmmodify -P g1 -a network:avio_lan:0,6,0x02aabbccdd06:vswitch:vsw1
 assert_exit 1
-assert_stderr "hpvmmodify: ERROR (g1): Cannot write '$(run_dir g1)/vmm_config.current': No space left on device. The running guest was not entirely changed back; hpvmmodify -P g1 -R brings it in line with the configuration, which is unchanged:
+assert_stderr "hpvmmodify: ERROR (g1): $full The running guest was not entirely changed back; hpvmmodify -P g1 -R brings it in line with the configuration, which is unchanged:
 hpvmmodify: ERROR (g1): The guest has not released the new vNIC 'hpvm.nic.b0s6'; its removal is pending.
 hpvmmodify: Unable to modify the guest."
 check "the tap hpv1n06 is gone" no_link hpv1n06
@@ -72,24 +73,39 @@ db_snapshot
 section "the database cannot commit: hpvmnet -h boots its bridge again"
 run hpvmnet -h -Q -S vsw1
 assert_exit 1
-assert_stderr "hpvmnet: ERROR (vsw1): Configuration database error: database or disk is full. The host was put back as it was: nothing was changed."
+assert_stderr "hpvmnet: ERROR (vsw1): $full The host was put back as it was."
 # vsw1 is vswitch number 2 (localnet is 1).
 expect_stdout "hpvsw2" master_of hpv1n05
 
 section "the database cannot commit: hpvmnet -b deletes the bridge it made"
 run hpvmnet -b -S vsw2
 assert_exit 1
-assert_stderr "hpvmnet: ERROR (vsw2): Configuration database error: database or disk is full. The host was put back as it was: nothing was changed."
+assert_stderr "hpvmnet: ERROR (vsw2): $full The host was put back as it was."
 check "no bridge hpvsw3" no_link hpvsw3
 
 section "the database cannot commit: hpvmnet -u puts the bridge's VLANs back"
 run hpvmnet -S vsw1 -u portid:9:vlanid:20
 assert_exit 1
-assert_stderr "hpvmnet: ERROR (vsw1): Configuration database error: database or disk is full. The host was put back as it was: nothing was changed."
+assert_stderr "hpvmnet: ERROR (vsw1): $full The host was put back as it was."
 expect_stdout "hpvsw2" master_of hpv1n05
 check "no bridge hpvsw2v20 (VLAN 20's, made and deleted again)" no_link hpvsw2v20
 unfill_root
 expect_db_unchanged
+
+section "a nearly full database file system: SQLite's commit fails, said the same way"
+# With a few pages free the configuration file's draft is written, and
+# SQLite's write-ahead log cannot grow at the commit (SQLITE_FULL).
+for free in 8K 16K; do
+  fill_root
+  truncate -s -"$free" "$HPVM_ROOT/fill"
+  run hpvmmodify -P g1 -a "disk:avio_stor:0,1,1:file:$S/d2.img"
+  assert_exit 1
+  assert_stderr "hpvmmodify: ERROR (g1): $full The running guest was changed back.
+hpvmmodify: Unable to modify the guest."
+  expect_stdout "hpvm.tgt.b0s1t0 $S/d1.img" block
+  expect_db_unchanged
+  unfill_root
+done
 # The full disk kept the removal from being recorded: hpvmstatus names the
 # vNIC and the repair, and -R asks the guest again and records it.
 expect_stdout "[Runtime State]
@@ -253,6 +269,26 @@ sized_file "$S/c2.img" 1M
 refused hpvmclone src "Backing store '$S/c2.img' already exists; -b copies into a new file (or an existing disk or logical volume)." \
   "disk:avio_stor:0,1,0:file:$S/d5.img would share its backing store with the guest 'src': give the clone its own with -b, -m or -d, mark the backing store SHARE=YES with hpvmdevmgmt, or force with -F." \
   -- -N c2 -b "disk:avio_stor:0,1,0:file:$S/c2.img"
+
+section "hpvmclone -b killed after its commit: its record stays, the next clone keeps the disk"
+# Killed at its second unlink (the first makes way for guests/c3, before
+# the commit), the removal of its record of the files it made
+# (common/created.<pid>) after the commit: the clone is configured with its
+# copy, and the record names that copy as made by a run that died. The next
+# clone leaves the copy alone (it is a guest's).
+run strace -f -o "$S/strace.out" -e trace=unlink,unlinkat,rmdir -e inject=unlink,unlinkat,rmdir:signal=KILL:when=2 \
+  hpvmclone -P src -N c3 -b "disk:avio_stor:0,1,0:file:$S/c3.img"
+assert_exit 137
+killed=$(sed -n 's/^\([0-9]*\) *+++ killed by SIGKILL.*/\1/p' "$S/strace.out")
+check "the kill came at the record's removal" grep -q "^$killed .*unlink(\".*/common/created\.$killed\")" "$S/strace.out"
+expect_sql "SELECT s.location FROM storage_devices s JOIN guests g ON g.id = s.guest_id WHERE g.name = 'c3'" "$S/c3.img"
+check "the killed clone's record is left" test -f "$HPVM_ROOT/common/created.$killed"
+run hpvmclone -P src -N c4 -b "disk:avio_stor:0,1,0:file:$S/c4.img"
+assert_exit 0
+assert_stderr ""
+check "c3's copy is kept, whole" cmp "$S/d5.img" "$S/c3.img"
+check "the record is gone" test ! -e "$HPVM_ROOT/common/created.$killed"
+expect_sql "SELECT count(*) FROM guests WHERE name IN ('c3', 'c4')" 2
 
 section "a killed hpvmremove leaves its run directory: the next remove takes it"
 expect_ok hpvmcreate -P g4 -r 128M

@@ -167,6 +167,15 @@ hpvmnet.1m|exists, but the vswitch is recorded down: an interrupted hpvmnet -b l
 hpvmnet.1m|which is recorded down: an interrupted hpvmnet -b left it.|which is recorded down: an interrupted hpvmnet -b left it.
 hpvmnet.1m|The host was put back as it was: nothing was changed.| The host was put back as it was: nothing was changed.
 hpvmconsole.1m|and was not free within 3 s. Try again once it detaches (Ctrl-B).|and was not free within {} s. Try again once it detaches (Ctrl-B).
+hpvmconsole.1m|user u; command line: command line) and was not free within 3 s. Try again once that program lets go of it.|user {}; command line: {}) and was not free within {} s. Try again once that program lets go of it.
+hpvmconsole.1m|is in use by a program that could not be found (no process here holds the other end of QEMU's console connection)|is in use by a program that could not be found (no process here holds the other end of QEMU's console connection) and was not free within {} s.
+hpvmconsole.1m|QEMU did not take the console connection within 3 s, and no program holding the console was found. Try again.|QEMU did not take the console connection within {} s, and no program holding the console was found. Try again.
+hpvmcreate.1m|The configuration database is locked by command (pid N) since hh:mm:ss (command line: command line); nothing was changed. Try again.|The configuration database is locked by {} (pid {}) since {:%H:%M:%S} (command line: {}); nothing was changed. Try again.
+hpvmcreate.1m|The configuration database is locked, and the record of its holder is stale: command (pid N), recorded as holding it since hh:mm:ss, is gone, so another program (not an HPVM command) holds it;|The configuration database is locked, and the record of its holder is stale: {} (pid {}), recorded as holding it since {:%H:%M:%S}, is gone, so another program (not an HPVM command) holds it;
+hpvmcreate.1m|The configuration database is locked by another program (no HPVM command is recorded as holding it); nothing was changed. Try again.|The configuration database is locked by another program (no HPVM command is recorded as holding it); nothing was changed. Try again.
+hpvmcreate.1m|is full (No space left on device): the configuration database cannot be changed. Free some space there and try again; nothing was changed.|Free some space there and try again; nothing was changed.
+hpvmmodify.1m|Free some space there and try again; nothing was changed. The running guest was changed back.|The running guest was changed back{}
+hpvmnet.1m|nothing was changed. The host was put back as it was.|The host was put back as it was.
 hpvmstop.1m|The guest did not power off within N seconds; it was stopped hard.|The guest did not power off within {} seconds; it was stopped hard.
 hpvmstop.1m|The guest could not be asked to power off: why; it was stopped hard.|The guest could not be asked to power off: {}; it was stopped hard.
 hpvmcreate.1m|ram_dyn_target_start (n MB) is above ram_dyn_max (m MB).|ram_dyn_target_start ({}) is above ram_dyn_max ({}).

@@ -309,15 +309,21 @@ track_pid "$stopped"
 sleep 0.5
 kill -STOP "$stopped"
 db_snapshot
+# The holder recorded itself when it took the lock: the waiters name it.
+record="$HPVM_ROOT/common/write-lock.holder"
+check "the stopped hpvmmodify is recorded as the lock's holder" \
+  test "$(head -n 1 "$record" | cut -d' ' -f1)" = "$stopped"
+since=$(date -d "@$(head -n 1 "$record" | cut -d' ' -f3)" +%H:%M:%S)
+holder_text="hpvmmodify (pid $stopped) since $since (command line: hpvmmodify -P locked -a disk:avio_stor::file:$S/new.img)"
 timed hpvmcreate -P late -O linux -r 128M -a disk:avio_stor::file:"$S/late.img"
 assert_exit 1
 within 12 "hpvmcreate while a stopped command holds the write lock"
-assert_stderr "hpvmcreate: ERROR: The configuration database is locked by another command; nothing was changed. Try again."
+assert_stderr "hpvmcreate: ERROR: The configuration database is locked by $holder_text; nothing was changed. Try again."
 expect_db_unchanged
 timed hpvmstop -P locked -F -q
 assert_exit 1
 within 14 "hpvmstop -F while a stopped command holds the guest's runtime lock"
-assert_stderr_has "^hpvmstop: ERROR \(locked\): (Another command is starting, stopping or changing this guest; nothing was done\. Try again\.|The configuration database is locked by another command; nothing was changed\. Try again\.)$"
+assert_stderr_has "^hpvmstop: ERROR \(locked\): (Another command is starting, stopping or changing this guest; nothing was done\. Try again\.|The configuration database is locked by hpvmmodify \(pid $stopped\) since [0-9:]{8} \(command line: .*\); nothing was changed\. Try again\.)$"
 timed hpvmstatus -P late
 assert_exit 1
 within 2 "hpvmstatus (a reader) while a stopped command holds the write lock"
@@ -325,7 +331,25 @@ assert_stderr "hpvmstatus: ERROR (late): The guest 'late' does not exist."
 kill -KILL "$stopped"
 wait "$stopped" 2>/dev/null
 kill "$holder"
+
+section "the lock's holder record outlives a killed holder: stale, and said so"
+# The killed hpvmmodify's lock went with it, its record stayed; another
+# program (an sqlite3 session) holds the lock now.
+python3 -c '
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(30)' "$DB" >"$S/sqlite_hold.out" &
+sqlite_holder=$!
+track_pid "$sqlite_holder"
+for ((i = 0; i < 100; i++)); do [[ -s $S/sqlite_hold.out ]] && break; sleep 0.1; done
+HPVM_BUSY_TIMEOUT_MS=500 refuse 1 "hpvmcreate: ERROR: The configuration database is locked, and the record of its holder is stale: hpvmmodify (pid $stopped), recorded as holding it since $since, is gone, so another program (not an HPVM command) holds it; nothing was changed. Try again." \
+  hpvmcreate -P late -O linux -r 128M -a disk:avio_stor::file:"$S/late.img"
+kill "$sqlite_holder"
+wait "$sqlite_holder" 2>/dev/null
 expect_ok hpvmcreate -P late -O linux -r 128M -a disk:avio_stor::file:"$S/late.img"
+check "the next holder emptied the record when it let go" test ! -s "$record"
 expect_ok hpvmstop -P locked -F -q
 
 section "an HPVM_ROOT longer than a unix socket path"

@@ -11,6 +11,10 @@ fi
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/runtime_lib.sh
 source "$(dirname "$0")/runtime_lib.sh"
+if ! command -v socat >/dev/null; then
+  echo "socat is not installed (scripts/bootstrap installs it): the console held by another program needs it." >&2
+  exit 1
+fi
 
 sized_file "$S/d1.img" 8M
 sized_file "$S/d2.img" 8M
@@ -196,6 +200,26 @@ refuse 1 "hpvmconsole: ERROR (g1): The guest's console is in use by hpvmconsole 
   hpvmconsole -P g1
 waited=$((($(date +%s%N) - start) / 1000000))
 check "the second hpvmconsole waited about 3 s (waited $waited ms)" test "$waited" -ge 2900 -a "$waited" -lt 8000
+kill "$holder"
+wait "$holder" 2>/dev/null
+expect_ok hpvmconsole -P g1
+
+section "a console another program holds (socat): refused within 3 s, naming it"
+# socat (reading the console only) holds QEMU's console connection until
+# killed; hpvmconsole's own connection waits behind it in QEMU's listen queue.
+sock="$(run_dir g1)/console.sock"
+socat -u UNIX-CONNECT:"$sock" STDOUT >/dev/null 2>&1 &
+holder=$!
+track_pid "$holder"
+for ((i = 0; i < 100; i++)); do
+  ls -l "/proc/$holder/fd" 2>/dev/null | grep -q 'socket:' && break
+  sleep 0.1
+done
+start=$(date +%s%N)
+refuse 1 "hpvmconsole: ERROR (g1): The guest's console is in use by socat (pid $holder, user root; command line: socat -u UNIX-CONNECT:$sock STDOUT) and was not free within 3 s. Try again once that program lets go of it." \
+  hpvmconsole -P g1
+waited=$((($(date +%s%N) - start) / 1000000))
+check "hpvmconsole waited about 3 s (waited $waited ms)" test "$waited" -ge 2900 -a "$waited" -lt 8000
 kill "$holder"
 wait "$holder" 2>/dev/null
 expect_ok hpvmconsole -P g1

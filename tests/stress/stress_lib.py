@@ -238,14 +238,16 @@ def dump(env, mask_macs=(), running=()):
             d[key] = "\n".join(sorted(lines))
     finally:
         con.close()
-    # Leftovers: every file under HPVM_ROOT but the database and the logs
-    # (commands, runtime events), run directories named by their guest.
+    # Leftovers: every file under HPVM_ROOT but the database, the logs
+    # (commands, runtime events) and the write lock's record, run directories
+    # named by their guest.
     for dirpath, dirnames, filenames in os.walk(env.root):
         rel = os.path.relpath(dirpath, env.root)
         for name in filenames + [n for n in dirnames if os.path.islink(os.path.join(dirpath, n))]:
             path = os.path.normpath(os.path.join(rel, name))
             if path in ("hpvm.db", "hpvm.db-wal", "hpvm.db-shm", "common/command.log",
-                        "common/runtime_events.log", "common/runtime_events.log.old"):
+                        "common/runtime_events.log", "common/runtime_events.log.old",
+                        "common/write-lock.holder"):
                 continue
             value = os.readlink(os.path.join(dirpath, name)) \
                 if os.path.islink(os.path.join(dirpath, name)) else "file"

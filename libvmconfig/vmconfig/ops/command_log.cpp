@@ -1,5 +1,7 @@
 #include "vmconfig/ops/command_log.hpp"
 
+#include "vmconfig/store/store.hpp"
+
 #include <avio/error.hpp>
 #include <avio/host.hpp>
 #include <avio/layout.hpp>
@@ -10,42 +12,6 @@
 #include <ctime>
 
 namespace vmconfig {
-
-std::string printable(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      c = '?';
-    }
-  }
-  return out;
-}
-
-std::string quote_command_line(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const auto& arg : argv) {
-    if (!out.empty()) {
-      out += ' ';
-    }
-    bool plain = !arg.empty();
-    for (char c : arg) {
-      const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') ||
-                        std::string_view("_./:=,@%+-").find(c) != std::string_view::npos;
-      plain = plain && safe;
-    }
-    if (plain) {
-      out += arg;
-      continue;
-    }
-    out += '\'';
-    for (char c : printable(arg)) { // one record stays one line
-      out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    }
-    out += '\'';
-  }
-  return out;
-}
 
 std::string utc_text(std::int64_t seconds) {
   // UTC, as the Z says: fmt 9 formats a system_clock time point in local time.
@@ -82,8 +48,11 @@ std::string append_command_log(const std::vector<std::string>& argv, std::string
       std::filesystem::exists(avio::layout::database(root), ec)) {
     return {};
   }
+  const auto log = avio::layout::command_log(root);
   try {
-    avio::append_record(avio::layout::command_log(root), line);
+    avio::append_record(log, line);
+  } catch (const hpvm::NoSpace& e) {
+    return file_system_full(log, e.error()) + ".";
   } catch (const hpvm::Error& e) {
     return e.what();
   }

@@ -2,6 +2,8 @@
 // mutating command, "<UTC time> <user> <outcome> <command line>".
 #pragma once
 
+#include <avio/text.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -11,16 +13,13 @@
 
 namespace vmconfig {
 
-// `text` with control characters shown as '?': user text echoed in a message
-// or a log record must not move the cursor or start a new line.
-std::string printable(std::string_view text);
+// libavio's (avio/text.hpp), for the commands, which do not include libavio.
+using avio::printable;
+using avio::quote_command_line;
 
 // A time in seconds since the epoch as the logs write it: UTC,
 // 2026-12-05T16:00:00Z.
 std::string utc_text(std::int64_t seconds);
-
-// The command line as a shell would need it typed again.
-std::string quote_command_line(const std::vector<std::string>& argv);
 
 // Appends one record with a single write(2) on an O_APPEND file, so records of
 // concurrent commands never interleave. The log is the one under the HPVM root

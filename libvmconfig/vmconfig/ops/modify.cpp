@@ -213,9 +213,10 @@ void apply_online(Store& store, ModifyPlan& plan, Report& report,
     const std::string reason = e.what();
     std::vector<std::string> problems;
     if (e.rollback_problems().empty()) {
-      problems.push_back(
-          fmt::format("{}{} The running guest was changed back: nothing was changed.", reason,
-                      reason.ends_with('.') ? "" : "."));
+      // A full file system's message says itself that nothing was changed.
+      problems.push_back(fmt::format("{}{} The running guest was changed back{}", reason,
+                                     reason.ends_with('.') ? "" : ".",
+                                     e.no_space() ? "." : ": nothing was changed."));
     } else {
       problems.push_back(fmt::format("{}{} The running guest was not entirely changed back; "
                                      "hpvmmodify -P {} -R brings it in line with the "

@@ -282,8 +282,12 @@ void commit_or_undo(Store::WriteTransaction& tx, const std::function<void()>& un
     return;
   } catch (...) {
     std::string reason;
+    bool no_space = false; // its message says itself that nothing was changed
     try {
       rethrow_as_project_error();
+    } catch (const hpvm::NoSpace& e) {
+      reason = e.what();
+      no_space = true;
     } catch (const std::exception& e) {
       reason = e.what();
     }
@@ -297,7 +301,9 @@ void commit_or_undo(Store::WriteTransaction& tx, const std::function<void()>& un
                                     "-b or -r brings it in line with the configuration.",
                                     reason, e.what()));
     }
-    throw hpvm::Error(reason + " The host was put back as it was: nothing was changed.");
+    throw hpvm::Error(reason + (no_space
+                                    ? " The host was put back as it was."
+                                    : " The host was put back as it was: nothing was changed."));
   }
 }
 

@@ -10,6 +10,8 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
+
 namespace vmconfig {
 
 void rethrow_as_project_error() {
@@ -21,6 +23,9 @@ void rethrow_as_project_error() {
       throw hpvm::Error(
           fmt::format("Configuration database error: {}. {}", e.what(),
                       damaged_database_advice(avio::layout::root_from_environment())));
+    }
+    if (code == SQLITE_FULL) {
+      throw full_root_error(avio::layout::root_from_environment(), ENOSPC);
     }
     throw hpvm::Error(fmt::format("Configuration database error: {}", e.what()));
   }

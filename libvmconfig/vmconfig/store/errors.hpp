@@ -5,7 +5,8 @@
 namespace vmconfig {
 
 // Rethrows the exception being handled; a SQLite error becomes
-// hpvm::Error("Configuration database error: ..."), anything else is
+// hpvm::Error("Configuration database error: ...") (a full file system: the
+// message of full_root_error()), anything else is
 // rethrown unchanged. Call only inside a catch block.
 [[noreturn]] void rethrow_as_project_error();
 

@@ -7,8 +7,10 @@
 #include <avio/error.hpp>
 #include <avio/host.hpp>
 #include <avio/layout.hpp>
+#include <avio/lock_holder.hpp>
 
 #include <SQLiteCpp/Statement.h>
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <sqlite3.h>
@@ -18,6 +20,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <thread>
 #include <unordered_map>
 
@@ -106,10 +109,72 @@ void restrict_mode(const fs::path& db_path) {
   }
 }
 
-const char* k_busy_message =
-    "The configuration database is locked by another command; nothing was changed. Try again.";
+// Who holds the write lock this command gave up waiting for, as its
+// holder recorded itself (avio/lock_holder.hpp).
+std::string busy_message(const fs::path& root) {
+  const auto holder = avio::recorded_lock_holder(avio::layout::write_lock_holder(root));
+  if (!holder) {
+    return "The configuration database is locked by another program (no HPVM command is "
+           "recorded as holding it); nothing was changed. Try again.";
+  }
+  const std::time_t since = holder->since;
+  std::tm local{};
+  ::localtime_r(&since, &local);
+  if (holder->alive) {
+    return fmt::format("The configuration database is locked by {} (pid {}) since {:%H:%M:%S} "
+                       "(command line: {}); nothing was changed. Try again.",
+                       holder->process.name, holder->process.pid, local,
+                       holder->process.command_line);
+  }
+  // SQLite's locks go with their process: another program holds this one.
+  return fmt::format("The configuration database is locked, and the record of its holder is "
+                     "stale: {} (pid {}), recorded as holding it since {:%H:%M:%S}, is gone, so "
+                     "another program (not an HPVM command) holds it; nothing was changed. Try "
+                     "again.",
+                     holder->process.name, holder->process.pid, local);
+}
+
+std::string full_state(int error) {
+  return fmt::format("is full ({})", std::strerror(error));
+}
+
+std::string holding(const fs::path& path, const std::string& state) {
+  return fmt::format("The file system holding '{}' {}", path.string(), state);
+}
+
+constexpr const char* k_free_space_advice =
+    "Free some space there and try again; nothing was changed.";
+
+std::string cannot_change(const fs::path& root, const std::string& state,
+                          const std::string& advice) {
+  return fmt::format("{}: the configuration database cannot be changed. {}", holding(root, state),
+                     advice);
+}
+
+// What SQLite's failure `e` on `db` says when it is a full file system:
+// SQLITE_FULL, or an I/O error whose system error is ENOSPC or EDQUOT.
+std::optional<int> full_file_system(const SQLite::Exception& e, SQLite::Database& db) {
+  if (e.getErrorCode() != SQLITE_FULL && e.getErrorCode() != SQLITE_IOERR) {
+    return std::nullopt;
+  }
+  if (const auto error = no_space(db)) {
+    return error;
+  }
+  if (e.getErrorCode() == SQLITE_FULL) {
+    return ENOSPC; // a short write: no system error to tell
+  }
+  return std::nullopt;
+}
 
 } // namespace
+
+std::string file_system_full(const fs::path& path, int error) {
+  return holding(path, full_state(error));
+}
+
+hpvm::NoSpace full_root_error(const fs::path& root, int error) {
+  return {cannot_change(root, full_state(error), k_free_space_advice), error};
+}
 
 bool Store::exists(const fs::path& root) {
   std::error_code ec;
@@ -243,14 +308,13 @@ Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
     }
   } catch (const SQLite::Exception& e) {
     if (is_busy(e)) {
-      throw hpvm::Busy(k_busy_message);
+      throw hpvm::Busy(busy_message(m_root));
     }
     if (const auto error = no_space(*m_db)) {
       // Not damage: the database is read as it is, and changes wait for space.
       m_statements.clear();
       m_db.reset();
-      m_unwritable = Unwritable{fmt::format("is full ({})", std::strerror(*error)),
-                                "Free some space there and try again; nothing was changed."};
+      m_unwritable = Unwritable{full_state(*error), k_free_space_advice};
       open_read_only();
       return;
     }
@@ -404,10 +468,8 @@ void Store::migrate() {
 Store& Store::writable(Store& store) {
   require_root();
   if (store.m_unwritable) {
-    throw hpvm::Error(fmt::format("The file system holding '{}' {}: the configuration database "
-                                  "cannot be changed. {}",
-                                  store.m_root.string(), store.m_unwritable->state,
-                                  store.m_unwritable->advice));
+    throw hpvm::Error(
+        cannot_change(store.m_root, store.m_unwritable->state, store.m_unwritable->advice));
   }
   return store;
 }
@@ -416,10 +478,11 @@ Store& Store::writable(Store& store) {
 // rolls back, it would be rolled back too.
 Store::WriteTransaction::WriteTransaction(Store& store) try
     : m_store((writable(store), store.track_config_changes(), store)),
-      m_tx(*store.m_db, SQLite::TransactionBehavior::IMMEDIATE) {
+      m_tx(*store.m_db, SQLite::TransactionBehavior::IMMEDIATE),
+      m_holder(avio::layout::write_lock_holder(store.m_root)) {
 } catch (const SQLite::Exception& e) {
   if (is_busy(e)) {
-    throw hpvm::Busy(k_busy_message);
+    throw hpvm::Busy(busy_message(store.m_root));
   }
   throw;
 }
@@ -427,14 +490,20 @@ Store::WriteTransaction::WriteTransaction(Store& store) try
 void Store::WriteTransaction::commit() {
   try {
     auto staged = m_store.stage_config_files();
+    m_holder.clear(); // while the lock is still held: the next holder writes its own
     m_tx.commit();
     m_store.publish_config_files(staged);
     if (wal_bytes(m_store.root()) >= k_checkpoint_wal_bytes) {
       set_checkpoint_on_close(*m_store.m_db, true);
     }
+  } catch (const hpvm::NoSpace& e) {
+    throw full_root_error(m_store.root(), e.error());
   } catch (const SQLite::Exception& e) {
     if (is_busy(e)) {
-      throw hpvm::Busy(k_busy_message);
+      throw hpvm::Busy(busy_message(m_store.root()));
+    }
+    if (const auto error = full_file_system(e, *m_store.m_db)) {
+      throw full_root_error(m_store.root(), *error);
     }
     throw;
   }

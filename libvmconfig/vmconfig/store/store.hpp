@@ -7,8 +7,10 @@
 #include "vmconfig/model/guest.hpp"
 #include "vmconfig/store/migrations.hpp"
 
+#include <avio/error.hpp>
 #include <avio/host.hpp>
 #include <avio/layout.hpp>
+#include <avio/lock_holder.hpp>
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Transaction.h>
@@ -29,6 +31,14 @@ namespace vmconfig {
 // What to do about a damaged (truncated, corrupt) database under `root`:
 // the end of every message that reports one.
 std::string damaged_database_advice(const std::filesystem::path& root);
+
+// "The file system holding '<path>' is full (<why>)": how every message
+// names a full file system under the suite's own files.
+std::string file_system_full(const std::filesystem::path& path, int error);
+// A change that a full file system under `root` kept from being written
+// (SQLITE_FULL, ENOSPC writing a guest's vmm_config.current): that
+// sentence, then that nothing was changed.
+hpvm::NoSpace full_root_error(const std::filesystem::path& root, int error);
 
 class Store {
 public:
@@ -102,6 +112,8 @@ public:
   // every guest whose configuration the transaction changed: drafted before
   // the commit (a draft that cannot be written refuses the change), moved
   // into place after it (store_config_export.cpp).
+  // It records this command as the lock's holder while it holds it (avio/lock_holder.hpp),
+  // so a command that gives up waiting can say which one it waited for.
   class WriteTransaction {
   public:
     explicit WriteTransaction(Store& store);
@@ -110,6 +122,7 @@ public:
   private:
     Store& m_store;
     SQLite::Transaction m_tx;
+    avio::LockRecord m_holder; // after m_tx: emptied before the rollback lets go
   };
 
   std::optional<Guest> load_guest(const std::string& name);

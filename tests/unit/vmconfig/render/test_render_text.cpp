@@ -196,8 +196,8 @@ TEST_CASE("render_details: a running guest's [Runtime State]") {
                "configuration\n");
   }
   SUBCASE("QEMU could not be asked") {
-    gs.live = LiveState{"", {"ignored"}, {}, "Cannot connect to the guest's QMP socket", "", {},
-                        {}, {},          {}, ""};
+    gs.live = LiveState{"", {"ignored"}, {}, "Cannot connect to the guest's QMP socket", "", {}, {},
+                        {}, {},          ""};
     CHECK(render_details(gs) == on + "\n[Runtime State]\n"
                                      "QEMU state : unknown (Cannot connect to the guest's QMP "
                                      "socket)\n");
@@ -396,7 +396,8 @@ TEST_CASE("render_verbose: [Dynamic Memory Information] after [Memory Details]")
   on.live->guest_available_mb = 900;
   CHECK(contains(render_verbose(on), block("1024 MB", "1280 MB", "700 MB", "900 MB")));
   // Running, QEMU did not say: unknown, and the start target.
-  on.live = LiveState{"unknown", {}, {}, "QEMU did not answer", "", {}, {}, {}, {}, "not responding"};
+  on.live =
+      LiveState{"unknown", {}, {}, "QEMU did not answer", "", {}, {}, {}, {}, "not responding"};
   CHECK(contains(render_verbose(on), block("1536 MB", "unknown", "unknown", "unknown")));
   // No dynamic memory: no section.
   g.extended["ram_dyn_type"] = "none";
