@@ -437,7 +437,7 @@ TEST_CASE("render_machine: a running guest's unknown state and repair, after HPV
   CHECK(line.ends_with(":1536MB;64MB;unknown=QEMU stopped, pid 42\n"));
   CHECK(std::count(line.begin(), line.end(), ':') == 20);
   gs.state.unknown.clear();
-  gs.live = LiveState{"running", {"x : y"}, {}, "", "hpvmmodify -P web1 -R", {}, {}, ""};
+  gs.live = LiveState{"running", {"x : y"}, {}, "", "hpvmmodify -P web1 -R", {}, {}, {}, {}, ""};
   CHECK(render_machine(gs).ends_with(":1536MB;64MB;repair=hpvmmodify -P web1 -R\n"));
   CHECK(render_machine(gs).find(":On:") != std::string::npos);
 }
