@@ -308,12 +308,23 @@ qmp_of() { $QMP "$1/uuids/$UG/qmp.sock" "${@:2}"; }
 # b_clean: B is as before the migration: only the copy it kept when the guest
 # left it (not runnable), and no QEMU for the guest (waits up to 15 s: the
 # target cleans up after its source went away).
+# b_receives: the pids of B's hpvmmigrate --receive (its root; other suites
+# running at once have their own), in pid order: the newest last.
+b_receives() {
+  local pid
+  for pid in $(pgrep -f -- "hpvmmigrate --receive\$"); do
+    tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "HPVM_ROOT=$ROOT_B" && echo "$pid"
+  done
+}
 b_clean() {
   local i pid
   for i in $(seq 150); do
     pid=$(qemu_of "$ROOT_B")
+    # Also no target command still running, so that the next section's
+    # kill finds only its own.
     if [[ $(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT name, runnable, modifiable, visible FROM guests WHERE uuid = '$UG'") == "go|0|0|0" ]] &&
-      ! { [[ -n $pid ]] && alive "$pid" && grep -qa -- "$UG" "/proc/$pid/cmdline"; }; then
+      ! { [[ -n $pid ]] && alive "$pid" && grep -qa -- "$UG" "/proc/$pid/cmdline"; } &&
+      [[ -z $(b_receives) ]]; then
       return 0
     fi
     sleep 0.1
@@ -423,7 +434,7 @@ hpvmmigrate -o -P go -h hostb >"$K/mig.out" 2>"$K/mig.err" &
 MPID=$!
 track_pid "$MPID"
 check "the migration started" wait_migrating
-RPID=$(pgrep -f -- "hpvmmigrate --receive\$")
+RPID=$(b_receives | tail -n 1) # this migration's: the newest
 check "the target's hpvmmigrate found" test -n "$RPID"
 [[ -n $RPID ]] && kill -9 $RPID
 wait "$MPID"

@@ -818,7 +818,10 @@ MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
   } catch (const std::exception& e) { // a busy database too: the guest must run on here
     tx.reset();
     avio::remove_socket_file(local);
-    const bool target_may_run = commit_sent && !undo_target(session, r.target, guest.uuid, what);
+    // The target is told to drop its copy whether or not "commit" got there:
+    // an incoming QEMU it started waits there otherwise.
+    const bool target_clean = undo_target(session, r.target, guest.uuid, what);
+    const bool target_may_run = commit_sent && !target_clean;
     recover_source(run, target_may_run);
     if (target_may_run) {
       throw hpvm::Error(fmt::format("{} The guest is paused here and may run on '{}': check "

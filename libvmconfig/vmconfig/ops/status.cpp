@@ -103,8 +103,20 @@ std::string status_report(Store& store, const StatusRequest& request) {
     }
   }
   if (request.format == StatusFormat::machine || request.format == StatusFormat::xml) {
-    for (auto& gs : guests) { // their dynamic memory's size now
-      gs.live = balloon_report(store, gs.guest, gs.state);
+    for (auto& gs : guests) { // their dynamic memory's size now, added to what is known
+      if (gs.live && (gs.live->balloon_mb || !gs.live->unknown.empty())) {
+        continue; // asked already, or QEMU cannot answer
+      }
+      auto balloon = balloon_report(store, gs.guest, gs.state);
+      if (!balloon) {
+        continue;
+      }
+      if (!gs.live) {
+        gs.live = std::move(balloon);
+        continue;
+      }
+      gs.live->balloon_mb = balloon->balloon_mb;
+      gs.live->balloon_target_mb = balloon->balloon_target_mb;
     }
   }
   std::string out;
