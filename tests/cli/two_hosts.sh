@@ -20,6 +20,9 @@
 #   both_states         both hosts' database dumps and run directories
 #   log_b               the number of lines of B's command log
 
+# shellcheck source=tests/cli/ssh_pair.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ssh_pair.sh"
+
 two_hosts_missing() {
   if [[ -z ${HPVM_RUNTIME_NETNS:-} || $(id -u) -ne 0 ]]; then
     echo "needs root and a private network namespace (unshare -n)."
@@ -70,57 +73,7 @@ two_hosts_up() {
   HOST_B=hpvm-mig-b # B's own host name (a UTS namespace): hpvmstatus -m tells them apart
   mkdir -p "$S/local"
 
-  ssh-keygen -q -t ed25519 -N '' -C migrate-test -f "$K/id"
-  cp "$K/id.pub" "$K/authorized_keys"
-  local h addr root
-  for h in a b; do
-    ssh-keygen -q -t ed25519 -N '' -C "host-$h" -f "$K/host_$h"
-  done
-  {
-    echo "10.251.0.1 $(cut -d' ' -f1,2 "$K/host_a.pub")"
-    echo "10.251.0.2 $(cut -d' ' -f1,2 "$K/host_b.pub")"
-  } >"$K/known_hosts"
-  cat >"$K/ssh_config" <<EOF
-Host hosta
-  HostName 10.251.0.1
-Host hostb
-  HostName 10.251.0.2
-Host hostdown
-  HostName 10.251.0.2
-  Port 2222
-Host *
-  IdentityFile $K/id
-  IdentitiesOnly yes
-  UserKnownHostsFile $K/known_hosts
-  GlobalKnownHostsFile /dev/null
-  StrictHostKeyChecking yes
-  LogLevel ERROR
-EOF
-  mkdir "$K/bin"
-  printf '#!/bin/sh\nexec /usr/bin/ssh -F %s "$@"\n' "$K/ssh_config" >"$K/bin/ssh"
-  chmod +x "$K/bin/ssh"
-  export PATH="$K/bin:$PATH"
-  for h in a b; do
-    if [[ $h == a ]]; then addr=10.251.0.1 root=$ROOT_A; else addr=10.251.0.2 root=$ROOT_B; fi
-    cat >"$K/sshd_$h" <<EOF
-ListenAddress $addr
-Port 22
-HostKey $K/host_$h
-AuthorizedKeysFile $K/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-PidFile none
-LogLevel ERROR
-SetEnv HPVM_ROOT=$root
-EOF
-  done
-  # sshd's privilege-separation directory (Debian's openssh-server makes it
-  # at boot). It stays: suites running at the same time share it, and an
-  # sshd whose /run/sshd went away resets every connection.
-  mkdir -p -m 0755 /run/sshd
+  ssh_pair_config "$K" 10.251.0.1 10.251.0.2 "$ROOT_A" "$ROOT_B"
   /usr/sbin/sshd -D -e -f "$K/sshd_a" 2>"$K/sshd_a.log" &
   track_pid $!
   # ip netns exec, unshare and sh all exec: $! is sshd's pid.
@@ -131,15 +84,7 @@ EOF
   track_pid "$SSHD_B"
 
   # Both sshds answer within 5 s, or the suite stops here.
-  for h in hosta hostb; do
-    for _ in $(seq 50); do
-      ssh -o BatchMode=yes -l root "$h" true 2>/dev/null && continue 2
-      sleep 0.1
-    done
-    echo "sshd on $h did not answer within 5 s:" >&2
-    cat "$K/sshd_a.log" "$K/sshd_b.log" >&2
-    exit 1
-  done
+  ssh_pair_wait "$K" || exit 1
 }
 
 on_b() { nsenter -t "$SSHD_B" -u -- ip netns exec "$NS" env HPVM_ROOT="$ROOT_B" "$@"; }
