@@ -21,6 +21,15 @@ if(NOT HPVM_STATIC_LIBS)
 endif()
 
 add_link_options(-static-libstdc++ -static-libgcc)
+# Packed relative relocations (DT_RELR, glibc 2.36): the ~10,000 relocations
+# of a command that carries these libraries are applied from a few hundred
+# bytes instead of 250 KB of RELA entries; 0.3 ms of CPU less at each start
+# (perf stat of `hpvmcreate --help`: 4.97 -> 4.61 ms, /bin/true 2.37 ms).
+include(CheckLinkerFlag)
+check_linker_flag(CXX "LINKER:-z,pack-relative-relocs" HPVM_LINKER_HAS_RELR)
+if(HPVM_LINKER_HAS_RELR)
+  add_link_options(LINKER:-z,pack-relative-relocs)
+endif()
 # fmt's headers, and its compiled part built from one source file of ours.
 add_library(hpvm_fmt STATIC ${CMAKE_CURRENT_LIST_DIR}/fmt/format.cpp)
 get_target_property(HPVM_FMT_INCLUDES fmt::fmt INTERFACE_INCLUDE_DIRECTORIES)

@@ -352,13 +352,13 @@ Report clone_guest(Store& store, const CloneRequest& r) {
     if (r.check_only) {
       return report;
     }
+    remove_leftover_run_dirs(store); // before the clone is in, as hpvmcreate does
     Guest& clone = plan.clone;
     clone.vm_number = store.next_vm_number();
     clone.uuid = new_uuid();
     store.insert_guest(clone, plan.storage_identities);
     VswitchStore(store).set_nic_ports(clone.name, clone.networks, plan.vswitch_ports);
     update_device_dependents(store, clone.name, clone, nullptr);
-    remove_leftover_run_dirs(store);
     try {
       make_run_dir(store.root(), clone);
       tx.commit();

@@ -723,6 +723,10 @@ Store::GuestNames Store::guest_names_and_uuids() {
   return out;
 }
 
+std::size_t Store::guest_count() {
+  return static_cast<std::size_t>(m_db->execAndGet("SELECT count(*) FROM guests").getInt64());
+}
+
 int Store::next_vm_number() {
   return m_db->execAndGet("SELECT coalesce(max(vm_number), 0) + 1 FROM guests").getInt();
 }

@@ -141,6 +141,7 @@ public:
     std::unordered_set<std::string> names, uuids;
   };
   GuestNames guest_names_and_uuids();
+  std::size_t guest_count();
 
   int next_vm_number();
   // The vNICs in the database whose MAC has the suffix (low five octets) of
@@ -208,15 +209,19 @@ private:
     avio::RunDir run;
     avio::StagedFile file;
   };
-  // Records which guests a write transaction changes (temporary triggers,
-  // once per connection).
+  // Records which guests a write transaction changes (a pre-update hook,
+  // set once per connection, filling m_changed_guests).
   void track_config_changes();
+  // The hook (sqlite3_preupdate_hook's callback; long long is sqlite3_int64).
+  static void note_changed_row(void* store, sqlite3* db, int op, const char* db_name,
+                               const char* table, long long old_rowid, long long new_rowid);
   // Inside the transaction: the changed guests' new records and drafts.
   std::vector<StagedConfig> stage_config_files();
   // After the commit: moves the drafts into place, each checked against the
   // newest record afterwards. Never throws: the change is committed.
   void publish_config_files(std::vector<StagedConfig>& staged) noexcept;
   bool m_tracking_config_changes = false;
+  std::set<std::int64_t> m_changed_guests;
 
   struct CachedStatement {
     std::unique_ptr<SQLite::Statement> statement;

@@ -134,6 +134,51 @@ TEST_CASE("store config export: each commit writes the changed guests' files") {
   }
 }
 
+TEST_CASE("store config export: a change to any of a guest's rows marks that guest only") {
+  // The pre-update hook reads each table's guest_id at a fixed place in the
+  // row: a schema that moved it would mark another guest (or none).
+  hpvm_test::TempDir t("test_store_config_export_rows");
+  const fs::path root = t.path() / "root";
+  Store store(root);
+  // Row ids of guests and devices differ from the guest ids on purpose.
+  Guest a = sample("ga", "4b3b1198-2062-11df-9e06-001a4b07f002", 1);
+  a.storage.push_back(
+      {DeviceType::dvd, StorageAdapter::avio_stor, {0, 1, 1}, StorageType::null, ""});
+  Guest b = sample("gb", "5b3b1198-2062-11df-9e06-001a4b07f002", 2);
+  {
+    Store::WriteTransaction tx(store);
+    store.insert_guest(a, {"", ""});
+    store.insert_guest(b, {""});
+    tx.commit();
+  }
+  const auto change = [&](const Guest& g) { return store.config_export(g.id)->change; };
+  const auto commit = [&](const std::string& sql) {
+    Store::WriteTransaction tx(store);
+    exec(store, sql);
+    tx.commit();
+  };
+  const std::string b_id = std::to_string(b.id);
+  commit("UPDATE storage_devices SET target = 2 WHERE guest_id = " + b_id);
+  CHECK(change(a) == 1);
+  CHECK(change(b) == 2);
+  commit("INSERT INTO network_devices (guest_id, adapter_type, bus, slot, mac, vswitch) "
+         "VALUES (" +
+         b_id + ", 'avio_lan', 0, 2, 1234, 'sw')");
+  CHECK(change(a) == 1);
+  CHECK(change(b) == 3);
+  commit("INSERT INTO guest_extended (guest_id, keyword, value) VALUES (" + b_id +
+         ", 'amr_enable', '1')");
+  CHECK(change(b) == 4);
+  commit("INSERT INTO guest_access (guest_id, seq, is_group, name, admin) VALUES (" + b_id +
+         ", 0, 0, 'root', 1)");
+  CHECK(change(b) == 5);
+  commit("DELETE FROM network_devices");
+  CHECK(change(a) == 1);
+  CHECK(change(b) == 6);
+  const fs::path file = avio::layout::run_dir(root, b.uuid).config_file();
+  CHECK(read_text(file) == guest_config_file(guest_config_body(*store.load_guest("gb")), 6));
+}
+
 TEST_CASE("store config export: a draft that cannot be written refuses the commit") {
   hpvm_test::TempDir t("test_store_config_export");
   const fs::path root = t.path() / "root";
