@@ -93,8 +93,15 @@ int main(int argc, char** argv) {
     cli::print_warnings("hpvmmigrate", result.name, result.report.warnings);
     const auto times =
         fmt::format("Downtime {} ms, total time {} ms.", result.downtime_ms, result.total_ms);
-    if (request.online && !request.check_only) {
-      cli::note_in_command_log(times);
+    if (!request.check_only) {
+      // hpvmstatus -m lists the target by the name it gives itself ("to").
+      std::string note = result.target_host.empty() ? "" : "to " + result.target_host;
+      if (request.online) {
+        note += (note.empty() ? "" : ". ") + times;
+      }
+      if (!note.empty()) {
+        cli::note_in_command_log(note);
+      }
     }
     if (quiet) {
       return;

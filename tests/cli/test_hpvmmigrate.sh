@@ -131,7 +131,7 @@ run hpvmstatus -P g1 -d
 cp "$OUT" "$K/devices_a"
 before=$(log_lines)
 expect_stdout "hpvmmigrate: Guest migrated successfully." hpvmmigrate -P g1 -h hostb
-expect_logged "$before" SUCCESS "hpvmmigrate -P g1 -h hostb\$"
+expect_logged "$before" SUCCESS "hpvmmigrate -P g1 -h hostb # to $HOST_B\$"
 use_root "$ROOT_B"
 expect_sql "SELECT name, uuid, vm_number, runnable, modifiable, visible FROM guests" "g1|$UUID|1|1|1|1"
 use_root "$ROOT_A"
@@ -190,7 +190,7 @@ servers() {
 }
 # A sent g1 to hostb twice (-P, then -p with -N) and got it back once; the
 # checks (-s) and refusals do not count.
-expect_stdout "$(servers "$HOST_A" "$(sql "SELECT count(*) FROM guests")" hostb Target 2 "$HOST_B" Source 1)" \
+expect_stdout "$(servers "$HOST_A" "$(sql "SELECT count(*) FROM guests")" "$HOST_B" Target 2 "$HOST_B" Source 1)" \
   hpvmstatus -m
 expect_masked() { # SED EXPECTED CMD...: stdout with SED applied is EXPECTED
   local expr=$1 text=$2
@@ -200,12 +200,12 @@ expect_masked() { # SED EXPECTED CMD...: stdout with SED applied is EXPECTED
   check "$* (masked)" test "$(sed -E "$expr" "$OUT")" = "$text"
 }
 expect_masked 's/:[0-9]{8}T[0-9]{6}Z$/:TIME/' "$HOST_A:Local:Up:$(sql "SELECT count(*) FROM guests"):0::
-hostb:Target::::2:TIME
+$HOST_B:Target::::2:TIME
 $HOST_B:Source::::1:TIME" hpvmstatus -m -M
 last_time() { grep -E " SUCCESS hpvmmigrate $1" "$ROOT_A/common/command.log" | tail -1 | cut -d' ' -f1 | tr -d ':-'; }
 check "-M's times are those of the last records" test "$(cut -d: -f7 "$OUT" | tail -2 | tr '\n' ' ')" = \
   "$(last_time '-p .* -h hostb') $(last_time "--receive # from $HOST_B\$") "
-expect_stdout "$(servers "$HOST_B" "$(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT count(*) FROM guests")" "$HOST_A" Source 2 hosta Target 1)" \
+expect_stdout "$(servers "$HOST_B" "$(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT count(*) FROM guests")" "$HOST_A" Source 2 "$HOST_A" Target 1)" \
   on_b hpvmstatus -m
 run on_b hpvmstatus -m -J
 assert_exit 0
@@ -214,7 +214,7 @@ for s in json.load(open(sys.argv[1]))["servers"]:
     print(s["name"], s["role"], s["state"], s["guests"], s["running"], s["migrations"], s["last_migration"] is not None)' "$OUT")" = \
   "$HOST_B Local Up $(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT count(*) FROM guests") 0 None False
 $HOST_A Source None None None 2 True
-hosta Target None None None 1 True"
+$HOST_A Target None None None 1 True"
 
 section "the target's side reads only a definition"
 feed "not a definition"
@@ -370,7 +370,7 @@ assert_exit 0
 assert_stdout_has '^hpvmmigrate: Guest migrated successfully\.$'
 assert_stdout_has '^hpvmmigrate: Downtime [0-9]+ ms, total time [0-9]+ ms\.$'
 check "the command log has the times" grep -qE \
-  " SUCCESS hpvmmigrate -o -P go -h hostb # Downtime [0-9]+ ms, total time [0-9]+ ms\.\$" "$ROOT_A/common/command.log"
+  " SUCCESS hpvmmigrate -o -P go -h hostb # to $HOST_B\\. Downtime [0-9]+ ms, total time [0-9]+ ms\.\$" "$ROOT_A/common/command.log"
 PB=$(qemu_of "$ROOT_B")
 [[ -n $PB ]] && track_pid "$PB"
 check "the source's QEMU is gone" bash -c "! readlink /proc/$PA/exe >/dev/null 2>&1"

@@ -257,6 +257,20 @@ std::optional<std::pair<bool, std::string>> migration_peer(std::string_view comm
   if (target.empty() || avio::host_problem(target)) {
     return std::nullopt;
   }
+  // "# to <host>[. ...]": the name the target gave itself, as its own
+  // record names this host; -h may be an alias or an address of it.
+  if (note != std::string_view::npos) {
+    const auto after = avio::split_view(command_line.substr(note + 3), ' ');
+    if (after.size() >= 2 && after[0] == "to") {
+      std::string_view host = after[1];
+      if (host.ends_with('.')) {
+        host.remove_suffix(1);
+      }
+      if (!host.empty() && !avio::host_problem(std::string(host))) {
+        target = std::string(host);
+      }
+    }
+  }
   return std::pair{true, target};
 }
 

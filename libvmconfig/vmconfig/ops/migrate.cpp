@@ -498,10 +498,23 @@ ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel) {
   return result;
 }
 
+// What the target's last reply tells the source: its VM number, its
+// warnings, and its own host name (for hpvmstatus -m: the name the target
+// gives itself, as it names the source, rather than the -h alias).
+void take_target_reply(const json& reply, MigrateResult& result) {
+  result.target_vm_number = reply.value("vm_number", 0);
+  result.report.warnings = texts_of(reply, "warnings");
+  const std::string host = reply.value("host", "");
+  if (!avio::host_problem(host)) {
+    result.target_host = host;
+  }
+}
+
 std::string receive_reply(const ReceiveResult& result) {
   return json{{"ok", true},
               {"name", result.name},
               {"vm_number", result.vm_number},
+              {"host", avio::host_name()},
               {"warnings", result.report.warnings}}
       .dump();
 }
@@ -813,8 +826,7 @@ MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
           fmt::format("The VM Host '{}' did not confirm it runs the guest.", r.target));
     }
     const json reply = target_reply({0, *done, session.errors()}, guest.name);
-    result.target_vm_number = reply.value("vm_number", 0);
-    result.report.warnings = texts_of(reply, "warnings");
+    take_target_reply(reply, result);
   } catch (const std::exception& e) { // a busy database too: the guest must run on here
     tx.reset();
     avio::remove_socket_file(local);
@@ -878,8 +890,7 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
           fmt::format("The VM Host '{}' did not confirm it has the guest.", r.target));
     }
     const json reply = target_reply({0, *done, session.errors()}, guest.name);
-    result.target_vm_number = reply.value("vm_number", 0);
-    result.report.warnings = texts_of(reply, "warnings");
+    take_target_reply(reply, result);
   } catch (const hpvm::Error&) {
     if (!undo_target(session, r.target, guest.uuid, what) && commit_sent) {
       throw hpvm::Error(fmt::format("The VM Host '{}' may have the guest now: check there before "

@@ -60,7 +60,8 @@ struct MigrateResult {
   std::string name;        // on the source
   std::string target_name; // on the target
   int target_vm_number = 0;
-  Report report; // warnings of both hosts
+  std::string target_host; // the target's own host name, when it said it
+  Report report;           // warnings of both hosts
   // -o: how long the guest was paused, and the whole migration (QEMU's
   // downtime and total-time), in milliseconds.
   std::uint64_t downtime_ms = 0;

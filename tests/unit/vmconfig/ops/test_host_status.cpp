@@ -61,6 +61,11 @@ TEST_CASE("migration_peer: the hosts successful hpvmmigrate records name") {
   CHECK(migration_peer("hpvmmigrate -p 3 -hhostb -N g1b -q") == Peer{{true, "hostb"}});
   CHECK(migration_peer("hpvmmigrate -oqh 10.0.0.2 -P g1") == Peer{{true, "10.0.0.2"}});
   CHECK(migration_peer("hpvmmigrate --receive # from hosta") == Peer{{false, "hosta"}});
+  // The target's own name, when its reply gave it, before the -h alias.
+  CHECK(migration_peer("hpvmmigrate -P g1 -h 10.0.0.2 # to nodeb") == Peer{{true, "nodeb"}});
+  CHECK(migration_peer("hpvmmigrate -o -P go -h hostb # to nodeb. Downtime 5 ms, total time 9 "
+                       "ms.") == Peer{{true, "nodeb"}});
+  CHECK(migration_peer("hpvmmigrate -P g1 -h hostb # to a;b") == Peer{{true, "hostb"}});
   // Checks only, the target's record of a check or refusal, other commands.
   CHECK_FALSE(migration_peer("hpvmmigrate -P g1 -h hostb -s"));
   CHECK_FALSE(migration_peer("hpvmmigrate -sF -P g1 -h hostb"));
