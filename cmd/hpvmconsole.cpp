@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     if (!vmconfig::run_state(store.root(), guest.uuid).on) {
       throw hpvm::Error(fmt::format("The guest '{}' is not running.", name), name);
     }
+    vmconfig::refuse_console_of_stopped_qemu(store.root(), guest);
     const bool terminal = ::isatty(STDIN_FILENO) != 0;
     if (terminal) {
       fmt::print(stderr, "[{}] Console. (Use Ctrl-B to detach.)\r\n", name);

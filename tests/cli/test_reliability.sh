@@ -135,6 +135,10 @@ timed hpvmmodify -P frozen -R
 assert_exit 1
 within 2 "hpvmmodify -R on a stopped QEMU"
 assert_stderr "$stopped_refusal"
+timed hpvmconsole -P frozen </dev/null
+assert_exit 1
+within 2 "hpvmconsole on a stopped QEMU"
+assert_stderr "hpvmconsole: ERROR (frozen): The guest's console cannot be used: QEMU (pid $pid) is stopped (SIGSTOP or a debugger) and cannot answer its monitor; 'kill -CONT $pid' resumes it, 'hpvmstop -P frozen -F' stops it."
 expect_db_unchanged
 timed hpvmstatus
 assert_exit 0

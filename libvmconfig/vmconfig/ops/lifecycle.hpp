@@ -52,6 +52,8 @@ struct StopRequest {
 Report stop_guest(Store& store, const StopRequest& request);
 
 // Relays standard input and output to the guest's serial console.
+// Throws, naming the pid, when the guest's QEMU is stopped (SIGSTOP).
+void refuse_console_of_stopped_qemu(const std::filesystem::path& root, const Guest& guest);
 avio::ConsoleEnd attach_guest_console(const std::filesystem::path& root, const Guest& guest);
 
 } // namespace vmconfig
