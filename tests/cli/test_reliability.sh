@@ -79,6 +79,29 @@ assert g["state"] == "Invalid", g
 assert r["qemu_state"] == "unknown", r
 assert re.fullmatch("monitor busy( or not responding)?", r["unknown"]), r
 assert r["problem"].startswith("The guest\x27s monitor "), r' "$OUT"
+# Two busy guests cost the summary one bound, not two: every running guest
+# is asked at once.
+ms_of() { # CMD...: runs it, sets MS to its wall time in milliseconds
+  local start=$EPOCHREALTIME
+  run timeout -s KILL 60 "$@"
+  MS=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
+}
+ms_of hpvmstatus
+one_busy=$MS
+sized_file "$S/busy2.img" 8M
+start_guest busy2
+python3 "$HPVM_SOURCE/tests/runtime/qmp_hold.py" "$(run_dir busy2)/qmp.sock" 3 >"$S/hold_busy2.out" &
+holder2=$!
+track_pid "$holder2"
+for ((i = 0; i < 100; i++)); do [[ -s $S/hold_busy2.out ]] && break; sleep 0.1; done
+ms_of hpvmstatus
+assert_exit 0
+assert_stdout_has "^busy : monitor busy( or not responding)?; hpvmstatus -P busy says more$"
+assert_stdout_has "^busy2 : monitor busy( or not responding)?; hpvmstatus -P busy2 says more$"
+echo "  hpvmstatus: one busy guest ${one_busy} ms, two ${MS} ms"
+check "two busy guests cost one bound (${one_busy} ms -> ${MS} ms)" test "$MS" -lt $((one_busy + 1500))
+kill "$holder2" 2>/dev/null
+expect_ok hpvmstop -P busy2 -F -q
 db_snapshot
 timed hpvmmodify -P busy -a disk:avio_stor::file:"$S/new.img"
 assert_exit 1

@@ -12,8 +12,15 @@
 #include <avio/machine.hpp>
 #include <avio/qmp.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
 #include <filesystem>
 #include <set>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -46,28 +53,84 @@ void show_current_media(const fs::path& root, Guest& g) {
   }
 }
 
+// Listing every guest, each running one is asked one thing (within the QMP
+// bounds): one whose state is unknown says so, and why, in every form. The
+// running guests are asked at once, a few threads each taking the next: a
+// busy monitor costs its bound once, not once per guest after it.
+class RunningProbe {
+public:
+  RunningProbe(const fs::path& root, bool listing) : m_root(root) {
+    if (listing) {
+      m_running = running_uuids(root);
+    }
+  }
+  void add(const std::string& uuid, const std::string& name) {
+    if (m_running.contains(uuid)) {
+      m_asked.emplace_back(uuid, name);
+    }
+  }
+  void ask() {
+    std::vector<std::optional<LiveState>> answers(m_asked.size());
+    std::vector<std::exception_ptr> errors(m_asked.size());
+    std::atomic<std::size_t> next{0};
+    const auto work = [&] {
+      for (std::size_t i = next++; i < m_asked.size(); i = next++) {
+        try {
+          answers[i] = unknown_runtime(m_root, m_asked[i].first, m_asked[i].second);
+        } catch (...) {
+          errors[i] = std::current_exception();
+        }
+      }
+    };
+    constexpr std::size_t k_threads = 16;
+    if (m_asked.size() <= 1) {
+      work();
+    } else {
+      std::vector<std::jthread> threads;
+      for (std::size_t t = 0; t < std::min(k_threads, m_asked.size()); ++t) {
+        threads.emplace_back(work);
+      }
+    } // joined
+    for (std::size_t i = 0; i < m_asked.size(); ++i) {
+      if (errors[i]) {
+        std::rethrow_exception(errors[i]);
+      }
+      m_answers.emplace(m_asked[i].first, std::move(answers[i]));
+    }
+  }
+  // The guest's run state, and what its monitor's silence is (if it is).
+  RunState state_of(const std::string& uuid, std::optional<LiveState>& live) const {
+    RunState state(m_running.contains(uuid));
+    if (const auto it = m_answers.find(uuid); it != m_answers.end()) {
+      live = it->second;
+      state.unknown = live ? live->unknown : "";
+    }
+    return state;
+  }
+
+private:
+  const fs::path& m_root;
+  std::set<std::string> m_running;
+  std::vector<std::pair<std::string, std::string>> m_asked; // uuid, name
+  std::unordered_map<std::string, std::optional<LiveState>> m_answers;
+};
+
 } // namespace
 
 std::string status_report(Store& store, const StatusRequest& request) {
   const fs::path& root = store.root();
   const bool one = request.name || request.number;
-  // Listing every guest, each running one is asked one thing (within the
-  // QMP bounds): one whose state is unknown says so, and why, in every form.
-  const auto running = one ? std::set<std::string>{} : running_uuids(root);
-  const auto listed = [&](const std::string& uuid, const std::string& name,
-                          std::optional<LiveState>& live) {
-    RunState state(running.contains(uuid));
-    if (state.on) {
-      live = unknown_runtime(root, uuid, name);
-      state.unknown = live ? live->unknown : "";
-    }
-    return state;
-  };
+  RunningProbe probe(root, !one);
   if (!one && request.format == StatusFormat::summary) {
+    auto summaries = store.summaries();
+    for (const auto& s : summaries) {
+      probe.add(s.uuid, s.name);
+    }
+    probe.ask();
     std::vector<SummaryStatus> rows;
-    for (auto& s : store.summaries()) {
+    for (auto& s : summaries) {
       std::optional<LiveState> live;
-      const RunState state = listed(s.uuid, s.name, live);
+      const RunState state = probe.state_of(s.uuid, live);
       rows.push_back({std::move(s), state});
     }
     return render_summary(rows);
@@ -88,17 +151,27 @@ std::string status_report(Store& store, const StatusRequest& request) {
   } else if (request.format == StatusFormat::machine) {
     // -M shows how many devices each guest has, not the devices.
     const auto counts = store.device_counts();
-    for (auto& g : store.load_guests(Store::Devices::without)) {
+    auto all = store.load_guests(Store::Devices::without);
+    for (const auto& g : all) {
+      probe.add(g.uuid, g.name);
+    }
+    probe.ask();
+    for (auto& g : all) {
       std::optional<LiveState> live;
-      const RunState state = listed(g.uuid, g.name, live);
+      const RunState state = probe.state_of(g.uuid, live);
       const auto c = counts.find(g.id);
       guests.push_back(
           {std::move(g), state, std::move(live), c == counts.end() ? std::pair{0, 0} : c->second});
     }
   } else {
-    for (auto& g : store.load_guests()) {
+    auto all = store.load_guests();
+    for (const auto& g : all) {
+      probe.add(g.uuid, g.name);
+    }
+    probe.ask();
+    for (auto& g : all) {
       std::optional<LiveState> live;
-      const RunState state = listed(g.uuid, g.name, live);
+      const RunState state = probe.state_of(g.uuid, live);
       guests.push_back({std::move(g), state, std::move(live), std::nullopt});
     }
   }
