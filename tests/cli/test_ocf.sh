@@ -231,6 +231,8 @@ assert_exit 0
 ocf stop
 assert_exit 0
 expect_stdout "disabled:Off" runnable_state
+run hpvmstatus -V -P g1
+assert_stdout_has "^migrated_to : hostb$"
 kill -9 "$pid_b"
 for ((i = 0; i < 100; i++)); do alive "$pid_b" || break; sleep 0.05; done
 ocf start
@@ -238,6 +240,9 @@ assert_exit 0
 assert_stderr_has "^hpvm guest g1: the guest was migrated to hostb; Pacemaker starts it here: this copy is made runnable again$"
 started g1
 expect_stdout "enabled:On" runnable_state
+run hpvmstatus -V -P g1
+assert_exit 0
+check "the copy no longer says it went to hostb" bash -c '! grep -q migrated_to "$0"' "$OUT"
 ocf monitor
 assert_exit 0
 # A copy disabled by hand (no migration) is not the agent's to enable.
