@@ -18,8 +18,8 @@
 #       copies file SOURCE into the node's private file systems at TARGET
 #   pcmk_start CIB
 #       writes corosync.conf on every node, installs CIB (a file: the
-#       cluster's first configuration) on each, starts corosync and then
-#       pacemakerd on each; status 1 when one does not come up in 20 s
+#       cluster's first configuration) on each, starts corosync on each
+#       (status 1 when one does not answer within 20 s), then pacemakerd
 #   pcmk_wait_online SECONDS
 #       waits until every node is online and a DC is elected (status 1 after
 #       SECONDS)
