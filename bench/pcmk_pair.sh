@@ -48,6 +48,7 @@ pcmk_node_up() {
   local in_netns=()
   [[ -n $netns ]] && in_netns=(ip netns exec "$netns")
   # ip netns exec, unshare and sh all exec: $! is the holder's pid.
+  # shellcheck disable=SC2016 # the node's own shell expands it
   "${in_netns[@]}" unshare --mount --uts --propagation private sh -c '
     for d in /etc/corosync /var/lib/corosync /var/lib/pacemaker /var/log/corosync \
       /var/log/pacemaker /run /dev/shm /usr/lib/ocf/resource.d; do
