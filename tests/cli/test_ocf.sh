@@ -43,6 +43,7 @@ ocf_b() {
   ocf "$@"
 }
 state() { hpvmstatus -M -P g1 | cut -d: -f11; }
+runnable_state() { hpvmstatus -M -P g1 | cut -d: -f9,11; }
 
 sized_file "$S/d1.img" 8M
 expect_ok hpvmcreate -P g1 -r 256M -a disk:avio_stor:0,1,0:file:"$S/d1.img" \
@@ -213,5 +214,44 @@ ocf monitor
 assert_exit 0
 ocf stop
 assert_exit 0
+
+section "start on the node a migration left: the copy there is taken back"
+# Pacemaker moved the guest to B, then B went down (its QEMU killed, as at a
+# power-off) and Pacemaker starts the guest on A again: A's copy, which the
+# migration left not runnable, is made runnable and started.
+ocf start
+assert_exit 0
+started g1
+ocf migrate_to OCF_RESKEY_CRM_meta_migrate_target=hostb
+assert_exit 0
+pid_b=$(cat "$ROOT_B/uuids/$(uuid_of g1)/qemu.pid")
+[[ -n $pid_b ]] && track_pid "$pid_b"
+ocf_b migrate_from
+assert_exit 0
+ocf stop
+assert_exit 0
+expect_stdout "disabled:Off" runnable_state
+run hpvmstatus -V -P g1
+assert_stdout_has "^migrated_to : hostb$"
+kill -9 "$pid_b"
+for ((i = 0; i < 100; i++)); do alive "$pid_b" || break; sleep 0.05; done
+ocf start
+assert_exit 0
+assert_stderr_has "^hpvm guest g1: the guest was migrated to hostb; Pacemaker starts it here: this copy is made runnable again$"
+started g1
+expect_stdout "enabled:On" runnable_state
+run hpvmstatus -V -P g1
+assert_exit 0
+check "the copy no longer says it went to hostb" bash -c '! grep -q migrated_to "$0"' "$OUT"
+ocf monitor
+assert_exit 0
+# A copy disabled by hand (no migration) is not the agent's to enable.
+ocf stop
+assert_exit 0
+expect_ok hpvmmodify -P g1 -x runnable_status=disabled
+ocf start
+assert_exit 1
+assert_stderr_has "hpvmstart failed: .*The guest's runnable status is disabled"
+expect_stdout "disabled:Off" runnable_state
 
 finish

@@ -138,6 +138,11 @@ void apply_extended(const std::string& text, Guest& guest, std::vector<std::stri
     }
     if (key == "runnable_status" || key == "register_status") {
       guest.runnable = on;
+      if (on) {
+        // The copy a migration left is taken back (the host it went to is
+        // gone, say): it no longer belongs there.
+        guest.extended.erase(k_migrated_to);
+      }
     }
     if (key == "modify_status" || key == "register_status") {
       guest.modifiable = on;

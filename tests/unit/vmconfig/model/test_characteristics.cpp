@@ -548,6 +548,32 @@ TEST_CASE("characteristics: -x status keywords") {
   CHECK(o.guest.visible);
 }
 
+TEST_CASE("characteristics: enabling runnable_status takes back a migrated copy") {
+  for (const char* x : {"runnable_status=enabled", "register_status=enabled"}) {
+    CAPTURE(x);
+    Outcome o;
+    o.guest.runnable = false;
+    o.guest.extended = {{k_migrated_to, "hostb"}, {"sched_preference", "ilm"}};
+    CharacteristicsRequest r;
+    r.extended = {x};
+    apply_characteristics(r, false, o.guest, o.errors, o.warnings);
+    CHECK(o.errors.empty());
+    CHECK(o.guest.runnable);
+    CHECK(o.guest.extended == std::map<std::string, std::string>{{"sched_preference", "ilm"}});
+  }
+  // Disabling it, or any other keyword, leaves where the guest went.
+  for (const char* x : {"runnable_status=disabled", "visible_status=enabled"}) {
+    CAPTURE(x);
+    Outcome o;
+    o.guest.runnable = false;
+    o.guest.extended = {{k_migrated_to, "hostb"}};
+    CharacteristicsRequest r;
+    r.extended = {x};
+    apply_characteristics(r, false, o.guest, o.errors, o.warnings);
+    CHECK(o.guest.extended.at(k_migrated_to) == "hostb");
+  }
+}
+
 TEST_CASE("characteristics: -x other keywords and their values") {
   const std::vector<std::pair<const char*, const char*>> valid{
       {"graceful_stop_timeout", "30"},
