@@ -179,15 +179,18 @@ assert_exit 0
 started g1
 # A live migration as Pacemaker runs it: migrate_to on the source,
 # migrate_from on the target, then stop on the source.
-ocf migrate_to OCF_RESKEY_CRM_meta_migrate_target=hostb
-assert_exit 0
-assert_stderr_has "^hpvm guest g1: migrated to hostb: hpvmmigrate: Guest migrated successfully\.$"
-pid_b=$(cat "$ROOT_B/uuids/$(uuid_of g1)/qemu.pid")
-[[ -n $pid_b ]] && track_pid "$pid_b"
-ocf_b migrate_from
-assert_exit 0
-ocf stop
-assert_exit 0
+move_to_b() { # g1 from A to B, as Pacemaker moves it
+  ocf migrate_to OCF_RESKEY_CRM_meta_migrate_target=hostb
+  assert_exit 0
+  assert_stderr_has "^hpvm guest g1: migrated to hostb: hpvmmigrate: Guest migrated successfully\.$"
+  pid_b=$(cat "$ROOT_B/uuids/$(uuid_of g1)/qemu.pid")
+  [[ -n $pid_b ]] && track_pid "$pid_b"
+  ocf_b migrate_from
+  assert_exit 0
+  ocf stop
+  assert_exit 0
+}
+move_to_b
 ocf monitor
 assert_exit 7
 ocf_b monitor
@@ -222,14 +225,7 @@ section "start on the node a migration left: the copy there is taken back"
 ocf start
 assert_exit 0
 started g1
-ocf migrate_to OCF_RESKEY_CRM_meta_migrate_target=hostb
-assert_exit 0
-pid_b=$(cat "$ROOT_B/uuids/$(uuid_of g1)/qemu.pid")
-[[ -n $pid_b ]] && track_pid "$pid_b"
-ocf_b migrate_from
-assert_exit 0
-ocf stop
-assert_exit 0
+move_to_b
 expect_stdout "disabled:Off" runnable_state
 run hpvmstatus -V -P g1
 assert_stdout_has "^migrated_to : hostb$"

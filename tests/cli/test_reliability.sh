@@ -33,16 +33,23 @@ start_guest() { # name
   expect_exit 0 hpvmstart -P "$1"
   started "$1"
 }
+# hold_monitor NAME: another client holds the guest's monitor, with three more
+# connections queued (tests/runtime/qmp_hold.py); HOLDER is its pid.
+hold_monitor() {
+  local ready="$S/hold-$1.out"
+  python3 "$HPVM_SOURCE/tests/runtime/qmp_hold.py" "$(run_dir "$1")/qmp.sock" 3 >"$ready" &
+  HOLDER=$!
+  track_pid "$HOLDER"
+  for ((i = 0; i < 100; i++)); do [[ -s $ready ]] && break; sleep 0.1; done
+  expect_stdout "held" cat "$ready"
+}
 qemu_pid() { cat "$(run_dir "$1")/qemu.pid"; }
 
 section "a monitor another client holds, with one more connection queued"
 sized_file "$S/busy.img" 8M
 start_guest busy
-python3 "$HPVM_SOURCE/tests/runtime/qmp_hold.py" "$(run_dir busy)/qmp.sock" 3 >"$S/hold.out" &
-holder=$!
-track_pid "$holder"
-for ((i = 0; i < 100; i++)); do [[ -s $S/hold.out ]] && break; sleep 0.1; done
-expect_stdout "held" cat "$S/hold.out"
+hold_monitor busy
+holder=$HOLDER
 timed hpvmstatus -P busy
 assert_exit 0
 within 8 "hpvmstatus -P on a busy monitor"
@@ -90,10 +97,8 @@ ms_of hpvmstatus
 one_busy=$MS
 sized_file "$S/busy2.img" 8M
 start_guest busy2
-python3 "$HPVM_SOURCE/tests/runtime/qmp_hold.py" "$(run_dir busy2)/qmp.sock" 3 >"$S/hold_busy2.out" &
-holder2=$!
-track_pid "$holder2"
-for ((i = 0; i < 100; i++)); do [[ -s $S/hold_busy2.out ]] && break; sleep 0.1; done
+hold_monitor busy2
+holder2=$HOLDER
 ms_of hpvmstatus
 assert_exit 0
 assert_stdout_has "^busy : monitor busy( or not responding)?; hpvmstatus -P busy says more$"
@@ -326,10 +331,8 @@ section "a command holding the write lock, stopped by SIGSTOP"
 sized_file "$S/locked.img" 8M
 sized_file "$S/late.img" 8M
 start_guest locked
-python3 "$HPVM_SOURCE/tests/runtime/qmp_hold.py" "$(run_dir locked)/qmp.sock" 3 >"$S/hold2.out" &
-holder=$!
-track_pid "$holder"
-for ((i = 0; i < 100; i++)); do [[ -s $S/hold2.out ]] && break; sleep 0.1; done
+hold_monitor locked
+holder=$HOLDER
 hpvmmodify -P locked -a disk:avio_stor::file:"$S/new.img" >/dev/null 2>&1 &
 stopped=$!
 track_pid "$stopped"
