@@ -84,7 +84,9 @@ int main(int argc, char** argv) {
       request.new_name = new_name;
     }
     request.target = target;
-    request.progress = cli::migration_progress_bar();
+    if (!quiet) { // -q: errors and warnings only, on a terminal too
+      request.progress = cli::migration_progress_bar();
+    }
     vmconfig::Store store(vmconfig::Store::Access::if_exists);
     const auto result = vmconfig::migrate_guest(store, request);
     if (request.progress) {
