@@ -106,7 +106,8 @@ int main(int argc, char** argv) {
                                  : vmconfig::Store::Access::if_exists);
     if (copied) {
       logging = cli::Logging::command_log; // a refusal is logged too
-      const auto report = vmconfig::register_copied_guest(store, *request.name);
+      const auto report =
+          vmconfig::register_copied_guest(store, *request.name, vmconfig::CopyUse::look);
       if (report.warnings.empty()) {
         logging = cli::Logging::none; // nothing to do: a plain status
       }

@@ -161,6 +161,29 @@ use_root "$ROOT_B"
 expect_sql "SELECT name, runnable FROM guests" "g1|0"
 use_root "$ROOT_A"
 
+section "OpenSVC fails the guest over to B: A's directory copied over B's migrated copy"
+# What OpenSVC's sync copies (the guests/ link and the directory it leads
+# to), then its hpvmstatus -P (a look: nothing taken) and hpvmstart -P
+# (taken back: B runs A's configuration).
+cp -a "$ROOT_A/guests/g1" "$ROOT_B/guests/"
+cp -a "$(realpath "$ROOT_A/guests/g1")" "$ROOT_B/uuids/"
+use_root "$ROOT_B"
+run on_b hpvmstatus -P g1 -V
+assert_exit 0
+assert_stdout_has "^Runnable status : Disabled$"
+expect_sql "SELECT runnable FROM guests WHERE name = 'g1'" "0"
+run on_b hpvmstart -P g1
+assert_exit 0
+assert_stderr_has "^hpvmstart: WARNING \(g1\): The guest migrated to the VM Host 'hosta' was taken back from the configuration copied into '$ROOT_B/uuids/$UUID/vmm_config.current' \(change [0-9]+; this host's copy was change [0-9]+\): it is runnable here again\.$"
+PB=$(qemu_of "$ROOT_B")
+[[ -n $PB ]] && track_pid "$PB"
+expect_sql "SELECT runnable, modifiable, visible FROM guests WHERE name = 'g1'" "1|1|1"
+expect_sql "SELECT count(*) FROM guest_extended WHERE keyword = 'migrated_to'" "0"
+run on_b hpvmdevmgmt -l all
+check "B holds the guest's device-database entries again" grep -qE "^$S/disk1.img:CONFIG=gdev.*:g1:\$" "$OUT"
+expect_ok on_b hpvmstop -P g1 -F -q
+use_root "$ROOT_A"
+
 section "the UUID already there (B's copy made runnable by hand)"
 expect_ok on_b hpvmmodify -P g1 -x modify_status=enabled
 expect_ok on_b hpvmmodify -P g1 -x runnable_status=enabled

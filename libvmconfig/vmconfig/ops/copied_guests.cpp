@@ -71,6 +71,7 @@ enum class Action : unsigned char {
   update,      // a newer configuration of a guest it knows
   take_change, // the same configuration under a higher change number
   write_back,  // the copy is older: this host's goes back into the file
+  take_back,   // a guest migrated away, copied back from the host it went to
 };
 
 struct Decision {
@@ -79,7 +80,14 @@ struct Decision {
   std::int64_t change = 0;    // this host's change number
 };
 
-Decision decide(Store& store, const std::string& name, const Copy& copy) {
+// Whether a configuration body is that of a copy left by a migration (the
+// "x migrated_to=" line hpvmmigrate's mark puts in it).
+bool left_by_migration(const std::string& body) {
+  const std::string mark = fmt::format("x {}=", k_migrated_to);
+  return body.starts_with(mark) || body.find("\n" + mark) != std::string::npos;
+}
+
+Decision decide(Store& store, const std::string& name, const Copy& copy, CopyUse use) {
   const GuestConfig& c = copy.config;
   if (const auto by_name = store.load_guest(name); by_name && by_name->uuid != c.uuid) {
     throw hpvm::Refused({fmt::format("A guest named '{}' with another UUID ({}) exists on this "
@@ -95,6 +103,17 @@ Decision decide(Store& store, const std::string& name, const Copy& copy) {
   }
   const auto record = store.config_export(d.known->id);
   d.change = record ? record->change : 0;
+  // This host's copy of a guest migrated away, and the configuration of the
+  // host it went to copied over it (OpenSVC failing it back after
+  // 'om migrate'): that host's is the guest's now, whatever the change
+  // numbers (this host's grew when the copy was marked). Taken back only by
+  // hpvmstart, the cluster's order to run it here; a look at it (hpvmstatus
+  // -P) leaves both as they are.
+  if (!d.known->runnable && d.known->extended.contains(k_migrated_to) &&
+      !left_by_migration(c.body)) {
+    d.action = use == CopyUse::start ? Action::take_back : Action::none;
+    return d;
+  }
   const bool same = record && record->body == c.body;
   if (c.change == d.change) {
     if (!same) {
@@ -159,7 +178,7 @@ void add(Store& store, const Copy& copy, Report& report) {
 }
 
 void update(Store& store, const Copy& copy, const Guest& before, std::int64_t change,
-            Report& report) {
+            Report& report, bool take_back = false) {
   const GuestConfig& c = copy.config;
   // This host's devices go first (inside the transaction), so that its own
   // MACs and pinned ports do not count as taken when the copy's are placed.
@@ -172,16 +191,24 @@ void update(Store& store, const Copy& copy, const Guest& before, std::int64_t ch
   after.vm_number = before.vm_number;
   after.uuid = before.uuid;
   after.name = c.name;
-  // The registration attributes are this host's own.
-  after.runnable = before.runnable;
-  after.modifiable = before.modifiable;
-  after.visible = before.visible;
+  // The registration attributes are this host's own, but for a guest taken
+  // back: runnable here again, as on the host it comes from.
+  after.runnable = take_back || before.runnable;
+  after.modifiable = take_back || before.modifiable;
+  after.visible = take_back || before.visible;
   DevicePlanner planner(store, bare, false);
   plan(c, after, planner, report);
   update_guest(store, bare, after, planner.storage_identities());
   VswitchStore(store).set_nic_ports(after.name, after.networks, planner.vswitch_ports());
   update_device_dependents(store, before.name, after, nullptr);
   store.set_config_export(after.id, {c.change, c.body});
+  if (take_back) {
+    report.warnings.push_back(fmt::format(
+        "The guest migrated to the VM Host '{}' was taken back from the configuration copied "
+        "into '{}' (change {}; this host's copy was change {}): it is runnable here again.",
+        before.extended.at(k_migrated_to), copy.file.string(), c.change, change));
+    return;
+  }
   report.warnings.push_back(fmt::format("This host's configuration of the guest (change {}) was "
                                         "updated from the copy in '{}' (change {}).",
                                         change, copy.file.string(), c.change));
@@ -198,7 +225,7 @@ bool copied_config_present(const std::string& name) {
   return uuid && avio::read_file(avio::layout::run_dir(root, *uuid).config_file()).has_value();
 }
 
-Report register_copied_guest(Store& store, const std::string& name) {
+Report register_copied_guest(Store& store, const std::string& name, CopyUse use) {
   Report report;
   if (guest_name_problem(name)) {
     return report; // no such guest: the command says so
@@ -221,7 +248,7 @@ Report register_copied_guest(Store& store, const std::string& name) {
     return report;
   }
   // Decided first without the write lock: most uses find nothing to do.
-  const Decision first = decide(store, name, *copy);
+  const Decision first = decide(store, name, *copy, use);
   if (first.action == Action::none) {
     return report;
   }
@@ -234,7 +261,7 @@ Report register_copied_guest(Store& store, const std::string& name) {
     return report;
   }
   Store::WriteTransaction tx(store);
-  const Decision d = decide(store, name, *copy); // again, under the lock
+  const Decision d = decide(store, name, *copy, use); // again, under the lock
   switch (d.action) {
   case Action::add:
     add(store, *copy, report);
@@ -244,6 +271,9 @@ Report register_copied_guest(Store& store, const std::string& name) {
     break;
   case Action::take_change:
     store.set_config_export(d.known->id, {copy->config.change, copy->config.body});
+    break;
+  case Action::take_back:
+    update(store, *copy, *d.known, d.change, report, true);
     break;
   case Action::none:
   case Action::write_back:

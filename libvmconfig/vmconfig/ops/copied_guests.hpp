@@ -27,6 +27,9 @@ bool copied_config_present(const std::string& name);
 // hpvm::Refused listing every problem (an unreadable file, the name taken by
 // another UUID, both hosts changed it, a running guest, every check of its
 // devices); nothing is changed then.
-Report register_copied_guest(Store& store, const std::string& name);
+// hpvmstart's use also takes back a guest this host migrated away when the
+// configuration of the host it went to was copied over its own.
+enum class CopyUse : unsigned char { look, start };
+Report register_copied_guest(Store& store, const std::string& name, CopyUse use);
 
 } // namespace vmconfig

@@ -187,7 +187,7 @@ std::optional<std::string> memory_problem(const Guest& guest) {
 
 Report start_guest(Store& store, const StartRequest& request, const Progress& progress) {
   // A guest copied here from another host is registered on its first start.
-  Report report = register_copied_guest(store, request.name);
+  Report report = register_copied_guest(store, request.name, CopyUse::start);
   const Guest guest = find_guest(store, request.name);
   const avio::RunDir run = run_dir(store.root(), guest.uuid);
   avio::create_run_dir(run);
