@@ -77,8 +77,22 @@ mig_refused g1 "SSH execution error. Make sure ssh is setup right on both source
   "ssh: connect to host 10.251.0.2 port 2222: Connection refused" -- -P g1 -h hostdown
 mig_refused gl "Target VM Host error - Device does not exist. ($S/local/l1.img)" \
   "See HPVM command log file on target VM Host for more detail." -- -P gl -h hostb
-mig_refused gd "Target VM Host error - Device is a different file here: its device and inode differ. ($S/local/d1.img)" \
+mig_refused gd "Target VM Host error - Device is a different file here: its inode differs. ($S/local/d1.img)" \
   "See HPVM command log file on target VM Host for more detail." -- -P gd -h hostb
+# Shared storage that B numbers otherwise (an NFS mount's device number is
+# each host's own): B sees $S/nfs through an overlay, the same inode under
+# another device number. The same file: not refused.
+mkdir -p "$S/nfs" "$S/ovl-upper" "$S/ovl-work"
+sized_file "$S/nfs/n1.img" 1M
+expect_ok hpvmcreate -P gnfs -a "disk:avio_stor::file:$S/nfs/n1.img"
+if in_b_files mount -t overlay overlay -o "lowerdir=$S/nfs,upperdir=$S/ovl-upper,workdir=$S/ovl-work" "$S/nfs"; then
+  check "B sees the file's inode" test "$(in_b_files stat -c %i "$S/nfs/n1.img")" = "$(stat -c %i "$S/nfs/n1.img")"
+  check "under another device number" test "$(in_b_files stat -c %d "$S/nfs/n1.img")" != "$(stat -c %d "$S/nfs/n1.img")"
+  expect_stdout "hpvmmigrate: The guest can be migrated to 'hostb' as 'gnfs'." hpvmmigrate -P gnfs -h hostb -s
+else
+  echo "  (no overlayfs here: the other device number is not tried)"
+fi
+expect_ok hpvmremove -P gnfs -Q
 mig_refused gs "Device $S/shared.img is shared.  Guest with shared storage devices cannot be migrated." \
   -- -P gs -h hostb
 mig_refused gn "Target VM Host error - vswitch validation failed. (sw2 does not exist)" \

@@ -140,8 +140,18 @@ bool block_identity(const std::string& identity) {
   return identity.starts_with("wwid:") || identity.starts_with("blk:");
 }
 
+// A file's inode number, from its identity "ino:<device>:<inode>". The
+// device number is this host's own (an NFS mount's differs from host to
+// host); the inode number is the shared file system's, the same on each.
+std::optional<std::string_view> file_inode(std::string_view identity) {
+  if (!identity.starts_with("ino:")) {
+    return std::nullopt;
+  }
+  return identity.substr(identity.rfind(':') + 1);
+}
+
 // The target's check of one backing store: the same path must lead to the
-// same file (device and inode: shared storage) or the same disk (WWID).
+// same file (its inode: shared storage) or the same disk (WWID).
 std::optional<std::string> backing_problem(const std::string& location,
                                            const std::string& identity) {
   const avio::HostEntity here = avio::probe(location);
@@ -151,11 +161,14 @@ std::optional<std::string> backing_problem(const std::string& location,
   if (here.identity == identity) {
     return std::nullopt;
   }
+  if (const auto inode = file_inode(identity); inode && inode == file_inode(here.identity)) {
+    return std::nullopt;
+  }
   if (block_identity(identity) || block_identity(here.identity)) {
     return fmt::format("Device WWID does not match. ({})", location);
   }
-  return fmt::format("{}Device is a different file here: its device and inode differ. ({})",
-                     k_target_error, location);
+  return fmt::format("{}Device is a different file here: its inode differs. ({})", k_target_error,
+                     location);
 }
 
 // The vswitch ports the guest held on the source, where this host has them
