@@ -64,12 +64,27 @@ public:
       m_running = running_uuids(root);
     }
   }
-  void add(const std::string& uuid, const std::string& name) {
-    if (m_running.contains(uuid)) {
-      m_asked.emplace_back(uuid, name);
+  // Asks each running guest of `listed` (anything with uuid and name).
+  template <typename Listed> void ask(const std::vector<Listed>& listed) {
+    for (const auto& g : listed) {
+      if (m_running.contains(g.uuid)) {
+        m_asked.emplace_back(g.uuid, g.name);
+      }
     }
+    ask_each();
   }
-  void ask() {
+  // The guest's run state, and what its monitor's silence is (if it is).
+  RunState state_of(const std::string& uuid, std::optional<LiveState>& live) const {
+    RunState state(m_running.contains(uuid));
+    if (const auto it = m_answers.find(uuid); it != m_answers.end()) {
+      live = it->second;
+      state.unknown = live ? live->unknown : "";
+    }
+    return state;
+  }
+
+private:
+  void ask_each() {
     std::vector<std::optional<LiveState>> answers(m_asked.size());
     std::vector<std::exception_ptr> errors(m_asked.size());
     std::atomic<std::size_t> next{0};
@@ -98,17 +113,6 @@ public:
       m_answers.emplace(m_asked[i].first, std::move(answers[i]));
     }
   }
-  // The guest's run state, and what its monitor's silence is (if it is).
-  RunState state_of(const std::string& uuid, std::optional<LiveState>& live) const {
-    RunState state(m_running.contains(uuid));
-    if (const auto it = m_answers.find(uuid); it != m_answers.end()) {
-      live = it->second;
-      state.unknown = live ? live->unknown : "";
-    }
-    return state;
-  }
-
-private:
   const fs::path& m_root;
   std::set<std::string> m_running;
   std::vector<std::pair<std::string, std::string>> m_asked; // uuid, name
@@ -123,10 +127,7 @@ std::string status_report(Store& store, const StatusRequest& request) {
   RunningProbe probe(root, !one);
   if (!one && request.format == StatusFormat::summary) {
     auto summaries = store.summaries();
-    for (const auto& s : summaries) {
-      probe.add(s.uuid, s.name);
-    }
-    probe.ask();
+    probe.ask(summaries);
     std::vector<SummaryStatus> rows;
     for (auto& s : summaries) {
       std::optional<LiveState> live;
@@ -152,10 +153,7 @@ std::string status_report(Store& store, const StatusRequest& request) {
     // -M shows how many devices each guest has, not the devices.
     const auto counts = store.device_counts();
     auto all = store.load_guests(Store::Devices::without);
-    for (const auto& g : all) {
-      probe.add(g.uuid, g.name);
-    }
-    probe.ask();
+    probe.ask(all);
     for (auto& g : all) {
       std::optional<LiveState> live;
       const RunState state = probe.state_of(g.uuid, live);
@@ -165,10 +163,7 @@ std::string status_report(Store& store, const StatusRequest& request) {
     }
   } else {
     auto all = store.load_guests();
-    for (const auto& g : all) {
-      probe.add(g.uuid, g.name);
-    }
-    probe.ask();
+    probe.ask(all);
     for (auto& g : all) {
       std::optional<LiveState> live;
       const RunState state = probe.state_of(g.uuid, live);
