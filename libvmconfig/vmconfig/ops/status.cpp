@@ -17,6 +17,7 @@
 #include <exception>
 #include <filesystem>
 #include <set>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -97,15 +98,18 @@ private:
         }
       }
     };
-    constexpr std::size_t k_threads = 16;
-    if (m_asked.size() <= 1) {
-      work();
-    } else {
-      std::vector<std::jthread> threads;
-      for (std::size_t t = 0; t < std::min(k_threads, m_asked.size()); ++t) {
-        threads.emplace_back(work);
+    constexpr std::size_t k_threads = 16; // this one included
+    {
+      std::vector<std::jthread> helpers;
+      try {
+        for (std::size_t t = 1; t < std::min(k_threads, m_asked.size()); ++t) {
+          helpers.emplace_back(work);
+        }
+      } catch (const std::system_error&) {
+        // No more threads to be had: fewer ask, this one among them.
       }
-    } // joined
+      work();
+    } // the helpers are joined here
     for (std::size_t i = 0; i < m_asked.size(); ++i) {
       if (errors[i]) {
         std::rethrow_exception(errors[i]);
