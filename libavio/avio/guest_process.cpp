@@ -372,6 +372,16 @@ RuntimeLock::RuntimeLock(const RunDir& run, std::chrono::milliseconds wait,
   }
 }
 
+bool runtime_lock_held(const RunDir& run) {
+  const int fd = ::open(run.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd); // releases the shared lock if it was had
+  return held;
+}
+
 RuntimeLock::~RuntimeLock() {
   if (m_fd >= 0) {
     ::close(m_fd); // releases the flock

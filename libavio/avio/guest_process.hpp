@@ -88,4 +88,7 @@ private:
 
 inline constexpr std::chrono::milliseconds k_runtime_lock_wait{3000};
 
+// Whether a command holds the guest's runtime lock now (a look, not a wait).
+bool runtime_lock_held(const RunDir& run);
+
 } // namespace avio

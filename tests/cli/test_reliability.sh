@@ -208,6 +208,33 @@ within 20 "hpvmstop -g on a stopped QEMU"
 assert_stderr_has "stopped hard"
 if alive "$pid"; then fail "the stopped QEMU (pid $pid) survived hpvmstop -g"; else pass; fi
 
+section "a QEMU left paused by an interrupted migration (postmigrate)"
+# What an hpvmmigrate -o killed after its stream leaves on the source: QEMU
+# sent the guest away and is paused; no command works on the guest.
+sized_file "$S/away.img" 8M
+start_guest away
+run python3 "$HPVM_SOURCE/tests/runtime/qmp.py" "$(run_dir away)/qmp.sock" migrate-away
+assert_exit 0
+assert_stdout "postmigrate"
+timed hpvmstatus
+assert_exit 0
+within 2 "hpvmstatus on a QEMU paused after a migration"
+assert_stdout_has "^away +[0-9]+ LINUX +Invalid +1 +1 +0 +128 MB +0$"
+assert_stdout_has "^away : paused after an interrupted migration; hpvmstatus -P away says more$"
+run hpvmstatus -P away
+assert_exit 0
+assert_stdout_has "^QEMU state : unknown \(QEMU sent the guest to another VM Host and is paused \(postmigrate\), but no hpvmmigrate runs: a migration was interrupted after its stream\. Check the target VM Host: if it runs the guest, 'hpvmstop -P away -F' stops this copy; if not, the guest runs nowhere: 'hpvmstop -P away -F' and 'hpvmstart -P away' start it again here\)$"
+run hpvmstatus -M -P away
+assert_exit 0
+check "-M field 10 is Invalid" test "$(cut -d: -f11 "$OUT")" = Invalid
+pid=$(qemu_pid away)
+expect_ok hpvmstop -P away -F -q
+if alive "$pid"; then fail "the paused QEMU (pid $pid) survived hpvmstop -F"; else pass; fi
+expect_exit 0 hpvmstart -P away
+started away
+expect_stdout "running" python3 "$HPVM_SOURCE/tests/runtime/qmp.py" "$(run_dir away)/qmp.sock" status
+expect_ok hpvmstop -P away -F -q
+
 section "a monitor that greets and never answers: hpvmstop -g keeps to -t"
 # Every wait of -g (connect, greeting, each reply, the power-off) shares
 # the -t deadline; then signals, with no second try over the monitor.

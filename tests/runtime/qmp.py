@@ -13,10 +13,15 @@
   qmp.py SOCKET get PATH PROP  a QOM property (qom-get), as JSON
   qmp.py SOCKET bandwidth N    caps a migration's stream at N bytes a second
   qmp.py SOCKET migration      the migration's status (query-migrate)
+  qmp.py SOCKET migrate-away   migrates the guest into nothing (exec:cat >
+                               /dev/null) and waits (30 s at most) until it
+                               completed: QEMU is left paused in postmigrate,
+                               as an hpvmmigrate killed after its stream leaves it
 """
 import json
 import socket
 import sys
+import time
 
 
 def connect(path):
@@ -77,6 +82,18 @@ def main():
         execute("migrate-set-parameters", **{"max-bandwidth": int(sys.argv[3])})
     elif what == "migration":
         print(execute("query-migrate").get("status", "none"))
+    elif what == "migrate-away":
+        execute("migrate", uri="exec:cat >/dev/null")
+        for _ in range(300):
+            status = execute("query-migrate").get("status", "none")
+            if status == "completed":
+                print(execute("query-status")["status"])
+                break
+            if status in ("failed", "cancelled"):
+                raise SystemExit(f"qmp.py: the migration {status}")
+            time.sleep(0.1)
+        else:
+            raise SystemExit("qmp.py: the migration did not complete within 30 s")
     else:
         raise SystemExit(f"qmp.py: unknown query {what}")
 

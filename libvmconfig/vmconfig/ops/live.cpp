@@ -66,6 +66,26 @@ bool stopped(const avio::RunDir& run, const std::string& guest, LiveState& state
   return false;
 }
 
+// A QEMU that sent its guest away (status postmigrate) while no command
+// works on the guest: an hpvmmigrate -o killed after the stream, before it
+// handed the guest over or marked this copy. Whether the target runs the
+// guest is not known here: Invalid, with what to check.
+bool interrupted_migration(const avio::RunDir& run, const std::string& guest,
+                           const std::string& status, LiveState& state) {
+  if (status != "postmigrate" || avio::runtime_lock_held(run)) {
+    return false;
+  }
+  set_unknown(state,
+              fmt::format("QEMU sent the guest to another VM Host and is paused (postmigrate), "
+                          "but no hpvmmigrate runs: a migration was interrupted after its stream. "
+                          "Check the target VM Host: if it runs the guest, 'hpvmstop -P {} -F' "
+                          "stops this copy; if not, the guest runs nowhere: 'hpvmstop -P {} -F' "
+                          "and 'hpvmstart -P {}' start it again here",
+                          guest, guest, guest),
+              "paused after an interrupted migration");
+  return true;
+}
+
 // QEMU did not answer. Its state is unknown (Invalid) when its monitor is
 // busy or does not respond; a QEMU with no monitor to ask (no socket, as
 // the test suites' stand-ins) runs on as far as anyone can tell.
@@ -311,6 +331,9 @@ LiveState live_state(Store& store, const Guest& g) {
   try {
     avio::QmpClient qmp(run.qmp_socket(), 2000ms);
     state.qemu_status = avio::json_text(qmp.execute("query-status"), "status", "unknown");
+    if (interrupted_migration(run, g.name, state.qemu_status, state)) {
+      return state;
+    }
     live = avio::live_devices(qmp, run.pending_removals_file());
     recorded = avio::recorded_removals(run.pending_removals_file());
     // vCPUs and memory change only at a start: a difference is a pending change.
@@ -442,7 +465,8 @@ std::optional<LiveState> unknown_runtime(const std::filesystem::path& root, cons
   }
   try {
     avio::QmpClient qmp(run.qmp_socket(), 2000ms);
-    qmp.execute("query-status");
+    const std::string status = avio::json_text(qmp.execute("query-status"), "status", "unknown");
+    interrupted_migration(run, name, status, state);
   } catch (const hpvm::Error& e) {
     unanswered(e, state);
   }
