@@ -26,6 +26,8 @@ import time
 
 def connect(path):
     sock = socket.socket(socket.AF_UNIX)
+    # Bounded: a QEMU whose main loop hangs fails the test instead of holding it.
+    sock.settimeout(60)
     sock.connect(path)
     stream = sock.makefile("rw")
     json.loads(stream.readline())
