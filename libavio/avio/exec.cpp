@@ -1,5 +1,6 @@
 #include "avio/exec.hpp"
 
+#include "avio/deadline.hpp"
 #include "avio/error.hpp"
 
 #include <fmt/format.h>
@@ -79,10 +80,8 @@ std::optional<std::string> capture_output(const std::vector<std::string>& argv,
   const auto deadline = std::chrono::steady_clock::now() + k_tool_timeout;
   bool finished = false;
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
     pollfd p{pipe_fds[0], POLLIN, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0)));
+    const int ready = ::poll(&p, 1, static_cast<int>(millis_until(deadline).count()));
     if (ready < 0 && errno == EINTR) {
       continue;
     }
@@ -209,8 +208,7 @@ ExecResult run_with_input(const std::vector<std::string>& argv, const std::strin
   bool timed_out = false;
   char buffer[4096];
   while (out_fd >= 0 || err_fd >= 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    const auto left = millis_until(deadline);
     if (left.count() <= 0) {
       timed_out = true;
       break;

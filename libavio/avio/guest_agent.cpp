@@ -1,5 +1,6 @@
 #include "avio/guest_agent.hpp"
 
+#include "avio/deadline.hpp"
 #include "avio/machine.hpp"
 #include "avio/qmp.hpp"
 
@@ -17,7 +18,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 Millis left_until(Clock::time_point deadline) {
-  return std::max(Millis{1}, std::chrono::duration_cast<Millis>(deadline - Clock::now()));
+  return std::max(Millis{1}, millis_until(deadline));
 }
 
 // One agent command's "return", nullopt at the deadline; an error reply throws.

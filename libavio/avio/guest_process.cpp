@@ -1,5 +1,6 @@
 #include "avio/guest_process.hpp"
 
+#include "avio/deadline.hpp"
 #include "avio/error.hpp"
 #include "avio/exec.hpp"
 #include "avio/fd.hpp"
@@ -57,9 +58,7 @@ bool wait_gone(int pidfd, std::chrono::milliseconds timeout) {
   pollfd p{pidfd, POLLIN, 0};
   const auto deadline = Clock::now() + timeout;
   while (true) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    const int n = ::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0)));
+    const int n = ::poll(&p, 1, static_cast<int>(millis_until(deadline).count()));
     if (n > 0) {
       return true;
     }
@@ -307,9 +306,7 @@ GracefulStop stop_graceful(const RunDir& run, pid_t pid, std::chrono::millisecon
   // What is left of `timeout`, at most `bound` (at least 1 ms: a wait of 0
   // would be no wait at all).
   const auto left = [deadline](std::chrono::milliseconds bound) {
-    const auto rest =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    return std::max(std::chrono::milliseconds(1), std::min(rest, bound));
+    return std::max(std::chrono::milliseconds(1), std::min(millis_until(deadline), bound));
   };
   try {
     QmpClient qmp(run.qmp_socket(), left(k_qmp_timeout), left(k_qmp_greeting_timeout));

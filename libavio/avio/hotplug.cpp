@@ -1,5 +1,6 @@
 #include "avio/hotplug.hpp"
 
+#include "avio/deadline.hpp"
 #include "avio/fd.hpp"
 
 #include <fmt/format.h>
@@ -115,9 +116,7 @@ private:
     if (!m_removal_deadline) {
       m_removal_deadline = now + m_options.removal_timeout;
     }
-    return std::max(
-        std::chrono::milliseconds{0},
-        std::chrono::duration_cast<std::chrono::milliseconds>(*m_removal_deadline - now));
+    return millis_until(*m_removal_deadline);
   }
 
   // device_del and wait for DEVICE_DELETED; false when the guest keeps it.

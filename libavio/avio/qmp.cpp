@@ -1,5 +1,7 @@
 #include "avio/qmp.hpp"
 
+#include "avio/deadline.hpp"
+
 #include <fmt/format.h>
 
 #include <fcntl.h>
@@ -23,8 +25,7 @@ using namespace std::chrono_literals;
 constexpr const char* k_qmp_what = "QMP socket";
 
 int milliseconds_until(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
-  return left < 0 ? 0 : static_cast<int>(left);
+  return static_cast<int>(millis_until(deadline).count());
 }
 
 // The address QEMU listens on. A path too long for sun_path is reached

@@ -1,5 +1,6 @@
 #include "avio/remote.hpp"
 
+#include "avio/deadline.hpp"
 #include "avio/error.hpp"
 
 #include <fmt/format.h>
@@ -188,8 +189,7 @@ std::optional<std::string> LineChannel::read_line(std::chrono::milliseconds time
       line.swap(m_buffer);
       return line;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    const auto left = millis_until(deadline);
     if (left.count() <= 0) {
       throw hpvm::Error(
           fmt::format("Timed out after {} s waiting for {}.", timeout.count() / 1000, what));
