@@ -205,7 +205,7 @@ void make_run_dir(const layout::Path& root, const std::string& name, const std::
 }
 
 void remove_run_dir(const layout::Path& root, const std::string& name, const std::string& uuid) {
-  unlink_guest(root, name);
+  unlink_guest(root, name, uuid);
   std::error_code ec;
   fs::remove_all(layout::run_dir(root, uuid).dir, ec);
   unmark_running(root, uuid);
@@ -219,7 +219,13 @@ void link_guest(const layout::Path& root, const std::string& name, const std::st
   fs::create_directory_symlink(layout::guest_link_target(uuid), link);
 }
 
-void unlink_guest(const layout::Path& root, const std::string& name) {
+void unlink_guest(const layout::Path& root, const std::string& name, const std::string& uuid) {
+  if (layout::guest_link_uuid(root, name) == uuid) {
+    remove_guest_link(root, name);
+  }
+}
+
+void remove_guest_link(const layout::Path& root, const std::string& name) {
   std::error_code ec;
   fs::remove(layout::guest_link(root, name), ec);
 }

@@ -137,10 +137,14 @@ void remove_config_file(const RunDir& run);
 void make_run_dir(const layout::Path& root, const std::string& name, const std::string& uuid);
 // Removes guests/<name>, uuids/<uuid> and running/<uuid>; errors are ignored.
 void remove_run_dir(const layout::Path& root, const std::string& name, const std::string& uuid);
-// Points guests/<name> at uuids/<uuid> (replacing any link there);
-// unlink_guest removes guests/<name>, ignoring errors.
+// Points guests/<name> at uuids/<uuid> (replacing any link there).
 void link_guest(const layout::Path& root, const std::string& name, const std::string& uuid);
-void unlink_guest(const layout::Path& root, const std::string& name);
+// Removes guests/<name> when it leads to uuids/<uuid>, ignoring errors: a
+// link leading elsewhere is another guest's (one copied from another host
+// over this host's name) and stays.
+void unlink_guest(const layout::Path& root, const std::string& name, const std::string& uuid);
+// Removes guests/<name> whatever it leads to, ignoring errors.
+void remove_guest_link(const layout::Path& root, const std::string& name);
 // Creates (mark) or removes (unmark, ignoring errors) running/<uuid>.
 void mark_running(const layout::Path& root, const std::string& uuid);
 void unmark_running(const layout::Path& root, const std::string& uuid);

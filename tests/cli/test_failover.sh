@@ -187,7 +187,7 @@ expect_ok hpvmcreate -P g7 -a disk:avio_stor:0,1,0:file:"$S/gone.img"
 for g in g2 g4 g5 g6 g7; do opensvc_copy "$g"; done
 rm -f "$S/gone.img"
 on_b
-refuse 1 "hpvmstart: ERROR (g2): A guest named 'g2' with another UUID ($U2B) exists on this host; the copied configuration '$B/uuids/$U2A/vmm_config.current' has the UUID $U2A.
+refuse 1 "hpvmstart: ERROR (g2): A guest named 'g2' with another UUID ($U2B) exists on this host; the copied configuration '$B/uuids/$U2A/vmm_config.current' has the UUID $U2A. To register the copy under this name, rename this host's guest first (hpvmmodify -P g2 -N <new name>); to keep this host's guest, remove the copy's directory '$B/uuids/$U2A'.
 hpvmstart: $not_registered" hpvmstart -P g2
 refuse 1 "hpvmstart: ERROR (g4): Unable to add 'network:avio_lan:0,5,0x02AABBCC0009:vswitch:localnet': MAC address 0x02AABBCC0009 is already used by guest 'g3'.
 hpvmstart: $not_registered" hpvmstart -P g4
@@ -211,6 +211,40 @@ done
 U9=$(uuid_of g9)
 expect_ok hpvmremove -Q -P g9
 check "hpvmremove leaves nothing of g9" test ! -e "$B/uuids/$U9" -a ! -L "$B/guests/g9"
+
+section "two guests of one name: both ways out the refusal gives work"
+# Renamed here, this host's guest leaves the copied link alone; the copy is
+# then registered under the name.
+expect_ok hpvmmodify -P g2 -N g2own
+check "guests/g2 still leads to the copy" test "$(readlink "$B/guests/g2")" = "../uuids/$U2A"
+check "guests/g2own leads to this host's guest" test "$(readlink "$B/guests/g2own")" = "../uuids/$U2B"
+run hpvmstatus -M -P g2
+assert_exit 0
+assert_stdout_has "^g2:$U2A:"
+expect_sql "SELECT name FROM guests WHERE uuid='$U2A' UNION ALL SELECT name FROM guests WHERE uuid='$U2B'" "g2
+g2own"
+# The copy's directory removed: this host's guest keeps the name, and the
+# link leads to it again.
+on_a
+expect_ok hpvmcreate -P g10
+U10A=$(uuid_of g10)
+opensvc_copy g10
+expect_ok hpvmremove -Q -P g10
+on_b
+rm -f "$B/guests/g10"
+expect_ok hpvmcreate -P g10 -r 512M
+U10B=$(uuid_of g10)
+ln -sfn "../uuids/$U10A" "$B/guests/g10"
+refuse 1 "hpvmstatus: ERROR (g10): A guest named 'g10' with another UUID ($U10B) exists on this host; the copied configuration '$B/uuids/$U10A/vmm_config.current' has the UUID $U10A. To register the copy under this name, rename this host's guest first (hpvmmodify -P g10 -N <new name>); to keep this host's guest, remove the copy's directory '$B/uuids/$U10A'.
+hpvmstatus: $not_registered" hpvmstatus -P g10
+rm -r "$B/uuids/$U10A"
+run hpvmstatus -M -P g10
+assert_exit 0
+assert_stderr ""
+assert_stdout_has "^g10:$U10B:"
+check "guests/g10 leads to this host's guest again" test "$(readlink "$B/guests/g10")" = "../uuids/$U10B"
+expect_ok hpvmremove -Q -P g10
+check "hpvmremove leaves nothing of g10" test ! -e "$B/uuids/$U10B" -a ! -L "$B/guests/g10"
 
 section "a configuration file that cannot be read is refused"
 G6=$(realpath "$B/guests/g6")/vmm_config.current

@@ -189,7 +189,7 @@ expect_sql "SELECT runnable FROM guests WHERE name = 'g1'" "0"
 run on_b hpvmstart -P g1
 assert_exit 0
 assert_stderr_has "^hpvmstart: WARNING \(g1\): The guest migrated to the VM Host 'hosta' was taken back from the configuration copied into '$ROOT_B/uuids/$UUID/vmm_config.current' \(change [0-9]+; this host's copy was change [0-9]+\): it is runnable here again\.$"
-PB=$(qemu_of "$ROOT_B")
+PB=$(cat "$ROOT_B/uuids/$UUID/qemu.pid" 2>/dev/null)
 [[ -n $PB ]] && track_pid "$PB"
 expect_sql "SELECT runnable, modifiable, visible FROM guests WHERE name = 'g1'" "1|1|1"
 expect_sql "SELECT count(*) FROM guest_extended WHERE keyword = 'migrated_to'" "0"
@@ -198,11 +198,21 @@ check "B holds the guest's device-database entries again" grep -qE "^$S/disk1.im
 expect_ok on_b hpvmstop -P g1 -F -q
 use_root "$ROOT_A"
 
-section "the UUID already there (B's copy made runnable by hand)"
+section "the UUID already there and running (B's copy made runnable by hand and started)"
 expect_ok on_b hpvmmodify -P g1 -x modify_status=enabled
 expect_ok on_b hpvmmodify -P g1 -x runnable_status=enabled
-mig_refused g1 "Target VM Host error - A guest with the UUID $UUID already exists: 'g1'." \
-  "See HPVM command log file on target VM Host for more detail." -- -P g1 -h hostb
+run on_b hpvmstart -P g1
+assert_exit 0
+PB=$(cat "$ROOT_B/uuids/$UUID/qemu.pid" 2>/dev/null)
+[[ -n $PB ]] && track_pid "$PB"
+# (Its vNIC's tap there is refused too: not compared here.)
+both_states >"$K/before"
+run hpvmmigrate -P g1 -h hostb
+assert_exit 1
+assert_stderr_has "^hpvmmigrate: ERROR \(g1\): Target VM Host error - A guest with the UUID $UUID already exists: 'g1'\.$"
+both_states >"$K/after"
+check "both hosts are as they were" cmp -s "$K/before" "$K/after"
+expect_ok on_b hpvmstop -P g1 -F -q
 expect_ok on_b hpvmremove -P g1 -Q
 
 section "-N: another name on the target; -p: by number"
@@ -332,6 +342,40 @@ expect_sql "SELECT label, runnable, modifiable, visible FROM guests WHERE name =
 use_root "$ROOT_B"
 LAST="hpvmmigrate -P gw2 -h hostb, on B"
 expect_db_unchanged
+use_root "$ROOT_A"
+
+section "offline: back to a host that kept a runnable copy (it ran the guest before a failover)"
+# B ran gw and went down; A started it (the cluster's agent makes A's
+# copy runnable again) and changed it. B, back, still has its old copy, Off
+# and runnable: a migration to B replaces it; a failed one leaves it runnable.
+expect_ok hpvmmodify -P gw -x modify_status=enabled
+expect_ok hpvmmodify -P gw -x runnable_status=enabled -x visible_status=enabled
+expect_ok hpvmmodify -P gw -l "after the failover"
+gave_way="hpvmmigrate: WARNING (gw): The target's own copy of the guest ('gw', Off and runnable: it ran there before it was started on another VM Host) gives way to this definition."
+check "B's database is held" hold_b
+hpvmmigrate -P gw -h hostb >"$K/mig.out" 2>"$K/mig.err" {hold_fd}>&- &
+MPID=$!
+track_pid "$MPID"
+check "the target's side runs" receiving
+expect_ok hpvmmodify -P gw -l "changed during the migration"
+release_b
+wait "$MPID"
+check "hpvmmigrate failed (exit $?)" test $? -eq 1
+check "it said why" grep -qx "hpvmmigrate: ERROR (gw): The guest's configuration changed during the migration; migrate it again." "$K/mig.err"
+use_root "$ROOT_B"
+expect_sql "SELECT runnable, modifiable, visible FROM guests WHERE name = 'gw'" "1|1|1"
+expect_sql "SELECT count(*) FROM guest_extended WHERE keyword IN ('migrating_from', 'replaces_runnable', 'migrated_to')" "0"
+use_root "$ROOT_A"
+expect_sql "SELECT runnable FROM guests WHERE name = 'gw'" "1"
+run hpvmmigrate -P gw -h hostb
+assert_exit 0
+assert_stdout "hpvmmigrate: Guest migrated successfully."
+assert_stderr "$gave_way"
+expect_sql "SELECT runnable, modifiable, visible FROM guests WHERE name = 'gw'" "0|0|0"
+use_root "$ROOT_B"
+expect_sql "SELECT label, runnable, modifiable, visible FROM guests WHERE name = 'gw'" \
+  "changed during the migration|1|1|1"
+expect_sql "SELECT count(*) FROM guest_extended WHERE keyword IN ('migrating_from', 'replaces_runnable', 'migrated_to')" "0"
 use_root "$ROOT_A"
 
 # ------------------------------------------------------------------ online

@@ -37,6 +37,10 @@ inline constexpr const char* k_migrated_to = "migrated_to";
 // runnable until the source hands it over): the source VM Host. A guest that
 // still has it once no migration runs is what a killed one left.
 inline constexpr const char* k_incoming = "migrating_from";
+// Set with k_incoming when the guest coming in replaces a runnable copy of
+// its own that this host kept Off (it ran here before a failover started it
+// elsewhere): a failed migration leaves that copy runnable again.
+inline constexpr const char* k_replaces_runnable = "replaces_runnable";
 
 inline constexpr std::uint64_t k_reserved_memory_mb = 64; // shown as Reserved Memory
 

@@ -65,6 +65,21 @@ std::optional<Copy> read_copy(const fs::path& root, const std::string& name) {
   return copy;
 }
 
+// guests/<name> leading to a directory that is gone while this host has a
+// guest of that name with another UUID: the administrator removed a copy
+// to keep this host's guest under the name (decide's refusal says to), and
+// the link leads to this host's guest again.
+void relink_own_guest(Store& store, const std::string& name) {
+  const auto uuid = avio::layout::guest_link_uuid(store.root(), name);
+  std::error_code ec;
+  if (!uuid || fs::exists(avio::layout::run_dir(store.root(), *uuid).dir, ec)) {
+    return;
+  }
+  if (const auto own = store.load_guest(name); own && own->uuid != *uuid) {
+    link_guest(store.root(), name, own->uuid);
+  }
+}
+
 enum class Action : unsigned char {
   none,
   add,         // a guest this host does not know
@@ -90,10 +105,15 @@ bool left_by_migration(const std::string& body) {
 Decision decide(Store& store, const std::string& name, const Copy& copy, CopyUse use) {
   const GuestConfig& c = copy.config;
   if (const auto by_name = store.load_guest(name); by_name && by_name->uuid != c.uuid) {
-    throw hpvm::Refused({fmt::format("A guest named '{}' with another UUID ({}) exists on this "
-                                     "host; the copied configuration '{}' has the UUID {}.",
-                                     name, by_name->uuid, copy.file.string(), c.uuid)},
-                        k_refused, name);
+    // Two guests, one name: the administrator says which keeps it.
+    throw hpvm::Refused(
+        {fmt::format("A guest named '{}' with another UUID ({}) exists on this host; the copied "
+                     "configuration '{}' has the UUID {}. To register the copy under this name, "
+                     "rename this host's guest first (hpvmmodify -P {} -N <new name>); to keep "
+                     "this host's guest, remove the copy's directory '{}'.",
+                     name, by_name->uuid, copy.file.string(), c.uuid, name,
+                     copy.file.parent_path().string())},
+        k_refused, name);
   }
   Decision d;
   d.known = store.load_guest_by_uuid(c.uuid);
@@ -222,7 +242,12 @@ bool copied_config_present(const std::string& name) {
   }
   const fs::path root = Store::location().root;
   const auto uuid = avio::layout::guest_link_uuid(root, name);
-  return uuid && avio::read_file(avio::layout::run_dir(root, *uuid).config_file()).has_value();
+  if (!uuid) {
+    return false;
+  }
+  const avio::RunDir run = avio::layout::run_dir(root, *uuid);
+  std::error_code ec;
+  return avio::read_file(run.config_file()).has_value() || !fs::exists(run.dir, ec);
 }
 
 Report register_copied_guest(Store& store, const std::string& name, CopyUse use) {
@@ -232,6 +257,7 @@ Report register_copied_guest(Store& store, const std::string& name, CopyUse use)
   }
   const auto copy = read_copy(store.root(), name);
   if (!copy) {
+    relink_own_guest(store, name);
     return report;
   }
   if (!copy->errors.empty()) {
@@ -281,7 +307,7 @@ Report register_copied_guest(Store& store, const std::string& name, CopyUse use)
   }
   tx.commit();
   if (d.known && d.known->name != copy->config.name) {
-    unlink_guest(store.root(), d.known->name); // renamed on the other host
+    unlink_guest(store.root(), d.known->name, d.known->uuid); // renamed on the other host
   }
   return report;
 }

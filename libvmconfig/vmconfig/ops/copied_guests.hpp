@@ -17,8 +17,9 @@
 namespace vmconfig {
 
 // Whether guests/<name>, under the HPVM root the commands use, leads to a
-// configuration file: hpvmstatus then opens the database for writing
-// (making it on a host that has none).
+// configuration file, or to a directory that is gone (a link
+// register_copied_guest sets right): hpvmstatus then opens the database for
+// writing (making it on a host that has none).
 bool copied_config_present(const std::string& name);
 
 // Registers or updates the guest from the file guests/<name> leads to, in

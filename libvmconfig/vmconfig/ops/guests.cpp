@@ -67,7 +67,7 @@ void remove_leftover_run_dirs(Store& store) {
     }
     const auto target = avio::layout::guest_link_uuid(store.root(), name);
     if (!(target && copied(*target))) {
-      unlink_guest(store.root(), name);
+      avio::remove_guest_link(store.root(), name);
     }
   }
 }

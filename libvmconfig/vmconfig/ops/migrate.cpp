@@ -244,10 +244,13 @@ void undo_incoming(Store& store, const std::string& name) {
     return;
   }
   drop_guest_dependents(store, incoming->name);
-  if (incoming->extended.contains(k_migrated_to)) {
+  if (incoming->extended.contains(k_migrated_to) ||
+      incoming->extended.contains(k_replaces_runnable)) {
     Guest kept = *incoming;
-    kept.runnable = kept.modifiable = kept.visible = false;
+    const bool runnable = incoming->extended.contains(k_replaces_runnable);
+    kept.runnable = kept.modifiable = kept.visible = runnable;
     kept.extended.erase(k_incoming);
+    kept.extended.erase(k_replaces_runnable);
     std::vector<std::string> identities;
     for (const auto& d : kept.storage) {
       identities.push_back(d.location.empty() ? "" : avio::probe(d.location).identity);
@@ -375,10 +378,23 @@ ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel) {
   }
   Store::WriteTransaction tx(store);
   std::optional<Guest> previous; // the copy this host kept when the guest left it
+  bool previous_runnable = false;
   for (const auto& g : store.load_guests(Store::Devices::without)) {
     const bool left_here = !g.runnable && g.extended.contains(k_migrated_to);
-    if (g.uuid == uuid && left_here) {
+    // Off and runnable: the guest ran here until this host went down and a
+    // failover started it elsewhere, from where it now comes back. The
+    // running guest's definition is the guest's; this stale one gives way.
+    const bool failed_over = g.uuid == uuid && g.runnable && !g.extended.contains(k_incoming) &&
+                             !run_state(store.root(), g.uuid).on;
+    if (g.uuid == uuid && (left_here || failed_over)) {
       previous = g;
+      previous_runnable = failed_over;
+      if (failed_over) {
+        result.report.warnings.push_back(fmt::format(
+            "The target's own copy of the guest ('{}', Off and runnable: it ran there before "
+            "it was started on another VM Host) gives way to this definition.",
+            g.name));
+      }
     } else if (g.uuid == uuid) {
       errors.push_back(fmt::format("{}A guest with the UUID {} already exists: '{}'.",
                                    k_target_error, uuid, g.name));
@@ -456,7 +472,9 @@ ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel) {
   // Not runnable until the source, its own checks made again, says commit.
   guest.runnable = false;
   guest.extended[k_incoming] = source;
-  if (previous) {
+  if (previous_runnable) {
+    guest.extended[k_replaces_runnable] = "yes"; // a failure leaves it runnable
+  } else if (previous) {
     // Kept, so that a failure leaves the copy this host had.
     guest.extended[k_migrated_to] = previous->extended.at(k_migrated_to);
   }
@@ -465,7 +483,7 @@ ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel) {
   vswitches.set_nic_ports(guest.name, guest.networks, ports);
   sync_guest_dependents(store, guest);
   if (previous && previous->name != guest.name) {
-    unlink_guest(store.root(), previous->name);
+    unlink_guest(store.root(), previous->name, previous->uuid);
   }
   try {
     make_run_dir(store.root(), guest);
@@ -500,6 +518,7 @@ ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel) {
     running.runnable = true;
     running.extended.erase(k_incoming);
     running.extended.erase(k_migrated_to);
+    running.extended.erase(k_replaces_runnable);
     update_guest(store, stored, running, planner.storage_identities());
     handover.commit();
   } catch (...) {

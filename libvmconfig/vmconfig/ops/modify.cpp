@@ -324,12 +324,12 @@ Report modify_guest(Store& store, const ModifyRequest& request) {
     }
   } catch (...) {
     if (renamed) {
-      unlink_guest(store.root(), plan.after.name);
+      unlink_guest(store.root(), plan.after.name, plan.after.uuid);
     }
     throw;
   }
   if (renamed) {
-    unlink_guest(store.root(), guest.name);
+    unlink_guest(store.root(), guest.name, guest.uuid);
   }
   return report;
 }

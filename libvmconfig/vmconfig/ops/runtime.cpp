@@ -24,8 +24,8 @@ void link_guest(const fs::path& root, const std::string& name, const std::string
   avio::link_guest(root, name, uuid);
 }
 
-void unlink_guest(const fs::path& root, const std::string& name) {
-  avio::unlink_guest(root, name);
+void unlink_guest(const fs::path& root, const std::string& name, const std::string& uuid) {
+  avio::unlink_guest(root, name, uuid);
 }
 
 void make_run_dir(const fs::path& root, const Guest& g) {

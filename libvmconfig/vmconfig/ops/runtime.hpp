@@ -25,10 +25,12 @@ void make_run_dir(const std::filesystem::path& root, const Guest& guest);
 // Removes both; errors are ignored.
 void remove_run_dir(const std::filesystem::path& root, const Guest& guest);
 // Points guests/<name> at the guest's run directory (replacing any link
-// there); unlink_guest removes guests/<name>, ignoring errors.
+// there); unlink_guest removes guests/<name> when it leads to the guest
+// `uuid` (avio/layout.hpp), ignoring errors.
 void link_guest(const std::filesystem::path& root, const std::string& name,
                 const std::string& uuid);
-void unlink_guest(const std::filesystem::path& root, const std::string& name);
+void unlink_guest(const std::filesystem::path& root, const std::string& name,
+                  const std::string& uuid);
 
 RunState run_state(const std::filesystem::path& root, const std::string& uuid);
 
