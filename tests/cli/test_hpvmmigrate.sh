@@ -378,6 +378,33 @@ expect_sql "SELECT label, runnable, modifiable, visible FROM guests WHERE name =
 expect_sql "SELECT count(*) FROM guest_extended WHERE keyword IN ('migrating_from', 'replaces_runnable', 'migrated_to')" "0"
 use_root "$ROOT_A"
 
+section "offline -D -b: this host's copy removed, the guest started on the target"
+expect_ok hpvmcreate -P gdel -r 64M
+UD=$(uuid_of gdel)
+run hpvmmigrate -P gdel -h hostb -D -b
+assert_exit 0
+assert_stdout "hpvmmigrate: Guest migrated successfully."
+assert_stderr ""
+expect_sql "SELECT count(*) FROM guests WHERE uuid = '$UD'" "0"
+check "A has no run directory or link of gdel" test ! -e "$ROOT_A/uuids/$UD" -a ! -L "$ROOT_A/guests/gdel"
+PD=$(cat "$ROOT_B/uuids/$UD/qemu.pid" 2>/dev/null)
+[[ -n $PD ]] && track_pid "$PD"
+check "gdel's QEMU runs on B" alive "${PD:-none}"
+run on_b hpvmstatus -P gdel -M
+assert_stdout_has "^gdel:$UD:[0-9]+:.*:enabled:enabled:On:"
+expect_ok on_b hpvmstop -P gdel -F -q
+# Started by the target's hpvmstart, which may refuse: the guest is
+# migrated all the same, and the error says so.
+expect_ok hpvmcreate -P gbig -r 1000G
+run hpvmmigrate -P gbig -h hostb -F -b
+assert_exit 1
+assert_stderr_has "^hpvmmigrate: ERROR \(gbig\): The guest was migrated to 'hostb', but it did not start there: hpvmstart: ERROR \(gbig\): The guest needs 1024064 MB"
+expect_sql "SELECT runnable FROM guests WHERE name = 'gbig'" "0"
+check "B has gbig, runnable" test "$(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT runnable FROM guests WHERE name = 'gbig'")" = 1
+expect_stderr 2 "hpvmmigrate: ERROR: -b starts the guest after an offline migration; with -o it runs on.
+Run 'hpvmmigrate --help' for usage." \
+  hpvmmigrate -P g1 -h hostb -o -b
+
 # ------------------------------------------------------------------ online
 if ! command -v qemu-system-x86_64 >/dev/null || [[ ! -e /dev/net/tun ]]; then
   skip "qemu-system-x86_64 or /dev/net/tun is missing: online migration not tested"

@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <memory>
 #include <set>
 #include <thread>
@@ -818,6 +819,34 @@ void commit_migrated(Store::WriteTransaction& tx, Store& store, const Guest& sto
   }
 }
 
+// -D: the copy this host kept, marked not runnable, removed as hpvmremove
+// removes a guest. The migration stands whatever happens here.
+void remove_source_copy(Store& store, const std::string& name, Report& report) {
+  try {
+    remove_guest(store, name);
+  } catch (const std::exception& e) {
+    report.warnings.push_back(
+        fmt::format("The guest was migrated, but this host's copy could not be removed ({}): it "
+                    "stays, not runnable; hpvmremove removes it.",
+                    avio::trim(e.what(), " .")));
+  }
+}
+
+// -b: the guest started on the target by its own hpvmstart.
+void boot_on_target(const MigrateRequest& r, const MigrateResult& result) {
+  const std::string hpvmstart =
+      (std::filesystem::path(avio::own_executable()).parent_path() / "hpvmstart").string();
+  const auto started =
+      avio::run_remote(r.target, {hpvmstart, "-P", result.target_name}, "",
+                       k_migrate_remote_timeout, fmt::format("hpvmstart on '{}'", r.target));
+  if (started.status != 0) {
+    const auto lines = avio::split(std::string(avio::trim_end(started.err, "\n")), '\n');
+    throw hpvm::Error(fmt::format("The guest was migrated to '{}', but it did not start there: {}",
+                                  r.target, lines.empty() ? "no reason given" : lines.front()),
+                      result.name);
+  }
+}
+
 MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
   MigrateResult result;
   const Guest guest = requested_guest(store, r);
@@ -880,6 +909,9 @@ MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
   commit_migrated(*tx, store, stored, r.target, identities);
   lock.reset(); // stop_guest takes it itself
   stop_guest(store, StopRequest{guest.name});
+  if (r.remove_source) {
+    remove_source_copy(store, stored.name, result.report);
+  }
   return result;
 }
 
@@ -933,6 +965,12 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
     throw;
   }
   commit_migrated(tx, store, stored, r.target, identities);
+  if (r.remove_source) {
+    remove_source_copy(store, stored.name, result.report);
+  }
+  if (r.boot) {
+    boot_on_target(r, result);
+  }
   return result;
 }
 
@@ -941,6 +979,9 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
 MigrateResult migrate_guest(Store& store, const MigrateRequest& r) {
   if (auto problem = avio::host_problem(r.target)) {
     throw hpvm::UsageError(fmt::format("Invalid target: {}.", *problem));
+  }
+  if (r.online && r.boot) {
+    throw hpvm::UsageError("-b starts the guest after an offline migration; with -o it runs on.");
   }
   return r.online ? migrate_online(store, r) : migrate_offline(store, r);
 }

@@ -53,6 +53,8 @@ struct MigrateRequest {
   bool check_only = false;             // -s
   bool force = false;                  // -F
   bool online = false;                 // -o: the running guest moves (QEMU live migration)
+  bool boot = false;                   // -b: started on the target after an offline migration
+  bool remove_source = false;          // -D: this host's copy removed, not kept not runnable
   std::function<void(const MigrationProgress&)> progress; // -o, every k_migration_poll
 };
 
