@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
       app.add_option("-h", target, "Target VM Host (name or address; root SSH with keys)");
   auto* new_name_option = app.add_option("-N", new_name, "Name of the guest on the target");
   app.add_flag("-o", request.online, "Online: migrate the running guest (QEMU live migration)");
-  app.add_flag("-b", request.boot, "Boot: start the guest on the target after an offline migration");
+  app.add_flag("-b", request.boot,
+               "Boot: start the guest on the target after an offline migration");
   app.add_flag("-D", request.remove_source,
                "Delete this host's copy once migrated (default: kept, not runnable)");
   app.add_flag("-s", request.check_only, "Check only: migrate nothing");
