@@ -270,7 +270,26 @@ std::string damaged_database_advice(const fs::path& root) {
       avio::layout::database_before_upgrade(root, "<N>").string());
 }
 
+namespace {
+
+// SQLite's process-wide settings, before its first connection. A store is
+// used by one thread at a time (hpvmstatus's threads ask monitors, not the
+// store), so connections need no mutex of their own; and nothing reads
+// SQLite's memory statistics, whose upkeep took a global mutex at every
+// allocation. Together 7% of an hpvmcreate's instructions.
+void configure_sqlite() {
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
+}
+
+} // namespace
+
 Store::Store(fs::path root, Access access) : m_root(std::move(root)) {
+  configure_sqlite();
   const avio::DatabaseFile file = checked_database_file(m_root);
   const bool missing = file.state == avio::DatabaseFile::State::missing;
   if (access == Access::if_exists && missing) {
