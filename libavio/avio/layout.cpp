@@ -290,6 +290,14 @@ std::vector<std::string> run_dir_uuids(const layout::Path& root) {
   return entries(root / "uuids");
 }
 
+std::optional<std::size_t> run_dir_count(const layout::Path& root) {
+  struct stat st {};
+  if (::stat((root / "uuids").c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_nlink < 2) {
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(st.st_nlink) - 2; // its own "." and its name in the root
+}
+
 std::vector<std::string> guest_link_names(const layout::Path& root) {
   return entries(root / "guests");
 }

@@ -157,6 +157,10 @@ std::vector<std::string> running_entries(const layout::Path& root);
 // What is under uuids/ and guests/ (none when unreadable), so that what a
 // killed hpvmcreate or hpvmclone left can be told from the guests' own.
 std::vector<std::string> run_dir_uuids(const layout::Path& root);
+// How many directories uuids/ holds, from its link count (one stat, where
+// run_dir_uuids reads every entry); nullopt where the file system does not
+// count subdirectories in a directory's links (btrfs, ext4 past 65,000).
+std::optional<std::size_t> run_dir_count(const layout::Path& root);
 std::vector<std::string> guest_link_names(const layout::Path& root);
 
 // A file a command made and removes if it fails (hpvmclone -b's new target
