@@ -311,10 +311,13 @@ ReceiveChannel stdio_channel() {
 std::string abort_incoming(Store& store, const ReceiveChannel& channel) {
   const std::string uuid = channel.next(k_migrate_remote_timeout).value_or("");
   const std::string removed = abort_incoming(store, uuid);
-  // Nothing to remove may mean the hand-over completed here: the source
-  // would resume a guest this host runs.
+  if (!removed.empty()) {
+    return removed;
+  }
+  // Nothing to remove may mean the hand-over completed here: said, or the
+  // source would resume a guest this host runs.
   for (const auto& g : store.load_guests(Store::Devices::without)) {
-    if (removed.empty() && g.uuid == uuid && g.runnable) {
+    if (g.uuid == uuid && g.runnable) {
       throw hpvm::Error("The guest has been handed over to this host and is not removed.", g.name);
     }
   }
