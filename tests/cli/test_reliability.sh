@@ -238,6 +238,10 @@ assert_stdout "hpvmstart: Guest 'away' resumed: its QEMU (pid $pid) had stayed p
 assert_stderr ""
 check "the same QEMU (pid $pid) runs the guest" test "$(qemu_pid away)" = "$pid"
 expect_stdout "running" qmp away status
+# QEMU let go of the disk when the stream completed; cont took it back.
+disk=$(qmp away block | awk '{ print $1 }')
+expect_stdout "" qmp away write "$disk"
+check "the write reached $S/away.img" test "$(head -c 512 "$S/away.img" | tr -d Z | wc -c)" -eq 0
 run hpvmstatus
 assert_stdout_has "^away +[0-9]+ LINUX +On "
 run hpvmstatus -e -P away
