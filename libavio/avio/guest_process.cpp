@@ -4,7 +4,9 @@
 #include "avio/error.hpp"
 #include "avio/exec.hpp"
 #include "avio/fd.hpp"
+#include "avio/host.hpp"
 #include "avio/sysfs.hpp"
+#include "avio/text.hpp"
 
 #include <fmt/format.h>
 
@@ -344,6 +346,23 @@ std::vector<fs::path> clean_run_files(const RunDir& run) {
     fs::remove(f, ec);
   }
   return files;
+}
+
+void record_handover(const RunDir& run, const std::string& target) {
+  write_file_atomically(run.handover_file(), target + "\n");
+}
+
+std::optional<std::string> handover_target(const RunDir& run) {
+  auto text = read_file(run.handover_file());
+  if (!text) {
+    return std::nullopt;
+  }
+  return std::string(trim(*text, " \t\r\n"));
+}
+
+void forget_handover(const RunDir& run) {
+  std::error_code ec;
+  fs::remove(run.handover_file(), ec);
 }
 
 RuntimeLock::RuntimeLock(const RunDir& run, std::chrono::milliseconds wait,

@@ -72,6 +72,14 @@ std::vector<std::filesystem::path> stale_files(const RunDir& run);
 // Removes the run files of a guest that does not run; returns what it removed.
 std::vector<std::filesystem::path> clean_run_files(const RunDir& run);
 
+// The migration hand-over marker (RunDir::handover_file): record_handover
+// writes the target's name atomically (throws hpvm::Error when it cannot);
+// handover_target reads it (nullopt when there is none); forget_handover
+// removes it, ignoring errors.
+void record_handover(const RunDir& run, const std::string& target);
+std::optional<std::string> handover_target(const RunDir& run);
+void forget_handover(const RunDir& run);
+
 // A per-guest lock (flock on the run directory) held for the length of
 // one command that starts, stops or changes the running guest. A second
 // command waits up to `wait`, then throws hpvm::Busy.

@@ -8,6 +8,7 @@
 //     common/hpvmhostrdev.auto    present: hpvmhostrdev -u runs when HPVM starts
 //     uuids/<uuid>/               a guest's run directory (RunDir below)
 //     uuids/<uuid>/vmm_config.current  the guest's configuration, exported
+//     uuids/<uuid>/migration.commit    the target of a hand-over not yet settled
 //     guests/<name>               symlink to ../uuids/<uuid>, as on HPVM
 //     running/<uuid>              one empty file per guest whose QEMU may run
 //     common/created.<pid>        the files a running hpvmclone -b made (CreatedFile)
@@ -50,6 +51,12 @@ struct RunDir {
     return dir / (std::string(k_config_name) + ".tmp." + std::to_string(pid));
   }
   static constexpr const char* k_config_name = "vmm_config.current";
+  // The VM Host an online or offline hpvmmigrate was about to tell to take
+  // the guest over: written just before its "commit", removed once the guest
+  // is known to be in one place. Not one of QEMU's run files: it outlives
+  // the QEMU, so that a copy the target may run is not started here before
+  // someone has looked (guest_process.hpp, record_handover).
+  std::filesystem::path handover_file() const { return dir / "migration.commit"; }
 };
 
 namespace layout {

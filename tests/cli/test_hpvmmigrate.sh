@@ -554,4 +554,123 @@ check "the guest runs on A" a_runs
 check "nothing is left on B" b_clean
 qmp_of "$ROOT_A" bandwidth 1073741824
 
+# held PATH CALLS WHEN CMD...: CMD runs under strace, which holds each of the
+# CALLS on PATH for 120 s, WHEN being delay_enter (before the call) or
+# delay_exit (after it): CMD stops at exactly that point, to be killed there.
+# HELD is CMD's pid (strace's child), once it runs.
+held() {
+  local path=$1 calls=$2 when=$3 i
+  shift 3
+  strace -f -qq --seccomp-bpf -o /dev/null -P "$path" -e trace="$calls" \
+    -e inject="$calls:$when=120000000" "$@" >"$K/mig.out" 2>"$K/mig.err" &
+  SPID=$!
+  track_pid "$SPID"
+  HELD=
+  for i in $(seq 50); do
+    HELD=$(pgrep -P "$SPID" -x "$(basename "$1")") && break
+    sleep 0.1
+  done
+  track_pid "$HELD"
+}
+# kill_held: HELD killed (SIGKILL), then strace: it would keep the killed
+# process's pid until the held call's delay ran out; killed, it kills what
+# it still traces (ssh), as the end of the command's session would.
+kill_held() {
+  kill -9 "$HELD"
+  kill -9 "$SPID"
+  wait "$SPID" 2>/dev/null
+}
+# until_true SECONDS CMD...: CMD succeeds within SECONDS.
+until_true() {
+  local i
+  for i in $(seq $(($1 * 10))); do
+    "${@:2}" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+b_runs() { [[ $(qmp_of "$ROOT_B" status 2>/dev/null) == running ]]; }
+MARK="$ROOT_A/uuids/$UG/migration.commit"
+# strace -P matches a rename by its first path: the marker's draft.
+DRAFT="$MARK.tmp"
+PA=$(qemu_of "$ROOT_A")
+
+section "online: the source's hpvmmigrate killed after the stream, before 'commit'"
+# Held just after it moved the hand-over marker into place, before it sends
+# "commit": B never gets it and drops its copy when the session ends; A's
+# QEMU stays paused (postmigrate), and the marker says B may have been told.
+held "$DRAFT" rename,renameat,renameat2 delay_exit hpvmmigrate -o -P go -h hostb
+check "hpvmmigrate runs under strace" test -n "$HELD"
+check "the hand-over marker is written" until_true 30 test -e "$MARK"
+check "the source's QEMU has sent the guest" test "$(qmp_of "$ROOT_A" status)" = postmigrate
+kill_held
+check "nothing is left on B" b_clean
+check "A's QEMU (pid $PA) is still there" alive "$PA"
+check "and paused" test "$(qmp_of "$ROOT_A" status)" = postmigrate
+check "the marker names B" test "$(cat "$MARK")" = hostb
+expect_sql "SELECT runnable FROM guests WHERE uuid = '$UG'" "1"
+run hpvmstatus
+assert_stdout_has "^go +[0-9]+ UNKNOWN +Invalid "
+assert_stdout_has "^go : interrupted after handing over to hostb; hpvmstatus -P go says more$"
+refused hpvmstart go "A migration was interrupted after it told the VM Host 'hostb' to take the guest over: 'hostb' may run it, and this copy is paused. Check 'hostb': if the guest does not run there, 'hpvmstart -P go -F' resumes it here; if it does, 'hpvmstop -P go -F' and 'hpvmremove -P go' remove this copy." --
+# B does not run it (checked above): resumed here, same QEMU.
+run hpvmstart -P go -F
+assert_exit 0
+assert_stdout "hpvmstart: Guest 'go' resumed: its QEMU (pid $PA) had stayed paused after an interrupted migration."
+check "A runs the guest again" a_runs
+check "the marker is gone" test ! -e "$MARK"
+
+section "online: the source's hpvmmigrate killed after 'commit', before marking its copy"
+# Held before its first write to the database's log, which marks its copy
+# migrated: B got "commit" and runs the guest; A's copy is still runnable.
+held "$ROOT_A/hpvm.db-wal" pwrite64 delay_enter hpvmmigrate -o -P go -h hostb
+check "hpvmmigrate runs under strace" test -n "$HELD"
+check "B runs the guest" until_true 30 b_runs
+check "A's copy is not marked yet" test "$(sqlite3 -readonly "$ROOT_A/hpvm.db" "SELECT runnable FROM guests WHERE uuid = '$UG'")" = 1
+kill_held
+PB=$(qemu_of "$ROOT_B")
+[[ -n $PB ]] && track_pid "$PB"
+check "B still runs the guest" b_runs
+check "A's QEMU is paused" test "$(qmp_of "$ROOT_A" status)" = postmigrate
+expect_sql "SELECT runnable FROM guests WHERE uuid = '$UG'" "1"
+# What a source that lost its session asks B: B keeps a guest it runs.
+feed "$UG"
+run on_b hpvmmigrate --receive-abort
+assert_exit 1
+assert_stderr "hpvmmigrate: ERROR (go): The guest has been handed over to this host and is not removed."
+check "B still runs it after --receive-abort" b_runs
+run hpvmstatus -P go
+assert_stdout_has "^QEMU state : unknown \(QEMU sent the guest away and is paused \(postmigrate\): a migration was interrupted after it told the VM Host 'hostb' to take the guest over, and 'hostb' may run it\. "
+refused hpvmstart go "A migration was interrupted after it told the VM Host 'hostb' to take the guest over: 'hostb' may run it, and this copy is paused. Check 'hostb': if the guest does not run there, 'hpvmstart -P go -F' resumes it here; if it does, 'hpvmstop -P go -F' and 'hpvmremove -P go' remove this copy." --
+# It runs on B: this copy goes as the message says, and the guest can come back.
+expect_ok hpvmstop -P go -F -q
+check "A's paused QEMU is gone" bash -c "! readlink /proc/$PA/exe >/dev/null 2>&1"
+refused hpvmstart go "A migration was interrupted after it told the VM Host 'hostb' to take the guest over: 'hostb' may run it. Check 'hostb': if the guest does not run there, 'hpvmstart -P go -F' starts it here; if it does, 'hpvmremove -P go' removes this copy." --
+expect_ok hpvmremove -P go -Q
+run on_b hpvmmigrate -o -P go -h hosta
+assert_exit 0
+PA=$(qemu_of "$ROOT_A")
+[[ -n $PA ]] && track_pid "$PA"
+check "A runs the guest again" a_runs
+check "no marker" test ! -e "$MARK"
+expect_sql "SELECT runnable FROM guests WHERE uuid = '$UG'" "1"
+
+section "offline: killed after the marker, before 'commit'"
+# The same window offline: the guest is Off; A's copy keeps the marker and
+# is not started until someone has looked at B.
+expect_ok hpvmstop -P go -F -q
+held "$DRAFT" rename,renameat,renameat2 delay_exit hpvmmigrate -P go -h hostb
+check "the hand-over marker is written" until_true 30 test -e "$MARK"
+kill_held
+check "nothing is left on B" b_clean
+expect_sql "SELECT runnable FROM guests WHERE uuid = '$UG'" "1"
+refused hpvmstart go "A migration was interrupted after it told the VM Host 'hostb' to take the guest over: 'hostb' may run it. Check 'hostb': if the guest does not run there, 'hpvmstart -P go -F' starts it here; if it does, 'hpvmremove -P go' removes this copy." --
+mig_refused go "An interrupted migration told the VM Host 'hostb' to take the guest over; check 'hostb' first (hpvmstatus -P go says how)." -- -P go -h hostb
+expect_exit 0 hpvmstart -P go -F
+PA=$(qemu_of "$ROOT_A")
+[[ -n $PA ]] && track_pid "$PA"
+check "A runs the guest" a_runs
+check "the marker is gone" test ! -e "$MARK"
+expect_ok hpvmstop -P go -F -q
+
 finish

@@ -185,6 +185,12 @@ hpvmmodify.1m|MB takes effect at the guest's next start: the running guest has n
 hpvmmigrate.1m|The guest's configuration changed during the migration; migrate it again.|The guest's configuration changed during the migration; migrate it again.
 hpvmmigrate.1m|' did not confirm it has the guest.|' did not confirm it has the guest.
 hpvmmigrate.1m|' may have the guest now: check there before using this host's copy, which stays as it was.|' may have the guest now: check there before using this host's copy, which stays as it was.
+hpvmmigrate.1m|' to take the guest over; check '|An interrupted migration told the VM Host '{}' to take the guest over; check '{}' first (hpvmstatus -P {} says how).
+hpvmmigrate.1m|The guest has been handed over to this host and is not removed.|The guest has been handed over to this host and is not removed.
+hpvmstart.1m|' to take the guest over: '|A migration was interrupted after it told the VM Host '{}' to take the guest over: '{}' may run it{}.
+hpvmstart.1m|may run it, and this copy is paused. Check '|, and this copy is paused
+hpvmstart.1m|' resumes it here; if it does, 'hpvmstop -P|-F' {} here; if it does, {}'hpvmremove -P {}' {} this copy.
+hpvmstart.1m|QEMU did not resume the guest: its state is '|QEMU did not resume the guest: its state is '{}' after 'cont'.
 hpvmstart.1m|The runtime event was not recorded: why|The runtime event was not recorded: 
 hpvmstop.1m|The runtime event was not recorded: why|The runtime event was not recorded: 
 hpvmstart.1m|shows the guest's free and available memory as unknown: QEMU does not ask its balloon driver for them:|shows the guest's free and available memory as unknown: QEMU does not ask its balloon driver for them: {}

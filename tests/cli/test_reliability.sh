@@ -223,16 +223,64 @@ assert_stdout_has "^away +[0-9]+ LINUX +Invalid +1 +1 +0 +128 MB +0$"
 assert_stdout_has "^away : paused after an interrupted migration; hpvmstatus -P away says more$"
 run hpvmstatus -P away
 assert_exit 0
-assert_stdout_has "^QEMU state : unknown \(QEMU sent the guest to another VM Host and is paused \(postmigrate\), but no hpvmmigrate runs: a migration was interrupted after its stream\. Check the target VM Host: if it runs the guest, 'hpvmstop -P away -F' stops this copy; if not, the guest runs nowhere: 'hpvmstop -P away -F' and 'hpvmstart -P away' start it again here\)$"
+assert_stdout_has "^QEMU state : unknown \(QEMU sent the guest to another VM Host and is paused \(postmigrate\), but no hpvmmigrate runs: a migration was interrupted after its stream, before the target was told to take the guest over\. The guest runs nowhere: 'hpvmstart -P away' resumes it here\)$"
 run hpvmstatus -M -P away
 assert_exit 0
 check "-M field 10 is Invalid" test "$(cut -d: -f11 "$OUT")" = Invalid
+# No hand-over marker: the target never had the guest; hpvmstart lets the
+# same QEMU run on (QMP cont), its memory and disks as they were.
 pid=$(qemu_pid away)
+before=$(log_lines)
+run hpvmstart -P away
+assert_exit 0
+expect_logged "$before" SUCCESS "hpvmstart -P away"
+assert_stdout "hpvmstart: Guest 'away' resumed: its QEMU (pid $pid) had stayed paused after an interrupted migration."
+assert_stderr ""
+check "the same QEMU (pid $pid) runs the guest" test "$(qemu_pid away)" = "$pid"
+expect_stdout "running" qmp away status
+# QEMU let go of the disk when the stream completed; cont took it back.
+disk=$(qmp away block | awk '{ print $1 }')
+expect_stdout "" qmp away write "$disk"
+check "the write reached $S/away.img" test "$(head -c 512 "$S/away.img" | tr -d Z | wc -c)" -eq 0
+run hpvmstatus
+assert_stdout_has "^away +[0-9]+ LINUX +On "
+run hpvmstatus -e -P away
+assert_stdout_has "^[0-9TZ:-]+ runtime -        RESUMED     away: QEMU \(pid $pid\) resumed after an interrupted migration$"
+run hpvmstart -P away
+assert_exit 1
+assert_stderr "hpvmstart: ERROR (away): The guest 'away' is already running."
+
+# The hand-over marker (what hpvmmigrate writes just before it tells the
+# target to take the guest over; test_hpvmmigrate makes it for real): the
+# target may run the guest, so this copy is not resumed without -F.
+run qmp away migrate-away
+assert_stdout "postmigrate"
+echo hostb >"$(run_dir away)/migration.commit"
+run hpvmstatus
+assert_stdout_has "^away : interrupted after handing over to hostb; hpvmstatus -P away says more$"
+run hpvmstatus -P away
+assert_stdout_has "^QEMU state : unknown \(QEMU sent the guest away and is paused \(postmigrate\): a migration was interrupted after it told the VM Host 'hostb' to take the guest over, and 'hostb' may run it\. Check 'hostb': if the guest runs there, 'hpvmstop -P away -F' and 'hpvmremove -P away' remove this copy \(hpvmmigrate on 'hostb' can bring the guest back\); if not, 'hpvmstart -P away -F' resumes it here\)$"
+refused hpvmstart away "A migration was interrupted after it told the VM Host 'hostb' to take the guest over: 'hostb' may run it, and this copy is paused. Check 'hostb': if the guest does not run there, 'hpvmstart -P away -F' resumes it here; if it does, 'hpvmstop -P away -F' and 'hpvmremove -P away' remove this copy." --
+expect_stdout "postmigrate" qmp away status
+run hpvmstart -P away -F
+assert_exit 0
+assert_stdout "hpvmstart: Guest 'away' resumed: its QEMU (pid $pid) had stayed paused after an interrupted migration."
+expect_stdout "running" qmp away status
+check "the marker is gone once the guest runs" test ! -e "$(run_dir away)/migration.commit"
+
+# An offline migration's window: the marker on a guest that is Off. hpvmstop
+# leaves it (it is the migration's, not QEMU's): the copy stays refused.
+run qmp away migrate-away
+echo hostb >"$(run_dir away)/migration.commit"
 expect_ok hpvmstop -P away -F -q
-if alive "$pid"; then fail "the paused QEMU (pid $pid) survived hpvmstop -F"; else pass; fi
-expect_exit 0 hpvmstart -P away
+check "hpvmstop keeps the marker" test -e "$(run_dir away)/migration.commit"
+run hpvmstatus -P away
+assert_stdout_has "^QEMU state : not running \(A migration was interrupted after it told the VM Host 'hostb' to take the guest over, and 'hostb' may run it\. Check 'hostb': if the guest runs there, 'hpvmremove -P away' removes this copy \(hpvmmigrate on 'hostb' can bring the guest back\); if not, 'hpvmstart -P away -F' starts it here\)$"
+refused hpvmstart away "A migration was interrupted after it told the VM Host 'hostb' to take the guest over: 'hostb' may run it. Check 'hostb': if the guest does not run there, 'hpvmstart -P away -F' starts it here; if it does, 'hpvmremove -P away' removes this copy." --
+expect_exit 0 hpvmstart -P away -F
 started away
-expect_stdout "running" python3 "$HPVM_SOURCE/tests/runtime/qmp.py" "$(run_dir away)/qmp.sock" status
+expect_stdout "running" qmp away status
+check "the marker is gone once the guest runs" test ! -e "$(run_dir away)/migration.commit"
 expect_ok hpvmstop -P away -F -q
 
 section "a monitor that greets and never answers: hpvmstop -g keeps to -t"

@@ -13,6 +13,11 @@
   qmp.py SOCKET get PATH PROP  a QOM property (qom-get), as JSON
   qmp.py SOCKET bandwidth N    caps a migration's stream at N bytes a second
   qmp.py SOCKET migration      the migration's status (query-migrate)
+  qmp.py SOCKET write ID        writes 512 bytes of 0x5a at offset 0 of device
+                               ID's disk through QEMU's block layer (HMP
+                               qemu-io); prints what the monitor said (qemu-io
+                               reports to QEMU's own output: nothing unless
+                               the command was refused)
   qmp.py SOCKET migrate-away   migrates the guest into nothing (exec:cat >
                                /dev/null) and waits (30 s at most) until it
                                completed: QEMU is left paused in postmigrate,
@@ -84,6 +89,10 @@ def main():
         execute("migrate-set-parameters", **{"max-bandwidth": int(sys.argv[3])})
     elif what == "migration":
         print(execute("query-migrate").get("status", "none"))
+    elif what == "write":
+        print(execute("human-monitor-command",
+                      **{"command-line": f'qemu-io -d {sys.argv[3]} "write -P 0x5a 0 512"'}),
+              end="")
     elif what == "migrate-away":
         execute("migrate", uri="exec:cat >/dev/null")
         for _ in range(300):

@@ -78,7 +78,7 @@ struct StatusEvent {
   std::string time;    // UTC, 2026-12-05T16:00:00Z
   std::string source;  // "command" or "runtime"
   std::string user;    // "-" for runtime events
-  std::string outcome; // SUCCESS, FAILURE(n); STARTED or STOPPED (runtime)
+  std::string outcome; // SUCCESS, FAILURE(n); STARTED, STOPPED or RESUMED (runtime)
   std::string text;
 };
 

@@ -35,7 +35,8 @@ std::string append_command_log(const std::vector<std::string>& argv, std::string
 
 // The runtime events beside it ($HPVM_ROOT/common/runtime_events.log, the
 // newest k_runtime_events_bytes or so kept): "<UTC time> - <what> <text>",
-// what being STARTED or STOPPED and the text "<guest>: QEMU (pid N) ...", so
+// what being STARTED, STOPPED or RESUMED (a QEMU paused after an
+// interrupted migration let run again) and the text "<guest>: QEMU (pid N) ...", so
 // hpvmstatus -e still shows a guest's runs after it stopped. Best effort as
 // the command log: returns why a record was not written, "" when it was.
 // `at`: when it happened (seconds since the epoch), if not now.

@@ -287,7 +287,8 @@ std::optional<StatusEvent> parse_command_record(std::string_view line) {
   if (parts[0].size() != 20 || !parts[0].ends_with('Z')) {
     return std::nullopt;
   }
-  const bool runtime = parts[1] == "-" && (parts[2] == "STARTED" || parts[2] == "STOPPED");
+  const bool runtime =
+      parts[1] == "-" && (parts[2] == "STARTED" || parts[2] == "STOPPED" || parts[2] == "RESUMED");
   if (!runtime && parts[2] != "SUCCESS" && !parts[2].starts_with("FAILURE(")) {
     return std::nullopt;
   }

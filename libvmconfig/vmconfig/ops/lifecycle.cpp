@@ -171,6 +171,62 @@ void record_runtime_event(const fs::path& root, std::string_view what, const std
   }
 }
 
+constexpr const char* k_start_refused = "Unable to start the guest.";
+
+// Why a copy that an interrupted migration told `target` to take over is
+// not started here without -F.
+std::string handed_over(const Guest& guest, const std::string& target, bool paused) {
+  return fmt::format("A migration was interrupted after it told the VM Host '{}' to take the "
+                     "guest over: '{}' may run it{}. Check '{}': if the guest does not run "
+                     "there, 'hpvmstart -P {} -F' {} here; if it does, {}'hpvmremove -P {}' "
+                     "{} this copy.",
+                     target, target, paused ? ", and this copy is paused" : "", target, guest.name,
+                     paused ? "resumes it" : "starts it",
+                     paused ? fmt::format("'hpvmstop -P {} -F' and ", guest.name) : "", guest.name,
+                     paused ? "remove" : "removes");
+}
+
+// A guest whose QEMU sent it away and stayed paused (postmigrate), now that
+// this command holds its runtime lock (no hpvmmigrate works on it): an
+// hpvmmigrate killed after its stream. QMP cont lets it run here again
+// (QEMU takes back the disks it let go of when the stream completed).
+// nullopt when the QEMU is not in that state or cannot say.
+std::optional<StartReport> resume_after_migration(const fs::path& root, const Guest& guest,
+                                                  const avio::RunDir& run,
+                                                  const StartRequest& request,
+                                                  const Report& report) {
+  avio::refuse_stopped_qemu(run, guest.name);
+  const auto pid = avio::running_qemu(run);
+  std::optional<avio::QmpClient> qmp;
+  try {
+    qmp.emplace(run.qmp_socket());
+    if (avio::json_text(qmp->execute("query-status"), "status", "") != "postmigrate") {
+      return std::nullopt;
+    }
+  } catch (const hpvm::Error&) {
+    return std::nullopt; // a busy or silent monitor: running, as far as is known
+  }
+  if (const auto target = avio::handover_target(run); target && !request.force) {
+    throw hpvm::Refused({handed_over(guest, *target, true)}, k_start_refused, guest.name);
+  }
+  qmp->execute("cont");
+  const std::string now = avio::json_text(qmp->execute("query-status"), "status", "unknown");
+  if (now != "running") {
+    throw hpvm::Error(
+        fmt::format("QEMU did not resume the guest: its state is '{}' after 'cont'.", now),
+        guest.name);
+  }
+  avio::forget_handover(run); // only once the guest runs here
+  StartReport out;
+  out.warnings = report.warnings;
+  out.resumed = pid.value_or(0);
+  record_runtime_event(root, "RESUMED",
+                       fmt::format("{}: QEMU (pid {}) resumed after an interrupted migration",
+                                   guest.name, pid.value_or(0)),
+                       out);
+  return out;
+}
+
 } // namespace
 
 std::optional<std::string> memory_problem(const Guest& guest) {
@@ -185,16 +241,23 @@ std::optional<std::string> memory_problem(const Guest& guest) {
       needed, guest.memory_mb, k_qemu_overhead_mb, available);
 }
 
-Report start_guest(Store& store, const StartRequest& request, const Progress& progress) {
+StartReport start_guest(Store& store, const StartRequest& request, const Progress& progress) {
   // A guest copied here from another host is registered on its first start.
-  Report report = register_copied_guest(store, request.name, CopyUse::start);
+  StartReport report;
+  report.warnings = register_copied_guest(store, request.name, CopyUse::start).warnings;
   const Guest guest = find_guest(store, request.name);
   const avio::RunDir run = run_dir(store.root(), guest.uuid);
   avio::create_run_dir(run);
   avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);
   if (run_state(store.root(), guest.uuid).on) {
+    if (!request.incoming) {
+      if (auto resumed = resume_after_migration(store.root(), guest, run, request, report)) {
+        return *resumed;
+      }
+    }
     throw hpvm::Error(fmt::format("The guest '{}' is already running.", guest.name), guest.name);
   }
+  const auto handed_to = request.incoming ? std::nullopt : avio::handover_target(run);
   if (!avio::clean_run_files(run).empty()) {
     report.warnings.emplace_back(
         "The guest's previous QEMU process had exited without cleaning up; its stale run "
@@ -211,6 +274,8 @@ Report start_guest(Store& store, const StartRequest& request, const Progress& pr
   } else if (!guest.runnable && !incoming) {
     problems.errors.emplace_back(
         "The guest's runnable status is disabled (hpvmmodify -x runnable_status=enabled).");
+  } else if (handed_to && !request.force) {
+    problems.errors.push_back(handed_over(guest, *handed_to, false));
   }
   check_storage(store, guest, request.force, problems, report);
   check_memory(guest, problems);
@@ -219,7 +284,7 @@ Report start_guest(Store& store, const StartRequest& request, const Progress& pr
                            problems.forceable.end());
   }
   if (!problems.errors.empty()) {
-    throw hpvm::Refused(std::move(problems.errors), "Unable to start the guest.", guest.name);
+    throw hpvm::Refused(std::move(problems.errors), k_start_refused, guest.name);
   }
   if (!problems.forceable.empty()) {
     print_problem_block(guest, problems.forceable, progress);
@@ -251,6 +316,9 @@ Report start_guest(Store& store, const StartRequest& request, const Progress& pr
   record_runtime_event(store.root(), "STARTED",
                        fmt::format("{}: QEMU (pid {}) started", guest.name, pid), report,
                        avio::process_start_epoch(pid));
+  if (handed_to) {
+    avio::forget_handover(run); // -F: the admin found the guest not running there
+  }
   apply_start_target(guest, run, report);
   progress(fmt::format("Daemonizing.... (QEMU pid {})", pid));
   return report;

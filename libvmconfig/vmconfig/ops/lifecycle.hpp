@@ -35,11 +35,21 @@ struct StartRequest {
   bool incoming = false;
 };
 
+struct StartReport : Report {
+  // The pid of the guest's QEMU when it was resumed, not started: it had
+  // stayed paused after an interrupted migration (hpvmstart -P).
+  std::optional<int> resumed;
+};
+
 // Checks every resource against the host (backing stores present, not
 // restricted, not held by another running guest unless shared; memory;
 // runnable status), then launches the guest's QEMU. Throws hpvm::Refused
 // listing every problem. Problems -F overrides come back as warnings.
-Report start_guest(Store& store, const StartRequest& request, const Progress& progress);
+// A guest whose QEMU an interrupted migration left paused (postmigrate) is
+// resumed instead, unless the target was told to take it over (the
+// hand-over marker, avio::handover_target): refused then, unless -F (the
+// admin checked the target); so is an Off guest with the marker.
+StartReport start_guest(Store& store, const StartRequest& request, const Progress& progress);
 
 struct StopRequest {
   std::string name;

@@ -30,6 +30,20 @@ namespace {
 // Ends each difference only a restart removes (hpvmmodify -R lists them).
 constexpr std::string_view k_next_start = "(at the next start)";
 
+// What to check and do about a copy an interrupted migration had told
+// `target` to take over (the hand-over marker): its QEMU paused here
+// (`paused`) or the guest Off (offline, or stopped since).
+std::string handed_over_problem(const std::string& guest, const std::string& target, bool paused) {
+  return fmt::format(
+      "{} migration was interrupted after it told the VM Host '{}' to take the "
+      "guest over, and '{}' may run it. Check '{}': if the guest runs there, "
+      "{}'hpvmremove -P {}' {} this copy (hpvmmigrate on '{}' can bring the guest "
+      "back); if not, 'hpvmstart -P {} -F' {} here",
+      paused ? "QEMU sent the guest away and is paused (postmigrate): a" : "A", target, target,
+      target, paused ? fmt::format("'hpvmstop -P {} -F' and ", guest) : "", guest,
+      paused ? "remove" : "removes", target, guest, paused ? "resumes it" : "starts it");
+}
+
 // The guest's taps on the host that no vNIC of its configuration or of the
 // running guest (`live`) has: made for a hot-add that a killed command
 // never finished.
@@ -68,20 +82,26 @@ bool stopped(const avio::RunDir& run, const std::string& guest, LiveState& state
 
 // A QEMU that sent its guest away (status postmigrate) while no command
 // works on the guest: an hpvmmigrate -o killed after the stream, before it
-// handed the guest over or marked this copy. Whether the target runs the
-// guest is not known here: Invalid, with what to check.
+// marked this copy. Without the hand-over marker the target was never told
+// to take the guest over (it dropped its copy when its source went away):
+// the guest runs nowhere and can be resumed here. With it, the target may
+// run the guest: Invalid, with what to check.
 bool interrupted_migration(const avio::RunDir& run, const std::string& guest,
                            const std::string& status, LiveState& state) {
   if (status != "postmigrate" || avio::runtime_lock_held(run)) {
     return false;
   }
+  if (const auto target = avio::handover_target(run)) {
+    set_unknown(state, handed_over_problem(guest, *target, true),
+                fmt::format("interrupted after handing over to {}", *target));
+    return true;
+  }
   set_unknown(state,
               fmt::format("QEMU sent the guest to another VM Host and is paused (postmigrate), "
-                          "but no hpvmmigrate runs: a migration was interrupted after its stream. "
-                          "Check the target VM Host: if it runs the guest, 'hpvmstop -P {} -F' "
-                          "stops this copy; if not, the guest runs nowhere: 'hpvmstop -P {} -F' "
-                          "and 'hpvmstart -P {}' start it again here",
-                          guest, guest, guest),
+                          "but no hpvmmigrate runs: a migration was interrupted after its stream, "
+                          "before the target was told to take the guest over. The guest runs "
+                          "nowhere: 'hpvmstart -P {}' resumes it here",
+                          guest),
               "paused after an interrupted migration");
   return true;
 }
@@ -477,7 +497,14 @@ std::optional<LiveState> runtime_report(Store& store, const Guest& guest, RunSta
   if (state.on) {
     return live_state(store, guest);
   }
-  if (avio::stale_files(run_dir(store.root(), guest.uuid)).empty()) {
+  const avio::RunDir run = run_dir(store.root(), guest.uuid);
+  if (const auto target = avio::handover_target(run); target && guest.runnable) {
+    LiveState handed;
+    handed.qemu_status = "not running";
+    handed.problem = handed_over_problem(guest.name, *target, false);
+    return handed;
+  }
+  if (avio::stale_files(run).empty()) {
     return std::nullopt;
   }
   LiveState stale;

@@ -313,7 +313,19 @@ ReceiveChannel stdio_channel() {
 }
 
 std::string abort_incoming(Store& store, const ReceiveChannel& channel) {
-  return abort_incoming(store, channel.next(k_migrate_remote_timeout).value_or(""));
+  const std::string uuid = channel.next(k_migrate_remote_timeout).value_or("");
+  const std::string removed = abort_incoming(store, uuid);
+  if (!removed.empty()) {
+    return removed;
+  }
+  // Nothing to remove may mean the hand-over completed here: said, or the
+  // source would resume a guest this host runs.
+  for (const auto& g : store.load_guests(Store::Devices::without)) {
+    if (g.uuid == uuid && g.runnable) {
+      throw hpvm::Error("The guest has been handed over to this host and is not removed.", g.name);
+    }
+  }
+  return removed;
 }
 
 ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel) {
@@ -615,6 +627,12 @@ void check_source(Store& store, const Guest& guest, const MigrateRequest& r,
   if (auto problem = guest_name_problem(target_name)) {
     errors.push_back(fmt::format("Invalid {}.", *problem));
   }
+  // Moved elsewhere, the guest could end up on two hosts.
+  if (const auto handed = avio::handover_target(run_dir(store.root(), guest.uuid))) {
+    errors.push_back(fmt::format("An interrupted migration told the VM Host '{}' to take the "
+                                 "guest over; check '{}' first (hpvmstatus -P {} says how).",
+                                 *handed, *handed, guest.name));
+  }
   const bool on = run_state(store.root(), guest.uuid).on;
   if (!r.online && on) {
     errors.emplace_back("The guest is running; migrate it online with -o, or stop it with "
@@ -880,6 +898,9 @@ MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
     run_live_migration(run, local, r, result);
     tx.emplace(store);
     stored = recheck_source(store, guest, record, r, result.target_name, identities);
+    // From here until the copy here is marked (or the target undid its
+    // own), a killed hpvmmigrate leaves the guest possibly on the target.
+    avio::record_handover(run, r.target);
     commit_sent = session.send_line("commit");
     const auto done = session.read_line(k_handover_timeout, what);
     if (!done) {
@@ -895,6 +916,9 @@ MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
     // an incoming QEMU it started waits there otherwise.
     const bool target_clean = undo_target(session, r.target, guest.uuid, what);
     const bool target_may_run = commit_sent && !target_clean;
+    if (!target_may_run) {
+      avio::forget_handover(run); // before the guest runs again: it is only here
+    }
     recover_source(run, target_may_run);
     if (target_may_run) {
       throw hpvm::Error(fmt::format("{} The guest is paused here and may run on '{}': check "
@@ -907,6 +931,7 @@ MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
   }
   avio::remove_socket_file(local);
   commit_migrated(*tx, store, stored, r.target, identities);
+  avio::forget_handover(run);
   lock.reset(); // stop_guest takes it itself
   stop_guest(store, StopRequest{guest.name});
   if (r.remove_source) {
@@ -947,6 +972,7 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
   Guest stored;
   try {
     stored = recheck_source(store, guest, record, r, result.target_name, identities);
+    avio::record_handover(run, r.target); // as online: until the copy here is marked
     commit_sent = session.send_line("commit");
     const auto done = session.read_line(k_handover_timeout, what);
     if (!done) {
@@ -956,7 +982,10 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
     const json reply = target_reply({0, *done, session.errors()}, guest.name);
     take_target_reply(reply, result);
   } catch (const hpvm::Error&) {
-    if (!undo_target(session, r.target, guest.uuid, what) && commit_sent) {
+    const bool target_clean = undo_target(session, r.target, guest.uuid, what);
+    if (target_clean || !commit_sent) {
+      avio::forget_handover(run);
+    } else {
       throw hpvm::Error(fmt::format("The VM Host '{}' may have the guest now: check there before "
                                     "using this host's copy, which stays as it was.",
                                     r.target),
@@ -965,6 +994,7 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
     throw;
   }
   commit_migrated(tx, store, stored, r.target, identities);
+  avio::forget_handover(run);
   if (r.remove_source) {
     remove_source_copy(store, stored.name, result.report);
   }

@@ -114,7 +114,9 @@ ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel);
 
 // hpvmmigrate --receive-abort: what a live migration killed midway left on
 // this host (the incoming guest with the UUID read from `channel`, and its
-// QEMU) is removed. Returns its name ("" for nothing).
+// QEMU) is removed. Returns its name ("" for nothing). Throws hpvm::Error
+// when this host has the guest runnable (a commit got here): the source
+// must not take it back.
 std::string abort_incoming(Store& store, const ReceiveChannel& channel);
 std::string abort_incoming(Store& store, const std::string& uuid);
 
