@@ -324,19 +324,24 @@ section "offline: a guest changed meanwhile is not migrated"
 use_root "$ROOT_B"
 db_snapshot # B as it is: without gw2
 use_root "$ROOT_A"
-check "B's database is held" hold_b
-hpvmmigrate -P gw2 -h hostb >"$K/mig.out" 2>"$K/mig.err" {hold_fd}>&- &
-MPID=$!
-track_pid "$MPID"
-check "the target's side runs" receiving
-expect_ok hpvmmodify -P gw2 -l "changed during the migration"
-release_b
-wait "$MPID"
-check "hpvmmigrate failed (exit $?)" test $? -eq 1
-expect_stdout - cat "$K/mig.err" <<'EOF'
-hpvmmigrate: ERROR (gw2): The guest's configuration changed during the migration; migrate it again.
+# changed_midway GUEST: hpvmmigrate of GUEST to B, which waits for B's held
+# database while the guest is changed here, fails and says why.
+changed_midway() {
+  check "B's database is held" hold_b
+  hpvmmigrate -P "$1" -h hostb >"$K/mig.out" 2>"$K/mig.err" {hold_fd}>&- &
+  MPID=$!
+  track_pid "$MPID"
+  check "the target's side runs" receiving
+  expect_ok hpvmmodify -P "$1" -l "changed during the migration"
+  release_b
+  wait "$MPID"
+  check "hpvmmigrate failed (exit $?)" test $? -eq 1
+  expect_stdout - cat "$K/mig.err" <<EOF
+hpvmmigrate: ERROR ($1): The guest's configuration changed during the migration; migrate it again.
 hpvmmigrate: Unable to migrate the guest.
 EOF
+}
+changed_midway gw2
 expect_sql "SELECT label, runnable, modifiable, visible FROM guests WHERE name = 'gw2'" \
   "changed during the migration|1|1|1"
 use_root "$ROOT_B"
@@ -352,16 +357,7 @@ expect_ok hpvmmodify -P gw -x modify_status=enabled
 expect_ok hpvmmodify -P gw -x runnable_status=enabled -x visible_status=enabled
 expect_ok hpvmmodify -P gw -l "after the failover"
 gave_way="hpvmmigrate: WARNING (gw): The target's own copy of the guest ('gw', Off and runnable: it ran there before it was started on another VM Host) gives way to this definition."
-check "B's database is held" hold_b
-hpvmmigrate -P gw -h hostb >"$K/mig.out" 2>"$K/mig.err" {hold_fd}>&- &
-MPID=$!
-track_pid "$MPID"
-check "the target's side runs" receiving
-expect_ok hpvmmodify -P gw -l "changed during the migration"
-release_b
-wait "$MPID"
-check "hpvmmigrate failed (exit $?)" test $? -eq 1
-check "it said why" grep -qx "hpvmmigrate: ERROR (gw): The guest's configuration changed during the migration; migrate it again." "$K/mig.err"
+changed_midway gw
 use_root "$ROOT_B"
 expect_sql "SELECT runnable, modifiable, visible FROM guests WHERE name = 'gw'" "1|1|1"
 expect_sql "SELECT count(*) FROM guest_extended WHERE keyword IN ('migrating_from', 'replaces_runnable', 'migrated_to')" "0"
