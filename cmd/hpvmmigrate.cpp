@@ -109,6 +109,9 @@ int main(int argc, char** argv) {
         cli::note_in_command_log(note);
       }
     }
+    if (result.boot_failure) { // logged with the note: the guest went there
+      throw hpvm::Error(*result.boot_failure, result.name);
+    }
     if (quiet) {
       return;
     }

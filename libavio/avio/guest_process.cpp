@@ -312,6 +312,17 @@ GracefulStop stop_graceful(const RunDir& run, pid_t pid, std::chrono::millisecon
   };
   try {
     QmpClient qmp(run.qmp_socket(), left(k_qmp_timeout), left(k_qmp_greeting_timeout));
+    // A paused guest (paused by hand, or left in postmigrate by an
+    // interrupted migration) never sees the button: no wait for it.
+    const std::string status =
+        qmp.execute("query-status", Json::object(), left(k_qmp_timeout)).value("status", "");
+    if (status != "running" && status != "suspended") {
+      return {.off = false,
+              .monitor_failed = false,
+              .reason = fmt::format("the guest is paused (QEMU status {}) and cannot power itself "
+                                    "off",
+                                    status)};
+    }
     qmp.execute("system_powerdown", Json::object(), left(k_qmp_timeout));
   } catch (const hpvm::Error& e) {
     if (Clock::now() >= deadline) {

@@ -52,6 +52,7 @@ struct GracefulStop {
 };
 // ACPI power button through QMP, all within `timeout`: connecting, the
 // greeting, each reply and the guest powering off share its one deadline.
+// A paused guest is not asked (reason says so, at once).
 GracefulStop stop_graceful(const RunDir& run, pid_t pid, std::chrono::milliseconds timeout);
 // Whether `pid` is stopped (SIGSTOP, or traced).
 bool process_stopped(pid_t pid);

@@ -356,11 +356,15 @@ section "offline: back to a host that kept a runnable copy (it ran the guest bef
 expect_ok hpvmmodify -P gw -x modify_status=enabled
 expect_ok hpvmmodify -P gw -x runnable_status=enabled -x visible_status=enabled
 expect_ok hpvmmodify -P gw -l "after the failover"
+sized_file "$S/gw.img" 8M
+expect_ok hpvmmodify -P gw -a "disk:avio_stor:0,1,0:file:$S/gw.img"
 gave_way="hpvmmigrate: WARNING (gw): The target's own copy of the guest ('gw', Off and runnable: it ran there before it was started on another VM Host) gives way to this definition."
 changed_midway gw
 use_root "$ROOT_B"
 expect_sql "SELECT runnable, modifiable, visible FROM guests WHERE name = 'gw'" "1|1|1"
 expect_sql "SELECT count(*) FROM guest_extended WHERE keyword IN ('migrating_from', 'replaces_runnable', 'migrated_to')" "0"
+run on_b hpvmdevmgmt -l all
+check "B's runnable copy holds its device-database entries" grep -qE "^$S/gw.img:CONFIG=gdev.*:gw:\$" "$OUT"
 use_root "$ROOT_A"
 expect_sql "SELECT runnable FROM guests WHERE name = 'gw'" "1"
 run hpvmmigrate -P gw -h hostb
@@ -392,9 +396,16 @@ expect_ok on_b hpvmstop -P gdel -F -q
 # Started by the target's hpvmstart, which may refuse: the guest is
 # migrated all the same, and the error says so.
 expect_ok hpvmcreate -P gbig -r 1000G
+# targets_counted: the migrations to B hpvmstatus -m counts.
+targets_counted() { hpvmstatus -m -M | awk -F: '$2 == "Target" { print $6 }'; }
+targets_before=$(targets_counted)
+before_big=$(log_lines)
 run hpvmmigrate -P gbig -h hostb -F -b
 assert_exit 1
-assert_stderr_has "^hpvmmigrate: ERROR \(gbig\): The guest was migrated to 'hostb', but it did not start there: hpvmstart: ERROR \(gbig\): The guest needs 1024064 MB"
+assert_stderr_has "^hpvmmigrate: ERROR \(gbig\): The guest was migrated to 'hostb', but it did not start there: The guest needs 1024064 MB"
+expect_logged "$before_big" "FAILURE(1)" "hpvmmigrate -P gbig -h hostb -F -b # to $HOST_B\$"
+check "hpvmstatus -m counts it: the guest went there" \
+  test "$(targets_counted)" -eq "$((targets_before + 1))"
 expect_sql "SELECT runnable FROM guests WHERE name = 'gbig'" "0"
 check "B has gbig, runnable" test "$(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT runnable FROM guests WHERE name = 'gbig'")" = 1
 expect_stderr 2 "hpvmmigrate: ERROR: -b starts the guest after an offline migration; with -o it runs on.
@@ -613,6 +624,7 @@ refused hpvmstart go "A migration was interrupted after it told the VM Host 'hos
 run hpvmstart -P go -F
 assert_exit 0
 assert_stdout "hpvmstart: Guest 'go' resumed: its QEMU (pid $PA) had stayed paused after an interrupted migration."
+assert_stderr "hpvmstart: WARNING (go): Forced: the interrupted migration had told the VM Host 'hostb' to take the guest over; make sure it does not run the guest there."
 check "A runs the guest again" a_runs
 check "the marker is gone" test ! -e "$MARK"
 
@@ -662,7 +674,9 @@ check "nothing is left on B" b_clean
 expect_sql "SELECT runnable FROM guests WHERE uuid = '$UG'" "1"
 refused hpvmstart go "A migration was interrupted after it told the VM Host 'hostb' to take the guest over: 'hostb' may run it. Check 'hostb': if the guest does not run there, 'hpvmstart -P go -F' starts it here; if it does, 'hpvmremove -P go' removes this copy." --
 mig_refused go "An interrupted migration told the VM Host 'hostb' to take the guest over; check 'hostb' first (hpvmstatus -P go says how)." -- -P go -h hostb
-expect_exit 0 hpvmstart -P go -F
+run hpvmstart -P go -F
+assert_exit 0
+assert_stderr "hpvmstart: WARNING (go): Forced: the interrupted migration had told the VM Host 'hostb' to take the guest over; make sure it does not run the guest there."
 PA=$(qemu_of "$ROOT_A")
 [[ -n $PA ]] && track_pid "$PA"
 check "A runs the guest" a_runs

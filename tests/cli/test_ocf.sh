@@ -94,6 +94,21 @@ ocf stop
 assert_exit 0
 expect_stdout "Off" state
 
+section "monitor: paused after an interrupted migration 1; the stop does not wait"
+ocf start
+assert_exit 0
+started g1
+run python3 "$HPVM_SOURCE/tests/runtime/qmp.py" "$(run_dir g1)/qmp.sock" migrate-away
+assert_stdout "postmigrate"
+ocf monitor
+assert_exit 1
+assert_stderr_has "the guest is paused here after an interrupted migration: paused after an interrupted migration"
+t0=$(date +%s)
+ocf stop OCF_RESKEY_stop_timeout=60 # its hpvmstop -g does not wait for a paused guest
+assert_exit 0
+check "the stop took $(($(date +%s) - t0)) s (at most 10)" test $(($(date +%s) - t0)) -le 10
+expect_stdout "Off" state
+
 section "configuration errors: 6 for a bad parameter, 5 for what is missing here"
 ocf validate-all
 assert_exit 0

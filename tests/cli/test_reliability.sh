@@ -265,19 +265,27 @@ expect_stdout "postmigrate" qmp away status
 run hpvmstart -P away -F
 assert_exit 0
 assert_stdout "hpvmstart: Guest 'away' resumed: its QEMU (pid $pid) had stayed paused after an interrupted migration."
+assert_stderr "hpvmstart: WARNING (away): Forced: the interrupted migration had told the VM Host 'hostb' to take the guest over; make sure it does not run the guest there."
 expect_stdout "running" qmp away status
 check "the marker is gone once the guest runs" test ! -e "$(run_dir away)/migration.commit"
 
 # An offline migration's window: the marker on a guest that is Off. hpvmstop
 # leaves it (it is the migration's, not QEMU's): the copy stays refused.
+# A paused guest never sees the power button: hpvmstop -g stops it hard at
+# once instead of waiting out -t.
 run qmp away migrate-away
 echo hostb >"$(run_dir away)/migration.commit"
-expect_ok hpvmstop -P away -F -q
+timed hpvmstop -P away -g -t 30 -q
+assert_exit 0
+assert_stderr "hpvmstop: WARNING (away): The guest could not be asked to power off: the guest is paused (QEMU status postmigrate) and cannot power itself off; it was stopped hard."
+within 5 "hpvmstop -g on a guest paused after a migration"
 check "hpvmstop keeps the marker" test -e "$(run_dir away)/migration.commit"
 run hpvmstatus -P away
 assert_stdout_has "^QEMU state : not running \(A migration was interrupted after it told the VM Host 'hostb' to take the guest over, and 'hostb' may run it\. Check 'hostb': if the guest runs there, 'hpvmremove -P away' removes this copy \(hpvmmigrate on 'hostb' can bring the guest back\); if not, 'hpvmstart -P away -F' starts it here\)$"
 refused hpvmstart away "A migration was interrupted after it told the VM Host 'hostb' to take the guest over: 'hostb' may run it. Check 'hostb': if the guest does not run there, 'hpvmstart -P away -F' starts it here; if it does, 'hpvmremove -P away' removes this copy." --
-expect_exit 0 hpvmstart -P away -F
+run hpvmstart -P away -F
+assert_exit 0
+assert_stderr "hpvmstart: WARNING (away): Forced: the interrupted migration had told the VM Host 'hostb' to take the guest over; make sure it does not run the guest there."
 started away
 expect_stdout "running" qmp away status
 check "the marker is gone once the guest runs" test ! -e "$(run_dir away)/migration.commit"

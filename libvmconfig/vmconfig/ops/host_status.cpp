@@ -190,11 +190,13 @@ std::vector<StatusEvent> events(Store& store, const HostStatusRequest& r) {
 }
 
 // The VM Hosts successful migrations went to or came from, in the order
-// first met in the command log.
+// first met in the command log. A failure that notes where the guest went
+// ("# to <host>": hpvmmigrate -b whose start there failed) moved it too.
 std::vector<MigrationPeer> migration_peers(Store& store) {
   std::vector<MigrationPeer> out;
   for (const auto& e : records_of(avio::layout::command_log(store.root()), std::nullopt)) {
-    const auto peer = e.outcome == "SUCCESS" ? migration_peer(e.text) : std::nullopt;
+    const bool moved = e.outcome == "SUCCESS" || e.text.find(" # to ") != std::string::npos;
+    const auto peer = moved ? migration_peer(e.text) : std::nullopt;
     if (!peer) {
       continue;
     }

@@ -186,6 +186,13 @@ std::string handed_over(const Guest& guest, const std::string& target, bool paus
                      paused ? "remove" : "removes");
 }
 
+// What -F past the hand-over marker leaves the administrator to be sure of.
+std::string forced_past_handover(const std::string& target) {
+  return fmt::format("Forced: the interrupted migration had told the VM Host '{}' to take the "
+                     "guest over; make sure it does not run the guest there.",
+                     target);
+}
+
 // A guest whose QEMU sent it away and stayed paused (postmigrate), now that
 // this command holds its runtime lock (no hpvmmigrate works on it): an
 // hpvmmigrate killed after its stream. QMP cont lets it run here again
@@ -206,7 +213,8 @@ std::optional<StartReport> resume_after_migration(const fs::path& root, const Gu
   } catch (const hpvm::Error&) {
     return std::nullopt; // a busy or silent monitor: running, as far as is known
   }
-  if (const auto target = avio::handover_target(run); target && !request.force) {
+  const auto target = avio::handover_target(run);
+  if (target && !request.force) {
     throw hpvm::Refused({handed_over(guest, *target, true)}, k_start_refused, guest.name);
   }
   qmp->execute("cont");
@@ -219,6 +227,9 @@ std::optional<StartReport> resume_after_migration(const fs::path& root, const Gu
   avio::forget_handover(run); // only once the guest runs here
   StartReport out;
   out.warnings = report.warnings;
+  if (target) {
+    out.warnings.push_back(forced_past_handover(*target));
+  }
   out.resumed = pid.value_or(0);
   record_runtime_event(root, "RESUMED",
                        fmt::format("{}: QEMU (pid {}) resumed after an interrupted migration",
@@ -318,6 +329,7 @@ StartReport start_guest(Store& store, const StartRequest& request, const Progres
                        avio::process_start_epoch(pid));
   if (handed_to) {
     avio::forget_handover(run); // -F: the admin found the guest not running there
+    report.warnings.push_back(forced_past_handover(*handed_to));
   }
   apply_start_target(guest, run, report);
   progress(fmt::format("Daemonizing.... (QEMU pid {})", pid));

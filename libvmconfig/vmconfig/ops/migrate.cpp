@@ -257,6 +257,9 @@ void undo_incoming(Store& store, const std::string& name) {
       identities.push_back(d.location.empty() ? "" : avio::probe(d.location).identity);
     }
     update_guest(store, *incoming, kept, identities);
+    if (runnable) {
+      sync_guest_dependents(store, kept); // a runnable guest holds its devices
+    }
     tx.commit();
     return;
   }
@@ -850,18 +853,28 @@ void remove_source_copy(Store& store, const std::string& name, Report& report) {
   }
 }
 
-// -b: the guest started on the target by its own hpvmstart.
-void boot_on_target(const MigrateRequest& r, const MigrateResult& result) {
+// -b: the guest started on the target by its own hpvmstart, which makes
+// its own checks (-F, which forced the migration, is not passed on: a start
+// forced past a lack of memory only fails later, in QEMU); why it did not
+// start, in that hpvmstart's words.
+std::optional<std::string> boot_on_target(const MigrateRequest& r, const MigrateResult& result) {
   const std::string hpvmstart =
       (std::filesystem::path(avio::own_executable()).parent_path() / "hpvmstart").string();
-  const auto started =
-      avio::run_remote(r.target, {hpvmstart, "-P", result.target_name}, "",
-                       k_migrate_remote_timeout, fmt::format("hpvmstart on '{}'", r.target));
-  if (started.status != 0) {
-    const auto lines = avio::split(std::string(avio::trim_end(started.err, "\n")), '\n');
-    throw hpvm::Error(fmt::format("The guest was migrated to '{}', but it did not start there: {}",
-                                  r.target, lines.empty() ? "no reason given" : lines.front()),
-                      result.name);
+  try {
+    const auto started =
+        avio::run_remote(r.target, {hpvmstart, "-P", result.target_name}, "",
+                         k_migrate_remote_timeout, fmt::format("hpvmstart on '{}'", r.target));
+    if (started.status == 0) {
+      return std::nullopt;
+    }
+    // Its first line, without its "hpvmstart: ERROR (name): " tag.
+    std::string why = avio::split(std::string(avio::trim_end(started.err, "\n")), '\n').front();
+    if (const auto tag = why.find("): "); why.starts_with("hpvmstart: ") && tag != why.npos) {
+      why.erase(0, tag + 3);
+    }
+    return why.empty() ? "no reason given" : why;
+  } catch (const hpvm::Error& e) {
+    return std::string(avio::trim(e.what(), " ."));
   }
 }
 
@@ -999,7 +1012,10 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
     remove_source_copy(store, stored.name, result.report);
   }
   if (r.boot) {
-    boot_on_target(r, result);
+    if (auto why = boot_on_target(r, result)) {
+      result.boot_failure = fmt::format(
+          "The guest was migrated to '{}', but it did not start there: {}", r.target, *why);
+    }
   }
   return result;
 }

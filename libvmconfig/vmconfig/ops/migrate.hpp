@@ -68,6 +68,8 @@ struct MigrateResult {
   // downtime and total-time), in milliseconds.
   std::uint64_t downtime_ms = 0;
   std::uint64_t total_ms = 0;
+  // -b: why the guest, migrated all the same, did not start on the target.
+  std::optional<std::string> boot_failure;
 };
 
 // Migrates a guest that is Off or, with request.online, a running guest
