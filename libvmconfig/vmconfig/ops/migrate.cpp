@@ -980,10 +980,12 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
     result.report.warnings = texts_of(first, "warnings");
     return result;
   }
-  Store::WriteTransaction tx(store);
+  // Taken in the try: a busy database also tells the target to drop its copy.
+  std::optional<Store::WriteTransaction> tx;
   bool commit_sent = false;
   Guest stored;
   try {
+    tx.emplace(store);
     stored = recheck_source(store, guest, record, r, result.target_name, identities);
     avio::record_handover(run, r.target); // as online: until the copy here is marked
     commit_sent = session.send_line("commit");
@@ -995,6 +997,7 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
     const json reply = target_reply({0, *done, session.errors()}, guest.name);
     take_target_reply(reply, result);
   } catch (const hpvm::Error&) {
+    tx.reset();
     const bool target_clean = undo_target(session, r.target, guest.uuid, what);
     if (target_clean || !commit_sent) {
       avio::forget_handover(run);
@@ -1006,7 +1009,7 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
     }
     throw;
   }
-  commit_migrated(tx, store, stored, r.target, identities);
+  commit_migrated(*tx, store, stored, r.target, identities);
   avio::forget_handover(run);
   if (r.remove_source) {
     remove_source_copy(store, stored.name, result.report);
