@@ -55,6 +55,14 @@ int main(int argc, char** argv) {
       app.add_option("-h", target, "Target VM Host (name or address; root SSH with keys)");
   auto* new_name_option = app.add_option("-N", new_name, "Name of the guest on the target");
   app.add_flag("-o", request.online, "Online: migrate the running guest (QEMU live migration)");
+  cli::add_optional(app, "-l", request.changes.label, "Label of the guest on the target");
+  cli::add_optional(app, "-c", request.changes.vcpus, "Virtual CPUs on the target (offline)");
+  auto* entitlement = cli::add_optional(app, "-e", request.changes.entitlement,
+                                        "CPU entitlement on the target: percent[:max_percent]");
+  auto* cycles = cli::add_optional(app, "-E", request.changes.cycles,
+                                   "CPU entitlement on the target in MHz: cycles[:max_cycles]");
+  entitlement->excludes(cycles);
+  cli::add_optional(app, "-r", request.changes.memory, "Memory on the target, e.g. 2G (offline)");
   app.add_flag("-b", request.boot,
                "Boot: start the guest on the target after an offline migration");
   app.add_flag("-D", request.remove_source,

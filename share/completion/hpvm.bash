@@ -42,7 +42,7 @@ declare -gA _hpvm_spec=(
     [hpvmstop]='-P=guest -g -t=- -F -q -Q'
     [hpvmconsole]='-P=guest'
     [hpvmdevinfo]='-P=guest -V -M -J --json'
-    [hpvmmigrate]='-P=guest -p=vmnumber -h=host -N=- -o -b -D -s -q -F'
+    [hpvmmigrate]='-P=guest -p=vmnumber -h=host -N=- -l=- -c=- -e=- -E=- -r=- -o -b -D -s -q -F'
 )
 
 # Space-separated groups of options that exclude each other ('|' within a group).

@@ -408,6 +408,17 @@ check "hpvmstatus -m counts it: the guest went there" \
   test "$(targets_counted)" -eq "$((targets_before + 1))"
 expect_sql "SELECT runnable FROM guests WHERE name = 'gbig'" "0"
 check "B has gbig, runnable" test "$(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT runnable FROM guests WHERE name = 'gbig'")" = 1
+
+# -l -c -e -r: the guest as the target is to have it; this host's copy keeps
+# its own. Checked before the target is asked.
+expect_ok hpvmcreate -P gch -r 64M -l before
+UCH=$(uuid_of gch)
+mig_refused gch "Invalid number of vCPUs '0': expected 1-256." -- -P gch -h hostb -c 0
+expect_stdout "hpvmmigrate: Guest migrated successfully." hpvmmigrate -P gch -h hostb -l after -c 2 -e 20 -r 128M
+expect_sql "SELECT label, vcpus, entitlement_min, memory_mb, runnable FROM guests WHERE uuid = '$UCH'" "before|1|10.0|64|0"
+check "B has gch as changed" test "$(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT label, vcpus, entitlement_min, memory_mb, runnable FROM guests WHERE uuid = '$UCH'")" = "after|2|20.0|128|1"
+expect_stderr 2 "hpvmmigrate: ERROR: -c, -e, -E and -r change the guest's virtual hardware: not with -o (a live migration keeps the running guest's).
+Run 'hpvmmigrate --help' for usage." hpvmmigrate -P g1 -h hostb -o -r 1G
 expect_stderr 2 "hpvmmigrate: ERROR: -b starts the guest after an offline migration; with -o it runs on.
 Run 'hpvmmigrate --help' for usage." \
   hpvmmigrate -P g1 -h hostb -o -b

@@ -878,6 +878,19 @@ std::optional<std::string> boot_on_target(const MigrateRequest& r, const Migrate
   }
 }
 
+// The guest as the target is to have it: -l -c -e -E -r applied to a copy
+// (refused, before the target is asked, when one of them is invalid).
+Guest as_sent(const Guest& guest, const MigrateRequest& r) {
+  Guest sent = guest;
+  std::vector<std::string> errors;
+  std::vector<std::string> warnings; // only console users warn: not among these options
+  apply_characteristics(r.changes, r.force, sent, errors, warnings);
+  if (!errors.empty()) {
+    throw hpvm::Refused(std::move(errors), k_refused, guest.name);
+  }
+  return sent;
+}
+
 MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
   MigrateResult result;
   const Guest guest = requested_guest(store, r);
@@ -889,8 +902,9 @@ MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
   std::vector<std::string> identities;
   check_source(store, guest, r, result.target_name, identities);
   const auto record = store.config_export(guest.id);
-  const std::string definition = export_definition(guest, identities, held_ports(store, guest),
-                                                   result.target_name, r.check_only, r.force, true);
+  const std::string definition =
+      export_definition(as_sent(guest, r), identities, held_ports(store, guest), result.target_name,
+                        r.check_only, r.force, true);
   const std::string local = avio::migration_socket(guest.uuid, "out");
   const std::string remote = avio::migration_socket(guest.uuid, "in");
   const std::string what = fmt::format("hpvmmigrate on the VM Host '{}'", r.target);
@@ -970,8 +984,9 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
   std::vector<std::string> identities;
   check_source(store, guest, r, result.target_name, identities);
   const auto record = store.config_export(guest.id);
-  const std::string definition = export_definition(guest, identities, held_ports(store, guest),
-                                                   result.target_name, r.check_only, r.force);
+  const std::string definition =
+      export_definition(as_sent(guest, r), identities, held_ports(store, guest), result.target_name,
+                        r.check_only, r.force);
   const std::string what = fmt::format("hpvmmigrate on the VM Host '{}'", r.target);
   avio::RemoteSession session(r.target, {avio::own_executable(), "--receive"});
   session.send_line(std::string(avio::trim_end(definition, "\n")));
@@ -1031,6 +1046,12 @@ MigrateResult migrate_guest(Store& store, const MigrateRequest& r) {
   }
   if (r.online && r.boot) {
     throw hpvm::UsageError("-b starts the guest after an offline migration; with -o it runs on.");
+  }
+  const auto& c = r.changes;
+  if (r.online && (c.vcpus || c.memory || c.entitlement || c.cycles)) {
+    throw hpvm::UsageError(
+        "-c, -e, -E and -r change the guest's virtual hardware: not with -o (a live migration "
+        "keeps the running guest's).");
   }
   return r.online ? migrate_online(store, r) : migrate_offline(store, r);
 }

@@ -13,6 +13,7 @@
 // entries released, in that one transaction.
 #pragma once
 
+#include "vmconfig/model/characteristics.hpp"
 #include "vmconfig/model/guest.hpp"
 #include "vmconfig/model/report.hpp"
 #include "vmconfig/store/store.hpp"
@@ -55,6 +56,9 @@ struct MigrateRequest {
   bool online = false;                 // -o: the running guest moves (QEMU live migration)
   bool boot = false;                   // -b: started on the target after an offline migration
   bool remove_source = false;          // -D: this host's copy removed, not kept not runnable
+  // -l, and offline -c -e -E -r: the guest's characteristics on the target
+  // (this host's copy keeps its own).
+  CharacteristicsRequest changes;
   std::function<void(const MigrationProgress&)> progress; // -o, every k_migration_poll
 };
 
