@@ -630,7 +630,7 @@ expect_sql "SELECT runnable FROM guests WHERE uuid = '$UG'" "1"
 run hpvmstatus
 assert_stdout_has "^go +[0-9]+ UNKNOWN +Invalid "
 assert_stdout_has "^go : interrupted after handing over to hostb; hpvmstatus -P go says more$"
-refused hpvmstart go "A migration was interrupted after it told the VM Host 'hostb' to take the guest over: 'hostb' may run it, and this copy is paused. Check 'hostb': if the guest does not run there, 'hpvmstart -P go -F' resumes it here; if it does, 'hpvmstop -P go -F' and 'hpvmremove -P go' remove this copy." --
+refused hpvmstart go "QEMU sent the guest away and is paused (postmigrate): a migration was interrupted after it told the VM Host 'hostb' to take the guest over, and 'hostb' may run it. Check 'hostb': if the guest runs there, 'hpvmstop -P go -F' and 'hpvmremove -P go' remove this copy (hpvmmigrate on 'hostb' can bring the guest back); if not, 'hpvmstart -P go -F' resumes it here." --
 # B does not run it (checked above): resumed here, same QEMU.
 run hpvmstart -P go -F
 assert_exit 0
@@ -660,11 +660,11 @@ assert_stderr "hpvmmigrate: ERROR (go): The guest has been handed over to this h
 check "B still runs it after --receive-abort" b_runs
 run hpvmstatus -P go
 assert_stdout_has "^QEMU state : unknown \(QEMU sent the guest away and is paused \(postmigrate\): a migration was interrupted after it told the VM Host 'hostb' to take the guest over, and 'hostb' may run it\. "
-refused hpvmstart go "A migration was interrupted after it told the VM Host 'hostb' to take the guest over: 'hostb' may run it, and this copy is paused. Check 'hostb': if the guest does not run there, 'hpvmstart -P go -F' resumes it here; if it does, 'hpvmstop -P go -F' and 'hpvmremove -P go' remove this copy." --
+refused hpvmstart go "QEMU sent the guest away and is paused (postmigrate): a migration was interrupted after it told the VM Host 'hostb' to take the guest over, and 'hostb' may run it. Check 'hostb': if the guest runs there, 'hpvmstop -P go -F' and 'hpvmremove -P go' remove this copy (hpvmmigrate on 'hostb' can bring the guest back); if not, 'hpvmstart -P go -F' resumes it here." --
 # It runs on B: this copy goes as the message says, and the guest can come back.
 expect_ok hpvmstop -P go -F -q
 check "A's paused QEMU is gone" bash -c "! readlink /proc/$PA/exe >/dev/null 2>&1"
-refused hpvmstart go "A migration was interrupted after it told the VM Host 'hostb' to take the guest over: 'hostb' may run it. Check 'hostb': if the guest does not run there, 'hpvmstart -P go -F' starts it here; if it does, 'hpvmremove -P go' removes this copy." --
+refused hpvmstart go "A migration was interrupted after it told the VM Host 'hostb' to take the guest over, and 'hostb' may run it. Check 'hostb': if the guest runs there, 'hpvmremove -P go' removes this copy (hpvmmigrate on 'hostb' can bring the guest back); if not, 'hpvmstart -P go -F' starts it here." --
 expect_ok hpvmremove -P go -Q
 run on_b hpvmmigrate -o -P go -h hosta
 assert_exit 0
@@ -683,7 +683,7 @@ check "the hand-over marker is written" until_true 30 test -e "$MARK"
 kill_held
 check "nothing is left on B" b_clean
 expect_sql "SELECT runnable FROM guests WHERE uuid = '$UG'" "1"
-refused hpvmstart go "A migration was interrupted after it told the VM Host 'hostb' to take the guest over: 'hostb' may run it. Check 'hostb': if the guest does not run there, 'hpvmstart -P go -F' starts it here; if it does, 'hpvmremove -P go' removes this copy." --
+refused hpvmstart go "A migration was interrupted after it told the VM Host 'hostb' to take the guest over, and 'hostb' may run it. Check 'hostb': if the guest runs there, 'hpvmremove -P go' removes this copy (hpvmmigrate on 'hostb' can bring the guest back); if not, 'hpvmstart -P go -F' starts it here." --
 mig_refused go "An interrupted migration told the VM Host 'hostb' to take the guest over; check 'hostb' first (hpvmstatus -P go says how)." -- -P go -h hostb
 run hpvmstart -P go -F
 assert_exit 0

@@ -187,9 +187,9 @@ hpvmmigrate.1m|' did not confirm it has the guest.|' did not confirm it has the 
 hpvmmigrate.1m|' may have the guest now: check there before using this host's copy, which stays as it was.|' may have the guest now: check there before using this host's copy, which stays as it was.
 hpvmmigrate.1m|' to take the guest over; check '|An interrupted migration told the VM Host '{}' to take the guest over; check '{}' first (hpvmstatus -P {} says how).
 hpvmmigrate.1m|The guest has been handed over to this host and is not removed.|The guest has been handed over to this host and is not removed.
-hpvmstart.1m|' to take the guest over: '|A migration was interrupted after it told the VM Host '{}' to take the guest over: '{}' may run it{}.
-hpvmstart.1m|may run it, and this copy is paused. Check '|, and this copy is paused
-hpvmstart.1m|' resumes it here; if it does, 'hpvmstop -P|-F' {} here; if it does, {}'hpvmremove -P {}' {} this copy.
+hpvmstart.1m|QEMU sent the guest away and is paused (postmigrate): a migration was interrupted after it told the VM Host '|QEMU sent the guest away and is paused (postmigrate): a
+hpvmstart.1m|' to take the guest over, and '|migration was interrupted after it told the VM Host '{}' to take the 
+hpvmstart.1m|can bring the guest back); if not, 'hpvmstart -P|back); if not, 'hpvmstart -P {} -F' {} here
 hpvmstart.1m|QEMU did not resume the guest: its state is '|QEMU did not resume the guest: its state is '{}' after 'cont'.
 hpvmstart.1m|The runtime event was not recorded: why|The runtime event was not recorded: 
 hpvmstop.1m|The runtime event was not recorded: why|The runtime event was not recorded: 

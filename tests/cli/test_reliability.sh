@@ -260,7 +260,7 @@ run hpvmstatus
 assert_stdout_has "^away : interrupted after handing over to hostb; hpvmstatus -P away says more$"
 run hpvmstatus -P away
 assert_stdout_has "^QEMU state : unknown \(QEMU sent the guest away and is paused \(postmigrate\): a migration was interrupted after it told the VM Host 'hostb' to take the guest over, and 'hostb' may run it\. Check 'hostb': if the guest runs there, 'hpvmstop -P away -F' and 'hpvmremove -P away' remove this copy \(hpvmmigrate on 'hostb' can bring the guest back\); if not, 'hpvmstart -P away -F' resumes it here\)$"
-refused hpvmstart away "A migration was interrupted after it told the VM Host 'hostb' to take the guest over: 'hostb' may run it, and this copy is paused. Check 'hostb': if the guest does not run there, 'hpvmstart -P away -F' resumes it here; if it does, 'hpvmstop -P away -F' and 'hpvmremove -P away' remove this copy." --
+refused hpvmstart away "QEMU sent the guest away and is paused (postmigrate): a migration was interrupted after it told the VM Host 'hostb' to take the guest over, and 'hostb' may run it. Check 'hostb': if the guest runs there, 'hpvmstop -P away -F' and 'hpvmremove -P away' remove this copy (hpvmmigrate on 'hostb' can bring the guest back); if not, 'hpvmstart -P away -F' resumes it here." --
 expect_stdout "postmigrate" qmp away status
 run hpvmstart -P away -F
 assert_exit 0
@@ -282,7 +282,7 @@ within 5 "hpvmstop -g on a guest paused after a migration"
 check "hpvmstop keeps the marker" test -e "$(run_dir away)/migration.commit"
 run hpvmstatus -P away
 assert_stdout_has "^QEMU state : not running \(A migration was interrupted after it told the VM Host 'hostb' to take the guest over, and 'hostb' may run it\. Check 'hostb': if the guest runs there, 'hpvmremove -P away' removes this copy \(hpvmmigrate on 'hostb' can bring the guest back\); if not, 'hpvmstart -P away -F' starts it here\)$"
-refused hpvmstart away "A migration was interrupted after it told the VM Host 'hostb' to take the guest over: 'hostb' may run it. Check 'hostb': if the guest does not run there, 'hpvmstart -P away -F' starts it here; if it does, 'hpvmremove -P away' removes this copy." --
+refused hpvmstart away "A migration was interrupted after it told the VM Host 'hostb' to take the guest over, and 'hostb' may run it. Check 'hostb': if the guest runs there, 'hpvmremove -P away' removes this copy (hpvmmigrate on 'hostb' can bring the guest back); if not, 'hpvmstart -P away -F' starts it here." --
 run hpvmstart -P away -F
 assert_exit 0
 assert_stderr "hpvmstart: WARNING (away): Forced: the interrupted migration had told the VM Host 'hostb' to take the guest over; make sure it does not run the guest there."

@@ -3,6 +3,7 @@
 #include "vmconfig/model/grammar.hpp"
 #include "vmconfig/ops/command_log.hpp"
 #include "vmconfig/ops/copied_guests.hpp"
+#include "vmconfig/ops/live.hpp"
 #include "vmconfig/ops/memory.hpp"
 #include "vmconfig/ops/modify.hpp"
 #include "vmconfig/ops/runtime_devices.hpp"
@@ -173,19 +174,6 @@ void record_runtime_event(const fs::path& root, std::string_view what, const std
 
 constexpr const char* k_start_refused = "Unable to start the guest.";
 
-// Why a copy that an interrupted migration told `target` to take over is
-// not started here without -F.
-std::string handed_over(const Guest& guest, const std::string& target, bool paused) {
-  return fmt::format("A migration was interrupted after it told the VM Host '{}' to take the "
-                     "guest over: '{}' may run it{}. Check '{}': if the guest does not run "
-                     "there, 'hpvmstart -P {} -F' {} here; if it does, {}'hpvmremove -P {}' "
-                     "{} this copy.",
-                     target, target, paused ? ", and this copy is paused" : "", target, guest.name,
-                     paused ? "resumes it" : "starts it",
-                     paused ? fmt::format("'hpvmstop -P {} -F' and ", guest.name) : "", guest.name,
-                     paused ? "remove" : "removes");
-}
-
 // What -F past the hand-over marker leaves the administrator to be sure of.
 std::string forced_past_handover(const std::string& target) {
   return fmt::format("Forced: the interrupted migration had told the VM Host '{}' to take the "
@@ -215,7 +203,8 @@ std::optional<StartReport> resume_after_migration(const fs::path& root, const Gu
   }
   const auto target = avio::handover_target(run);
   if (target && !request.force) {
-    throw hpvm::Refused({handed_over(guest, *target, true)}, k_start_refused, guest.name);
+    throw hpvm::Refused({handed_over_problem(guest.name, *target, true) + "."}, k_start_refused,
+                        guest.name);
   }
   qmp->execute("cont");
   const std::string now = avio::json_text(qmp->execute("query-status"), "status", "unknown");
@@ -286,7 +275,7 @@ StartReport start_guest(Store& store, const StartRequest& request, const Progres
     problems.errors.emplace_back(
         "The guest's runnable status is disabled (hpvmmodify -x runnable_status=enabled).");
   } else if (handed_to && !request.force) {
-    problems.errors.push_back(handed_over(guest, *handed_to, false));
+    problems.errors.push_back(handed_over_problem(guest.name, *handed_to, false) + ".");
   }
   check_storage(store, guest, request.force, problems, report);
   check_memory(guest, problems);

@@ -30,20 +30,6 @@ namespace {
 // Ends each difference only a restart removes (hpvmmodify -R lists them).
 constexpr std::string_view k_next_start = "(at the next start)";
 
-// What to check and do about a copy an interrupted migration had told
-// `target` to take over (the hand-over marker): its QEMU paused here
-// (`paused`) or the guest Off (offline, or stopped since).
-std::string handed_over_problem(const std::string& guest, const std::string& target, bool paused) {
-  return fmt::format(
-      "{} migration was interrupted after it told the VM Host '{}' to take the "
-      "guest over, and '{}' may run it. Check '{}': if the guest runs there, "
-      "{}'hpvmremove -P {}' {} this copy (hpvmmigrate on '{}' can bring the guest "
-      "back); if not, 'hpvmstart -P {} -F' {} here",
-      paused ? "QEMU sent the guest away and is paused (postmigrate): a" : "A", target, target,
-      target, paused ? fmt::format("'hpvmstop -P {} -F' and ", guest) : "", guest,
-      paused ? "remove" : "removes", target, guest, paused ? "resumes it" : "starts it");
-}
-
 // The guest's taps on the host that no vNIC of its configuration or of the
 // running guest (`live`) has: made for a hot-add that a killed command
 // never finished.
@@ -123,6 +109,20 @@ bool cut_off(const Guest& g, const NetworkDevice& n) {
 }
 
 } // namespace
+
+// What to check and do about a copy an interrupted migration had told
+// `target` to take over (the hand-over marker): its QEMU paused here
+// (`paused`) or the guest Off (offline, or stopped since).
+std::string handed_over_problem(const std::string& guest, const std::string& target, bool paused) {
+  return fmt::format(
+      "{} migration was interrupted after it told the VM Host '{}' to take the "
+      "guest over, and '{}' may run it. Check '{}': if the guest runs there, "
+      "{}'hpvmremove -P {}' {} this copy (hpvmmigrate on '{}' can bring the guest "
+      "back); if not, 'hpvmstart -P {} -F' {} here",
+      paused ? "QEMU sent the guest away and is paused (postmigrate): a" : "A", target, target,
+      target, paused ? fmt::format("'hpvmstop -P {} -F' and ", guest) : "", guest,
+      paused ? "remove" : "removes", target, guest, paused ? "resumes it" : "starts it");
+}
 
 std::vector<std::string> resync_running_guest(Store& store, const Guest& configured,
                                               std::chrono::milliseconds removal_timeout) {

@@ -47,4 +47,9 @@ std::optional<LiveState> runtime_report(Store& store, const Guest& guest, RunSta
 // at most, and the target last asked), for -M and -X; nullopt otherwise.
 std::optional<LiveState> balloon_report(Store& store, const Guest& guest, RunState state);
 
+// What to check and do about a copy an interrupted migration had told
+// `target` to take over (the hand-over marker): its QEMU paused here
+// (`paused`) or the guest Off. hpvmstatus's problem, hpvmstart's refusal.
+std::string handed_over_problem(const std::string& guest, const std::string& target, bool paused);
+
 } // namespace vmconfig
