@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <initializer_list>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -82,10 +83,11 @@ HostKind classify_char(unsigned maj, unsigned min) {
 
 const fs::path k_sys_block = "/sys/class/block";
 
-// A disk's WWID as the kernel reports it (SCSI device/wwid, NVMe wwid).
-std::string sysfs_wwid(const std::string& kernel_name) {
-  for (const char* file : {"device/wwid", "wwid"}) {
-    std::string w = read_first_line(k_sys_block / kernel_name / file);
+// The first of `files` under `dir` with something in it, trailing blanks
+// removed ("" when none has).
+std::string first_attribute(const fs::path& dir, std::initializer_list<const char*> files) {
+  for (const char* file : files) {
+    std::string w = read_first_line(dir / file);
     while (!w.empty() && (w.back() == ' ' || w.back() == '\t')) {
       w.pop_back();
     }
@@ -94,6 +96,11 @@ std::string sysfs_wwid(const std::string& kernel_name) {
     }
   }
   return {};
+}
+
+// A disk's WWID as the kernel reports it (SCSI device/wwid, NVMe wwid).
+std::string sysfs_wwid(const std::string& kernel_name) {
+  return first_attribute(k_sys_block / kernel_name, {"device/wwid", "wwid"});
 }
 
 std::vector<std::string> names_in(const fs::path& dir) {
@@ -149,6 +156,43 @@ std::string block_identity(const std::string& kernel_name) {
     return "wwid:" + wwid;
   }
   return "blk:" + read_first_line(k_sys_block / kernel_name / "dev");
+}
+
+std::string shared_block_identity(const std::string& kernel_name,
+                                  const std::filesystem::path& sys_block) {
+  const fs::path sys = sys_block / kernel_name;
+  if (auto wwid = first_attribute(sys, {"device/wwid", "wwid"}); !wwid.empty()) {
+    return "wwid:" + wwid;
+  }
+  // LVM's is its VG's and LV's UUIDs (a shared VG's LV has the same on each
+  // host, two hosts' own VGs of one name do not); multipath's holds the WWID.
+  if (auto uuid = first_attribute(sys, {"dm/uuid"}); !uuid.empty()) {
+    return "dm:" + uuid;
+  }
+  if (auto number = first_attribute(sys, {"partition"}); !number.empty()) {
+    std::error_code ec;
+    const std::string disk = fs::canonical(sys, ec).parent_path().filename().string();
+    const std::string of_disk = ec ? "" : shared_block_identity(disk, sys_block);
+    return of_disk.empty() ? "" : fmt::format("{}:part{}", of_disk, number);
+  }
+  if (auto serial = first_attribute(sys, {"serial", "device/serial"}); !serial.empty()) {
+    return "serial:" + serial;
+  }
+  // A loop device is its backing file's (on shared storage, the same inode
+  // on each host) at its offset.
+  if (auto file = first_attribute(sys, {"loop/backing_file"}); !file.empty()) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) {
+      return {}; // " (deleted)", or gone: nothing to compare
+    }
+    const std::string offset = first_attribute(sys, {"loop/offset"});
+    return fmt::format("loop:{}:{}", st.st_ino, offset.empty() ? "0" : offset);
+  }
+  return {};
+}
+
+std::string shared_identity(const HostEntity& e) {
+  return e.block_name.empty() ? std::string() : shared_block_identity(e.block_name);
 }
 
 namespace {

@@ -74,6 +74,18 @@ bool is_hpux_lunpath(std::string_view location);
 // The identity probe() gives the block device `kernel_name` (as in /sys/class/block).
 std::string block_identity(const std::string& kernel_name);
 
+// What names the block device `kernel_name` the same way on every host that
+// reaches it, where its device number (this host's own) does not: its WWID,
+// its device-mapper UUID, a partition of a disk that has one of these, its
+// serial number (virtio), or a loop device's backing file (inode and
+// offset); "" when it has none (a RAM disk, a DRBD or nbd device). The
+// sysfs root is a parameter for tests.
+std::string shared_block_identity(const std::string& kernel_name,
+                                  const std::filesystem::path& sys_block = "/sys/class/block");
+
+// shared_block_identity() of a block device probe() found; "" for anything else.
+std::string shared_identity(const HostEntity& e);
+
 // The block devices stacked with a block device: those it is built on
 // (device-mapper/md slaves, the disk of a partition, recursively) and those
 // built on it (holders, partitions, recursively), by kernel name. Empty for

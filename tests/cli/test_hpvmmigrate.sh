@@ -104,6 +104,34 @@ mig_refused gr "Target VM Host error - Backing store '$S/r.img' is restricted: i
   "See HPVM command log file on target VM Host for more detail." -- -P gr -h hostb
 check "the target logged its refusal" \
   grep -qE "FAILURE\(1\) .*hpvmmigrate --receive\$" <(tail -n +$((before_b + 1)) "$ROOT_B/common/command.log")
+section "block devices: the same disk by what every host sees of it, not its device number"
+# A loop device is the same on both hosts when its backing file is (shared
+# storage); one whose file is local is another disk on B under the same
+# device number (B sees its own file at that path), which HPVM's WWID check
+# refuses and a comparison of device numbers would let through.
+if new_loop LOOP_SHARED "$S/loop-shared.img" 16M && new_loop LOOP_LOCAL "$S/local/loop-local.img" 16M; then
+  in_b_files truncate -s 16M "$S/local/loop-local.img"
+  expect_ok hpvmcreate -P gls -a "disk:avio_stor::disk:$LOOP_SHARED"
+  expect_ok hpvmcreate -P gll -a "disk:avio_stor::disk:$LOOP_LOCAL"
+  expect_stdout "hpvmmigrate: The guest can be migrated to 'hostb' as 'gls'." hpvmmigrate -P gls -h hostb -s
+  mig_refused gll "Device WWID does not match. ($LOOP_LOCAL)" \
+    "See HPVM command log file on target VM Host for more detail." -- -P gll -h hostb
+  # A disk nothing names on both hosts (here a loop device whose file was
+  # deleted; a RAM disk, a DRBD device): taken only with -F, with a warning.
+  new_loop LOOP_GONE "$S/loop-gone.img" 16M
+  expect_ok hpvmcreate -P glg -a "disk:avio_stor::disk:$LOOP_GONE"
+  rm "$S/loop-gone.img"
+  mig_refused glg "Target VM Host error - Device $LOOP_GONE cannot be told apart from another disk of the same device number: it has no WWID, serial number or device-mapper UUID on either host. Check that both hosts reach the same disk there, then use -F." \
+    "See HPVM command log file on target VM Host for more detail." -- -P glg -h hostb
+  run hpvmmigrate -P glg -h hostb -s -F
+  assert_exit 0
+  assert_stderr "hpvmmigrate: WARNING (glg): Forced: Device $LOOP_GONE cannot be told apart from another disk of the same device number: it has no WWID, serial number or device-mapper UUID on either host."
+  assert_stdout "hpvmmigrate: The guest can be migrated to 'hostb' as 'glg'."
+  for g in gls gll glg; do expect_ok hpvmremove -P "$g" -Q; done
+else
+  skip "no loop device can be attached here (losetup -f failed): block devices not compared"
+fi
+
 expect_ok on_b hpvmcreate -P g1
 mig_refused g1 "Target VM Host error - A guest named 'g1' already exists." \
   "See HPVM command log file on target VM Host for more detail." -- -P g1 -h hostb

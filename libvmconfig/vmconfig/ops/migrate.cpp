@@ -151,22 +151,52 @@ std::optional<std::string_view> file_inode(std::string_view identity) {
   return identity.substr(identity.rfind(':') + 1);
 }
 
+// One backing store as the source sent it.
+struct SentBacking {
+  std::string statement;
+  std::string identity;     // the source's, as probe() gives it
+  std::string shared_proof; // avio::shared_identity() on the source
+};
+
 // The target's check of one backing store: the same path must lead to the
-// same file (its inode: shared storage) or the same disk (WWID).
-std::optional<std::string> backing_problem(const std::string& location,
-                                           const std::string& identity) {
+// same file (its inode: shared storage) or the same disk. A block device's
+// number is each host's own (two hosts' /dev/sdb, or their own LVs of one
+// name, have the same), so a disk is the same only by what names it on
+// every host (WWID, device-mapper UUID, serial, a loop device's file); one
+// with none of these is taken only with -F (a warning).
+std::optional<std::string> backing_problem(const std::string& location, const SentBacking& sent,
+                                           bool force, std::vector<std::string>& warnings) {
   const avio::HostEntity here = avio::probe(location);
   if (here.kind == avio::HostKind::missing) {
     return fmt::format("{}Device does not exist. ({})", k_target_error, location);
   }
-  if (here.identity == identity) {
+  if (block_identity(sent.identity) || block_identity(here.identity)) {
+    const std::string proof = avio::shared_identity(here);
+    if (!proof.empty() || !sent.shared_proof.empty()) {
+      if (proof == sent.shared_proof) {
+        return std::nullopt;
+      }
+      return fmt::format("Device WWID does not match. ({})", location);
+    }
+    if (here.identity != sent.identity) {
+      return fmt::format("Device WWID does not match. ({})", location);
+    }
+    const std::string unproven = fmt::format(
+        "Device {} cannot be told apart from another disk of the same device number: it has "
+        "no WWID, serial number or device-mapper UUID on either host.",
+        location);
+    if (!force) {
+      return fmt::format("{}{} Check that both hosts reach the same disk there, then use -F.",
+                         k_target_error, unproven);
+    }
+    warnings.push_back(fmt::format("Forced: {}", unproven));
     return std::nullopt;
   }
-  if (const auto inode = file_inode(identity); inode && inode == file_inode(here.identity)) {
+  if (here.identity == sent.identity) {
     return std::nullopt;
   }
-  if (block_identity(identity) || block_identity(here.identity)) {
-    return fmt::format("Device WWID does not match. ({})", location);
+  if (const auto inode = file_inode(sent.identity); inode && inode == file_inode(here.identity)) {
+    return std::nullopt;
   }
   return fmt::format("{}Device is a different file here: its inode differs. ({})", k_target_error,
                      location);
@@ -212,8 +242,11 @@ std::string export_definition(const Guest& guest, const std::vector<std::string>
   j["characteristics"] = characteristics_json(guest);
   json storage = json::array();
   for (std::size_t i = 0; i < guest.storage.size(); ++i) {
+    const std::string& location = guest.storage[i].location;
     storage.push_back({{"statement", format(guest.storage[i])},
-                       {"identity", i < identities.size() ? identities[i] : ""}});
+                       {"identity", i < identities.size() ? identities[i] : ""},
+                       {"shared_identity",
+                        location.empty() ? "" : avio::shared_identity(avio::probe(location))}});
   }
   j["storage"] = storage;
   json networks = json::array();
@@ -341,7 +374,7 @@ ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel) {
   std::string uuid;
   bool check_only = true;
   bool force = false;
-  std::vector<std::pair<std::string, std::string>> storage; // statement, identity
+  std::vector<SentBacking> storage;
   std::vector<std::string> networks;
   std::vector<std::optional<int>> wanted_ports;
   try {
@@ -357,7 +390,12 @@ ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel) {
     force = j.at("force").get<bool>();
     characteristics = characteristics_of(j.at("characteristics"));
     for (const auto& s : j.at("storage")) {
-      storage.emplace_back(text_of(s, "statement"), text_of(s, "identity"));
+      SentBacking sent{text_of(s, "statement"), text_of(s, "identity"), ""};
+      // A source without it proved a disk by its WWID identity only.
+      sent.shared_proof = s.contains("shared_identity")        ? text_of(s, "shared_identity")
+                          : sent.identity.starts_with("wwid:") ? sent.identity
+                                                               : "";
+      storage.push_back(std::move(sent));
     }
     for (const auto& n : j.at("networks")) {
       networks.push_back(text_of(n, "statement"));
@@ -435,20 +473,21 @@ ReceiveResult receive_guest(Store& store, const ReceiveChannel& channel) {
   }
 
   std::vector<std::string> statements;
-  for (const auto& [statement, identity] : storage) {
-    const ResourceStatement parsed = parse_resource(statement);
+  for (const auto& sent : storage) {
+    const ResourceStatement parsed = parse_resource(sent.statement);
     const auto* st = std::get_if<StorageStatement>(&parsed);
     if (st == nullptr) {
-      errors.push_back(fmt::format("{}'{}' is not a storage device.", k_target_error, statement));
+      errors.push_back(
+          fmt::format("{}'{}' is not a storage device.", k_target_error, sent.statement));
       continue;
     }
     if (!st->location.empty()) {
-      if (auto problem = backing_problem(st->location, identity)) {
+      if (auto problem = backing_problem(st->location, sent, force, result.report.warnings)) {
         errors.push_back(*problem);
         continue;
       }
     }
-    statements.push_back(statement);
+    statements.push_back(sent.statement);
   }
   VswitchStore vswitches(store);
   for (const auto& statement : networks) {

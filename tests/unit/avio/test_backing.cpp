@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <string>
 
 namespace fs = std::filesystem;
@@ -377,6 +378,53 @@ TEST_CASE("backing: block devices: kernel name, identity, stack, unique id") {
     CHECK(e.identity == "blk:" + dev);
     CHECK(unique_id(e).empty()); // loop devices have no WWID
   }
+}
+
+TEST_CASE("backing: what names a block device on every host") {
+  // A sysfs of its own: /sys/class/block's entries are links into the
+  // device tree, where a partition's directory sits in its disk's.
+  TempDir tmp;
+  const fs::path devices = tmp.dir("devices");
+  const fs::path block = tmp.dir("block");
+  const auto device = [&](const std::string& where, const std::string& name,
+                          std::initializer_list<std::pair<const char*, std::string>> files) {
+    const fs::path dir = devices / where;
+    fs::create_directories(dir);
+    for (const auto& [file, text] : files) {
+      fs::create_directories((dir / file).parent_path());
+      std::ofstream(dir / file) << text << "\n";
+    }
+    fs::create_directory_symlink(dir, block / name);
+  };
+  const std::string backing = tmp.file("loop.img", 512);
+  struct stat st {};
+  REQUIRE(::stat(backing.c_str(), &st) == 0);
+  device("sda", "sda", {{"device/wwid", "naa.600508b1001c4d1e  "}, {"dev", "8:0"}});
+  device("sda/sda2", "sda2", {{"partition", "2"}, {"dev", "8:2"}});
+  device("dm-0", "dm-0", {{"dm/uuid", "LVM-aaaabbbb"}});
+  device("vda", "vda", {{"serial", "disk-7"}});
+  device("vda/vda1", "vda1", {{"partition", "1"}});
+  device("sdb", "sdb", {{"dev", "8:16"}});
+  device("sdb/sdb1", "sdb1", {{"partition", "1"}});
+  device("loop3", "loop3", {{"loop/backing_file", backing}, {"loop/offset", "4096"}});
+  device("loop4", "loop4", {{"loop/backing_file", backing + " (deleted)"}});
+  device("drbd0", "drbd0", {{"dev", "147:0"}});
+
+  CHECK(shared_block_identity("sda", block) == "wwid:naa.600508b1001c4d1e");
+  CHECK(shared_block_identity("sda2", block) == "wwid:naa.600508b1001c4d1e:part2");
+  CHECK(shared_block_identity("dm-0", block) == "dm:LVM-aaaabbbb");
+  CHECK(shared_block_identity("vda", block) == "serial:disk-7");
+  CHECK(shared_block_identity("vda1", block) == "serial:disk-7:part1");
+  CHECK(shared_block_identity("loop3", block) == "loop:" + std::to_string(st.st_ino) + ":4096");
+  // Nothing that another host would see the same: no answer, rather than the
+  // device number, which every host gives its own disks alike.
+  CHECK(shared_block_identity("sdb", block).empty());
+  CHECK(shared_block_identity("sdb1", block).empty());
+  CHECK(shared_block_identity("loop4", block).empty());
+  CHECK(shared_block_identity("drbd0", block).empty());
+  CHECK(shared_block_identity("nothing", block).empty());
+  // Anything but a block device has none.
+  CHECK(shared_identity(probe(backing)).empty());
 }
 
 TEST_CASE("backing: a block device's size from /sys when it cannot be opened") {
