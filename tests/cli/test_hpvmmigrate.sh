@@ -641,6 +641,27 @@ MARK="$ROOT_A/uuids/$UG/migration.commit"
 DRAFT="$MARK.tmp"
 PA=$(qemu_of "$ROOT_A")
 
+section "online: the source's hpvmmigrate killed after the stream, before the marker"
+# Held as it is about to write the hand-over marker: QEMU has sent the guest,
+# B was told nothing and drops its copy when the session ends; A's QEMU is
+# paused (postmigrate) with no marker, and hpvmstart resumes it without -F.
+held "$DRAFT" open,openat delay_enter hpvmmigrate -o -P go -h hostb
+check "hpvmmigrate runs under strace" test -n "$HELD"
+a_paused() { [[ $(qmp_of "$ROOT_A" status 2>/dev/null) == postmigrate ]]; }
+check "the source's QEMU has sent the guest" until_true 30 a_paused
+kill_held
+check "nothing is left on B" until_true 10 b_clean
+check "no marker" test ! -e "$MARK"
+check "A's QEMU (pid $PA) is still there, paused" a_paused
+expect_sql "SELECT runnable FROM guests WHERE uuid = '$UG'" "1"
+run hpvmstatus
+assert_stdout_has "^go : paused after an interrupted migration; hpvmstatus -P go says more$"
+run hpvmstart -P go
+assert_exit 0
+assert_stdout "hpvmstart: Guest 'go' resumed: its QEMU (pid $PA) had stayed paused after an interrupted migration."
+assert_stderr ""
+check "A runs the guest again" a_runs
+
 section "online: the source's hpvmmigrate killed after the stream, before 'commit'"
 # Held just after it moved the hand-over marker into place, before it sends
 # "commit": B never gets it and drops its copy when the session ends; A's
