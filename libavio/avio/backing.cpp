@@ -178,21 +178,44 @@ std::string shared_block_identity(const std::string& kernel_name,
   if (auto serial = first_attribute(sys, {"serial", "device/serial"}); !serial.empty()) {
     return "serial:" + serial;
   }
-  // A loop device is its backing file's (on shared storage, the same inode
-  // on each host) at its offset.
+  // A loop device is its backing file's (shared_file_identity) at its offset.
   if (auto file = first_attribute(sys, {"loop/backing_file"}); !file.empty()) {
     struct stat st {};
-    if (::stat(file.c_str(), &st) != 0) {
+    if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
       return {}; // " (deleted)", or gone: nothing to compare
     }
     const std::string offset = first_attribute(sys, {"loop/offset"});
-    return fmt::format("loop:{}:{}", st.st_ino, offset.empty() ? "0" : offset);
+    return fmt::format("loop:{}:{}", shared_file_identity(st.st_ino, st.st_size),
+                       offset.empty() ? "0" : offset);
   }
   return {};
 }
 
+std::string shared_file_identity(std::uint64_t inode, std::int64_t size) {
+  return fmt::format("file:{}:{}", inode, size);
+}
+
+std::string shared_char_identity(const std::string& major_minor,
+                                 const std::filesystem::path& sys_dev_char) {
+  // A SCSI generic node's device is the SCSI device, which has the WWID.
+  const std::string wwid = first_attribute(sys_dev_char / major_minor, {"device/wwid"});
+  return wwid.empty() ? "" : "wwid:" + wwid;
+}
+
 std::string shared_identity(const HostEntity& e) {
-  return e.block_name.empty() ? std::string() : shared_block_identity(e.block_name);
+  if (!e.block_name.empty()) {
+    return shared_block_identity(e.block_name);
+  }
+  if (e.kind == HostKind::regular_file && e.identity.starts_with("ino:")) {
+    struct stat st {};
+    if (::stat(e.path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      return shared_file_identity(st.st_ino, st.st_size);
+    }
+  }
+  if (e.identity.starts_with("chr:")) {
+    return shared_char_identity(e.identity.substr(4));
+  }
+  return {};
 }
 
 namespace {

@@ -74,17 +74,27 @@ bool is_hpux_lunpath(std::string_view location);
 // The identity probe() gives the block device `kernel_name` (as in /sys/class/block).
 std::string block_identity(const std::string& kernel_name);
 
-// What names the block device `kernel_name` the same way on every host that
-// reaches it, where its device number (this host's own) does not: its WWID,
-// its device-mapper UUID, a partition of a disk that has one of these, its
-// serial number (virtio), or a loop device's backing file (inode and
-// offset); "" when it has none (a RAM disk, a DRBD or nbd device). The
-// sysfs root is a parameter for tests.
+// What names a backing store the same way on every host that reaches it,
+// where this host's identity (device numbers) does not: hpvmmigrate's target
+// compares the source's with its own. "" when nothing does.
+std::string shared_identity(const HostEntity& e);
+
+// A file on shared storage: its inode number (each host numbers the file
+// system itself its own way) and its size, "file:<inode>:<size>".
+std::string shared_file_identity(std::uint64_t inode, std::int64_t size);
+
+// The block device `kernel_name`'s: its WWID, its device-mapper UUID, a
+// partition of a disk that has one of these, its serial number (virtio), or
+// a loop device's backing file (shared_file_identity) and offset; "" when it
+// has none (a RAM disk, a DRBD or nbd device). The sysfs root is a parameter
+// for tests.
 std::string shared_block_identity(const std::string& kernel_name,
                                   const std::filesystem::path& sys_block = "/sys/class/block");
 
-// shared_block_identity() of a block device probe() found; "" for anything else.
-std::string shared_identity(const HostEntity& e);
+// The character device `major_minor` ("21:3")'s: a SCSI generic node's
+// device WWID; "" otherwise.
+std::string shared_char_identity(const std::string& major_minor,
+                                 const std::filesystem::path& sys_dev_char = "/sys/dev/char");
 
 // The block devices stacked with a block device: those it is built on
 // (device-mapper/md slaves, the disk of a partition, recursively) and those

@@ -77,7 +77,7 @@ mig_refused g1 "SSH execution error. Make sure ssh is setup right on both source
   "ssh: connect to host 10.251.0.2 port 2222: Connection refused" -- -P g1 -h hostdown
 mig_refused gl "Target VM Host error - Device does not exist. ($S/local/l1.img)" \
   "See HPVM command log file on target VM Host for more detail." -- -P gl -h hostb
-mig_refused gd "Target VM Host error - Device is a different file here: its inode differs. ($S/local/d1.img)" \
+mig_refused gd "Target VM Host error - Device is a different file here: its inode or size differs. ($S/local/d1.img)" \
   "See HPVM command log file on target VM Host for more detail." -- -P gd -h hostb
 # Shared storage that B numbers otherwise (an NFS mount's device number is
 # each host's own): B sees $S/nfs through an overlay, the same inode under
@@ -121,11 +121,11 @@ if new_loop LOOP_SHARED "$S/loop-shared.img" 16M && new_loop LOOP_LOCAL "$S/loca
   new_loop LOOP_GONE "$S/loop-gone.img" 16M
   expect_ok hpvmcreate -P glg -a "disk:avio_stor::disk:$LOOP_GONE"
   rm "$S/loop-gone.img"
-  mig_refused glg "Target VM Host error - Device $LOOP_GONE cannot be told apart from another disk of the same device number: it has no WWID, serial number or device-mapper UUID on either host. Check that both hosts reach the same disk there, then use -F." \
+  mig_refused glg "Target VM Host error - Device $LOOP_GONE cannot be told apart from another device of the same device number: it has no WWID, serial number or device-mapper UUID on either host. Check that both hosts reach the same device there, then use -F." \
     "See HPVM command log file on target VM Host for more detail." -- -P glg -h hostb
   run hpvmmigrate -P glg -h hostb -s -F
   assert_exit 0
-  assert_stderr "hpvmmigrate: WARNING (glg): Forced: Device $LOOP_GONE cannot be told apart from another disk of the same device number: it has no WWID, serial number or device-mapper UUID on either host."
+  assert_stderr "hpvmmigrate: WARNING (glg): Forced: Device $LOOP_GONE cannot be told apart from another device of the same device number: it has no WWID, serial number or device-mapper UUID on either host."
   assert_stdout "hpvmmigrate: The guest can be migrated to 'hostb' as 'glg'."
   for g in gls gll glg; do expect_ok hpvmremove -P "$g" -Q; done
 else

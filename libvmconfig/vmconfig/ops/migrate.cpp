@@ -158,20 +158,26 @@ struct SentBacking {
   std::string shared_proof; // avio::shared_identity() on the source
 };
 
+// Whether an identity is a device's (a WWID or a block or character device
+// number), not a file's.
+bool device_identity(const std::string& identity) {
+  return block_identity(identity) || identity.starts_with("chr:");
+}
+
 // The target's check of one backing store: the same path must lead to the
-// same file (its inode: shared storage) or the same disk. A block device's
-// number is each host's own (two hosts' /dev/sdb, or their own LVs of one
-// name, have the same), so a disk is the same only by what names it on
-// every host (WWID, device-mapper UUID, serial, a loop device's file); one
-// with none of these is taken only with -F (a warning).
+// same file or the same device, known by what names it on every host
+// (avio::shared_identity): a file's inode number and size (shared storage),
+// a disk's WWID, device-mapper UUID, serial or loop file. A device number is
+// each host's own (two hosts' /dev/sdb, or their own LVs of one name, have
+// the same): a device nothing else names is taken only with -F (a warning).
 std::optional<std::string> backing_problem(const std::string& location, const SentBacking& sent,
                                            bool force, std::vector<std::string>& warnings) {
   const avio::HostEntity here = avio::probe(location);
   if (here.kind == avio::HostKind::missing) {
     return fmt::format("{}Device does not exist. ({})", k_target_error, location);
   }
-  if (block_identity(sent.identity) || block_identity(here.identity)) {
-    const std::string proof = avio::shared_identity(here);
+  const std::string proof = avio::shared_identity(here);
+  if (device_identity(sent.identity) || device_identity(here.identity)) {
     if (!proof.empty() || !sent.shared_proof.empty()) {
       if (proof == sent.shared_proof) {
         return std::nullopt;
@@ -182,24 +188,26 @@ std::optional<std::string> backing_problem(const std::string& location, const Se
       return fmt::format("Device WWID does not match. ({})", location);
     }
     const std::string unproven = fmt::format(
-        "Device {} cannot be told apart from another disk of the same device number: it has "
+        "Device {} cannot be told apart from another device of the same device number: it has "
         "no WWID, serial number or device-mapper UUID on either host.",
         location);
     if (!force) {
-      return fmt::format("{}{} Check that both hosts reach the same disk there, then use -F.",
+      return fmt::format("{}{} Check that both hosts reach the same device there, then use -F.",
                          k_target_error, unproven);
     }
     warnings.push_back(fmt::format("Forced: {}", unproven));
     return std::nullopt;
   }
-  if (here.identity == sent.identity) {
+  const bool same = !sent.shared_proof.empty()
+                        ? proof == sent.shared_proof
+                        : here.identity == sent.identity ||
+                              (file_inode(sent.identity) &&
+                               file_inode(sent.identity) == file_inode(here.identity));
+  if (same) {
     return std::nullopt;
   }
-  if (const auto inode = file_inode(sent.identity); inode && inode == file_inode(here.identity)) {
-    return std::nullopt;
-  }
-  return fmt::format("{}Device is a different file here: its inode differs. ({})", k_target_error,
-                     location);
+  return fmt::format("{}Device is a different file here: its inode or size differs. ({})",
+                     k_target_error, location);
 }
 
 // The vswitch ports the guest held on the source, where this host has them
@@ -755,7 +763,19 @@ bool undo_target(avio::RemoteSession& session, const std::string& target, const 
 // it is told to remove them, unless this is a check.
 json first_reply(avio::RemoteSession& session, const Guest& guest, const MigrateRequest& r,
                  const std::string& what) {
-  const auto first = session.read_line(k_migrate_remote_timeout, what);
+  std::optional<std::string> first;
+  try {
+    first = session.read_line(k_migrate_remote_timeout, what);
+  } catch (const hpvm::Error& e) {
+    // A target that never answered: its session ends here, and it is told
+    // (by a new one, bounded too) to drop whatever it made meanwhile.
+    session.finish(std::chrono::milliseconds(0));
+    if (!r.check_only) {
+      undo_target(session, r.target, guest.uuid, what);
+    }
+    throw hpvm::Refused({fmt::format("{}; 'ssh' was stopped.", avio::trim_end(e.what(), "."))},
+                        k_refused, guest.name);
+  }
   if (!first) {
     const int status = session.finish(avio::k_session_end_wait);
     if (!r.check_only) {

@@ -415,7 +415,9 @@ TEST_CASE("backing: what names a block device on every host") {
   CHECK(shared_block_identity("dm-0", block) == "dm:LVM-aaaabbbb");
   CHECK(shared_block_identity("vda", block) == "serial:disk-7");
   CHECK(shared_block_identity("vda1", block) == "serial:disk-7:part1");
-  CHECK(shared_block_identity("loop3", block) == "loop:" + std::to_string(st.st_ino) + ":4096");
+  // A loop device is its file's: inode and size, as a file on shared storage.
+  const std::string file_id = "file:" + std::to_string(st.st_ino) + ":512";
+  CHECK(shared_block_identity("loop3", block) == "loop:" + file_id + ":4096");
   // Nothing that another host would see the same: no answer, rather than the
   // device number, which every host gives its own disks alike.
   CHECK(shared_block_identity("sdb", block).empty());
@@ -423,8 +425,18 @@ TEST_CASE("backing: what names a block device on every host") {
   CHECK(shared_block_identity("loop4", block).empty());
   CHECK(shared_block_identity("drbd0", block).empty());
   CHECK(shared_block_identity("nothing", block).empty());
-  // Anything but a block device has none.
-  CHECK(shared_identity(probe(backing)).empty());
+  // A file is its inode and size, whatever path reaches it.
+  CHECK(shared_identity(probe(backing)) == file_id);
+  CHECK(shared_file_identity(st.st_ino, 512) == file_id);
+  CHECK(shared_identity(probe(tmp / "nothing")).empty());
+  // A SCSI generic node (a tape, a changer) is its SCSI device's WWID.
+  const fs::path chars = tmp.dir("char");
+  fs::create_directories(chars / "21:3" / "device");
+  std::ofstream(chars / "21:3" / "device" / "wwid") << "naa.5000e11156304802\n";
+  fs::create_directories(chars / "21:4");
+  CHECK(shared_char_identity("21:3", chars) == "wwid:naa.5000e11156304802");
+  CHECK(shared_char_identity("21:4", chars).empty());
+  CHECK(shared_identity(probe("/dev/null")).empty()); // no SCSI device behind it
 }
 
 TEST_CASE("backing: a block device's size from /sys when it cannot be opened") {

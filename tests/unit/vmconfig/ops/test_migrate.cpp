@@ -9,6 +9,7 @@
 #include <vmconfig/store/store.hpp>
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -107,7 +108,11 @@ TEST_CASE("migrate: a check creates nothing; a different file at the path is ref
       {export_definition(g, {avio::probe(disk).identity}, {std::nullopt}, "g1", true, false)}, {}};
   receive_guest(store, check.channel());
   CHECK_FALSE(store.load_guest("g1"));
-  FakeSource other{{export_definition(g, {"ino:1:2"}, {std::nullopt}, "g1", false, false)}, {}};
+  // The source saw another file at that path: another inode and size.
+  auto sent =
+      nlohmann::json::parse(export_definition(g, {"ino:1:2"}, {std::nullopt}, "g1", false, false));
+  sent["storage"][0]["shared_identity"] = "file:2:512";
+  FakeSource other{{sent.dump()}, {}};
   CHECK_THROWS_AS(receive_guest(store, other.channel()), hpvm::Refused);
   CHECK_FALSE(store.load_guest("g1"));
   FakeSource nothing{{}, {}};
