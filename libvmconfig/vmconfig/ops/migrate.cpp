@@ -616,9 +616,11 @@ json target_reply(const avio::ExecResult& run, const std::string& guest) {
 namespace {
 
 // The source's checks, shared by both kinds of migration; throws
-// hpvm::Refused. Fills the backing stores' identities.
+// hpvm::Refused. Fills the backing stores' identities. `may_run`: -d's
+// first check (the guest is stopped only once the target accepted it).
 void check_source(Store& store, const Guest& guest, const MigrateRequest& r,
-                  const std::string& target_name, std::vector<std::string>& identities) {
+                  const std::string& target_name, std::vector<std::string>& identities,
+                  bool may_run = false) {
   std::vector<std::string> errors;
   if (const auto away = guest.extended.find(k_migrated_to);
       !guest.runnable && away != guest.extended.end()) {
@@ -637,9 +639,12 @@ void check_source(Store& store, const Guest& guest, const MigrateRequest& r,
                                  *handed, *handed, guest.name));
   }
   const bool on = run_state(store.root(), guest.uuid).on;
-  if (!r.online && on) {
-    errors.emplace_back("The guest is running; migrate it online with -o, or stop it with "
-                        "hpvmstop first.");
+  if (!r.online && on && !may_run) {
+    // With -d, running at the recheck: started again after it was stopped.
+    errors.emplace_back(r.stop ? "The guest was started again after hpvmmigrate -d stopped it; "
+                                 "migrate it again."
+                               : "The guest is running; migrate it online with -o, or stop it "
+                                 "with hpvmstop first.");
   }
   if (r.online && !on) {
     errors.emplace_back("The guest is not running; migrate it without -o.");
@@ -967,6 +972,36 @@ MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
   return result;
 }
 
+// -d: the running guest stopped as hpvmstop -P stops it (hard), now that
+// both hosts' checks passed. stop_guest takes the guest's runtime lock
+// itself: `lock` is let go for it and taken again after, and the recheck
+// under the write lock then finds the guest Off and unchanged, or refuses
+// (started or changed in between). Throws hpvm::Error saying the guest was
+// not migrated.
+void stop_for_migration(Store& store, const Guest& guest, const avio::RunDir& run,
+                        std::optional<avio::RuntimeLock>& lock, Report& report) {
+  lock.reset();
+  try {
+    const Report stopped = stop_guest(store, StopRequest{guest.name});
+    report.warnings.insert(report.warnings.end(), stopped.warnings.begin(), stopped.warnings.end());
+  } catch (const hpvm::Busy&) {
+    throw hpvm::Error("The guest could not be stopped: another command is starting, stopping or "
+                      "changing it. It was not migrated; it runs on this host as before.",
+                      guest.name);
+  } catch (const hpvm::Error& e) {
+    throw hpvm::Error(fmt::format("The guest could not be stopped: {}. It was not migrated.",
+                                  avio::trim(e.what(), " .")),
+                      guest.name);
+  }
+  try {
+    lock.emplace(run, avio::k_runtime_lock_wait, guest.name);
+  } catch (const hpvm::Error&) {
+    throw hpvm::Error("The guest was stopped, but another command took it before it could be "
+                      "migrated; it was not migrated.",
+                      guest.name);
+  }
+}
+
 // Offline: checked and sent without the database's write lock (the target
 // may take k_migrate_remote_timeout, and other commands here must not wait
 // for it); the guest's runtime lock keeps it from being started meanwhile.
@@ -980,9 +1015,10 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
   result.target_name = r.new_name.value_or(guest.name);
   const avio::RunDir run = run_dir(store.root(), guest.uuid);
   avio::create_run_dir(run);
-  const avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);
+  std::optional<avio::RuntimeLock> lock(std::in_place, run, avio::k_runtime_lock_wait, guest.name);
   std::vector<std::string> identities;
-  check_source(store, guest, r, result.target_name, identities);
+  check_source(store, guest, r, result.target_name, identities, r.stop);
+  const bool stop = r.stop && run_state(store.root(), guest.uuid).on;
   const auto record = store.config_export(guest.id);
   const std::string definition =
       export_definition(as_sent(guest, r), identities, held_ports(store, guest), result.target_name,
@@ -1000,6 +1036,9 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
   bool commit_sent = false;
   Guest stored;
   try {
+    if (stop) {
+      stop_for_migration(store, guest, run, lock, result.report);
+    }
     tx.emplace(store);
     stored = recheck_source(store, guest, record, r, result.target_name, identities);
     avio::record_handover(run, r.target); // as online: until the copy here is marked
@@ -1046,6 +1085,9 @@ MigrateResult migrate_guest(Store& store, const MigrateRequest& r) {
   }
   if (r.online && r.boot) {
     throw hpvm::UsageError("-b starts the guest after an offline migration; with -o it runs on.");
+  }
+  if (r.online && r.stop) {
+    throw hpvm::UsageError("-d stops the guest for an offline migration; with -o it runs on.");
   }
   const auto& c = r.changes;
   if (r.online && (c.vcpus || c.memory || c.entitlement || c.cycles)) {
