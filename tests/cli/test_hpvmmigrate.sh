@@ -625,6 +625,10 @@ kill_held
 check "nothing is left on B" b_clean
 check "A's QEMU (pid $PA) is still there" alive "$PA"
 check "and paused" test "$(qmp_of "$ROOT_A" status)" = postmigrate
+# ssh, killed with it, left its end of the stream; the guest's next start
+# (here: resumed) or stop removes it.
+SOCK_OUT=/run/hpvm-migrate-out-$UG.sock
+check "the killed hpvmmigrate's end of the stream is left" test -S "$SOCK_OUT"
 check "the marker names B" test "$(cat "$MARK")" = hostb
 expect_sql "SELECT runnable FROM guests WHERE uuid = '$UG'" "1"
 run hpvmstatus
@@ -638,6 +642,7 @@ assert_stdout "hpvmstart: Guest 'go' resumed: its QEMU (pid $PA) had stayed paus
 assert_stderr "hpvmstart: WARNING (go): Forced: the interrupted migration had told the VM Host 'hostb' to take the guest over; make sure it does not run the guest there."
 check "A runs the guest again" a_runs
 check "the marker is gone" test ! -e "$MARK"
+check "and the stream's end the killed hpvmmigrate left" test ! -e "$SOCK_OUT"
 
 section "online: the source's hpvmmigrate killed after 'commit', before marking its copy"
 # Held before its first write to the database's log, which marks its copy
