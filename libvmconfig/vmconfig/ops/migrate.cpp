@@ -976,14 +976,14 @@ MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
 // both hosts' checks passed. stop_guest takes the guest's runtime lock
 // itself: `lock` is let go for it and taken again after, and the recheck
 // under the write lock then finds the guest Off and unchanged, or refuses
-// (started or changed in between). Throws hpvm::Error saying the guest was
-// not migrated.
-void stop_for_migration(Store& store, const Guest& guest, const avio::RunDir& run,
-                        std::optional<avio::RuntimeLock>& lock, Report& report) {
+// (started or changed in between). Returns the stop's warnings; throws
+// hpvm::Error saying the guest was not migrated.
+Report stop_for_migration(Store& store, const Guest& guest, const avio::RunDir& run,
+                          std::optional<avio::RuntimeLock>& lock) {
   lock.reset();
+  Report stopped;
   try {
-    const Report stopped = stop_guest(store, StopRequest{guest.name});
-    report.warnings.insert(report.warnings.end(), stopped.warnings.begin(), stopped.warnings.end());
+    stopped = stop_guest(store, StopRequest{guest.name});
   } catch (const hpvm::Busy&) {
     throw hpvm::Error("The guest could not be stopped: another command is starting, stopping or "
                       "changing it. It was not migrated; it runs on this host as before.",
@@ -1000,6 +1000,7 @@ void stop_for_migration(Store& store, const Guest& guest, const avio::RunDir& ru
                       "migrated; it was not migrated.",
                       guest.name);
   }
+  return stopped;
 }
 
 // Offline: checked and sent without the database's write lock (the target
@@ -1035,9 +1036,10 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
   std::optional<Store::WriteTransaction> tx;
   bool commit_sent = false;
   Guest stored;
+  Report stopped; // -d's
   try {
     if (stop) {
-      stop_for_migration(store, guest, run, lock, result.report);
+      stopped = stop_for_migration(store, guest, run, lock);
     }
     tx.emplace(store);
     stored = recheck_source(store, guest, record, r, result.target_name, identities);
@@ -1065,6 +1067,8 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
   }
   commit_migrated(*tx, store, stored, r.target, identities);
   avio::forget_handover(run);
+  result.report.warnings.insert(result.report.warnings.begin(), stopped.warnings.begin(),
+                                stopped.warnings.end());
   if (r.remove_source) {
     remove_source_copy(store, stored.name, result.report);
   }
