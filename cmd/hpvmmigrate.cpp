@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
   cli::add_optional(app, "-r", request.changes.memory, "Memory on the target, e.g. 2G (offline)");
   app.add_flag("-b", request.boot,
                "Boot: start the guest on the target after an offline migration");
+  app.add_flag("-d", request.stop,
+               "Stop a running guest (as hpvmstop does) once both hosts' checks pass, then "
+               "migrate it offline");
   app.add_flag("-D", request.remove_source,
                "Delete this host's copy once migrated (default: kept, not runnable)");
   app.add_flag("-s", request.check_only, "Check only: migrate nothing");

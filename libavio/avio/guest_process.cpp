@@ -360,7 +360,9 @@ std::vector<fs::path> clean_run_files(const RunDir& run) {
 }
 
 void record_handover(const RunDir& run, const std::string& target) {
-  write_file_atomically(run.handover_file(), target + "\n");
+  // On disk before "commit" is sent: a source rebooted after a power cut
+  // must still find that the target may have the guest.
+  write_file_atomically(run.handover_file(), target + "\n", Sync::to_disk);
 }
 
 std::optional<std::string> handover_target(const RunDir& run) {

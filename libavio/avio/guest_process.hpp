@@ -74,7 +74,8 @@ std::vector<std::filesystem::path> stale_files(const RunDir& run);
 std::vector<std::filesystem::path> clean_run_files(const RunDir& run);
 
 // The migration hand-over marker (RunDir::handover_file): record_handover
-// writes the target's name atomically (throws hpvm::Error when it cannot);
+// writes the target's name atomically and on disk (the file and its
+// directory flushed; throws hpvm::Error when it cannot);
 // handover_target reads it (nullopt when there is none); forget_handover
 // removes it, ignoring errors.
 void record_handover(const RunDir& run, const std::string& target);

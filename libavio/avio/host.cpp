@@ -119,13 +119,13 @@ void append_bounded_record(const std::filesystem::path& file, const std::filesys
   append_record(file, record);
 }
 
-void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-  StagedFile(path, path.string() + ".tmp", text).publish();
+void write_file_atomically(const std::filesystem::path& path, const std::string& text, Sync sync) {
+  StagedFile(path, path.string() + ".tmp", text, sync).publish();
 }
 
 StagedFile::StagedFile(std::filesystem::path path, std::filesystem::path draft,
-                       const std::string& text)
-    : m_path(std::move(path)), m_draft(std::move(draft)) {
+                       const std::string& text, Sync sync)
+    : m_path(std::move(path)), m_draft(std::move(draft)), m_sync(sync) {
   // open/write rather than a stream: a full file system is named as such.
   Fd fd(::open(m_draft.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   int error = fd ? 0 : errno;
@@ -140,6 +140,9 @@ StagedFile::StagedFile(std::filesystem::path path, std::filesystem::path draft,
   if (error == 0 && ::fchmod(fd.get(), 0600) != 0) {
     error = errno; // a draft an earlier process left with another mode
   }
+  if (error == 0 && sync == Sync::to_disk && ::fsync(fd.get()) != 0) {
+    error = errno;
+  }
   if (error != 0) {
     std::error_code ec;
     std::filesystem::remove(m_draft, ec);
@@ -148,7 +151,8 @@ StagedFile::StagedFile(std::filesystem::path path, std::filesystem::path draft,
 }
 
 StagedFile::StagedFile(StagedFile&& other) noexcept
-    : m_path(std::move(other.m_path)), m_draft(std::exchange(other.m_draft, {})) {}
+    : m_path(std::move(other.m_path)), m_draft(std::exchange(other.m_draft, {})),
+      m_sync(other.m_sync) {}
 
 StagedFile::~StagedFile() {
   if (!m_draft.empty()) {
@@ -164,6 +168,15 @@ void StagedFile::publish() {
     throw hpvm::Error(fmt::format("Cannot write '{}': {}.", m_path.string(), ec.message()));
   }
   m_draft.clear();
+  if (m_sync == Sync::to_disk) {
+    // The rename is an entry of the directory: on disk once it is flushed.
+    const auto parent =
+        m_path.has_parent_path() ? m_path.parent_path() : std::filesystem::path(".");
+    const Fd dir(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir || ::fsync(dir.get()) != 0) {
+      throw_cannot_write(m_path, errno);
+    }
+  }
 }
 
 std::optional<std::string> read_file(const std::filesystem::path& path) {

@@ -52,9 +52,15 @@ void append_record(const std::filesystem::path& file, std::string_view record);
 void append_bounded_record(const std::filesystem::path& file, const std::filesystem::path& older,
                            std::string_view record, std::uintmax_t max_bytes);
 
+// Whether a file written atomically must also survive a power cut once the
+// write returns: to_disk flushes the new file before it is renamed into
+// place and its directory after (the rename itself).
+enum class Sync : unsigned char { none, to_disk };
+
 // Replaces `path` with `text`: written 0600 to "<path>.tmp", then renamed over
 // it. Throws hpvm::Error when either step fails.
-void write_file_atomically(const std::filesystem::path& path, const std::string& text);
+void write_file_atomically(const std::filesystem::path& path, const std::string& text,
+                           Sync sync = Sync::none);
 
 // A file's new content written beside it (`draft`, 0600) and moved over it
 // by publish(): written before a database commit and published after it, a
@@ -63,7 +69,8 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
 // the draft cannot be written (hpvm::NoSpace when its file system is full).
 class StagedFile {
 public:
-  StagedFile(std::filesystem::path path, std::filesystem::path draft, const std::string& text);
+  StagedFile(std::filesystem::path path, std::filesystem::path draft, const std::string& text,
+             Sync sync = Sync::none);
   StagedFile(StagedFile&& other) noexcept;
   StagedFile(const StagedFile&) = delete;
   StagedFile& operator=(const StagedFile&) = delete;
@@ -76,6 +83,7 @@ public:
 private:
   std::filesystem::path m_path;
   std::filesystem::path m_draft; // empty once published or moved from
+  Sync m_sync = Sync::none;
 };
 
 // The whole of the file at `path`; nullopt when it cannot be opened.

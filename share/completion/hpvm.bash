@@ -42,7 +42,7 @@ declare -gA _hpvm_spec=(
     [hpvmstop]='-P=guest -g -t=- -F -q -Q'
     [hpvmconsole]='-P=guest'
     [hpvmdevinfo]='-P=guest -V -M -J --json'
-    [hpvmmigrate]='-P=guest -p=vmnumber -h=host -N=- -l=- -c=- -e=- -E=- -r=- -o -b -D -s -q -F'
+    [hpvmmigrate]='-P=guest -p=vmnumber -h=host -N=- -l=- -c=- -e=- -E=- -r=- -o -b -d -D -s -q -F'
 )
 
 # Space-separated groups of options that exclude each other ('|' within a group).
@@ -59,7 +59,7 @@ declare -gA _hpvm_exclusive=(
     [hpvmstop]='-q|-Q'
     [hpvmdevinfo]='-V|-M|-J|--json'
     [hpvminfo]='-V|-v|-S|-J|--json'
-    [hpvmmigrate]='-P|-p'
+    [hpvmmigrate]='-P|-p -o|-b -o|-d'
 )
 
 declare -g _hpvm_os_types='hpux linux windows openvms unknown'

@@ -213,6 +213,17 @@ expect_ok hpvmremove -Q -P g9
 check "hpvmremove leaves nothing of g9" test ! -e "$B/uuids/$U9" -a ! -L "$B/guests/g9"
 
 section "two guests of one name: both ways out the refusal gives work"
+# Meanwhile the commands that change a guest by its name refuse as hpvmstart
+# does (the name means the copy), but for the rename the refusal proposes.
+two_guests="A guest named 'g2' with another UUID ($U2B) exists on this host; the copied configuration '$B/uuids/$U2A/vmm_config.current' has the UUID $U2A. To register the copy under this name, rename this host's guest first (hpvmmodify -P g2 -N <new name>); to keep this host's guest, remove the copy's directory '$B/uuids/$U2A'."
+refuse 1 "hpvmmodify: ERROR (g2): $two_guests
+hpvmmodify: Unable to modify the guest." hpvmmodify -P g2 -l changed
+refuse 1 "hpvmmodify: ERROR (g2): $two_guests
+hpvmmodify: Unable to modify the guest." hpvmmodify -P g2 -x ram_target=512M
+refuse 1 "hpvmremove: ERROR (g2): $two_guests
+hpvmremove: Unable to remove the guest." hpvmremove -P g2 -Q
+refuse 1 "hpvmclone: ERROR (g2): $two_guests
+hpvmclone: Unable to clone the guest." hpvmclone -P g2 -N g2clone
 # Renamed here, this host's guest leaves the copied link alone; the copy is
 # then registered under the name.
 expect_ok hpvmmodify -P g2 -N g2own

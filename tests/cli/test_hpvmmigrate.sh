@@ -674,6 +674,10 @@ kill_held
 check "nothing is left on B" b_clean
 check "A's QEMU (pid $PA) is still there" alive "$PA"
 check "and paused" test "$(qmp_of "$ROOT_A" status)" = postmigrate
+# ssh, killed with it, left its end of the stream; the guest's next start
+# (here: resumed) or stop removes it.
+SOCK_OUT=/run/hpvm-migrate-out-$UG.sock
+check "the killed hpvmmigrate's end of the stream is left" test -S "$SOCK_OUT"
 check "the marker names B" test "$(cat "$MARK")" = hostb
 expect_sql "SELECT runnable FROM guests WHERE uuid = '$UG'" "1"
 run hpvmstatus
@@ -687,6 +691,7 @@ assert_stdout "hpvmstart: Guest 'go' resumed: its QEMU (pid $PA) had stayed paus
 assert_stderr "hpvmstart: WARNING (go): Forced: the interrupted migration had told the VM Host 'hostb' to take the guest over; make sure it does not run the guest there."
 check "A runs the guest again" a_runs
 check "the marker is gone" test ! -e "$MARK"
+check "and the stream's end the killed hpvmmigrate left" test ! -e "$SOCK_OUT"
 
 section "online: the source's hpvmmigrate killed after 'commit', before marking its copy"
 # Held before its first write to the database's log, which marks its copy
@@ -741,6 +746,115 @@ PA=$(qemu_of "$ROOT_A")
 [[ -n $PA ]] && track_pid "$PA"
 check "A runs the guest" a_runs
 check "the marker is gone" test ! -e "$MARK"
-expect_ok hpvmstop -P go -F -q
+
+# ------------------------------------------------------------------ -d
+RUN_A="$ROOT_A/uuids/$UG"
+EVENTS_A="$ROOT_A/common/runtime_events.log"
+b_receiving() { [[ -n $(b_receives) ]]; }
+# same_qemu: A still runs the guest in the QEMU it ran before (pid $PA).
+same_qemu() { [[ $(qemu_of "$ROOT_A") == "$PA" ]] && alive "$PA" && a_runs; }
+
+section "-d: nothing is stopped before both hosts accepted the guest"
+both_states >"$K/before"
+expect_stdout "hpvmmigrate: The guest can be migrated to 'hostb' as 'go'." hpvmmigrate -P go -h hostb -d -s
+both_states >"$K/after"
+check "-d -s changed nothing on either host" cmp -s "$K/before" "$K/after"
+check "-d -s stopped nothing (QEMU pid $PA)" same_qemu
+# The target refuses (its guest g1b has the name): the guest runs on here.
+mig_refused go "Target VM Host error - A guest named 'g1b' already exists." \
+  "See HPVM command log file on target VM Host for more detail." -- -P go -h hostb -d -N g1b
+check "the refused -d stopped nothing (QEMU pid $PA)" same_qemu
+expect_stderr 2 "hpvmmigrate: ERROR: -d stops the guest for an offline migration; with -o it runs on.
+Run 'hpvmmigrate --help' for usage." hpvmmigrate -P go -h hostb -d -o
+
+section "-d: the stop fails (another command holds the guest); the target drops its copy"
+# hpvmmigrate lets the guest's runtime lock go once the target accepted the
+# guest, for stop_guest to take it; strace holds that second flock for 2 s,
+# and meanwhile the test takes the lock (flock(1) on a descriptor of this
+# shell, waiting from the start): the stop gives up after its 3 s.
+both_states >"$K/before"
+before=$(log_lines)
+strace -f -qq --seccomp-bpf -o /dev/null -P "$RUN_A" -e trace=flock \
+  -e inject=flock:delay_enter=2000000:when=2 hpvmmigrate -P go -h hostb -d >"$K/mig.out" 2>"$K/mig.err" &
+MPID=$!
+track_pid "$MPID"
+check "the target's side runs" until_true 10 b_receiving
+exec {lock_fd}<"$RUN_A"
+flock "$lock_fd" &
+LPID=$!
+track_pid "$LPID"
+wait "$MPID"
+check "hpvmmigrate failed (exit $?)" test $? -eq 1
+wait "$LPID"
+check "the test took the runtime lock (exit $?)" test $? -eq 0
+exec {lock_fd}<&-
+expect_stdout - cat "$K/mig.err" <<'EOF'
+hpvmmigrate: ERROR (go): The guest could not be stopped: another command is starting, stopping or changing it. It was not migrated; it runs on this host as before.
+EOF
+check "nothing is left on B" b_clean
+both_states >"$K/after"
+check "both hosts are as they were" cmp -s "$K/before" "$K/after"
+check "the guest runs on A as before (QEMU pid $PA)" same_qemu
+expect_logged "$before" "FAILURE(1)" "hpvmmigrate -P go -h hostb -d\$"
+
+section "-d: the guest started again between the stop and the migration"
+# strace holds the flock that takes the runtime lock back after the stop
+# (the third) for 3 s; hpvmstart gets in first.
+both_states >"$K/before"
+strace -f -qq --seccomp-bpf -o /dev/null -P "$RUN_A" -e trace=flock \
+  -e inject=flock:delay_enter=3000000:when=3 hpvmmigrate -P go -h hostb -d >"$K/mig.out" 2>"$K/mig.err" &
+MPID=$!
+track_pid "$MPID"
+check "hpvmmigrate -d stopped the guest" until_true 15 bash -c "! readlink /proc/$PA/exe >/dev/null 2>&1"
+run hpvmstart -P go
+assert_exit 0
+PA=$(qemu_of "$ROOT_A")
+[[ -n $PA ]] && track_pid "$PA"
+wait "$MPID"
+check "hpvmmigrate failed (exit $?)" test $? -eq 1
+expect_stdout - cat "$K/mig.err" <<'EOF'
+hpvmmigrate: ERROR (go): The guest was started again after hpvmmigrate -d stopped it; migrate it again.
+hpvmmigrate: Unable to migrate the guest.
+EOF
+check "nothing is left on B" b_clean
+both_states >"$K/after"
+check "both databases are as they were" cmp -s "$K/before" "$K/after"
+check "A runs the guest hpvmstart started" same_qemu
+
+section "-d: the running guest stopped as hpvmstop stops it, migrated offline (-b: started on B)"
+before=$(log_lines)
+run hpvmmigrate -P go -h hostb -d -b
+assert_exit 0
+assert_stdout "hpvmmigrate: Guest migrated successfully."
+assert_stderr ""
+expect_logged "$before" SUCCESS "hpvmmigrate -P go -h hostb -d -b # to $HOST_B\$"
+check "A's QEMU (pid $PA) is gone" bash -c "! readlink /proc/$PA/exe >/dev/null 2>&1"
+check "its stop is a runtime event" grep -qE "^[0-9TZ:-]+ - STOPPED go: QEMU \(pid $PA\) stopped\$" "$EVENTS_A"
+expect_sql "SELECT runnable, modifiable, visible FROM guests WHERE uuid = '$UG'" "0|0|0"
+check "no run files of a QEMU are left on A" test ! -e "$RUN_A/qemu.pid" -a ! -e "$RUN_A/qmp.sock"
+check "B has go, runnable" test "$(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT runnable, modifiable, visible FROM guests WHERE uuid = '$UG'")" = "1|1|1"
+PB=$(qemu_of "$ROOT_B")
+[[ -n $PB ]] && track_pid "$PB"
+check "B runs it" b_runs
+
+section "-d on an Off guest is an offline migration; the hand-over marker is flushed to disk"
+expect_ok hpvmcreate -P gdoff -r 64M
+UO=$(uuid_of gdoff)
+strace -f -qq -y -o "$K/sync.trace" -e trace=fsync,rename,renameat,renameat2 \
+  hpvmmigrate -P gdoff -h hostb -d >"$K/mig.out" 2>"$K/mig.err"
+check "hpvmmigrate -d of an Off guest succeeded (exit $?)" test $? -eq 0
+check "it said so" grep -qx "hpvmmigrate: Guest migrated successfully." "$K/mig.out"
+expect_sql "SELECT runnable FROM guests WHERE uuid = '$UO'" "0"
+check "B has gdoff, runnable" test "$(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT runnable FROM guests WHERE uuid = '$UO'")" = 1
+check "no stop was recorded for it" bash -c "! grep -q ' STOPPED gdoff:' '$EVENTS_A'"
+# In order: the marker's draft flushed, renamed into place, its directory
+# flushed (before the target is told to commit).
+marker_syncs() {
+  grep -E "migration\.commit|<$ROOT_A/uuids/$UO>" "$K/sync.trace" | sed -nE \
+    -e 's/^[0-9]+ +fsync\([0-9]+<.*migration\.commit\.tmp>\).*/file/p' \
+    -e 's/^[0-9]+ +fsync\([0-9]+<.*>\).*/dir/p' \
+    -e 's/^[0-9]+ +rename[a-z0-9]*\(.*migration\.commit\.tmp.*/rename/p' | head -3 | tr '\n' ' '
+}
+check "the marker is written to disk" test "$(marker_syncs)" = "file rename dir "
 
 finish

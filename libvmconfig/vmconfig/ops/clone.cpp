@@ -180,6 +180,7 @@ ClonePlan plan_clone(Store& store, const CloneRequest& r, std::set<std::string>*
                      const std::set<std::string>& made) {
   ClonePlan plan;
   const Guest source = find_guest(store, r.source);
+  refuse_shadowed_guest(store, source, k_refused);
   if (store.load_guest(r.name)) {
     plan.errors.push_back(fmt::format("A guest named '{}' already exists.", r.name));
     return plan;

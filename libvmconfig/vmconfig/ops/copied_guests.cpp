@@ -3,6 +3,7 @@
 #include "vmconfig/devdb/dependents.hpp"
 #include "vmconfig/model/guest_config.hpp"
 #include "vmconfig/model/names.hpp"
+#include "vmconfig/ops/guests.hpp"
 #include "vmconfig/ops/modify.hpp"
 #include "vmconfig/ops/planner.hpp"
 #include "vmconfig/ops/runtime.hpp"
@@ -105,15 +106,8 @@ bool left_by_migration(const std::string& body) {
 Decision decide(Store& store, const std::string& name, const Copy& copy, CopyUse use) {
   const GuestConfig& c = copy.config;
   if (const auto by_name = store.load_guest(name); by_name && by_name->uuid != c.uuid) {
-    // Two guests, one name: the administrator says which keeps it.
-    throw hpvm::Refused(
-        {fmt::format("A guest named '{}' with another UUID ({}) exists on this host; the copied "
-                     "configuration '{}' has the UUID {}. To register the copy under this name, "
-                     "rename this host's guest first (hpvmmodify -P {} -N <new name>); to keep "
-                     "this host's guest, remove the copy's directory '{}'.",
-                     name, by_name->uuid, copy.file.string(), c.uuid, name,
-                     copy.file.parent_path().string())},
-        k_refused, name);
+    throw hpvm::Refused({two_guests_problem(name, by_name->uuid, copy.file, copy.uuid)}, k_refused,
+                        name);
   }
   Decision d;
   d.known = store.load_guest_by_uuid(c.uuid);

@@ -27,6 +27,32 @@ Guest find_guest(Store& store, const std::string& name) {
   throw hpvm::Error(fmt::format("The guest '{}' does not exist.", name), name);
 }
 
+std::string two_guests_problem(const std::string& name, const std::string& own_uuid,
+                               const std::filesystem::path& copy_file,
+                               const std::string& copy_uuid) {
+  return fmt::format("A guest named '{}' with another UUID ({}) exists on this host; the copied "
+                     "configuration '{}' has the UUID {}. To register the copy under this name, "
+                     "rename this host's guest first (hpvmmodify -P {} -N <new name>); to keep "
+                     "this host's guest, remove the copy's directory '{}'.",
+                     name, own_uuid, copy_file.string(), copy_uuid, name,
+                     copy_file.parent_path().string());
+}
+
+void refuse_shadowed_guest(Store& store, const Guest& guest, const std::string& summary) {
+  // Most guests' link leads to their own directory: nothing more is read.
+  const auto linked = avio::layout::guest_link_uuid(store.root(), guest.name);
+  if (!linked || *linked == guest.uuid) {
+    return;
+  }
+  // No file there: the copy's directory was removed, the name is this
+  // host's guest's (the next hpvmstart or hpvmstatus -P relinks it).
+  const auto file = avio::layout::run_dir(store.root(), *linked).config_file();
+  if (avio::read_file(file)) {
+    throw hpvm::Refused({two_guests_problem(guest.name, guest.uuid, file, *linked)}, summary,
+                        guest.name);
+  }
+}
+
 Guest find_guest(Store& store, int vm_number) {
   if (auto g = store.load_guest(vm_number)) {
     return *g;
@@ -125,6 +151,7 @@ Report create_guest(Store& store, const CreateRequest& request) {
 
 Guest check_removable(Store& store, const std::string& name) {
   Guest guest = find_guest(store, name);
+  refuse_shadowed_guest(store, guest, "Unable to remove the guest.");
   if (run_state(store.root(), guest.uuid).on) {
     throw hpvm::Refused(
         {fmt::format("The guest '{}' is running; stop it first with hpvmstop.", name)},

@@ -7,6 +7,7 @@
 #include "vmconfig/model/report.hpp"
 #include "vmconfig/store/store.hpp"
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -43,5 +44,17 @@ void remove_leftover_run_dirs(Store& store);
 // Finds a guest by name or number; throws hpvm::Error naming what was not found.
 Guest find_guest(Store& store, const std::string& name);
 Guest find_guest(Store& store, int vm_number);
+
+// Two guests of one name: this host's (`own_uuid`) and the configuration
+// copied from another host (`copy_file`, in the directory of `copy_uuid`)
+// guests/<name> leads to; the problem says how the administrator chooses.
+std::string two_guests_problem(const std::string& name, const std::string& own_uuid,
+                               const std::filesystem::path& copy_file,
+                               const std::string& copy_uuid);
+// Throws that problem as hpvm::Refused (with `summary`) while guests/<name>
+// leads to such a copy: a change by the name would change this host's
+// `guest` while the name means the copy (hpvmstart and hpvmstatus -P refuse
+// the name the same way, ops/copied_guests).
+void refuse_shadowed_guest(Store& store, const Guest& guest, const std::string& summary);
 
 } // namespace vmconfig

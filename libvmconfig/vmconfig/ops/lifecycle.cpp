@@ -16,6 +16,7 @@
 #include <avio/guest_process.hpp>
 #include <avio/host.hpp>
 #include <avio/host_stats.hpp>
+#include <avio/remote.hpp>
 #include <avio/storage_guard.hpp>
 #include <avio/text.hpp>
 #include <avio/vswitch.hpp>
@@ -174,6 +175,17 @@ void record_runtime_event(const fs::path& root, std::string_view what, const std
 
 constexpr const char* k_start_refused = "Unable to start the guest.";
 
+// The end of the guest's migration stream a killed hpvmmigrate left (ssh
+// keeps its end when it is killed too): the target's for the incoming copy
+// of a live migration, the source's for any other copy. Called under the
+// runtime lock with no QEMU of the guest running, or one that sent the guest
+// away: no migration of it from this host is under way then (its source
+// holds the lock throughout), and the target's end was its QEMU's.
+void remove_stale_migration_socket(const Guest& guest) {
+  avio::remove_socket_file(
+      avio::migration_socket(guest.uuid, guest.extended.contains(k_incoming) ? "in" : "out"));
+}
+
 // What -F past the hand-over marker leaves the administrator to be sure of.
 std::string forced_past_handover(const std::string& target) {
   return fmt::format("Forced: the interrupted migration had told the VM Host '{}' to take the "
@@ -206,6 +218,7 @@ std::optional<StartReport> resume_after_migration(const fs::path& root, const Gu
     throw hpvm::Refused({handed_over_problem(guest.name, *target, true) + "."}, k_start_refused,
                         guest.name);
   }
+  remove_stale_migration_socket(guest);
   qmp->execute("cont");
   const std::string now = avio::json_text(qmp->execute("query-status"), "status", "unknown");
   if (now != "running") {
@@ -258,6 +271,7 @@ StartReport start_guest(Store& store, const StartRequest& request, const Progres
     throw hpvm::Error(fmt::format("The guest '{}' is already running.", guest.name), guest.name);
   }
   const auto handed_to = request.incoming ? std::nullopt : avio::handover_target(run);
+  remove_stale_migration_socket(guest);
   if (!avio::clean_run_files(run).empty()) {
     report.warnings.emplace_back(
         "The guest's previous QEMU process had exited without cleaning up; its stale run "
@@ -335,6 +349,7 @@ Report stop_guest(Store& store, const StopRequest& request) {
   avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);
   const auto pid = avio::running_qemu(run);
   if (!pid) {
+    remove_stale_migration_socket(guest);
     if (avio::clean_run_files(run).empty()) {
       throw hpvm::Error(fmt::format("The guest '{}' is not running.", guest.name), guest.name);
     }
@@ -365,6 +380,7 @@ Report stop_guest(Store& store, const StopRequest& request) {
   // A removal the guest never completed is complete now that it is off.
   const auto unfinished = avio::recorded_removals(run.pending_removals_file());
   avio::clean_run_files(run);
+  remove_stale_migration_socket(guest);
   detach_ports(guest); // configured or not, pending removals included
   unmark_running(store.root(), guest.uuid);
   for (const auto& nic : drop_released_nics(store, guest, unfinished)) {

@@ -98,6 +98,7 @@ Report change_memory_target(Store& store, const std::string& name, const std::st
   // configuration read stays the one checked until the guest has changed.
   Store::WriteTransaction tx(store);
   const Guest guest = find_guest(store, name);
+  refuse_shadowed_guest(store, guest, k_refused);
   const auto refuse = [&](std::string problem) {
     throw hpvm::Refused({std::move(problem)}, k_refused, name);
   };

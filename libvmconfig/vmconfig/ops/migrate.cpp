@@ -663,9 +663,11 @@ json target_reply(const avio::ExecResult& run, const std::string& guest) {
 namespace {
 
 // The source's checks, shared by both kinds of migration; throws
-// hpvm::Refused. Fills the backing stores' identities.
+// hpvm::Refused. Fills the backing stores' identities. `may_run`: -d's
+// first check (the guest is stopped only once the target accepted it).
 void check_source(Store& store, const Guest& guest, const MigrateRequest& r,
-                  const std::string& target_name, std::vector<std::string>& identities) {
+                  const std::string& target_name, std::vector<std::string>& identities,
+                  bool may_run = false) {
   std::vector<std::string> errors;
   if (const auto away = guest.extended.find(k_migrated_to);
       !guest.runnable && away != guest.extended.end()) {
@@ -684,9 +686,12 @@ void check_source(Store& store, const Guest& guest, const MigrateRequest& r,
                                  *handed, *handed, guest.name));
   }
   const bool on = run_state(store.root(), guest.uuid).on;
-  if (!r.online && on) {
-    errors.emplace_back("The guest is running; migrate it online with -o, or stop it with "
-                        "hpvmstop first.");
+  if (!r.online && on && !may_run) {
+    // With -d, running at the recheck: started again after it was stopped.
+    errors.emplace_back(r.stop ? "The guest was started again after hpvmmigrate -d stopped it; "
+                                 "migrate it again."
+                               : "The guest is running; migrate it online with -o, or stop it "
+                                 "with hpvmstop first.");
   }
   if (r.online && !on) {
     errors.emplace_back("The guest is not running; migrate it without -o.");
@@ -1026,6 +1031,37 @@ MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
   return result;
 }
 
+// -d: the running guest stopped as hpvmstop -P stops it (hard), now that
+// both hosts' checks passed. stop_guest takes the guest's runtime lock
+// itself: `lock` is let go for it and taken again after, and the recheck
+// under the write lock then finds the guest Off and unchanged, or refuses
+// (started or changed in between). Returns the stop's warnings; throws
+// hpvm::Error saying the guest was not migrated.
+Report stop_for_migration(Store& store, const Guest& guest, const avio::RunDir& run,
+                          std::optional<avio::RuntimeLock>& lock) {
+  lock.reset();
+  Report stopped;
+  try {
+    stopped = stop_guest(store, StopRequest{guest.name});
+  } catch (const hpvm::Busy&) {
+    throw hpvm::Error("The guest could not be stopped: another command is starting, stopping or "
+                      "changing it. It was not migrated; it runs on this host as before.",
+                      guest.name);
+  } catch (const hpvm::Error& e) {
+    throw hpvm::Error(fmt::format("The guest could not be stopped: {}. It was not migrated.",
+                                  avio::trim(e.what(), " .")),
+                      guest.name);
+  }
+  try {
+    lock.emplace(run, avio::k_runtime_lock_wait, guest.name);
+  } catch (const hpvm::Error&) {
+    throw hpvm::Error("The guest was stopped, but another command took it before it could be "
+                      "migrated; it was not migrated.",
+                      guest.name);
+  }
+  return stopped;
+}
+
 // Offline: checked and sent without the database's write lock (the target
 // may take k_migrate_remote_timeout, and other commands here must not wait
 // for it); the guest's runtime lock keeps it from being started meanwhile.
@@ -1039,9 +1075,10 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
   result.target_name = r.new_name.value_or(guest.name);
   const avio::RunDir run = run_dir(store.root(), guest.uuid);
   avio::create_run_dir(run);
-  const avio::RuntimeLock lock(run, avio::k_runtime_lock_wait, guest.name);
+  std::optional<avio::RuntimeLock> lock(std::in_place, run, avio::k_runtime_lock_wait, guest.name);
   std::vector<std::string> identities;
-  check_source(store, guest, r, result.target_name, identities);
+  check_source(store, guest, r, result.target_name, identities, r.stop);
+  const bool stop = r.stop && run_state(store.root(), guest.uuid).on;
   const auto record = store.config_export(guest.id);
   const std::string definition =
       export_definition(as_sent(guest, r), identities, held_ports(store, guest), result.target_name,
@@ -1058,7 +1095,11 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
   std::optional<Store::WriteTransaction> tx;
   bool commit_sent = false;
   Guest stored;
+  Report stopped; // -d's
   try {
+    if (stop) {
+      stopped = stop_for_migration(store, guest, run, lock);
+    }
     tx.emplace(store);
     stored = recheck_source(store, guest, record, r, result.target_name, identities);
     avio::record_handover(run, r.target); // as online: until the copy here is marked
@@ -1085,6 +1126,8 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
   }
   commit_migrated(*tx, store, stored, r.target, identities);
   avio::forget_handover(run);
+  result.report.warnings.insert(result.report.warnings.begin(), stopped.warnings.begin(),
+                                stopped.warnings.end());
   if (r.remove_source) {
     remove_source_copy(store, stored.name, result.report);
   }
@@ -1105,6 +1148,9 @@ MigrateResult migrate_guest(Store& store, const MigrateRequest& r) {
   }
   if (r.online && r.boot) {
     throw hpvm::UsageError("-b starts the guest after an offline migration; with -o it runs on.");
+  }
+  if (r.online && r.stop) {
+    throw hpvm::UsageError("-d stops the guest for an offline migration; with -o it runs on.");
   }
   const auto& c = r.changes;
   if (r.online && (c.vcpus || c.memory || c.entitlement || c.cycles)) {

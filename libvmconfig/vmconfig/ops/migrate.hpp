@@ -56,6 +56,9 @@ struct MigrateRequest {
   bool online = false;                 // -o: the running guest moves (QEMU live migration)
   bool boot = false;                   // -b: started on the target after an offline migration
   bool remove_source = false;          // -D: this host's copy removed, not kept not runnable
+  // -d: a running guest is stopped (as hpvmstop -P stops it) once both
+  // hosts' checks passed, then migrated offline.
+  bool stop = false;
   // -l, and offline -c -e -E -r: the guest's characteristics on the target
   // (this host's copy keeps its own).
   CharacteristicsRequest changes;
@@ -78,9 +81,10 @@ struct MigrateResult {
 
 // Migrates a guest that is Off or, with request.online, a running guest
 // (live; a failure at any step leaves it running here as it was and nothing
-// on the target); with check_only checks everything on both hosts and
-// changes neither. Throws hpvm::Refused listing every problem (both
-// databases unchanged) or hpvm::Error.
+// on the target), or with request.stop a running guest stopped first, once
+// the target accepted it (a refusal leaves it running); with check_only
+// checks everything on both hosts and changes neither. Throws hpvm::Refused listing every problem
+// (both databases unchanged) or hpvm::Error.
 MigrateResult migrate_guest(Store& store, const MigrateRequest& request);
 
 // The definition the source sends: the guest's characteristics as the

@@ -286,6 +286,9 @@ Report modify_guest(Store& store, const ModifyRequest& request) {
   }
   Store::WriteTransaction tx(store);
   const Guest guest = find_guest(store, request.name);
+  if (!request.new_name) { // -N is the way out the refusal gives
+    refuse_shadowed_guest(store, guest, k_refused);
+  }
   ModifyPlan plan = plan_modification(store, guest, request);
   if (!plan.errors.empty()) {
     throw hpvm::Refused(std::move(plan.errors), k_refused, request.name);
