@@ -57,10 +57,12 @@ int main(int argc, char** argv) {
   app.add_flag("-o", request.online, "Online: migrate the running guest (QEMU live migration)");
   cli::add_optional(app, "-l", request.changes.label, "Label of the guest on the target");
   cli::add_optional(app, "-c", request.changes.vcpus, "Virtual CPUs on the target (offline)");
-  auto* entitlement = cli::add_optional(app, "-e", request.changes.entitlement,
-                                        "CPU entitlement on the target: percent[:max_percent]");
-  auto* cycles = cli::add_optional(app, "-E", request.changes.cycles,
-                                   "CPU entitlement on the target in MHz: cycles[:max_cycles]");
+  auto* entitlement =
+      cli::add_optional(app, "-e", request.changes.entitlement,
+                        "CPU entitlement on the target: percent[:max_percent] (offline)");
+  auto* cycles =
+      cli::add_optional(app, "-E", request.changes.cycles,
+                        "CPU entitlement on the target in MHz: cycles[:max_cycles] (offline)");
   entitlement->excludes(cycles);
   cli::add_optional(app, "-r", request.changes.memory, "Memory on the target, e.g. 2G (offline)");
   app.add_flag("-b", request.boot,
@@ -72,7 +74,9 @@ int main(int argc, char** argv) {
                "Delete this host's copy once migrated (default: kept, not runnable)");
   app.add_flag("-s", request.check_only, "Check only: migrate nothing");
   app.add_flag("-q", quiet, "Quiet: print only errors and warnings");
-  app.add_flag("-F", request.force, "Force: migrate although the target lacks memory");
+  app.add_flag("-F", request.force,
+               "Force: what hpvmcreate -F forces, a lack of memory and a device not proved the "
+               "same on both hosts are only warnings on the target");
   // Run by hpvmmigrate on the target, not by people.
   app.add_flag("--receive", receiving, "")->group("");
   app.add_flag("--receive-abort", aborting, "")->group("");

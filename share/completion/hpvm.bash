@@ -59,7 +59,7 @@ declare -gA _hpvm_exclusive=(
     [hpvmstop]='-q|-Q'
     [hpvmdevinfo]='-V|-M|-J|--json'
     [hpvminfo]='-V|-v|-S|-J|--json'
-    [hpvmmigrate]='-P|-p -o|-b -o|-d'
+    [hpvmmigrate]='-P|-p -e|-E -o|-b -o|-d -o|-c -o|-e -o|-E -o|-r'
 )
 
 declare -g _hpvm_os_types='hpux linux windows openvms unknown'

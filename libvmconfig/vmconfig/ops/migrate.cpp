@@ -644,11 +644,14 @@ json target_reply(const avio::ExecResult& run, const std::string& guest) {
     }
   } catch (const std::exception&) {
     const auto lines = avio::split(std::string(avio::trim_end(run.err, "\n")), '\n');
-    throw hpvm::Refused(
-        {fmt::format("{}hpvmmigrate did not run there (exit status {}){}", k_target_error,
-                     run.status, lines.front().empty() ? "." : ": " + lines.front()),
-         k_see_target_log},
-        k_refused, guest);
+    std::vector<std::string> problems{
+        fmt::format("{}hpvmmigrate did not run there (exit status {}){}", k_target_error,
+                    run.status, lines.front().empty() ? "." : ": " + lines.front())};
+    // Not found or not executable there (the shell's 127, 126): it logged nothing.
+    if (run.status != 126 && run.status != 127) {
+      problems.emplace_back(k_see_target_log);
+    }
+    throw hpvm::Refused(std::move(problems), k_refused, guest);
   }
   if (!reply.at("ok").get<bool>()) {
     std::vector<std::string> problems = texts_of(reply, "problems");
