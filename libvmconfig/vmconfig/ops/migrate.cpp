@@ -750,8 +750,10 @@ Guest recheck_source(Store& store, const Guest& sent,
   const auto now = store.load_guest_by_uuid(sent.uuid);
   const auto record = now ? store.config_export(now->id) : std::nullopt;
   const std::int64_t before = sent_record ? sent_record->change : 0;
+  // The body too, whatever the change number says: the guest was read before
+  // its change number, so a change made in between is in the number only.
   const bool same = now && now->id == sent.id && (record ? record->change : 0) == before &&
-                    (before != 0 || guest_config_body(*now) == guest_config_body(sent));
+                    guest_config_body(*now) == guest_config_body(sent);
   if (!same) {
     throw hpvm::Refused({"The guest's configuration changed during the migration; migrate it "
                          "again."},
@@ -1034,6 +1036,26 @@ MigrateResult migrate_online(Store& store, const MigrateRequest& r) {
   return result;
 }
 
+// What a failure after -d's stop adds: the guest is Off here now.
+std::string stopped_note(const std::string& name) {
+  return fmt::format("-d stopped it: it is Off on this host ('hpvmstart -P {}' starts it again).",
+                     name);
+}
+
+// The exception in flight, rethrown with `note` after its message (a
+// refusal's last problem).
+[[noreturn]] void rethrow_noting(const std::string& note) {
+  try {
+    throw;
+  } catch (const hpvm::Refused& e) {
+    std::vector<std::string> problems = e.problems();
+    problems.push_back(note);
+    throw hpvm::Refused(std::move(problems), e.summary(), e.guest());
+  } catch (const hpvm::Error& e) {
+    throw hpvm::Error(fmt::format("{} {}", e.what(), note), e.guest());
+  }
+}
+
 // -d: the running guest stopped as hpvmstop -P stops it (hard), now that
 // both hosts' checks passed. stop_guest takes the guest's runtime lock
 // itself: `lock` is let go for it and taken again after, and the recheck
@@ -1046,20 +1068,31 @@ Report stop_for_migration(Store& store, const Guest& guest, const avio::RunDir& 
   Report stopped;
   try {
     stopped = stop_guest(store, StopRequest{guest.name});
-  } catch (const hpvm::Busy&) {
-    throw hpvm::Error("The guest could not be stopped: another command is starting, stopping or "
-                      "changing it. It was not migrated; it runs on this host as before.",
-                      guest.name);
   } catch (const hpvm::Error& e) {
-    throw hpvm::Error(fmt::format("The guest could not be stopped: {}. It was not migrated.",
+    // The stop can fail before QEMU is gone (the guest's runtime lock held
+    // by another command) or after (the database busy as it is recorded).
+    if (!run_state(store.root(), guest.uuid).on) {
+      throw hpvm::Error(fmt::format("The guest was stopped, then this failed: {} It was not "
+                                    "migrated; {}",
+                                    e.what(), stopped_note(guest.name)),
+                        guest.name);
+    }
+    if (dynamic_cast<const hpvm::Busy*>(&e) != nullptr) {
+      throw hpvm::Error("The guest could not be stopped: another command is starting, stopping "
+                        "or changing it. It was not migrated; it runs on this host as before.",
+                        guest.name);
+    }
+    throw hpvm::Error(fmt::format("The guest could not be stopped: {}. It was not migrated; it "
+                                  "runs on this host as before.",
                                   avio::trim(e.what(), " .")),
                       guest.name);
   }
   try {
     lock.emplace(run, avio::k_runtime_lock_wait, guest.name);
   } catch (const hpvm::Error&) {
-    throw hpvm::Error("The guest was stopped, but another command took it before it could be "
-                      "migrated; it was not migrated.",
+    throw hpvm::Error(fmt::format("The guest was stopped, but another command took it before it "
+                                  "could be migrated. It was not migrated; {}",
+                                  stopped_note(guest.name)),
                       guest.name);
   }
   return stopped;
@@ -1099,9 +1132,11 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
   bool commit_sent = false;
   Guest stored;
   Report stopped; // -d's
+  bool stopped_here = false;
   try {
     if (stop) {
-      stopped = stop_for_migration(store, guest, run, lock);
+      stopped = stop_for_migration(store, guest, run, lock); // says itself what it left
+      stopped_here = true;
     }
     tx.emplace(store);
     stored = recheck_source(store, guest, record, r, result.target_name, identities);
@@ -1121,9 +1156,12 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
       avio::forget_handover(run);
     } else {
       throw hpvm::Error(fmt::format("The VM Host '{}' may have the guest now: check there before "
-                                    "using this host's copy, which stays as it was.",
-                                    r.target),
+                                    "using this host's copy, which stays as it was{}",
+                                    r.target, stopped_here ? " (-d stopped it: Off)." : "."),
                         guest.name);
+    }
+    if (stopped_here) {
+      rethrow_noting(stopped_note(guest.name));
     }
     throw;
   }
