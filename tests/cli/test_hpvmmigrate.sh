@@ -21,6 +21,15 @@ two_hosts_up
 
 # A QEMU that exited may linger as a zombie until its parent reaps it.
 alive() { readlink "/proc/$1/exe" >/dev/null 2>&1; }
+# until_true SECONDS CMD...: CMD succeeds within SECONDS.
+until_true() {
+  local i
+  for i in $(seq $(($1 * 10))); do
+    "${@:2}" && return 0
+    sleep 0.1
+  done
+  return 1
+}
 # mig_refused GUEST "problem"... -- ARGS: hpvmmigrate ARGS on A exits 1 with
 # exactly these problems and the summary, prints nothing on stdout, leaves
 # both hosts' databases and run directories as they were, and logs FAILURE.
@@ -377,6 +386,36 @@ LAST="hpvmmigrate -P gw2 -h hostb, on B"
 expect_db_unchanged
 use_root "$ROOT_A"
 
+section "offline: a change made just as hpvmmigrate read the guest is not lost"
+# strace holds hpvmmigrate at its first flock of the guest's run directory
+# (it has read the guest; the change number comes after) for 3 s; the label
+# changed meanwhile is not in what it read, so the migration is refused
+# (it used to send the old definition and mark the new one migrated).
+truncate -s 16M "$S/race.img"
+expect_ok hpvmcreate -P grace -a "disk:avio_stor::file:$S/race.img"
+RUN_RACE="$ROOT_A/uuids/$(uuid_of grace)"
+mkdir -p "$RUN_RACE"
+strace -f -qq --seccomp-bpf -o /dev/null -P "$RUN_RACE" -e trace=flock \
+  -e inject=flock:delay_enter=3000000:when=1 hpvmmigrate -P grace -h hostb >"$K/mig.out" 2>"$K/mig.err" &
+MPID=$!
+track_pid "$MPID"
+# The tracee stopped by strace at that flock: state 't'.
+race_held() {
+  local pid
+  pid=$(pgrep -P "$MPID" -x hpvmmigrate) && [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) == t ]]
+}
+check "hpvmmigrate is held at the run directory's lock" until_true 20 race_held
+expect_ok hpvmmodify -P grace -l "changed as it was read"
+wait "$MPID"
+check "hpvmmigrate failed (exit $?)" test $? -eq 1
+expect_stdout - cat "$K/mig.err" <<'EOF'
+hpvmmigrate: ERROR (grace): The guest's configuration changed during the migration; migrate it again.
+hpvmmigrate: Unable to migrate the guest.
+EOF
+expect_sql "SELECT label, runnable FROM guests WHERE name = 'grace'" "changed as it was read|1"
+check "B has no grace" test -z "$(sqlite3 -readonly "$ROOT_B/hpvm.db" "SELECT name FROM guests WHERE name = 'grace'")"
+expect_ok hpvmremove -P grace -Q
+
 section "offline: back to a host that kept a runnable copy (it ran the guest before a failover)"
 # B ran gw and went down; A started it (the cluster's agent makes A's
 # copy runnable again) and changed it. B, back, still has its old copy, Off
@@ -625,15 +664,6 @@ kill_held() {
   kill -9 "$HELD"
   kill -9 "$SPID"
   wait "$SPID" 2>/dev/null
-}
-# until_true SECONDS CMD...: CMD succeeds within SECONDS.
-until_true() {
-  local i
-  for i in $(seq $(($1 * 10))); do
-    "${@:2}" && return 0
-    sleep 0.1
-  done
-  return 1
 }
 b_runs() { [[ $(qmp_of "$ROOT_B" status 2>/dev/null) == running ]]; }
 MARK="$ROOT_A/uuids/$UG/migration.commit"

@@ -1156,11 +1156,11 @@ MigrateResult migrate_offline(Store& store, const MigrateRequest& r) {
       avio::forget_handover(run);
     } else {
       throw hpvm::Error(fmt::format("The VM Host '{}' may have the guest now: check there before "
-                                    "using this host's copy, which stays as it was{}",
-                                    r.target, stopped_here ? " (-d stopped it: Off)." : "."),
+                                    "using this host's copy, which stays as it was.{}",
+                                    r.target, stopped_here ? " (-d stopped it: it is Off.)" : ""),
                         guest.name);
     }
-    if (stopped_here) {
+    if (stopped_here && !run_state(store.root(), guest.uuid).on) { // not started again
       rethrow_noting(stopped_note(guest.name));
     }
     throw;
